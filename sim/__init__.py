@@ -1,0 +1,15 @@
+"""Salesplay: simulate a sales funnel, its teams and its plan, and rehearse decisions before committing.
+
+>>> import sim
+>>> scenario = sim.load("benchmarks/w1.yaml")
+>>> results = sim.simulate(scenario, replications=2, seed=7, detail=False)
+>>> results.summary()["replications"]
+2
+"""
+
+from sim.engine import simulate
+from sim.errors import Problem, ScenarioError
+from sim.results import Results
+from sim.scenario import Scenario, dump, load, loads
+
+__all__ = ["Problem", "Results", "Scenario", "ScenarioError", "dump", "load", "loads", "simulate"]

@@ -1,0 +1,41 @@
+"""Constrained number types shared by every schema, with one message form.
+
+A constraint failure reads ``<value> is not <what was expected>``, e.g.
+``1.3 is not a probability (0 to 1)``; :mod:`sim.scenario` prefixes file, line and field.
+
+Examples
+--------
+>>> from pydantic import TypeAdapter
+>>> TypeAdapter(Probability).validate_python(0.25)
+0.25
+>>> TypeAdapter(Probability).validate_python(1.3)
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for function-after[...]
+  Value error, 1.3 is not a probability (0 to 1) ...
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Callable
+
+from pydantic import AfterValidator
+
+__all__ = ["Probability", "PositiveFloat", "NonNegativeFloat", "NonNegativeInt", "PositiveInt"]
+
+
+def _check(test: Callable[[float], bool], expected: str) -> AfterValidator:
+    def validate(value):
+        if not (math.isfinite(value) and test(value)):
+            raise ValueError(f"{value!r} is not {expected}")
+        return value
+
+    return AfterValidator(validate)
+
+
+Probability = Annotated[float, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)")]
+PositiveFloat = Annotated[float, _check(lambda v: v > 0, "positive")]
+NonNegativeFloat = Annotated[float, _check(lambda v: v >= 0, "zero or positive")]
+PositiveInt = Annotated[int, _check(lambda v: v > 0, "a positive whole number")]
+NonNegativeInt = Annotated[int, _check(lambda v: v >= 0, "zero or a positive whole number")]

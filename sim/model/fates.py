@@ -1,0 +1,92 @@
+"""Everything random about a replication that does not depend on queues: the leads' fates.
+
+Whether a lead converts at a stage, how much rep work and customer-side time it needs,
+what its deal is worth and when it will be paid depend only on the lead, never on how
+busy the reps are. So they are drawn up front, stage by stage, each purpose and stage
+from its own stream (:mod:`sim.streams`). Engines only decide *when* things happen; two
+engines given the same :class:`Fates` must agree lead for lead, and strategies that
+change capacity keep the same leads and outcomes (common random numbers).
+
+Stage ``k``'s arrays are aligned with ``entrants[k]``: the ids (ascending) of the leads
+that would reach stage ``k`` if the horizon were endless.
+
+Examples
+--------
+>>> from sim.scenario import load
+>>> fates = draw_fates(load("benchmarks/w1.yaml"), seed=1, replication=0)
+>>> len(fates.entrants[1]) == int(fates.converts[0].sum())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.arrivals import Arrivals, draw_arrivals
+from sim.model.staffing import Roster, draw_roster
+from sim.scenario import Scenario
+from sim.streams import COLLECTION, CONVERSION, STAFFING, VALUE, WAIT, WORK, generator
+
+__all__ = ["Fates", "draw_fates"]
+
+
+class Fates:
+    """The queue-independent draws of one replication (see the module docs)."""
+
+    __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
+                 "value", "collection", "rosters", "team_of_stage", "next_index")
+
+    def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage):
+        self.replication: int = replication
+        self.arrivals: Arrivals = arrivals
+        self.entrants: list[np.ndarray] = entrants
+        self.converts: list[np.ndarray] = converts
+        self.work: list[np.ndarray] = work
+        self.wait: list[np.ndarray] = wait
+        self.value: np.ndarray = value  # per lead; NaN unless it converts at every stage
+        self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
+        self.rosters: list[Roster] = rosters
+        self.team_of_stage: np.ndarray = team_of_stage
+        # next_index[k][j]: position of stage k's entrant j among stage k+1's entrants (if it converts)
+        self.next_index: list[np.ndarray] = [np.cumsum(c) - 1 for c in converts]
+
+
+def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
+    """Draw the fates of one replication from its own streams."""
+    arrivals = draw_arrivals(scenario, seed, replication)
+    n_tiers = len(scenario.tiers)
+    entrants, converts, work, wait = [], [], [], []
+    current = np.arange(len(arrivals))
+    for k, stage in enumerate(scenario.stages):
+        p = np.array([stage.conversion_for(t) for t in scenario.tiers])
+        u = generator(seed, replication, CONVERSION, k).random(len(current))
+        converted = u < p[arrivals.tier[current]]
+        entrants.append(current)
+        converts.append(converted)
+        work.append(stage.work_days.sample(generator(seed, replication, WORK, k), len(current)))
+        if stage.wait_days is None:
+            wait.append(np.zeros(len(current)))
+        else:
+            wait.append(stage.wait_days.sample(generator(seed, replication, WAIT, k), len(current)))
+        current = current[converted]
+
+    value = np.full(len(arrivals), np.nan)
+    won_tiers = arrivals.tier[current]
+    rng = generator(seed, replication, VALUE)
+    for t in range(n_tiers):  # one stream; tiers drawn in a fixed order
+        chosen = current[won_tiers == t]
+        value[chosen] = scenario.deal_value_for(scenario.tiers[t]).sample(rng, len(chosen))
+
+    collection = np.full(len(arrivals), np.inf)
+    rng = generator(seed, replication, COLLECTION)
+    days = scenario.collection_days.sample(rng, len(current)) if scenario.collection_days else np.zeros(len(current))
+    paid = rng.random(len(current)) >= scenario.bad_debt
+    collection[current] = np.where(paid, days, np.inf)
+
+    team_names = [t.name for t in scenario.teams]
+    rosters = [
+        draw_roster(team, scenario.horizon_days, generator(seed, replication, STAFFING, i))
+        for i, team in enumerate(scenario.teams)
+    ]
+    team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int32)
+    return Fates(replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage)

@@ -1,0 +1,91 @@
+"""Who is on each team, and when: the rep roster with hires, ramp-up and attrition.
+
+Every rep has a start day and an end day (``inf`` when they stay). Day-0 reps are seasoned;
+hires and replacements ramp up linearly from ``ramp.initial_productivity`` to full over
+``ramp.days``, and their work takes ``1 / productivity`` as long. With attrition, a rep's
+tenure is exponential (``annual_rate`` per 365 days); the replacement starts
+``replacement_days`` after the departure and may leave in turn. A rep who is busy when
+their time is up finishes the job in hand, then leaves.
+
+Roster order is the order in which reps become available (start day, then seat), which
+is also the order in which an idle team hands them out.
+
+Examples
+--------
+>>> from sim.scenario import Team
+>>> team = Team(name="closers", headcount=2, hires=[{"day": 30, "count": 1}], ramp={"days": 60})
+>>> r = draw_roster(team, horizon_days=365, rng=None)
+>>> r.start.tolist(), r.seasoned.tolist()
+([0.0, 0.0, 30.0], [True, True, False])
+>>> float(r.productivity(2, 60.0))
+0.75
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.scenario import Team
+
+__all__ = ["Roster", "draw_roster"]
+
+
+class Roster:
+    """The reps of one team over the horizon; arrays indexed by rep number."""
+
+    __slots__ = ("start", "end", "seasoned", "ramp_days", "initial_productivity")
+
+    def __init__(self, start, end, seasoned, ramp_days: float, initial_productivity: float):
+        self.start = np.asarray(start, dtype=float)
+        self.end = np.asarray(end, dtype=float)
+        self.seasoned = np.asarray(seasoned, dtype=bool)
+        self.ramp_days = float(ramp_days)
+        self.initial_productivity = float(initial_productivity)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def productivity(self, rep: int, time: float) -> float:
+        """Share of a seasoned rep's speed that ``rep`` works at on ``time``."""
+        if self.seasoned[rep] or self.ramp_days <= 0:
+            return 1.0
+        p0 = self.initial_productivity
+        return min(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
+
+    def available_days(self, horizon_days: float) -> float:
+        """Rep-days on the team within ``[0, horizon_days)``."""
+        return float(np.clip(np.minimum(self.end, horizon_days) - self.start, 0, None).sum())
+
+    def headcount(self, days: np.ndarray) -> np.ndarray:
+        """Number of reps on the team at each of ``days``."""
+        days = np.asarray(days, dtype=float)
+        return (np.searchsorted(np.sort(self.start), days, side="right")
+                - np.searchsorted(np.sort(self.end), days, side="right"))
+
+
+def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None) -> Roster:
+    """Draw the team's reps; ``rng`` is only used (and only needed) when the team has attrition."""
+    seats = [(0.0, True)] * team.headcount + [
+        (float(h.day), False) for h in sorted(team.hires, key=lambda h: h.day) for _ in range(h.count)
+    ]
+    start, end, seasoned = [], [], []
+    rate = team.attrition.annual_rate / 365.0 if team.attrition else 0.0
+    for first_day, is_seasoned in seats:
+        day = first_day
+        while day < horizon_days:
+            tenure = rng.exponential(1.0 / rate) if rate > 0 else math.inf
+            start.append(day)
+            end.append(day + tenure)
+            seasoned.append(is_seasoned and day == first_day)
+            day = day + tenure + team.attrition.replacement_days if rate > 0 else math.inf
+    order = np.argsort(np.asarray(start, dtype=float), kind="stable")
+    ramp = team.ramp
+    return Roster(
+        np.asarray(start, dtype=float)[order],
+        np.asarray(end, dtype=float)[order],
+        np.asarray(seasoned, dtype=bool)[order],
+        ramp.days if ramp else 0.0,
+        ramp.initial_productivity if ramp else 1.0,
+    )

@@ -1,0 +1,307 @@
+"""Results of a run: tidy tables of what happened, and the summary analysts quote.
+
+Every engine's :class:`~sim.model.timeline.Timeline` is reduced here, the same way, to
+
+- ``replications``: one row per replication (leads, won, lost, open, revenue, collected,
+  marketing cost, total days from arrival to win);
+- ``stage_stats``: one row per replication and stage (entered, started, converted, lost,
+  total wait, work and time in stage, the team's busy and available rep-days);
+
+and, unless a run asks for ``detail=False``, to the per-lead tables
+
+- ``leads``: replication, lead, channel, tier, arrival, outcome (won/lost/open), the stage
+  where it ended or stands, won day, value, paid day;
+- ``stage_times``: one row per lead and stage entered: arrive, start, end_work, end, wait
+  (for a rep), rep, converted (join with ``leads`` on replication and lead);
+- ``daily``: per replication, day and stage at the end of each day: leads queueing for a
+  rep, in rep work, in customer-side time, and the team's reps on hand;
+- ``reps``: per replication and team, each rep's start and end day.
+
+Times are in days from the start of the horizon; what had not happened by the horizon is
+missing (NaN). Money is in the scenario's currency unit.
+
+Examples
+--------
+>>> import sim
+>>> results = sim.simulate(sim.load("benchmarks/w1.yaml"), replications=2, seed=1)
+>>> sorted(results.summary())[:4]
+['collected', 'engine', 'leads', 'mean_days_to_win']
+>>> len(results.replications)
+2
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.model.timeline import Timeline
+from sim.scenario import Scenario
+
+__all__ = ["Results", "aggregate", "detail_tables"]
+
+OUTCOMES = ("won", "lost", "open")
+_QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
+
+
+def _lead_outcomes(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+    """Per lead: the last stage reached and the outcome code (0 won, 1 lost, 2 open)."""
+    fates = timeline.fates
+    n = len(fates.arrivals)
+    last = np.full(n, -1, dtype=np.int32)
+    outcome = np.full(n, 2, dtype=np.int8)
+    final = len(fates.entrants) - 1
+    for k, ids in enumerate(fates.entrants):
+        reached = ~np.isnan(timeline.arrive[k])
+        last[ids[reached]] = k
+        done = ~np.isnan(timeline.end[k])
+        decided = np.where(fates.converts[k], 0 if k == final else 2, 1)
+        outcome[ids[reached]] = np.where(done[reached], decided[reached], 2)
+    return last, outcome
+
+
+def _won_days(timeline: Timeline) -> np.ndarray:
+    """Per lead, the day its deal was won (NaN if not won within the horizon)."""
+    fates = timeline.fates
+    won = np.full(len(fates.arrivals), np.nan)
+    final = len(fates.entrants) - 1
+    converted = fates.converts[final]
+    won[fates.entrants[final][converted]] = timeline.end[final][converted]
+    return won
+
+
+def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Reduce one replication to its row of ``replications`` and its rows of ``stage_stats``."""
+    fates, horizon = timeline.fates, timeline.horizon
+    _, outcome = _lead_outcomes(timeline)
+    won_day = _won_days(timeline)
+    won = ~np.isnan(won_day)
+    paid_day = won_day + fates.collection
+    cost_per_lead = np.array([c.cost_per_lead for c in scenario.channels])
+    row = {
+        "replication": fates.replication,
+        "leads": len(fates.arrivals),
+        "won": int(won.sum()),
+        "lost": int((outcome == 1).sum()),
+        "open": int((outcome == 2).sum()),
+        "revenue": float(fates.value[won].sum()),
+        "collected": float(fates.value[won & (paid_day < horizon)].sum()),
+        "marketing_cost": float(cost_per_lead[fates.arrivals.channel].sum()),
+        "win_days_total": float((won_day - fates.arrivals.time)[won].sum()),
+    }
+    busy = np.zeros(len(fates.rosters))
+    for k in range(len(fates.entrants)):
+        start, end_work = timeline.start[k], timeline.end_work[k]
+        started = ~np.isnan(start)
+        busy[fates.team_of_stage[k]] += float((np.where(np.isnan(end_work), horizon, end_work) - start)[started].sum())
+    stages = []
+    for k, stage in enumerate(scenario.stages):
+        arrive, start, end_work, end = timeline.arrive[k], timeline.start[k], timeline.end_work[k], timeline.end[k]
+        done = ~np.isnan(end)
+        worked = ~np.isnan(end_work)
+        started = ~np.isnan(start)
+        team = fates.team_of_stage[k]
+        stages.append({
+            "replication": fates.replication,
+            "stage": stage.name,
+            "team": stage.team,
+            "entered": int((~np.isnan(arrive)).sum()),
+            "started": int(started.sum()),
+            "converted": int((done & fates.converts[k]).sum()),
+            "lost": int((done & ~fates.converts[k]).sum()),
+            "wait_total": float((start - arrive)[started].sum()),
+            "work_total": float((end_work - start)[worked].sum()),
+            "worked": int(worked.sum()),
+            "in_stage_total": float((end - arrive)[done].sum()),
+            "team_busy_days": busy[team],
+            "team_rep_days": fates.rosters[team].available_days(horizon),
+        })
+    return row, stages
+
+
+def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """The per-lead tables of one replication: ``leads``, ``stage_times``, ``daily``, ``reps``."""
+    fates, horizon = timeline.fates, timeline.horizon
+    r = fates.replication
+    last, outcome = _lead_outcomes(timeline)
+    won_day = _won_days(timeline)
+    paid_day = won_day + fates.collection
+    stage_names = pd.CategoricalDtype([s.name for s in scenario.stages])
+    n = len(fates.arrivals)
+    leads = pd.DataFrame({
+        "replication": np.full(n, r, dtype=np.int32),
+        "lead": np.arange(n, dtype=np.int32),
+        "channel": pd.Categorical.from_codes(fates.arrivals.channel, [c.name for c in scenario.channels]),
+        "tier": pd.Categorical.from_codes(fates.arrivals.tier, list(scenario.tiers)),
+        "arrival": fates.arrivals.time,
+        "outcome": pd.Categorical.from_codes(outcome, list(OUTCOMES)),
+        "stage": pd.Categorical.from_codes(last, dtype=stage_names),
+        "won_day": won_day,
+        "value": np.where(np.isnan(won_day), np.nan, fates.value),
+        "paid_day": np.where(paid_day < horizon, paid_day, np.nan),
+    })
+    steps = []
+    for k in range(len(scenario.stages)):
+        reached = ~np.isnan(timeline.arrive[k])
+        done = ~np.isnan(timeline.end[k])
+        steps.append(pd.DataFrame({
+            "replication": np.full(int(reached.sum()), r, dtype=np.int32),
+            "lead": fates.entrants[k][reached].astype(np.int32),
+            "stage": pd.Categorical.from_codes(np.full(int(reached.sum()), k), dtype=stage_names),
+            "arrive": timeline.arrive[k][reached],
+            "start": timeline.start[k][reached],
+            "end_work": timeline.end_work[k][reached],
+            "end": timeline.end[k][reached],
+            "wait": (timeline.start[k] - timeline.arrive[k])[reached],
+            "rep": timeline.rep[k][reached],
+            "converted": pd.array(np.where(done, fates.converts[k], pd.NA)[reached], dtype="boolean"),
+        }))
+    stage_times = pd.concat(steps, ignore_index=True)
+    days = np.arange(1, int(np.ceil(horizon)) + 1, dtype=float)
+    daily = []
+    for k, stage in enumerate(scenario.stages):
+        counts = [_count_at(days, getattr(timeline, name)[k])
+                  for name in ("arrive", "start", "end_work", "end")]
+        roster = fates.rosters[fates.team_of_stage[k]]
+        daily.append(pd.DataFrame({
+            "replication": np.full(len(days), r, dtype=np.int32),
+            "day": days.astype(np.int32) - 1,
+            "stage": pd.Categorical.from_codes(np.full(len(days), k), dtype=stage_names),
+            "queue": counts[0] - counts[1],
+            "in_work": counts[1] - counts[2],
+            "customer_wait": counts[2] - counts[3],
+            "team_reps": roster.headcount(np.minimum(days, horizon - 1e-9)),
+        }))
+    reps = pd.concat([
+        pd.DataFrame({"replication": r, "team": team.name, "rep": np.arange(len(roster), dtype=np.int32),
+                      "start_day": roster.start, "end_day": roster.end, "seasoned": roster.seasoned})
+        for team, roster in zip(scenario.teams, fates.rosters)
+    ], ignore_index=True)
+    return {"leads": leads, "stage_times": stage_times, "daily": pd.concat(daily, ignore_index=True), "reps": reps}
+
+
+def _count_at(days: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """How many of ``times`` (NaN = never) are at or before each of ``days``."""
+    return np.searchsorted(np.sort(times[~np.isnan(times)]), days, side="right")
+
+
+class Results:
+    """What a run produced: per-replication and per-stage figures, and optionally per-lead tables."""
+
+    TABLES = ("leads", "stage_times", "daily", "reps")
+
+    def __init__(self, scenario: Scenario, engine: str, seed: int, replications: pd.DataFrame,
+                 stage_stats: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None,
+                 notes: dict[str, Any] | None = None):
+        self.scenario = scenario
+        self.engine = engine
+        self.seed = seed
+        self.replications = replications
+        self.stage_stats = stage_stats
+        self._tables = tables or {}
+        self.notes = dict(notes or {})
+
+    @classmethod
+    def from_timelines(cls, scenario: Scenario, timelines: Iterable[Timeline], engine: str, seed: int,
+                       detail: bool = True, notes: dict[str, Any] | None = None) -> "Results":
+        """Reduce timelines (consumed one at a time, so they need not all be held) to results."""
+        rows, stage_rows, parts = [], [], {name: [] for name in cls.TABLES}
+        for timeline in timelines:
+            row, stages = aggregate(timeline, scenario)
+            rows.append(row)
+            stage_rows.extend(stages)
+            if detail:
+                for name, table in detail_tables(timeline, scenario).items():
+                    parts[name].append(table)
+        tables = {name: pd.concat(p, ignore_index=True) for name, p in parts.items()} if detail else None
+        return cls(scenario, engine, seed, pd.DataFrame(rows), pd.DataFrame(stage_rows), tables, notes)
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            raise AttributeError(f"this run kept no per-lead tables ({name!r}); simulate with detail=True")
+        return self._tables[name]
+
+    @property
+    def leads(self) -> pd.DataFrame:
+        """One row per lead and replication."""
+        return self._table("leads")
+
+    @property
+    def stage_times(self) -> pd.DataFrame:
+        """One row per lead and stage entered."""
+        return self._table("stage_times")
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """One row per replication, day and stage: queue, in work, customer wait, team reps."""
+        return self._table("daily")
+
+    @property
+    def reps(self) -> pd.DataFrame:
+        """One row per replication, team and rep: start and end day."""
+        return self._table("reps")
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures across replications (the content of ``summary.json``)."""
+        reps, stages = self.replications, self.stage_stats
+        target = self.scenario.targets.annual_revenue if self.scenario.targets else None
+
+        def spread(values: pd.Series) -> dict[str, float]:
+            v = values.to_numpy(dtype=float)
+            return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in _QUANTILES.items()}}
+
+        def ratio(num: float, den: float) -> float | None:
+            return float(num / den) if den else None
+
+        by_stage = stages.groupby("stage", sort=False, observed=True).sum(numeric_only=True)
+        stage_list = []
+        for stage in self.scenario.stages:
+            s = by_stage.loc[stage.name]
+            n = len(reps)
+            stage_list.append({
+                "name": stage.name,
+                "team": stage.team,
+                "entered": float(s["entered"] / n),
+                "converted": float(s["converted"] / n),
+                "conversion_rate": ratio(s["converted"], s["converted"] + s["lost"]),
+                "mean_wait_days": ratio(s["wait_total"], s["started"]),
+                "mean_work_days": ratio(s["work_total"], s["worked"]),
+                "mean_days_in_stage": ratio(s["in_stage_total"], s["converted"] + s["lost"]),
+                "utilisation": ratio(s["team_busy_days"], s["team_rep_days"]),
+            })
+        return {
+            "scenario": self.scenario.name,
+            "engine": self.engine,
+            "replications": int(len(reps)),
+            "seed": self.seed,
+            **self.notes,
+            "leads": spread(reps["leads"]),
+            "won": spread(reps["won"]),
+            "revenue": spread(reps["revenue"]),
+            "collected": spread(reps["collected"]),
+            "marketing_cost": spread(reps["marketing_cost"]),
+            "target": target,
+            "p_hit_target": float((reps["revenue"] >= target).mean()) if target else None,
+            "mean_days_to_win": ratio(reps["win_days_total"].sum(), reps["won"].sum()),
+            "stages": stage_list,
+        }
+
+    def summary_table(self) -> pd.DataFrame:
+        """The per-stage part of :meth:`summary` as a table, for printing."""
+        return pd.DataFrame(self.summary()["stages"]).set_index("name")
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``summary.json`` and every table as Parquet into ``directory``; return it."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "summary.json").write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
+        self.replications.to_parquet(directory / "replications.parquet", index=False)
+        self.stage_stats.to_parquet(directory / "stage_stats.parquet", index=False)
+        for name, table in self._tables.items():
+            table.to_parquet(directory / f"{name}.parquet", index=False)
+        return directory

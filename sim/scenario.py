@@ -1,0 +1,422 @@
+"""The scenario: a validated, immutable description of a sales organisation and its plan.
+
+A scenario names where leads come from (``channels``), the funnel they pass through
+(``stages``, each worked by a ``team``), what a won deal is worth (``deal_value``) and how
+long it takes to be paid (``collection_days``). Scenarios live in YAML files under
+``playbooks/``; :func:`load` reads one and reports *every* problem at once, one line each,
+naming file, line and field::
+
+    playbooks/x.yaml:14: stages[2].conversion: 1.3 is not a probability (0 to 1)
+
+Examples
+--------
+>>> s = loads('''
+... name: Tiny
+... horizon_days: 30
+... channels: [{name: web, leads_per_day: 5}]
+... stages:
+...   - {name: qualify, team: sdr, work_days: {dist: exponential, mean: 0.1}, conversion: 0.4}
+... teams: [{name: sdr, headcount: 2}]
+... deal_value: {dist: fixed, value: 1000}
+... ''')
+>>> s.stages[0].conversion_for("")
+0.4
+>>> loads("name: Tiny\\nhorizon_days: -3\\n", file="x.yaml")
+Traceback (most recent call last):
+...
+sim.errors.ScenarioError: x.yaml:2: horizon_days: -3 is not a positive whole number
+x.yaml: channels: missing (required)
+x.yaml: stages: missing (required)
+x.yaml: teams: missing (required)
+x.yaml: deal_value: missing (required)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Iterable, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+
+from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability
+from sim.distributions import Distribution
+from sim.errors import Problem, ScenarioError, format_loc
+
+__all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "load", "loads", "dump"]
+
+_TIERED, _FLAT = "by_tier", "flat"
+
+
+def _tiered_or_flat(value: Any) -> str:
+    return _TIERED if isinstance(value, dict) and "dist" not in value else _FLAT
+
+
+def _by_tier(flat_type: Any, description: str) -> Any:
+    """A value that is either one for all leads, or a mapping tier → value."""
+    return Annotated[
+        Union[Annotated[flat_type, Tag(_FLAT)], Annotated[dict[str, flat_type], Tag(_TIERED)]],
+        Discriminator(_tiered_or_flat),
+        Field(description=description),
+    ]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Channel(_Model):
+    """A source of leads: Poisson arrivals at a rate that may vary by month."""
+
+    name: str = Field(min_length=1, description="Channel name, unique in the scenario (e.g. `inbound`).")
+    leads_per_day: NonNegativeFloat = Field(description="Mean leads per calendar day, before seasonality.")
+    cost_per_lead: NonNegativeFloat = Field(0.0, description="Marketing cost of one lead, in currency units.")
+    seasonality: tuple[NonNegativeFloat, ...] | None = Field(
+        None,
+        min_length=12,
+        max_length=12,
+        description="12 monthly multipliers of `leads_per_day`, January first (months follow `start_date`).",
+    )
+    tiers: dict[str, Probability] | None = Field(
+        None, description="Mix of customer tiers among this channel's leads, e.g. `{A: 0.2, B: 0.5, C: 0.3}`; sums to 1."
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _mix_sums_to_one(cls, tiers: dict[str, float] | None) -> dict[str, float] | None:
+        if tiers is not None and abs(sum(tiers.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares add up to {sum(tiers.values()):g}, not 1")
+        return tiers
+
+
+class Stage(_Model):
+    """One step of the funnel: wait for a rep, rep work, customer-side time, then convert or be lost."""
+
+    name: str = Field(min_length=1, description="Stage name, unique in the scenario (any language, e.g. `线索获取`).")
+    team: str = Field(min_length=1, description="Name of the team whose reps work this stage.")
+    work_days: Distribution = Field(description="Rep time per lead, in days; uses the team's capacity.")
+    wait_days: Distribution | None = Field(
+        None, description="Customer-side time after the rep's work, in days; no rep needed. Default: none."
+    )
+    conversion: _by_tier(Probability, "Probability that a lead moves on (or is won, at the last stage); one value or one per tier.")
+
+    def conversion_for(self, tier: str) -> float:
+        """The conversion probability for a lead of ``tier``."""
+        return self.conversion[tier] if isinstance(self.conversion, dict) else self.conversion
+
+
+class Hire(_Model):
+    """Reps joining a team on a given day."""
+
+    day: NonNegativeFloat = Field(description="Day of the horizon (0 = first day) the new reps start.")
+    count: PositiveInt = Field(description="How many reps start that day.")
+
+
+class Ramp(_Model):
+    """Productivity of a new rep, rising linearly to full over `days`."""
+
+    days: NonNegativeFloat = Field(description="Days from start to full productivity.")
+    initial_productivity: Annotated[Probability, Field(gt=0)] = Field(
+        0.5, description="Productivity on the first day, as a share of a seasoned rep's (work takes 1/p as long)."
+    )
+
+
+class Attrition(_Model):
+    """Reps leaving, each replaced after a delay (the replacement ramps up like any new hire)."""
+
+    annual_rate: NonNegativeFloat = Field(description="Expected share of reps leaving per year (0.2 = 20%).")
+    replacement_days: NonNegativeFloat = Field(60.0, description="Days from a rep leaving to the replacement starting.")
+
+
+class Team(_Model):
+    """Reps who work one or more stages; headcount may change over the horizon."""
+
+    name: str = Field(min_length=1, description="Team name, unique in the scenario.")
+    headcount: NonNegativeInt = Field(description="Seasoned reps on day 0.")
+    hires: tuple[Hire, ...] = Field((), description="Planned hires, e.g. `[{day: 90, count: 3}]`.")
+    ramp: Ramp | None = Field(None, description="Ramp-up of new hires and replacements. Default: fully productive at once.")
+    attrition: Attrition | None = Field(None, description="Reps leaving and being replaced. Default: nobody leaves.")
+
+
+class Targets(_Model):
+    """What the plan must achieve."""
+
+    annual_revenue: PositiveFloat = Field(description="Revenue (value of deals won within the horizon) to reach.")
+
+
+class Scenario(_Model):
+    """A sales organisation and its plan, as one validated, immutable value."""
+
+    name: str = Field(min_length=1, description="Scenario name, shown in reports.")
+    description: str = Field("", description="Free text: what the scenario represents and where its numbers come from.")
+    horizon_days: PositiveInt = Field(description="Length of the simulated period in days (365 = a year).")
+    start_date: dt.date | None = Field(
+        None, description="Calendar date of day 0, for months and weekdays. Default: 1 January of a non-leap year."
+    )
+    channels: tuple[Channel, ...] = Field(min_length=1, description="Lead sources.")
+    stages: tuple[Stage, ...] = Field(min_length=1, description="Funnel stages, in order; converting at the last one wins the deal.")
+    teams: tuple[Team, ...] = Field(min_length=1, description="Teams of reps that work the stages.")
+    deal_value: _by_tier(Distribution, "Value of a won deal, in currency units; one distribution or one per tier.")
+    collection_days: Distribution | None = Field(
+        None, description="Days from winning a deal to its payment. Default: paid the day it is won."
+    )
+    bad_debt: Probability = Field(0.0, description="Share of won deals that are never paid.")
+    targets: Targets | None = Field(None, description="Targets of the plan, e.g. `{annual_revenue: 90000000}`.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        problems = list(_cross_field_problems(self))
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """Customer tiers named by the channels, in first-seen order; ``("",)`` when none."""
+        seen: dict[str, None] = {}
+        for channel in self.channels:
+            seen.update(dict.fromkeys(channel.tiers or {}))
+        return tuple(seen) or ("",)
+
+    def team(self, name: str) -> Team:
+        """The team called ``name``."""
+        return next(t for t in self.teams if t.name == name)
+
+    def deal_value_for(self, tier: str):
+        """The deal-value distribution for a lead of ``tier``."""
+        return self.deal_value[tier] if isinstance(self.deal_value, dict) else self.deal_value
+
+
+def _unknown(name: str, known: Iterable[str], what: str) -> str:
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+    return f"{what} '{name}' does not exist{hint}"
+
+
+def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
+    for field, items in (("channels", s.channels), ("stages", s.stages), ("teams", s.teams)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.name in seen:
+                yield Problem(f"{field}[{i}].name", f"'{item.name}' is used twice")
+            seen.add(item.name)
+    team_names = [t.name for t in s.teams]
+    for i, stage in enumerate(s.stages):
+        if stage.team not in team_names:
+            yield Problem(f"stages[{i}].team", _unknown(stage.team, team_names, "team"))
+    tiered_channels = [c for c in s.channels if c.tiers is not None]
+    if tiered_channels and len(tiered_channels) != len(s.channels):
+        for i, channel in enumerate(s.channels):
+            if channel.tiers is None:
+                yield Problem(f"channels[{i}].tiers", "missing: other channels give a tier mix, so every channel must")
+    tiers = [t for t in s.tiers if t]
+    by_tier = [(f"stages[{i}].conversion", st.conversion) for i, st in enumerate(s.stages)]
+    by_tier.append(("deal_value", s.deal_value))
+    for field, value in by_tier:
+        if not isinstance(value, dict):
+            continue
+        if not tiers:
+            yield Problem(field, "is given by tier, but no channel has a tier mix")
+            continue
+        for tier in value:
+            if tier not in tiers:
+                yield Problem(f"{field}.{tier}", _unknown(tier, tiers, "tier"))
+        for tier in tiers:
+            if tier not in value:
+                yield Problem(field, f"has no value for tier '{tier}'")
+
+
+# --------------------------------------------------------------------------- YAML I/O
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem("", "file not found", file=str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
+    return loads(text, file=str(path))
+
+
+def loads(text: str, file: str = "<string>") -> Scenario:
+    """Validate a scenario given as YAML text; ``file`` names it in error messages."""
+    data, lines = parse_yaml(text, file)
+    return validate(Scenario, data, file, lines)
+
+
+def dump(scenario: Scenario, path: str | Path | None = None) -> str:
+    """The scenario as YAML text (written to ``path`` when given); ``load`` reads it back equal."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
+    """Parse YAML safely; return the data and the line (1-based) of every path in it."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ScenarioError([Problem("", f"malformed YAML: {exc.problem}", file=file, line=line)]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem("", f"malformed YAML: {exc}", file=file)]) from None
+    if node is None:
+        raise ScenarioError([Problem("", "the file is empty", file=file, line=1)])
+    lines: dict[tuple, int] = {}
+    duplicates: list[Problem] = []
+    _index_lines(node, (), lines, duplicates, file)
+    if duplicates:
+        raise ScenarioError(duplicates)
+    loader = yaml.SafeLoader("")
+    try:
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem("", f"malformed YAML: {exc}", file=file)]) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _index_lines(node: yaml.Node, path: tuple, lines: dict, duplicates: list, file: str) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key, value in node.value:
+            if key.value in seen:
+                duplicates.append(Problem(format_loc(path + (key.value,)), "is given twice", file, key.start_mark.line + 1))
+            seen.add(key.value)
+            _index_lines(value, path + (key.value,), lines, duplicates, file)
+            lines[path + (key.value,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, path + (i,), lines, duplicates, file)
+
+
+def validate(model: type[BaseModel], data: Any, file: str, lines: dict[tuple, int]):
+    """Validate parsed YAML ``data`` against ``model``; errors carry file and line."""
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("", "expected a mapping of fields at the top level", file, 1)])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(e, data, model) for e in exc.errors(include_url=False) if not _echo(e, data)]
+    except ScenarioError as exc:  # cross-field checks of a model validator (whole-model locations)
+        problems = exc.problems
+    raise ScenarioError(_placed(problems, file, lines))
+
+
+_LAST_PART = re.compile(r"(\.[^.\[]+|\[\d+\]|^[^.\[]+)$")
+
+
+def _placed(problems: Iterable[Problem], file: str, lines: dict[tuple, int]) -> list[Problem]:
+    by_field = {format_loc(path): line for path, line in lines.items()}
+    placed = []
+    for p in problems:
+        field = p.field
+        while field not in by_field and field:  # the nearest enclosing field that is in the file
+            field = _LAST_PART.sub("", field)
+        placed.append(Problem(p.field, p.message, file, by_field.get(field)))
+    return placed
+
+
+def _echo(error: dict, data: Any) -> bool:
+    """Pydantic reports a list whose items failed as also too short; that is no extra problem."""
+    if error["type"] != "too_short" or (error.get("ctx") or {}).get("actual_length") != 0:
+        return False
+    node = data
+    for part in error["loc"]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(node, list) and len(node) > 0
+
+
+def _clean_loc(loc: tuple, data: Any, missing: bool) -> tuple:
+    """Drop union tags (e.g. ``lognormal``, ``by_tier``) from a pydantic location, guided by the data."""
+    clean: list = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            clean.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            clean.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and last and missing:
+            clean.append(part)
+        elif not isinstance(node, (dict, list)):
+            break
+    return tuple(clean)
+
+
+def _vocabulary(model: type[BaseModel], seen: set | None = None) -> set[str]:
+    """Every field name (and alias) of ``model`` and the models inside it, for 'did you mean'."""
+    from typing import get_args
+
+    seen = set() if seen is None else seen
+    if model in seen:
+        return set()
+    seen.add(model)
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(field.alias or name)
+        stack = [field.annotation, *field.metadata]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                names |= _vocabulary(t, seen)
+            else:
+                stack.extend(get_args(t))
+    return names
+
+
+def _problem(error: dict, data: Any, model: type[BaseModel]) -> Problem:
+    loc = _clean_loc(tuple(error["loc"]), data, missing=error["type"] == "missing")
+    field = format_loc(loc)
+    kind, value = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        message = "missing (required)"
+    elif kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), sorted(_vocabulary(model)), n=1)
+        message = "unknown field" + (f" (did you mean '{close[0]}'?)" if close else "")
+    elif kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+    elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number"}:
+        message = f"{value!r} is not a number" if kind.startswith("float") or kind == "finite_number" else f"{value!r} is not a whole number"
+    elif kind == "int_from_float":
+        message = f"{value!r} is not a whole number"
+    elif kind == "union_tag_invalid":
+        expected = ctx.get("expected_tags", "")
+        close = difflib.get_close_matches(str(ctx.get("tag")), [t.strip(" '") for t in expected.split(",")], n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"expected one of {expected}"
+        message = f"unknown distribution '{ctx.get('tag')}' ({hint})"
+    elif kind == "union_tag_not_found":
+        message = "needs a 'dist' key naming the distribution"
+    elif kind in {"too_short", "too_long"}:
+        expected = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        got = ctx.get("actual_length")
+        message = "must not be empty" if expected == 1 and got == 0 else f"needs {expected} values, got {got}"
+    elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+        message = f"expected a mapping of fields, got {value!r}"
+    elif kind in {"tuple_type", "list_type"}:
+        message = f"expected a list, got {value!r}"
+    elif kind == "string_type":
+        message = f"expected text, got {value!r}"
+    elif kind.startswith("date"):
+        message = f"{value!r} is not a date (YYYY-MM-DD)"
+    else:
+        message = error["msg"]
+    return Problem(field, message)
