@@ -1,0 +1,99 @@
+"""The command line: ``python -m sim validate|run ...``.
+
+Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
+and exits with status 2, never with a traceback.
+
+Examples
+--------
+>>> main(["validate", "benchmarks/w1.yaml"])
+benchmarks/w1.yaml: ok
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from sim.engine import ENGINES, simulate
+from sim.errors import ScenarioError
+from sim.scenario import load
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    failed = False
+    for file in args.files:
+        try:
+            load(file)
+        except ScenarioError as exc:
+            print(exc, file=sys.stderr)
+            failed = True
+        else:
+            print(f"{file}: ok")
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario = load(args.file)
+    results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
+                       detail=args.detail and args.out is not None, progress=not args.quiet)
+    summary = results.summary()
+    print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
+    headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected")}).T
+    with pd.option_context("display.float_format", "{:,.1f}".format, "display.width", 120):
+        print(headline.to_string())
+        if summary["p_hit_target"] is not None:
+            print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
+        print(results.summary_table().to_string())
+    if args.out is not None:
+        results.save(args.out)
+        print(f"wrote {Path(args.out) / 'summary.json'}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sim", description="Salesplay: simulate and rehearse a sales plan.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario files; print every problem, one line each")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=_validate)
+
+    p = sub.add_parser("run", help="simulate a scenario and summarise the results")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--engine", choices=ENGINES, default="des")
+    p.add_argument("--replications", type=_positive_int, default=20, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
+    p.add_argument("--summary-only", dest="detail", action="store_false",
+                   help="with --out, write per-replication and per-stage tables only, not per-lead ones")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_run)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for bad input)."""
+    args = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
