@@ -1,0 +1,76 @@
+"""Small scenarios built in code for tests: M/M/c queues and hypothesis-generated funnels."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+import sim
+
+
+def mmc(arrivals_per_day: float, reps: int, mean_work_days: float = 1.0, horizon_days: int = 2000) -> sim.Scenario:
+    """One channel, one stage with conversion 1 and exponential work: an M/M/c queue."""
+    return sim.Scenario.model_validate({
+        "name": f"M/M/{reps}",
+        "horizon_days": horizon_days,
+        "channels": [{"name": "all", "leads_per_day": arrivals_per_day}],
+        "stages": [{"name": "serve", "team": "reps", "conversion": 1.0,
+                    "work_days": {"dist": "exponential", "mean": mean_work_days}}],
+        "teams": [{"name": "reps", "headcount": reps}],
+        "deal_value": {"dist": "fixed", "value": 1.0},
+    })
+
+
+_durations = st.one_of(
+    st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.01, 2.0)),
+    st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0.0, 2.0)),
+    st.builds(lambda m, s: {"dist": "gamma", "mean": m, "sd": s}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
+    st.builds(lambda a, w: {"dist": "uniform", "low": a, "high": a + w}, st.floats(0, 1), st.floats(0.01, 1)),
+)
+
+
+@st.composite
+def funnels(draw) -> sim.Scenario:
+    """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition."""
+    tiers = draw(st.sampled_from([None, ["A", "B"], ["A", "B", "C"]]))
+    n_teams = draw(st.integers(1, 3))
+    teams = []
+    for i in range(n_teams):
+        team = {"name": f"team{i}", "headcount": draw(st.integers(0, 4))}
+        if draw(st.booleans()):
+            team["hires"] = [{"day": draw(st.floats(0, 30)), "count": draw(st.integers(1, 3))}]
+        if draw(st.booleans()):
+            team["ramp"] = {"days": draw(st.floats(0, 20)), "initial_productivity": draw(st.floats(0.1, 1.0))}
+        if draw(st.booleans()):
+            team["attrition"] = {"annual_rate": draw(st.floats(0, 5)), "replacement_days": draw(st.floats(0, 10))}
+        teams.append(team)
+
+    def mix():
+        weights = [draw(st.integers(1, 5)) for _ in tiers]
+        return {t: w / sum(weights) for t, w in zip(tiers, weights)}
+
+    def probability():
+        if tiers and draw(st.booleans()):
+            return {t: draw(st.floats(0, 1)) for t in tiers}
+        return draw(st.floats(0, 1))
+
+    channels = [{"name": f"ch{i}", "leads_per_day": draw(st.floats(0, 6)), "cost_per_lead": draw(st.floats(0, 50)),
+                 **({"tiers": mix()} if tiers else {})} for i in range(draw(st.integers(1, 2)))]
+    stages = []
+    for k in range(draw(st.integers(1, 4))):
+        stage = {"name": f"s{k}", "team": f"team{draw(st.integers(0, n_teams - 1))}",
+                 "work_days": draw(_durations), "conversion": probability()}
+        if draw(st.booleans()):
+            stage["wait_days"] = draw(_durations)
+        stages.append(stage)
+    data = {
+        "name": "generated",
+        "horizon_days": draw(st.integers(5, 40)),
+        "channels": channels,
+        "stages": stages,
+        "teams": teams,
+        "deal_value": {"dist": "lognormal", "median": 100.0, "sigma": 0.5},
+        "bad_debt": draw(st.floats(0, 0.5)),
+    }
+    if draw(st.booleans()):
+        data["collection_days"] = draw(_durations)
+    return sim.Scenario.model_validate(data)
