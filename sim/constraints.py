@@ -25,17 +25,20 @@ from pydantic import AfterValidator
 __all__ = ["Probability", "PositiveFloat", "NonNegativeFloat", "NonNegativeInt", "PositiveInt"]
 
 
-def _check(test: Callable[[float], bool], expected: str) -> AfterValidator:
+def _check(test: Callable[[float], bool], expected: str, label: str) -> AfterValidator:
+    """A validator failing with ``<value> is not <expected>``; ``label`` names the type in the docs."""
+
     def validate(value):
         if not (math.isfinite(value) and test(value)):
-            raise ValueError(f"{value!r} is not {expected}")
+            raise ValueError(f"{value:g} is not {expected}")
         return value
 
+    validate.label = label
     return AfterValidator(validate)
 
 
-Probability = Annotated[float, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)")]
-PositiveFloat = Annotated[float, _check(lambda v: v > 0, "positive")]
-NonNegativeFloat = Annotated[float, _check(lambda v: v >= 0, "zero or positive")]
-PositiveInt = Annotated[int, _check(lambda v: v > 0, "a positive whole number")]
-NonNegativeInt = Annotated[int, _check(lambda v: v >= 0, "zero or a positive whole number")]
+Probability = Annotated[float, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)", "probability (0 to 1)")]
+PositiveFloat = Annotated[float, _check(lambda v: v > 0, "positive", "number > 0")]
+NonNegativeFloat = Annotated[float, _check(lambda v: v >= 0, "zero or positive", "number ≥ 0")]
+PositiveInt = Annotated[int, _check(lambda v: v > 0, "a positive whole number", "whole number > 0")]
+NonNegativeInt = Annotated[int, _check(lambda v: v >= 0, "zero or a positive whole number", "whole number ≥ 0")]

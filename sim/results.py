@@ -25,7 +25,7 @@ Examples
 >>> import sim
 >>> results = sim.simulate(sim.load("benchmarks/w1.yaml"), replications=2, seed=1)
 >>> sorted(results.summary())[:4]
-['collected', 'engine', 'leads', 'mean_days_to_win']
+['collected', 'engine', 'leads', 'marketing_cost']
 >>> len(results.replications)
 2
 """

@@ -25,10 +25,10 @@ Examples
 Traceback (most recent call last):
 ...
 sim.errors.ScenarioError: x.yaml:2: horizon_days: -3 is not a positive whole number
-x.yaml: channels: missing (required)
-x.yaml: stages: missing (required)
-x.yaml: teams: missing (required)
-x.yaml: deal_value: missing (required)
+x.yaml:1: channels: missing (required)
+x.yaml:1: stages: missing (required)
+x.yaml:1: teams: missing (required)
+x.yaml:1: deal_value: missing (required)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Examples
 --------
 >>> import numpy as np
 >>> times = poisson_arrivals(np.full(10, 3.0), np.random.default_rng(0))
->>> bool(np.all(np.diff(times) >= 0)) and 0 <= times.min() and times.max() < 10
+>>> bool(np.all(np.diff(times) >= 0) and 0 <= times.min() and times.max() < 10)
 True
 """
 

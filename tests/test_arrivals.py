@@ -1,0 +1,57 @@
+"""Arrivals: Poisson counts with the stated rate and seasonality; each channel its own stream."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import sim
+from sim.calendar import month_of_day, month_starts
+from sim.model.arrivals import daily_rates, draw_arrivals, poisson_arrivals
+
+
+def test_counts_are_poisson_with_the_daily_rate(seed):
+    rng = np.random.default_rng(seed)
+    rates = np.r_[np.full(50, 2.0), np.full(50, 10.0)]
+    counts = np.array([np.histogram(poisson_arrivals(rates, rng), bins=[0, 50, 100])[0] for _ in range(400)])
+    for column, expected in zip(counts.T, (100.0, 500.0)):
+        assert abs(column.mean() - expected) < 5 * np.sqrt(expected / len(column))
+        assert column.var(ddof=1) == pytest.approx(expected, rel=0.2)  # Poisson: variance = mean
+    # Within a day of constant rate, arrival times are uniform.
+    times = poisson_arrivals(np.full(1, 5000.0), rng)
+    assert stats.kstest(times, "uniform").pvalue > 1e-4
+    assert np.all(np.diff(times) >= 0)
+
+
+def test_seasonality_follows_calendar_months():
+    scenario = sim.load("playbooks/b2b_saas.yaml")
+    rates = daily_rates(scenario.channels[0], scenario)
+    assert rates[0] == pytest.approx(30 * 0.9)  # January
+    assert rates[31] == pytest.approx(30 * 1.0)  # February
+    assert rates[-1] == pytest.approx(30 * 1.0)  # December
+
+
+def test_calendar_follows_start_date():
+    assert month_starts(dt.date(2027, 3, 15), 40).tolist() == [0, 17]
+    assert month_of_day(dt.date(2027, 12, 31), 3).tolist() == [11, 0, 0]
+
+
+def test_channels_draw_from_their_own_streams():
+    scenario = sim.load("playbooks/b2b_saas.yaml")
+    more = scenario.model_copy(update={"channels": (
+        scenario.channels[0].model_copy(update={"leads_per_day": 60.0}), *scenario.channels[1:])})
+    a, b = draw_arrivals(scenario, 1, 0), draw_arrivals(more, 1, 0)
+    for c in (1, 2):  # doubling inbound leaves outbound and referral leads exactly as they were
+        np.testing.assert_array_equal(a.time[a.channel == c], b.time[b.channel == c])
+
+
+def test_tier_mix_is_respected(seed):
+    scenario = sim.load("playbooks/b2b_saas.yaml")
+    arrivals = draw_arrivals(scenario, seed, 0)
+    inbound = arrivals.tier[arrivals.channel == 0]
+    observed = np.bincount(inbound, minlength=3)
+    expected = np.array([0.2, 0.5, 0.3]) * len(inbound)
+    assert stats.chisquare(observed, expected).pvalue > 1e-4
