@@ -37,13 +37,45 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon."""
     env = simpy.Environment()
-    timeline = Timeline.empty(fates, horizon)
     stores = [simpy.Store(env) for _ in fates.rosters]
     for store, roster in zip(stores, fates.rosters):
         env.process(_staffing(env, store, roster))
-    env.process(_source(env, fates, stores, timeline))
+    record = _Record(fates)
+    env.process(_source(env, fates, stores, record))
     env.run(until=horizon)
-    return timeline.censor()
+    return record.timeline(fates, horizon)
+
+
+class _Record:
+    """Plain Python lists for the hot loop (much faster to index than numpy arrays), per stage."""
+
+    def __init__(self, fates: Fates):
+        nan = float("nan")
+        sizes = [len(e) for e in fates.entrants]
+        self.arrive, self.start, self.end_work, self.end = ([[nan] * n for n in sizes] for _ in range(4))
+        self.rep = [[-1] * n for n in sizes]
+        self.work = [w.tolist() for w in fates.work]
+        self.wait = [w.tolist() for w in fates.wait]
+        self.converts = [c.tolist() for c in fates.converts]
+        self.next_index = [i.tolist() for i in fates.next_index]
+        self.team = fates.team_of_stage.tolist()
+        # A team without ramp-up works at full speed: skip the productivity call.
+        self.ramps = [r.ramp_days > 0 and not r.seasoned.all() for r in fates.rosters]
+        self.rep_end = [r.end.tolist() for r in fates.rosters]
+
+    def stages(self, fates: Fates, stores: list) -> list[tuple]:
+        """Per stage, everything the hot loop touches, as one tuple (see ``_lead``)."""
+        return [
+            (stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t], self.arrive[k], self.start[k],
+             self.end_work[k], self.end[k], self.rep[k], self.work[k], self.wait[k], self.converts[k],
+             self.next_index[k])
+            for k, t in enumerate(self.team)
+        ]
+
+    def timeline(self, fates: Fates, horizon: float) -> Timeline:
+        as_arrays = [[np.asarray(x, dtype=float) for x in field] for field in (self.arrive, self.start, self.end_work, self.end)]
+        reps = [np.asarray(x, dtype=np.int32) for x in self.rep]
+        return Timeline(fates, horizon, *as_arrays, reps).censor()
 
 
 def _staffing(env: simpy.Environment, store: simpy.Store, roster: Roster):
@@ -59,29 +91,31 @@ def _staffing(env: simpy.Environment, store: simpy.Store, roster: Roster):
             store.items.remove(rep)
 
 
-def _source(env: simpy.Environment, fates: Fates, stores: list, timeline: Timeline):
-    for lead, time in enumerate(fates.arrivals.time):
+def _source(env: simpy.Environment, fates: Fates, stores: list, record: _Record):
+    stages = record.stages(fates, stores)
+    for lead, time in enumerate(fates.arrivals.time.tolist()):
         if time > env.now:
             yield env.timeout(time - env.now)
-        env.process(_lead(env, lead, fates, stores, timeline))
+        env.process(_lead(env, lead, stages))
 
 
-def _lead(env: simpy.Environment, j: int, fates: Fates, stores: list, timeline: Timeline):
+def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
     """One lead's way through the funnel; ``j`` is its position among the stage's entrants."""
-    for k in range(len(fates.entrants)):
-        team = fates.team_of_stage[k]
-        store, roster = stores[team], fates.rosters[team]
-        timeline.arrive[k][j] = env.now
+    for store, roster, ramps, rep_end, arrive, start, end_work, end, reps, work, wait, converts, next_index in stages:
+        arrive[j] = env.now
         rep = yield store.get()
-        timeline.start[k][j] = env.now
-        timeline.rep[k][j] = rep
-        yield env.timeout(fates.work[k][j] / roster.productivity(rep, env.now))
-        timeline.end_work[k][j] = env.now
-        if env.now < roster.end[rep]:
+        now = start[j] = env.now
+        reps[j] = rep
+        if ramps:
+            yield env.timeout(work[j] / roster.productivity(rep, now))
+        else:
+            yield env.timeout(work[j])
+        now = end_work[j] = env.now
+        if now < rep_end[rep]:
             store.put(rep)
-        if fates.wait[k][j] > 0:
-            yield env.timeout(fates.wait[k][j])
-        timeline.end[k][j] = env.now
-        if not fates.converts[k][j]:
+        if wait[j] > 0:
+            yield env.timeout(wait[j])
+        end[j] = env.now
+        if not converts[j]:
             return
-        j = fates.next_index[k][j]
+        j = next_index[j]
