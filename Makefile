@@ -22,8 +22,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
+# Notebooks run with few replications in the suite; TQDM_DISABLE keeps logs readable.
 test: $(VENV)/.installed-test
-	TQDM_DISABLE=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	SALESPLAY_REPLICATIONS=$${SALESPLAY_REPLICATIONS:-4} TQDM_DISABLE=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
