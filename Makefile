@@ -22,9 +22,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
-# Notebooks run with few replications in the suite; TQDM_DISABLE keeps logs readable.
+# The suite on both cores, then every notebook top to bottom (nbval; a notebook's cells must
+# share one kernel, so notebooks run in their own, serial pass) with few replications.
+export SALESPLAY_REPLICATIONS ?= 4
+export TQDM_DISABLE = 1
 test: $(VENV)/.installed-test
-	SALESPLAY_REPLICATIONS=$${SALESPLAY_REPLICATIONS:-4} TQDM_DISABLE=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest --nbval-lax -q notebooks
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
