@@ -49,15 +49,22 @@ def _run(args: argparse.Namespace) -> int:
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
     headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected")}).T
-    with pd.option_context("display.float_format", "{:,.1f}".format, "display.width", 120):
-        print(headline.to_string())
-        if summary["p_hit_target"] is not None:
-            print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
-        print(results.summary_table().to_string())
+    print(headline.to_string(float_format="{:,.0f}".format))
+    if summary["p_hit_target"] is not None:
+        print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
+    print()
+    print(results.summary_table().to_string(formatters=_STAGE_FORMATS))
     if args.out is not None:
         results.save(args.out)
         print(f"wrote {Path(args.out) / 'summary.json'}")
     return 0
+
+
+_STAGE_FORMATS = {
+    "entered": "{:,.1f}".format, "converted": "{:,.1f}".format, "conversion_rate": "{:.1%}".format,
+    "mean_wait_days": "{:.2f}".format, "mean_work_days": "{:.2f}".format,
+    "mean_days_in_stage": "{:.2f}".format, "utilisation": "{:.1%}".format,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
