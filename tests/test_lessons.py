@@ -65,12 +65,15 @@ def test_exercise_widget_checks_and_switches_language():
     box = lesson.exercise("utilisation")
     _, row, feedback = box.children
     answer, button = row.children
-    answer.value = 0.5
+    answer.value = "lots"
+    button.click()
+    assert "Please enter a number" in feedback.value
+    answer.value = "50%"
     button.click()
     assert "Too low." in feedback.value and "work arriving per day" in feedback.value
     lesson.set_language("zh")
     assert button.description == "检查"
     assert "偏低了。" in feedback.value
-    answer.value = 0.84
+    answer.value = "0,84"
     button.click()
     assert "正确！" in feedback.value and "0.84" in feedback.value

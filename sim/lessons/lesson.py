@@ -125,17 +125,18 @@ class Lesson:
         switch.observe(lambda change: self.set_language(change["new"]), names="value")
         return switch
 
-    def markdown(self, key: str, **params: Any):
-        """A block of the lesson's text, redrawn when the language changes."""
+    def markdown(self, key: str, heading: int = 0, **params: Any):
+        """A block of the lesson's text (as a heading of that level, if given), redrawn when the language changes."""
         import ipywidgets as widgets
         from IPython.display import Markdown, display
 
         out = widgets.Output()
+        prefix = "#" * heading + " " if heading else ""
 
         def render() -> None:
             out.clear_output(wait=True)
             with out:
-                display(Markdown(self.text(key, **params)))
+                display(Markdown(prefix + self.text(key, **params)))
 
         self._shown(render)
         return out
@@ -162,7 +163,7 @@ class Lesson:
         exercise = self.exercises[key]
         params = {**exercise.params, "answer": exercise.answer}
         question = self.markdown(f"exercises.{key}.question", **params)
-        answer = widgets.FloatText(value=float("nan"), layout=widgets.Layout(width="10em"))
+        answer = widgets.Text(layout=widgets.Layout(width="10em"))
         button = widgets.Button(button_style="primary")
         feedback = widgets.HTML()
         state = {"attempts": 0, "last": None}
@@ -172,6 +173,8 @@ class Lesson:
             result = state["last"]
             if result is None:
                 feedback.value = ""
+            elif result == "not a number":
+                feedback.value = f"<span style='color:#9a6700'>{self.text('ui.not_a_number')}</span>"
             elif result.correct:
                 feedback.value = (f"<b style='color:#1a7f37'>{self.text('ui.correct')}</b> "
                                   + self.text(f"exercises.{key}.explanation", **params))
@@ -184,8 +187,14 @@ class Lesson:
                 feedback.value = "<span style='color:#9a6700'>" + " ".join(parts) + "</span>"
 
         def on_check(_button) -> None:
-            state["attempts"] += 1
-            state["last"] = exercise.check(answer.value, state["attempts"])
+            try:
+                value = float(answer.value.strip().replace(",", ".").rstrip("%"))
+            except ValueError:
+                state["last"] = "not a number"
+            else:
+                value = value / 100 if answer.value.strip().endswith("%") else value
+                state["attempts"] += 1
+                state["last"] = exercise.check(value, state["attempts"])
             render_feedback()
 
         button.on_click(on_check)
