@@ -72,10 +72,13 @@ def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
     return serve(command, f"http://127.0.0.1:{port}/")
 
 
-def jupyterlab(notebook: str) -> contextlib.AbstractContextManager[str]:
-    """Serve JupyterLab on 127.0.0.1 (no token) with ``notebook`` open."""
+def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
+    """Serve JupyterLab on 127.0.0.1 (no token) rooted at the notebook's folder, with the notebook open.
+
+    Pass a copy: JupyterLab saves outputs into the file it runs.
+    """
     port = free_port()
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-               f"--ServerApp.root_dir={ROOT}", "--LabApp.news_url=", "--LabServerApp.open_browser=False"]
-    return serve(command, f"http://127.0.0.1:{port}/lab/tree/{notebook}")
+               f"--ServerApp.root_dir={notebook.parent}", "--allow-root"]
+    return serve(command, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")

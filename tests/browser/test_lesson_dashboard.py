@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 from sim.lessons import load_lesson
 from sim.lessons.capacity import run_experiment
-from tests.browser.harness import voila
+from tests.browser.harness import ROOT, jupyterlab, voila
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -45,3 +46,19 @@ def test_slider_move_resimulates_and_language_switches(page, screenshots):
         page.get_by_text("第3课 — 人员与产能").first.wait_for(timeout=TIMEOUT)
         page.get_by_text("偏低了。").wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "lesson3_chinese.png", full_page=True)
+
+
+def test_the_same_lesson_runs_and_responds_in_jupyterlab(page, screenshots, tmp_path):
+    notebook = tmp_path / "lesson3.ipynb"
+    shutil.copy(ROOT / NOTEBOOK, notebook)
+    with jupyterlab(notebook) as url:
+        page.goto(url, timeout=TIMEOUT)
+        page.locator(".jp-Notebook").wait_for(timeout=TIMEOUT)
+        page.get_by_role("menuitem", name="Run").click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        page.get_by_text(_figures_line(7, 10)).wait_for(timeout=TIMEOUT)
+        leads_handle = page.locator(".noUi-handle").first
+        leads_handle.focus()
+        leads_handle.press("ArrowLeft")  # 7 -> 6.5 leads a day
+        page.get_by_text(_figures_line(6.5, 10)).wait_for(timeout=TIMEOUT)
+        page.screenshot(path=screenshots / "lesson3_jupyterlab.png")
