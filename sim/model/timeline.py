@@ -4,6 +4,14 @@ Stage ``k``'s arrays are aligned with ``fates.entrants[k]``. A time at or after 
 not happen within it and is ``NaN``; a lead not yet started has ``rep == -1``. Engines may
 compute past the horizon and call :meth:`Timeline.censor`; the reference engine stops at
 the horizon, for which censoring changes nothing.
+
+Examples
+--------
+>>> from sim.scenario import load
+>>> from sim.model.fates import draw_fates
+>>> timeline = Timeline.empty(draw_fates(load("benchmarks/w1.yaml"), seed=1, replication=0), horizon=365)
+>>> timeline.arrive[0][:2], timeline.rep[0][:2]
+(array([nan, nan]), array([-1, -1], dtype=int32))
 """
 
 from __future__ import annotations
