@@ -7,6 +7,8 @@ import string
 
 import pytest
 
+import sim
+
 from sim.lessons import LANGUAGES, load_lesson
 from sim.lessons.lesson import _CONTENT
 
@@ -49,6 +51,23 @@ def test_capacity_answers_are_the_hand_worked_ones():
     assert ex["utilisation"].answer == pytest.approx(7 * 1.2 / 10)
     assert ex["reps_needed"].answer == 21  # 14 x 1.2 = 16.8 rep-days a day, / 0.8 = 21
     assert 5 < ex["wait_ratio"].answer < 9  # Erlang C, 10 reps: 84% -> 96% utilisation
+
+
+def test_funnel_answers_are_the_hand_worked_ones():
+    ex = load_lesson("funnel").exercises
+    assert ex["wins"].answer == pytest.approx(1000 * 0.3 * 0.5 * 0.5 * 0.8)  # 60 deals
+    assert ex["benchmark"].answer == pytest.approx(5 / 3)
+    assert ex["fix_first"].answer == 1  # +5 points on 30% beats +5 on 50% or 80%
+
+
+def test_conversion_change_moves_every_tier_and_stays_a_probability():
+    from sim.lessons.funnel import PLAYBOOK, with_conversion_change
+
+    scenario = sim.load(PLAYBOOK)
+    changed = with_conversion_change(scenario, {"qualify": 0.1, "negotiation": -0.9})
+    assert changed.stages[0].conversion == pytest.approx({"A": 0.7, "B": 0.45, "C": 0.25})
+    assert changed.stages[3].conversion == {"A": 0.0, "B": 0.0, "C": 0.0}
+    assert changed.stages[1:3] == scenario.stages[1:3]
 
 
 def test_feedback_gives_direction_then_hints_then_the_explanation():
