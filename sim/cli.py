@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate a scenario and summarise the results")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--engine", choices=ENGINES, default="des")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="des")
     p.add_argument("--replications", type=_positive_int, default=20, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, metavar="DIR", help="write summary.json and the tables (Parquet) here")

@@ -34,7 +34,8 @@ class Fates:
     """The queue-independent draws of one replication (see the module docs)."""
 
     __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
-                 "value", "collection", "rosters", "team_of_stage", "next_index")
+                 "value", "collection", "rosters", "team_of_stage", "next_index", "offsets", "entrants_all",
+                 "converts_all")
 
     def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage):
         self.replication: int = replication
@@ -49,6 +50,10 @@ class Fates:
         self.team_of_stage: np.ndarray = team_of_stage
         # next_index[k][j]: position of stage k's entrant j among stage k+1's entrants (if it converts)
         self.next_index: list[np.ndarray] = [np.cumsum(c) - 1 for c in converts]
+        # offsets[k]:offsets[k+1] is stage k in arrays that hold every stage one after the other
+        self.offsets: np.ndarray = np.r_[0, np.cumsum([len(e) for e in entrants])].astype(np.int64)
+        self.entrants_all: np.ndarray = np.concatenate(entrants)
+        self.converts_all: np.ndarray = np.concatenate(converts)
 
 
 def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
