@@ -6,9 +6,10 @@ a FIFO queue of waiting leads across all the stages the team works, work slowed 
 rep's ramp-up, customer-side waits, reps joining on their start day and leaving on their
 end day (after the job in hand) -- as one compiled event loop over flat arrays, fed by the
 same :class:`~sim.model.fates.Fates`. Given the same seed it produces the same timelines as
-``des`` (to the last bit wherever no two events fall on the same instant; at exactly equal
-times both engines serve first come, first served, but the order of simultaneous events of
-different kinds may differ). It approximates nothing.
+``des``, lead for lead (to rounding: SimPy's clock adds delays, so a time may differ in the
+last bit), wherever no two events fall on the same instant; at exactly equal times both
+engines serve first come, first served, but simultaneous events of different kinds may be
+taken in another order. It approximates nothing.
 
 Examples
 --------
@@ -17,7 +18,7 @@ Examples
 >>> from sim.engine import des
 >>> scenario = load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 5})
 >>> a, b = run_replication(scenario, 1, 0), des.run_replication(scenario, 1, 0)
->>> all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a.end, b.end))
+>>> bool(np.allclose(a.end_all, b.end_all, rtol=1e-12, equal_nan=True))
 True
 """
 
@@ -41,30 +42,120 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline
 
 
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
-    """Play out the given fates through the teams' queues until the horizon."""
-    offsets = fates.offsets
+    """Play out the given fates through the teams' queues until the horizon.
+
+    When every team works a single stage, each stage is a FIFO multi-server queue that can
+    be computed on its own, in order of arrival, with a heap of the reps' free times; a team
+    working several stages interleaves them in time, and the general event loop runs instead.
+    """
     rosters = fates.rosters
     rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
-    arrive, start, end_work, end, rep = _simulate(
-        np.ascontiguousarray(fates.arrivals.time, dtype=np.float64),
-        offsets,
-        np.concatenate(fates.work).astype(np.float64),
-        np.concatenate(fates.wait).astype(np.float64),
-        np.concatenate(fates.converts).astype(np.bool_),
-        np.concatenate(fates.next_index).astype(np.int64),
+    common = (
+        fates.offsets,
+        np.concatenate(fates.work),
+        np.concatenate(fates.wait),
+        fates.converts_all,
         fates.team_of_stage.astype(np.int64),
         rep_offsets,
-        np.concatenate([r.start for r in rosters]).astype(np.float64),
-        np.concatenate([r.end for r in rosters]).astype(np.float64),
-        np.concatenate([r.seasoned for r in rosters]).astype(np.bool_),
+        np.concatenate([r.start for r in rosters]),
+        np.concatenate([r.end for r in rosters]),
+        np.concatenate([r.seasoned for r in rosters]),
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
-        float(horizon),
     )
-    return Timeline(fates, horizon, arrive, start, end_work, end, rep)
+    if len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage):
+        times = _by_stage(fates, common)
+    else:
+        times = _simulate(fates.arrivals.time, *common[:4], np.concatenate(fates.next_index), *common[4:],
+                          float(horizon))
+    return Timeline(fates, horizon, *times)
 
 
-# ----------------------------------------------------------------------------- the compiled loop
+# ----------------------------------------------------------------------------- one stage at a time
+
+
+def _by_stage(fates: Fates, common: tuple) -> tuple:
+    """Every team works one stage: each stage is a FIFO queue served by the longest-idle free rep."""
+    offsets, work, wait, converts = common[:4]
+    total = offsets[-1]
+    arrive, start, end_work, end = (np.empty(total) for _ in range(4))
+    rep_of = np.empty(total, dtype=np.int32)
+    arrive[offsets[0]:offsets[1]] = fates.arrivals.time
+    order = np.arange(offsets[1])  # leads are numbered in order of arrival
+    for k in range(len(offsets) - 1):
+        first, stop = offsets[k], offsets[k + 1]
+        if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
+            arrive[first:stop] = end[offsets[k - 1]:first][converts[offsets[k - 1]:first]]
+            order = np.argsort(arrive[first:stop])  # numpy's sort is much faster than numba's here
+        _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:])
+    return arrive, start, end_work, end, rep_of
+
+
+@numba.njit(cache=True)
+def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, wait, team_of_stage, rep_offsets,
+                 rep_start, rep_end, seasoned, ramp_days, initial_productivity):
+    """Serve stage ``k``'s leads in ``order`` of arrival: FIFO, the longest-idle free rep first."""
+    first, stop = offsets[k], offsets[k + 1]
+    team = team_of_stage[k]
+    base, n_reps = rep_offsets[team], rep_offsets[team + 1] - rep_offsets[team]
+    # Heap of reps keyed by (the time they are free, rep number): the longest-idle free rep first.
+    free = rep_start[base:base + n_reps].copy()
+    reps = np.arange(n_reps)
+    for i in range(n_reps - 1, -1, -1):
+        _sift_down(free, reps, i, n_reps)
+    size = n_reps
+    for q in range(stop - first):
+        i = first + order[q]
+        a = arrive[i]
+        while size > 0:
+            r = reps[0]
+            s = max(a, free[0])
+            if s < rep_end[base + r]:
+                break
+            size -= 1  # the rep left before this job: gone from the pool
+            free[0], reps[0] = free[size], reps[size]
+            _sift_down(free, reps, 0, size)
+        if size == 0:  # nobody left to work the stage: the rest wait for ever
+            for q2 in range(q, stop - first):
+                i2 = first + order[q2]
+                start[i2] = end_work[i2] = end[i2] = np.inf
+                rep_of[i2] = -1
+            break
+        duration = work[i]
+        g = base + r
+        if not seasoned[g] and ramp_days[team] > 0.0:
+            p0 = initial_productivity[team]
+            duration /= min(1.0, p0 + (1.0 - p0) * (s - rep_start[g]) / ramp_days[team])
+        start[i] = s
+        end_work[i] = s + duration
+        end[i] = s + duration + wait[i]
+        rep_of[i] = r
+        if end_work[i] < rep_end[g]:
+            free[0] = end_work[i]
+        else:  # leaves when the job in hand is done
+            size -= 1
+            free[0], reps[0] = free[size], reps[size]
+        _sift_down(free, reps, 0, size)
+
+
+@numba.njit(cache=True, inline="always")
+def _sift_down(free, reps, i, size):
+    time, rep = free[i], reps[i]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and (free[right] < free[child] or (free[right] == free[child] and reps[right] < reps[child])):
+            child = right
+        if time < free[child] or (time == free[child] and rep < reps[child]):
+            break
+        free[i], reps[i] = free[child], reps[child]
+        i = child
+    free[i], reps[i] = time, rep
+
+
+# ----------------------------------------------------------------------------- the general event loop
 # Events wait in a binary heap ordered by (time, sequence number); the payload packs the event
 # kind, stage, rep and lead position into one integer.
 
