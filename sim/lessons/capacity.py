@@ -69,7 +69,7 @@ def run_experiment(leads_per_day: float, reps: int, replications: int, seed: int
                    **staffing: Any) -> dict[str, Any]:
     """Simulate the team; return utilisation, predicted and simulated wait, and the mean queue by day."""
     scenario = team_scenario(leads_per_day, reps, horizon_days, **staffing)
-    results = sim.simulate(scenario, replications=replications, seed=seed, progress=False)
+    results = sim.simulate(scenario, replications=replications, seed=seed, engine="fast", progress=False)
     queue = results.daily.groupby("day", as_index=False).queue.mean()
     return {
         "utilisation": utilisation(leads_per_day, WORK_DAYS, reps),

@@ -97,7 +97,8 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
 
     def render(*_) -> None:
         changed = with_conversion_change(scenario, {name: s.value for name, s in sliders.items()})
-        results = sim.simulate(changed, replications=replications, seed=seed, detail=False, progress=False)
+        results = sim.simulate(changed, replications=replications, seed=seed, engine="fast", detail=False,
+                               progress=False)
         summary = results.summary()
         review = stage_review(results, BENCHMARK)
         review.columns = [lesson.text(f"labels.{c}") for c in review.columns]
