@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim validate|run ...``.
+"""The command line: ``python -m sim validate|run|plan ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -23,6 +23,7 @@ import pandas as pd
 from sim.engine import ENGINES, simulate
 from sim.errors import ScenarioError
 from sim.scenario import load
+from sim.targets import METHODS
 
 __all__ = ["main"]
 
@@ -67,6 +68,38 @@ _STAGE_FORMATS = {
 }
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from sim.feasibility import feasibility
+    from sim.targets import plan_table
+
+    scenario = load(args.file)
+    options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if args.method == "reserve" \
+        else {}
+    try:
+        plan = plan_table(scenario, args.target, args.method, args.challenge, **options)
+    except ValueError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine)
+    company = plan[plan.level == "company"].set_index("period")
+    shown = company[["revenue_target", "deals", "leads", "budget"]].assign(
+        p_hit=[report["p_hit"][p] for p in company.index])
+    print(f"{scenario.name}: plan by month ({args.method}), {args.replications} replications")
+    print(shown.to_string(formatters={"revenue_target": "{:,.0f}".format, "deals": "{:,.1f}".format,
+                                      "leads": "{:,.0f}".format, "budget": "{:,.0f}".format,
+                                      "p_hit": "{:.0%}".format}))
+    print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%}")
+    for gap in report["staffing_gaps"] or ["no staffing gap"]:
+        print(gap)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        plan.to_csv(args.out / "plan.csv", index=False)
+        (args.out / "feasibility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                                   encoding="utf-8")
+        print(f"wrote {args.out / 'plan.csv'} and {args.out / 'feasibility.json'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim", description="Salesplay: simulate and rehearse a sales plan.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -85,6 +118,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --out, write per-replication and per-stage tables only, not per-lead ones")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_run)
+
+    p = sub.add_parser("plan", help="break the annual target down and check it against staffing and simulation")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--target", type=_positive_int, metavar="AMOUNT",
+                   help="annual revenue target (default: the scenario's targets.annual_revenue)")
+    p.add_argument("--method", choices=METHODS, default="reserve", help="how the year is split over months")
+    p.add_argument("--reserve-month", type=int, default=12, metavar="M", help="with --method reserve (1-12)")
+    p.add_argument("--reserve-share", type=float, default=0.0, metavar="S",
+                   help="with --method reserve: share of the target the reserve month carries")
+    p.add_argument("--challenge", type=float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
+    p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write plan.csv and feasibility.json here")
+    p.set_defaults(handler=_plan)
     return parser
 
 
