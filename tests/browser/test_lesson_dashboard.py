@@ -54,9 +54,14 @@ def test_the_same_lesson_runs_and_responds_in_jupyterlab(page, screenshots, tmp_
     with jupyterlab(notebook) as url:
         page.goto(url, timeout=TIMEOUT)
         page.locator(".jp-Notebook").wait_for(timeout=TIMEOUT)
-        page.get_by_role("menuitem", name="Run").click()
-        page.get_by_text("Run All Cells", exact=True).click()
-        page.get_by_text(_figures_line(7, 10)).wait_for(timeout=TIMEOUT)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=TIMEOUT)  # the kernel is up
+        try:
+            page.get_by_role("menuitem", name="Run").click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            page.get_by_text(_figures_line(7, 10)).wait_for(timeout=TIMEOUT)
+        except Exception:
+            page.screenshot(path=screenshots / "lesson3_jupyterlab_failed.png")
+            raise
         leads_handle = page.locator(".noUi-handle").first
         leads_handle.focus()
         leads_handle.press("ArrowLeft")  # 7 -> 6.5 leads a day
