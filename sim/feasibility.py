@@ -94,12 +94,8 @@ def staffing_gaps(table: pd.DataFrame, tolerance: float = 0.05) -> list[str]:
 def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
          engine: str = "fast") -> dict[str, Any]:
     """Simulate the scenario; the probability of reaching each month's and the year's target."""
-    results = simulate(scenario, replications=replications, seed=seed, engine=engine, progress=False)
-    start = pd.Timestamp(scenario.start_date or DEFAULT_START)
-    won = results.leads.dropna(subset=["won_day"])
-    months = (start + pd.to_timedelta(won.won_day, unit="D")).dt.to_period("M").astype(str)
-    revenue = won.groupby([won.replication, months]).value.sum().unstack(fill_value=0.0)
-    revenue = revenue.reindex(index=range(replications), fill_value=0.0)
+    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False)
+    revenue = results.monthly.pivot(index="replication", columns="month", values="revenue")
     company = plan[plan.level == "company"].set_index("period").revenue_target
     per_month = []
     for period, target in company.items():

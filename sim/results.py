@@ -6,6 +6,8 @@ Every engine's :class:`~sim.model.timeline.Timeline` is reduced here, the same w
   marketing cost, total days from arrival to win);
 - ``stage_stats``: one row per replication and stage (entered, started, converted, lost,
   total wait, work and time in stage, the team's busy and available rep-days);
+- ``monthly``: one row per replication and calendar month: deals won, their value, and
+  cash collected in the month;
 
 and, unless a run asks for ``detail=False``, to the per-lead tables
 
@@ -40,6 +42,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from sim.calendar import months_of_horizon
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
 
@@ -75,8 +78,8 @@ def _won_days(timeline: Timeline) -> np.ndarray:
     return won
 
 
-def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Reduce one replication to its row of ``replications`` and its rows of ``stage_stats``."""
+def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]], pd.DataFrame]:
+    """Reduce one replication to its row of ``replications``, its rows of ``stage_stats`` and of ``monthly``."""
     fates, horizon = timeline.fates, timeline.horizon
     by_stage, busy, money = _sums(
         fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
@@ -104,7 +107,28 @@ def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], l
             "team_busy_days": float(busy[team]),
             "team_rep_days": fates.rosters[team].available_days(horizon),
         })
-    return row, stages
+    return row, stages, _monthly(timeline, scenario)
+
+
+def _monthly(timeline: Timeline, scenario: Scenario) -> pd.DataFrame:
+    """Deals won, their value and cash collected in each calendar month of the horizon."""
+    fates, horizon = timeline.fates, timeline.horizon
+    last = len(fates.entrants) - 1
+    won = fates.converts[last] & ~np.isnan(timeline.end[last])
+    leads = fates.entrants[last][won]
+    won_day = timeline.end[last][won]
+    paid_day = won_day + fates.collection[leads]
+    paid = paid_day < horizon
+    labels, index = months_of_horizon(scenario.start_date, int(np.ceil(horizon)))
+    n = len(labels)
+    won_at, paid_at = index[won_day.astype(np.int64)], index[paid_day[paid].astype(np.int64)]
+    return pd.DataFrame({
+        "replication": np.full(n, fates.replication, dtype=np.int32),
+        "month": labels,
+        "won": np.bincount(won_at, minlength=n),
+        "revenue": np.bincount(won_at, weights=fates.value[leads], minlength=n),
+        "collected": np.bincount(paid_at, weights=fates.value[leads][paid], minlength=n),
+    })
 
 
 _STAGE_SUMS = ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked", "in_stage_total")
@@ -229,13 +253,14 @@ class Results:
     TABLES = ("leads", "stage_times", "daily", "reps")
 
     def __init__(self, scenario: Scenario, engine: str, seed: int, replications: pd.DataFrame,
-                 stage_stats: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None,
+                 stage_stats: pd.DataFrame, monthly: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None,
                  notes: dict[str, Any] | None = None):
         self.scenario = scenario
         self.engine = engine
         self.seed = seed
         self.replications = replications
         self.stage_stats = stage_stats
+        self.monthly = monthly
         self._tables = tables or {}
         self.notes = dict(notes or {})
 
@@ -243,16 +268,18 @@ class Results:
     def from_timelines(cls, scenario: Scenario, timelines: Iterable[Timeline], engine: str, seed: int,
                        detail: bool = True, notes: dict[str, Any] | None = None) -> "Results":
         """Reduce timelines (consumed one at a time, so they need not all be held) to results."""
-        rows, stage_rows, parts = [], [], {name: [] for name in cls.TABLES}
+        rows, stage_rows, months, parts = [], [], [], {name: [] for name in cls.TABLES}
         for timeline in timelines:
-            row, stages = aggregate(timeline, scenario)
+            row, stages, monthly = aggregate(timeline, scenario)
             rows.append(row)
             stage_rows.extend(stages)
+            months.append(monthly)
             if detail:
                 for name, table in detail_tables(timeline, scenario).items():
                     parts[name].append(table)
         tables = {name: pd.concat(p, ignore_index=True) for name, p in parts.items()} if detail else None
-        return cls(scenario, engine, seed, pd.DataFrame(rows), pd.DataFrame(stage_rows), tables, notes)
+        return cls(scenario, engine, seed, pd.DataFrame(rows), pd.DataFrame(stage_rows),
+                   pd.concat(months, ignore_index=True), tables, notes)
 
     @classmethod
     def concat(cls, parts: list["Results"]) -> "Results":
@@ -261,7 +288,8 @@ class Results:
         tables = {name: pd.concat([p._tables[name] for p in parts], ignore_index=True) for name in first._tables}
         return cls(first.scenario, first.engine, first.seed,
                    pd.concat([p.replications for p in parts], ignore_index=True),
-                   pd.concat([p.stage_stats for p in parts], ignore_index=True), tables, first.notes)
+                   pd.concat([p.stage_stats for p in parts], ignore_index=True),
+                   pd.concat([p.monthly for p in parts], ignore_index=True), tables, first.notes)
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
@@ -345,6 +373,7 @@ class Results:
                                                 encoding="utf-8")
         self.replications.to_parquet(directory / "replications.parquet", index=False)
         self.stage_stats.to_parquet(directory / "stage_stats.parquet", index=False)
+        self.monthly.to_parquet(directory / "monthly.parquet", index=False)
         for name, table in self._tables.items():
             table.to_parquet(directory / f"{name}.parquet", index=False)
         return directory

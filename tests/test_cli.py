@@ -37,7 +37,8 @@ def test_summary_only_run_keeps_no_per_lead_tables(tmp_path):
     out = tmp_path / "out"
     main(["run", str(ROOT / "benchmarks" / "w1.yaml"), "--replications", "1", "--out", str(out), "--quiet",
           "--summary-only"])
-    assert sorted(p.name for p in out.iterdir()) == ["replications.parquet", "stage_stats.parquet", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["monthly.parquet", "replications.parquet", "stage_stats.parquet",
+                                                               "summary.json"]
 
 
 def test_bad_arguments_exit_2(capsys):

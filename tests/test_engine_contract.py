@@ -31,6 +31,10 @@ def test_schema_invariants_and_determinism(engine, path):
     assert results.leads.groupby("replication").size().tolist() == reps.leads.tolist()
     assert (results.leads.outcome == "won").sum() == reps.won.sum()
     np.testing.assert_allclose(results.leads.value.sum(), reps.revenue.sum())
+    monthly = results.monthly.groupby("replication").sum(numeric_only=True)
+    np.testing.assert_allclose(monthly.revenue, reps.revenue)
+    np.testing.assert_allclose(monthly.collected, reps.collected)
+    assert (monthly.won == reps.won).all()
     again = sim.simulate(scenario, replications=2, seed=4, engine=engine)
     for name in Results_TABLES:
         pd.testing.assert_frame_equal(getattr(results, name), getattr(again, name))
