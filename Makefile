@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= playbooks/b2b_saas.yaml
 
-.PHONY: lab test bench clean
+.PHONY: lab test bench dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ export TQDM_DISABLE = 1
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 	$(BIN)/python -m pytest --nbval-lax -q notebooks
+
+# The director's dashboards as web apps (code hidden) on 127.0.0.1.
+DASHBOARDS ?= notebooks/director/annual_plan.ipynb
+PORT ?= 8866
+dashboard: $(VENV)/.installed-lab
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser $(DASHBOARDS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks

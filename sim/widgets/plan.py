@@ -40,7 +40,7 @@ class PlanPanel:
         style = {"description_width": "12em"}
         layout = widgets.Layout(width="32em")
         self.target = widgets.IntSlider(value=round(target), min=round(target * 0.5), max=round(target * 1.5),
-                                        step=max(1, round(target / 100)), description="annual target",
+                                        step=max(1, round(target / 100)), description="annual target", readout_format=",d",
                                         continuous_update=False, style=style, layout=layout)
         self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split", style=style)
         self.reserve_month = widgets.IntSlider(value=12, min=1, max=12, description="reserve month",
@@ -51,7 +51,8 @@ class PlanPanel:
         self.budget = {c.name: widgets.IntSlider(value=round(self._monthly_budget(c)), min=0,
                                                  max=max(1, round(self._monthly_budget(c) * 2)),
                                                  step=max(1, round(self._monthly_budget(c) / 50)),
-                                                 description=f"{c.name} budget/month", continuous_update=False,
+                                                 description=f"{c.name} budget/month", readout_format=",d",
+                                                 continuous_update=False,
                                                  style=style, layout=layout)
                        for c in scenario.channels if c.cost_per_lead > 0}
         self.figures = widgets.HTML()
