@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim validate|run|plan ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -100,6 +100,32 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _allocate(args: argparse.Namespace) -> int:
+    from sim.allocation import optimise
+
+    scenario = load(args.file)
+    try:
+        result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
+                          args.seed, args.engine)
+    except ValueError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for name in ("current", "chosen"):
+        part = result[name]
+        print(f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
+              f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}; "
+              f"mean revenue {part['revenue']['mean']:,.0f}")
+    gain = result["gain"]
+    print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
+          f"better in {gain['p_better']:.0%} of replications")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "allocation.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+        print(f"wrote {args.out / 'allocation.json'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim", description="Salesplay: simulate and rehearse a sales plan.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -133,6 +159,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, metavar="DIR", help="write plan.csv and feasibility.json here")
     p.set_defaults(handler=_plan)
+
+    p = sub.add_parser("allocate", help="split a marketing budget over channels (and reps over teams)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--budget", type=float, required=True, metavar="B", help="marketing budget over the horizon")
+    p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
+    p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
+    p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
+    p.add_argument("--replications", type=_positive_int, default=40, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
+    p.set_defaults(handler=_allocate)
     return parser
 
 
