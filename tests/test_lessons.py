@@ -53,6 +53,13 @@ def test_capacity_answers_are_the_hand_worked_ones():
     assert 5 < ex["wait_ratio"].answer < 9  # Erlang C, 10 reps: 84% -> 96% utilisation
 
 
+def test_target_answers_are_the_hand_worked_ones():
+    ex = load_lesson("targets").exercises
+    assert ex["monthly"].answer == pytest.approx(12_000_000 / 11)  # the 11+1 plan
+    assert ex["leads"].answer == pytest.approx(2_000_000 / 40_000 / 0.5 / 0.5 / 0.3)
+    assert ex["per_rep"].answer == pytest.approx(2_000_000 * 1.1 / 40_000 / 0.5 / 0.5 / 0.3 / 4 / 21)
+
+
 def test_funnel_answers_are_the_hand_worked_ones():
     ex = load_lesson("funnel").exercises
     assert ex["wins"].answer == pytest.approx(1000 * 0.3 * 0.5 * 0.5 * 0.8)  # 60 deals
