@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim validate|run|plan|allocate ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate|compare ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -126,6 +126,38 @@ def _allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from sim.experiments import Strategy, compare
+    from sim.overrides import apply_overrides, parse_override
+
+    strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
+    base = strategies[0]
+    for text in args.override or []:
+        key, value = parse_override(text)
+        strategies.append(Strategy(f"{base.name} + {key}={value}",
+                                   apply_overrides(base.scenario, {key: value}, file="--override")))
+    result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
+                     workers=args.workers)
+    summary = result.summary()
+    table = pd.DataFrame([{
+        "strategy": s["name"], "revenue mean": s["revenue"]["mean"],
+        "95% interval": f"{s['revenue']['ci95'][0]:,.0f} to {s['revenue']['ci95'][1]:,.0f}",
+        "vs baseline": "" if "revenue_difference" not in s else
+        f"{s['revenue_difference']['mean']:+,.0f} ({s['revenue_difference']['ci95'][0]:+,.0f} to "
+        f"{s['revenue_difference']['ci95'][1]:+,.0f})",
+        "P(best)": s["p_best"], "P(target)": s["p_hit_target"]} for s in summary["strategies"]])
+    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine})")
+    print(table.to_string(index=False, formatters={"revenue mean": "{:,.0f}".format, "P(best)": "{:.0%}".format,
+                                                   "P(target)": lambda p: "" if p is None else f"{p:.0%}"}))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "comparison.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+        result.table.to_parquet(args.out / "replications.parquet", index=False)
+        print(f"wrote {args.out / 'comparison.json'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim", description="Salesplay: simulate and rehearse a sales plan.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -171,6 +203,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)
+
+    p = sub.add_parser("compare", help="compare strategies on common random numbers")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenarios; the first is the baseline")
+    p.add_argument("--override", action="append", metavar="KEY=VALUE",
+                   help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
+    p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--workers", type=_positive_int, metavar="N", help="processes (default: every core)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write comparison.json and the replications here")
+    p.set_defaults(handler=_compare)
     return parser
 
 
