@@ -1,0 +1,1 @@
+"""Charts: functions that return a matplotlib Figure, one module per topic."""
