@@ -89,6 +89,8 @@ class ChunkStore:
             if force:
                 shutil.rmtree(self.chunks, ignore_errors=True)
                 self.results_path.unlink(missing_ok=True)
+        for leftover in self.chunks.glob(".*.tmp") if self.chunks.exists() else ():
+            leftover.unlink()  # a chunk being written when a run was killed
         atomic_write_text(self.manifest_path, text)
 
     def manifest(self) -> dict[str, Any]:
