@@ -91,7 +91,8 @@ def _sweep(directory: Path) -> Report:
                                      file=str(directory))])
     params = result.parameters
     by_point = result.by_point()
-    figure = "hit_target" if by_point["hit_target"].notna().all() else "revenue"
+    varies = by_point["hit_target"].notna().all() and by_point["hit_target"].nunique() > 1
+    figure = "hit_target" if varies else "revenue"  # a target never (or always) hit says nothing
     sens = result.sensitivity(figure)
     spec = result.store.manifest()["spec"]
     report = Report(f"Sweep: {len(by_point)} points ({spec['design']}) x {spec['replications']} replications",
