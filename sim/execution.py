@@ -109,8 +109,9 @@ def _on_processes(tasks: dict, workers: int, bar: tqdm) -> Iterator[tuple[Hashab
         futures = {pool.submit(replicate, *args): key for key, args in tasks.items()}
         try:
             for future in cf.as_completed(futures):
+                key = futures.pop(future)  # hold no finished result: the driver's memory stays bounded
                 bar.update()
-                yield futures[future], future.result()
+                yield key, future.result()
         except BaseException:  # Ctrl-C or a failed task: drop what has not started, keep what is done
             for future in futures:
                 future.cancel()
@@ -125,10 +126,10 @@ def _on_dask(tasks: dict, address: str, workers: int | None, bar: tqdm) -> Itera
                    for i, (key, args) in enumerate(tasks.items())}
         try:
             for future in as_completed(futures):
-                table = future.result()
+                key, table = futures.pop(future), future.result()
+                future.release()  # hold no finished result: the driver's memory stays bounded
                 bar.update()
-                yield futures[future], table
-                future.release()
+                yield key, table
         except BaseException:
             client.cancel(list(futures))
             raise

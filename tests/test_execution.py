@@ -115,3 +115,16 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
     assert process.returncode == 130
     assert "Traceback" not in err and "run the same command again to resume" in err
     assert list((out / "chunks").glob("*.parquet"))
+
+
+@pytest.mark.xdist_group("dask")
+def test_cli_compare_with_dask_local_starts_its_own_cluster(tmp_path):
+    path = tmp_path / "b2b.yaml"
+    path.write_text((ROOT / "playbooks" / "b2b_saas.yaml").read_text())
+    out = tmp_path / "cmp"
+    args = ["compare", str(path), "--override", "horizon_days=30", "--override", "teams.sdr.headcount=2",
+            "--replications", "2", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
+    assert main([*args, "--out", str(out), "--dask", "local", "--workers", "2"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
+                                  pd.read_parquet(tmp_path / "serial" / "replications.parquet"), check_exact=True)
