@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= playbooks/b2b_saas.yaml
 
-.PHONY: lab test bench clean
+.PHONY: lab test bench dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,25 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab notebooks/
+# Jupyter refuses to run as root unless told (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
+
+# The suite on both cores, then every notebook top to bottom (nbval; a notebook's cells must
+# share one kernel, so notebooks run in their own, serial pass) with few replications.
+export SALESPLAY_REPLICATIONS ?= 4
+export TQDM_DISABLE = 1
 test: $(VENV)/.installed-test
-	TQDM_DISABLE=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest --nbval-lax -q notebooks
+
+# The director's dashboards as web apps (code hidden) on 127.0.0.1.
+DASHBOARDS ?= notebooks/director/annual_plan.ipynb
+PORT ?= 8866
+dashboard: $(VENV)/.installed-lab
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser $(DASHBOARDS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks

@@ -9,6 +9,9 @@ Examples
 array([ 0, 31, 59])
 >>> month_of_day(dt.date(2027, 1, 1), 70)[[0, 30, 31, 69]]
 array([0, 0, 1, 2])
+>>> labels, index = months_of_horizon(dt.date(2027, 12, 20), 15)
+>>> labels, index[[0, 11, 12]].tolist()
+(['2027-12', '2028-01'], [0, 0, 1])
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import datetime as dt
 
 import numpy as np
 
-__all__ = ["DEFAULT_START", "month_starts", "month_of_day"]
+__all__ = ["DEFAULT_START", "month_starts", "month_of_day", "months_of_horizon"]
 
 DEFAULT_START = dt.date(2025, 1, 1)  # a non-leap year; only months and weekdays matter
 
@@ -34,3 +37,10 @@ def month_of_day(start: dt.date | None, horizon_days: int) -> np.ndarray:
     """Calendar month (0 = January) of every day of the horizon."""
     dates = np.datetime64(start or DEFAULT_START, "D") + np.arange(horizon_days)
     return dates.astype("datetime64[M]").astype(int) % 12
+
+
+def months_of_horizon(start: dt.date | None, horizon_days: int) -> tuple[list[str], np.ndarray]:
+    """The calendar months the horizon touches (``"2027-01"``...) and each day's position among them."""
+    months = (np.datetime64(start or DEFAULT_START, "D") + np.arange(horizon_days)).astype("datetime64[M]")
+    index = (months - months[0]).astype(int)
+    return [str(m) for m in np.unique(months)], index

@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim validate|run|compare|sweep|report ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -23,7 +23,9 @@ import pandas as pd
 from sim.engine import ENGINES, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import load
+from sim.experiments import DEFAULT_ENGINE
 from sim.store import ChunkStore
+from sim.targets import METHODS
 
 __all__ = ["main"]
 
@@ -50,14 +52,79 @@ def _run(args: argparse.Namespace) -> int:
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
     headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected")}).T
-    with pd.option_context("display.float_format", "{:,.1f}".format, "display.width", 120):
-        print(headline.to_string())
-        if summary["p_hit_target"] is not None:
-            print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
-        print(results.summary_table().to_string())
+    print(headline.to_string(float_format="{:,.0f}".format))
+    if summary["p_hit_target"] is not None:
+        print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
+    print()
+    print(results.summary_table().to_string(formatters=_STAGE_FORMATS))
     if args.out is not None:
         results.save(args.out)
         print(f"wrote {Path(args.out) / 'summary.json'}")
+    return 0
+
+
+_STAGE_FORMATS = {
+    "entered": "{:,.1f}".format, "converted": "{:,.1f}".format, "conversion_rate": "{:.1%}".format,
+    "mean_wait_days": "{:.2f}".format, "mean_work_days": "{:.2f}".format,
+    "mean_days_in_stage": "{:.2f}".format, "utilisation": "{:.1%}".format,
+}
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from sim.feasibility import feasibility
+    from sim.targets import plan_table
+
+    scenario = load(args.file)
+    options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if args.method == "reserve" \
+        else {}
+    try:
+        plan = plan_table(scenario, args.target, args.method, args.challenge, **options)
+    except ValueError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine)
+    company = plan[plan.level == "company"].set_index("period")
+    shown = company[["revenue_target", "deals", "leads", "budget"]].assign(
+        p_hit=[report["p_hit"][p] for p in company.index])
+    print(f"{scenario.name}: plan by month ({args.method}), {args.replications} replications")
+    print(shown.to_string(formatters={"revenue_target": "{:,.0f}".format, "deals": "{:,.1f}".format,
+                                      "leads": "{:,.0f}".format, "budget": "{:,.0f}".format,
+                                      "p_hit": "{:.0%}".format}))
+    print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%}")
+    for gap in report["staffing_gaps"] or ["no staffing gap"]:
+        print(gap)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        plan.to_csv(args.out / "plan.csv", index=False)
+        (args.out / "feasibility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                                   encoding="utf-8")
+        print(f"wrote {args.out / 'plan.csv'} and {args.out / 'feasibility.json'}")
+    return 0
+
+
+def _allocate(args: argparse.Namespace) -> int:
+    from sim.allocation import optimise
+
+    scenario = load(args.file)
+    try:
+        result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
+                          args.seed, args.engine)
+    except ValueError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for name in ("current", "chosen"):
+        part = result[name]
+        print(f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
+              f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}; "
+              f"mean revenue {part['revenue']['mean']:,.0f}")
+    gain = result["gain"]
+    print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
+          f"better in {gain['p_better']:.0%} of replications")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "allocation.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+        print(f"wrote {args.out / 'allocation.json'}")
     return 0
 
 
@@ -65,12 +132,12 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.experiments import Strategy, compare
     from sim.overrides import parse_override
 
-    overrides = dict(parse_override(text) for text in args.override)
     strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
-    if overrides:
-        base = strategies[-1]
-        name = ", ".join(f"{k}={v}" for k, v in overrides.items())
-        strategies.append(Strategy.from_overrides(name, base.scenario, overrides, file="--override"))
+    base = strategies[0]
+    for text in args.override:
+        key, value = parse_override(text)
+        strategies.append(Strategy.from_overrides(f"{base.name} + {key}={value}", base.scenario, {key: value},
+                                                  file="--override"))
     if len(strategies) < 2:
         raise ScenarioError([Problem("", "give two or more scenario files, or one and --override KEY=VALUE")])
     names = [s.name for s in strategies]
@@ -78,11 +145,21 @@ def _compare(args: argparse.Namespace) -> int:
                   for i, s in enumerate(strategies)]
     result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
                      workers=args.workers, dask=args.dask, progress=not args.quiet)
-    result.save(args.out)
-    table = pd.DataFrame({s["name"]: {"revenue (mean)": s["revenue"]["mean"], "won (mean)": s["won"]["mean"],
-                                      "p_best": s["p_best"]} for s in result.summary()["strategies"]}).T
-    print(table.to_string(float_format="{:,.3f}".format))
-    print(f"wrote {Path(args.out) / 'comparison.json'}")
+    summary = result.summary()
+    table = pd.DataFrame([{
+        "strategy": s["name"], "revenue mean": s["revenue"]["mean"],
+        "95% interval": f"{s['revenue']['ci95'][0]:,.0f} to {s['revenue']['ci95'][1]:,.0f}",
+        "vs baseline": "" if "revenue_difference" not in s else
+        f"{s['revenue_difference']['mean']:+,.0f} ({s['revenue_difference']['ci95'][0]:+,.0f} to "
+        f"{s['revenue_difference']['ci95'][1]:+,.0f})",
+        "P(best)": s["p_best"],
+        "P(target)": None if s["p_hit_target"] is None else s["p_hit_target"]["mean"]} for s in summary["strategies"]])
+    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine})")
+    print(table.to_string(index=False, formatters={"revenue mean": "{:,.0f}".format, "P(best)": "{:.0%}".format,
+                                                   "P(target)": lambda p: "" if p is None else f"{p:.0%}"}))
+    if args.out is not None:
+        result.save(args.out)
+        print(f"wrote {args.out / 'comparison.json'}")
     return 0
 
 
@@ -123,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate a scenario and summarise the results")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--engine", choices=ENGINES, default="des")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="des")
     p.add_argument("--replications", type=_positive_int, default=20, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
@@ -132,14 +209,41 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_run)
 
+    p = sub.add_parser("plan", help="break the annual target down and check it against staffing and simulation")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--target", type=_positive_int, metavar="AMOUNT",
+                   help="annual revenue target (default: the scenario's targets.annual_revenue)")
+    p.add_argument("--method", choices=METHODS, default="reserve", help="how the year is split over months")
+    p.add_argument("--reserve-month", type=int, default=12, metavar="M", help="with --method reserve (1-12)")
+    p.add_argument("--reserve-share", type=float, default=0.0, metavar="S",
+                   help="with --method reserve: share of the target the reserve month carries")
+    p.add_argument("--challenge", type=float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
+    p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write plan.csv and feasibility.json here")
+    p.set_defaults(handler=_plan)
+
+    p = sub.add_parser("allocate", help="split a marketing budget over channels (and reps over teams)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--budget", type=float, required=True, metavar="B", help="marketing budget over the horizon")
+    p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
+    p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
+    p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
+    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
+    p.add_argument("--replications", type=_positive_int, default=40, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
+    p.set_defaults(handler=_allocate)
+
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="add a strategy: the last file with these changes (repeatable)")
-    p.add_argument("--engine", choices=ENGINES, default="des")
-    p.add_argument("--replications", type=_positive_int, default=100, metavar="N")
+                   help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
+    p.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE)
+    p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write comparison.json and the replications here")
     _backend_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_compare)

@@ -43,18 +43,9 @@ __all__ = [
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of the distributions: each has ``mean``, ``var`` and ``sample(rng, size)``."""
 
-    @property
-    def mean(self) -> float:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
-
-    @property
-    def var(self) -> float:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Fixed(_Dist):

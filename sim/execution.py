@@ -44,7 +44,8 @@ FIGURES = ("leads", "won", "lost", "open", "revenue", "collected", "marketing_co
 
 def replicate(scenario: Scenario, seed: int, replications: int, engine: str = "des") -> pd.DataFrame:
     """Run ``replications`` replications of ``scenario``; one row of :data:`FIGURES` per replication."""
-    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False)
+    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
+                       workers=1)  # one process per task: the parallelism is the experiment's
     table = results.replications.copy()
     target = scenario.targets.annual_revenue if scenario.targets else np.nan
     table["hit_target"] = np.where(np.isnan(target), np.nan, (table["revenue"] >= target).astype(float))

@@ -68,13 +68,14 @@ def _comparison(directory: Path) -> Report:
     rows = []
     for s in summary["strategies"]:
         row = {"strategy": s["name"], "overrides": ", ".join(f"{k}={v}" for k, v in s["overrides"].items())}
-        for figure in ("revenue", "won", "cost"):
-            row |= {f"{figure} {k}": v for k, v in s[figure].items()}
-        if s["p_hit_target"]:
-            row |= {f"p_hit_target {k}": v for k, v in s["p_hit_target"].items()}
+        for figure in ("revenue", "won", "marketing_cost", "p_hit_target"):
+            for k, v in (s[figure] or {}).items():
+                row |= {f"{figure} ci95 low": v[0], f"{figure} ci95 high": v[1]} if k == "ci95" else {f"{figure} {k}": v}
         row["p_best"] = s["p_best"]
         rows.append(row)
-    diffs = pd.DataFrame([{"strategy": s["name"], **s["difference"]} for s in summary["strategies"] if "difference" in s])
+    diffs = pd.DataFrame([{"strategy": s["name"], "against": d["against"], "mean": d["mean"], "ci_low": d["ci95"][0],
+                           "ci_high": d["ci95"][1], "sd_paired": d["sd_paired"], "sd_unpaired": d["sd_unpaired"]}
+                          for s in summary["strategies"] if (d := s.get("revenue_difference"))])
     report = Report(f"Comparison of {len(rows)} strategies ({summary['replications']} replications, seed {summary['seed']})",
                     "comparison", {"strategies": pd.DataFrame(rows)})
     report.figures["revenue by strategy"] = charts.strategies_chart(replications, "revenue")

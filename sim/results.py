@@ -6,6 +6,8 @@ Every engine's :class:`~sim.model.timeline.Timeline` is reduced here, the same w
   marketing cost, total days from arrival to win);
 - ``stage_stats``: one row per replication and stage (entered, started, converted, lost,
   total wait, work and time in stage, the team's busy and available rep-days);
+- ``monthly``: one row per replication and calendar month: deals won, their value, and
+  cash collected in the month;
 
 and, unless a run asks for ``detail=False``, to the per-lead tables
 
@@ -36,9 +38,11 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+import numba
 import numpy as np
 import pandas as pd
 
+from sim.calendar import months_of_horizon
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
 
@@ -74,53 +78,107 @@ def _won_days(timeline: Timeline) -> np.ndarray:
     return won
 
 
-def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Reduce one replication to its row of ``replications`` and its rows of ``stage_stats``."""
+def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]], pd.DataFrame]:
+    """Reduce one replication to its row of ``replications``, its rows of ``stage_stats`` and of ``monthly``."""
     fates, horizon = timeline.fates, timeline.horizon
-    _, outcome = _lead_outcomes(timeline)
-    won_day = _won_days(timeline)
-    won = ~np.isnan(won_day)
-    paid_day = won_day + fates.collection
-    cost_per_lead = np.array([c.cost_per_lead for c in scenario.channels])
+    by_stage, busy, money = _sums(
+        fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
+        timeline.end_work_all, timeline.end_all, fates.team_of_stage.astype(np.int64), len(fates.rosters), horizon,
+        fates.arrivals.time, fates.value, fates.collection)
+    won, lost, revenue, collected, win_days = money
+    leads_per_channel = np.bincount(fates.arrivals.channel, minlength=len(scenario.channels))
     row = {
         "replication": fates.replication,
         "leads": len(fates.arrivals),
-        "won": int(won.sum()),
-        "lost": int((outcome == 1).sum()),
-        "open": int((outcome == 2).sum()),
-        "revenue": float(fates.value[won].sum()),
-        "collected": float(fates.value[won & (paid_day < horizon)].sum()),
-        "marketing_cost": float(cost_per_lead[fates.arrivals.channel].sum()),
-        "win_days_total": float((won_day - fates.arrivals.time)[won].sum()),
+        "won": int(won),
+        "lost": int(lost),
+        "open": len(fates.arrivals) - int(won) - int(lost),
+        "revenue": float(revenue),
+        "collected": float(collected),
+        "marketing_cost": float(leads_per_channel @ np.array([c.cost_per_lead for c in scenario.channels])),
+        "win_days_total": float(win_days),
     }
-    busy = np.zeros(len(fates.rosters))
-    for k in range(len(fates.entrants)):
-        start, end_work = timeline.start[k], timeline.end_work[k]
-        started = ~np.isnan(start)
-        busy[fates.team_of_stage[k]] += float((np.where(np.isnan(end_work), horizon, end_work) - start)[started].sum())
     stages = []
     for k, stage in enumerate(scenario.stages):
-        arrive, start, end_work, end = timeline.arrive[k], timeline.start[k], timeline.end_work[k], timeline.end[k]
-        done = ~np.isnan(end)
-        worked = ~np.isnan(end_work)
-        started = ~np.isnan(start)
         team = fates.team_of_stage[k]
         stages.append({
-            "replication": fates.replication,
-            "stage": stage.name,
-            "team": stage.team,
-            "entered": int((~np.isnan(arrive)).sum()),
-            "started": int(started.sum()),
-            "converted": int((done & fates.converts[k]).sum()),
-            "lost": int((done & ~fates.converts[k]).sum()),
-            "wait_total": float((start - arrive)[started].sum()),
-            "work_total": float((end_work - start)[worked].sum()),
-            "worked": int(worked.sum()),
-            "in_stage_total": float((end - arrive)[done].sum()),
-            "team_busy_days": busy[team],
+            "replication": fates.replication, "stage": stage.name, "team": stage.team,
+            **{name: (int(v) if name in _COUNTS else float(v)) for name, v in zip(_STAGE_SUMS, by_stage[k])},
+            "team_busy_days": float(busy[team]),
             "team_rep_days": fates.rosters[team].available_days(horizon),
         })
-    return row, stages
+    return row, stages, _monthly(timeline, scenario)
+
+
+def _monthly(timeline: Timeline, scenario: Scenario) -> pd.DataFrame:
+    """Deals won, their value and cash collected in each calendar month of the horizon."""
+    fates, horizon = timeline.fates, timeline.horizon
+    last = len(fates.entrants) - 1
+    won = fates.converts[last] & ~np.isnan(timeline.end[last])
+    leads = fates.entrants[last][won]
+    won_day = timeline.end[last][won]
+    paid_day = won_day + fates.collection[leads]
+    paid = paid_day < horizon
+    labels, index = months_of_horizon(scenario.start_date, int(np.ceil(horizon)))
+    n = len(labels)
+    won_at, paid_at = index[won_day.astype(np.int64)], index[paid_day[paid].astype(np.int64)]
+    return pd.DataFrame({
+        "replication": np.full(n, fates.replication, dtype=np.int32),
+        "month": labels,
+        "won": np.bincount(won_at, minlength=n),
+        "revenue": np.bincount(won_at, weights=fates.value[leads], minlength=n),
+        "collected": np.bincount(paid_at, weights=fates.value[leads][paid], minlength=n),
+    })
+
+
+_STAGE_SUMS = ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked", "in_stage_total")
+_COUNTS = {"entered", "started", "converted", "lost", "worked"}
+
+
+@numba.njit(cache=True)
+def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_of_stage, n_teams, horizon, arrival,
+          value, collection):
+    """One pass over every lead and stage: the sums behind ``stage_stats`` and the money of the replication."""
+    n_stages = len(offsets) - 1
+    by_stage = np.zeros((n_stages, 8))
+    busy = np.zeros(n_teams)
+    won = lost = 0
+    revenue = collected = win_days = 0.0
+    for k in range(n_stages):
+        team = team_of_stage[k]
+        for i in range(offsets[k], offsets[k + 1]):
+            a = arrive[i]
+            if np.isnan(a):
+                continue
+            by_stage[k, 0] += 1
+            s = start[i]
+            if not np.isnan(s):
+                by_stage[k, 1] += 1
+                by_stage[k, 4] += s - a
+                w = end_work[i]
+                if np.isnan(w):
+                    busy[team] += horizon - s
+                else:
+                    by_stage[k, 5] += w - s
+                    by_stage[k, 6] += 1
+                    busy[team] += w - s
+            e = end[i]
+            if np.isnan(e):
+                continue
+            by_stage[k, 7] += e - a
+            if not converts[i]:
+                by_stage[k, 3] += 1
+                lost += 1
+                continue
+            by_stage[k, 2] += 1
+            if k == n_stages - 1:
+                lead = entrants[i]
+                won += 1
+                revenue += value[lead]
+                win_days += e - arrival[lead]
+                if e + collection[lead] < horizon:
+                    collected += value[lead]
+    return by_stage, busy, (won, lost, revenue, collected, win_days)
 
 
 def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFrame]:
@@ -195,13 +253,14 @@ class Results:
     TABLES = ("leads", "stage_times", "daily", "reps")
 
     def __init__(self, scenario: Scenario, engine: str, seed: int, replications: pd.DataFrame,
-                 stage_stats: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None,
+                 stage_stats: pd.DataFrame, monthly: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None,
                  notes: dict[str, Any] | None = None):
         self.scenario = scenario
         self.engine = engine
         self.seed = seed
         self.replications = replications
         self.stage_stats = stage_stats
+        self.monthly = monthly
         self._tables = tables or {}
         self.notes = dict(notes or {})
 
@@ -209,16 +268,28 @@ class Results:
     def from_timelines(cls, scenario: Scenario, timelines: Iterable[Timeline], engine: str, seed: int,
                        detail: bool = True, notes: dict[str, Any] | None = None) -> "Results":
         """Reduce timelines (consumed one at a time, so they need not all be held) to results."""
-        rows, stage_rows, parts = [], [], {name: [] for name in cls.TABLES}
+        rows, stage_rows, months, parts = [], [], [], {name: [] for name in cls.TABLES}
         for timeline in timelines:
-            row, stages = aggregate(timeline, scenario)
+            row, stages, monthly = aggregate(timeline, scenario)
             rows.append(row)
             stage_rows.extend(stages)
+            months.append(monthly)
             if detail:
                 for name, table in detail_tables(timeline, scenario).items():
                     parts[name].append(table)
         tables = {name: pd.concat(p, ignore_index=True) for name, p in parts.items()} if detail else None
-        return cls(scenario, engine, seed, pd.DataFrame(rows), pd.DataFrame(stage_rows), tables, notes)
+        return cls(scenario, engine, seed, pd.DataFrame(rows), pd.DataFrame(stage_rows),
+                   pd.concat(months, ignore_index=True), tables, notes)
+
+    @classmethod
+    def concat(cls, parts: list["Results"]) -> "Results":
+        """Results of consecutive blocks of replications of one run, as one."""
+        first = parts[0]
+        tables = {name: pd.concat([p._tables[name] for p in parts], ignore_index=True) for name in first._tables}
+        return cls(first.scenario, first.engine, first.seed,
+                   pd.concat([p.replications for p in parts], ignore_index=True),
+                   pd.concat([p.stage_stats for p in parts], ignore_index=True),
+                   pd.concat([p.monthly for p in parts], ignore_index=True), tables, first.notes)
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
@@ -302,6 +373,7 @@ class Results:
                                                 encoding="utf-8")
         self.replications.to_parquet(directory / "replications.parquet", index=False)
         self.stage_stats.to_parquet(directory / "stage_stats.parquet", index=False)
+        self.monthly.to_parquet(directory / "monthly.parquet", index=False)
         for name, table in self._tables.items():
             table.to_parquet(directory / f"{name}.parquet", index=False)
         return directory

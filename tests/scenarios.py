@@ -20,17 +20,21 @@ def mmc(arrivals_per_day: float, reps: int, mean_work_days: float = 1.0, horizon
     })
 
 
-_durations = st.one_of(
+_continuous = st.one_of(
     st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.01, 2.0)),
-    st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0.0, 2.0)),
     st.builds(lambda m, s: {"dist": "gamma", "mean": m, "sd": s}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
     st.builds(lambda a, w: {"dist": "uniform", "low": a, "high": a + w}, st.floats(0, 1), st.floats(0.01, 1)),
 )
+_any = st.one_of(_continuous, st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0.0, 2.0)))
 
 
 @st.composite
-def funnels(draw) -> sim.Scenario:
-    """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition."""
+def funnels(draw, continuous: bool = False) -> sim.Scenario:
+    """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition.
+
+    ``continuous=True`` draws only continuous times, so no two events share an instant.
+    """
+    _durations = _continuous if continuous else _any
     tiers = draw(st.sampled_from([None, ["A", "B"], ["A", "B", "C"]]))
     n_teams = draw(st.integers(1, 3))
     teams = []

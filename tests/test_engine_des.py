@@ -13,17 +13,8 @@ from scipy import stats
 
 import sim
 from sim.engine import des
+from sim.queueing import mean_wait
 from tests.scenarios import funnels, mmc
-
-
-def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
-    """Mean wait in queue of an M/M/c queue (Erlang C)."""
-    a = arrival_rate / service_rate
-    rho = a / servers
-    terms = sum(a**k / math.factorial(k) for k in range(servers))
-    last = a**servers / math.factorial(servers) / (1 - rho)
-    probability_wait = last / (terms + last)
-    return probability_wait / (servers * service_rate - arrival_rate)
 
 
 def interval(values: np.ndarray, level: float = 0.99) -> tuple[float, float]:
@@ -41,18 +32,13 @@ def test_mmc_wait_matches_erlang_c(utilisation, seed):
     steady = t[(t.arrive >= warm_up) & (t.arrive < horizon - 100)]
     waits = steady.groupby("replication").wait.mean().to_numpy()
     low, high = interval(waits)
-    expected = erlang_c_wait(utilisation * reps, 1.0, reps)
+    expected = mean_wait(utilisation * reps, 1.0, reps)
     assert low <= expected <= high, f"Erlang C {expected:.4f} outside [{low:.4f}, {high:.4f}]"
 
     busy = results.stage_stats.team_busy_days / results.stage_stats.team_rep_days
     low, high = interval(busy.to_numpy())
     assert low <= utilisation <= high
     assert results.summary()["stages"][0]["utilisation"] == pytest.approx(utilisation, abs=0.02)
-
-
-def test_erlang_c_formula_known_value():
-    # M/M/2 with a = 1 (rho = 0.5): P(wait) = 1/3, Wq = (1/3) / (2 - 1) = 1/3.
-    assert erlang_c_wait(1.0, 1.0, 2) == pytest.approx(1 / 3)
 
 
 def test_littles_law_holds_in_every_stage(seed):

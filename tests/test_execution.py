@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim
 from sim import load
 from sim.cli import main
 from sim.experiments import Strategy, compare, load_sweep, sweep
@@ -26,6 +27,7 @@ parameters:
   channels.inbound.leads_per_day: [20, 30, 40, 50]
 replications: 3
 seed: 11
+engine: des  # slow enough per point to be killed mid-way
 overrides: {{horizon_days: 60}}
 """
 
@@ -120,9 +122,9 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
 @pytest.mark.xdist_group("dask")
 def test_cli_compare_with_dask_local_starts_its_own_cluster(tmp_path):
     path = tmp_path / "b2b.yaml"
-    path.write_text((ROOT / "playbooks" / "b2b_saas.yaml").read_text())
+    sim.dump(apply_overrides(load(ROOT / "playbooks" / "b2b_saas.yaml"), {"horizon_days": 30}), path)
     out = tmp_path / "cmp"
-    args = ["compare", str(path), "--override", "horizon_days=30", "--override", "teams.sdr.headcount=2",
+    args = ["compare", str(path), "--override", "teams.sdr.headcount=2",
             "--replications", "2", "--quiet"]
     assert main([*args, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
     assert main([*args, "--out", str(out), "--dask", "local", "--workers", "2"]) == 0

@@ -59,8 +59,8 @@ def test_common_random_numbers_make_paired_differences_far_less_noisy(seed):
 def test_a_strategy_against_itself_differs_by_exactly_zero_and_ties_for_best():
     result = compare([Strategy("a", B2B), Strategy("b", B2B)], replications=3, seed=2, progress=False)
     summary = result.summary()
-    diff = summary["strategies"][1]["difference"]
-    assert (diff["mean"], diff["ci_low"], diff["ci_high"], diff["sd_paired"]) == (0.0, 0.0, 0.0, 0.0)
+    diff = summary["strategies"][1]["revenue_difference"]
+    assert (diff["mean"], diff["ci95"], diff["sd_paired"]) == (0.0, [0.0, 0.0], 0.0)
     assert [s["p_best"] for s in summary["strategies"]] == [0.5, 0.5]
 
 
@@ -71,9 +71,9 @@ def test_intervals_are_the_hand_worked_ones():
     result = Comparison([Strategy("a", B2B), Strategy("b", B2B)], table, seed=0, engine="des")
     a, b = result.summary()["strategies"]
     half = stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)  # sd 1, n 3
-    assert a["revenue"]["ci_low"] == pytest.approx(2 - half) and a["revenue"]["ci_high"] == pytest.approx(2 + half)
-    assert b["difference"]["mean"] == pytest.approx(2.0)  # differences 1, 2, 3
-    assert b["difference"]["ci_high"] == pytest.approx(2 + half)
+    assert a["revenue"]["ci95"] == pytest.approx([2 - half, 2 + half])
+    assert b["revenue_difference"]["mean"] == pytest.approx(2.0)  # differences 1, 2, 3
+    assert b["revenue_difference"]["ci95"] == pytest.approx([2 - half, 2 + half])
     assert a["p_hit_target"]["mean"] == pytest.approx(2 / 3)
     assert b["p_best"] == 1.0 and a["p_best"] == 0.0
     assert a["revenue"]["p50"] == 2.0
@@ -187,10 +187,12 @@ def test_cli_compare_writes_comparison_json(tmp_path, capsys):
     assert code == 0
     summary = json.loads((out / "comparison.json").read_text())
     base, other = summary["strategies"]
-    assert base["name"] == "b2b" and other["overrides"] == {"teams.solutions.headcount": 10}
-    for figure in ("revenue", "won", "cost"):
-        assert set(base[figure]) >= {"mean", "p10", "p50", "p90", "ci_low", "ci_high"}
-    assert set(other["difference"]) >= {"mean", "ci_low", "ci_high"} and "p_best" in other
+    assert base["name"] == "b2b" and other["name"] == "b2b + teams.solutions.headcount=10"
+    assert other["overrides"] == {"teams.solutions.headcount": 10}
+    for figure in ("revenue", "won", "marketing_cost"):
+        assert set(base[figure]) >= {"mean", "p10", "p50", "p90", "ci95"}
+    assert set(other["revenue_difference"]) >= {"against", "mean", "ci95"} and "revenue_difference" not in base
+    assert "p_best" in other
     assert base["p_hit_target"]["mean"] == 0.0  # a year's target in 90 days
     assert sum(s["p_best"] for s in summary["strategies"]) == pytest.approx(1.0)
 

@@ -73,9 +73,10 @@ class _Record:
         ]
 
     def timeline(self, fates: Fates, horizon: float) -> Timeline:
-        as_arrays = [[np.asarray(x, dtype=float) for x in field] for field in (self.arrive, self.start, self.end_work, self.end)]
-        reps = [np.asarray(x, dtype=np.int32) for x in self.rep]
-        return Timeline(fates, horizon, *as_arrays, reps).censor()
+        flat = [np.fromiter((t for stage in field for t in stage), dtype=float, count=int(fates.offsets[-1]))
+                for field in (self.arrive, self.start, self.end_work, self.end)]
+        reps = np.fromiter((r for stage in self.rep for r in stage), dtype=np.int32, count=int(fates.offsets[-1]))
+        return Timeline(fates, horizon, *flat, reps)
 
 
 def _staffing(env: simpy.Environment, store: simpy.Store, roster: Roster):

@@ -42,6 +42,8 @@ def poisson_arrivals(rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = rng.poisson(total)
     gaps = rng.exponential(1.0, n + 1)
     points = np.cumsum(gaps)[:-1] * (total / gaps.sum())
+    if np.all(rates == rates[0]):  # a constant rate: the cumulative intensity is a straight line
+        return points / rates[0]
     return np.interp(points, cumulative, np.arange(len(rates) + 1.0))
 
 
@@ -71,6 +73,8 @@ def draw_arrivals(scenario: Scenario, seed: int, replication: int) -> Arrivals:
             tier_ids.append(np.minimum(np.searchsorted(np.cumsum(mix), u, side="right"), len(tiers) - 1).astype(np.int32))
         else:
             tier_ids.append(np.zeros(len(t), dtype=np.int32))
+    if len(times) == 1:
+        return Arrivals(times[0], channels[0], tier_ids[0])
     time = np.concatenate(times)
     order = np.argsort(time, kind="stable")
     return Arrivals(time[order], np.concatenate(channels)[order], np.concatenate(tier_ids)[order])

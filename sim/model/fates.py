@@ -34,7 +34,8 @@ class Fates:
     """The queue-independent draws of one replication (see the module docs)."""
 
     __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
-                 "value", "collection", "rosters", "team_of_stage", "next_index")
+                 "value", "collection", "rosters", "team_of_stage", "offsets", "entrants_all", "converts_all",
+                 "_next_index")
 
     def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage):
         self.replication: int = replication
@@ -47,8 +48,18 @@ class Fates:
         self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
         self.rosters: list[Roster] = rosters
         self.team_of_stage: np.ndarray = team_of_stage
-        # next_index[k][j]: position of stage k's entrant j among stage k+1's entrants (if it converts)
-        self.next_index: list[np.ndarray] = [np.cumsum(c) - 1 for c in converts]
+        self._next_index: list[np.ndarray] | None = None
+        # offsets[k]:offsets[k+1] is stage k in arrays that hold every stage one after the other
+        self.offsets: np.ndarray = np.r_[0, np.cumsum([len(e) for e in entrants])].astype(np.int64)
+        self.entrants_all: np.ndarray = np.concatenate(entrants)
+        self.converts_all: np.ndarray = np.concatenate(converts)
+
+    @property
+    def next_index(self) -> list[np.ndarray]:
+        """``next_index[k][j]``: position of stage k's entrant j among stage k+1's entrants (if it converts)."""
+        if self._next_index is None:
+            self._next_index = [np.cumsum(c) - 1 for c in self.converts]
+        return self._next_index
 
 
 def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
@@ -60,7 +71,7 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     for k, stage in enumerate(scenario.stages):
         p = np.array([stage.conversion_for(t) for t in scenario.tiers])
         u = generator(seed, replication, CONVERSION, k).random(len(current))
-        converted = u < p[arrivals.tier[current]]
+        converted = u < (p[0] if len(p) == 1 else p[arrivals.tier[current]])
         entrants.append(current)
         converts.append(converted)
         work.append(stage.work_days.sample(generator(seed, replication, WORK, k), len(current)))

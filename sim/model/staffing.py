@@ -47,12 +47,12 @@ class Roster:
     def __len__(self) -> int:
         return len(self.start)
 
-    def productivity(self, rep: int, time: float) -> float:
-        """Share of a seasoned rep's speed that ``rep`` works at on ``time``."""
+    def productivity(self, rep: int, time):
+        """Share of a seasoned rep's speed that ``rep`` works at on ``time`` (a day or an array of days)."""
         if self.seasoned[rep] or self.ramp_days <= 0:
             return 1.0
         p0 = self.initial_productivity
-        return min(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
+        return np.minimum(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
 
     def available_days(self, horizon_days: float) -> float:
         """Rep-days on the team within ``[0, horizon_days)``."""

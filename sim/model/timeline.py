@@ -1,9 +1,17 @@
 """What an engine produces for one replication: when each lead reached, started and left each stage.
 
-Stage ``k``'s arrays are aligned with ``fates.entrants[k]``. A time at or after the horizon did
-not happen within it and is ``NaN``; a lead not yet started has ``rep == -1``. Engines may
-compute past the horizon and call :meth:`Timeline.censor`; the reference engine stops at
-the horizon, for which censoring changes nothing.
+The times are flat arrays, stage after stage, aligned with ``fates.entrants`` concatenated
+(``offsets[k]:offsets[k+1]`` is stage ``k``); ``arrive[k]`` and the like are views of stage
+``k``. A time at or after the horizon did not happen within it and is ``NaN``; a lead not yet
+started has ``rep == -1``. Engines may compute past the horizon: the constructor censors.
+
+Examples
+--------
+>>> from sim.scenario import load
+>>> from sim.engine.des import run_replication
+>>> timeline = run_replication(load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 2}), 1, 0)
+>>> bool(timeline.arrive[1].base is timeline.arrive_all), int(timeline.offsets[1]) == len(timeline.arrive[0])
+(True, True)
 """
 
 from __future__ import annotations
@@ -18,29 +26,21 @@ __all__ = ["Timeline"]
 class Timeline:
     """Stage times of every lead of one replication (see the module docs)."""
 
-    __slots__ = ("fates", "horizon", "arrive", "start", "end_work", "end", "rep")
+    __slots__ = ("fates", "horizon", "offsets", "arrive_all", "start_all", "end_work_all", "end_all", "rep_all",
+                 "arrive", "start", "end_work", "end", "rep")
 
-    def __init__(self, fates: Fates, horizon: float, arrive, start, end_work, end, rep):
+    def __init__(self, fates: Fates, horizon: float, arrive: np.ndarray, start: np.ndarray, end_work: np.ndarray,
+                 end: np.ndarray, rep: np.ndarray):
         self.fates = fates
         self.horizon = float(horizon)
-        self.arrive: list[np.ndarray] = arrive
-        self.start: list[np.ndarray] = start
-        self.end_work: list[np.ndarray] = end_work
-        self.end: list[np.ndarray] = end
-        self.rep: list[np.ndarray] = rep
-
-    @classmethod
-    def empty(cls, fates: Fates, horizon: float) -> "Timeline":
-        """A timeline in which nothing has happened yet, for an engine to fill in."""
-        sizes = [len(e) for e in fates.entrants]
-        nan = [np.full(n, np.nan) for n in sizes]
-        return cls(fates, horizon, *(list(map(np.copy, nan)) for _ in range(4)),
-                   [np.full(n, -1, dtype=np.int32) for n in sizes])
-
-    def censor(self) -> "Timeline":
-        """Forget whatever happened after the horizon (in place); returns ``self``."""
-        for k in range(len(self.arrive)):
-            for times in (self.arrive[k], self.start[k], self.end_work[k], self.end[k]):
-                times[times >= self.horizon] = np.nan
-            self.rep[k][np.isnan(self.start[k])] = -1
-        return self
+        self.offsets = fates.offsets
+        for times in (arrive, start, end_work, end):
+            times[times >= self.horizon] = np.nan
+        rep[np.isnan(start)] = -1
+        self.arrive_all, self.start_all, self.end_work_all, self.end_all, self.rep_all = arrive, start, end_work, end, rep
+        split = self.offsets[1:-1]
+        self.arrive: list[np.ndarray] = np.split(arrive, split)
+        self.start: list[np.ndarray] = np.split(start, split)
+        self.end_work: list[np.ndarray] = np.split(end_work, split)
+        self.end: list[np.ndarray] = np.split(end, split)
+        self.rep: list[np.ndarray] = np.split(rep, split)

@@ -1,0 +1,72 @@
+"""The fast engine beside the reference: W1 throughput, memory, scaling, and the widget path.
+
+Medians of several runs; "one core" means one process (``workers=1``).
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import sim
+
+W1 = Path(__file__).with_name("w1.yaml")
+PLAYBOOK = Path(__file__).parents[1] / "playbooks" / "b2b_saas.yaml"
+RUNS = 3
+
+
+def _seconds(scenario: sim.Scenario, replications: int, engine: str = "fast", workers: int = 1) -> float:
+    times = []
+    for run in range(RUNS):
+        start = time.perf_counter()
+        sim.simulate(scenario, replications=replications, seed=run, engine=engine, detail=False, progress=False,
+                     workers=workers)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _peak_memory_mib(replications: int) -> float:
+    code = (f"import resource, sim; sim.simulate(sim.load({str(W1)!r}), replications={replications}, engine='fast', "
+            "detail=False, progress=False, workers=1); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def _exponent(sizes: list[float], seconds: list[float]) -> float:
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def main() -> None:
+    w1 = sim.load(W1)
+    sim.simulate(w1.model_copy(update={"horizon_days": 5}), replications=2, engine="fast", progress=False)  # compile
+    des_rate = 1 / _seconds(w1, 1, engine="des")
+    fast_1000 = _seconds(w1, 1000)
+    fast_rate = 1000 / fast_1000
+    print(f"W1 (73,000 leads/year, 5 stages), medians of {RUNS} runs, summary mode:")
+    print(f"  {'engine':<28}{'replications/s':>16}")
+    print(f"  {'des (reference)':<28}{des_rate:>16.2f}")
+    print(f"  {'fast, one core':<28}{fast_rate:>16.1f}")
+    print(f"  ratio fast / des: {fast_rate / des_rate:,.0f}x  (required >= 300x)")
+    print(f"  1,000 W1 replications: {fast_1000:.2f} s on one core (required < 8 s, aim < 2 s), "
+          f"{_seconds(w1, 1000, workers=2):.2f} s on two")
+    print(f"  peak memory, 1,000 replications in summary mode: {_peak_memory_mib(1000):,.0f} MiB (required < 2,048)")
+
+    rates = [50, 200, 800]
+    seconds = [_seconds(w1.model_copy(update={"channels": (w1.channels[0].model_copy(update={"leads_per_day": r}),)}),
+                        20) for r in rates]
+    print(f"  scaling in leads/day {rates}: {', '.join(f'{s:.2f}s' for s in seconds)} "
+          f"-> exponent {_exponent(rates, seconds):.2f} (linear = 1)")
+    counts = [10, 100, 1000]
+    seconds = [_seconds(w1, n) for n in counts]
+    print(f"  scaling in replications {counts}: {', '.join(f'{s:.2f}s' for s in seconds)} "
+          f"-> exponent {_exponent(counts, seconds):.2f} (linear = 1)")
+    playbook = sim.load(PLAYBOOK)
+    print(f"  widget path, {PLAYBOOK.name} at 200 replications: {_seconds(playbook, 200) * 1000:.0f} ms "
+          "(goal < 150 ms)")

@@ -1,0 +1,367 @@
+"""The fast engine: the reference model compiled with numba, lead for lead the same as ``des``.
+
+The reference engine spends its time in SimPy's generic event machinery. This engine runs
+the same model -- per team a FIFO pool of identified reps handed out longest-idle first,
+a FIFO queue of waiting leads across all the stages the team works, work slowed by a new
+rep's ramp-up, customer-side waits, reps joining on their start day and leaving on their
+end day (after the job in hand) -- as one compiled event loop over flat arrays, fed by the
+same :class:`~sim.model.fates.Fates`. Given the same seed it produces the same timelines as
+``des``, lead for lead (to rounding: SimPy's clock adds delays, so a time may differ in the
+last bit), wherever no two events fall on the same instant; at exactly equal times both
+engines serve first come, first served, but simultaneous events of different kinds may be
+taken in another order. It approximates nothing.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sim.scenario import load
+>>> from sim.engine import des
+>>> scenario = load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 5})
+>>> a, b = run_replication(scenario, 1, 0), des.run_replication(scenario, 1, 0)
+>>> bool(np.allclose(a.end_all, b.end_all, rtol=1e-12, equal_nan=True))
+True
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from sim.model.fates import Fates, draw_fates
+from sim.model.timeline import Timeline
+from sim.scenario import Scenario
+
+__all__ = ["run_replication", "simulate_fates"]
+
+_WORK_DONE, _WAIT_DONE, _REP_JOINS, _REP_LEAVES = 0, 1, 2, 3
+
+
+def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline:
+    """Simulate replication ``replication`` of a run seeded ``seed``."""
+    return simulate_fates(draw_fates(scenario, seed, replication), scenario.horizon_days)
+
+
+def simulate_fates(fates: Fates, horizon: float) -> Timeline:
+    """Play out the given fates through the teams' queues until the horizon.
+
+    When every team works a single stage, each stage is a FIFO multi-server queue that can
+    be computed on its own, in order of arrival, with a heap of the reps' free times; a team
+    working several stages interleaves them in time, and the general event loop runs instead.
+    """
+    rosters = fates.rosters
+    rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
+    common = (
+        fates.offsets,
+        np.concatenate(fates.work),
+        np.concatenate(fates.wait),
+        fates.converts_all,
+        fates.team_of_stage.astype(np.int64),
+        rep_offsets,
+        np.concatenate([r.start for r in rosters]),
+        np.concatenate([r.end for r in rosters]),
+        np.concatenate([r.seasoned for r in rosters]),
+        np.array([r.ramp_days for r in rosters], dtype=np.float64),
+        np.array([r.initial_productivity for r in rosters], dtype=np.float64),
+    )
+    if len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage):
+        times = _by_stage(fates, common)
+    else:
+        times = _simulate(fates.arrivals.time, *common[:4], np.concatenate(fates.next_index), *common[4:],
+                          float(horizon))
+    return Timeline(fates, horizon, *times)
+
+
+# ----------------------------------------------------------------------------- one stage at a time
+
+
+def _by_stage(fates: Fates, common: tuple) -> tuple:
+    """Every team works one stage: each stage is a FIFO queue served by the longest-idle free rep."""
+    offsets, work, wait, converts = common[:4]
+    total = offsets[-1]
+    arrive, start, end_work, end = (np.empty(total) for _ in range(4))
+    rep_of = np.empty(total, dtype=np.int32)
+    arrive[offsets[0]:offsets[1]] = fates.arrivals.time
+    order = np.arange(offsets[1])  # leads are numbered in order of arrival
+    for k in range(len(offsets) - 1):
+        first, stop = offsets[k], offsets[k + 1]
+        if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
+            arrive[first:stop] = end[offsets[k - 1]:first][converts[offsets[k - 1]:first]]
+            order = np.argsort(arrive[first:stop])  # numpy's sort is much faster than numba's here
+        _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:])
+    return arrive, start, end_work, end, rep_of
+
+
+@numba.njit(cache=True)
+def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, wait, team_of_stage, rep_offsets,
+                 rep_start, rep_end, seasoned, ramp_days, initial_productivity):
+    """Serve stage ``k``'s leads in ``order`` of arrival: FIFO, the longest-idle free rep first."""
+    first, stop = offsets[k], offsets[k + 1]
+    team = team_of_stage[k]
+    base, n_reps = rep_offsets[team], rep_offsets[team + 1] - rep_offsets[team]
+    # Heap of reps keyed by (the time they are free, rep number): the longest-idle free rep first.
+    free = rep_start[base:base + n_reps].copy()
+    reps = np.arange(n_reps)
+    for i in range(n_reps - 1, -1, -1):
+        _sift_down(free, reps, i, n_reps)
+    size = n_reps
+    for q in range(stop - first):
+        i = first + order[q]
+        a = arrive[i]
+        while size > 0:
+            r = reps[0]
+            s = max(a, free[0])
+            if s < rep_end[base + r]:
+                break
+            size -= 1  # the rep left before this job: gone from the pool
+            free[0], reps[0] = free[size], reps[size]
+            _sift_down(free, reps, 0, size)
+        if size == 0:  # nobody left to work the stage: the rest wait for ever
+            for q2 in range(q, stop - first):
+                i2 = first + order[q2]
+                start[i2] = end_work[i2] = end[i2] = np.inf
+                rep_of[i2] = -1
+            break
+        duration = work[i]
+        g = base + r
+        if not seasoned[g] and ramp_days[team] > 0.0:
+            p0 = initial_productivity[team]
+            duration /= min(1.0, p0 + (1.0 - p0) * (s - rep_start[g]) / ramp_days[team])
+        start[i] = s
+        end_work[i] = s + duration
+        end[i] = s + duration + wait[i]
+        rep_of[i] = r
+        if end_work[i] < rep_end[g]:
+            free[0] = end_work[i]
+        else:  # leaves when the job in hand is done
+            size -= 1
+            free[0], reps[0] = free[size], reps[size]
+        _sift_down(free, reps, 0, size)
+
+
+@numba.njit(cache=True, inline="always")
+def _sift_down(free, reps, i, size):
+    time, rep = free[i], reps[i]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and (free[right] < free[child] or (free[right] == free[child] and reps[right] < reps[child])):
+            child = right
+        if time < free[child] or (time == free[child] and rep < reps[child]):
+            break
+        free[i], reps[i] = free[child], reps[child]
+        i = child
+    free[i], reps[i] = time, rep
+
+
+# ----------------------------------------------------------------------------- the general event loop
+# Events wait in a binary heap ordered by (time, sequence number); the payload packs the event
+# kind, stage, rep and lead position into one integer.
+
+
+@numba.njit(cache=True, inline="always")
+def _pack(kind, stage, rep, j):
+    return (((kind << 6) | stage) << 52) | (rep << 32) | j
+
+
+@numba.njit(cache=True)
+def _push(h_time, h_seq, h_load, size, time, seq, load):
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
+            break
+        h_time[i], h_seq[i], h_load[i] = h_time[parent], h_seq[parent], h_load[parent]
+        i = parent
+    h_time[i], h_seq[i], h_load[i] = time, seq, load
+    return size + 1
+
+
+@numba.njit(cache=True)
+def _pop(h_time, h_seq, h_load, size):
+    """Remove the top of the heap (read it before calling); return the new size."""
+    size -= 1
+    time, seq, load = h_time[size], h_seq[size], h_load[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and (h_time[right] < h_time[child] or
+                             (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])):
+            child = right
+        if time < h_time[child] or (time == h_time[child] and seq < h_seq[child]):
+            break
+        h_time[i], h_seq[i], h_load[i] = h_time[child], h_seq[child], h_load[child]
+        i = child
+    h_time[i], h_seq[i], h_load[i] = time, seq, load
+    return size
+
+
+@numba.njit(cache=True)
+def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage, rep_offsets, rep_start, rep_end,
+              seasoned, ramp_days, initial_productivity, horizon):
+    n_stages = len(offsets) - 1
+    n_teams = len(rep_offsets) - 1
+    total = offsets[-1]
+    arrive = np.full(total, np.nan)
+    start = np.full(total, np.nan)
+    end_work = np.full(total, np.nan)
+    end = np.full(total, np.nan)
+    rep_of = np.full(total, -1, dtype=np.int32)
+
+    n_reps = rep_offsets[-1]
+    rep_team = np.empty(n_reps, dtype=np.int64)
+    for team in range(n_teams):
+        rep_team[rep_offsets[team]:rep_offsets[team + 1]] = team
+    # Idle reps per team: a ring buffer in the order they became idle (longest idle first).
+    idle = np.empty(max(n_reps, 1), dtype=np.int64)
+    idle_head = rep_offsets[:-1].copy()
+    idle_count = np.zeros(n_teams, dtype=np.int64)
+    # Waiting leads per team: a ring buffer of (stage, position) packed as stage << 32 | position.
+    queue_offsets = np.zeros(n_teams + 1, dtype=np.int64)
+    for k in range(n_stages):
+        queue_offsets[team_of_stage[k] + 1] += offsets[k + 1] - offsets[k]
+    for team in range(n_teams):
+        queue_offsets[team + 1] += queue_offsets[team]
+    queue = np.empty(max(queue_offsets[-1], 1), dtype=np.int64)
+    queue_head = queue_offsets[:-1].copy()
+    queue_count = np.zeros(n_teams, dtype=np.int64)
+
+    capacity = total + 2 * n_reps + 1
+    h_time = np.empty(capacity)
+    h_seq = np.empty(capacity, dtype=np.int64)
+    h_load = np.empty(capacity, dtype=np.int64)
+    size = 0
+    seq = 0
+    for r in range(n_reps):  # reps on hand on day 0 are idle from the start, in roster order
+        team = rep_team[r]
+        if rep_start[r] <= 0.0:
+            _ring_push(idle, idle_head, idle_count, rep_offsets, team, r)
+        else:
+            size = _push(h_time, h_seq, h_load, size, rep_start[r], seq, _pack(_REP_JOINS, 0, r, 0))
+            seq += 1
+        if rep_end[r] < np.inf:
+            size = _push(h_time, h_seq, h_load, size, rep_end[r], seq, _pack(_REP_LEAVES, 0, r, 0))
+            seq += 1
+
+    next_arrival = 0
+    n_leads = len(arrivals)
+    while True:
+        # The next event: a new lead, or the top of the heap (events already due go first).
+        from_heap = size > 0 and (next_arrival >= n_leads or h_time[0] <= arrivals[next_arrival])
+        if from_heap:
+            now = h_time[0]
+            load = h_load[0]
+        elif next_arrival < n_leads:
+            now = arrivals[next_arrival]
+            load = -1
+        else:
+            break
+        if now >= horizon:
+            break
+        if from_heap:
+            size = _pop(h_time, h_seq, h_load, size)
+            kind = load >> 58
+            k = (load >> 52) & 63
+            r = (load >> 32) & 0xFFFFF
+            j = load & 0xFFFFFFFF
+        else:
+            kind, k, r, j = -1, 0, 0, next_arrival
+            next_arrival += 1
+
+        freed = -1  # a rep whose job ended (or who joined) and looks for work
+        arriving = -1  # position of a lead arriving at stage k
+        if kind == -1:
+            arriving = j
+        elif kind == _WORK_DONE:
+            i = offsets[k] + j
+            end_work[i] = now
+            if now < rep_end[r]:
+                freed = r
+            if wait[i] > 0.0:
+                size = _push(h_time, h_seq, h_load, size, now + wait[i], seq, _pack(_WAIT_DONE, k, 0, j))
+                seq += 1
+        elif kind == _REP_JOINS:
+            freed = r
+        elif kind == _REP_LEAVES:
+            team = rep_team[r]
+            slots = rep_offsets[team + 1] - rep_offsets[team]
+            base = rep_offsets[team]
+            for q in range(idle_count[team]):  # an idle rep leaves the pool at once
+                if idle[base + (idle_head[team] - base + q) % slots] == r:
+                    for s in range(q, idle_count[team] - 1):
+                        idle[base + (idle_head[team] - base + s) % slots] = \
+                            idle[base + (idle_head[team] - base + s + 1) % slots]
+                    idle_count[team] -= 1
+                    break
+
+        if freed >= 0:
+            team = rep_team[freed]
+            if queue_count[team] > 0:  # the first waiting lead gets the rep
+                packed = _ring_pop(queue, queue_head, queue_count, queue_offsets, team)
+                k2 = packed >> 32
+                j2 = packed & 0xFFFFFFFF
+                size, seq = _start(k2, j2, freed, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
+                                   ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
+            else:
+                _ring_push(idle, idle_head, idle_count, rep_offsets, team, freed)
+
+        # A lead that finished its wait (or work, with no wait) leaves the stage, maybe into the next.
+        if kind == _WAIT_DONE or (kind == _WORK_DONE and wait[offsets[k] + j] <= 0.0):
+            i = offsets[k] + j
+            end[i] = now
+            if converts[i] and k + 1 < n_stages:
+                arriving = next_index[i]
+                k = k + 1
+            else:
+                arriving = -1
+
+        if arriving >= 0:
+            i = offsets[k] + arriving
+            arrive[i] = now
+            team = team_of_stage[k]
+            if idle_count[team] > 0:
+                r2 = _ring_pop(idle, idle_head, idle_count, rep_offsets, team)
+                size, seq = _start(k, arriving, r2, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
+                                   ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
+            else:
+                _ring_push(queue, queue_head, queue_count, queue_offsets, team, (k << 32) | arriving)
+    return arrive, start, end_work, end, rep_of
+
+
+@numba.njit(cache=True, inline="always")
+def _ring_push(buffer, head, count, offsets, team, value):
+    """Append ``value`` to team ``team``'s ring buffer (its slice of ``buffer``)."""
+    tail = head[team] + count[team]
+    if tail >= offsets[team + 1]:
+        tail -= offsets[team + 1] - offsets[team]
+    buffer[tail] = value
+    count[team] += 1
+
+
+@numba.njit(cache=True, inline="always")
+def _ring_pop(buffer, head, count, offsets, team):
+    """Remove and return the first value of team ``team``'s ring buffer."""
+    value = buffer[head[team]]
+    head[team] += 1
+    if head[team] == offsets[team + 1]:
+        head[team] = offsets[team]
+    count[team] -= 1
+    return value
+
+
+@numba.njit(cache=True, inline="always")
+def _start(k, j, r, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned, ramp_days,
+           initial_productivity, team, h_time, h_seq, h_load, size, seq):
+    i = offsets[k] + j
+    start[i] = now
+    rep_of[i] = r - rep_offsets[team]
+    duration = work[i]
+    if not seasoned[r] and ramp_days[team] > 0.0:
+        p0 = initial_productivity[team]
+        duration /= min(1.0, p0 + (1.0 - p0) * (now - rep_start[r]) / ramp_days[team])
+    size = _push(h_time, h_seq, h_load, size, now + duration, seq, _pack(_WORK_DONE, k, r, j))
+    return size, seq + 1

@@ -1,0 +1,114 @@
+"""Lesson 1, breaking a target down: months (the reserve month), then deals, leads and daily actions.
+
+Examples
+--------
+>>> ex = exercises()
+>>> round(ex["monthly"].answer), round(ex["leads"].answer, 1)
+(1090909, 666.7)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+import sim
+from sim.lessons.lesson import Exercise
+from sim.plots import style
+from sim.targets import METHODS, plan_table, reverse_funnel, working_days
+
+__all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "experiment_panel"]
+
+PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "b2b_saas.yaml"
+
+
+def small_funnel(deal_value: float = 40_000, rates: tuple[float, float, float] = (0.3, 0.5, 0.5)) -> sim.Scenario:
+    """Lead → qualified → proposal → deal, with one deal value: the exercises' funnel."""
+    names = ("qualify", "propose", "close")
+    return sim.Scenario.model_validate({
+        "name": "exercise funnel", "horizon_days": 365,
+        "channels": [{"name": "leads", "leads_per_day": 1}],
+        "stages": [{"name": n, "team": "reps", "conversion": p, "work_days": {"dist": "fixed", "value": 0.1}}
+                   for n, p in zip(names, rates)],
+        "teams": [{"name": "reps", "headcount": 4}],
+        "deal_value": {"dist": "fixed", "value": deal_value},
+    })
+
+
+def exercises() -> dict[str, Exercise]:
+    """The lesson's exercises; every answer computed with :mod:`sim.targets`, none typed in."""
+    annual = 12_000_000
+    monthly = sim.targets.month_weights("reserve", reserve_month=12)[0] * annual
+    funnel = reverse_funnel(small_funnel(), revenue=2_000_000)
+    challenged = reverse_funnel(small_funnel(), revenue=2_000_000, challenge=1.1)
+    per_rep_day = challenged.leads / 4 / 21
+    return {
+        "monthly": Exercise("monthly", {"annual": annual}, monthly, tolerance=0.001),
+        "leads": Exercise("leads", {"target": 2_000_000, "deal": 40_000, "deals": funnel.deals,
+                                    "proposals": funnel.entering["close"], "qualified": funnel.entering["propose"]},
+                          funnel.leads, tolerance=0.01),
+        "per_rep": Exercise("per_rep", {"leads": challenged.leads, "reps": 4, "days": 21}, per_rep_day,
+                            tolerance=0.02),
+    }
+
+
+def month_chart(months: pd.Series, title: str, ylabel: str) -> Figure:
+    """Bars of the monthly targets."""
+    style()
+    fig = Figure(figsize=(8, 3.2))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.18)
+    ax = fig.subplots()
+    ax.bar([str(m) for m in months.index], months.to_numpy(), color="#5b8def")
+    ax.set(title=title, ylabel=ylabel)
+    ax.tick_params(axis="x", rotation=45)
+    return fig
+
+
+def daily_actions(scenario: sim.Scenario, plan: pd.DataFrame, month: str) -> pd.DataFrame:
+    """For one month: each team's leads to work per rep per working day and per week."""
+    row = plan[(plan.level == "company") & (plan.period == month)].iloc[0]
+    entering = reverse_funnel(scenario, revenue=1.0).entering
+    days = working_days(pd.Period(month, "M"))
+    rows = {}
+    for team in scenario.teams:
+        per_revenue = sum(entering[s.name] for s in scenario.stages if s.team == team.name)
+        per_day = row.revenue_target * per_revenue / max(team.headcount, 1) / days
+        rows[team.name] = {"reps": team.headcount, "per rep per working day": round(per_day, 1),
+                           "per rep per week": round(per_day * 5, 1)}
+    return pd.DataFrame(rows).T
+
+
+def experiment_panel(lesson):
+    """Target, split method and reserve month; the monthly split and a month's daily actions redrawn."""
+    import ipywidgets as widgets
+    from IPython.display import Markdown, display
+
+    scenario = sim.load(PLAYBOOK)
+    target = widgets.IntSlider(value=24_000_000, min=12_000_000, max=36_000_000, step=1_000_000,
+                               readout_format=",d", continuous_update=False)
+    method = widgets.Dropdown(options=METHODS, value="reserve")
+    reserve = widgets.IntSlider(value=12, min=1, max=12, continuous_update=False)
+    out = widgets.Output()
+
+    def render(*_) -> None:
+        target.description = lesson.text("labels.target")
+        method.description = lesson.text("labels.method")
+        reserve.description = lesson.text("labels.reserve")
+        options = {"reserve_month": reserve.value} if method.value == "reserve" else {}
+        plan = plan_table(scenario, target.value, method.value, **options)
+        company = plan[plan.level == "company"].set_index("period").revenue_target
+        busiest = company.idxmax()
+        table = daily_actions(scenario, plan, busiest)
+        table.columns = [lesson.text("labels.reps"), lesson.text("labels.per_day"), lesson.text("labels.per_week")]
+        out.clear_output(wait=True)
+        with out:
+            display(month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")))
+            display(Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))))
+            display(table)
+
+    for control in (target, method, reserve):
+        control.observe(render, names="value")
+    lesson._shown(render)
+    return widgets.VBox([widgets.HBox([target, method]), reserve, out])

@@ -1,0 +1,52 @@
+"""Charts of a run: the funnel by stage and the spread of revenue across replications.
+
+Examples
+--------
+>>> import sim
+>>> results = sim.simulate(sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 10}), seed=1)
+>>> funnel_chart(results).axes[0].get_title()
+'Funnel: W1 reference workload'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from sim.plots import style
+from sim.results import Results
+
+__all__ = ["funnel_chart", "revenue_chart"]
+
+
+def funnel_chart(results: Results) -> Figure:
+    """Leads entering and converting at each stage (means over replications), with conversion rates."""
+    style()
+    stages = pd.DataFrame(results.summary()["stages"])
+    long = stages.melt(id_vars="name", value_vars=["entered", "converted"], var_name="", value_name="leads")
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    sns.barplot(long, y="name", x="leads", hue="", ax=ax, orient="h")
+    for i, rate in enumerate(stages.conversion_rate):
+        if rate is not None and not np.isnan(rate):
+            ax.annotate(f"{rate:.0%}", (stages.entered[i], i), xytext=(4, 0), textcoords="offset points", va="center")
+    ax.set(title=f"Funnel: {results.scenario.name}", xlabel="leads per replication (mean)", ylabel="")
+    return fig
+
+
+def revenue_chart(results: Results) -> Figure:
+    """Distribution of revenue across replications, with P10/P50/P90 and the target if any."""
+    style()
+    revenue = results.replications.revenue
+    fig = Figure(figsize=(8, 3.5), layout="constrained")
+    ax = fig.subplots()
+    sns.histplot(revenue, ax=ax, bins=min(30, max(5, len(revenue) // 3)))
+    for q, ls in ((0.1, ":"), (0.5, "-"), (0.9, ":")):
+        ax.axvline(revenue.quantile(q), color="k", ls=ls, lw=1)
+    if results.scenario.targets:
+        ax.axvline(results.scenario.targets.annual_revenue, color="tab:red", lw=2, label="target")
+        ax.legend()
+    ax.set(title="Revenue across replications (P10, P50, P90)", xlabel="revenue", ylabel="replications")
+    return fig

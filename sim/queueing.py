@@ -1,0 +1,52 @@
+"""Analytic queueing results, for planning by hand and for checking the simulator.
+
+A team of ``c`` reps, leads arriving ``arrival_rate`` per day, each taking ``work_days`` of
+a rep's time on average, is (with Poisson arrivals and exponential work) an M/M/c queue.
+
+Examples
+--------
+>>> round(utilisation(7, 1.2, 10), 2)
+0.84
+>>> round(erlang_c(1.0, 1.0, 2), 4)      # M/M/2 at 50% utilisation: a third of leads wait
+0.3333
+>>> round(mean_wait(1.0, 1.0, 2), 4)
+0.3333
+>>> reps_needed(14, 1.2, max_utilisation=0.8)
+21
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["utilisation", "erlang_c", "mean_wait", "reps_needed"]
+
+
+def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
+    """Busy share of the team: work arriving per day over reps available per day."""
+    return arrival_rate * work_days / reps
+
+
+def erlang_c(arrival_rate: float, work_days: float, reps: int) -> float:
+    """Probability that an arriving lead has to wait for a rep (Erlang C); 1 when overloaded."""
+    load = arrival_rate * work_days  # offered load in reps ("Erlangs")
+    if load >= reps:
+        return 1.0
+    # Numerically stable: the Erlang B recursion, then C from B.
+    b = 1.0
+    for k in range(1, reps + 1):
+        b = load * b / (k + load * b)
+    rho = load / reps
+    return b / (1 - rho + rho * b)
+
+
+def mean_wait(arrival_rate: float, work_days: float, reps: int) -> float:
+    """Mean time (days) a lead waits for a free rep in an M/M/c queue; ``inf`` when overloaded."""
+    if arrival_rate * work_days >= reps:
+        return math.inf
+    return erlang_c(arrival_rate, work_days, reps) * work_days / (reps - arrival_rate * work_days)
+
+
+def reps_needed(arrival_rate: float, work_days: float, max_utilisation: float = 0.85) -> int:
+    """The fewest reps that keep utilisation at or below ``max_utilisation``."""
+    return math.ceil(arrival_rate * work_days / max_utilisation - 1e-9)

@@ -1,0 +1,318 @@
+"""Target breakdown: the annual target split over months and units, and the reverse funnel.
+
+A director plans the year top down: the annual revenue target is split over months (evenly,
+by seasonality, front-loaded, or in 11 months with the 12th held as a reserve sprint), then
+over units (customer tiers, channels, reps), and each revenue target is turned into the won
+deals, stage entries, leads, rep work and marketing budget it needs (the *reverse funnel*),
+from the scenario's conversion rates, deal values and costs.
+
+Splits add up exactly: amounts are rounded to the currency unit by the largest-remainder
+method, so units always sum to their parent and months to the annual target.
+
+Examples
+--------
+>>> allocate(100, [1, 1, 1])
+array([34, 33, 33])
+>>> month_weights("reserve", reserve_month=12).round(4).tolist()[-2:]
+[0.0909, 0.0]
+>>> import sim
+>>> w1 = sim.load("benchmarks/w1.yaml")       # conversions 0.3, 0.5, 0.5, 0.8, 0.95
+>>> funnel = reverse_funnel(w1, revenue=1000 * w1.deal_value.mean)
+>>> round(funnel.deals), round(funnel.leads)  # 1000 / (0.3 x 0.5 x 0.5 x 0.8 x 0.95)
+(1000, 17544)
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.calendar import DEFAULT_START
+from sim.model.arrivals import daily_rates
+from sim.model.staffing import draw_roster
+from sim.scenario import Scenario
+
+__all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
+           "working_days"]
+
+METHODS = ("even", "seasonal", "reserve", "front_loaded")
+Method = Literal["even", "seasonal", "reserve", "front_loaded"]
+
+
+def allocate(total: int, weights: Sequence[float]) -> np.ndarray:
+    """Split the whole number ``total`` in proportion to ``weights``, exactly (largest remainder).
+
+    Every share is the floor of its exact quota; the units left over go to the largest
+    remainders (ties to the earlier share), so the shares always add up to ``total``.
+    """
+    w = np.asarray(weights, dtype=float)
+    if total < 0 or int(total) != total:
+        raise ValueError(f"{total!r} is not a whole amount of zero or more")
+    if len(w) == 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+        raise ValueError("weights must be finite, zero or positive, and not all zero")
+    quotas = int(total) * w / w.sum()
+    shares = np.floor(quotas).astype(np.int64)
+    left = int(total) - int(shares.sum())
+    if left:
+        order = np.argsort(-(quotas - shares), kind="stable")
+        shares[order[:left]] += 1
+    return shares
+
+
+def month_weights(method: Method = "even", *, reserve_month: int = 12, reserve_share: float = 0.0,
+                  seasonality: Sequence[float] | None = None, front_loading: float = 0.3) -> np.ndarray:
+    """Weights of the 12 months (January first, summing to 1) for a split ``method``.
+
+    - ``even``: every month alike.
+    - ``seasonal``: in proportion to ``seasonality`` (12 values: last year's revenue by month,
+      or the channels' lead volume; see :func:`split_months`).
+    - ``reserve``: the year planned in 11 months; ``reserve_month`` (1-12) carries only
+      ``reserve_share`` of the target (0 by default: a sprint month to catch up), the other
+      months share the rest evenly, or by ``seasonality`` when given.
+    - ``front_loaded``: weights falling linearly through the year; ``front_loading`` (0 to 1)
+      is how much more January carries than the average month.
+    """
+    if method == "even":
+        w = np.ones(12)
+    elif method == "seasonal":
+        if seasonality is None or len(seasonality) != 12:
+            raise ValueError("the seasonal split needs 12 monthly weights (history or the channels' seasonality)")
+        w = np.asarray(seasonality, dtype=float)
+    elif method == "reserve":
+        if not 1 <= reserve_month <= 12:
+            raise ValueError(f"reserve_month {reserve_month} is not a month (1 to 12)")
+        if not 0 <= reserve_share < 1:
+            raise ValueError(f"reserve_share {reserve_share} is not a share below 1")
+        w = np.ones(12) if seasonality is None else np.asarray(seasonality, dtype=float).copy()
+        w[reserve_month - 1] = 0.0
+        w = w / w.sum() * (1 - reserve_share)
+        w[reserve_month - 1] = reserve_share
+    elif method == "front_loaded":
+        if not 0 <= front_loading < 1:
+            raise ValueError(f"front_loading {front_loading} is not between 0 and 1")
+        w = 1 + front_loading * np.linspace(1, -1, 12)
+    else:
+        raise ValueError(f"unknown split method {method!r}; choose one of {', '.join(METHODS)}")
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError("monthly weights must be zero or positive and not all zero")
+    return w / w.sum()
+
+
+def lead_seasonality(scenario: Scenario) -> np.ndarray:
+    """Expected leads in each calendar month of the horizon's first year, all channels together."""
+    days = min(scenario.horizon_days, 365)
+    start = scenario.start_date or DEFAULT_START
+    months = (np.datetime64(start, "D") + np.arange(days)).astype("datetime64[M]").astype(int) % 12
+    leads = sum(daily_rates(c, scenario)[:days] for c in scenario.channels)
+    return np.bincount(months, weights=leads, minlength=12)
+
+
+def split_months(total: int, scenario: Scenario, method: Method = "even", **options) -> pd.Series:
+    """The annual target by month of the plan year (from ``start_date``), in whole currency units.
+
+    ``seasonal`` and ``reserve`` use the channels' lead seasonality unless ``seasonality`` is given.
+    """
+    if method in ("seasonal", "reserve") and options.get("seasonality") is None:
+        if method == "seasonal" or any(c.seasonality for c in scenario.channels):
+            options["seasonality"] = lead_seasonality(scenario)
+    weights = month_weights(method, **options)
+    start = scenario.start_date or DEFAULT_START
+    months = pd.period_range(pd.Period(start, "M"), periods=12, freq="M")
+    calendar_order = [m.month - 1 for m in months]  # weights are January first; the plan year may start later
+    return pd.Series(allocate(total, weights[calendar_order]), index=months, name="revenue_target")
+
+
+def split(total: int, weights: Mapping[str, float]) -> dict[str, int]:
+    """Split a whole amount over named units in proportion to ``weights``, exactly."""
+    return dict(zip(weights, allocate(total, list(weights.values())).tolist()))
+
+
+def working_days(month: pd.Period, holidays: Sequence[dt.date] = ()) -> int:
+    """Monday-to-Friday days of ``month`` that are not ``holidays``."""
+    first = month.start_time.date()
+    days = calendar.monthrange(first.year, first.month)[1]
+    dates = np.datetime64(first, "D") + np.arange(days)
+    return int(np.is_busday(dates, holidays=np.array(holidays, dtype="datetime64[D]")).sum())
+
+
+@dataclass(frozen=True)
+class ReverseFunnel:
+    """What a revenue target needs, in expectation, at the scenario's rates.
+
+    ``entering`` holds, per stage, the leads that must enter it; ``rep_days`` per team the rep
+    time that work takes; ``budget`` the marketing cost of the leads; ``by_tier`` the share of
+    revenue each customer tier brings.
+    """
+
+    revenue: float
+    deals: float
+    leads: float
+    entering: dict[str, float]
+    rep_days: dict[str, float]
+    budget: float
+    leads_by_channel: dict[str, float]
+    by_tier: dict[str, float]
+    average_deal: float
+
+
+def _lead_mix(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel and tier: the share of all leads (channels weighted by their expected volume)."""
+    tiers = scenario.tiers
+    volume = np.array([daily_rates(c, scenario).sum() for c in scenario.channels])
+    if volume.sum() <= 0:
+        raise ValueError("the scenario brings no leads: cannot plan from its rates")
+    mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in scenario.channels])
+    return volume / volume.sum(), mix
+
+
+def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -> ReverseFunnel:
+    """From a revenue target to deals, stage entries, leads, rep work and budget.
+
+    ``challenge`` (e.g. 1.1) raises the plan above the target, as practice advises for
+    personal targets. Tiers are followed separately (an A lead converts and pays differently
+    from a C lead), so the answer is exact in expectation for the scenario's rates.
+    """
+    if revenue < 0 or challenge <= 0:
+        raise ValueError("revenue must be zero or positive and challenge positive")
+    tiers = scenario.tiers
+    channel_share, mix = _lead_mix(scenario)
+    tier_share = channel_share @ mix  # share of leads in each tier
+    survive = np.ones((len(scenario.stages) + 1, len(tiers)))  # reach stage k (row k), won (last row)
+    for k, stage in enumerate(scenario.stages):
+        survive[k + 1] = survive[k] * np.array([stage.conversion_for(t) for t in tiers])
+    value = np.array([scenario.deal_value_for(t).mean for t in tiers])
+    revenue_per_lead = float(tier_share @ (survive[-1] * value))
+    if revenue_per_lead <= 0:
+        raise ValueError("no lead is ever won at these conversion rates: cannot plan")
+    leads = revenue * challenge / revenue_per_lead
+    entering = {s.name: float(leads * tier_share @ survive[k]) for k, s in enumerate(scenario.stages)}
+    deals = float(leads * tier_share @ survive[-1])
+    rep_days: dict[str, float] = {t.name: 0.0 for t in scenario.teams}
+    for stage in scenario.stages:
+        rep_days[stage.team] += entering[stage.name] * stage.work_days.mean
+    leads_by_channel = {c.name: float(leads * share) for c, share in zip(scenario.channels, channel_share)}
+    budget = sum(leads_by_channel[c.name] * c.cost_per_lead for c in scenario.channels)
+    tier_revenue = tier_share * survive[-1] * value
+    return ReverseFunnel(
+        revenue=revenue * challenge, deals=deals, leads=leads, entering=entering, rep_days=rep_days, budget=budget,
+        leads_by_channel=leads_by_channel,
+        by_tier={t: float(r / tier_revenue.sum()) for t, r in zip(tiers, tier_revenue)},
+        average_deal=revenue * challenge / deals if deals else float("nan"),
+    )
+
+
+# ----------------------------------------------------------------------------- the plan table
+
+MEASURES = ("revenue_target", "deals", "proposals", "qualified", "leads", "activities", "rep_days", "budget")
+
+
+def _per_revenue(scenario: Scenario, tiers: Sequence[float] | None = None,
+                 channels: Sequence[float] | None = None) -> dict[str, float]:
+    """Each measure per currency unit of revenue, for the whole funnel or one slice of its leads.
+
+    ``tiers``/``channels`` restrict the lead mix (1 for the tier or channel kept, 0 elsewhere).
+    """
+    channel_share, mix = _lead_mix(scenario)
+    weights = (channel_share if channels is None else channel_share * np.asarray(channels))[:, None] * mix
+    if tiers is not None:
+        weights = weights * np.asarray(tiers)[None, :]
+    names = scenario.tiers
+    survive = np.ones((len(scenario.stages) + 1, len(names)))
+    for k, stage in enumerate(scenario.stages):
+        survive[k + 1] = survive[k] * np.array([stage.conversion_for(t) for t in names])
+    value = np.array([scenario.deal_value_for(t).mean for t in names])
+    lead_weights = weights.sum(axis=0)
+    revenue = float(lead_weights @ (survive[-1] * value))
+    if revenue <= 0:
+        return dict.fromkeys(MEASURES[1:], 0.0)
+    entering = [float(lead_weights @ survive[k]) / revenue for k in range(len(scenario.stages))]
+    cost = np.array([c.cost_per_lead for c in scenario.channels])
+    stages = scenario.stages
+    return {
+        "deals": float(lead_weights @ survive[-1]) / revenue,
+        "proposals": entering[-2] if len(stages) > 1 else entering[0],
+        "qualified": entering[1] if len(stages) > 1 else entering[0],
+        "leads": entering[0],
+        "activities": sum(entering),
+        "rep_days": sum(e * s.work_days.mean for e, s in zip(entering, stages)),
+        "budget": float(cost @ weights.sum(axis=1)) / revenue,
+    }
+
+
+def _rep_capacity(scenario: Scenario, months: pd.PeriodIndex) -> pd.DataFrame:
+    """Productive rep-days of each seat of the closing team in each month (seasoned reps and hires).
+
+    Attrition is left out: in expectation it takes the same share from every seat.
+    """
+    team = scenario.team(scenario.stages[-1].team)
+    roster = draw_roster(team.model_copy(update={"attrition": None}), scenario.horizon_days, rng=None)
+    start = pd.Timestamp(scenario.start_date or DEFAULT_START)
+    days = np.arange(scenario.horizon_days, dtype=float)
+    month = (start + pd.to_timedelta(days, unit="D")).to_period("M")
+    capacity = {}
+    for rep in range(len(roster)):
+        kind = "rep" if roster.seasoned[rep] else "hire"
+        productive = (days >= roster.start[rep]) * roster.productivity(rep, days)
+        capacity[f"{team.name} {kind} {rep + 1}"] = pd.Series(productive).groupby(month).sum()
+    return pd.DataFrame(capacity).reindex(months, fill_value=0.0)
+
+
+def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "even", challenge: float = 1.0,
+               **options) -> pd.DataFrame:
+    """The plan by level (company, tier, channel, rep), unit and month, with every measure.
+
+    ``annual`` defaults to the scenario's ``targets.annual_revenue``. Revenue targets are whole
+    currency units that add up exactly: units to their company row, months to ``annual``.
+    The other measures follow from each row's revenue target through the reverse funnel
+    (``challenge`` raises them all, e.g. 1.1); rep rows split the company by each rep's
+    productive capacity in the month (ramp-up included).
+    """
+    if annual is None:
+        if scenario.targets is None:
+            raise ValueError("give the annual target, or set targets.annual_revenue in the scenario")
+        annual = round(scenario.targets.annual_revenue)
+    months = split_months(int(annual), scenario, method, **options)
+    units: list[tuple[str, str, dict[str, float], dict[pd.Period, float]]] = []
+    company = _per_revenue(scenario)
+    units.append(("company", "all", company, {m: 1.0 for m in months.index}))
+    tier_names = scenario.tiers
+    if tier_names != ("",):
+        for i, tier in enumerate(tier_names):
+            keep = np.eye(len(tier_names))[i]
+            units.append(("tier", tier, _per_revenue(scenario, tiers=keep), {}))
+    for i, channel in enumerate(scenario.channels):
+        units.append(("channel", channel.name, _per_revenue(scenario, channels=np.eye(len(scenario.channels))[i]), {}))
+    capacity = _rep_capacity(scenario, months.index)
+    rows = []
+    for level in ("company", "tier", "channel", "rep"):
+        if level == "rep":
+            members = [(name, company, capacity[name].to_dict()) for name in capacity.columns]
+        else:
+            members = [(u, per, w) for lvl, u, per, w in units if lvl == level]
+        if not members:
+            continue
+        for month, target in months.items():
+            if level in ("tier", "channel"):
+                # a slice's share of revenue is what its leads bring per lead, times its share of leads
+                weights = [1.0 / per["leads"] * _lead_share(scenario, level, u) if per["leads"] else 0.0
+                           for u, per, _ in members]
+            else:
+                weights = [w.get(month, 0.0) for _, _, w in members]
+            shares = allocate(int(target), weights) if sum(weights) > 0 else np.zeros(len(members), dtype=int)
+            for (unit, per, _), revenue in zip(members, shares):
+                row = {"level": level, "unit": unit, "period": str(month), "revenue_target": int(revenue)}
+                row.update({m: revenue * per[m] * challenge for m in MEASURES[1:]})
+                rows.append(row)
+    return pd.DataFrame(rows, columns=["level", "unit", "period", *MEASURES])
+
+
+def _lead_share(scenario: Scenario, level: str, unit: str) -> float:
+    channel_share, mix = _lead_mix(scenario)
+    if level == "channel":
+        return float(channel_share[[c.name for c in scenario.channels].index(unit)])
+    return float((channel_share @ mix)[list(scenario.tiers).index(unit)])

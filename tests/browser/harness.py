@@ -1,0 +1,84 @@
+"""Serving notebooks with Voila or JupyterLab on 127.0.0.1 and driving them in Debian's Chromium.
+
+Browsers cannot be downloaded here: Playwright launches the system Chromium
+(``/usr/bin/chromium``, from Debian's ``chromium`` package, which ``.ci/run`` installs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("SALESPLAY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+SCREENSHOTS = ROOT / "out" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("SALESPLAY_REPLICATIONS", "4")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def serve(command: list[str], url: str) -> Iterator[str]:
+    """Run a notebook server until the block ends; yield its URL once it answers."""
+    process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
+    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1."""
+    port = free_port()
+    command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+               "--show_tracebacks=True"]
+    return serve(command, f"http://127.0.0.1:{port}/")
+
+
+def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
+    """Serve JupyterLab on 127.0.0.1 (no token) rooted at the notebook's folder, with the notebook open.
+
+    Pass a copy: JupyterLab saves outputs into the file it runs.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+               "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+               f"--ServerApp.root_dir={notebook.parent}", "--allow-root"]
+    return serve(command, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")

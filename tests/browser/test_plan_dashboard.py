@@ -1,0 +1,43 @@
+"""The director's annual-plan dashboard in Voila, driven in Chromium: a headcount change re-simulates."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+import sim
+from sim.widgets.plan import PlanPanel
+from tests.browser.harness import ROOT, voila
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+NOTEBOOK = "notebooks/director/annual_plan.ipynb"
+TIMEOUT = 120_000
+
+
+def _figures_text(solutions_reps: int) -> str:
+    """What the simulator gives for that setting, as the dashboard words it."""
+    playbook = ROOT / "playbooks" / "b2b_saas.yaml"
+    panel = PlanPanel(sim.load(playbook), replications=int(os.environ.get("SALESPLAY_REPLICATIONS", "4")),
+                      source=playbook)
+    panel.headcount["solutions"].value = solutions_reps
+    first_paragraph = panel.figures.value.split("</p>")[0]
+    return re.sub(r"<[^>]+>", "", first_paragraph)
+
+
+def test_headcount_change_resimulates_to_the_simulators_figures(page, screenshots):
+    with voila(NOTEBOOK) as url:
+        page.goto(url, timeout=TIMEOUT)
+        figures = page.locator(".sp-figures")
+        figures.wait_for(timeout=TIMEOUT)
+        assert figures.inner_text() == _figures_text(13)
+        slider = page.locator(".widget-slider", has_text="solutions reps").locator(".noUi-handle")
+        slider.focus()
+        slider.press("ArrowLeft")  # 13 -> 12 solution consultants
+        expected = _figures_text(12)
+        assert expected != _figures_text(13)
+        page.wait_for_function("text => document.querySelector('.sp-figures').innerText === text", arg=expected,
+                               timeout=TIMEOUT)
+        page.screenshot(path=screenshots / "annual_plan_12_consultants.png", full_page=True)

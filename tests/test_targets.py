@@ -1,0 +1,128 @@
+"""Target breakdown: exact splits (property-based), the reverse funnel by hand, the plan table adding up."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import sim
+from sim.cli import main
+from sim.targets import allocate, month_weights, plan_table, reverse_funnel, split, split_months, working_days
+from tests.conftest import PLAYBOOKS, ROOT, W1
+
+B2B = ROOT / "playbooks" / "b2b_saas.yaml"
+
+
+@given(total=st.integers(0, 10**12), weights=st.lists(st.floats(0, 1e6), min_size=1, max_size=40))
+def test_allocate_adds_up_exactly_and_stays_within_one_unit_of_the_quota(total, weights):
+    if sum(weights) <= 0:
+        with pytest.raises(ValueError):
+            allocate(total, weights)
+        return
+    shares = allocate(total, weights)
+    assert shares.sum() == total and (shares >= 0).all()
+    quotas = total * np.asarray(weights) / sum(weights)
+    assert (np.abs(shares - quotas) < 1 + 1e-6).all()
+
+
+def test_allocate_by_hand():
+    assert allocate(100, [1, 1, 1]).tolist() == [34, 33, 33]  # the leftover unit to the first largest remainder
+    assert allocate(10, [0.6, 0.3, 0.1]).tolist() == [6, 3, 1]
+    assert split(1_000_000, {"high value": 60, "potential": 30, "new": 10}) == {
+        "high value": 600_000, "potential": 300_000, "new": 100_000}  # practice: 60/30/10
+
+
+@settings(max_examples=50, deadline=None)
+@given(total=st.integers(0, 10**10), method=st.sampled_from(["even", "seasonal", "reserve", "front_loaded"]),
+       month=st.integers(1, 12), share=st.floats(0, 0.5))
+def test_months_add_up_to_the_annual_target(total, method, month, share):
+    scenario = sim.load(B2B)
+    options = {"reserve_month": month, "reserve_share": share} if method == "reserve" else {}
+    months = split_months(total, scenario, method, **options)
+    assert months.sum() == total and len(months) == 12
+    if method == "reserve" and share == 0:
+        assert months[pd.Period(f"2027-{month:02d}", "M")] == 0
+
+
+def test_month_methods_by_hand():
+    assert month_weights("even").tolist() == [1 / 12] * 12
+    reserve = month_weights("reserve", reserve_month=12, reserve_share=0.05)
+    assert reserve[11] == pytest.approx(0.05) and reserve[:11] == pytest.approx([0.95 / 11] * 11)
+    front = month_weights("front_loaded", front_loading=0.3)
+    assert front[0] == pytest.approx(1.3 / 12) and front[11] == pytest.approx(0.7 / 12)
+    assert month_weights("seasonal", seasonality=[2] + [1] * 11)[0] == pytest.approx(2 / 13)
+    with pytest.raises(ValueError, match="12 monthly weights"):
+        month_weights("seasonal")
+
+
+def test_working_days():
+    assert working_days(pd.Period("2027-02", "M")) == 20
+    assert working_days(pd.Period("2027-01", "M"), holidays=[pd.Timestamp("2027-01-01").date()]) == 20
+
+
+def test_reverse_funnel_by_hand():
+    w1 = sim.load(W1)  # conversions 0.3, 0.5, 0.5, 0.8, 0.95; work 0.08, 0.5, 1.0, 1.5, 1.0 rep-days
+    funnel = reverse_funnel(w1, revenue=1000 * w1.deal_value.mean, challenge=1.1)
+    assert funnel.deals == pytest.approx(1100)
+    leads = 1100 / (0.3 * 0.5 * 0.5 * 0.8 * 0.95)
+    assert funnel.leads == pytest.approx(leads)
+    assert funnel.entering["propose"] == pytest.approx(leads * 0.3 * 0.5)
+    assert funnel.rep_days["proposers"] == pytest.approx(leads * 0.15 * 1.0)
+    assert funnel.budget == 0
+
+
+def test_reverse_funnel_follows_tiers():
+    scenario = sim.load(B2B)
+    funnel = reverse_funnel(scenario, revenue=24_000_000)
+    assert sum(funnel.by_tier.values()) == pytest.approx(1)
+    assert funnel.by_tier["A"] > funnel.by_tier["C"]  # warm leads bring most of the money (80/20)
+    expected = sum(funnel.leads_by_channel[c.name] * c.cost_per_lead for c in scenario.channels)
+    assert funnel.budget == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("path", PLAYBOOKS, ids=lambda p: p.stem)
+def test_plan_table_units_add_up_to_the_company_every_month(path):
+    scenario = sim.load(path)
+    plan = plan_table(scenario, 12_345_678, "reserve", challenge=1.1)
+    company = plan[plan.level == "company"].set_index("period")
+    assert company.revenue_target.sum() == 12_345_678
+    for level, rows in plan[plan.level != "company"].groupby("level"):
+        sums = rows.groupby("period").sum(numeric_only=True)
+        assert (sums.revenue_target == company.revenue_target).all(), level
+        # The other measures follow each unit's whole-unit revenue: equal up to that rounding.
+        for measure in ("deals", "leads", "activities", "rep_days", "budget"):
+            np.testing.assert_allclose(sums[measure], company[measure], rtol=1e-5, atol=1e-6, err_msg=level)
+
+
+def test_feasibility_figures_agree_with_direct_simulation(tmp_path):
+    out = tmp_path / "plan"
+    assert main(["plan", str(B2B), "--replications", "40", "--seed", "3", "--out", str(out)]) == 0
+    report = json.loads((out / "feasibility.json").read_text())
+    plan = pd.read_csv(out / "plan.csv")
+    assert {"level", "unit", "period", "revenue_target", "deals", "proposals", "qualified", "leads", "activities",
+            "budget"} <= set(plan.columns)
+    scenario = sim.load(B2B)
+    results = sim.simulate(scenario, replications=40, seed=3, engine="fast", detail=False)
+    assert report["p_hit_annual"] == pytest.approx((results.replications.revenue >= 24_000_000).mean())
+    direct = sim.simulate(scenario, replications=40, seed=3, engine="fast").leads.dropna(subset=["won_day"])
+    march = direct[(direct.won_day >= 59) & (direct.won_day < 90)].groupby("replication").value.sum()
+    target = plan[(plan.level == "company") & (plan.period == "2027-03")].revenue_target.item()
+    assert report["p_hit"]["2027-03"] == pytest.approx((march.reindex(range(40), fill_value=0) >= target).mean())
+    assert set(report["teams"]) == {"sdr", "account_execs", "solutions"}
+    assert set(report["teams"]["solutions"]["required_reps"]) == {"Q1", "Q2", "Q3", "Q4"}
+
+
+def test_staffing_gap_is_named_when_a_team_is_short():
+    from sim.feasibility import staffing, staffing_gaps
+
+    scenario = sim.load(B2B)
+    short = scenario.model_copy(update={"teams": tuple(
+        t.model_copy(update={"headcount": 6}) if t.name == "solutions" else t for t in scenario.teams)})
+    gaps = staffing_gaps(staffing(short, plan_table(short, method="even")))
+    assert gaps and all(g.startswith("solutions team needs ") for g in gaps)
+    assert math.isclose(float(gaps[0].split("has ")[1]), 6.0)
