@@ -20,11 +20,14 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from sim.plots import style
+
 __all__ = ["strategies_chart", "differences_chart", "tornado", "sweep_chart", "replications_chart"]
 
 
 def strategies_chart(replications: pd.DataFrame, figure: str = "revenue") -> Figure:
     """Distribution of ``figure`` over replications, one box per strategy (in the table's order)."""
+    style()
     fig, ax = plt.subplots(figsize=(7, 0.6 * replications["strategy"].nunique() + 1.6))
     sns.boxplot(data=replications, x=figure, y="strategy", ax=ax, color="#9ecae1", showmeans=True,
                 order=list(dict.fromkeys(replications["strategy"])))
@@ -35,6 +38,7 @@ def strategies_chart(replications: pd.DataFrame, figure: str = "revenue") -> Fig
 
 def differences_chart(differences: pd.DataFrame, figure: str = "revenue", baseline: str = "baseline") -> Figure:
     """Paired difference of each strategy from the baseline, with its 95% interval."""
+    style()
     fig, ax = plt.subplots(figsize=(7, 0.6 * len(differences) + 1.6))
     y = np.arange(len(differences))
     ax.errorbar(differences["mean"], y, xerr=[differences["mean"] - differences["ci_low"],
@@ -53,6 +57,7 @@ def tornado(sensitivity: pd.DataFrame, figure: str, centre: float | None = None)
     ``sensitivity`` is the table of :func:`sim.experiments.sensitivity`; the largest swing is on
     top; ``centre`` (e.g. the mean over all points) draws a reference line.
     """
+    style()
     table = sensitivity.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(table) + 1.6))
     y = np.arange(len(table))
@@ -76,6 +81,7 @@ def _short(value: float) -> str:
 
 def sweep_chart(by_point: pd.DataFrame, parameters: list[str], figure: str) -> Figure:
     """``figure`` (mean per point) against each parameter, one panel each."""
+    style()
     fig, axes = plt.subplots(1, len(parameters), figsize=(3.5 * len(parameters) + 0.5, 3.2), squeeze=False, sharey=True)
     for ax, name in zip(axes[0], parameters):
         sns.scatterplot(data=by_point, x=name, y=figure, ax=ax, color="#08519c")
@@ -87,6 +93,7 @@ def sweep_chart(by_point: pd.DataFrame, parameters: list[str], figure: str) -> F
 
 def replications_chart(replications: pd.DataFrame, figure: str = "revenue", target: float | None = None) -> Figure:
     """Histogram of ``figure`` over the replications of one run, with the target if any."""
+    style()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     sns.histplot(replications[figure], ax=ax, color="#6baed6")
     if target is not None:
