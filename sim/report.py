@@ -77,7 +77,7 @@ def _comparison(directory: Path) -> Report:
                            "ci_high": d["ci95"][1], "sd_paired": d["sd_paired"], "sd_unpaired": d["sd_unpaired"]}
                           for s in summary["strategies"] if (d := s.get("revenue_difference"))])
     report = Report(f"Comparison of {len(rows)} strategies ({summary['replications']} replications, seed {summary['seed']})",
-                    "comparison", {"strategies": pd.DataFrame(rows)})
+                    "comparison", {"strategies": pd.DataFrame(rows).set_index("strategy").T.rename_axis(columns=None).reset_index(names="figure")})
     report.figures["revenue by strategy"] = charts.strategies_chart(replications, "revenue")
     if len(diffs):
         report.tables["differences"] = diffs
@@ -133,6 +133,10 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def to_html(report: Report) -> str:
     """The report as one self-contained HTML page (charts as embedded PNG)."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report.title)}</title>",
@@ -144,7 +148,7 @@ def to_html(report: Report) -> str:
         parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
     for name, table in report.tables.items():
         parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(table.to_html(index=False, escape=True, float_format="{:,.4g}".format, na_rep=""))
+        parts.append(table.to_html(index=False, escape=True, float_format=_number, na_rep=""))
     parts.append("</body></html>")
     return "\n".join(parts)
 
