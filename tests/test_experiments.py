@@ -211,3 +211,27 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, capsys):
     assert "s.yaml:7: workers: unknown field" in capsys.readouterr().err
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
     assert "holds no run, comparison or sweep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["b2b_saas_staffing.yaml", "b2b_saas_lhs.yaml"])
+def test_shipped_sweeps_load_and_run(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    spec = load_sweep(ROOT / "playbooks" / "sweeps" / name)
+    assert len(spec.points) in (18, 40) and spec.spec.replications == 100
+    small = tmp_path / name
+    small.write_text((ROOT / "playbooks" / "sweeps" / name).read_text().replace("replications: 100", "replications: 2")
+                     .replace("../b2b_saas.yaml", str(ROOT / "playbooks" / "b2b_saas.yaml")))
+    assert main(["sweep", str(small), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "out"), "--out", str(tmp_path / "report.html")]) == 0
+    assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == len(spec.points) * 2
+
+
+def test_compare_the_shipped_playbooks_then_report(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "cmp"
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "playbooks").glob("*.yaml"))
+    assert main(["compare", *files, "--override", "teams.solutions.headcount=15", "--replications", "3",
+                 "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    summary = json.loads((out / "comparison.json").read_text())
+    assert [s["name"] for s in summary["strategies"]][:len(files)] == [os.path.basename(f)[:-5] for f in files]
+    assert main(["report", str(out), "--out", str(tmp_path / "r.xlsx")]) == 0
