@@ -143,8 +143,13 @@ def _compare(args: argparse.Namespace) -> int:
     names = [s.name for s in strategies]
     strategies = [Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
                   for i, s in enumerate(strategies)]
-    result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
-                     workers=args.workers, dask=args.dask, progress=not args.quiet)
+    try:
+        result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
+                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force)
+    except KeyboardInterrupt:
+        kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
+        print(f"interrupted{kept}", file=sys.stderr)
+        return 130
     summary = result.summary()
     table = pd.DataFrame([{
         "strategy": s["name"], "revenue mean": s["revenue"]["mean"],
@@ -158,7 +163,6 @@ def _compare(args: argparse.Namespace) -> int:
     print(table.to_string(index=False, formatters={"revenue mean": "{:,.0f}".format, "P(best)": "{:.0%}".format,
                                                    "P(target)": lambda p: "" if p is None else f"{p:.0%}"}))
     if args.out is not None:
-        result.save(args.out)
         print(f"wrote {args.out / 'comparison.json'}")
     return 0
 
@@ -243,8 +247,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE)
     p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--out", type=Path, metavar="DIR", help="write comparison.json and the replications here")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write each strategy as it finishes (resumable), then comparison.json, here")
     _backend_options(p)
+    p.add_argument("--force", action="store_true", help="start afresh even if DIR holds another comparison")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_compare)
 

@@ -178,7 +178,8 @@ class Comparison:
 
 
 def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int = 0, engine: str = DEFAULT_ENGINE,
-            workers: int | None = 1, dask: str | None = None, progress: bool | None = None) -> Comparison:
+            workers: int | None = 1, dask: str | None = None, progress: bool | None = None,
+            out: str | Path | None = None, force: bool = False) -> Comparison:
     """Run every strategy on the same seed (common random numbers) and compare them.
 
     Parameters
@@ -187,6 +188,9 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
     replications, seed, engine : as for :func:`sim.simulate`; every strategy gets the same.
     workers, dask : where to run (see :func:`sim.execution.run_tasks`).
     progress : show a progress bar.
+    out : a results directory: each strategy's replications are written there as soon as they
+        finish (see :mod:`sim.store`), a run that was stopped resumes without recomputing them,
+        and ``comparison.json`` is written at the end. ``force`` starts afresh.
     """
     names = [s.name for s in strategies]
     if len(strategies) < 1 or len(set(names)) != len(names):
@@ -194,10 +198,23 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     tasks = {i: (s.scenario, seed, replications, engine) for i, s in enumerate(strategies)}
-    tables = dict(run_tasks(tasks, workers, dask, progress, desc="strategies"))
+    if out is None:
+        tables = dict(run_tasks(tasks, workers, dask, progress, desc="strategies"))
+    else:
+        store = ChunkStore(out)
+        store.open({"kind": "comparison", "replications": replications, "seed": seed, "engine": engine,
+                    "strategies": [{"name": s.name, "scenario": dump(s.scenario)} for s in strategies]}, force=force)
+        done = store.done()
+        todo = {i: args for i, args in tasks.items() if i not in done}
+        for i, table in run_tasks(todo, workers, dask, progress, total=len(tasks), done=len(done), desc="strategies"):
+            store.write(i, table)
+        tables = {i: store.read_chunk(i) for i in tasks}
     table = pd.concat([tables[i].assign(strategy=s.name) for i, s in enumerate(strategies)], ignore_index=True)
     table = table[["strategy", "replication", *FIGURES]]
-    return Comparison(strategies, table, seed, engine, describe_backend(workers, dask))
+    result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask))
+    if out is not None:
+        result.save(out)
+    return result
 
 
 # --------------------------------------------------------------------------- sweep

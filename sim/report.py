@@ -87,6 +87,9 @@ def _comparison(directory: Path) -> Report:
 
 def _sweep(directory: Path) -> Report:
     result = SweepResult(directory)
+    if result.store.manifest().get("kind") != "sweep":
+        raise ScenarioError([Problem("", "the comparison is not finished (no comparison.json); run it again to "
+                                         "complete it", file=str(directory))])
     if not result.store.finished():
         raise ScenarioError([Problem("", "the sweep is not finished (no results.parquet); run it again to complete it",
                                      file=str(directory))])

@@ -108,6 +108,10 @@ class ChunkStore:
         """Store one finished chunk, atomically."""
         _atomic(self._path(key), lambda tmp: table.to_parquet(tmp, index=False))
 
+    def read_chunk(self, key: int) -> pd.DataFrame:
+        """One chunk, as written."""
+        return pd.read_parquet(self._path(key))
+
     def finished(self) -> bool:
         """Whether ``results.parquet`` has been assembled."""
         return self.results_path.exists()

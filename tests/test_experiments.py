@@ -235,3 +235,19 @@ def test_compare_the_shipped_playbooks_then_report(tmp_path, monkeypatch, capsys
     summary = json.loads((out / "comparison.json").read_text())
     assert [s["name"] for s in summary["strategies"]][:len(files)] == [os.path.basename(f)[:-5] for f in files]
     assert main(["report", str(out), "--out", str(tmp_path / "r.xlsx")]) == 0
+
+
+def test_a_comparison_with_a_results_directory_resumes(tmp_path):
+    strategies = [Strategy("base", B2B), Strategy.from_overrides("more", B2B, {"teams.sdr.headcount": 6})]
+    out = tmp_path / "cmp"
+    first = compare(strategies, replications=3, seed=2, progress=False, out=out)
+    chunk = out / "chunks" / "00000.parquet"
+    stamp = chunk.stat().st_mtime_ns
+    (out / "chunks" / "00001.parquet").unlink()
+    (out / "comparison.json").unlink()
+    again = compare(strategies, replications=3, seed=2, progress=False, out=out)
+    assert chunk.stat().st_mtime_ns == stamp  # the finished strategy was not run again
+    pd.testing.assert_frame_equal(first.replications, again.replications, check_exact=True)
+    assert json.loads((out / "comparison.json").read_text()) == first.summary()
+    with pytest.raises(ScenarioError, match="holds another run"):
+        compare(strategies, replications=4, seed=2, progress=False, out=out)
