@@ -26,6 +26,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import uuid
 from contextlib import contextmanager
 from typing import Any, Hashable, Iterator, Mapping
 
@@ -123,8 +124,9 @@ def _on_dask(tasks: dict, address: str, workers: int | None, bar: tqdm) -> Itera
     from distributed import as_completed
 
     with _dask_client(address, workers) as client:
-        futures = {client.submit(replicate, *args, pure=False, key=f"replicate-{i}-{os.getpid()}"): key
-                   for i, (key, args) in enumerate(tasks.items())}
+        run = uuid.uuid4().hex[:8]  # unique task keys, whatever else the cluster runs or has run
+        futures = {client.submit(replicate, *args, pure=False, key=f"replicate-{key}-{run}"): key
+                   for key, args in tasks.items()}
         try:
             for future in as_completed(futures):
                 key, table = futures.pop(future), future.result()
