@@ -64,7 +64,7 @@ def _dask_client(address: str, workers: int | None):
 
     if address == "local":
         with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             yield client
     else:
         with Client(address) as client:

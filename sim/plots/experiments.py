@@ -29,9 +29,14 @@ def strategies_chart(replications: pd.DataFrame, figure: str = "revenue") -> Fig
     """Distribution of ``figure`` over replications, one box per strategy (in the table's order)."""
     style()
     fig, ax = plt.subplots(figsize=(7, 0.6 * replications["strategy"].nunique() + 1.6))
-    sns.boxplot(data=replications, x=figure, y="strategy", ax=ax, color="#9ecae1", showmeans=True,
-                order=list(dict.fromkeys(replications["strategy"])))
-    ax.set(xlabel=figure, ylabel="", title=f"{figure} per replication")
+    names = list(dict.fromkeys(replications["strategy"]))
+    groups = replications.groupby("strategy", sort=False)[figure]
+    boxes = ax.boxplot([groups.get_group(n).to_numpy(float) for n in names], orientation="horizontal",
+                       tick_labels=names, showmeans=True, patch_artist=True, widths=0.6)
+    for box in boxes["boxes"]:
+        box.set_facecolor("#9ecae1")
+    ax.invert_yaxis()  # the baseline on top
+    ax.set(xlabel=figure, title=f"{figure} per replication")
     fig.tight_layout()
     return fig
 
