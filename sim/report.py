@@ -101,7 +101,8 @@ def _sweep(directory: Path) -> Report:
     spec = result.store.manifest()["spec"]
     report = Report(f"Sweep: {len(by_point)} points ({spec['design']}) x {spec['replications']} replications",
                     "sweep", {"points (means)": by_point, f"sensitivity of {figure}": sens})
-    report.figures[f"tornado: {figure}"] = charts.tornado(sens, figure, centre=float(by_point[figure].mean()))
+    label = "P(hit target)" if figure == "hit_target" else figure
+    report.figures[f"tornado: {label}"] = charts.tornado(sens, label, centre=float(by_point[figure].mean()))
     report.figures[f"{figure} by parameter"] = charts.sweep_chart(by_point, params, figure)
     return report
 
