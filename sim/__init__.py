@@ -9,7 +9,10 @@
 
 from sim.engine import simulate
 from sim.errors import Problem, ScenarioError
+from sim.experiments import Strategy, compare, load_sweep, sweep
+from sim.overrides import apply_overrides
 from sim.results import Results
 from sim.scenario import Scenario, dump, load, loads
 
-__all__ = ["Problem", "Results", "Scenario", "ScenarioError", "dump", "load", "loads", "simulate"]
+__all__ = ["Problem", "Results", "Scenario", "ScenarioError", "Strategy", "apply_overrides", "compare", "dump", "load",
+           "load_sweep", "loads", "simulate", "sweep"]

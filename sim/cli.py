@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim validate|run|plan|allocate|compare ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -21,8 +21,10 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from sim.engine import ENGINES, simulate
-from sim.errors import ScenarioError
+from sim.errors import Problem, ScenarioError
 from sim.scenario import load
+from sim.experiments import DEFAULT_ENGINE
+from sim.store import ChunkStore
 from sim.targets import METHODS
 
 __all__ = ["main"]
@@ -128,16 +130,26 @@ def _allocate(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.experiments import Strategy, compare
-    from sim.overrides import apply_overrides, parse_override
+    from sim.overrides import parse_override
 
     strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
     base = strategies[0]
-    for text in args.override or []:
+    for text in args.override:
         key, value = parse_override(text)
-        strategies.append(Strategy(f"{base.name} + {key}={value}",
-                                   apply_overrides(base.scenario, {key: value}, file="--override")))
-    result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
-                     workers=args.workers)
+        strategies.append(Strategy.from_overrides(f"{base.name} + {key}={value}", base.scenario, {key: value},
+                                                  file="--override"))
+    if len(strategies) < 2:
+        raise ScenarioError([Problem("", "give two or more scenario files, or one and --override KEY=VALUE")])
+    names = [s.name for s in strategies]
+    strategies = [Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
+                  for i, s in enumerate(strategies)]
+    try:
+        result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
+                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force)
+    except KeyboardInterrupt:
+        kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
+        print(f"interrupted{kept}", file=sys.stderr)
+        return 130
     summary = result.summary()
     table = pd.DataFrame([{
         "strategy": s["name"], "revenue mean": s["revenue"]["mean"],
@@ -145,17 +157,41 @@ def _compare(args: argparse.Namespace) -> int:
         "vs baseline": "" if "revenue_difference" not in s else
         f"{s['revenue_difference']['mean']:+,.0f} ({s['revenue_difference']['ci95'][0]:+,.0f} to "
         f"{s['revenue_difference']['ci95'][1]:+,.0f})",
-        "P(best)": s["p_best"], "P(target)": s["p_hit_target"]} for s in summary["strategies"]])
+        "P(best)": s["p_best"],
+        "P(target)": None if s["p_hit_target"] is None else s["p_hit_target"]["mean"]} for s in summary["strategies"]])
     print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine})")
     print(table.to_string(index=False, formatters={"revenue mean": "{:,.0f}".format, "P(best)": "{:.0%}".format,
                                                    "P(target)": lambda p: "" if p is None else f"{p:.0%}"}))
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "comparison.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
-                                                  encoding="utf-8")
-        result.table.to_parquet(args.out / "replications.parquet", index=False)
         print(f"wrote {args.out / 'comparison.json'}")
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiments import load_sweep, sweep
+
+    spec = load_sweep(args.file)
+    try:
+        result = sweep(spec, args.out, workers=args.workers, dask=args.dask, force=args.force, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"interrupted; {len(ChunkStore(args.out).done())} of {len(spec.points)} points are saved in "
+              f"{args.out}; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{len(spec.points)} points x {spec.spec.replications} replications: wrote {result.store.results_path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    print(f"wrote {write_report(args.dir, args.out)}")
+    return 0
+
+
+def _backend_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="local worker processes (default: all cores); with --dask local, the cluster's workers")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler, or 'local' for a LocalCluster")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,16 +240,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)
 
-    p = sub.add_parser("compare", help="compare strategies on common random numbers")
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenarios; the first is the baseline")
-    p.add_argument("--override", action="append", metavar="KEY=VALUE",
+    p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")
+    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
-    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
+    p.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE)
     p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--workers", type=_positive_int, metavar="N", help="processes (default: every core)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="write comparison.json and the replications here")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write each strategy as it finishes (resumable), then comparison.json, here")
+    _backend_options(p)
+    p.add_argument("--force", action="store_true", help="start afresh even if DIR holds another comparison")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_compare)
+
+    p = sub.add_parser("sweep", help="run a parameter sweep (resumable) into DIR/results.parquet")
+    p.add_argument("file", metavar="SPEC")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _backend_options(p)
+    p.add_argument("--force", action="store_true", help="start afresh even if DIR holds results")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_sweep)
+
+    p = sub.add_parser("report", help="an HTML or Excel report of a run, a comparison or a sweep")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="report.html or report.xlsx")
+    p.set_defaults(handler=_report)
     return parser
 
 

@@ -1,107 +1,410 @@
-"""Comparing strategies on common random numbers.
+"""Compare strategies and sweep parameters, on common random numbers, at any scale.
 
-A strategy is a scenario, often the baseline with a few overrides (:mod:`sim.overrides`).
-:func:`compare` runs every strategy with the same seed, so replication ``r`` of each sees the
-same leads, conversions and work times wherever the model allows (see :mod:`sim.model.fates`):
-differences between strategies are then measured far more precisely than the spread of any
-one of them. For each strategy it reports the headline figures with a 95% confidence interval
-of the mean, the paired difference in revenue against the baseline with its interval, and the
-probability that it is best (the share of replications in which it has the highest revenue).
+A *strategy* is a scenario plus overrides (see :mod:`sim.overrides`). :func:`compare` runs
+several strategies with the same seed: replication ``r`` of every strategy sees the same
+leads, conversions, work and wait times, deal values and rosters (each drawn from its own
+stream), so the paired difference between two strategies is far less noisy than the
+difference of two independent runs. It reports each headline figure with its 95% confidence
+interval, the paired difference against the baseline (the first strategy) with its interval,
+and the probability that each strategy is best (the share of replications in which it earns
+the most revenue).
+
+:func:`sweep` runs a design -- a grid, a Latin hypercube or random points over named
+parameters -- and streams one tidy row per point and replication to a resumable results
+directory (:mod:`sim.store`); :func:`sensitivity` ranks the parameters by how much a figure
+moves between their low and high values (the data of a tornado chart).
+
+Both run serially, on local processes or on a Dask cluster (:mod:`sim.execution`), with the
+same numbers to the bit.
 
 Examples
 --------
 >>> import sim
->>> from sim.overrides import apply_overrides
->>> base = sim.load("playbooks/b2b_saas.yaml").model_copy(update={"horizon_days": 60})
->>> more = apply_overrides(base, {"channels.inbound.leads_per_day": 45})
->>> result = compare([Strategy("base", base), Strategy("more inbound", more)], replications=4)
->>> result.summary()["strategies"][1]["name"]
-'more inbound'
+>>> base = sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 10})
+>>> more = Strategy.from_overrides("more qualifiers", base, {"teams.qualifiers.headcount": 30})
+>>> result = compare([Strategy("baseline", base), more], replications=3, seed=1, progress=False)
+>>> result.replications.groupby("strategy", sort=False)["leads"].sum().tolist()  # same leads: CRN
+[6051, 6051]
+>>> sorted(result.summary()["strategies"][1])
+['marketing_cost', 'name', 'overrides', 'p_best', 'p_hit_target', 'revenue', 'revenue_difference', 'won']
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import stats
+from scipy.stats import qmc
 
-from sim.engine import simulate
-from sim.scenario import Scenario
+from sim.constraints import PositiveInt
+from sim.engine import ENGINES
+from sim.errors import Problem, ScenarioError
+from sim.execution import FIGURES, describe_backend, run_tasks
+from sim.overrides import apply_overrides
+from sim.scenario import Scenario, dump, load, parse_yaml, validate
+from sim.store import ChunkStore, atomic_write_text
+from sim.streams import generator
 
-__all__ = ["Strategy", "Comparison", "compare"]
+__all__ = ["Strategy", "Comparison", "compare", "SweepSpec", "Sweep", "SweepResult", "load_sweep", "sweep",
+           "sensitivity", "DEFAULT_ENGINE"]
 
-FIGURES = ("revenue", "won", "marketing_cost")
+DEFAULT_ENGINE = "fast"
+"""The engine experiments use unless told otherwise (lead-for-lead equal to ``"des"``, much faster)."""
+
+DESIGN = 64
+"""Purpose number of the stream that draws Latin-hypercube and random designs (apart from the model's 0-7)."""
+
+_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """A named scenario to compare."""
+    """A named scenario, and the overrides that made it from its base (for reports)."""
 
     name: str
     scenario: Scenario
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_overrides(cls, name: str, base: Scenario, overrides: Mapping[str, Any], file: str = "<overrides>",
+                       lines: Mapping[str, int] | None = None) -> "Strategy":
+        """The strategy ``base`` + ``overrides``, validated (see :func:`sim.overrides.apply_overrides`)."""
+        return cls(name, apply_overrides(base, overrides, file, lines), dict(overrides))
 
 
-def _interval(values: np.ndarray, level: float = 0.95) -> list[float]:
-    if len(values) < 2:
-        return [float(values.mean())] * 2
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return [float(values.mean() - half), float(values.mean() + half)]
+# --------------------------------------------------------------------------- compare
+
+
+def _mean_ci(values: np.ndarray) -> dict[str, Any]:
+    """Mean and its t interval (``ci95``: low, high)."""
+    mean = float(values.mean())
+    if len(values) < 2 or np.all(values == values[0]):
+        return {"mean": mean, "ci95": [mean, mean]}
+    low, high = stats.ttest_1samp(values, 0.0).confidence_interval(_LEVEL)
+    return {"mean": mean, "ci95": [float(low), float(high)]}
+
+
+def _spread(values: np.ndarray) -> dict[str, float]:
+    return {**_mean_ci(values), **{f"p{q}": float(np.quantile(values, q / 100)) for q in (10, 50, 90)}}
+
+
+def _proportion(hits: np.ndarray) -> dict[str, float] | None:
+    if np.isnan(hits).any():
+        return None
+    k, n = int(hits.sum()), len(hits)
+    ci = stats.binomtest(k, n).proportion_ci(_LEVEL, method="wilson")
+    return {"mean": k / n, "ci95": [float(ci.low), float(ci.high)]}
+
+
+def p_best(table: pd.DataFrame, figure: str = "revenue") -> pd.Series:
+    """Share of replications in which each strategy has the highest ``figure`` (ties shared)."""
+    wide = table.pivot(index="replication", columns="strategy", values=figure)
+    best = wide.eq(wide.max(axis=1), axis=0)
+    return best.div(best.sum(axis=1), axis=0).mean()
+
+
+class Comparison:
+    """Per-replication figures of several strategies run on common random numbers."""
+
+    def __init__(self, strategies: Sequence[Strategy], replications: pd.DataFrame, seed: int, engine: str,
+                 backend: dict[str, Any] | None = None):
+        self.strategies = list(strategies)
+        self.replications = replications
+        self.seed = seed
+        self.engine = engine
+        self.backend = backend or {}
+
+    def figure(self, name: str) -> pd.DataFrame:
+        """One column per strategy, one row per replication."""
+        wide = self.replications.pivot(index="replication", columns="strategy", values=name)
+        return wide[[s.name for s in self.strategies]]
+
+    def differences(self, figure: str = "revenue") -> pd.DataFrame:
+        """Paired and unpaired view of each strategy's difference from the baseline (the first).
+
+        Columns: mean difference, its 95% interval from the paired replications, the standard
+        deviation of the paired differences and the one two independent runs would have.
+        """
+        wide = self.figure(figure)
+        base = wide.iloc[:, 0].to_numpy(float)
+        rows = []
+        for name in wide.columns[1:]:
+            diff = wide[name].to_numpy(float) - base
+            mean = _mean_ci(diff)
+            rows.append({"strategy": name, "mean": mean["mean"], "ci_low": mean["ci95"][0], "ci_high": mean["ci95"][1],
+                         "sd_paired": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
+                         "sd_unpaired": float(np.sqrt(wide[name].var() + wide.iloc[:, 0].var()))})
+        return pd.DataFrame(rows, columns=["strategy", "mean", "ci_low", "ci_high", "sd_paired", "sd_unpaired"])
+
+    def summary(self) -> dict[str, Any]:
+        """The content of ``comparison.json``."""
+        best = p_best(self.replications)
+        diffs = self.differences("revenue").set_index("strategy")
+        out = []
+        for i, s in enumerate(self.strategies):
+            rows = self.replications[self.replications["strategy"] == s.name]
+            entry = {
+                "name": s.name,
+                "overrides": dict(s.overrides),
+                "revenue": _spread(rows["revenue"].to_numpy(float)),
+                "won": _spread(rows["won"].to_numpy(float)),
+                "marketing_cost": _spread(rows["marketing_cost"].to_numpy(float)),
+                "p_hit_target": _proportion(rows["hit_target"].to_numpy(float)),
+                "p_best": float(best[s.name]),
+            }
+            if i > 0:
+                d = diffs.loc[s.name]
+                entry["revenue_difference"] = {"against": self.strategies[0].name, "mean": float(d["mean"]),
+                                               "ci95": [float(d["ci_low"]), float(d["ci_high"])],
+                                               "sd_paired": float(d["sd_paired"]), "sd_unpaired": float(d["sd_unpaired"])}
+            out.append(entry)
+        return {"kind": "comparison", "baseline": self.strategies[0].name, "replications": int(self.replications["replication"].nunique()),
+                "seed": self.seed, "engine": self.engine, "level": _LEVEL, **self.backend, "strategies": out}
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``comparison.json`` and ``replications.parquet`` into ``directory``; return it."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.replications.to_parquet(directory / "replications.parquet", index=False)
+        atomic_write_text(directory / "comparison.json", json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+        return directory
+
+
+def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int = 0, engine: str = DEFAULT_ENGINE,
+            workers: int | None = 1, dask: str | None = None, progress: bool | None = None,
+            out: str | Path | None = None, force: bool = False) -> Comparison:
+    """Run every strategy on the same seed (common random numbers) and compare them.
+
+    Parameters
+    ----------
+    strategies : the strategies; the first is the baseline of the paired differences.
+    replications, seed, engine : as for :func:`sim.simulate`; every strategy gets the same.
+    workers, dask : where to run (see :func:`sim.execution.run_tasks`).
+    progress : show a progress bar.
+    out : a results directory: each strategy's replications are written there as soon as they
+        finish (see :mod:`sim.store`), a run that was stopped resumes without recomputing them,
+        and ``comparison.json`` is written at the end. ``force`` starts afresh.
+    """
+    names = [s.name for s in strategies]
+    if len(strategies) < 1 or len(set(names)) != len(names):
+        raise ValueError(f"give one or more strategies with distinct names, got {names}")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    tasks = {i: (s.scenario, seed, replications, engine) for i, s in enumerate(strategies)}
+    if out is None:
+        tables = dict(run_tasks(tasks, workers, dask, progress, desc="strategies"))
+    else:
+        store = ChunkStore(out)
+        store.open({"kind": "comparison", "replications": replications, "seed": seed, "engine": engine,
+                    "strategies": [{"name": s.name, "scenario": dump(s.scenario)} for s in strategies]}, force=force)
+        done = store.done()
+        todo = {i: args for i, args in tasks.items() if i not in done}
+        for i, table in run_tasks(todo, workers, dask, progress, total=len(tasks), done=len(done), desc="strategies"):
+            store.write(i, table)
+        tables = {i: store.read_chunk(i) for i in tasks}
+    table = pd.concat([tables[i].assign(strategy=s.name) for i, s in enumerate(strategies)], ignore_index=True)
+    table = table[["strategy", "replication", *FIGURES]]
+    result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask))
+    if out is not None:
+        result.save(out)
+    return result
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+class SweepSpec(BaseModel):
+    """A sweep file: a scenario, the parameters to vary and how, replications and seed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str = Field(min_length=1, description="Path of the scenario file (relative to the working directory or to the sweep file).")
+    parameters: dict[str, list[Any]] = Field(min_length=1, description="Dotted path → values (grid) or [low, high] (lhs, random).")
+    design: Literal["grid", "lhs", "random"] = Field("grid", description="Full grid, Latin hypercube or independent uniform points.")
+    points: PositiveInt | None = Field(None, description="Number of points of an lhs or random design.")
+    replications: PositiveInt = Field(100, description="Replications per point.")
+    seed: int = Field(0, description="Seed of the model's streams (the same for every point) and of the design.")
+    engine: str = Field(DEFAULT_ENGINE, description="Simulation engine.")
+    overrides: dict[str, Any] = Field({}, description="Overrides applied to every point, e.g. `{horizon_days: 90}`.")
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, engine: str) -> str:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
+        return engine
+
+    @field_validator("parameters")
+    @classmethod
+    def _values(cls, parameters: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in parameters.items():
+            if not values:
+                raise ValueError(f"{key}: needs at least one value")
+        return parameters
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "SweepSpec":
+        if self.design == "grid":
+            return self
+        problems = []
+        if self.points is None:
+            problems.append(Problem("points", f"missing: a {self.design} design needs a number of points"))
+        for key, values in self.parameters.items():
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            if len(values) != 2 or not numeric or values[0] > values[1]:
+                problems.append(Problem(f"parameters.{key}", f"{values!r} is not a range [low, high]"))
+        if problems:
+            raise ScenarioError(problems)
+        return self
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Per-replication figures of every strategy (same seed), and their summary."""
+class Sweep:
+    """A validated sweep: its spec, base scenario, points (one row each) and their scenarios."""
 
-    strategies: tuple[Strategy, ...]
-    table: pd.DataFrame  # strategy, replication, revenue, won, marketing_cost, p_hit (bool or NaN)
-    replications: int
-    seed: int
-    engine: str
+    spec: SweepSpec
+    base: Scenario
+    points: pd.DataFrame
+    scenarios: tuple[Scenario, ...]
+    file: str = "<sweep>"
 
-    def summary(self) -> dict[str, Any]:
-        """What ``comparison.json`` holds."""
-        wide = self.table.pivot(index="replication", columns="strategy", values="revenue")
-        names = [s.name for s in self.strategies]
-        wide = wide[names]
-        best = wide.to_numpy() == wide.to_numpy().max(axis=1, keepdims=True)
-        p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)  # ties shared
-        baseline = wide[names[0]].to_numpy()
-        out = []
-        for i, strategy in enumerate(self.strategies):
-            rows = self.table[self.table.strategy == strategy.name]
-            entry: dict[str, Any] = {"name": strategy.name, "scenario": strategy.scenario.name}
-            for figure in FIGURES:
-                v = rows[figure].to_numpy(dtype=float)
-                entry[figure] = {"mean": float(v.mean()), "ci95": _interval(v),
-                                 **{k: float(np.quantile(v, q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))}}
-            target = strategy.scenario.targets
-            entry["p_hit_target"] = float(rows.p_hit.mean()) if target else None
-            entry["p_best"] = float(p_best[i])
-            if i > 0:
-                difference = wide[strategy.name].to_numpy() - baseline
-                entry["revenue_difference"] = {"against": names[0], "mean": float(difference.mean()),
-                                               "ci95": _interval(difference)}
-            out.append(entry)
-        return {"replications": self.replications, "seed": self.seed, "engine": self.engine,
-                "baseline": names[0], "strategies": out}
+    def manifest(self) -> dict[str, Any]:
+        """What identifies the run: a results directory holds exactly one."""
+        return {"kind": "sweep", "spec": self.spec.model_dump(mode="json"), "scenario": dump(self.base),
+                "points": self.points.to_dict(orient="list")}
 
 
-def compare(strategies: Sequence[Strategy], replications: int = 200, seed: int = 0, engine: str = "fast",
-            workers: int | None = None) -> Comparison:
-    """Run every strategy on the same seed (common random numbers); the first is the baseline."""
-    names = [s.name for s in strategies]
-    if len(set(names)) != len(names):
-        raise ValueError(f"strategy names must differ: {names}")
-    frames = []
-    for strategy in strategies:
-        results = simulate(strategy.scenario, replications=replications, seed=seed, engine=engine, detail=False,
-                           workers=workers)
-        frame = results.replications[["replication", *FIGURES]].copy()
-        target = strategy.scenario.targets
-        frame["p_hit"] = frame.revenue >= target.annual_revenue if target else np.nan
-        frame.insert(0, "strategy", strategy.name)
-        frames.append(frame)
-    return Comparison(tuple(strategies), pd.concat(frames, ignore_index=True), replications, seed, engine)
+def design_points(spec: SweepSpec) -> pd.DataFrame:
+    """The points of ``spec``'s design: one column per parameter, one row per point.
+
+    A range of whole numbers gives whole numbers; Latin-hypercube and random points draw from
+    a stream of the sweep's seed, so the same spec gives the same points.
+    """
+    keys = list(spec.parameters)
+    if spec.design == "grid":
+        return pd.DataFrame(list(itertools.product(*spec.parameters.values())), columns=keys)
+    rng = generator(spec.seed, 0, DESIGN)
+    u = (qmc.LatinHypercube(d=len(keys), rng=rng).random(spec.points) if spec.design == "lhs"
+         else rng.random((spec.points, len(keys))))
+    columns = {}
+    for j, key in enumerate(keys):
+        low, high = spec.parameters[key]
+        if isinstance(low, int) and isinstance(high, int):
+            columns[key] = np.minimum(low + np.floor(u[:, j] * (high - low + 1)), high).astype(int)
+        else:
+            columns[key] = low + u[:, j] * (high - low)
+    return pd.DataFrame(columns)
+
+
+def _scenario_path(name: str, file: str) -> Path:
+    path = Path(name)
+    if not path.is_absolute() and not path.exists() and (Path(file).parent / path).exists():
+        return Path(file).parent / path
+    return path
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file, its scenario and every point's overrides."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror})", file=file)]) from None
+    data, lines = parse_yaml(text, file)
+    spec = validate(SweepSpec, data, file, lines)
+    base = load(_scenario_path(spec.scenario, file))
+    key_lines = {k: lines.get(("overrides", k)) for k in spec.overrides}
+    base = apply_overrides(base, spec.overrides, file, key_lines, prefix="overrides.")
+    points = design_points(spec)
+    key_lines = {k: lines.get(("parameters", k)) for k in spec.parameters}
+    scenarios = tuple(apply_overrides(base, row, file, key_lines, prefix="parameters.")
+                      for row in points.to_dict(orient="records"))
+    return Sweep(spec, base, points, scenarios, file)
+
+
+class SweepResult:
+    """A sweep's results directory: the tidy table and what can be computed from it."""
+
+    def __init__(self, directory: str | Path):
+        self.store = ChunkStore(directory)
+        self.directory = Path(directory)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.store.manifest()["spec"]["parameters"])
+
+    def table(self) -> pd.DataFrame:
+        """One row per point and replication: ``point``, the parameters, ``replication``, the figures."""
+        return self.store.read()
+
+    def by_point(self) -> pd.DataFrame:
+        """Mean of every figure per point (``hit_target`` becomes the probability of hitting the target)."""
+        table = self.table()
+        return table.groupby(["point", *self.parameters], sort=True)[list(FIGURES)].mean().reset_index()
+
+    def sensitivity(self, figure: str = "hit_target") -> pd.DataFrame:
+        """See :func:`sensitivity`."""
+        return sensitivity(self.by_point(), self.parameters, figure)
+
+
+def sweep(spec: Sweep, out: str | Path, workers: int | None = 1, dask: str | None = None, force: bool = False,
+          progress: bool | None = None) -> SweepResult:
+    """Run the sweep into ``out``, resuming what an earlier run left; return its results.
+
+    Each point's replications are written to ``out/chunks/`` as soon as they finish and
+    ``out/results.parquet`` is assembled at the end (see :mod:`sim.store`); only the points
+    not yet on disk are computed, and a finished sweep is not run again unless ``force``.
+    On Ctrl-C, finished points stay on disk and :class:`KeyboardInterrupt` propagates.
+    """
+    store = ChunkStore(out)
+    store.open(spec.manifest(), force=force)
+    n = len(spec.points)
+    if store.finished():
+        return SweepResult(out)
+    done = store.done()
+    s = spec.spec
+    tasks = {p: (spec.scenarios[p], s.seed, s.replications, s.engine) for p in range(n) if p not in done}
+    records = spec.points.to_dict(orient="records")
+    for point, table in run_tasks(tasks, workers, dask, progress, total=n, done=len(done), desc="sweep points"):
+        table.insert(0, "point", point)
+        for j, (key, value) in enumerate(records[point].items()):
+            table.insert(1 + j, key, value)
+        store.write(point, table)
+    store.assemble(range(n))
+    return SweepResult(out)
+
+
+def sensitivity(by_point: pd.DataFrame, parameters: Sequence[str], figure: str = "hit_target") -> pd.DataFrame:
+    """How much ``figure`` moves between each parameter's low and high values, largest swing first.
+
+    For a parameter with few distinct values (a grid) the low and high groups are the points
+    at its smallest and largest value; otherwise (Latin hypercube, random) its lowest and
+    highest third. Each group's figure is averaged over the other parameters.
+
+    Examples
+    --------
+    >>> points = pd.DataFrame({"a": [1, 1, 2, 2], "b": [0, 5, 0, 5], "y": [0.1, 0.2, 0.5, 0.6]})
+    >>> sensitivity(points, ["a", "b"], "y")[["parameter", "low", "high", "swing"]].round(2)
+      parameter  low  high  swing
+    0         a 0.15  0.55    0.4
+    1         b 0.30  0.40    0.1
+    """
+    rows = []
+    for name in parameters:
+        values = by_point[name]
+        if values.nunique() <= 10:
+            low_mask, high_mask = values == values.min(), values == values.max()
+        else:
+            low_mask, high_mask = values <= values.quantile(1 / 3), values >= values.quantile(2 / 3)
+        low, high = by_point.loc[low_mask, figure].mean(), by_point.loc[high_mask, figure].mean()
+        rows.append({"parameter": name, "low_value": values[low_mask].mean(), "high_value": values[high_mask].mean(),
+                     "low": low, "high": high, "swing": high - low})
+    table = pd.DataFrame(rows)
+    return table.reindex(table["swing"].abs().sort_values(ascending=False).index).reset_index(drop=True)

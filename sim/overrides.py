@@ -1,107 +1,137 @@
-"""Overrides: a scenario with a few values changed, named by dotted paths over names.
+"""Overrides: change a few values of a scenario by dotted path, with the scenario's own checks.
 
-``teams.proposal.headcount: 14`` sets the headcount of the team named ``proposal``;
-``channels.inbound.leads_per_day: 150`` the lead rate of the channel ``inbound``;
-``stages.qualify.conversion: 0.4``, ``horizon_days: 180``. List items are found by name (or
-by index). The changed scenario is validated again, so a bad value gets the usual message,
-placed at the override.
+A strategy is a scenario plus overrides such as ``teams.proposal.headcount: 14`` or
+``channels.inbound.leads_per_day: 150``. A path walks the scenario's fields; inside the lists
+``channels``, ``stages`` and ``teams`` a part is an item's name (or its index). The changed
+scenario is validated again by :class:`~sim.scenario.Scenario`, so a bad value gets the same
+message as in a scenario file, placed at the line of the override that set it::
+
+    sweep.yaml:7: parameters.teams.nosuch.headcount: team 'nosuch' does not exist (did you mean 'sdr'?)
 
 Examples
 --------
 >>> import sim
->>> s = apply_overrides(sim.load("playbooks/b2b_saas.yaml"), {"teams.solutions.headcount": 10})
->>> s.team("solutions").headcount
-10
->>> apply_overrides(s, {"teams.solution.headcount": 10})
+>>> s = sim.load("playbooks/b2b_saas.yaml")
+>>> apply_overrides(s, {"teams.solutions.headcount": 14}).team("solutions").headcount
+14
+>>> apply_overrides(s, {"stages.qualify.conversion.A": 1.3}, file="x.yaml", lines={"stages.qualify.conversion.A": 3})
 Traceback (most recent call last):
 ...
-sim.errors.ScenarioError: teams.solution.headcount: team 'solution' does not exist (did you mean 'solutions'?)
+sim.errors.ScenarioError: x.yaml:3: stages.qualify.conversion.A: 1.3 is not a probability (0 to 1)
+>>> parse_override("channels.inbound.leads_per_day=150")
+('channels.inbound.leads_per_day', 150)
 """
 
 from __future__ import annotations
 
-import difflib
+import copy
 from typing import Any, Mapping
 
 import yaml
 
 from sim.errors import Problem, ScenarioError, format_loc
-from sim.scenario import Scenario, validate
+from sim.scenario import Scenario, _unknown, validate
 
-__all__ = ["apply_overrides", "parse_override"]
+__all__ = ["apply_overrides", "parse_override", "resolve_path"]
 
-_SINGULAR = {"teams": "team", "channels": "channel", "stages": "stage"}
+_NAMED_LISTS = {"channels": "channel", "stages": "stage", "teams": "team"}
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"teams.proposal.headcount=14"`` → ``("teams.proposal.headcount", 14)`` (the value read as YAML)."""
+    """Split a command-line override ``KEY=VALUE``; the value is read as YAML (``14``, ``0.3``, ``{dist: ...}``)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise ScenarioError([Problem("--override", f"{text!r} is not KEY=VALUE")])
-    return key.strip(), yaml.safe_load(value)
-
-
-def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], file: str | None = None) -> Scenario:
-    """The scenario with each dotted path set to its value, validated again; every problem reported."""
-    data = scenario.model_dump(mode="json", by_alias=True)
-    problems = []
-    lines: dict[tuple, int] = {}
-    keys: dict[str, str] = {}  # "channels[0].leads_per_day" -> "channels.inbound.leads_per_day"
-    for key, value in overrides.items():
-        try:
-            path = _resolve(data, key)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            continue
-        node = data
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
-        lines[path] = 0
-        keys[format_loc(path)] = key
-    if problems:
-        raise ScenarioError(problems if file is None else ScenarioError(problems).with_file(file).problems)
     try:
-        return validate(Scenario, data, file or "overrides", lines)
-    except ScenarioError as exc:
-        raise ScenarioError(Problem(_named(p.field, keys), p.message, file, None) for p in exc.problems) from None
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise ScenarioError([Problem(key.strip(), f"{value!r} is not a valid value")]) from None
+    return key.strip(), parsed
 
 
-def _named(field: str, keys: dict[str, str]) -> str:
-    """The problem's field as the override named it, where an override set it (or a part of it)."""
-    for located, key in keys.items():
-        if field == located or field.startswith(located + ".") or field.startswith(located + "["):
-            return key + field[len(located):]
-    return field
+def resolve_path(data: Mapping[str, Any], key: str) -> tuple:
+    """The location in scenario ``data`` (as dumped) that the dotted ``key`` names.
 
-
-def _resolve(data: dict, key: str) -> tuple:
-    """The path of indices and keys that ``key`` names in the scenario's data."""
+    Names of channels, stages and teams become their list indices; raises
+    :class:`ScenarioError` (field ``key``) for a name or index that does not exist.
+    """
     parts = key.split(".")
-    path: list = []
+    loc: list = []
     node: Any = data
-    i = 0
-    while i < len(parts):
-        part = parts[i]
+    for i, part in enumerate(parts):
+        if not part:
+            raise ScenarioError([Problem(key, "is not a dotted path (empty part)")])
         if isinstance(node, list):
-            names = [item.get("name") for item in node if isinstance(item, dict)]
-            if part.isdigit() and int(part) < len(node):
-                index = int(part)
-            elif part in names:
+            parent = loc[-1] if loc else ""
+            names = [item.get("name") if isinstance(item, dict) else None for item in node]
+            if part in names:
                 index = names.index(part)
+            elif part.isdigit() and int(part) < len(node):
+                index = int(part)
             else:
-                what = _SINGULAR.get(str(path[-1]) if path else "", "item")
-                close = difflib.get_close_matches(part, [n for n in names if n], n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(map(str, names))})"
-                raise ScenarioError([Problem(key, f"{what} '{part}' does not exist{hint}")])
-            path.append(index)
+                what = _NAMED_LISTS.get(str(parent), "item")
+                raise ScenarioError([Problem(key, _unknown(part, [n for n in names if n], what))])
+            loc.append(index)
             node = node[index]
         elif isinstance(node, dict):
-            if part not in node and i < len(parts) - 1:
-                raise ScenarioError([Problem(key, f"'{part}' is not a field that holds others")])
-            path.append(part)
-            node = node.get(part)
+            loc.append(part)
+            node = node.get(part) if i < len(parts) - 1 else None
+            if node is None and i < len(parts) - 1:
+                node = {}
         else:
-            raise ScenarioError([Problem(key, f"'{parts[i - 1]}' has no field '{part}'")])
-        i += 1
-    return tuple(path)
+            raise ScenarioError([Problem(key, f"'{format_loc(loc)}' is a single value; it has no field '{part}'")])
+    return tuple(loc)
+
+
+def _set(data: dict, loc: tuple, value: Any) -> None:
+    node = data
+    for part in loc[:-1]:
+        if isinstance(node, dict) and not isinstance(node.get(part), (dict, list)):
+            node[part] = {}
+        node = node[part]
+    node[loc[-1]] = copy.deepcopy(value)
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], file: str = "<overrides>",
+                    lines: Mapping[str, int] | None = None, prefix: str = "") -> Scenario:
+    """The scenario with ``overrides`` (dotted path → value) applied and validated again.
+
+    Parameters
+    ----------
+    scenario : the scenario to start from (unchanged).
+    overrides : dotted path → new value, e.g. ``{"teams.sdr.headcount": 6}``.
+    file, lines : where the overrides were written (file name; line of each key), for errors.
+    prefix : how the keys are nested in that file, e.g. ``"parameters."``; errors name
+        ``prefix + key``.
+
+    Raises
+    ------
+    ScenarioError
+        One line per problem: an unknown name or field, or a value the scenario rejects.
+    """
+    lines = dict(lines or {})
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    problems: list[Problem] = []
+    placed: dict[str, str] = {}  # scenario field path -> override key
+    for key, value in overrides.items():
+        try:
+            loc = resolve_path(data, key)
+        except ScenarioError as exc:
+            problems += [Problem(prefix + p.field, p.message, file, lines.get(key)) for p in exc.problems]
+            continue
+        _set(data, loc, value)
+        placed[format_loc(loc)] = key
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        return validate(Scenario, data, file, {})
+    except ScenarioError as exc:
+        raise ScenarioError(_renamed(p, placed, prefix, file, lines) for p in exc.problems) from None
+
+
+def _renamed(problem: Problem, placed: dict[str, str], prefix: str, file: str, lines: Mapping[str, int]) -> Problem:
+    """A problem of the changed scenario, named after the override that caused it when one did."""
+    for field, key in placed.items():
+        if problem.field == field or problem.field.startswith((field + ".", field + "[")):
+            return Problem(prefix + key + problem.field[len(field):], problem.message, file, lines.get(key))
+    return Problem(problem.field, problem.message, file, None)

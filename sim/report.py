@@ -1,0 +1,185 @@
+"""Reports readable without Python: one HTML page (charts embedded) or one Excel workbook.
+
+:func:`write_report` recognises what a results directory holds -- a run (``summary.json``
+from ``python -m sim run --out``), a comparison (``comparison.json``) or a sweep
+(``manifest.json`` and ``results.parquet``) -- and writes its tables and charts.
+
+Text that a spreadsheet would read as a formula (a strategy named ``=HYPERLINK(...)``) is
+escaped in Excel exports by :func:`escape_cell`: a leading ``=``, ``+``, ``-`` or ``@`` gets a
+``'`` in front, so it shows as text and never runs.
+
+Examples
+--------
+>>> escape_cell("=1+2"), escape_cell("-cmd"), escape_cell("inbound"), escape_cell(3.5)
+("'=1+2", "'-cmd", 'inbound', 3.5)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.errors import Problem, ScenarioError
+from sim.experiments import SweepResult
+from sim.plots import experiments as charts
+
+__all__ = ["Report", "build_report", "escape_cell", "write_report"]
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def escape_cell(value: Any) -> Any:
+    """``value``, with a ``'`` prefixed when it is text a spreadsheet would take for a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def escape_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell, column name and index label escaped (see :func:`escape_cell`)."""
+    out = table.map(escape_cell)
+    out.columns = [escape_cell(str(c)) for c in out.columns]
+    out.index = [escape_cell(i) for i in out.index]
+    return out
+
+
+@dataclass
+class Report:
+    """A titled list of tables and charts."""
+
+    title: str
+    kind: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+def _comparison(directory: Path) -> Report:
+    summary = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
+    replications = pd.read_parquet(directory / "replications.parquet")
+    rows = []
+    for s in summary["strategies"]:
+        row = {"strategy": s["name"], "overrides": ", ".join(f"{k}={v}" for k, v in s["overrides"].items())}
+        for figure in ("revenue", "won", "marketing_cost", "p_hit_target"):
+            for k, v in (s[figure] or {}).items():
+                row |= {f"{figure} ci95 low": v[0], f"{figure} ci95 high": v[1]} if k == "ci95" else {f"{figure} {k}": v}
+        row["p_best"] = s["p_best"]
+        rows.append(row)
+    diffs = pd.DataFrame([{"strategy": s["name"], "against": d["against"], "mean": d["mean"], "ci_low": d["ci95"][0],
+                           "ci_high": d["ci95"][1], "sd_paired": d["sd_paired"], "sd_unpaired": d["sd_unpaired"]}
+                          for s in summary["strategies"] if (d := s.get("revenue_difference"))])
+    report = Report(f"Comparison of {len(rows)} strategies ({summary['replications']} replications, seed {summary['seed']})",
+                    "comparison", {"strategies": pd.DataFrame(rows).set_index("strategy").T.rename_axis(columns=None).reset_index(names="figure")})
+    report.figures["revenue by strategy"] = charts.strategies_chart(replications, "revenue")
+    if len(diffs):
+        report.tables["differences"] = diffs
+        report.figures["paired difference in revenue"] = charts.differences_chart(diffs, "revenue", summary["baseline"])
+    return report
+
+
+def _sweep(directory: Path) -> Report:
+    result = SweepResult(directory)
+    if result.store.manifest().get("kind") != "sweep":
+        raise ScenarioError([Problem("", "the comparison is not finished (no comparison.json); run it again to "
+                                         "complete it", file=str(directory))])
+    if not result.store.finished():
+        raise ScenarioError([Problem("", "the sweep is not finished (no results.parquet); run it again to complete it",
+                                     file=str(directory))])
+    params = result.parameters
+    by_point = result.by_point()
+    varies = by_point["hit_target"].notna().all() and by_point["hit_target"].nunique() > 1
+    figure = "hit_target" if varies else "revenue"  # a target never (or always) hit says nothing
+    sens = result.sensitivity(figure)
+    spec = result.store.manifest()["spec"]
+    report = Report(f"Sweep: {len(by_point)} points ({spec['design']}) x {spec['replications']} replications",
+                    "sweep", {"points (means)": by_point, f"sensitivity of {figure}": sens})
+    label = "P(hit target)" if figure == "hit_target" else figure
+    report.figures[f"tornado: {label}"] = charts.tornado(sens, label, centre=float(by_point[figure].mean()))
+    report.figures[f"{figure} by parameter"] = charts.sweep_chart(by_point, params, figure)
+    return report
+
+
+def _run(directory: Path) -> Report:
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    replications = pd.read_parquet(directory / "replications.parquet")
+    headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected", "marketing_cost")}).T
+    report = Report(f"Run of {summary['scenario']} ({summary['replications']} replications, seed {summary['seed']})",
+                    "run", {"headline": headline.reset_index(names="figure"), "stages": pd.DataFrame(summary["stages"])})
+    report.figures["revenue"] = charts.replications_chart(replications, "revenue", summary.get("target"))
+    return report
+
+
+def build_report(directory: str | Path) -> Report:
+    """The report of whatever ``directory`` holds: a comparison, a sweep or a run."""
+    directory = Path(directory)
+    if (directory / "comparison.json").exists():
+        return _comparison(directory)
+    if (directory / "manifest.json").exists():
+        return _sweep(directory)
+    if (directory / "summary.json").exists():
+        return _run(directory)
+    raise ScenarioError([Problem("", "holds no run, comparison or sweep (no summary.json, comparison.json "
+                                     "or manifest.json)", file=str(directory))])
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def to_html(report: Report) -> str:
+    """The report as one self-contained HTML page (charts as embedded PNG)."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report.title)}</title>",
+             "<style>body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse;"
+             "font-size:0.85em} td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style></head><body>",
+             f"<h1>{html.escape(report.title)}</h1>"]
+    for name, fig in report.figures.items():
+        data = base64.b64encode(_png(fig)).decode("ascii")
+        parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
+    for name, table in report.tables.items():
+        parts.append(f"<h2>{html.escape(name)}</h2>")
+        parts.append(table.to_html(index=False, escape=True, float_format=_number, na_rep=""))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def to_xlsx(report: Report, path: Path) -> None:
+    """The report as an Excel workbook: one sheet per table, text cells escaped against formulas.
+
+    Charts are not embedded (openpyxl needs Pillow for images); the HTML report has them.
+    """
+    for fig in report.figures.values():
+        plt.close(fig)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"report": [escape_cell(report.title)]}).to_excel(writer, sheet_name="about", index=False)
+        for name, table in report.tables.items():
+            sheet = "".join(c for c in name if c not in "[]:*?/\\")[:31]
+            escape_frame(table).to_excel(writer, sheet_name=sheet, index=False)
+
+
+def write_report(directory: str | Path, out: str | Path) -> Path:
+    """Write the report of ``directory`` to ``out`` (``.html`` or ``.xlsx``); return ``out``."""
+    out = Path(out)
+    if out.suffix.lower() not in {".html", ".htm", ".xlsx"}:
+        raise ScenarioError([Problem("--out", f"'{out}' must end in .html or .xlsx")])
+    report = build_report(directory)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".xlsx":
+        to_xlsx(report, out)
+    else:
+        out.write_text(to_html(report), encoding="utf-8")
+    return out

@@ -1,0 +1,132 @@
+"""Backends: serial, local processes and a real Dask cluster give identical results; kill and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim import load
+from sim.cli import main
+from sim.experiments import Strategy, compare, load_sweep, sweep
+from sim.overrides import apply_overrides
+
+from .conftest import ROOT
+
+SPEC = f"""\
+scenario: {ROOT / "playbooks" / "b2b_saas.yaml"}
+parameters:
+  teams.solutions.headcount: [9, 13]
+  channels.inbound.leads_per_day: [20, 30, 40, 50]
+replications: 3
+seed: 11
+engine: des  # slow enough per point to be killed mid-way
+overrides: {{horizon_days: 60}}
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def _sweep_table(spec_file, out, **backend) -> pd.DataFrame:
+    return sweep(load_sweep(spec_file), out, progress=False, **backend).table()
+
+
+@pytest.mark.xdist_group("dask")
+def test_serial_processes_and_dask_sweeps_are_identical_to_the_bit(spec_file, tmp_path, cluster):
+    serial = _sweep_table(spec_file, tmp_path / "serial", workers=1)
+    for name, backend in {"two processes": {"workers": 2}, "three processes": {"workers": 3},
+                          "dask": {"dask": cluster}}.items():
+        other = _sweep_table(spec_file, tmp_path / name, **backend)
+        pd.testing.assert_frame_equal(serial, other, check_exact=True, obj=name)
+    assert (tmp_path / "serial" / "results.parquet").read_bytes() == (tmp_path / "dask" / "results.parquet").read_bytes()
+
+
+@pytest.mark.xdist_group("dask")
+def test_dask_comparison_is_identical_to_serial(cluster):
+    base = apply_overrides(load(ROOT / "playbooks" / "b2b_saas.yaml"), {"horizon_days": 60})
+    strategies = [Strategy("base", base), Strategy.from_overrides("more", base, {"teams.sdr.headcount": 6})]
+    serial = compare(strategies, replications=2, seed=4, progress=False)
+    on_dask = compare(strategies, replications=2, seed=4, dask=cluster, progress=False)
+    pd.testing.assert_frame_equal(serial.replications, on_dask.replications, check_exact=True)
+    assert on_dask.summary()["backend"] == "dask"
+
+
+@pytest.mark.xdist_group("dask")
+def test_cli_sweep_on_a_dask_scheduler(spec_file, tmp_path, cluster, capsys):
+    assert main(["sweep", str(spec_file), "--dask", cluster, "--out", str(tmp_path / "d"), "--quiet"]) == 0
+    assert len(pd.read_parquet(tmp_path / "d" / "results.parquet")) == 8 * 3
+
+
+def _start_sweep(spec_file: Path, out: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"}
+    return subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(spec_file), "--workers", "1", "--out", str(out)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_chunks(process: subprocess.Popen, out: Path, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(list((out / "chunks").glob("*.parquet"))) < n:
+        assert process.poll() is None, "the sweep ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_a_killed_sweep_resumes_where_it_stopped(spec_file, tmp_path):
+    out = tmp_path / "killed"
+    process = _start_sweep(spec_file, out)
+    _wait_for_chunks(process, out, 2)
+    process.kill()
+    process.wait()
+    kept = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").glob("*.parquet")}
+    assert 2 <= len(kept) < 8 and not (out / "results.parquet").exists()
+    for chunk in (out / "chunks").glob("*.parquet"):
+        assert len(pd.read_parquet(chunk)) == 3  # never half written (a leftover could only be a hidden .tmp)
+    resumed = _start_sweep(spec_file, out)
+    assert resumed.wait(timeout=120) == 0, resumed.stderr.read()
+    assert all((out / "chunks" / name).stat().st_mtime_ns == stamp for name, stamp in kept.items())
+    whole = _sweep_table(spec_file, tmp_path / "whole", workers=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), whole, check_exact=True)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
+    out = tmp_path / "interrupted"
+    process = _start_sweep(spec_file, out)
+    _wait_for_chunks(process, out, 1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "run the same command again to resume" in err
+    assert list((out / "chunks").glob("*.parquet"))
+
+
+@pytest.mark.xdist_group("dask")
+def test_cli_compare_with_dask_local_starts_its_own_cluster(tmp_path):
+    path = tmp_path / "b2b.yaml"
+    sim.dump(apply_overrides(load(ROOT / "playbooks" / "b2b_saas.yaml"), {"horizon_days": 30}), path)
+    out = tmp_path / "cmp"
+    args = ["compare", str(path), "--override", "teams.sdr.headcount=2",
+            "--replications", "2", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
+    assert main([*args, "--out", str(out), "--dask", "local", "--workers", "2"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
+                                  pd.read_parquet(tmp_path / "serial" / "replications.parquet"), check_exact=True)
