@@ -28,7 +28,7 @@ def _latencies(notebook: str, label: str, selector: str) -> list[float]:
     with voila(notebook) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url, timeout=180_000)
+        page.goto(url, timeout=180_000, wait_until="domcontentloaded")
         figures = page.locator(selector).first
         figures.wait_for(timeout=180_000)
         handle = page.locator(".widget-slider", has_text=label).locator(".noUi-handle").first

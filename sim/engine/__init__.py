@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
@@ -44,8 +45,12 @@ def _run_block(scenario: Scenario, engine: str, seed: int, first: int, stop: int
 
 @cache
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """A pool kept for the session: starting processes and loading compiled code costs a second."""
-    return ProcessPoolExecutor(workers)
+    """A pool kept for the session: starting processes and loading compiled code costs a second.
+
+    Workers are spawned, not forked: a fork copies the locks of whatever threads the caller runs
+    (Jupyter, pytest-xdist, tqdm) and can hang.
+    """
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: str = "des", detail: bool = True,

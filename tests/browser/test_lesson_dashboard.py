@@ -27,7 +27,7 @@ def _figures_line(leads: float, reps: int) -> str:
 
 def test_slider_move_resimulates_and_language_switches(page, screenshots):
     with voila(NOTEBOOK) as url:
-        page.goto(url, timeout=TIMEOUT)
+        page.goto(url, timeout=TIMEOUT, wait_until="domcontentloaded")
         page.get_by_text(_figures_line(7, 10)).wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "lesson3_initial.png", full_page=True)
 
@@ -52,7 +52,7 @@ def test_the_same_lesson_runs_and_responds_in_jupyterlab(page, screenshots, tmp_
     notebook = tmp_path / "lesson3.ipynb"
     shutil.copy(ROOT / NOTEBOOK, notebook)
     with jupyterlab(notebook) as url:
-        page.goto(url, timeout=TIMEOUT)
+        page.goto(url, timeout=TIMEOUT, wait_until="domcontentloaded")
         page.locator(".jp-Notebook").wait_for(timeout=TIMEOUT)
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=TIMEOUT)  # the kernel is up
         try:

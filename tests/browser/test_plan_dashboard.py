@@ -29,7 +29,7 @@ def _figures_text(solutions_reps: int) -> str:
 
 def test_headcount_change_resimulates_to_the_simulators_figures(page, screenshots):
     with voila(NOTEBOOK) as url:
-        page.goto(url, timeout=TIMEOUT)
+        page.goto(url, timeout=TIMEOUT, wait_until="domcontentloaded")
         figures = page.locator(".sp-figures")
         figures.wait_for(timeout=TIMEOUT)
         assert figures.inner_text() == _figures_text(13)
