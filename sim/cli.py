@@ -96,8 +96,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         plan.to_csv(args.out / "plan.csv", index=False)
-        (args.out / "feasibility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-                                                   encoding="utf-8")
+        _write_json(args.out / "feasibility.json", report)
         print(f"wrote {args.out / 'plan.csv'} and {args.out / 'feasibility.json'}")
     return 0
 
@@ -121,9 +120,7 @@ def _allocate(args: argparse.Namespace) -> int:
     print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
           f"better in {gain['p_better']:.0%} of replications")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "allocation.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n",
-                                                  encoding="utf-8")
+        _write_json(args.out / "allocation.json", result)
         print(f"wrote {args.out / 'allocation.json'}")
     return 0
 
@@ -204,9 +201,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate a scenario and summarise the results")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--engine", choices=tuple(ENGINES), default="des")
-    p.add_argument("--replications", type=_positive_int, default=20, metavar="N")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    _run_options(p, engine="des", replications=20)
     p.add_argument("--out", type=Path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
     p.add_argument("--summary-only", dest="detail", action="store_false",
                    help="with --out, write per-replication and per-stage tables only, not per-lead ones")
@@ -222,9 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reserve-share", type=float, default=0.0, metavar="S",
                    help="with --method reserve: share of the target the reserve month carries")
     p.add_argument("--challenge", type=float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
-    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
-    p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    _run_options(p, engine="fast", replications=200)
     p.add_argument("--out", type=Path, metavar="DIR", help="write plan.csv and feasibility.json here")
     p.set_defaults(handler=_plan)
 
@@ -234,9 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
     p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
-    p.add_argument("--engine", choices=tuple(ENGINES), default="fast")
-    p.add_argument("--replications", type=_positive_int, default=40, metavar="N")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    _run_options(p, engine="fast", replications=40)
     p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)
 
@@ -244,9 +235,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
-    p.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE)
-    p.add_argument("--replications", type=_positive_int, default=200, metavar="N")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    _run_options(p, engine=DEFAULT_ENGINE, replications=200)
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
     _backend_options(p)
@@ -267,6 +256,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="report.html or report.xlsx")
     p.set_defaults(handler=_report)
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int) -> None:
+    """The options every simulating command takes: engine, replications, seed."""
+    parser.add_argument("--engine", choices=tuple(ENGINES), default=engine)
+    parser.add_argument("--replications", type=_positive_int, default=replications, metavar="N")
+    parser.add_argument("--seed", type=int, default=0, metavar="S")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _positive_int(text: str) -> int:
