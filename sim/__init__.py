@@ -10,9 +10,11 @@
 from sim.engine import simulate
 from sim.errors import Problem, ScenarioError
 from sim.experiments import Strategy, compare, load_sweep, sweep
+from sim.feasibility import feasibility
 from sim.overrides import apply_overrides
 from sim.results import Results
 from sim.scenario import Scenario, dump, load, loads
+from sim.targets import plan_table, reverse_funnel
 
-__all__ = ["Problem", "Results", "Scenario", "ScenarioError", "Strategy", "apply_overrides", "compare", "dump", "load",
-           "load_sweep", "loads", "simulate", "sweep"]
+__all__ = ["Problem", "Results", "Scenario", "ScenarioError", "Strategy", "apply_overrides", "compare", "dump",
+           "feasibility", "load", "load_sweep", "loads", "plan_table", "reverse_funnel", "simulate", "sweep"]
