@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +22,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  # Only this machine answers: any other host fails at once instead of waiting on DNS.
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
 SCREENSHOTS = ROOT / "out" / "screenshots"
+SERVER_LOGS = ROOT / "out" / "servers"
 
 
 def free_port() -> int:
@@ -38,26 +38,36 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    """Wait until the server accepts connections (a TCP connect: a GET would make Voila run the notebook)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2):
-                return
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+            return
         time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
+    raise TimeoutError(f"port {port} did not answer within {timeout} s:\n{log.read_text()}")
 
 
 @contextlib.contextmanager
-def serve(command: list[str], url: str) -> Iterator[str]:
-    """Run a notebook server until the block ends; yield its URL once it answers."""
-    process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+def serve(command: list[str], port: int, url: str) -> Iterator[str]:
+    """Run a notebook server until the block ends; yield its URL once it listens.
+
+    The server writes to a log file, never to a pipe nobody reads (a full pipe would block it);
+    when the block fails, the log's end goes to stderr, which pytest shows with the failure.
+    """
+    SERVER_LOGS.mkdir(parents=True, exist_ok=True)
+    log = SERVER_LOGS / f"{command[2]}-{port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output, stderr=subprocess.STDOUT,
+                                   text=True)
     try:
-        _wait_for(url, process)
+        _wait_for(port, process, log)
         yield url
+    except BaseException:
+        sys.stderr.write(f"--- end of {log} ---\n{log.read_text()[-20_000:]}\n")
+        raise
     finally:
         process.terminate()
         try:
@@ -71,7 +81,7 @@ def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
     port = free_port()
     command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
                "--show_tracebacks=True"]
-    return serve(command, f"http://127.0.0.1:{port}/")
+    return serve(command, port, f"http://127.0.0.1:{port}/")
 
 
 def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
@@ -83,4 +93,4 @@ def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
                f"--ServerApp.root_dir={notebook.parent}", "--allow-root"]
-    return serve(command, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
+    return serve(command, port, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
