@@ -180,22 +180,30 @@ def _push(h_time, h_seq, h_load, size, time, seq, load):
 
 @numba.njit(cache=True)
 def _pop(h_time, h_seq, h_load, size):
-    """Remove the top of the heap (read it before calling); return the new size."""
+    """Remove the top of the heap (read it before calling); return the new size.
+
+    Floyd's bottom-up deletion: walk the hole down to a leaf along the smaller children (one
+    comparison per level), then sift the last element up from there -- it usually belongs
+    near the bottom, so this costs about half the comparisons of a plain sift-down.
+    """
     size -= 1
     time, seq, load = h_time[size], h_seq[size], h_load[size]
     i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
+    child = 1
+    while child < size:
         right = child + 1
         if right < size and (h_time[right] < h_time[child] or
                              (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])):
             child = right
-        if time < h_time[child] or (time == h_time[child] and seq < h_seq[child]):
-            break
         h_time[i], h_seq[i], h_load[i] = h_time[child], h_seq[child], h_load[child]
         i = child
+        child = 2 * i + 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
+            break
+        h_time[i], h_seq[i], h_load[i] = h_time[parent], h_seq[parent], h_load[parent]
+        i = parent
     h_time[i], h_seq[i], h_load[i] = time, seq, load
     return size
 
@@ -282,8 +290,11 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage
             if now < rep_end[r]:
                 freed = r
             if wait[i] > 0.0:
-                size = _push(h_time, h_seq, h_load, size, now + wait[i], seq, _pack(_WAIT_DONE, k, 0, j))
-                seq += 1
+                if converts[i] and k + 1 < n_stages:  # its wait's end brings it to the next stage
+                    size = _push(h_time, h_seq, h_load, size, now + wait[i], seq, _pack(_WAIT_DONE, k, 0, j))
+                    seq += 1
+                elif now + wait[i] < horizon:  # it leaves the funnel: nothing waits on it, no event needed
+                    end[i] = now + wait[i]
         elif kind == _REP_JOINS:
             freed = r
         elif kind == _REP_LEAVES:
