@@ -13,13 +13,16 @@ Examples
 0.3333
 >>> reps_needed(14, 1.2, max_utilisation=0.8)
 21
+>>> [round(w, 4) for w in priority_waits([0.5, 0.5], 1.0, 2)]   # the same M/M/2, A leads first
+[0.2222, 0.4444]
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-__all__ = ["utilisation", "erlang_c", "mean_wait", "reps_needed"]
+__all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed"]
 
 
 def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -45,6 +48,24 @@ def mean_wait(arrival_rate: float, work_days: float, reps: int) -> float:
     if arrival_rate * work_days >= reps:
         return math.inf
     return erlang_c(arrival_rate, work_days, reps) * work_days / (reps - arrival_rate * work_days)
+
+
+def priority_waits(arrival_rates: Sequence[float], work_days: float, reps: int) -> list[float]:
+    """Mean wait (days) of each priority class in an M/M/c queue served by non-preemptive priority.
+
+    ``arrival_rates[0]`` is the class served first (a team's ``priority``). Cobham's formula
+    (1954): ``W_k = C / (c mu (1 - s_(k-1)) (1 - s_k))`` with ``C`` the Erlang C probability and
+    ``s_k`` the utilisation brought by classes ``0..k``; ``inf`` for a class the team never reaches.
+    The rate-weighted mean equals :func:`mean_wait`: priority reorders the queue, it adds no capacity.
+    """
+    total = sum(arrival_rates)
+    waiting = erlang_c(total, work_days, reps) * work_days / reps
+    waits, before = [], 0.0
+    for rate in arrival_rates:
+        after = before + rate * work_days / reps
+        waits.append(waiting / ((1 - before) * (1 - after)) if after < 1 else math.inf)
+        before = after
+    return waits
 
 
 def reps_needed(arrival_rate: float, work_days: float, max_utilisation: float = 0.85) -> int:

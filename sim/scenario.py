@@ -139,6 +139,10 @@ class Team(_Model):
     hires: tuple[Hire, ...] = Field((), description="Planned hires, e.g. `[{day: 90, count: 3}]`.")
     ramp: Ramp | None = Field(None, description="Ramp-up of new hires and replacements. Default: fully productive at once.")
     attrition: Attrition | None = Field(None, description="Reps leaving and being replaced. Default: nobody leaves.")
+    priority: tuple[str, ...] = Field(
+        (), description="Tiers whose waiting leads this team serves first, in this order (the 80/20 focus rule), "
+                        "e.g. `[A]`; other tiers after them; first come, first served within a tier. "
+                        "Default: first come, first served.")
 
 
 class Targets(_Model):
@@ -208,6 +212,12 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
     for i, stage in enumerate(s.stages):
         if stage.team not in team_names:
             yield Problem(f"stages[{i}].team", _unknown(stage.team, team_names, "team"))
+    for i, team in enumerate(s.teams):
+        for j, tier in enumerate(team.priority):
+            if tier not in s.tiers or not tier:
+                yield Problem(f"teams[{i}].priority[{j}]", _unknown(tier, [t for t in s.tiers if t], "tier"))
+            elif tier in team.priority[:j]:
+                yield Problem(f"teams[{i}].priority[{j}]", f"'{tier}' is listed twice")
     tiered_channels = [c for c in s.channels if c.tiers is not None]
     if tiered_channels and len(tiered_channels) != len(s.channels):
         for i, channel in enumerate(s.channels):

@@ -46,6 +46,8 @@ def funnels(draw, continuous: bool = False) -> sim.Scenario:
             team["ramp"] = {"days": draw(st.floats(0, 20)), "initial_productivity": draw(st.floats(0.1, 1.0))}
         if draw(st.booleans()):
             team["attrition"] = {"annual_rate": draw(st.floats(0, 5)), "replacement_days": draw(st.floats(0, 10))}
+        if tiers and draw(st.booleans()):
+            team["priority"] = draw(st.permutations(tiers))[:draw(st.integers(1, len(tiers)))]
         teams.append(team)
 
     def mix():

@@ -1,9 +1,10 @@
 """The reference engine: a SimPy discrete-event simulation, one process per lead.
 
-Each team is a FIFO pool of identified reps (a ``simpy.Store`` of rep numbers rather than a
+Each team is a pool of identified reps (a ``simpy.Store`` of rep numbers rather than a
 ``simpy.Resource``, because a rep's identity matters: new hires work slower while they
 ramp up, reps leave and are replaced, and incentives pay individual reps). At each stage a
-lead waits for the longest-idle rep of the stage's team, takes ``work_days`` of that rep's
+lead waits for the longest-idle rep of the stage's team (first come, first served, or by tier
+when the team has a ``priority``), takes ``work_days`` of that rep's
 time (divided by the rep's productivity), then ``wait_days`` of customer-side time, then
 converts or is lost. The queue-independent draws come from :func:`sim.model.fates.draw_fates`,
 so this engine and :mod:`sim.engine.fast` agree lead for lead.
@@ -18,8 +19,12 @@ True
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import simpy
+from simpy.core import BoundClass
+from simpy.resources.store import StoreGet
 
 from sim.model.fates import Fates, draw_fates
 from sim.model.staffing import Roster
@@ -37,13 +42,35 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon."""
     env = simpy.Environment()
-    stores = [simpy.Store(env) for _ in fates.rosters]
+    stores = [_PriorityPool(env) if levels > 1 else simpy.Store(env) for levels in fates.team_levels]
     for store, roster in zip(stores, fates.rosters):
         env.process(_staffing(env, store, roster))
     record = _Record(fates)
     env.process(_source(env, fates, stores, record))
     env.run(until=horizon)
     return record.timeline(fates, horizon)
+
+
+class _LevelGet(StoreGet):
+    """A request for a rep at a priority level (0 is served first)."""
+
+    def __init__(self, store: "_PriorityPool", level: int):
+        self.level = level
+        super().__init__(store)
+
+
+class _ByLevel(list):
+    """Waiting requests by level; first come, first served within a level."""
+
+    def append(self, request: _LevelGet) -> None:
+        bisect.insort_right(self, request, key=lambda r: r.level)
+
+
+class _PriorityPool(simpy.Store):
+    """A team's pool of reps whose waiting leads are served by priority level."""
+
+    GetQueue = _ByLevel
+    get = BoundClass(_LevelGet)
 
 
 class _Record:
@@ -58,6 +85,9 @@ class _Record:
         self.wait = [w.tolist() for w in fates.wait]
         self.converts = [c.tolist() for c in fates.converts]
         self.next_index = [i.tolist() for i in fates.next_index]
+        levels = np.split(fates.levels_all, fates.offsets[1:-1])
+        self.levels = [levels[k].tolist() if fates.team_levels[t] > 1 else None
+                       for k, t in enumerate(fates.team_of_stage)]
         self.team = fates.team_of_stage.tolist()
         # A team without ramp-up works at full speed: skip the productivity call.
         self.ramps = [r.ramp_days > 0 and not r.seasoned.all() for r in fates.rosters]
@@ -68,7 +98,7 @@ class _Record:
         return [
             (stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t], self.arrive[k], self.start[k],
              self.end_work[k], self.end[k], self.rep[k], self.work[k], self.wait[k], self.converts[k],
-             self.next_index[k])
+             self.next_index[k], self.levels[k])
             for k, t in enumerate(self.team)
         ]
 
@@ -102,9 +132,10 @@ def _source(env: simpy.Environment, fates: Fates, stores: list, record: _Record)
 
 def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
     """One lead's way through the funnel; ``j`` is its position among the stage's entrants."""
-    for store, roster, ramps, rep_end, arrive, start, end_work, end, reps, work, wait, converts, next_index in stages:
+    for (store, roster, ramps, rep_end, arrive, start, end_work, end, reps, work, wait, converts, next_index,
+         levels) in stages:
         arrive[j] = env.now
-        rep = yield store.get()
+        rep = yield (store.get() if levels is None else store.get(levels[j]))
         now = start[j] = env.now
         reps[j] = rep
         if ramps:

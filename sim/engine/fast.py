@@ -2,7 +2,8 @@
 
 The reference engine spends its time in SimPy's generic event machinery. This engine runs
 the same model -- per team a FIFO pool of identified reps handed out longest-idle first,
-a FIFO queue of waiting leads across all the stages the team works, work slowed by a new
+a queue of waiting leads across all the stages the team works (first come, first served, or by
+tier when the team has a ``priority``), work slowed by a new
 rep's ramp-up, customer-side waits, reps joining on their start day and leaving on their
 end day (after the job in hand) -- as one compiled event loop over flat arrays, fed by the
 same :class:`~sim.model.fates.Fates`. Given the same seed it produces the same timelines as
@@ -63,11 +64,16 @@ def simulate_fates(fates: Fates, horizon: float) -> Timeline:
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
     )
-    if len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage):
+    if len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage) and fates.team_levels.max() == 1:
         times = _by_stage(fates, common)
     else:
+        # Waiting leads queue in lanes: one per team and priority level, a team's lanes in priority order.
+        team_lanes = np.r_[0, np.cumsum(fates.team_levels)].astype(np.int64)
+        sizes = np.diff(fates.offsets)
+        lane_of = team_lanes[np.repeat(fates.team_of_stage, sizes)] + fates.levels_all
+        lane_offsets = np.r_[0, np.cumsum(np.bincount(lane_of, minlength=team_lanes[-1]))].astype(np.int64)
         times = _simulate(fates.arrivals.time, *common[:4], np.concatenate(fates.next_index), *common[4:],
-                          float(horizon))
+                          lane_of, team_lanes, lane_offsets, float(horizon))
     return Timeline(fates, horizon, *times)
 
 
@@ -210,7 +216,7 @@ def _pop(h_time, h_seq, h_load, size):
 
 @numba.njit(cache=True)
 def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage, rep_offsets, rep_start, rep_end,
-              seasoned, ramp_days, initial_productivity, horizon):
+              seasoned, ramp_days, initial_productivity, lane_of, team_lanes, lane_offsets, horizon):
     n_stages = len(offsets) - 1
     n_teams = len(rep_offsets) - 1
     total = offsets[-1]
@@ -228,15 +234,12 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage
     idle = np.empty(max(n_reps, 1), dtype=np.int64)
     idle_head = rep_offsets[:-1].copy()
     idle_count = np.zeros(n_teams, dtype=np.int64)
-    # Waiting leads per team: a ring buffer of (stage, position) packed as stage << 32 | position.
-    queue_offsets = np.zeros(n_teams + 1, dtype=np.int64)
-    for k in range(n_stages):
-        queue_offsets[team_of_stage[k] + 1] += offsets[k + 1] - offsets[k]
-    for team in range(n_teams):
-        queue_offsets[team + 1] += queue_offsets[team]
-    queue = np.empty(max(queue_offsets[-1], 1), dtype=np.int64)
-    queue_head = queue_offsets[:-1].copy()
-    queue_count = np.zeros(n_teams, dtype=np.int64)
+    # Waiting leads per lane (team and priority level): a ring buffer of (stage, position) packed
+    # as stage << 32 | position.
+    queue = np.empty(max(lane_offsets[-1], 1), dtype=np.int64)
+    queue_head = lane_offsets[:-1].copy()
+    queue_count = np.zeros(len(lane_offsets) - 1, dtype=np.int64)
+    waiting = np.zeros(n_teams, dtype=np.int64)
 
     capacity = total + 2 * n_reps + 1
     h_time = np.empty(capacity)
@@ -309,17 +312,6 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage
                     idle_count[team] -= 1
                     break
 
-        if freed >= 0:
-            team = rep_team[freed]
-            if queue_count[team] > 0:  # the first waiting lead gets the rep
-                packed = _ring_pop(queue, queue_head, queue_count, queue_offsets, team)
-                k2 = packed >> 32
-                j2 = packed & 0xFFFFFFFF
-                size, seq = _start(k2, j2, freed, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
-                                   ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
-            else:
-                _ring_push(idle, idle_head, idle_count, rep_offsets, team, freed)
-
         # A lead that finished its wait (or work, with no wait) leaves the stage, maybe into the next.
         if kind == _WAIT_DONE or (kind == _WORK_DONE and wait[offsets[k] + j] <= 0.0):
             i = offsets[k] + j
@@ -339,28 +331,46 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage
                 size, seq = _start(k, arriving, r2, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
                                    ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
             else:
-                _ring_push(queue, queue_head, queue_count, queue_offsets, team, (k << 32) | arriving)
+                _ring_push(queue, queue_head, queue_count, lane_offsets, lane_of[i], (k << 32) | arriving)
+                waiting[team] += 1
+
+        # Then the freed rep takes the first waiting lead (as in des, a lead that moved on at
+        # this instant already waits: it may have priority).
+        if freed >= 0:
+            team = rep_team[freed]
+            if waiting[team] > 0:  # the first waiting lead of the first non-empty lane gets the rep
+                lane = team_lanes[team]
+                while queue_count[lane] == 0:
+                    lane += 1
+                packed = _ring_pop(queue, queue_head, queue_count, lane_offsets, lane)
+                waiting[team] -= 1
+                k2 = packed >> 32
+                j2 = packed & 0xFFFFFFFF
+                size, seq = _start(k2, j2, freed, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
+                                   ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
+            else:
+                _ring_push(idle, idle_head, idle_count, rep_offsets, team, freed)
     return arrive, start, end_work, end, rep_of
 
 
 @numba.njit(cache=True, inline="always")
-def _ring_push(buffer, head, count, offsets, team, value):
-    """Append ``value`` to team ``team``'s ring buffer (its slice of ``buffer``)."""
-    tail = head[team] + count[team]
-    if tail >= offsets[team + 1]:
-        tail -= offsets[team + 1] - offsets[team]
+def _ring_push(buffer, head, count, offsets, ring, value):
+    """Append ``value`` to ring buffer ``ring`` (its slice of ``buffer``)."""
+    tail = head[ring] + count[ring]
+    if tail >= offsets[ring + 1]:
+        tail -= offsets[ring + 1] - offsets[ring]
     buffer[tail] = value
-    count[team] += 1
+    count[ring] += 1
 
 
 @numba.njit(cache=True, inline="always")
-def _ring_pop(buffer, head, count, offsets, team):
-    """Remove and return the first value of team ``team``'s ring buffer."""
-    value = buffer[head[team]]
-    head[team] += 1
-    if head[team] == offsets[team + 1]:
-        head[team] = offsets[team]
-    count[team] -= 1
+def _ring_pop(buffer, head, count, offsets, ring):
+    """Remove and return the first value of ring buffer ``ring``."""
+    value = buffer[head[ring]]
+    head[ring] += 1
+    if head[ring] == offsets[ring + 1]:
+        head[ring] = offsets[ring]
+    count[ring] -= 1
     return value
 
 

@@ -34,10 +34,11 @@ class Fates:
     """The queue-independent draws of one replication (see the module docs)."""
 
     __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
-                 "value", "collection", "rosters", "team_of_stage", "offsets", "entrants_all", "converts_all",
-                 "_next_index")
+                 "value", "collection", "rosters", "team_of_stage", "team_levels", "levels_all", "offsets",
+                 "entrants_all", "converts_all", "_next_index")
 
-    def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage):
+    def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
+                 team_levels, levels_all):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
         self.entrants: list[np.ndarray] = entrants
@@ -48,6 +49,10 @@ class Fates:
         self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
         self.rosters: list[Roster] = rosters
         self.team_of_stage: np.ndarray = team_of_stage
+        # Priority: team t's queue has team_levels[t] levels (1 = first come, first served); a lead
+        # waiting at stage k is served at level levels_all[offsets[k] + j] (0 first).
+        self.team_levels: np.ndarray = team_levels
+        self.levels_all: np.ndarray = levels_all
         self._next_index: list[np.ndarray] | None = None
         # offsets[k]:offsets[k+1] is stage k in arrays that hold every stage one after the other
         self.offsets: np.ndarray = np.r_[0, np.cumsum([len(e) for e in entrants])].astype(np.int64)
@@ -100,4 +105,18 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
         for i, team in enumerate(scenario.teams)
     ]
     team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int32)
-    return Fates(replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage)
+    team_levels, levels_all = _priority_levels(scenario, arrivals, entrants, team_of_stage)
+    return Fates(replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
+                 team_levels, levels_all)
+
+
+def _priority_levels(scenario: Scenario, arrivals: Arrivals, entrants: list[np.ndarray],
+                     team_of_stage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each team's number of priority levels, and the level of every entrant of every stage."""
+    team_levels = np.array([len(t.priority) + 1 if t.priority else 1 for t in scenario.teams], dtype=np.int64)
+    levels = []
+    for k, ids in enumerate(entrants):
+        priority = scenario.teams[team_of_stage[k]].priority
+        rank = np.array([priority.index(t) if t in priority else len(priority) for t in scenario.tiers], dtype=np.int64)
+        levels.append(rank[arrivals.tier[ids]] if priority else np.zeros(len(ids), dtype=np.int64))
+    return team_levels, np.concatenate(levels)
