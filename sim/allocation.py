@@ -9,6 +9,10 @@ so candidates are compared on the same luck. When a headcount is given, reps fol
 each candidate's reps are split over the teams in proportion to the rep time its funnel
 needs (largest remainder), at least one rep per working team.
 
+:func:`focus_rules` weighs the other lever practice names: the 80/20 focus rule -- the best
+resources to the accounts that bring most. Every team serves its waiting leads by tier
+(``teams[].priority``), most valuable tier first, against first come, first served.
+
 The answer comes with the diminishing-returns curve of each channel and team around it, and
 how robust it is: the paired difference in revenue against the current allocation, with
 its 95% interval, and the share of replications in which the new allocation does better.
@@ -22,6 +26,8 @@ Examples
 (['inbound', 'outbound', 'referral'], 13)
 >>> round(apply(scenario, current).channels[0].leads_per_day, 6)
 30.0
+>>> by_value(scenario)
+('A', 'B', 'C')
 """
 
 from __future__ import annotations
@@ -30,13 +36,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from sim.engine import simulate
 from sim.scenario import Scenario
 from sim.targets import allocate, reverse_funnel
 
-__all__ = ["Allocation", "current_allocation", "apply", "optimise"]
+__all__ = ["Allocation", "current_allocation", "apply", "optimise", "by_value", "focus_rules"]
 
 Objective = Literal["revenue", "p_hit"]
 
@@ -174,3 +181,43 @@ def _curves(scenario: Scenario, chosen: Allocation, replications: int, seed: int
             points.append({"headcount": n, "revenue": float(_revenue(scenario, trial, replications, seed, engine).mean())})
         teams[name] = points
     return {"channels": channels, "teams": teams}
+
+
+def by_value(scenario: Scenario) -> tuple[str, ...]:
+    """The tiers, most expected revenue per lead first (conversion through the funnel x deal value)."""
+    value = reverse_funnel(scenario, revenue=1.0).value_per_lead
+    return tuple(sorted((t for t in scenario.tiers if t), key=lambda t: -value[t]))
+
+
+def _with_priority(scenario: Scenario, priority: tuple[str, ...]) -> Scenario:
+    teams = tuple(t.model_copy(update={"priority": priority}) for t in scenario.teams)
+    return scenario.model_copy(update={"teams": teams})
+
+
+def focus_rules(scenario: Scenario, replications: int = 40, seed: int = 0, engine: str = "fast") -> pd.DataFrame:
+    """First come, first served against the focus rule, on common random numbers.
+
+    Rules: every team serves leads as they come; every team serves the most valuable tier
+    first; every team serves all tiers in order of value. Per rule: mean revenue, deals won,
+    the mean days from lead to win, and the paired revenue gain over first come, first served
+    with its 95% interval and the share of replications in which the rule does better.
+    """
+    order = by_value(scenario)
+    if len(order) < 2:
+        raise ValueError("the focus rule needs at least two customer tiers (channels[].tiers)")
+    rules = {"first come, first served": (), f"{order[0]} first": order[:1]}
+    if len(order) > 2:
+        rules["by value: " + " > ".join(order)] = order
+    rows, baseline = [], None
+    for name, priority in rules.items():
+        results = simulate(_with_priority(scenario, priority), replications=replications, seed=seed, engine=engine,
+                           detail=False, progress=False, workers=1).replications
+        revenue = results.revenue.to_numpy()
+        baseline = revenue if baseline is None else baseline
+        gain = revenue - baseline  # paired: replication r saw the same leads under every rule
+        half = stats.t.ppf(0.975, replications - 1) * gain.std(ddof=1) / np.sqrt(replications) if replications > 1 else np.nan
+        rows.append({"rule": name, "priority": list(priority), "revenue": revenue.mean(), "won": results.won.mean(),
+                     "days_to_win": results.win_days_total.sum() / max(results.won.sum(), 1),
+                     "gain": gain.mean(), "gain_low": gain.mean() - half, "gain_high": gain.mean() + half,
+                     "p_better": float((gain > 0).mean())})
+    return pd.DataFrame(rows).set_index("rule")

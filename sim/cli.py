@@ -102,7 +102,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _allocate(args: argparse.Namespace) -> int:
-    from sim.allocation import optimise
+    from sim.allocation import focus_rules, optimise
 
     scenario = load(args.file)
     try:
@@ -119,6 +119,15 @@ def _allocate(args: argparse.Namespace) -> int:
     gain = result["gain"]
     print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
           f"better in {gain['p_better']:.0%} of replications")
+    if args.focus:
+        try:
+            rules = focus_rules(scenario, args.replications, args.seed, args.engine)
+        except ValueError as exc:
+            print(f"{args.file}: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print("focus rule (every team serves these tiers first):")
+        print(rules.drop(columns="priority").to_string(float_format=lambda v: f"{v:,.2f}"))
+        result["focus"] = rules.reset_index().to_dict(orient="records")
     if args.out is not None:
         _write_json(args.out / "allocation.json", result)
         print(f"wrote {args.out / 'allocation.json'}")
@@ -227,6 +236,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
     p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
+    p.add_argument("--focus", action="store_true",
+                   help="also weigh the focus rule: the most valuable tiers served first, against first come, first served")
     _run_options(p, engine="fast", replications=40)
     p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)

@@ -146,7 +146,7 @@ class ReverseFunnel:
 
     ``entering`` holds, per stage, the leads that must enter it; ``rep_days`` per team the rep
     time that work takes; ``budget`` the marketing cost of the leads; ``by_tier`` the share of
-    revenue each customer tier brings.
+    revenue each customer tier brings; ``value_per_lead`` what one lead of each tier brings.
     """
 
     revenue: float
@@ -158,6 +158,7 @@ class ReverseFunnel:
     leads_by_channel: dict[str, float]
     by_tier: dict[str, float]
     average_deal: float
+    value_per_lead: dict[str, float]
 
 
 def _lead_mix(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +204,7 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
         leads_by_channel=leads_by_channel,
         by_tier={t: float(r / tier_revenue.sum()) for t, r in zip(tiers, tier_revenue)},
         average_deal=revenue * challenge / deals if deals else float("nan"),
+        value_per_lead={t: float(v) for t, v in zip(tiers, survive[-1] * value)},
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.allocation import Allocation, apply, current_allocation, optimise
+from sim.allocation import Allocation, apply, by_value, current_allocation, focus_rules, optimise
 from sim.cli import main
 from tests.conftest import ROOT
 
@@ -65,3 +65,41 @@ def test_allocate_cli_writes_json_and_refuses_a_free_funnel(tmp_path, capsys):
     assert {"current", "chosen", "gain", "curves"} <= set(result)
     assert main(["allocate", str(ROOT / "benchmarks" / "w1.yaml"), "--budget", "1000"]) == 2
     assert "no channel has a cost per lead" in capsys.readouterr().err
+
+
+def _stretched_team() -> sim.Scenario:
+    """One overloaded team (110% busy) and two tiers: 'big' leads are a quarter and worth ten times more."""
+    return sim.Scenario.model_validate({
+        "name": "stretched", "horizon_days": 120,
+        "channels": [{"name": "all", "leads_per_day": 11, "tiers": {"small": 0.75, "big": 0.25}}],
+        "stages": [{"name": "sell", "team": "reps", "conversion": {"small": 0.5, "big": 0.4},
+                    "work_days": {"dist": "exponential", "mean": 1.0}}],
+        "teams": [{"name": "reps", "headcount": 10}],
+        "deal_value": {"small": {"dist": "fixed", "value": 1000}, "big": {"dist": "fixed", "value": 10000}},
+    })
+
+
+def test_by_value_ranks_tiers_by_what_a_lead_brings_not_by_deal_size_alone():
+    scenario = _stretched_team()
+    assert by_value(scenario) == ("big", "small")  # 0.4 x 10,000 against 0.5 x 1,000
+    data = scenario.model_dump(by_alias=True)
+    data["stages"][0]["conversion"] = {"small": 0.5, "big": 0.04}  # now a big lead brings 400 < 500
+    assert by_value(sim.Scenario.model_validate(data)) == ("small", "big")
+
+
+def test_focus_rule_pays_when_the_team_is_stretched():
+    rules = focus_rules(_stretched_team(), replications=10, seed=4)
+    assert list(rules.index) == ["first come, first served", "big first"]
+    focus = rules.loc["big first"]
+    assert focus.priority == ["big"]
+    # Big leads jump the queue: more of them are served (and won) within the horizon.
+    assert focus.gain_low > 0 and focus.p_better >= 0.9
+    assert rules.loc["first come, first served", "gain"] == 0
+
+
+def test_focus_rule_needs_tiers(capsys):
+    assert main(["allocate", str(ROOT / "playbooks" / "b2b_saas.yaml"), "--budget", "2000000", "--steps", "1",
+                 "--replications", "3", "--focus"]) == 0
+    assert "A first" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="at least two customer tiers"):
+        focus_rules(sim.load(ROOT / "benchmarks" / "w1.yaml"), replications=2)
