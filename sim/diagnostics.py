@@ -1,0 +1,322 @@
+"""Funnel diagnostics for management by exception: which stage, which rep, which deal — and is it credible?
+
+Everything reads the canonical opportunity table of :mod:`sim.crm` (one row per opportunity:
+``opportunity_id, rep, team, region, account, product, channel, created, closed, status,
+stage, value``; ``stage`` is the furthest stage reached, in the order of ``stages``) or, for
+the funnel, waits and utilisation, a simulated run's :class:`~sim.results.Results`.
+
+- :func:`stage_funnel` / :func:`funnel_from_results`: per stage, deals that reached it, passed
+  it, were lost at it or stand open at it (the funnel's shape), and its conversion
+  (passed ÷ decided, open deals excluded);
+- :func:`benchmark_review`: conversion against a benchmark (a mapping, a YAML file read by
+  :func:`load_benchmark`, or another period's or team's funnel via :func:`benchmark_from`);
+- :func:`bottlenecks`: the stage furthest below its benchmark, the longest wait, teams above
+  90% utilisation;
+- :func:`aging_deals`: open deals older than the p90 time to win;
+- :func:`rep_exceptions`: reps whose win rate is materially below the rest of their team,
+  flagged only with a minimum of decided deals and a one-sided exact binomial test whose
+  p-values are controlled for the many reps tested (Benjamini–Hochberg);
+- :func:`coaching_list`: who to see about what, most urgent first; :func:`diagnose` runs all.
+
+Examples
+--------
+>>> import pandas as pd
+>>> deals = pd.DataFrame({
+...     "opportunity_id": ["a", "b", "c", "d"], "rep": ["Ann"] * 4, "team": ["East"] * 4,
+...     "created": pd.to_datetime(["2024-01-01"] * 4),
+...     "closed": pd.to_datetime(["2024-02-01", "2024-03-01", None, "2024-01-20"]),
+...     "status": ["won", "lost", "open", "lost"], "stage": ["Engaging", "Engaging", "Engaging", "Prospecting"],
+...     "value": [100.0, float("nan"), float("nan"), float("nan")]})
+>>> stage_funnel(deals, ("Prospecting", "Engaging"))[["reached", "passed", "lost", "open", "conversion"]]
+             reached  passed  lost  open  conversion
+stage
+Prospecting        4       3     1     0        0.75
+Engaging           3       1     1     1        0.50
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import stats
+
+from sim.constraints import Probability
+from sim.errors import Problem, ScenarioError
+from sim.results import Results
+
+__all__ = ["Benchmark", "Diagnosis", "aging_deals", "benchmark_from", "benchmark_review", "bottlenecks",
+           "coaching_list", "diagnose", "funnel_from_results", "load_benchmark", "rep_exceptions", "stage_funnel"]
+
+UTILISATION_LIMIT = 0.9  # practice: a team above 90% is a bottleneck (leads wait and go cold)
+MIN_DEALS = 20  # decided deals a rep needs before a low win rate may be flagged
+MATERIALITY = 0.2  # practice: coach the rep whose conversion is 20% below the team mean
+ALPHA = 0.05  # false discovery rate over the reps tested
+
+
+class Benchmark(BaseModel):
+    """A benchmark file: the conversion a stage should reach, e.g. ``conversion: {Engaging: 0.6}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    conversion: dict[str, Probability] = Field(description="benchmark conversion per stage name (0 to 1)")
+    source: str | None = Field(None, description="where the figures come from (industry survey, last year, ...)")
+
+
+def load_benchmark(path: str | Path) -> dict[str, float]:
+    """Read a benchmark YAML file (``conversion: {stage: rate}``); errors name file, line and field."""
+    from sim.scenario import parse_yaml, validate
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror or exc})", file=str(path))]) from None
+    data, lines = parse_yaml(text, str(path))
+    return dict(validate(Benchmark, data, str(path), lines).conversion)
+
+
+def _stage_index(opportunities: pd.DataFrame, stages: Sequence[str]) -> np.ndarray:
+    """Each deal's furthest stage as a position in ``stages`` (won deals: past the last stage)."""
+    unknown = sorted(set(opportunities.stage.dropna().astype(str)) - set(stages))
+    if unknown:
+        raise ValueError(f"stages {unknown} are not among the funnel's stages {list(stages)}")
+    index = pd.Categorical(opportunities.stage, categories=list(stages)).codes.astype(int)
+    index = np.where(index < 0, 0, index)  # a deal without a stage has at least entered the funnel
+    return np.where(opportunities.status.to_numpy() == "won", len(stages), index)
+
+
+def stage_funnel(opportunities: pd.DataFrame, stages: Sequence[str]) -> pd.DataFrame:
+    """Per stage: deals that reached it, passed it, were lost at it, stand open at it; conversion and shape.
+
+    A won deal passed every stage; a lost deal was lost at its furthest stage; an open deal is
+    undecided at its furthest stage and left out of that stage's conversion. ``open_share`` is
+    the funnel's shape: the share of the open pipeline standing at each stage.
+    """
+    index = _stage_index(opportunities, stages)
+    status = opportunities.status.to_numpy()
+    rows = []
+    for k, name in enumerate(stages):
+        here = index == k
+        rows.append({"stage": name, "reached": int((index >= k).sum()), "passed": int((index > k).sum()),
+                     "lost": int((here & (status == "lost")).sum()), "open": int((here & (status == "open")).sum())})
+    table = pd.DataFrame(rows).set_index("stage")
+    decided = table.passed + table.lost
+    table["conversion"] = (table.passed / decided).where(decided > 0)
+    total_open = table.open.sum()
+    table["open_share"] = table.open / total_open if total_open else np.nan
+    return table
+
+
+def funnel_from_results(results: Results) -> pd.DataFrame:
+    """The same table from a simulated run (means per replication), with each stage's wait and utilisation."""
+    summary = pd.DataFrame(results.summary()["stages"]).set_index("name")
+    by_stage = results.stage_stats.groupby("stage", sort=False, observed=True)[["entered", "converted", "lost"]].mean()
+    table = pd.DataFrame({
+        "reached": summary.entered,
+        "passed": summary.converted,
+        "lost": by_stage.lost.reindex(summary.index),
+        "open": summary.entered - summary.converted - by_stage.lost.reindex(summary.index),
+        "conversion": summary.conversion_rate.astype(float),
+        "mean_wait_days": summary.mean_wait_days.astype(float),
+        "utilisation": summary.utilisation.astype(float),
+    })
+    table["open_share"] = table.open / table.open.sum() if table.open.sum() else np.nan
+    table.index.name = "stage"
+    return table
+
+
+def benchmark_from(opportunities: pd.DataFrame, stages: Sequence[str]) -> dict[str, float]:
+    """The conversion per stage of another period or team, to use as a benchmark.
+
+    >>> deals = pd.DataFrame({"status": ["won", "lost"], "stage": ["B", "B"]})
+    >>> benchmark_from(deals, ("A", "B"))
+    {'A': 1.0, 'B': 0.5}
+    """
+    conversion = stage_funnel(opportunities, stages).conversion
+    return {name: float(rate) for name, rate in conversion.items() if not np.isnan(rate)}
+
+
+def benchmark_review(funnel: pd.DataFrame, benchmark: Mapping[str, float]) -> pd.DataFrame:
+    """The funnel with each stage's benchmark, the gap (points) and the ratio (conversion ÷ benchmark)."""
+    unknown = sorted(set(benchmark) - set(funnel.index))
+    if unknown:
+        raise ScenarioError([Problem(f"conversion.{name}", f"is not a stage of the funnel ({', '.join(funnel.index)})")
+                             for name in unknown])
+    review = funnel.copy()
+    review["benchmark"] = pd.Series(benchmark, dtype=float).reindex(review.index)
+    review["gap"] = review.conversion - review.benchmark
+    review["ratio"] = review.conversion / review.benchmark
+    return review
+
+
+def bottlenecks(review: pd.DataFrame, utilisation_limit: float = UTILISATION_LIMIT) -> pd.DataFrame:
+    """The stages to look at first: lowest conversion relative to benchmark (if below it), longest wait,
+    and every team above ``utilisation_limit``; one row per finding with the reason in words."""
+    found = []
+    if "ratio" in review and review.ratio.notna().any():
+        stage = review.ratio.idxmin()
+        row = review.loc[stage]
+        if row.ratio < 1:
+            found.append({"kind": "conversion", "stage": stage, "value": float(row.conversion),
+                          "reason": f"conversion {row.conversion:.0%} against a benchmark of {row.benchmark:.0%} "
+                                    f"({row.ratio:.0%} of it), the furthest below its benchmark"})
+    if "mean_wait_days" in review and review.mean_wait_days.fillna(0).gt(0).any():
+        stage = review.mean_wait_days.idxmax()
+        wait = float(review.mean_wait_days[stage])
+        found.append({"kind": "wait", "stage": stage, "value": wait,
+                      "reason": f"leads wait {wait:.1f} days on average for a rep, the longest of any stage"})
+    if "utilisation" in review:
+        for stage, load in review.utilisation.items():
+            if load > utilisation_limit:
+                found.append({"kind": "utilisation", "stage": stage, "value": float(load),
+                              "reason": f"the team is {load:.0%} busy (above {utilisation_limit:.0%}): "
+                                        "queues grow and leads go cold"})
+    return pd.DataFrame(found, columns=["kind", "stage", "value", "reason"])
+
+
+def _as_of(opportunities: pd.DataFrame) -> pd.Timestamp:
+    """The date of the export: the latest date it mentions."""
+    return max(opportunities.created.max(), opportunities.closed.max())
+
+
+def aging_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = None,
+                quantile: float = 0.9) -> pd.DataFrame:
+    """Open deals older (days since created, at ``as_of``) than the ``quantile`` of the days it took to win.
+
+    ``as_of`` defaults to the latest date in the table; the limit is computed from won deals
+    (all closed deals if none was won). Oldest first.
+    """
+    as_of = _as_of(opportunities) if as_of is None else pd.Timestamp(as_of)
+    won = opportunities[opportunities.status == "won"]
+    closed = won if len(won) else opportunities[opportunities.status != "open"]
+    cycle = (closed.closed - closed.created).dt.days.dropna()
+    columns = ["opportunity_id", "rep", "team", "account", "stage", "created", "age_days", "limit_days", "value"]
+    if cycle.empty:
+        return pd.DataFrame(columns=columns)
+    limit = float(np.quantile(cycle, quantile))
+    open_deals = opportunities[(opportunities.status == "open") & (opportunities.created <= as_of)]
+    aged = open_deals.assign(age_days=(as_of - open_deals.created).dt.days, limit_days=limit)
+    aged = aged[aged.age_days > limit].sort_values("age_days", ascending=False)
+    return aged.reindex(columns=columns).reset_index(drop=True)
+
+
+def rep_exceptions(opportunities: pd.DataFrame, by: str | None = "team", min_deals: int = MIN_DEALS,
+                   materiality: float = MATERIALITY, alpha: float = ALPHA) -> pd.DataFrame:
+    """Each rep's win rate against the rest of the group (``by`` column, or everyone), and whether it is an exception.
+
+    A rep is flagged when all three hold: at least ``min_deals`` decided (won or lost) deals;
+    a win rate at least ``materiality`` below the rest of the group's (0.2 = 20% below); and
+    a one-sided exact binomial test of "no worse than the group" rejected at false discovery
+    rate ``alpha`` across all reps tested (Benjamini–Hochberg ``q_value``). ``ci_low`` and
+    ``ci_high`` are the exact (Clopper–Pearson) 95% interval of the rep's win rate.
+    """
+    decided = opportunities[opportunities.status.isin(["won", "lost"]) & opportunities.rep.notna()]
+    group = decided[by].astype(object).fillna("(none)") if by else pd.Series("(all)", index=decided.index)
+    counts = (decided.assign(group=group, won=decided.status.eq("won"))
+              .groupby(["group", "rep"], observed=True).won.agg(deals="size", won="sum").reset_index())
+    totals = counts.groupby("group").agg(g_deals=("deals", "sum"), g_won=("won", "sum"))
+    counts = counts.join(totals, on="group")
+    rest_deals, rest_won = counts.g_deals - counts.deals, counts.g_won - counts.won
+    counts["win_rate"] = counts.won / counts.deals
+    counts["team_rate"] = (rest_won / rest_deals).where(rest_deals > 0)
+    intervals = [stats.binomtest(int(k), int(n)).proportion_ci(0.95, method="exact")
+                 for k, n in zip(counts.won, counts.deals)]
+    counts["ci_low"] = [ci.low for ci in intervals]
+    counts["ci_high"] = [ci.high for ci in intervals]
+    tested = (counts.deals >= min_deals) & counts.team_rate.notna()
+    p = [stats.binomtest(int(k), int(n), float(rate), alternative="less").pvalue if t else np.nan
+         for k, n, rate, t in zip(counts.won, counts.deals, counts.team_rate, tested)]
+    counts["p_value"] = p
+    counts["q_value"] = np.nan
+    if tested.any():
+        counts.loc[tested, "q_value"] = stats.false_discovery_control(counts.loc[tested, "p_value"].to_numpy())
+    material = counts.win_rate <= (1 - materiality) * counts.team_rate
+    counts["flagged"] = tested & material & (counts.q_value < alpha)
+    counts["reason"] = [_exception_reason(r, min_deals, materiality, alpha) for r in counts.itertuples()]
+    counts = counts.rename(columns={"group": by or "group"}).drop(columns=["g_deals", "g_won"])
+    return counts.sort_values(["flagged", "q_value"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _exception_reason(r: Any, min_deals: int, materiality: float, alpha: float) -> str:
+    if r.deals < min_deals:
+        return f"only {r.deals} decided deals (fewer than {min_deals}): too few to judge"
+    if np.isnan(r.team_rate):
+        return "no one else in the group to compare with"
+    words = (f"wins {r.win_rate:.0%} of {r.deals} decided deals (95% interval {r.ci_low:.0%} to {r.ci_high:.0%}) "
+             f"against {r.team_rate:.0%} for the rest of the team")
+    if r.win_rate > (1 - materiality) * r.team_rate:
+        return words + f": not {materiality:.0%} or more below"
+    if r.q_value >= alpha:
+        return words + f": below, but could be chance (q = {r.q_value:.2f})"
+    return words + f": credibly below (q = {r.q_value:.3f})"
+
+
+def coaching_list(exceptions: pd.DataFrame, aging: pd.DataFrame) -> pd.DataFrame:
+    """Management by exception: one row per action — the rep to coach (credible low win rate) and each
+    aged deal to review with its rep — with the reason; reps to coach first, then deals oldest first."""
+    group = next((c for c in ("team", "group") if c in exceptions), None)
+    reps = exceptions[exceptions.flagged]
+    rows = [{"priority": "coach rep", "rep": r.rep, "team": getattr(r, group) if group else pd.NA,
+             "opportunity_id": pd.NA, "reason": r.reason} for r in reps.itertuples()]
+    rows += [{"priority": "review deal", "rep": d.rep, "team": d.team, "opportunity_id": d.opportunity_id,
+              "reason": f"open {d.age_days} days at stage {d.stage}, longer than 90% of won deals took "
+                        f"({d.limit_days:.0f} days)"} for d in aging.itertuples()]
+    return pd.DataFrame(rows, columns=["priority", "rep", "team", "opportunity_id", "reason"])
+
+
+@dataclass
+class Diagnosis:
+    """All the diagnostics of one export; :meth:`summary` is the content of ``diagnostics.json``."""
+
+    funnel: pd.DataFrame
+    bottlenecks: pd.DataFrame
+    exceptions: pd.DataFrame
+    aging: pd.DataFrame
+    coaching: pd.DataFrame
+    as_of: pd.Timestamp
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready figures: the funnel, bottlenecks, flagged reps, aged deals and the coaching list."""
+        def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+        exceptions = self.exceptions
+        return {
+            "as_of": self.as_of.date().isoformat(),
+            "funnel": records(self.funnel.reset_index()),
+            "bottlenecks": records(self.bottlenecks),
+            "exceptions": {"reps": len(exceptions), "tested": int(exceptions.p_value.notna().sum()),
+                           "flagged": records(exceptions[exceptions.flagged])},
+            "aging": {"deals": len(self.aging), "value": _plain(self.aging.value.sum()),
+                      "limit_days": _plain(self.aging.limit_days.iloc[0]) if len(self.aging) else None,
+                      "oldest": records(self.aging.head(20))},
+            "coaching": records(self.coaching),
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready scalar: NaN/NA/NaT become None, dates ISO strings, numpy numbers Python ones."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def diagnose(opportunities: pd.DataFrame, stages: Sequence[str], benchmark: Mapping[str, float] | None = None,
+             as_of: pd.Timestamp | str | None = None, min_deals: int = MIN_DEALS, materiality: float = MATERIALITY,
+             alpha: float = ALPHA) -> Diagnosis:
+    """Run every diagnostic on the canonical opportunity table (see the module docstring)."""
+    as_of = _as_of(opportunities) if as_of is None else pd.Timestamp(as_of)
+    funnel = stage_funnel(opportunities, stages)
+    review = benchmark_review(funnel, benchmark) if benchmark else funnel
+    exceptions = rep_exceptions(opportunities, "team", min_deals, materiality, alpha)
+    aging = aging_deals(opportunities, as_of)
+    return Diagnosis(review, bottlenecks(review), exceptions, aging, coaching_list(exceptions, aging), as_of)
