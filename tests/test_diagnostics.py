@@ -190,3 +190,18 @@ def test_funnel_from_a_run_balances_and_matches_the_summary(w1):
     assert f.conversion.to_numpy() == pytest.approx(stages.conversion_rate.astype(float).to_numpy())
     assert f.utilisation.to_numpy() == pytest.approx(stages.utilisation.astype(float).to_numpy())
     assert set(bottlenecks(f).kind) <= {"wait", "utilisation"}
+
+
+def test_charts_colour_the_exceptions():
+    from matplotlib.colors import to_hex
+
+    from sim.plots.diagnostics import aging_chart, funnel_benchmark_chart, rep_exceptions_chart
+    from sim.tiers import BUCKETS
+
+    ex = rep_exceptions(deals_of([("A", "T", 2, 18), ("B", "T", 15, 15), ("C", "T", 15, 15), ("D", "T", 0, 4)]))
+    legend = [t.get_text() for t in rep_exceptions_chart(ex).axes[0].get_legend().get_texts()]
+    assert legend == ["credibly below the team (1)", "within the team's range (2)", "too few deals to judge (1)"]
+    review = pd.DataFrame({"conversion": [0.6, 0.3], "benchmark": [0.5, 0.5]}, index=["a", "b"])
+    bars = funnel_benchmark_chart(review, title="转化率").axes[0].patches
+    assert [to_hex(b.get_facecolor()) for b in bars] == [to_hex("tab:blue"), to_hex("tab:red")]
+    assert len(aging_chart(pd.Series([1.0, 2, 3, 4], index=list(BUCKETS))).axes[0].patches) == 4
