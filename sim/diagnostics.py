@@ -46,8 +46,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from sim.constraints import Probability
+from sim.crm import CrmImport
 from sim.errors import Problem, ScenarioError
 from sim.results import Results
+from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 
 __all__ = ["Benchmark", "Diagnosis", "aging_deals", "benchmark_from", "benchmark_review", "bottlenecks",
            "coaching_list", "diagnose", "funnel_from_results", "load_benchmark", "rep_exceptions", "stage_funnel"]
@@ -82,10 +84,11 @@ def load_benchmark(path: str | Path) -> dict[str, float]:
 
 def _stage_index(opportunities: pd.DataFrame, stages: Sequence[str]) -> np.ndarray:
     """Each deal's furthest stage as a position in ``stages`` (won deals: past the last stage)."""
-    unknown = sorted(set(opportunities.stage.dropna().astype(str)) - set(stages))
+    undecided = opportunities[opportunities.status != "won"]
+    unknown = sorted(set(undecided.stage.dropna().astype(str)) - set(stages))
     if unknown:
         raise ValueError(f"stages {unknown} are not among the funnel's stages {list(stages)}")
-    index = pd.Categorical(opportunities.stage, categories=list(stages)).codes.astype(int)
+    index = pd.Categorical(opportunities.stage.astype(object), categories=list(stages)).codes.astype(int)
     index = np.where(index < 0, 0, index)  # a deal without a stage has at least entered the funnel
     return np.where(opportunities.status.to_numpy() == "won", len(stages), index)
 
@@ -278,14 +281,16 @@ class Diagnosis:
     exceptions: pd.DataFrame
     aging: pd.DataFrame
     coaching: pd.DataFrame
+    tiers: pd.DataFrame
+    tier_summary: pd.DataFrame
     as_of: pd.Timestamp
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready figures: the funnel, bottlenecks, flagged reps, aged deals and the coaching list."""
+        """JSON-ready figures: funnel, bottlenecks, flagged reps, aged deals, customer tiers, the coaching list."""
         def records(table: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
 
-        exceptions = self.exceptions
+        exceptions, tiers = self.exceptions, self.tiers
         return {
             "as_of": self.as_of.date().isoformat(),
             "funnel": records(self.funnel.reset_index()),
@@ -295,6 +300,7 @@ class Diagnosis:
             "aging": {"deals": len(self.aging), "value": _plain(self.aging.value.sum()),
                       "limit_days": _plain(self.aging.limit_days.iloc[0]) if len(self.aging) else None,
                       "oldest": records(self.aging.head(20))},
+            "tiers": {"customers": len(tiers), "by_tier": records(self.tier_summary.reset_index())},
             "coaching": records(self.coaching),
         }
 
@@ -310,13 +316,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def diagnose(opportunities: pd.DataFrame, stages: Sequence[str], benchmark: Mapping[str, float] | None = None,
-             as_of: pd.Timestamp | str | None = None, min_deals: int = MIN_DEALS, materiality: float = MATERIALITY,
+def diagnose(source: CrmImport | pd.DataFrame, stages: Sequence[str] | None = None,
+             benchmark: Mapping[str, float] | None = None, as_of: pd.Timestamp | str | None = None,
+             rules: TierRules = PRACTICE, min_deals: int = MIN_DEALS, materiality: float = MATERIALITY,
              alpha: float = ALPHA) -> Diagnosis:
-    """Run every diagnostic on the canonical opportunity table (see the module docstring)."""
+    """Run every diagnostic on an import (its funnel is every stage but the last, the won stage) or on a
+    canonical table with its ``stages``."""
+    if isinstance(source, CrmImport):
+        opportunities, stages = source.opportunities, source.stages[:-1] if stages is None else stages
+    elif stages is None:
+        raise TypeError("give the funnel's stages with a table (an import knows its own)")
+    else:
+        opportunities = source
     as_of = _as_of(opportunities) if as_of is None else pd.Timestamp(as_of)
     funnel = stage_funnel(opportunities, stages)
     review = benchmark_review(funnel, benchmark) if benchmark else funnel
     exceptions = rep_exceptions(opportunities, "team", min_deals, materiality, alpha)
     aging = aging_deals(opportunities, as_of)
-    return Diagnosis(review, bottlenecks(review), exceptions, aging, coaching_list(exceptions, aging), as_of)
+    tiers = rfm_tiers(opportunities, as_of, rules)
+    return Diagnosis(review, bottlenecks(review), exceptions, aging, coaching_list(exceptions, aging), tiers,
+                     tier_summary(tiers, rules), as_of)

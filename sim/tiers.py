@@ -51,7 +51,8 @@ from sim.errors import Problem, ScenarioError
 from sim.results import Results
 
 __all__ = ["BUCKETS", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules", "receivables_aging",
-           "rfm_tiers"]
+           "rfm_tiers",
+           "tier_summary"]
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _EDGES = (-np.inf, 30, 60, 90, np.inf)  # (a, b]: day 30 is still 0-30, day 31 is 31-60
@@ -81,6 +82,8 @@ class TierRules(BaseModel):
 
     tiers: tuple[Tier, ...] = Field(min_length=1, description="tiers in order of precedence")
     other: Tier = Field(description="the tier of customers no other tier matches (its bounds are ignored)")
+    window_days: PositiveInt | None = Field(365, description="frequency and monetary count the wins of this many "
+                                                              "days before the date of the review (none: all history)")
 
     @model_validator(mode="after")
     def _distinct(self) -> "TierRules":
@@ -134,14 +137,20 @@ def rfm_tiers(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = No
               customer: str = "account") -> pd.DataFrame:
     """Per customer with a won deal by ``as_of``: recency, frequency, monetary, tier, cadence and next follow-up.
 
-    ``as_of`` defaults to the last close date in the table. ``next_follow_up`` is the last win
+    Recency is the days since the customer's last win; frequency and monetary count the wins
+    within ``rules.window_days`` before ``as_of`` (default a year). ``as_of`` defaults to the
+    last close date in the table. ``next_follow_up`` is the last win
     plus the tier's cadence; ``overdue`` when that date has passed.
     """
     as_of = opportunities.closed.max() if as_of is None else pd.Timestamp(as_of)
     won = opportunities[(opportunities.status == "won") & (opportunities.closed <= as_of)
                         & opportunities[customer].notna()]
-    rfm = won.groupby(won[customer].astype(str)).agg(last=("closed", "max"), frequency=("closed", "size"),
-                                                     monetary=("value", lambda v: float(v.fillna(0).sum())))
+    recent = won if rules.window_days is None else won[won.closed > as_of - pd.Timedelta(days=rules.window_days)]
+    rfm = pd.DataFrame({
+        "last": won.groupby(won[customer].astype(str)).closed.max(),
+        "frequency": recent.groupby(recent[customer].astype(str)).size(),
+        "monetary": recent.value.fillna(0).groupby(recent[customer].astype(str)).sum(),
+    }).fillna({"frequency": 0, "monetary": 0.0}).astype({"frequency": int, "monetary": float})
     rfm.index.name = "customer"
     rfm.insert(0, "recency_days", (as_of - rfm["last"]).dt.days)
     rfm["tier"] = rules.other.name
@@ -159,6 +168,17 @@ def rfm_tiers(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = No
     rfm["overdue"] = rfm.next_follow_up < as_of
     return rfm[["recency_days", "frequency", "monetary", "tier", "cadence_days", "cadence", "last",
                 "next_follow_up", "overdue"]]
+
+
+def tier_summary(tiers: pd.DataFrame, rules: TierRules = PRACTICE) -> pd.DataFrame:
+    """Per tier (every tier, in order): customers, their won value, follow-ups overdue, and the cadence."""
+    every = (*rules.tiers, rules.other)
+    table = tiers.groupby("tier", observed=False).agg(customers=("frequency", "size"), monetary=("monetary", "sum"),
+                                                      overdue=("overdue", "sum"))
+    table = table.reindex([t.name for t in every], fill_value=0)
+    table["cadence_days"] = [t.cadence_days for t in every]
+    table["cadence"] = [t.cadence for t in every]
+    return table
 
 
 @dataclass

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import sim
 from sim.calendar import DEFAULT_START
 from sim.errors import ScenarioError
-from sim.tiers import (BUCKETS, PRACTICE, invoices_from_results, load_tier_rules, receivables_aging, rfm_tiers)
+from sim.tiers import (BUCKETS, PRACTICE, invoices_from_results, load_tier_rules, receivables_aging, rfm_tiers,
+                       tier_summary)
 from tests.conftest import ROOT
 
 AS_OF = pd.Timestamp("2024-06-30")
@@ -40,6 +41,13 @@ def test_practice_boundaries():
     assert table.loc["high", "overdue"] and not table.loc["recent_small", "overdue"]  # 5 days into a 30-day cadence
 
 
+def test_frequency_and_monetary_look_back_a_window():
+    deals = pd.DataFrame(customer("a", 10, [60_000] * 3) + customer("a", 400, [1e6]))
+    assert tuple(rfm_tiers(deals, AS_OF).loc["a", ["frequency", "monetary"]]) == (3, 180_000)
+    everything = PRACTICE.model_copy(update={"window_days": None})
+    assert tuple(rfm_tiers(deals, AS_OF, everything).loc["a", ["frequency", "monetary"]]) == (4, 1_180_000)
+
+
 def test_lost_and_open_deals_and_later_wins_do_not_count():
     deals = pd.DataFrame(customer("a", 10, [60_000] * 3)
                          + [{"account": "a", "status": "lost", "closed": AS_OF, "value": 1e6},
@@ -57,8 +65,11 @@ def test_tiers_partition_the_customers(rows):
     assert sorted(table.index) == sorted(set(deals.account))
     assert table.tier.notna().all()
     assert table.tier.value_counts().sum() == deals.account.nunique()
-    assert table.frequency.sum() == len(deals)
-    assert table.monetary.sum() == pytest.approx(deals.value.sum())
+    in_year = [(r, v) for _, r, v in rows if r < 365]  # frequency and monetary look back a year
+    assert table.frequency.sum() == len(in_year)
+    assert table.monetary.sum() == pytest.approx(sum(v for _, v in in_year))
+    summary = tier_summary(table)
+    assert summary.customers.sum() == len(table) and list(summary.index) == [t.name for t in PRACTICE.tiers] + ["other"]
     high = table[table.tier == "high_value"]
     assert ((high.recency_days <= 30) & (high.frequency >= 3) & (high.monetary >= 50_000)).all()
 
