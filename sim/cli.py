@@ -13,6 +13,7 @@ benchmarks/w1.yaml: ok
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -185,6 +186,83 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    from sim.crm import read_opportunities
+    from sim.diagnostics import diagnose, load_benchmark
+    from sim.plots.diagnostics import funnel_benchmark_chart, rep_exceptions_chart
+    from sim.tiers import PRACTICE, load_tier_rules
+
+    crm = read_opportunities(args.file, args.mapping)
+    benchmark = load_benchmark(args.benchmark) if args.benchmark else None
+    rules = load_tier_rules(args.tiers) if args.tiers else PRACTICE
+    result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
+                      materiality=args.materiality, alpha=args.alpha)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"rows_read": crm.report.rows_read, "rows_used": crm.report.rows_used, **result.summary()}
+    _write_json(out / "diagnostics.json", summary)
+    result.coaching.to_csv(out / "coaching.csv", index=False)
+    result.exceptions.to_csv(out / "exceptions.csv", index=False)
+    result.aging.to_csv(out / "aging_deals.csv", index=False)
+    result.tiers.to_csv(out / "tiers.csv")
+    crm.report.skipped.to_csv(out / "skipped_rows.csv", index=False)
+    funnel_benchmark_chart(result.funnel).savefig(out / "funnel.png", dpi=120)
+    rep_exceptions_chart(result.exceptions).savefig(out / "reps.png", dpi=120)
+    flagged = result.exceptions[result.exceptions.flagged]
+    print(f"{args.file}: {crm.report.rows_used:,} of {crm.report.rows_read:,} rows used; as of {summary['as_of']}")
+    print(result.funnel.to_string(float_format="{:.2f}".format))
+    for finding in result.bottlenecks.itertuples():
+        print(f"bottleneck ({finding.kind}) at {finding.stage}: {finding.reason}")
+    print(f"reps credibly below their team: {len(flagged)} of {len(result.exceptions)} "
+          f"({summary['exceptions']['tested']} with {args.min_deals}+ decided deals tested)")
+    print(f"open deals older than the p90 time to win: {len(result.aging):,}")
+    print(f"wrote {out / 'diagnostics.json'}, {out / 'coaching.csv'} ({len(result.coaching):,} actions) and charts")
+    return 0
+
+
+def _date(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _tiers(args: argparse.Namespace) -> int:
+    from sim.crm import read_opportunities
+    from sim.plots.diagnostics import aging_chart
+    from sim.tiers import PRACTICE, load_tier_rules, read_invoices, receivables_aging, rfm_tiers, tier_summary
+
+    crm = read_opportunities(args.file, args.mapping)
+    rules = load_tier_rules(args.rules) if args.rules else PRACTICE
+    as_of = args.as_of or crm.as_of
+    tiers = rfm_tiers(crm.opportunities, as_of, rules)
+    summary = tier_summary(tiers, rules)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tiers.to_csv(args.out / "tiers.csv")
+    report = {"as_of": as_of.date().isoformat(), "customers": len(tiers),
+              "tiers": json.loads(summary.reset_index().to_json(orient="records"))}
+    print(summary.to_string(formatters={"monetary": "{:,.0f}".format}))
+    if args.invoices:
+        invoices, skipped = read_invoices(args.invoices)
+        aging = receivables_aging(invoices, as_of)
+        report["receivables"] = {**aging.summary(), "invoices_skipped": len(skipped)}
+        aging.alerts.to_csv(args.out / "receivable_alerts.csv", index=False)
+        skipped.to_csv(args.out / "invoices_skipped.csv", index=False)
+        aging_chart(aging.buckets).savefig(args.out / "receivables.png", dpi=120)
+        print(f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
+              f"{len(aging.alerts)} invoices unpaid beyond 30 days; {len(skipped)} invoice rows skipped")
+    _write_json(args.out / "tiers.json", report)
+    print(f"wrote {args.out / 'tiers.json'} and {args.out / 'tiers.csv'}")
+    return 0
+
+
 def _backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: all cores); with --dask local, the cluster's workers")
@@ -255,6 +333,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="report.html or report.xlsx")
     p.set_defaults(handler=_report)
+
+    p = sub.add_parser("diagnose", help="funnel, bottlenecks, rep exceptions, aged deals and tiers from a CRM export")
+    p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
+    p.add_argument("--benchmark", type=Path, metavar="FILE", help="YAML with conversion: {stage: rate}")
+    p.add_argument("--tiers", type=Path, metavar="FILE", help="YAML tier rules (default: the practice's RFM tiers)")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="date of the review (default: the latest date in the export)")
+    p.add_argument("--min-deals", type=_positive_int, default=20, metavar="N",
+                   help="decided deals a rep needs before a low win rate may be flagged")
+    p.add_argument("--materiality", type=_fraction, default=0.2, metavar="M", help="flag reps this far below the team")
+    p.add_argument("--alpha", type=_fraction, default=0.05, metavar="A", help="false discovery rate across reps")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="write diagnostics.json, coaching.csv, exceptions.csv, aging_deals.csv, tiers.csv, charts")
+    p.set_defaults(handler=_diagnose)
+
+    p = sub.add_parser("tiers", help="customer tiers by RFM with follow-up cadences; receivables aging")
+    p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
+    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML tier rules (default: the practice's RFM tiers)")
+    p.add_argument("--invoices", type=Path, metavar="FILE",
+                   help="invoice table (invoice_id, customer, amount, issued, paid) to age")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="date of the review (default: the latest date in the export)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
+    p.set_defaults(handler=_tiers)
     return parser
 
 

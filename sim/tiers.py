@@ -50,9 +50,8 @@ from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveInt
 from sim.errors import Problem, ScenarioError
 from sim.results import Results
 
-__all__ = ["BUCKETS", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules", "receivables_aging",
-           "rfm_tiers",
-           "tier_summary"]
+__all__ = ["BUCKETS", "PRACTICE", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules",
+           "read_invoices", "receivables_aging", "rfm_tiers", "tier_summary"]
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _EDGES = (-np.inf, 30, 60, 90, np.inf)  # (a, b]: day 30 is still 0-30, day 31 is 31-60
@@ -220,6 +219,42 @@ def receivables_aging(invoices: pd.DataFrame, as_of: pd.Timestamp | str) -> Agin
     unpaid["age_days"] = (as_of - unpaid.issued).dt.days
     unpaid["bucket"] = pd.cut(unpaid.age_days, _EDGES, labels=list(BUCKETS))
     return Aging(unpaid, as_of)
+
+
+INVOICE_COLUMNS = ("invoice_id", "customer", "amount", "issued", "paid")
+
+
+def read_invoices(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read an invoice table (CSV or Excel with columns ``invoice_id, customer, amount, issued, paid``;
+    ISO dates, ``paid`` empty while unpaid). Return the usable invoices and the skipped rows, each
+    with its line in the file (the header is line 1) and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError([Problem("", "file not found", file=str(path))])
+    try:
+        raw = (pd.read_excel(path, dtype=str) if path.suffix.lower() in {".xlsx", ".xls"}
+               else pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True))
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
+    missing = [c for c in INVOICE_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ScenarioError([Problem(c, f"column missing (the file has: {', '.join(map(str, raw.columns))})",
+                                     file=str(path)) for c in missing])
+    amount = pd.to_numeric(raw.amount, errors="coerce")
+    issued = pd.to_datetime(raw.issued, errors="coerce", format="ISO8601")
+    paid = pd.to_datetime(raw.paid, errors="coerce", format="ISO8601")
+    checks = [("amount", amount.isna(), "unparseable amount"), ("amount", amount < 0, "negative amount"),
+              ("issued", issued.isna(), "unparseable date"),
+              ("paid", paid.isna() & raw.paid.notna(), "unparseable date"),
+              ("paid", paid < issued, "paid before issued")]
+    problems = [pd.DataFrame({"row": raw.index[bad] + 2, "column": column, "problem": problem})
+                for column, bad, problem in checks if bad.any()]
+    skipped = (pd.concat(problems, ignore_index=True).drop_duplicates("row").sort_values("row", ignore_index=True)
+               if problems else pd.DataFrame({"row": pd.Series(dtype=int), "column": [], "problem": []}))
+    keep = ~raw.index.isin(skipped.row - 2)
+    invoices = pd.DataFrame({"invoice_id": raw.invoice_id, "customer": raw.customer, "amount": amount,
+                             "issued": issued, "paid": paid})[keep].reset_index(drop=True)
+    return invoices.astype({"issued": "datetime64[ns]", "paid": "datetime64[ns]"}), skipped
 
 
 def invoices_from_results(results: Results) -> pd.DataFrame:

@@ -164,8 +164,8 @@ def test_coaching_list_names_rep_and_deal():
                          "stage": ["Engaging"], "created": [pd.Timestamp("2024-01-01")], "age_days": [120],
                          "limit_days": [90.0], "value": [1.0]})
     coaching = coaching_list(ex, aged)
-    assert coaching[["priority", "rep", "opportunity_id"]].astype(object).where(coaching.notna(), None).values.tolist() \
-        == [["coach rep", "A", None], ["review deal", "B", "o1"]]
+    shown = coaching[["priority", "rep", "opportunity_id"]].astype(object)
+    assert shown.where(shown.notna(), None).values.tolist() == [["coach rep", "A", None], ["review deal", "B", "o1"]]
     assert "open 120 days at stage Engaging" in coaching.reason[1]
 
 
