@@ -88,8 +88,9 @@ def _stage_index(opportunities: pd.DataFrame, stages: Sequence[str]) -> np.ndarr
     unknown = sorted(set(undecided.stage.dropna().astype(str)) - set(stages))
     if unknown:
         raise ValueError(f"stages {unknown} are not among the funnel's stages {list(stages)}")
-    index = pd.Categorical(opportunities.stage.astype(object), categories=list(stages)).codes.astype(int)
-    index = np.where(index < 0, 0, index)  # a deal without a stage has at least entered the funnel
+    position = {name: k for k, name in enumerate(stages)}
+    # a deal without a stage has at least entered the funnel
+    index = opportunities.stage.astype(object).map(position).fillna(0).to_numpy(dtype=int)
     return np.where(opportunities.status.to_numpy() == "won", len(stages), index)
 
 
