@@ -51,7 +51,8 @@ from sim.errors import Problem, ScenarioError
 from sim.results import Results
 
 __all__ = ["BUCKETS", "PRACTICE", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules",
-           "read_invoices", "receivables_aging", "rfm_tiers", "tier_summary"]
+           "read_invoices", "receivables_aging", "rfm_tiers", "run_receivables",
+           "tier_summary"]
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _EDGES = (-np.inf, 30, 60, 90, np.inf)  # (a, b]: day 30 is still 0-30, day 31 is 31-60
@@ -274,3 +275,11 @@ def invoices_from_results(results: Results) -> pd.DataFrame:
         "issued": start + pd.to_timedelta(np.floor(won.won_day.to_numpy()), unit="D"),
         "paid": start + pd.to_timedelta(np.floor(won.paid_day.to_numpy()), unit="D"),
     })
+
+
+def run_receivables(results: Results, day: int | None = None, replication: int = 0) -> Aging:
+    """Receivables of one replication of a run at ``day`` (default the last day of the horizon)."""
+    invoices = invoices_from_results(results)
+    day = results.scenario.horizon_days - 1 if day is None else day
+    as_of = pd.Timestamp(results.scenario.start_date or DEFAULT_START) + pd.Timedelta(days=day)
+    return receivables_aging(invoices[invoices.replication == replication], as_of)

@@ -11,7 +11,7 @@ import sim
 from sim.calendar import DEFAULT_START
 from sim.errors import ScenarioError
 from sim.tiers import (BUCKETS, PRACTICE, invoices_from_results, load_tier_rules, receivables_aging, rfm_tiers,
-                       tier_summary)
+                       run_receivables,                        tier_summary)
 from tests.conftest import ROOT
 
 AS_OF = pd.Timestamp("2024-06-30")
@@ -137,6 +137,7 @@ def test_receivables_of_a_run_are_revenue_not_yet_collected():
         aging = receivables_aging(mine, end)
         assert row.revenue > row.collected  # payment takes time in this playbook
         assert aging.buckets.sum() == pytest.approx(row.revenue - row.collected)
+        assert run_receivables(results, replication=r).buckets.sum() == pytest.approx(row.revenue - row.collected)
 
 
 def test_practice_tiers_are_in_order():
