@@ -52,7 +52,8 @@ from sim.results import Results
 from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 
 __all__ = ["Benchmark", "Diagnosis", "aging_deals", "benchmark_from", "benchmark_review", "bottlenecks",
-           "coaching_list", "diagnose", "funnel_from_results", "load_benchmark", "rep_exceptions", "stage_funnel"]
+           "coaching_list", "diagnose", "funnel_from_results", "load_benchmark", "rep_exceptions", "stage_funnel",
+           "stage_outcomes"]
 
 UTILISATION_LIMIT = 0.9  # practice: a team above 90% is a bottleneck (leads wait and go cold)
 MIN_DEALS = 20  # decided deals a rep needs before a low win rate may be flagged
@@ -132,6 +133,25 @@ def funnel_from_results(results: Results) -> pd.DataFrame:
     table["open_share"] = table.open / table.open.sum() if table.open.sum() else np.nan
     table.index.name = "stage"
     return table
+
+
+def stage_outcomes(results: Results, stage: str, replication: int = 0) -> pd.DataFrame:
+    """The leads a rep worked at ``stage`` in one replication, as a table :func:`rep_exceptions` reads:
+    ``opportunity_id`` (the lead), ``rep`` (team and number), ``team``, and ``status`` — won if the lead
+    passed the stage, lost if not, open if still undecided at the horizon."""
+    names = [s.name for s in results.scenario.stages]
+    if stage not in names:
+        raise ValueError(f"{stage!r} is not a stage of {results.scenario.name!r} ({', '.join(names)})")
+    team = results.scenario.stages[names.index(stage)].team
+    times = results.stage_times
+    worked = times[(times.replication == replication) & (times.stage == stage) & times.rep.notna()]
+    converted = worked.converted
+    return pd.DataFrame({
+        "opportunity_id": worked.lead.astype(str).to_numpy(),
+        "rep": [f"{team} #{int(r) + 1}" for r in worked.rep],
+        "team": team,
+        "status": np.where(converted.isna(), "open", np.where(converted.fillna(False), "won", "lost")),
+    })
 
 
 def benchmark_from(opportunities: pd.DataFrame, stages: Sequence[str]) -> dict[str, float]:

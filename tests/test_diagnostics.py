@@ -205,3 +205,34 @@ def test_charts_colour_the_exceptions():
     bars = funnel_benchmark_chart(review, title="转化率").axes[0].patches
     assert [to_hex(b.get_facecolor()) for b in bars] == [to_hex("tab:blue"), to_hex("tab:red")]
     assert len(aging_chart(pd.Series([1.0, 2, 3, 4], index=list(BUCKETS))).axes[0].patches) == 4
+
+
+def test_identical_simulated_reps_are_rarely_flagged_but_often_look_bad(w1, seed):
+    """Every rep of a simulated team converts alike: flags are false alarms, kept near the 5% rate."""
+    from sim.diagnostics import stage_outcomes
+
+    runs = 40
+    results = sim.simulate(w1.model_copy(update={"horizon_days": 20}), replications=runs, seed=seed, engine="fast",
+                           progress=False)
+    credible = naive = 0
+    for r in range(runs):
+        ex = rep_exceptions(stage_outcomes(results, "propose", r))
+        assert ex.team.eq("proposers").all() and ex.deals.sum() > 0
+        credible += ex.flagged.any()
+        naive += (ex.win_rate <= 0.8 * ex.team_rate).any()
+    assert credible / runs <= 0.05 + 3 * (0.05 * 0.95 / runs) ** 0.5  # false discovery rate held
+    assert naive / runs > 0.9  # "20% below the team" alone finds a culprit in nearly every run
+
+
+def test_stage_outcomes_counts_match_the_stage_stats(w1):
+    from sim.diagnostics import stage_outcomes
+
+    results = sim.simulate(w1.model_copy(update={"horizon_days": 15}), replications=1, seed=2, engine="fast",
+                           progress=False)
+    outcomes = stage_outcomes(results, "develop")
+    row = results.stage_stats.set_index("stage").loc["develop"]
+    assert (outcomes.status == "won").sum() == row.converted
+    assert (outcomes.status == "lost").sum() == row.lost
+    assert len(outcomes) == row.started
+    with pytest.raises(ValueError, match="'closing' is not a stage"):
+        stage_outcomes(results, "closing")
