@@ -61,3 +61,9 @@ def test_case_table_and_experiment_follow_the_language():
     lesson.set_language("en")
     assert deals.description == "decided deals" and rate.description == "weaker rep"
     deals.value = 100  # redraws without error
+
+
+def test_aged_deals_exercise_uses_the_p90_of_wins():
+    ex = load_lesson("coaching").exercises["aged"]
+    assert ex.answer == 3  # p90 of 10..100 days is 91: the deals 95, 120 and 200 days old
+    assert ex.params["limit"] == pytest.approx(91) and ex.params["review"] == "200, 120, 95"

@@ -28,7 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.diagnostics import ALPHA, MATERIALITY, MIN_DEALS, rep_exceptions
+from sim.diagnostics import ALPHA, MATERIALITY, MIN_DEALS, aging_deals, rep_exceptions
 from sim.lessons.lesson import Exercise
 from sim.plots import style
 from sim.streams import CONVERSION, generator
@@ -46,13 +46,29 @@ def exercises() -> dict[str, Exercise]:
     chance = (1 - team) ** 5
     needed = math.ceil(math.log(ALPHA) / math.log(1 - team))
     reps = 20
+    cycles, ages = list(range(10, 101, 10)), [30, 75, 95, 120, 200]
+    aged = aging_deals(_deals_for_aging(cycles, ages))
     return {
         "gap": Exercise("gap", {"team": team, "rep": rep, "materiality": MATERIALITY}, 1 - rep / team, tolerance=0.02),
         "chance": Exercise("chance", {"team": team, "deals": 5}, chance, tolerance=0.02),
         "deals_needed": Exercise("deals_needed", {"team": team, "alpha": ALPHA, "before": (1 - team) ** (needed - 1),
                                                   "after": (1 - team) ** needed}, needed, tolerance=0),
         "many_reps": Exercise("many_reps", {"reps": reps, "alpha": ALPHA}, 1 - (1 - ALPHA) ** reps, tolerance=0.02),
+        "aged": Exercise("aged", {"cycles": ", ".join(map(str, cycles)), "ages": ", ".join(map(str, ages)),
+                                  "limit": aged.limit_days.iloc[0], "review": ", ".join(map(str, aged.age_days))},
+                         len(aged), tolerance=0),
     }
+
+
+def _deals_for_aging(cycles: Sequence[int], ages: Sequence[int]) -> pd.DataFrame:
+    """Won deals that took ``cycles`` days and open deals ``ages`` days old, in the canonical table's form."""
+    today = pd.Timestamp("2025-06-30")
+    won = [{"status": "won", "created": today - pd.Timedelta(days=200 + c), "closed": today - pd.Timedelta(days=200)}
+           for c in cycles]
+    open_ = [{"status": "open", "created": today - pd.Timedelta(days=a), "closed": pd.NaT} for a in ages]
+    deals = pd.DataFrame(won + open_ + [{"status": "lost", "created": today, "closed": today}])
+    return deals.assign(opportunity_id=[f"d{i}" for i in range(len(deals))], rep="rep", team="team", account=None,
+                        stage="proposal", value=np.nan)
 
 
 def _flags(wins: np.ndarray, deals: int, team_rate: float, materiality: float, alpha: float) -> tuple:
