@@ -194,7 +194,7 @@ def _diagnose(args: argparse.Namespace) -> int:
 
     crm = read_opportunities(args.file, args.mapping)
     benchmark = load_benchmark(args.benchmark) if args.benchmark else None
-    rules = load_tier_rules(args.tiers) if args.tiers else PRACTICE
+    rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
                       materiality=args.materiality, alpha=args.alpha)
     out = args.out
@@ -240,7 +240,7 @@ def _tiers(args: argparse.Namespace) -> int:
     from sim.tiers import PRACTICE, load_tier_rules, read_invoices, receivables_aging, rfm_tiers, tier_summary
 
     crm = read_opportunities(args.file, args.mapping)
-    rules = load_tier_rules(args.rules) if args.rules else PRACTICE
+    rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     as_of = args.as_of or crm.as_of
     tiers = rfm_tiers(crm.opportunities, as_of, rules)
     summary = tier_summary(tiers, rules)
@@ -338,7 +338,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
     p.add_argument("--benchmark", type=Path, metavar="FILE", help="YAML with conversion: {stage: rate}")
-    p.add_argument("--tiers", type=Path, metavar="FILE", help="YAML tier rules (default: the practice's RFM tiers)")
+    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+                   help="YAML tier rules (default: the practice's RFM tiers)")
     p.add_argument("--as-of", type=_date, metavar="DATE",
                    help="date of the review (default: the latest date in the export)")
     p.add_argument("--min-deals", type=_positive_int, default=20, metavar="N",
@@ -352,7 +353,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tiers", help="customer tiers by RFM with follow-up cadences; receivables aging")
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
-    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML tier rules (default: the practice's RFM tiers)")
+    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+                   help="YAML tier rules (default: the practice's RFM tiers)")
     p.add_argument("--invoices", type=Path, metavar="FILE",
                    help="invoice table (invoice_id, customer, amount, issued, paid) to age")
     p.add_argument("--as-of", type=_date, metavar="DATE",

@@ -16,7 +16,8 @@ the funnel, waits and utilisation, a simulated run's :class:`~sim.results.Result
 - :func:`rep_exceptions`: reps whose win rate is materially below the rest of their team,
   flagged only with a minimum of decided deals and a one-sided exact binomial test whose
   p-values are controlled for the many reps tested (Benjamini–Hochberg);
-- :func:`coaching_list`: who to see about what, most urgent first; :func:`diagnose` runs all.
+- :func:`coaching_list`: who to see about what, most urgent first; :func:`diagnose` runs all;
+- :func:`stage_outcomes`: a run's per-rep results at one stage, in the table :func:`rep_exceptions` reads.
 
 Examples
 --------

@@ -140,3 +140,16 @@ def test_invoice_file_missing_columns(tmp_path):
     path.write_text("id,amount\n1,2\n")
     with pytest.raises(ScenarioError, match="issued: column missing"):
         read_invoices(path)
+
+
+def test_tier_rules_file_and_its_errors(tmp_path, capsys):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("window_days: 90\ntiers:\n  - {name: key, min_monetary: 100000, cadence_days: 7}\n"
+                     "other: {name: rest, cadence_days: 30}\n")
+    assert main(["tiers", str(PIPELINE), "--tier-rules", str(rules), "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "tiers.json").read_text())
+    assert [t["tier"] for t in report["tiers"]] == ["key", "rest"]
+    assert sum(t["customers"] for t in report["tiers"]) == 85
+    rules.write_text("tiers:\n  - {name: key, cadence_days: weekly}\nother: {name: rest, cadence_days: 30}\n")
+    assert main(["diagnose", str(PIPELINE), "--tier-rules", str(rules), "--out", str(tmp_path / "x")]) == 2
+    assert f"{rules}:2: tiers[0].cadence_days: 'weekly' is not a whole number" in capsys.readouterr().err

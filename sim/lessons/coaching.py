@@ -158,7 +158,7 @@ def experiment_panel(lesson, trials: int, seed: int = 1):
         labels = {k: lesson.text(f"labels.{k}") for k in ("naive_weak", "naive_average", "credible_weak",
                                                           "credible_average", "deals")}
         curve = credibility_curve(TEAM_RATE, rate.value, trials=trials, seed=seed)
-        here = credibility_curve(TEAM_RATE, rate.value, [deals.value], trials=trials, seed=seed).iloc[0]
+        here = curve.set_index("deals").loc[deals.value]  # the slider moves along DEAL_COUNTS
         team = rep_exceptions(simulated_team(TEAM_RATE, rate.value, deals.value, seed=seed))
         out.clear_output(wait=True)
         with out:

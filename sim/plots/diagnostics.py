@@ -23,16 +23,16 @@ _FLAGGED, _CLEAR, _UNTESTED = "tab:red", "tab:blue", "0.6"
 
 
 def funnel_benchmark_chart(review: pd.DataFrame, title: str = "Conversion by stage against the benchmark",
-                           conversion: str = "conversion", benchmark: str = "benchmark") -> Figure:
+                           conversion_label: str = "conversion", benchmark_label: str = "benchmark") -> Figure:
     """A bar per stage for its conversion, a black tick for its benchmark; stages below it in red."""
     style()
     fig = Figure(figsize=(8, 0.6 * len(review) + 1.5), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(review))
-    bench = review[benchmark] if benchmark in review else pd.Series(np.nan, index=review.index)
+    bench = review["benchmark"] if "benchmark" in review else pd.Series(np.nan, index=review.index)
     below = (review.conversion < bench).to_numpy()
-    ax.barh(y, review.conversion, color=np.where(below, _FLAGGED, _CLEAR), label=conversion)
-    ax.scatter(bench, y, marker="|", s=600, color="k", linewidths=3, label=benchmark, zorder=3)
+    ax.barh(y, review.conversion, color=np.where(below, _FLAGGED, _CLEAR), label=conversion_label)
+    ax.scatter(bench, y, marker="|", s=600, color="k", linewidths=3, label=benchmark_label, zorder=3)
     for i, rate in enumerate(review.conversion):
         if not np.isnan(rate):
             ax.annotate(f"{rate:.0%}", (rate, i), xytext=(4, 0), textcoords="offset points", va="center")
