@@ -44,7 +44,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import stats
+from scipy import optimize, stats
 
 from sim.constraints import Probability
 from sim.crm import CrmImport
@@ -52,7 +52,7 @@ from sim.errors import Problem, ScenarioError
 from sim.results import Results
 from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 
-__all__ = ["Benchmark", "Diagnosis", "aging_deals", "benchmark_from", "benchmark_review", "bottlenecks",
+__all__ = ["Benchmark", "Diagnosis", "aging_deals", "beta_prior", "benchmark_from", "benchmark_review", "bottlenecks",
            "coaching_list", "diagnose", "funnel_from_results", "load_benchmark", "rep_exceptions", "stage_funnel",
            "stage_outcomes"]
 
@@ -238,7 +238,10 @@ def rep_exceptions(opportunities: pd.DataFrame, by: str | None = "team", min_dea
     a win rate at least ``materiality`` below the rest of the group's (0.2 = 20% below); and
     a one-sided exact binomial test of "no worse than the group" rejected at false discovery
     rate ``alpha`` across all reps tested (Benjamini–Hochberg ``q_value``). ``ci_low`` and
-    ``ci_high`` are the exact (Clopper–Pearson) 95% interval of the rep's win rate.
+    ``ci_high`` are the exact (Clopper–Pearson) 95% interval of the rep's win rate;
+    ``shrunk_rate`` is its empirical-Bayes estimate, pulled toward the reps' common mean the more
+    the fewer deals it rests on (a beta prior fitted to all reps, see :func:`beta_prior`) — the
+    figure to rank reps by, not to flag them.
     """
     decided = opportunities[opportunities.status.isin(["won", "lost"]) & opportunities.rep.notna()]
     group = decided[by].astype(object).fillna("(none)") if by else pd.Series("(all)", index=decided.index)
@@ -253,6 +256,8 @@ def rep_exceptions(opportunities: pd.DataFrame, by: str | None = "team", min_dea
                  for k, n in zip(counts.won, counts.deals)]
     counts["ci_low"] = [ci.low for ci in intervals]
     counts["ci_high"] = [ci.high for ci in intervals]
+    prior = beta_prior(counts.won.to_numpy(), counts.deals.to_numpy())
+    counts["shrunk_rate"] = (counts.won + prior[0]) / (counts.deals + sum(prior))
     tested = (counts.deals >= min_deals) & counts.team_rate.notna()
     p = [stats.binomtest(int(k), int(n), float(rate), alternative="less").pvalue if t else np.nan
          for k, n, rate, t in zip(counts.won, counts.deals, counts.team_rate, tested)]
@@ -265,6 +270,31 @@ def rep_exceptions(opportunities: pd.DataFrame, by: str | None = "team", min_dea
     counts["reason"] = [_exception_reason(r, min_deals, materiality, alpha) for r in counts.itertuples()]
     counts = counts.rename(columns={"group": by or "group"}).drop(columns=["g_deals", "g_won"])
     return counts.sort_values(["flagged", "q_value"], ascending=[False, True]).reset_index(drop=True)
+
+
+def beta_prior(won: np.ndarray, deals: np.ndarray) -> tuple[float, float]:
+    """The beta prior (a, b) of the reps' true win rates, by maximum likelihood of the beta-binomial.
+
+    When the reps' rates vary no more than binomial noise explains, the fit drives a + b up
+    (strong pooling, capped at 1e6); reps without decided deals are ignored.
+
+    >>> a, b = beta_prior(np.array([10, 30, 50]), np.array([100, 100, 100]))
+    >>> round(a / (a + b), 2), round(a + b, 1)  # mean 30%; rates this spread pool weakly
+    (0.3, 7.5)
+    """
+    won, deals = np.asarray(won, dtype=float), np.asarray(deals, dtype=float)
+    keep = deals > 0
+    won, deals = won[keep], deals[keep]
+    mean = float(won.sum() / deals.sum()) if deals.sum() else 0.5
+    mean = min(max(mean, 1e-3), 1 - 1e-3)
+
+    def loss(strength: float) -> float:
+        return -stats.betabinom.logpmf(won, deals, mean * strength, (1 - mean) * strength).sum()
+
+    fit = optimize.minimize_scalar(lambda log_s: loss(np.exp(log_s)), bounds=(np.log(0.1), np.log(1e6)),
+                                   method="bounded")
+    strength = float(np.exp(fit.x))
+    return mean * strength, (1 - mean) * strength
 
 
 def _exception_reason(r: Any, min_deals: int, materiality: float, alpha: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -236,3 +237,26 @@ def test_stage_outcomes_counts_match_the_stage_stats(w1):
     assert len(outcomes) == row.started
     with pytest.raises(ValueError, match="'closing' is not a stage"):
         stage_outcomes(results, "closing")
+
+
+def test_beta_prior_recovers_the_spread_of_true_rates(seed):
+    from sim.diagnostics import beta_prior
+    from sim.streams import CONVERSION, generator
+
+    rng = generator(seed, replication=0, purpose=CONVERSION)
+    rates = rng.beta(6, 14, size=400)
+    deals = rng.integers(20, 200, size=400)
+    a, b = beta_prior(rng.binomial(deals, rates), deals)
+    assert a / (a + b) == pytest.approx(0.3, abs=0.02)
+    assert 10 < a + b < 40  # the true strength is 20
+    same = beta_prior(np.full(20, 30), np.full(20, 100))  # no spread beyond binomial noise: pool fully
+    assert sum(same) > 1e4
+
+
+def test_shrunk_rates_lie_between_the_rep_and_the_common_mean():
+    ex = rep_exceptions(deals_of([("A", "T", 2, 18), ("B", "T", 15, 15), ("C", "T", 15, 15), ("D", "T", 0, 4)]))
+    mean = ex.won.sum() / ex.deals.sum()
+    low, high = np.minimum(ex.win_rate, mean), np.maximum(ex.win_rate, mean)
+    assert ((ex.shrunk_rate >= low - 1e-12) & (ex.shrunk_rate <= high + 1e-12)).all()
+    d = ex.set_index("rep").loc["D"]
+    assert d.shrunk_rate > d.win_rate + 0.1  # four lost deals are pulled far toward the mean
