@@ -109,11 +109,13 @@ def fit_distribution(x: Any, ks_limit: float = KS_LIMIT) -> tuple[Any, pd.DataFr
     return _DIST.validate_python(spec), table
 
 
-def cycle_table(durations: Any, outcome: Any) -> pd.DataFrame:
+def cycle_table(durations: Any, outcome: Any, entry: Any = None) -> pd.DataFrame:
     """Aalen–Johansen competing-risks table by age in whole days.
 
     ``durations``: days from created to close (closed deals) or to the data's end (open deals);
-    ``outcome``: "won", "lost" or "open" (censored). Returns per day ``at_risk``, ``won``,
+    ``outcome``: "won", "lost" or "open" (censored); ``entry``: age (days) from which a deal
+    was observed -- deals created before the first recorded close could not be seen closing
+    earlier (left truncation), so they join the risk set late. Returns per day ``at_risk``, ``won``,
     ``lost``, the hazards ``h_won``, ``h_lost``, ``survival`` (still open at the end of the day)
     and the cumulative incidences ``cif_won``, ``cif_lost``.
 
@@ -123,11 +125,14 @@ def cycle_table(durations: Any, outcome: Any) -> pd.DataFrame:
     """
     d = np.asarray(durations, float)
     o = np.asarray(outcome, object)
+    e = np.zeros(len(d)) if entry is None else np.asarray(entry, float)
     keep = np.isfinite(d) & (d >= 0)
     d, o = np.floor(d[keep]).astype(int), o[keep]
+    e = np.clip(np.floor(np.nan_to_num(e[keep])), 0, d).astype(int)
     horizon = int(d.max()) + 1 if len(d) else 1
     ended = np.bincount(d, minlength=horizon)
-    at_risk = ended[::-1].cumsum()[::-1].astype(float)
+    entered = np.bincount(e, minlength=horizon)
+    at_risk = (np.cumsum(entered) - np.concatenate([[0], np.cumsum(ended)[:-1]])).astype(float)
     won = np.bincount(d[o == "won"], minlength=horizon).astype(float)
     lost = np.bincount(d[o == "lost"], minlength=horizon).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -259,7 +264,12 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     status = ops["status"].to_numpy(object)
     end = ops["closed"].where(ops["status"] != "open", as_of)
     duration = _days(end, ops["created"])
-    cycle = cycle_table(duration, status)
+    first_close = ops["closed"].min()
+    entry = np.maximum(_days(pd.Series(first_close, index=ops.index), ops["created"]), 0) if pd.notna(first_close) else None
+    cycle = cycle_table(duration, status, entry)
+    if entry is not None and (entry > 0).any():
+        notes.append(f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "
+                     "enter the cycle table late (left truncation)")
     won_days = duration[status == "won"]
     stale_age = float(np.quantile(won_days, STALE_QUANTILE)) if len(won_days) else np.inf
     stale = (status == "open") & (duration > stale_age)
