@@ -156,6 +156,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     its calibration (computed when not given); ``arrivals=False`` forecasts the open pipeline
     only; ``new_leads`` (opportunities with ``created`` and ``product``) replaces the Poisson
     arrivals by known ones -- a forecast of how many of a given lead cohort will be won.
+    Open deals without a created date (age unknown) count in the weighted pipeline only.
     """
     cal = cal or calibrate(crm)
     cutoff = crm.as_of.normalize()
