@@ -254,12 +254,43 @@ class CrmImport:
     report: ImportReport
     stages: tuple[str, ...]
     mapping: CrmMapping | None = field(default=None, compare=False, repr=False)
+    known_on: pd.Timestamp | None = None
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The last date seen in the data (the export's "today")."""
+        """The export's "today": the date it is known on, else the last date seen in the data."""
+        if self.known_on is not None:
+            return self.known_on
         dates = pd.concat([self.opportunities["created"], self.opportunities["closed"]])
         return dates.max()
+
+    def as_known_on(self, date: Any) -> "CrmImport":
+        """The export as it would have read on ``date``: deals created by then, later closes still open.
+
+        A deal won later is put at the stage before the won stage; undated deals are left out
+        (nobody can tell whether they existed on ``date``).
+
+        >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv")
+        >>> then = crm.as_known_on("2017-06-30")
+        >>> then.as_of.date(), int((then.opportunities.status == "open").sum())
+        (datetime.date(2017, 6, 30), 1686)
+        """
+        day = pd.Timestamp(date).normalize()
+        next_day = day + pd.Timedelta(days=1)
+        ops = self.opportunities
+        out = ops[ops["created"].notna() & (ops["created"] < next_day)].copy()
+        later = (out["closed"] >= next_day).to_numpy()
+        if self.stages and len(self.stages) > 1:
+            won_later = later & (out["status"] == "won").to_numpy()
+            out.loc[won_later, "stage"] = self.stages[-2]
+        out.loc[later, "status"] = "open"
+        out.loc[later, "closed"] = pd.NaT
+        out.loc[later, "value"] = np.nan
+        out = out.reset_index(drop=True)
+        left_out = len(ops) - len(out)
+        notes = (*self.report.notes, f"as known on {day.date()}: {left_out:,} deals created later or undated left out")
+        report = ImportReport(self.report.rows_read, len(out), self.report.skipped, notes)
+        return CrmImport(out, report, self.stages, self.mapping, day)
 
 
 def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
