@@ -8,6 +8,7 @@ the funnel, waits and utilisation, a simulated run's :class:`~sim.results.Result
 - :func:`stage_funnel` / :func:`funnel_from_results`: per stage, deals that reached it, passed
   it, were lost at it or stand open at it (the funnel's shape), and its conversion
   (passed ÷ decided, open deals excluded);
+- :func:`funnel_over_time`: the funnel's shape as the export stood on past dates;
 - :func:`benchmark_review`: conversion against a benchmark (a mapping, a YAML file read by
   :func:`load_benchmark`, or another period's or team's funnel via :func:`benchmark_from`);
 - :func:`bottlenecks`: the stage furthest below its benchmark, the longest wait, teams above
@@ -53,8 +54,8 @@ from sim.results import Results
 from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 
 __all__ = ["Benchmark", "Diagnosis", "aging_deals", "beta_prior", "benchmark_from", "benchmark_review", "bottlenecks",
-           "coaching_list", "diagnose", "funnel_from_results", "load_benchmark", "rep_exceptions", "stage_funnel",
-           "stage_outcomes"]
+           "coaching_list", "diagnose", "funnel_from_results", "funnel_over_time", "load_benchmark", "rep_exceptions",
+           "stage_funnel", "stage_outcomes"]
 
 UTILISATION_LIMIT = 0.9  # practice: a team above 90% is a bottleneck (leads wait and go cold)
 MIN_DEALS = 20  # decided deals a rep needs before a low win rate may be flagged
@@ -153,6 +154,16 @@ def stage_outcomes(results: Results, stage: str, replication: int = 0) -> pd.Dat
         "team": team,
         "status": np.where(converted.isna(), "open", np.where(converted.fillna(False), "won", "lost")),
     })
+
+
+def funnel_over_time(crm: CrmImport, dates: Sequence[Any]) -> pd.DataFrame:
+    """The funnel as the export would have read on each of ``dates`` (see ``CrmImport.as_known_on``):
+    one row per date and stage with the deals open there and the stage's conversion so far — the
+    funnel's shape over time, e.g. at each quarter's end."""
+    steps = crm.stages[:-1]
+    parts = [stage_funnel(crm.as_known_on(date).opportunities, steps).reset_index()
+             .assign(date=pd.Timestamp(date).normalize()) for date in dates]
+    return pd.concat(parts, ignore_index=True)[["date", "stage", "reached", "open", "open_share", "conversion"]]
 
 
 def benchmark_from(opportunities: pd.DataFrame, stages: Sequence[str]) -> dict[str, float]:
@@ -376,6 +387,7 @@ def diagnose(source: CrmImport | pd.DataFrame, stages: Sequence[str] | None = No
     canonical table with its ``stages``."""
     if isinstance(source, CrmImport):
         opportunities, stages = source.opportunities, source.stages[:-1] if stages is None else stages
+        as_of = source.as_of if as_of is None else as_of
     elif stages is None:
         raise TypeError("give the funnel's stages with a table (an import knows its own)")
     else:

@@ -260,3 +260,23 @@ def test_shrunk_rates_lie_between_the_rep_and_the_common_mean():
     assert ((ex.shrunk_rate >= low - 1e-12) & (ex.shrunk_rate <= high + 1e-12)).all()
     d = ex.set_index("rep").loc["D"]
     assert d.shrunk_rate > d.win_rate + 0.1  # four lost deals are pulled far toward the mean
+
+
+def test_funnel_over_time_reads_the_export_as_it_stood():
+    from sim.crm import CrmImport, ImportReport
+    from sim.diagnostics import funnel_over_time
+
+    day = pd.Timestamp
+    deals = pd.DataFrame({
+        "opportunity_id": ["a", "b", "c"], "rep": "r", "team": "t", "account": "k",
+        "created": [day("2024-01-05"), day("2024-02-10"), day("2024-04-01")],
+        "closed": [day("2024-03-01"), day("2024-05-01"), pd.NaT],
+        "status": ["won", "lost", "open"], "stage": ["Won", "Engaging", "Engaging"], "value": [5.0, np.nan, np.nan]})
+    crm = CrmImport(deals, ImportReport(3, 3, pd.DataFrame(columns=["row", "column", "problem"])),
+                    ("Prospecting", "Engaging", "Won"))
+    shape = funnel_over_time(crm, ["2024-01-31", "2024-03-31", "2024-06-30"]).set_index(["date", "stage"])
+    engaging = shape.xs("Engaging", level="stage")
+    assert engaging.reached.tolist() == [1, 2, 3]  # c did not exist before April
+    assert engaging.open.tolist() == [1, 1, 1]  # a open in January; b open in March (lost in May); c open
+    assert engaging.conversion.tolist()[1:] == [1.0, 0.5]  # March: a won; June: a won, b lost
+    assert np.isnan(engaging.conversion.iloc[0])
