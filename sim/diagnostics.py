@@ -122,12 +122,12 @@ def stage_funnel(opportunities: pd.DataFrame, stages: Sequence[str]) -> pd.DataF
 def funnel_from_results(results: Results) -> pd.DataFrame:
     """The same table from a simulated run (means per replication), with each stage's wait and utilisation."""
     summary = pd.DataFrame(results.summary()["stages"]).set_index("name")
-    by_stage = results.stage_stats.groupby("stage", sort=False, observed=True)[["entered", "converted", "lost"]].mean()
+    lost = results.stage_stats.groupby("stage", observed=True).lost.mean().reindex(summary.index)
     table = pd.DataFrame({
         "reached": summary.entered,
         "passed": summary.converted,
-        "lost": by_stage.lost.reindex(summary.index),
-        "open": summary.entered - summary.converted - by_stage.lost.reindex(summary.index),
+        "lost": lost,
+        "open": summary.entered - summary.converted - lost,
         "conversion": summary.conversion_rate.astype(float),
         "mean_wait_days": summary.mean_wait_days.astype(float),
         "utilisation": summary.utilisation.astype(float),
