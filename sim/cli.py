@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report|calibrate|backtest|forecast ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -13,6 +13,7 @@ benchmarks/w1.yaml: ok
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -194,6 +195,181 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_crm(args: argparse.Namespace):
+    from sim.crm import read_opportunities
+
+    crm = read_opportunities(args.export, args.mapping)
+    print(crm.report)
+    return crm
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate
+    from sim.scenario import dump
+
+    crm = _read_crm(args)
+    try:
+        cal = calibrate(crm)
+    except ValueError as exc:
+        print(f"{args.export}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(cal)
+    dump(cal.scenario(horizon_days=args.horizon_days, name=args.name), args.out)
+    print(f"wrote {args.out}")
+    if args.report is not None:
+        args.report.mkdir(parents=True, exist_ok=True)
+        crm.report.skipped.to_csv(args.report / "rejected_rows.csv", index=False)
+        for name in ("conversion", "time_fits", "values", "reps", "arrivals", "cycle"):
+            getattr(cal, name).to_csv(args.report / f"{name}.csv")
+        _write_json(args.report / "calibration.json", {
+            "rows_read": cal.rows_read, "rows_used": cal.rows_used, "as_of": str(cal.as_of.date()),
+            "win_probability": cal.win_probability, "problems": crm.report.counts.to_dict(), "notes": list(cal.notes)})
+        print(f"wrote the rejected rows and the fitted figures to {args.report}")
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from sim.forecast import backtest
+
+    crm = _read_crm(args)
+    try:
+        table = backtest(crm, args.cutoff, until=args.until, replications=args.replications, seed=args.seed,
+                         known_arrivals=args.known_arrivals)
+    except ValueError as exc:
+        print(f"{args.export}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    shown = table[["cutoff", "until", "predicted_won_p50", "actual_won", "predicted_revenue_p10", "predicted_revenue_p50",
+                   "predicted_revenue_p90", "actual_revenue", "naive_revenue", "abs_pct_error", "naive_abs_pct_error",
+                   "covered"]]
+    print(shown.to_string(index=False, float_format="{:,.2f}".format))
+    records = []
+    for row in table.to_dict("records"):
+        record = {k: v for k, v in row.items() if not k.startswith(("predicted_won_", "predicted_revenue_"))}
+        for measure in ("won", "revenue"):
+            record[f"predicted_{measure}"] = {q: row[f"predicted_{measure}_{q}"] for q in ("mean", "p10", "p50", "p90")}
+        records.append({k: (str(v) if k in ("cutoff", "until") else v) for k, v in record.items()})
+    result = dict(records[0]) if len(records) == 1 else {}
+    result.update({"replications": args.replications, "seed": args.seed, "backtests": records,
+                   "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
+                   "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
+                   "coverage": float(table["covered"].mean())})
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / "backtest.csv", index=False)
+    _write_json(args.out / "backtest.json", result)
+    print(f"wrote {args.out / 'backtest.json'}")
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from sim.forecast import forecast
+    from sim.plots.forecast import fan_chart
+
+    crm = _read_crm(args)
+    if args.as_of is not None:
+        crm = crm.as_known_on(args.as_of)
+    until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
+                           else crm.as_of + pd.offsets.QuarterEnd(1))
+    try:
+        outlook = forecast(crm, until, replications=args.replications, seed=args.seed)
+    except ValueError as exc:
+        print(f"{args.export}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = {"from": str(outlook.start.date()), "until": str(outlook.end.date()), "open_deals": outlook.open_deals,
+              "won": outlook.won_quantiles(), "revenue": outlook.revenue_quantiles(),
+              "weighted_pipeline": outlook.weighted, "open_pipeline_expected": outlook.weighted_by_age,
+              "target": args.target, "p_hit_target": None if args.target is None else outlook.p_hit(args.target)}
+    rev = result["revenue"]
+    print(f"forecast {result['from']} to {result['until']} from {outlook.open_deals:,} open deals and new arrivals:")
+    print(f"  revenue P10 {rev['p10']:,.0f}  P50 {rev['p50']:,.0f}  P90 {rev['p90']:,.0f}; "
+          f"won deals P50 {result['won']['p50']:,.0f}")
+    print(f"  weighted pipeline (stage probability x value): {outlook.weighted:,.0f}")
+    if args.target is not None:
+        print(f"  probability of reaching {args.target:,.0f}: {result['p_hit_target']:.0%}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    _write_json(args.out / "forecast.json", result)
+    outlook.fan().to_csv(args.out / "fan.csv")
+    fan_chart(outlook, target=args.target).savefig(args.out / "fan.png", dpi=120)
+    print(f"wrote {args.out / 'forecast.json'}, fan.csv and fan.png")
+    return 0
+
+
+def _date(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from sim.crm import read_opportunities
+    from sim.diagnostics import diagnose, load_benchmark
+    from sim.plots.diagnostics import funnel_benchmark_chart, rep_exceptions_chart
+    from sim.tiers import PRACTICE, load_tier_rules
+
+    crm = read_opportunities(args.file, args.mapping)
+    benchmark = load_benchmark(args.benchmark) if args.benchmark else None
+    rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
+    result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
+                      materiality=args.materiality, alpha=args.alpha)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"rows_read": crm.report.rows_read, "rows_used": crm.report.rows_used, **result.summary()}
+    _write_json(out / "diagnostics.json", summary)
+    result.coaching.to_csv(out / "coaching.csv", index=False)
+    result.exceptions.to_csv(out / "exceptions.csv", index=False)
+    result.aging.to_csv(out / "aging_deals.csv", index=False)
+    result.tiers.to_csv(out / "tiers.csv")
+    crm.report.skipped.to_csv(out / "skipped_rows.csv", index=False)
+    funnel_benchmark_chart(result.funnel).savefig(out / "funnel.png", dpi=120)
+    rep_exceptions_chart(result.exceptions).savefig(out / "reps.png", dpi=120)
+    flagged = result.exceptions[result.exceptions.flagged]
+    print(f"{args.file}: {crm.report.rows_used:,} of {crm.report.rows_read:,} rows used; as of {summary['as_of']}")
+    print(result.funnel.to_string(float_format="{:.2f}".format))
+    for finding in result.bottlenecks.itertuples():
+        print(f"bottleneck ({finding.kind}) at {finding.stage}: {finding.reason}")
+    print(f"reps credibly below their team: {len(flagged)} of {len(result.exceptions)} "
+          f"({summary['exceptions']['tested']} with {args.min_deals}+ decided deals tested)")
+    print(f"open deals older than the p90 time to win: {len(result.aging):,}")
+    print(f"wrote {out / 'diagnostics.json'}, {out / 'coaching.csv'} ({len(result.coaching):,} actions) and charts")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _tiers(args: argparse.Namespace) -> int:
+    from sim.crm import read_opportunities
+    from sim.plots.diagnostics import aging_chart
+    from sim.tiers import PRACTICE, load_tier_rules, read_invoices, receivables_aging, rfm_tiers, tier_summary
+
+    crm = read_opportunities(args.file, args.mapping)
+    rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
+    as_of = args.as_of or crm.as_of
+    tiers = rfm_tiers(crm.opportunities, as_of, rules)
+    summary = tier_summary(tiers, rules)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tiers.to_csv(args.out / "tiers.csv")
+    report = {"as_of": as_of.date().isoformat(), "customers": len(tiers),
+              "tiers": json.loads(summary.reset_index().to_json(orient="records"))}
+    print(summary.to_string(formatters={"monetary": "{:,.0f}".format}))
+    if args.invoices:
+        invoices, skipped = read_invoices(args.invoices)
+        aging = receivables_aging(invoices, as_of)
+        report["receivables"] = {**aging.summary(), "invoices_skipped": len(skipped)}
+        aging.alerts.to_csv(args.out / "receivable_alerts.csv", index=False)
+        skipped.to_csv(args.out / "invoices_skipped.csv", index=False)
+        aging_chart(aging.buckets).savefig(args.out / "receivables.png", dpi=120)
+        print(f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
+              f"{len(aging.alerts)} invoices unpaid beyond 30 days; {len(skipped)} invoice rows skipped")
+    _write_json(args.out / "tiers.json", report)
+    print(f"wrote {args.out / 'tiers.json'} and {args.out / 'tiers.csv'}")
+    return 0
+
+
 def _backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: all cores); with --dask local, the cluster's workers")
@@ -266,6 +442,68 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="report.html or report.xlsx")
     p.set_defaults(handler=_report)
+
+    p = sub.add_parser("diagnose", help="funnel, bottlenecks, rep exceptions, aged deals and tiers from a CRM export")
+    p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
+    p.add_argument("--benchmark", type=Path, metavar="FILE", help="YAML with conversion: {stage: rate}")
+    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+                   help="YAML tier rules (default: the practice's RFM tiers)")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="date of the review (default: the latest date in the export)")
+    p.add_argument("--min-deals", type=_positive_int, default=20, metavar="N",
+                   help="decided deals a rep needs before a low win rate may be flagged")
+    p.add_argument("--materiality", type=_fraction, default=0.2, metavar="M", help="flag reps this far below the team")
+    p.add_argument("--alpha", type=_fraction, default=0.05, metavar="A", help="false discovery rate across reps")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="write diagnostics.json, coaching.csv, exceptions.csv, aging_deals.csv, tiers.csv, charts")
+    p.set_defaults(handler=_diagnose)
+
+    p = sub.add_parser("tiers", help="customer tiers by RFM with follow-up cadences; receivables aging")
+    p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
+    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+                   help="YAML tier rules (default: the practice's RFM tiers)")
+    p.add_argument("--invoices", type=Path, metavar="FILE",
+                   help="invoice table (invoice_id, customer, amount, issued, paid) to age")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="date of the review (default: the latest date in the export)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
+    p.set_defaults(handler=_tiers)
+
+    p = sub.add_parser("calibrate", help="calibrate a scenario from a CRM export; print the bad-row report")
+    p.add_argument("export", metavar="EXPORT", help="CSV or Excel export, or the folder holding it")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE",
+                   help="column mapping: maven, olist, salesforce, hubspot, or a YAML file")
+    p.add_argument("--out", type=Path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
+    p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
+    p.add_argument("--name", default=None, help="scenario name")
+    p.add_argument("--report", type=Path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
+    p.set_defaults(handler=_calibrate)
+
+    p = sub.add_parser("backtest", help="forecast from past cut-offs and compare with what happened")
+    p.add_argument("export", metavar="EXPORT")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
+    p.add_argument("--cutoff", type=_date, action="append", required=True, metavar="DATE",
+                   help="cut-off date (repeat for several)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the data's last date)")
+    p.add_argument("--known-arrivals", action="store_true",
+                   help="give the model the leads that did arrive (forecast the won count of those cohorts)")
+    p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write backtest.json and backtest.csv here")
+    p.set_defaults(handler=_backtest)
+
+    p = sub.add_parser("forecast", help="forecast the rest of a period: weighted pipeline, simulation, P(target)")
+    p.add_argument("export", metavar="EXPORT")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="forecast as if on this date (default: the data's end)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the quarter's end)")
+    p.add_argument("--target", type=float, metavar="AMOUNT", help="revenue target of the period")
+    p.add_argument("--replications", type=_positive_int, default=1000, metavar="N")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
+    p.set_defaults(handler=_forecast)
     return parser
 
 

@@ -1,0 +1,458 @@
+"""Read a CRM opportunity export (CSV or Excel) into one canonical table, listing every bad row.
+
+A *mapping* says which column of the export holds which canonical field, how its stage
+values map onto an ordered funnel and which values mean won or lost. Presets cover the
+two shipped data sets (``maven``, ``olist``) and the usual shape of ``salesforce`` and
+``hubspot`` opportunity reports; any other export is described by a YAML file of the
+same form (validated; errors name file, line and field)::
+
+    name: my_crm
+    file: deals.csv                 # the main table when the source is a folder
+    columns: {opportunity_id: Id, created: Created, closed: Closed, stage: Stage,
+              value: Amount, rep: Owner, channel: Source}
+    stages: [Lead, Demo, Proposal, Won]   # ordered; the last is the won stage
+    won: [Closed Won]                     # raw stage values meaning won ...
+    lost: [Closed Lost]                   # ... and lost
+    stage_values: {Closed Won: Won}       # raw value -> stage, when the names differ
+    lost_stage: Proposal                  # furthest stage of a lost deal the export does not tell
+    date_format: "%d/%m/%Y"               # default: ISO dates (2024-03-31)
+    joins:                                # look-up tables next to the main file
+      - {file: owners.csv, by: rep, key: Owner, columns: {team: Manager, region: Office}}
+
+Rows that cannot be used (unparseable dates or amounts, a close before the deal was
+created, a negative value, an unknown stage, a repeated id, a closed deal without dates)
+are skipped and listed by line number in the file (the header is line 1), never dropped
+silently.
+
+Examples
+--------
+>>> import pandas as pd
+>>> raw = pd.DataFrame({"opportunity_id": ["a", "b", "c", "a"],
+...     "sales_agent": ["Ann", "Bo", "Ann", "Ann"], "product": ["X", "X", "Y", "X"],
+...     "account": ["K", None, "L", "K"], "deal_stage": ["Won", "Engaging", "Lost", "Won"],
+...     "engage_date": ["2017-01-02", "2017-02-01", "2017-03-05", "2017-01-02"],
+...     "close_date": ["2017-02-01", None, "2017-03-01", "2017-02-01"],
+...     "close_value": ["1000", None, "0", "1000"]})
+>>> crm = read_opportunities(raw, "maven")
+>>> crm.opportunities[["opportunity_id", "status", "stage", "value"]]
+  opportunity_id status     stage   value
+0              a    won       Won  1000.0
+1              b   open  Engaging     NaN
+>>> crm.report.skipped
+   row       column                 problem
+0    4   close_date  closed before created
+1    5  opportunity_id          duplicate id
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario import parse_yaml, validate
+
+__all__ = ["CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
+
+CanonicalField = Literal[
+    "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel"
+]
+TEXT_FIELDS = ("rep", "team", "region", "account", "product", "channel")
+COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value")
+
+# The problems a row can have (the ``problem`` column of the report).
+UNPARSEABLE_DATE = "unparseable date"
+MISSING_DATE = "missing date"
+CLOSE_BEFORE_CREATED = "closed before created"
+UNPARSEABLE_VALUE = "unparseable value"
+NEGATIVE_VALUE = "negative value"
+UNKNOWN_STAGE = "unknown stage"
+MISSING_ID = "missing id"
+DUPLICATE_ID = "duplicate id"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Join(_Model):
+    """A look-up table next to the main file, joined on one of the main table's fields."""
+
+    file: str = Field(min_length=1, description="File name, relative to the main file's folder.")
+    by: CanonicalField = Field(description="Canonical field of the main table to join by (e.g. `rep`).")
+    key: str | None = Field(None, description="Column of the joined file holding that field. Default: the main table's column.")
+    columns: dict[CanonicalField, str] = Field(description="Canonical field -> column of the joined file.")
+    required: bool = Field(False, description="Fail when the file is absent (else the fields stay empty, with a note).")
+
+
+class CrmMapping(_Model):
+    """How an export's columns and stage values map onto the canonical opportunity table."""
+
+    name: str = Field(min_length=1, description="Name of the mapping, shown in reports.")
+    description: str = Field("", description="What export this mapping reads.")
+    file: str | None = Field(None, description="Main table's file name, used when the source is a folder.")
+    sheet: str | int | None = Field(None, description="Excel sheet (name or 0-based index). Default: the first.")
+    columns: dict[CanonicalField, str] = Field(description="Canonical field -> column of the main table.")
+    stages: tuple[str, ...] = Field(min_length=1, description="Funnel stages in order; the last is the won stage.")
+    stage_values: dict[str, str] = Field({}, description="Raw stage value -> stage name, when they differ.")
+    won: tuple[str, ...] = Field((), description="Raw stage values that mean the deal was won.")
+    lost: tuple[str, ...] = Field((), description="Raw stage values that mean the deal was lost.")
+    won_when_closed: bool = Field(False, description="No stage column: a close date means won, none means open.")
+    lost_stage: str | None = Field(None, description="Furthest stage of a lost deal. Default: the stage before won.")
+    recode: dict[CanonicalField, dict[str, str]] = Field({}, description="Fix spellings: field -> {raw: value}.")
+    date_format: str | None = Field(None, description="strftime format of the dates. Default: ISO 8601.")
+    joins: tuple[Join, ...] = Field((), description="Look-up tables joined to the main table.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CrmMapping":
+        problems = []
+        for required in ("created",):
+            if required not in self.columns and not any(required in j.columns for j in self.joins):
+                problems.append(Problem("columns", f"needs a column for '{required}'"))
+        has_stage = "stage" in self.columns or any("stage" in j.columns for j in self.joins)
+        if not has_stage and not self.won_when_closed:
+            problems.append(Problem("columns", "needs a 'stage' column (or won_when_closed: true)"))
+        for raw, stage in self.stage_values.items():
+            if stage not in self.stages:
+                problems.append(Problem(f"stage_values.{raw}", f"'{stage}' is not one of the stages"))
+        if self.lost_stage is not None and self.lost_stage not in self.stages:
+            problems.append(Problem("lost_stage", f"'{self.lost_stage}' is not one of the stages"))
+        if len(set(self.stages)) != len(self.stages):
+            problems.append(Problem("stages", "a stage is named twice"))
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    @property
+    def won_stage(self) -> str:
+        """The last stage: reached by won deals."""
+        return self.stages[-1]
+
+    @property
+    def default_lost_stage(self) -> str:
+        """Where a lost deal is counted when the export does not say."""
+        return self.lost_stage or (self.stages[-2] if len(self.stages) > 1 else self.stages[0])
+
+
+PRESETS: dict[str, str] = {
+    "maven": """
+name: maven
+description: Maven Analytics CRM Sales Opportunities (sales_pipeline.csv with sales_teams.csv).
+file: sales_pipeline.csv
+columns: {opportunity_id: opportunity_id, rep: sales_agent, product: product, account: account,
+          stage: deal_stage, created: engage_date, closed: close_date, value: close_value}
+stages: [Prospecting, Engaging, Won]
+won: [Won]
+lost: [Lost]
+lost_stage: Engaging
+recode: {product: {GTXPro: GTX Pro}}
+joins:
+  - {file: sales_teams.csv, by: rep, key: sales_agent, columns: {team: manager, region: regional_office}}
+""",
+    "olist": """
+name: olist
+description: Olist marketing funnel (marketing-qualified leads, won when they appear in closed deals).
+file: olist_marketing_qualified_leads_dataset.csv
+columns: {opportunity_id: mql_id, created: first_contact_date, channel: origin}
+stages: [MQL, Won]
+won_when_closed: true
+joins:
+  - {file: olist_closed_deals_dataset.csv, by: opportunity_id, key: mql_id, required: true,
+     columns: {closed: won_date, rep: sr_id, team: sdr_id, product: business_segment}}
+""",
+    "salesforce": """
+name: salesforce
+description: A Salesforce "Opportunities" report exported as CSV with US dates (standard sales process).
+columns: {opportunity_id: Opportunity ID, rep: Opportunity Owner, team: Owner Role, account: Account Name,
+          stage: Stage, created: Created Date, closed: Close Date, value: Amount, channel: Lead Source,
+          product: Product Name, region: Billing State/Province}
+stages: [Prospecting, Qualification, Needs Analysis, Value Proposition, Id. Decision Makers,
+         Perception Analysis, Proposal/Price Quote, Negotiation/Review, Closed Won]
+won: [Closed Won]
+lost: [Closed Lost]
+date_format: "%m/%d/%Y"
+""",
+    "hubspot": """
+name: hubspot
+description: A HubSpot deals export (default sales pipeline) as CSV.
+columns: {opportunity_id: Record ID, rep: Deal owner, team: Team, account: Associated Company,
+          stage: Deal Stage, created: Create Date, closed: Close Date, value: Amount,
+          channel: Original Source Type, product: Deal Type}
+stages: [Appointment Scheduled, Qualified To Buy, Presentation Scheduled, Decision Maker Bought-In,
+         Contract Sent, Closed Won]
+won: [Closed Won]
+lost: [Closed Lost]
+""",
+}
+
+
+def load_mapping(mapping: str | Path | Mapping | CrmMapping) -> CrmMapping:
+    """A mapping by preset name, YAML file, dict or model; raise :class:`ScenarioError` if invalid.
+
+    >>> load_mapping("maven").stages
+    ('Prospecting', 'Engaging', 'Won')
+    >>> load_mapping({"name": "x", "columns": {"created": "c"}, "stages": ["A"], "colour": 1})
+    Traceback (most recent call last):
+    ...
+    sim.errors.ScenarioError: <mapping>: colour: unknown field (did you mean 'columns'?)
+    """
+    if isinstance(mapping, CrmMapping):
+        return mapping
+    if isinstance(mapping, Mapping):
+        return validate(CrmMapping, dict(mapping), "<mapping>", {})
+    if isinstance(mapping, str) and mapping in PRESETS:
+        data, lines = parse_yaml(PRESETS[mapping], f"<preset {mapping}>")
+        return validate(CrmMapping, data, f"<preset {mapping}>", lines)
+    path = Path(mapping)
+    if not path.is_file():
+        known = ", ".join(PRESETS)
+        raise ScenarioError([Problem("", f"is neither a preset ({known}) nor a mapping file", file=str(mapping))])
+    data, lines = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    return validate(CrmMapping, data, str(path), lines)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import read, used and skipped (one line per problem, by line number in the file)."""
+
+    rows_read: int
+    rows_used: int
+    skipped: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> pd.Series:
+        """Number of problems of each kind, largest first."""
+        return self.skipped["problem"].value_counts().rename("rows")
+
+    def __str__(self) -> str:
+        rows_skipped = self.rows_read - self.rows_used
+        lines = [f"Read {self.rows_read:,} rows; used {self.rows_used:,}; skipped {rows_skipped:,}."]
+        for problem, n in self.counts.items():
+            lines.append(f"  {problem}: {n:,}")
+        if len(self.skipped):
+            shown = self.skipped.head(10)
+            lines.append("First skipped rows (line in the file, column, problem):")
+            lines += [f"  line {r.row}: {r.column}: {r.problem}" for r in shown.itertuples()]
+            if len(self.skipped) > len(shown):
+                lines.append(f"  ... and {len(self.skipped) - len(shown):,} more")
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CrmImport:
+    """The canonical opportunities, the import report, and the ordered stage names."""
+
+    opportunities: pd.DataFrame
+    report: ImportReport
+    stages: tuple[str, ...]
+    mapping: CrmMapping | None = field(default=None, compare=False, repr=False)
+    known_on: pd.Timestamp | None = None
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The export's "today": the date it is known on, else the last date seen in the data."""
+        if self.known_on is not None:
+            return self.known_on
+        dates = pd.concat([self.opportunities["created"], self.opportunities["closed"]])
+        return dates.max()
+
+    def as_known_on(self, date: Any) -> "CrmImport":
+        """The export as it would have read on ``date``: deals created by then, later closes still open.
+
+        A deal won later is put at the stage before the won stage; undated deals are left out
+        (nobody can tell whether they existed on ``date``).
+
+        >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv")
+        >>> then = crm.as_known_on("2017-06-30")
+        >>> then.as_of.date(), int((then.opportunities.status == "open").sum())
+        (datetime.date(2017, 6, 30), 1686)
+        """
+        day = pd.Timestamp(date).normalize()
+        next_day = day + pd.Timedelta(days=1)
+        ops = self.opportunities
+        out = ops[ops["created"].notna() & (ops["created"] < next_day)].copy()
+        later = (out["closed"] >= next_day).to_numpy()
+        if self.stages and len(self.stages) > 1:
+            won_later = later & (out["status"] == "won").to_numpy()
+            out.loc[won_later, "stage"] = self.stages[-2]
+        out.loc[later, "status"] = "open"
+        out.loc[later, "closed"] = pd.NaT
+        out.loc[later, "value"] = np.nan
+        out = out.reset_index(drop=True)
+        left_out = len(ops) - len(out)
+        notes = (*self.report.notes, f"as known on {day.date()}: {left_out:,} deals created later or undated left out")
+        report = ImportReport(self.report.rows_read, len(out), self.report.skipped, notes)
+        return CrmImport(out, report, self.stages, self.mapping, day)
+
+
+def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    if not path.is_file():
+        raise ScenarioError([Problem("", "file not found", file=str(path))])
+    try:
+        if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
+
+
+def _missing_columns(frame: pd.DataFrame, wanted: Mapping[str, str], file: str, where: str) -> list[Problem]:
+    have = list(frame.columns)
+    return [Problem(f"{where}.{canon}", f"column '{col}' is not in the file (it has: {', '.join(map(str, have))})", file)
+            for canon, col in wanted.items() if col not in have]
+
+
+def _locate(source: str | Path, m: CrmMapping) -> Path:
+    path = Path(source)
+    if path.is_dir():
+        if m.file is None:
+            raise ScenarioError([Problem("", f"is a folder, and mapping '{m.name}' names no main file", file=str(path))])
+        path = path / m.file
+    return path
+
+
+def _parse_dates(raw: pd.Series, fmt: str | None) -> pd.Series:
+    text = raw.astype("string").str.strip()
+    if fmt is None:
+        return pd.to_datetime(text, errors="coerce", format="ISO8601").astype("datetime64[ns]")
+    return pd.to_datetime(text, errors="coerce", format=fmt).astype("datetime64[ns]")
+
+
+_MONEY = re.compile(r"[^\d.eE+\-]")
+
+
+def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | Mapping | CrmMapping = "maven") -> CrmImport:
+    """Read an export (file, folder holding it, or a raw table) into canonical opportunities.
+
+    Joined look-up files are found next to the main file; a raw table skips the joins.
+    Raise :class:`ScenarioError` when the file or a mapped column is missing; bad rows do
+    not raise but are listed in ``report.skipped``.
+    """
+    m = load_mapping(mapping)
+    notes: list[str] = []
+    if isinstance(source, pd.DataFrame):
+        raw = source.reset_index(drop=True).astype(object).where(source.notna().to_numpy(), None)
+        file, folder = "<table>", None
+    else:
+        path = _locate(source, m)
+        raw, file, folder = _read_table(path, m.sheet), str(path), path.parent
+    problems = _missing_columns(raw, m.columns, file, "columns")
+    if problems:
+        raise ScenarioError(problems)
+    line = pd.Series(np.arange(len(raw)) + 2, name="row")  # header is line 1
+    fields: dict[str, pd.Series] = {canon: raw[col] for canon, col in m.columns.items()}
+    source_column: dict[str, str] = dict(m.columns)
+    for join in m.joins:
+        if join.by not in fields:
+            raise ScenarioError([Problem("joins", f"joins on '{join.by}', which the main table does not map", file)])
+        table_path = folder / join.file if folder is not None else None
+        if table_path is None or not table_path.is_file():
+            if join.required and table_path is not None:
+                raise ScenarioError([Problem("", "file not found (needed by the mapping)", file=str(table_path))])
+            notes.append(f"{join.file} not read; {', '.join(join.columns)} left empty")
+            for canon in join.columns:
+                fields.setdefault(canon, pd.Series([None] * len(raw), dtype=object))
+            continue
+        table = _read_table(table_path, None)
+        key = join.key or m.columns[join.by]
+        problems = _missing_columns(table, {**join.columns, join.by: key}, str(table_path), f"joins.{join.file}")
+        if problems:
+            raise ScenarioError(problems)
+        duplicated = table[key].duplicated(keep="first")
+        if duplicated.any():
+            notes.append(f"{join.file}: {int(duplicated.sum())} repeated '{key}' ignored (first one used)")
+        table = table[~duplicated].set_index(key)
+        keys = fields[join.by].astype(object)
+        for canon, col in join.columns.items():
+            fields[canon] = keys.map(table[col]).astype(object).where(keys.notna(), None)
+            source_column[canon] = f"{join.file}:{col}"
+    n = len(raw)
+    bad: list[pd.DataFrame] = []
+
+    def flag(mask: pd.Series, canon: str, problem: str) -> None:
+        mask = mask.fillna(False).to_numpy(bool)
+        if mask.any():
+            bad.append(pd.DataFrame({"row": line[mask].to_numpy(), "column": source_column.get(canon, canon), "problem": problem}))
+
+    empty = pd.Series([None] * n, dtype=object)
+    text = {canon: fields.get(canon, empty).astype("string").str.strip().replace("", pd.NA) for canon in fields}
+    for canon, fixes in m.recode.items():
+        if canon in text:
+            text[canon] = text[canon].replace(fixes)
+
+    # id
+    if "opportunity_id" in text:
+        ids = text["opportunity_id"]
+        flag(ids.isna(), "opportunity_id", MISSING_ID)
+    else:
+        ids = pd.Series(line.astype(str).radd("row-"), dtype="string")
+    duplicate = ids.notna() & ids.duplicated(keep="first")
+
+    # status and stage
+    stage_of = {**{s: s for s in m.stages}, **m.stage_values}
+    if "stage" in text:
+        raw_stage = text["stage"]
+        won = raw_stage.isin(m.won).fillna(False)
+        lost = raw_stage.isin(m.lost).fillna(False)
+        stage = raw_stage.map(stage_of).astype(object)
+        stage[won.to_numpy()] = m.won_stage
+        stage[lost.to_numpy()] = m.default_lost_stage
+        unknown = pd.isna(stage)
+        flag(unknown, "stage", UNKNOWN_STAGE)
+        status = np.where(won, "won", np.where(lost, "lost", "open"))
+        status = np.where(stage == m.won_stage, "won", status)  # a raw value naming the won stage
+    else:
+        unknown = pd.Series(False, index=ids.index)
+    # dates
+    created = _parse_dates(text.get("created", empty.astype("string")), m.date_format)
+    closed = _parse_dates(text.get("closed", empty.astype("string")), m.date_format)
+    if "stage" not in text:  # won_when_closed
+        status = np.where(closed.notna() | text.get("closed", empty.astype("string")).notna(), "won", "open")
+        stage = pd.Series(np.where(status == "won", m.won_stage, m.stages[0]), dtype=object)
+    is_closed = pd.Series(status != "open")
+    for canon, parsed in (("created", created), ("closed", closed)):
+        given = text.get(canon, empty.astype("string")).notna()
+        if canon == "closed":
+            given &= is_closed  # an open deal's close date is only an expectation
+        flag(given & parsed.isna(), canon, UNPARSEABLE_DATE)
+    flag(is_closed & text.get("created", empty.astype("string")).isna(), "created", MISSING_DATE)
+    flag(is_closed & text.get("closed", empty.astype("string")).isna(), "closed", MISSING_DATE)
+    flag(is_closed & (closed < created), "closed", CLOSE_BEFORE_CREATED)
+    closed = closed.where(is_closed.to_numpy())
+    # value
+    if "value" in text:
+        cleaned = text["value"].str.replace(_MONEY, "", regex=True)
+        value = pd.to_numeric(cleaned, errors="coerce").astype(float)
+        flag(text["value"].notna() & value.isna(), "value", UNPARSEABLE_VALUE)
+        flag(value < 0, "value", NEGATIVE_VALUE)
+    else:
+        value = pd.Series(np.nan, index=ids.index)
+    flag(duplicate, "opportunity_id", DUPLICATE_ID)
+
+    skipped = (pd.concat(bad, ignore_index=True) if bad else pd.DataFrame({"row": [], "column": [], "problem": []}))
+    skipped = skipped.astype({"row": int, "column": object, "problem": object}).sort_values(["row", "column"], kind="stable")
+    skipped = skipped.reset_index(drop=True)
+    keep = ~line.isin(skipped["row"]).to_numpy()
+
+    out = pd.DataFrame({"opportunity_id": ids.astype(str).astype(object)})
+    for canon in TEXT_FIELDS:
+        out[canon] = text.get(canon, empty.astype("string")).astype("string")
+    out["created"] = created
+    out["closed"] = closed
+    out["status"] = pd.Series(status, dtype=object)
+    out["stage"] = pd.Categorical(pd.Series(stage, dtype=object).where(~unknown.to_numpy()), categories=list(m.stages), ordered=True)
+    out["value"] = value.to_numpy()
+    out = out[keep].reset_index(drop=True)
+    undated = int((out["status"].eq("open") & out["created"].isna()).sum())
+    if undated:
+        notes.append(f"{undated:,} open opportunities have no created date (kept, created is empty)")
+    report = ImportReport(rows_read=n, rows_used=len(out), skipped=skipped, notes=tuple(notes))
+    return CrmImport(opportunities=out, report=report, stages=m.stages, mapping=m)

@@ -1,0 +1,280 @@
+"""Forecast the deals and revenue of a period from the open pipeline and new arrivals; backtest it.
+
+The Monte Carlo forecast ages every open deal correctly: a deal open for ``a`` days wins on
+day ``t > a`` with probability ``S(t-1)/S(a)·h_won(t)`` (the competing-risks table of
+:mod:`sim.calibrate`, with open deals censored), loses likewise, or stays open. New deals
+arrive as a Poisson stream at the recent rate, with the recent product mix, and meet the
+same fates from age zero. Won deals draw a value from their product's fitted distribution.
+Replication ``r`` draws only from ``sim.streams.generator(seed, r, FORECAST)``.
+
+Two simpler forecasts stand beside it, as managers use them:
+
+- **weighted pipeline**: each open deal's stage probability (the product of the stage
+  conversions still ahead) times its expected value -- blind to the deal's age and to timing;
+- **naive run-rate**: the last ``lookback_days`` of won revenue, scaled to the period.
+
+:func:`backtest` replays the method at past cut-offs, calibrating only on what was known then.
+
+Examples
+--------
+>>> from sim.crm import read_opportunities
+>>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven")
+>>> out = forecast(crm.as_known_on("2017-09-30"), "2017-12-31", replications=50, seed=1)
+>>> bool(out.revenue_quantiles()["p10"] < out.revenue_quantiles()["p90"])
+True
+>>> table = backtest(crm, ["2017-09-30"], period_days=92, replications=50, seed=1)
+>>> int(table.loc[0, "actual_won"])
+1196
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.calibrate import Calibration, calibrate
+from sim.crm import CrmImport
+from sim.streams import FORECAST, generator
+
+__all__ = ["Outlook", "forecast", "backtest", "naive_run_rate", "weighted_pipeline", "fate_table"]
+
+QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
+
+
+def fate_table(cycle: pd.DataFrame) -> np.ndarray:
+    """Cumulative fate probabilities by age: row ``a + 1`` is for a deal open after day ``a``
+    (row 0: a new deal), over columns ``[won on day 0..T-1, lost on day 0..T-1]``.
+
+    Whatever is left above the last column is the chance the deal stays open past the table.
+
+    >>> from sim.calibrate import cycle_table
+    >>> cum = fate_table(cycle_table([0, 1, 1], ["won", "won", "lost"]))
+    >>> cum[0].round(3).tolist()  # new deal: won day 0 (1/3), won day 1 (1/3), lost day 1 (1/3)
+    [0.333, 0.667, 0.667, 1.0]
+    >>> cum[1].round(3).tolist()  # open after day 0: won or lost on day 1, half each
+    [0.0, 0.5, 0.5, 1.0]
+    """
+    h_won, h_lost = cycle["h_won"].to_numpy(), cycle["h_lost"].to_numpy()
+    survival = cycle["survival"].to_numpy()
+    before = np.concatenate([[1.0], survival[:-1]])  # S(t-1)
+    horizon = len(cycle)
+    alive = np.concatenate([[1.0], survival])  # S(a) for rows a = -1, 0, ..., T-1
+    day = np.arange(horizon)
+    later = day[None, :] > (np.arange(horizon + 1) - 1)[:, None]  # t > a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(alive > 0, 1 / alive, 0.0)[:, None]
+    won = np.where(later, before * h_won, 0.0) * scale
+    lost = np.where(later, before * h_lost, 0.0) * scale
+    return np.minimum(np.cumsum(np.concatenate([won, lost], axis=1), axis=1), 1.0)
+
+
+def _fates(cum: np.ndarray, ages: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome (0 won, 1 lost, 2 stays open) and closing age (days) of deals of ``ages`` (-1: new)."""
+    rows, width = cum.shape
+    horizon = width // 2
+    row = np.clip(ages + 1, 0, rows - 1)
+    beyond = ages >= horizon  # older than any deal in the data: stays open
+    flat = (cum + 2 * np.arange(rows)[:, None]).ravel()  # rows stacked into one increasing array
+    idx = np.searchsorted(flat, u + 2 * row, side="right") - row * width
+    outcome = np.where(idx >= width, 2, idx // horizon)
+    outcome = np.where(beyond, 2, outcome)
+    return outcome, idx % horizon
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A Monte Carlo forecast of one period: per replication, deals won and revenue, by day."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    won: np.ndarray
+    revenue: np.ndarray
+    won_new: np.ndarray
+    daily_revenue: np.ndarray
+    weighted: float
+    weighted_by_age: float
+    open_deals: int
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        """The days of the period (columns of ``daily_revenue``)."""
+        return pd.date_range(self.start, self.end, freq="D")
+
+    def revenue_quantiles(self) -> dict[str, float]:
+        """Mean and P10/P50/P90 of the period's revenue."""
+        return {"mean": float(self.revenue.mean()), **{k: float(np.quantile(self.revenue, q)) for k, q in QUANTILES.items()}}
+
+    def won_quantiles(self) -> dict[str, float]:
+        """Mean and P10/P50/P90 of the period's won deals."""
+        return {"mean": float(self.won.mean()), **{k: float(np.quantile(self.won, q)) for k, q in QUANTILES.items()}}
+
+    def p_hit(self, target: float) -> float:
+        """Share of replications whose revenue reaches ``target``."""
+        return float(np.mean(self.revenue >= target))
+
+    def fan(self) -> pd.DataFrame:
+        """Cumulative revenue by day: P10, P50, P90 and mean across replications."""
+        cum = np.cumsum(self.daily_revenue, axis=1)
+        table = {k: np.quantile(cum, q, axis=0) for k, q in QUANTILES.items()}
+        return pd.DataFrame({**table, "mean": cum.mean(axis=0)}, index=self.days.rename("day"))
+
+
+def _expected_values(cal: Calibration, products: pd.Series) -> np.ndarray:
+    means = {p: d.mean for p, d in cal.value_dists.items()}
+    return products.astype(object).map(means).fillna(means["(all)"]).to_numpy(float)
+
+
+def weighted_pipeline(crm: CrmImport, cal: Calibration | None = None) -> pd.DataFrame:
+    """Each open deal's stage probability × expected value (the CRM's classic weighted pipeline).
+
+    The stage probability is the product of the conversions still ahead of the deal's stage;
+    it ignores how long the deal has been open and when it might close.
+    """
+    cal = cal or calibrate(crm)
+    ops = crm.opportunities
+    open_ = ops[ops["status"] == "open"]
+    rates = cal.conversion["rate"].fillna(1.0)
+    ahead = {s: float(np.prod(rates.iloc[i:])) for i, s in enumerate(rates.index)}
+    p = open_["stage"].astype(object).map(ahead).fillna(0.0).to_numpy(float)
+    value = _expected_values(cal, open_["product"] if _tiered(cal) else pd.Series(["(all)"] * len(open_)))
+    return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "stage": open_["stage"].to_numpy(),
+                         "probability": p, "expected_value": value, "weighted": p * value})
+
+
+def _tiered(cal: Calibration) -> bool:
+    return len(cal.values) > 1
+
+
+def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0, cal: Calibration | None = None,
+             arrivals: bool = True, new_leads: pd.DataFrame | None = None) -> Outlook:
+    """Monte Carlo forecast of the deals won from the day after ``crm.as_of`` to ``until`` (inclusive).
+
+    ``crm`` is the export as known at the start (see :meth:`CrmImport.as_known_on`); ``cal``
+    its calibration (computed when not given); ``arrivals=False`` forecasts the open pipeline
+    only; ``new_leads`` (opportunities with ``created`` and ``product``) replaces the Poisson
+    arrivals by known ones -- a forecast of how many of a given lead cohort will be won.
+    Open deals without a created date (age unknown) count in the weighted pipeline only.
+    """
+    cal = cal or calibrate(crm)
+    cutoff = crm.as_of.normalize()
+    start, end = cutoff + pd.Timedelta(days=1), pd.Timestamp(until).normalize()
+    if end < start:
+        raise ValueError(f"the period ends ({end.date()}) before it starts ({start.date()})")
+    days = (end - cutoff).days
+    ops = crm.opportunities
+    open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
+    ages = ((cutoff - open_["created"].dt.normalize()).dt.days).to_numpy(int)
+    created_day = -ages  # day of creation relative to the cut-off
+    tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
+    open_tier = (open_["product"].astype(object).where(open_["product"].isin(tiers), "(all)").to_numpy(object)
+                 if _tiered(cal) else np.full(len(open_), "(all)", object))
+    rate = float(cal.recent["leads_per_day"].sum()) if arrivals else 0.0
+    if _tiered(cal):
+        counts = cal.recent[[f"mix:{t}" for t in tiers]].mul(cal.recent["leads_per_day"], axis=0).sum()
+        mix = counts.to_numpy(float) / counts.sum() if counts.sum() > 0 else np.full(len(tiers), 1 / len(tiers))
+    else:
+        mix = np.ones(1)
+    cum = fate_table(cal.cycle)
+    won, revenue, won_new = np.zeros(replications, int), np.zeros(replications), np.zeros(replications, int)
+    daily = np.zeros((replications, days))
+    if new_leads is not None:
+        known_day = ((new_leads["created"].dt.normalize() - cutoff).dt.days).to_numpy(int)
+        inside = (known_day >= 1) & (known_day <= days)
+        known_day = known_day[inside]
+        known_tier = (new_leads["product"].astype(object).where(new_leads["product"].isin(tiers), "(all)").to_numpy(object)
+                      if _tiered(cal) else np.full(len(new_leads), "(all)", object))[inside]
+    for r in range(replications):
+        rng = generator(seed, r, FORECAST)
+        if new_leads is None:
+            n_new = rng.poisson(rate * days)
+            new_day = rng.integers(1, days + 1, n_new)
+            new_tier = np.asarray(tiers, object)[rng.choice(len(tiers), n_new, p=mix)] if n_new else np.array([], object)
+        else:
+            n_new, new_day, new_tier = len(known_day), known_day, known_tier
+        all_ages = np.concatenate([ages, np.full(n_new, -1)])
+        outcome, close_age = _fates(cum, all_ages, rng.random(len(all_ages)))
+        close_day = np.concatenate([created_day, new_day]) + close_age  # relative to the cut-off
+        hit = (outcome == 0) & (close_day >= 1) & (close_day <= days)
+        tier = np.concatenate([open_tier, new_tier])
+        value = np.zeros(len(hit))
+        for t in np.unique(tier[hit]):
+            sel = hit & (tier == t)
+            value[sel] = cal.value_dists[t].sample(rng, int(sel.sum()))
+        won[r], won_new[r] = hit.sum(), hit[len(ages):].sum()
+        revenue[r] = value.sum()
+        daily[r] = np.bincount(close_day[hit] - 1, weights=value[hit], minlength=days)
+    weighted = float(weighted_pipeline(crm, cal)["weighted"].sum())
+    # expected revenue from the open deals alone: P(won in the period | age) × expected value
+    p_in = np.zeros(len(ages))
+    inside = ages + 1 < cum.shape[0]
+    horizon = cum.shape[1] // 2
+    for i in np.flatnonzero(inside):
+        last = min(ages[i] + days, horizon - 1)
+        p_in[i] = cum[ages[i] + 1, last]
+    by_age = float(np.sum(p_in * _expected_values(cal, pd.Series(open_tier))))
+    return Outlook(start, end, won, revenue, won_new, daily, weighted, by_age, len(open_))
+
+
+def naive_run_rate(crm: CrmImport, days: int, lookback_days: int = 90) -> tuple[float, float]:
+    """Won deals and revenue of the last ``lookback_days`` before ``crm.as_of``, scaled to ``days``."""
+    ops = crm.opportunities
+    cutoff = crm.as_of.normalize()
+    recent = ops[(ops["status"] == "won") & (ops["closed"] > cutoff - pd.Timedelta(days=lookback_days))
+                 & (ops["closed"] <= cutoff)]
+    scale = days / lookback_days
+    return len(recent) * scale, float(recent["value"].sum()) * scale
+
+
+def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_days: int | None = None,
+             replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False) -> pd.DataFrame:
+    """Forecast from each cut-off with only what was known then, and compare with what happened.
+
+    The period runs from the day after the cut-off to ``until`` (or ``period_days`` later; by
+    default to the data's last date). One row per cut-off: predicted won deals and revenue
+    (mean, P10, P50, P90), the actual figures, the naive run-rate, the weighted pipeline,
+    the absolute and signed percentage error of the P50 (revenue, or won deals when the
+    export has no values), and whether the actual fell between P10 and P90.
+    ``known_arrivals=True`` gives the model the leads that actually arrived in the period
+    (the question becomes: how many of these new cohorts will be won?).
+    """
+    rows = []
+    ops = crm.opportunities
+    has_values = ops.loc[ops["status"] == "won", "value"].notna().any()
+    for cutoff in cutoffs:
+        cutoff = pd.Timestamp(cutoff).normalize()
+        end = (pd.Timestamp(until) if until is not None
+               else cutoff + pd.Timedelta(days=period_days) if period_days else crm.as_of).normalize()
+        known = crm.as_known_on(cutoff)
+        cal = calibrate(known)
+        arrived = None
+        if known_arrivals:
+            day = ops["created"].dt.normalize()
+            arrived = ops[(day > cutoff) & (day <= end)]
+        out = forecast(known, end, replications, seed, cal, new_leads=arrived)
+        close_day = ops["closed"].dt.normalize()
+        won = ops[(ops["status"] == "won") & (close_day > cutoff) & (close_day <= end)]
+        actual_won, actual_revenue = len(won), float(won["value"].sum())
+        naive_won, naive_revenue = naive_run_rate(known, (end - cutoff).days, lookback_days)
+        pw, pr = out.won_quantiles(), out.revenue_quantiles()
+        if has_values:
+            actual, predicted, naive = actual_revenue, pr["p50"], naive_revenue
+            low, high = pr["p10"], pr["p90"]
+        else:
+            actual, predicted, naive = actual_won, pw["p50"], naive_won
+            low, high = pw["p10"], pw["p90"]
+        rows.append({
+            "cutoff": cutoff.date(), "until": end.date(), "rows_used": cal.rows_used,
+            **{f"predicted_won_{k}": v for k, v in pw.items()}, "actual_won": actual_won, "naive_won": naive_won,
+            **{f"predicted_revenue_{k}": v for k, v in pr.items()}, "actual_revenue": actual_revenue,
+            "naive_revenue": naive_revenue, "weighted_pipeline": out.weighted,
+            "predicted_new_won_p50": float(np.median(out.won_new)),
+            "actual_new_won": int((won["created"] > cutoff).sum()),
+            "abs_pct_error": abs(predicted - actual) / actual if actual else np.nan,
+            "bias_pct": (predicted - actual) / actual if actual else np.nan,
+            "naive_abs_pct_error": abs(naive - actual) / actual if actual else np.nan,
+            "covered": bool(low <= actual <= high),
+        })
+    return pd.DataFrame(rows)

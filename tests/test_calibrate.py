@@ -1,0 +1,123 @@
+"""Calibration from CRM data: hand-checked estimators, the shipped data, and a scenario the engine runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import sim
+from sim.calibrate import calibrate, cycle_table, fit_distribution, shrink_win_rates, wilson
+from sim.crm import read_opportunities
+
+ROOT = Path(__file__).resolve().parents[1]
+MAVEN = ROOT / "data" / "maven_crm" / "sales_pipeline.csv"
+OLIST = ROOT.parent / "shared" / "data" / "olist-marketing-funnel"
+needs_olist = pytest.mark.skipif(not OLIST.is_dir(), reason="Olist data not in ../shared/data")
+
+
+@pytest.fixture(scope="module")
+def maven():
+    return calibrate(read_opportunities(MAVEN, "maven"))
+
+
+def test_wilson_matches_scipy():
+    for k, n in [(0, 10), (3, 10), (50, 80), (80, 80)]:
+        ci = stats.binomtest(k, n).proportion_ci(0.9, method="wilson")
+        low, high = wilson(k, n, 0.9)
+        assert float(low) == pytest.approx(ci.low, abs=1e-12) and float(high) == pytest.approx(ci.high, abs=1e-12)
+
+
+def test_fit_recovers_a_lognormal_and_falls_back_to_empirical_for_two_peaks(seed):
+    rng = np.random.default_rng(seed)
+    dist, table = fit_distribution(rng.lognormal(np.log(40), 0.5, 4000))
+    assert dist.dist == "lognormal"
+    assert dist.median == pytest.approx(40, rel=0.05) and dist.sigma == pytest.approx(0.5, rel=0.05)
+    assert table.loc["lognormal", "aic"] < table.loc["gamma", "aic"] < table.loc["exponential", "aic"]
+    two_peaks = np.concatenate([rng.uniform(1, 14, 2000), rng.uniform(60, 120, 2000)])
+    dist, table = fit_distribution(two_peaks)
+    assert dist.dist == "empirical" and table.loc[["exponential", "gamma", "lognormal"], "ks"].min() > 0.05
+    assert dist.mean == pytest.approx(two_peaks.mean(), rel=0.02)
+
+
+def test_cycle_table_by_hand():
+    # days: 1 won, 2 lost, 2 censored, 3 won, 3 won
+    t = cycle_table([1, 2, 2, 3, 3], ["won", "lost", "open", "won", "won"])
+    assert t["at_risk"].tolist() == [5, 5, 4, 2]
+    assert t.loc[1, "h_won"] == pytest.approx(1 / 5)
+    assert t.loc[2, "survival"] == pytest.approx(4 / 5 * 3 / 4)
+    # after day 3 both remaining deals won: S = 0, cif_won = 1/5 + 3/5 * 2/2
+    assert t.loc[3, "cif_won"] == pytest.approx(0.8) and t.loc[3, "cif_lost"] == pytest.approx(0.2)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["won", "lost", "open"])), min_size=1, max_size=40))
+def test_cycle_table_probabilities_add_up(rows):
+    d, o = zip(*rows)
+    t = cycle_table(d, o)
+    total = t["cif_won"] + t["cif_lost"] + t["survival"]
+    assert np.allclose(total, 1.0)
+    assert (np.diff(t["cif_won"]) >= -1e-12).all()
+    if "open" not in o:  # no censoring: the plain shares
+        assert t["cif_won"].iloc[-1] == pytest.approx(o.count("won") / len(o))
+
+
+def test_shrinkage_pulls_small_samples_most():
+    t = shrink_win_rates([1, 0, 300, 200, 40, 55], [1, 2, 500, 500, 100, 100], list("aaabbb"))
+    # a rep with one deal won is not 100%: pulled toward the team's rate
+    assert t.loc[0, "raw"] == 1.0 and t.loc[0, "shrunk"] < 0.9
+    moved = (t["shrunk"] - t["raw"]).abs() / (t["group_rate"] - t["raw"]).abs().where(lambda s: s > 0)
+    assert moved[0] > moved[2]  # 1 deal moves more than 500 deals
+    assert ((t["low"] <= t["shrunk"]) & (t["shrunk"] <= t["high"])).all()
+    none = shrink_win_rates([0, 30], [0, 60], ["x", "x"])
+    assert none.loc[0, "shrunk"] == pytest.approx(none.loc[0, "group_rate"])
+
+
+def test_maven_calibration_states_rows_and_estimates(maven):
+    assert (maven.rows_read, maven.rows_used) == (8800, 8800)
+    conv = maven.conversion
+    assert conv.loc["Engaging", ["advanced", "lost"]].tolist() == [4238, 2473]
+    decided = conv.loc["Engaging", ["advanced", "lost", "stale"]].sum()
+    assert conv.loc["Engaging", "rate"] == pytest.approx(4238 / decided)
+    assert conv.loc["Engaging", "low"] < conv.loc["Engaging", "rate"] < conv.loc["Engaging", "high"]
+    assert maven.time_fits.loc[("won", "empirical"), "chosen"]  # two peaks: no family fits within KS 0.05
+    assert 0.4 < maven.win_probability < 0.65
+    assert maven.values.loc["GTX Basic", "p50"] == pytest.approx(547, rel=0.02)
+    assert maven.arrivals.to_numpy().sum() == 8300  # every dated deal, by month
+    assert set(maven.reps["team"]) <= set(read_opportunities(MAVEN).opportunities["team"].dropna())
+    assert "Calibrated from 8,800 of 8,800 rows" in str(maven)
+
+
+def test_calibrated_scenario_runs_in_the_engine_and_reproduces_its_inputs(maven, tmp_path, seed):
+    scenario = maven.scenario(horizon_days=120)
+    path = tmp_path / "maven.yaml"
+    sim.dump(scenario, path)
+    loaded = sim.load(path)
+    assert loaded == scenario
+    assert loaded.start_date.isoformat() == "2018-01-01"
+    res = sim.simulate(loaded, replications=4, seed=seed, detail=False)
+    reps = res.replications
+    rate = maven.recent["leads_per_day"].sum()
+    assert reps["leads"].mean() == pytest.approx(rate * 120, rel=0.05)
+    # won leads over leads that could have closed: near the calibrated win rate by product mix
+    mix = maven.recent.filter(like="mix:").iloc[0]
+    expected = sum(mix[f"mix:{p}"] * maven.values.loc[p, "win_rate"] for p in maven.values.index if p != "(all)")
+    assert expected == pytest.approx(0.52, abs=0.03)
+    assert reps["won"].mean() / reps["leads"].mean() < expected  # some leads are still waiting at the end
+    assert reps["won"].mean() / reps["leads"].mean() > 0.5 * expected
+
+
+@needs_olist
+def test_olist_calibrates_and_runs():
+    cal = calibrate(read_opportunities(OLIST, "olist"))
+    assert cal.rows_used == 7999
+    assert 0.09 < cal.win_probability < 0.14  # 841 wins of 8,000 leads, a few still open
+    scenario = sim.loads(sim.dump(cal.scenario(horizon_days=60)))
+    assert {c.name for c in scenario.channels} >= {"organic_search", "paid_search", "social"}
+    res = sim.simulate(scenario, replications=2, seed=1, detail=False)
+    assert res.replications["won"].mean() > 0

@@ -1,0 +1,176 @@
+"""Forecast and backtest: exact cases, agreement with the analytic expectation, the shipped data, the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.calibrate import calibrate, cycle_table
+from sim.cli import main
+from sim.crm import read_opportunities
+from sim.forecast import _fates, backtest, fate_table, forecast, naive_run_rate, weighted_pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+MAVEN = ROOT / "data" / "maven_crm" / "sales_pipeline.csv"
+OLIST = ROOT.parent / "shared" / "data" / "olist-marketing-funnel"
+needs_olist = pytest.mark.skipif(not OLIST.is_dir(), reason="Olist data not in ../shared/data")
+
+
+@pytest.fixture(scope="module")
+def maven():
+    return read_opportunities(MAVEN, "maven")
+
+
+def _export(rows: list[tuple]) -> pd.DataFrame:
+    """A Maven-shaped raw export from (id, stage, engage, close, value, product) rows."""
+    frame = pd.DataFrame(rows, columns=["opportunity_id", "deal_stage", "engage_date", "close_date", "close_value", "product"])
+    frame["sales_agent"], frame["account"] = "Ann", "K"
+    return frame
+
+
+def test_fate_table_rows_are_the_conditional_distributions():
+    t = cycle_table([2, 4, 4, 6, 9], ["won", "lost", "won", "won", "open"])
+    cum = fate_table(t)
+    horizon = len(t)
+    # a new deal: the last won column is the eventual win probability (cif_won), then lost adds cif_lost
+    assert cum[0, horizon - 1] == pytest.approx(t["cif_won"].iloc[-1])
+    assert cum[0, -1] == pytest.approx(t["cif_won"].iloc[-1] + t["cif_lost"].iloc[-1])
+    # open after day 4: only the day-6 win is left among 2 at risk (one is censored later)
+    assert cum[5, 6] - cum[5, 5] == pytest.approx(0.5)
+    assert (np.diff(cum, axis=1) >= -1e-12).all() and (cum <= 1 + 1e-12).all()
+
+
+def test_sampled_fates_follow_the_table(seed):
+    t = cycle_table([1, 1, 2, 3, 3, 3, 5], ["won", "lost", "won", "won", "lost", "open", "won"])
+    cum = fate_table(t)
+    rng = np.random.default_rng(seed)
+    ages = np.full(40_000, 1)
+    outcome, day = _fates(cum, ages, rng.random(len(ages)))
+    horizon = len(t)
+    p_won3 = cum[2, 3] - cum[2, 2]
+    assert np.mean((outcome == 0) & (day == 3)) == pytest.approx(p_won3, abs=0.01)
+    assert (day[outcome < 2] > 1).all()  # nothing closes at an age it has already passed
+    assert np.mean(outcome == 2) == pytest.approx(1 - cum[2, -1], abs=0.01)
+    old, _ = _fates(cum, np.array([horizon + 3]), np.array([0.1]))
+    assert old[0] == 2  # older than anything in the data: stays open
+
+
+def test_every_deal_won_on_day_ten_gives_an_exact_forecast():
+    history = [(f"h{i}", "Won", "2024-01-01", "2024-01-11", "100", "P") for i in range(20)]
+    pipeline = [("o1", "Engaging", "2024-03-25", None, None, "P"), ("o2", "Engaging", "2024-03-28", None, None, "P"),
+                ("o3", "Engaging", "2024-03-31", None, None, "P")]
+    crm = read_opportunities(_export(history + pipeline), "maven").as_known_on("2024-03-31")
+    out = forecast(crm, "2024-04-05", replications=20, seed=1, arrivals=False)
+    # o1 closes on 4 April, o2 on 7 April (after the period), o3 on 10 April
+    assert (out.won == 1).all() and np.allclose(out.revenue, 100.0)
+    assert out.fan()["p50"].loc["2024-04-04"] == 100.0 and out.fan()["p50"].loc["2024-04-03"] == 0.0
+    assert out.weighted_by_age == pytest.approx(100.0)
+    assert out.weighted == pytest.approx(300.0)  # the weighted pipeline ignores timing: all three at 100%
+    assert out.p_hit(100) == 1.0 and out.p_hit(101) == 0.0
+
+
+def test_simulated_mean_matches_the_analytic_expectation(maven, seed):
+    crm = maven.as_known_on("2017-09-30")
+    cal = calibrate(crm)
+    out = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal, arrivals=False)
+    se = out.revenue.std() / np.sqrt(len(out.revenue))
+    assert out.revenue.mean() == pytest.approx(out.weighted_by_age, abs=4 * se + 0.01 * out.weighted_by_age)
+
+
+def test_replications_do_not_depend_on_how_many_run(maven):
+    crm = maven.as_known_on("2017-10-31")
+    cal = calibrate(crm)
+    a = forecast(crm, "2017-11-30", replications=3, seed=5, cal=cal)
+    b = forecast(crm, "2017-11-30", replications=6, seed=5, cal=cal)
+    assert np.array_equal(a.revenue, b.revenue[:3]) and np.array_equal(a.won, b.won[:3])
+    assert not np.array_equal(a.revenue, forecast(crm, "2017-11-30", replications=3, seed=6, cal=cal).revenue)
+
+
+def test_backtest_compares_with_what_happened(maven):
+    table = backtest(maven, ["2017-06-30", "2017-09-30"], period_days=91, replications=60, seed=2)
+    ops = maven.opportunities
+    for row in table.itertuples():
+        won = ops[(ops.status == "won") & (ops.closed > pd.Timestamp(row.cutoff)) & (ops.closed <= pd.Timestamp(row.until))]
+        assert row.actual_won == len(won) and row.actual_revenue == pytest.approx(won.value.sum())
+        assert row.predicted_revenue_p10 <= row.predicted_revenue_p50 <= row.predicted_revenue_p90
+        assert row.covered == (row.predicted_revenue_p10 <= row.actual_revenue <= row.predicted_revenue_p90)
+        assert row.abs_pct_error == pytest.approx(abs(row.predicted_revenue_p50 - row.actual_revenue) / row.actual_revenue)
+    naive_won, naive_revenue = naive_run_rate(maven.as_known_on("2017-09-30"), 91)
+    last90 = ops[(ops.status == "won") & (ops.closed > "2017-07-02") & (ops.closed <= "2017-09-30")]
+    assert naive_revenue == pytest.approx(last90.value.sum() * 91 / 90)
+    assert table.loc[1, "naive_revenue"] == pytest.approx(naive_revenue)
+
+
+def test_weighted_pipeline_is_stage_probability_times_value(maven):
+    crm = maven.as_known_on("2017-09-30")
+    cal = calibrate(crm)
+    table = weighted_pipeline(crm, cal)
+    assert len(table) == (crm.opportunities.status == "open").sum()
+    engaging = cal.conversion.loc["Engaging", "rate"]
+    assert np.allclose(table["probability"], engaging)  # every dated open deal is Engaging
+    assert np.allclose(table["weighted"], table["probability"] * table["expected_value"])
+
+
+@needs_olist
+def test_olist_predicts_the_won_count_of_later_cohorts():
+    crm = read_opportunities(OLIST, "olist")
+    table = backtest(crm, ["2018-03-31"], until="2018-05-31", replications=60, seed=1, known_arrivals=True)
+    row = table.iloc[0]
+    assert row.actual_new_won == 224
+    assert row.predicted_revenue_p50 == 0  # Olist has no deal values: the forecast is of won counts
+    assert 0.5 * row.actual_won < row.predicted_won_p50 < 1.5 * row.actual_won
+    assert row.abs_pct_error == pytest.approx(abs(row.predicted_won_p50 - row.actual_won) / row.actual_won)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_calibrate_writes_a_runnable_scenario_and_the_rejected_rows(tmp_path, capsys):
+    for f in ("sales_pipeline.csv", "sales_teams.csv"):
+        shutil.copy(MAVEN.parent / f, tmp_path / f)
+    path = tmp_path / "sales_pipeline.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[9] = lines[9].replace("Won", "Maybe", 1) if ",Won," in lines[9] else lines[9].replace(",Lost,", ",Maybe,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code = main(["calibrate", str(path), "--mapping", "maven", "--out", str(tmp_path / "s.yaml"),
+                 "--horizon-days", "30", "--report", str(tmp_path / "rep")])
+    out = capsys.readouterr().out
+    assert code == 0 and "Read 8,800 rows; used 8,799; skipped 1." in out and "unknown stage: 1" in out
+    rejected = pd.read_csv(tmp_path / "rep" / "rejected_rows.csv")
+    assert rejected.to_dict("records") == [{"row": 10, "column": "deal_stage", "problem": "unknown stage"}]
+    assert json.loads((tmp_path / "rep" / "calibration.json").read_text())["rows_used"] == 8799
+    scenario = sim.load(tmp_path / "s.yaml")
+    assert sim.simulate(scenario, replications=1, seed=1, detail=False).replications["leads"].iloc[0] > 0
+
+
+def test_cli_backtest_and_forecast_write_their_json(tmp_path, capsys):
+    assert main(["backtest", str(MAVEN), "--cutoff", "2017-09-30", "--replications", "30", "--out", str(tmp_path / "b")]) == 0
+    result = json.loads((tmp_path / "b" / "backtest.json").read_text())
+    for key in ("predicted_won", "predicted_revenue", "actual_won", "actual_revenue", "naive_revenue", "abs_pct_error"):
+        assert key in result
+    assert set(result["predicted_revenue"]) == {"mean", "p10", "p50", "p90"} and result["until"] == "2017-12-31"
+    assert main(["forecast", str(MAVEN), "--as-of", "2017-11-15", "--target", "1500000", "--replications", "30",
+                 "--out", str(tmp_path / "f")]) == 0
+    result = json.loads((tmp_path / "f" / "forecast.json").read_text())
+    assert result["until"] == "2017-12-31" and 0 <= result["p_hit_target"] <= 1
+    assert (tmp_path / "f" / "fan.png").stat().st_size > 0
+    assert "probability of reaching 1,500,000" in capsys.readouterr().out
+
+
+def test_cli_bad_input_exits_2_without_a_traceback(tmp_path, capsys):
+    assert main(["forecast", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    (tmp_path / "m.yaml").write_text("name: m\ncolumns: {created: x}\nstages: [A]\nbogus: 1\n", encoding="utf-8")
+    assert main(["calibrate", str(MAVEN), "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "s.yaml")]) == 2
+    assert f"{tmp_path / 'm.yaml'}:4: bogus: unknown field" in capsys.readouterr().err
+    assert main(["backtest", str(MAVEN), "--cutoff", "2018-06-01", "--out", str(tmp_path / "b")]) == 2
+    assert "before it starts" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["backtest", str(MAVEN), "--cutoff", "2017-13-01", "--out", str(tmp_path / "b")])
+    assert exit_.value.code == 2 and "is not a date" in capsys.readouterr().err
