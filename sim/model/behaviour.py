@@ -1,0 +1,172 @@
+"""How reps respond to an incentive plan: where they put effort, and when they close.
+
+The scenario's conversion rates describe reps working under some status-quo plan whose
+marginal pay rate is ``reference_rate``. A new plan changes two things:
+
+- **Effort.** A rep's effort on a customer tier (the scenario's stand-in for a product) scales
+  with the plan's marginal pay on it, ``(rate / reference_rate) ** elasticity``, bounded by
+  ``max_effort_change``. Effort moves the last stage's conversion: ``p' = min(1, p × effort)``.
+  Sales-force research finds effort responds to commission and bonuses (Chung, Steenburgh &
+  Sudhir 2014, *Marketing Science* 33(2):165-187: quotas and bonuses raise output, overachievement
+  commissions keep the best reps working after quota; Steenburgh 2008, *Quantitative Marketing
+  and Economics* 6(3):235-256: lump-sum bonuses mainly raise effort rather than shift timing).
+- **Timing.** Near the end of a payout period, a rep may close a deal due just after it a few
+  days early (pull in), or hold a deal due just before it until the next period (push out;
+  "sandbagging"), when moving it raises the rep's pay: crossing a threshold or an accelerator,
+  or escaping a cap or a period lost below the threshold. Oyer 1998 (*Quarterly Journal of
+  Economics* 113(1):149-185) found sales higher at fiscal-year ends and lower at the start of the
+  next year, as nonlinear contracts predict; Larkin 2014 (*Journal of Labor Economics*
+  32(2):199-227) found enterprise-software reps shifting deals across quarter ends to reach
+  accelerators. A deal moves with probability ``1 - exp(-elasticity × gain)``, ``gain`` being
+  the pay gained by moving it relative to its pay at ``reference_rate``. At a period end a rep
+  knows this period's revenue but not the next one's, and values a deal moved into the next
+  period at the plan's average rate at ``typical_attainment`` (an assumption of this model).
+  So reps past an accelerator pull deals in, reps who can reach a threshold pull, reps who are
+  capped or far below a threshold push out, and a flat rate moves nothing. Deals move by
+  mirroring their day across the period end; only deals within ``window_days`` of it move.
+
+With ``elasticity: 0`` nothing changes: a plan then changes cost only. The defaults leave the
+plan's effect on behaviour off; 0.5 to 1 gives a visible response (an assumption to challenge,
+not an estimate: the studies above report effects on sales, not this model's elasticity).
+Every draw comes from the ``BEHAVIOUR`` stream, one number per lead, so two plans compared on
+the same run see the same draws (common random numbers).
+
+Examples
+--------
+>>> Behaviour().elasticity
+0.0
+>>> effort({"A": 0.12, "B": 0.08}, Behaviour(elasticity=1.0, reference_rate=0.08))
+{'A': 1.3, 'B': 1.0}
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.constraints import NonNegativeFloat, PositiveFloat, Probability
+from sim.scenario import Scenario
+from sim.streams import BEHAVIOUR, generator
+
+__all__ = ["Behaviour", "effort", "respond"]
+
+_EFFORT, _TIMING, _COLLECTION, _VALUE = range(4)  # index of the BEHAVIOUR stream (value: + tier index)
+
+
+class Behaviour(BaseModel):
+    """Parameters of the reps' response to a plan (see the module docs for the model and sources)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    elasticity: NonNegativeFloat = Field(0.0, description="Response of effort and timing to pay; 0 = none.")
+    reference_rate: PositiveFloat = Field(
+        0.08, description="Marginal pay rate of the status-quo plan the scenario's conversions were observed under.")
+    typical_attainment: NonNegativeFloat = Field(
+        1.0, description="Attainment at which a plan's marginal rate is read for effort (1.0 = at quota).")
+    max_effort_change: Probability = Field(0.3, description="Largest relative change of effort (0.3 = ±30%).")
+    window_days: float = Field(14.0, gt=0, le=28, description="Days either side of a period end a deal may move.")
+
+
+def effort(marginal_rates: dict[str, float], behaviour: Behaviour) -> dict[str, float]:
+    """Effort on each customer tier relative to the status quo, from the plan's marginal pay on it."""
+    bound = behaviour.max_effort_change
+    return {tier: float(np.clip((rate / behaviour.reference_rate) ** behaviour.elasticity, 1 - bound, 1 + bound))
+            for tier, rate in marginal_rates.items()}
+
+
+def respond(deals: pd.DataFrame, scenario: Scenario, behaviour: Behaviour, seed: int,
+            pay: Callable[[float, float], float], marginal_rates: dict[str, float], period_starts: np.ndarray,
+            quota: np.ndarray, next_rate: float) -> pd.DataFrame:
+    """The last-stage decisions after the reps' response (a new table; ``deals`` is left alone).
+
+    ``deals`` is :func:`sim.incentives.won_deals`' table; ``pay(revenue, quota)`` the plan's
+    commission in a period; ``period_starts`` the first day of each payout period, ``quota``
+    a full-period quota per period, and ``next_rate`` what a rep expects a deal moved into the
+    next period to pay per unit of revenue.
+    """
+    out = deals.copy()
+    if behaviour.elasticity == 0 or out.empty:
+        return out
+    horizon = float(scenario.horizon_days)
+    conversion = {t: scenario.stages[-1].conversion_for(t) for t in scenario.tiers}
+    lift = effort(marginal_rates, behaviour)
+    parts = []
+    for replication, group in out.groupby("replication", sort=True):
+        n = int(group["lead"].max()) + 1
+        draw = {k: generator(seed, int(replication), BEHAVIOUR, k).random(n) for k in (_EFFORT, _TIMING)}
+        group = _effort(group.copy(), draw[_EFFORT], lift, conversion, scenario, seed, int(replication), n, horizon)
+        parts.append(_timing(group, draw[_TIMING], behaviour, pay, period_starts, quota, next_rate, horizon))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _effort(group: pd.DataFrame, u: np.ndarray, lift: dict[str, float], conversion: dict[str, float],
+            scenario: Scenario, seed: int, replication: int, n: int, horizon: float) -> pd.DataFrame:
+    """Wins kept with probability ``effort`` (< 1), or losses turned to wins so that P(win) = p × effort."""
+    e = group["tier"].map(lift).to_numpy(dtype=float)
+    p = group["tier"].map(conversion).to_numpy(dtype=float)
+    draws = u[group["lead"].to_numpy()]
+    won = group["won"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        turn = np.where(p < 1, np.clip(p * (e - 1) / (1 - p), 0, 1), 0.0)
+    dropped = won & (draws >= e)
+    gained = ~won & (e > 1) & (draws < turn)
+    if gained.any():
+        leads, tier_of = group["lead"].to_numpy(), group["tier"].to_numpy()
+        for i, tier in enumerate(scenario.tiers):
+            mask = gained & (tier_of == tier)
+            if mask.any():
+                drawn = scenario.deal_value_for(tier).sample(generator(seed, replication, BEHAVIOUR, _VALUE + i), n)
+                group.loc[mask, "value"] = drawn[leads[mask]]
+        delay = (scenario.collection_days.sample(generator(seed, replication, BEHAVIOUR, _COLLECTION), n)
+                 if scenario.collection_days is not None else np.zeros(n))
+        paid = group["day"].to_numpy() + delay[leads]
+        group.loc[gained, "paid_day"] = np.where(paid < horizon, paid, np.nan)[gained]
+    group.loc[dropped, ["value", "paid_day"]] = np.nan
+    group["won"] = (won & ~dropped) | gained
+    return group
+
+
+def _timing(group: pd.DataFrame, u: np.ndarray, behaviour: Behaviour, pay: Callable[[float, float], float],
+            starts: np.ndarray, quota: np.ndarray, next_rate: float, horizon: float) -> pd.DataFrame:
+    """Deals pulled into or pushed out of each period end, rep by rep, period end by period end."""
+    if len(starts) < 2:
+        return group
+    ends = np.append(starts[1:], horizon)
+    window = behaviour.window_days
+    won = group.index[group["won"].to_numpy()]
+    day = group["day"].to_numpy(dtype=float).copy()
+    value = group["value"].to_numpy(dtype=float)
+    draws = u[group["lead"].to_numpy()]
+    position = pd.Series(np.arange(len(group)), index=group.index)
+    for _, members in group.loc[won].groupby("rep").groups.items():
+        idx = position[members].to_numpy()
+        for p in range(len(starts) - 1):
+            end = starts[p + 1]
+            d = day[idx]
+            in_p = (d >= starts[p]) & (d < end)
+            now = value[idx][in_p].sum()
+            moved = np.zeros(len(idx), dtype=bool)
+            for j in sorted(np.flatnonzero((d >= end) & (d < min(end + window, ends[p + 1]))), key=lambda j: d[j]):
+                v = value[idx[j]]
+                if _moves(pay(now + v, quota[p]) - pay(now, quota[p]) - v * next_rate, v, behaviour, draws[idx[j]]):
+                    day[idx[j]] = 2 * end - d[j] - 1e-6
+                    now, moved[j] = now + v, True
+            for j in sorted(np.flatnonzero(in_p & (d >= end - window) & ~moved), key=lambda j: -d[j]):
+                v = value[idx[j]]
+                if _moves(v * next_rate - (pay(now, quota[p]) - pay(now - v, quota[p])), v, behaviour, draws[idx[j]]):
+                    day[idx[j]] = 2 * end - d[j]
+                    now = now - v
+    shift = day - group["day"].to_numpy(dtype=float)
+    paid = group["paid_day"].to_numpy(dtype=float) + shift
+    group = group.assign(day=day, paid_day=np.where(paid < horizon, paid, np.nan))
+    return group
+
+
+def _moves(gain: float, value: float, behaviour: Behaviour, draw: float) -> bool:
+    """Whether a deal moves: with probability ``1 - exp(-elasticity × gain / (value × reference_rate))``."""
+    if value <= 0 or gain <= 1e-9 * value:
+        return False
+    return draw < 1 - np.exp(-behaviour.elasticity * gain / (value * behaviour.reference_rate))
