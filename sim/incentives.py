@@ -413,7 +413,10 @@ def _clawback(plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first
 
 def payouts(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     """Tidy payouts: one row per replication, rep, period and component (amount), from :func:`rep_periods`."""
-    table = rep_periods(results, plan)
+    return _long(rep_periods(results, plan), plan)
+
+
+def _long(table: pd.DataFrame, plan: IncentivePlan) -> pd.DataFrame:
     long = table.melt(id_vars=["replication", "rep", "period_label"], value_vars=list(COMPONENTS),
                       var_name="component", value_name="amount").rename(columns={"period_label": "period"})
     long.insert(0, "plan", plan.name)
@@ -436,8 +439,8 @@ def gini(values: Iterable[float]) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * total))
 
 
-def _by_replication(results: Results, plan: IncentivePlan) -> pd.DataFrame:
-    """Per replication: revenue (after the reps' response), comp cost, cost of sales, spread."""
+def _by_replication(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per replication: revenue (after the reps' response), comp cost, cost of sales, spread; and the rep periods."""
     table, before, after = _apply(results, plan)
     horizon = results.scenario.horizon_days
     won_before = before[before["won"] & (before["day"] < horizon)].groupby("replication")["value"].sum()
@@ -455,7 +458,7 @@ def _by_replication(results: Results, plan: IncentivePlan) -> pd.DataFrame:
         "cost_of_sales": (cost / revenue).where(revenue > 0),
         "share_at_quota": at_quota.reindex(reps.index), "gini": spread.reindex(reps.index),
         "p_hit_target": (revenue >= target).astype(float) if np.isfinite(target) else np.nan,
-    })
+    }), table
 
 
 def _spread(values: pd.Series) -> dict[str, float | None]:
@@ -474,14 +477,18 @@ def plan_summary(results: Results, plan: IncentivePlan, reference: IncentivePlan
     numbers): ``extra_revenue``, ``extra_cost`` and ``cost_per_extra_revenue`` (ratio of the means;
     None when the plans bring the same revenue).
     """
-    per = _by_replication(results, plan)
-    out = {"plan": plan.name, "replications": int(len(per)),
-           **{name: _spread(per[name]) for name in ("revenue", "comp_cost", "cost_of_sales", "share_at_quota",
-                                                    "gini", "p_hit_target")}}
+    per = _by_replication(results, plan)[0]
+    return _summary(plan.name, per, None if reference is None else (reference.name,
+                                                                     _by_replication(results, reference)[0]))
+
+
+def _summary(name: str, per: pd.DataFrame, reference: tuple[str, pd.DataFrame] | None) -> dict:
+    out = {"plan": name, "replications": int(len(per)),
+           **{k: _spread(per[k]) for k in ("revenue", "comp_cost", "cost_of_sales", "share_at_quota", "gini",
+                                           "p_hit_target")}}
     if reference is not None:
-        ref = _by_replication(results, reference)
+        out["reference"], ref = reference
         extra_revenue, extra_cost = per["revenue"] - ref["revenue"], per["comp_cost"] - ref["comp_cost"]
-        out["reference"] = reference.name
         out["extra_revenue"] = _spread(extra_revenue)
         out["extra_cost"] = _spread(extra_cost)
         mean_revenue = float(extra_revenue.mean())
@@ -495,9 +502,16 @@ def compare_plans(results: Results, plans: list[IncentivePlan],
 
     The reference defaults to the first plan.
     """
+    names = [plan.name for plan in plans]
+    if len(set(names)) < len(names):
+        raise ScenarioError([Problem("name", f"plan name '{n}' is used twice; plans need distinct names")
+                             for n in dict.fromkeys(n for n in names if names.count(n) > 1)])
     reference = reference or plans[0]
-    tables = [payouts(results, plan) for plan in plans]
+    runs = [_by_replication(results, plan) for plan in plans]
+    ref = (reference.name, runs[plans.index(reference)][0] if reference in plans
+           else _by_replication(results, reference)[0])
     summary = {"scenario": results.scenario.name, "engine": results.engine, "seed": results.seed,
                "reference": reference.name,
-               "plans": [plan_summary(results, plan, reference if plan is not reference else None) for plan in plans]}
-    return pd.concat(tables, ignore_index=True), summary
+               "plans": [_summary(plan.name, per, None if plan == reference else ref) for plan, (per, _) in
+                         zip(plans, runs)]}
+    return pd.concat([_long(table, plan) for plan, (_, table) in zip(plans, runs)], ignore_index=True), summary
