@@ -49,7 +49,7 @@ from sim.scenario import Scenario, _unknown, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
 __all__ = ["Tier", "Commission", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback", "IncentivePlan",
-           "COMPONENTS", "load_plan", "loads_plan", "commission", "won_deals", "rep_periods", "payouts",
+           "COMPONENTS", "load_plan", "loads_plan", "commission", "won_deals", "responded_deals", "rep_periods", "payouts",
            "plan_summary", "compare_plans", "gini"]
 
 COMPONENTS = ("base", "commission", "kicker", "process_bonus", "team_bonus", "large_deal_bonus", "clawback")
@@ -307,6 +307,11 @@ def rep_periods(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     ``total``. Reps respond to the plan first (:func:`sim.model.behaviour.respond`).
     """
     return _apply(results, plan)[0]
+
+
+def responded_deals(results: Results, plan: IncentivePlan) -> pd.DataFrame:
+    """The last-stage decisions of :func:`won_deals` after the reps' response to ``plan``."""
+    return _apply(results, plan)[2]
 
 
 def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -16,7 +16,9 @@ import sim.targets
 from sim.errors import ScenarioError
 from sim.incentives import (COMPONENTS, Commission, IncentivePlan, commission, gini, load_plan, loads_plan,
                             payouts, plan_summary, rep_periods, won_deals)
+from sim.incentives import responded_deals
 from sim.model.behaviour import Behaviour, effort
+from sim.timing import load_closes, quarter_end_share, simulated_wins, win_rate_by_month_of_quarter
 
 from tests.conftest import ROOT
 
@@ -314,11 +316,8 @@ def test_zero_elasticity_changes_nothing_but_cost(tiny):
 
 
 def _last_month_share(results: sim.Results, p: IncentivePlan) -> float:
-    from sim.incentives import _apply
-
-    _, _, deals = _apply(results, p)
-    won = deals[deals.won & (deals.day < results.scenario.horizon_days)]
-    return float(((pd.Timestamp("2027-01-01") + pd.to_timedelta(won.day, unit="D")).dt.month % 3 == 0).mean())
+    wins = simulated_wins(responded_deals(results, p), pd.Timestamp("2027-01-01"), results.scenario.horizon_days)
+    return quarter_end_share(wins)
 
 
 @pytest.fixture(scope="module")
@@ -358,3 +357,23 @@ def test_response_is_deterministic_and_on_common_random_numbers(tiny):
         assert np.sign(change) == sign
     kept = before.won & after.won
     assert (after.value[kept] == before.value[kept]).all()
+
+
+def test_the_crm_data_shows_the_quarter_end_pattern():
+    closes, skipped = load_closes()
+    assert skipped == [] and len(closes) == 6711
+    wins = closes[closes.won].close_date
+    assert quarter_end_share(wins) == pytest.approx(0.4899, abs=1e-4)
+    assert quarter_end_share(wins, skip_first_quarter=True) == pytest.approx(0.4168, abs=1e-4)  # March is a backlog
+    rates = win_rate_by_month_of_quarter(closes)
+    assert rates[3] > rates[2] + 0.2 and rates[3] > rates[1] + 0.2  # 81% against 49% and 55%
+
+
+def test_skipped_crm_rows_are_listed_by_row_number(tmp_path):
+    file = tmp_path / "closes.csv"
+    file.write_text("opportunity_id,sales_agent,deal_stage,close_date,close_value\n"
+                    "a,x,Won,2017-03-01,10\nb,x,Won,03/01/2017,10\nc,x,Engaging,2017-03-02,\n", encoding="utf-8")
+    closes, skipped = load_closes(file)
+    assert len(closes) == 1
+    assert [str(p) for p in skipped] == [f"{file}: close_date: row 3: '03/01/2017' is not a date (YYYY-MM-DD)",
+                                         f"{file}: deal_stage: row 4: 'Engaging' is not Won or Lost"]
