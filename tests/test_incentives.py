@@ -377,3 +377,20 @@ def test_skipped_crm_rows_are_listed_by_row_number(tmp_path):
     assert len(closes) == 1
     assert [str(p) for p in skipped] == [f"{file}: close_date: row 3: '03/01/2017' is not a date (YYYY-MM-DD)",
                                          f"{file}: deal_stage: row 4: 'Engaging' is not Won or Lost"]
+
+
+def test_charts_draw_every_plan(tiny):
+    from sim.incentives import compare_plans
+    from sim.plots.incentives import cost_vs_revenue, pay_distribution, payout_curve, quarter_end_chart
+
+    plans = [load_plan(PLANS / f"{name}.yaml").model_copy(update={"team": None})
+             for name in ("flat", "tiered", "accelerator_capped")]
+    curve = payout_curve(plans)
+    lines = curve.axes[0].get_lines()
+    assert [l.get_label() for l in lines[:3]] == ["flat", "tiered", "accelerator_capped"]
+    flat_y = lines[0].get_ydata()
+    assert flat_y[-1] == pytest.approx(0.08 * 2.0)  # 8% of twice the quota
+    table, summary = compare_plans(tiny, plans)
+    assert len(pay_distribution(table).axes[0].patches) + len(pay_distribution(table).axes[0].lines) > 0
+    assert len(cost_vs_revenue(summary["plans"]).axes[0].get_legend().get_texts()) == 3
+    assert len(quarter_end_chart({"CRM data": 0.42, "flat": 0.33}).axes[0].patches) == 2
