@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.calendar import DEFAULT_START
 from sim.errors import Problem
 
-__all__ = ["CLOSES", "load_closes", "quarter_end_share", "win_rate_by_month_of_quarter", "simulated_wins"]
+__all__ = ["CLOSES", "load_closes", "quarter_end_share", "win_rate_by_month_of_quarter", "simulated_wins",
+           "crm_quarter_end_share", "plans_quarter_end_share"]
 
 CLOSES = Path(__file__).resolve().parents[1] / "data" / "maven_crm" / "closes.csv"
 
@@ -70,3 +72,22 @@ def simulated_wins(deals: pd.DataFrame, start: pd.Timestamp, horizon_days: float
     """The calendar dates of the won deals (within the horizon) of a last-stage decision table."""
     won = deals[deals["won"] & (deals["day"] < horizon_days)]
     return pd.Timestamp(start) + pd.to_timedelta(np.floor(won["day"].to_numpy()), unit="D")
+
+
+def crm_quarter_end_share(path: str | Path = CLOSES) -> float:
+    """Share of the CRM data's wins in the last month of a quarter, its left-censored first quarter left out."""
+    closes, _ = load_closes(path)
+    return quarter_end_share(closes[closes["won"]]["close_date"], skip_first_quarter=True)
+
+
+def plans_quarter_end_share(results, plans) -> dict[str, float]:
+    """Per plan: the share of the run's wins in the last month of a quarter, after the reps' response.
+
+    The first quarter is left out, as in the CRM data (the simulated funnel also starts empty).
+    """
+    from sim.incentives import responded_deals
+
+    start = pd.Timestamp(results.scenario.start_date or DEFAULT_START)
+    return {plan.name: quarter_end_share(simulated_wins(responded_deals(results, plan), start,
+                                                        results.scenario.horizon_days), skip_first_quarter=True)
+            for plan in plans}

@@ -36,7 +36,7 @@ Examples
 >>> Behaviour().elasticity
 0.0
 >>> effort({"A": 0.12, "B": 0.08}, Behaviour(elasticity=1.0, reference_rate=0.08))
-{'A': 1.3, 'B': 1.0}
+{'A': 1.15, 'B': 1.0}
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Behaviour(BaseModel):
         0.08, description="Marginal pay rate of the status-quo plan the scenario's conversions were observed under.")
     typical_attainment: NonNegativeFloat = Field(
         1.0, description="Attainment at which a plan's marginal rate is read for effort (1.0 = at quota).")
-    max_effort_change: Probability = Field(0.3, description="Largest relative change of effort (0.3 = ±30%).")
+    max_effort_change: Probability = Field(0.15, description="Largest relative change of effort (0.15 = ±15%).")
     window_days: float = Field(14.0, gt=0, le=28, description="Days either side of a period end a deal may move.")
 
 

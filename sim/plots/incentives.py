@@ -16,7 +16,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from sim.incentives import IncentivePlan, commission
@@ -51,11 +50,15 @@ def payout_curve(plans: Sequence[IncentivePlan], max_attainment: float = 2.0) ->
 def pay_distribution(payouts: pd.DataFrame) -> Figure:
     """Each rep's pay over the horizon (every replication), one box per plan, from :func:`sim.incentives.payouts`."""
     style()
-    per_rep = payouts.groupby(["plan", "replication", "rep"], sort=False)["amount"].sum().reset_index()
-    fig = Figure(figsize=(7, 0.6 + 0.7 * per_rep["plan"].nunique()), layout="constrained")
+    per_rep = payouts.groupby(["plan", "replication", "rep"], sort=False)["amount"].sum()
+    plans = list(dict.fromkeys(per_rep.index.get_level_values("plan")))
+    fig = Figure(figsize=(7, 1.2 + 0.6 * len(plans)), layout="constrained")
     ax = fig.subplots()
-    sns.boxplot(per_rep, x="amount", y="plan", ax=ax, orient="h", color="tab:blue", fill=False)
-    ax.set(title="Pay per rep over the horizon", xlabel="pay", ylabel="")
+    ax.boxplot([per_rep[plan].to_numpy() for plan in plans], orientation="horizontal", tick_labels=plans,
+               whis=(5, 95), showfliers=False)
+    ax.invert_yaxis()
+    ax.ticklabel_format(axis="x", style="plain")
+    ax.set(title="Pay per rep over the horizon (box: P25-P75, whiskers: P5-P95)", xlabel="pay")
     return fig
 
 
