@@ -274,9 +274,9 @@ def won_deals(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     team_stages = [k for k, s in enumerate(scenario.stages) if s.team == team]
     times = results.stage_times
     codes = times["stage"].cat.codes.to_numpy()
-    worked = times[np.isin(codes, team_stages) & (times["rep"].to_numpy() >= 0)]
-    credit = worked.assign(code=codes[np.isin(codes, team_stages) & (times["rep"].to_numpy() >= 0)]) \
-        .sort_values(["replication", "lead", "code"]).groupby(["replication", "lead"]).rep.last()
+    mine = np.isin(codes, team_stages) & (times["rep"].to_numpy() >= 0)
+    credit = times[mine].assign(code=codes[mine]).sort_values(["replication", "lead", "code"]) \
+        .groupby(["replication", "lead"])["rep"].last()
     final = times[(codes == len(scenario.stages) - 1) & times["converted"].notna().to_numpy()]
     deals = final[["replication", "lead", "end", "converted"]].rename(columns={"end": "day", "converted": "won"})
     deals = deals.merge(results.leads[["replication", "lead", "tier", "value", "paid_day"]],
@@ -304,7 +304,9 @@ def rep_periods(results: Results, plan: IncentivePlan) -> pd.DataFrame:
 
     Columns: replication, rep, period, period_label, days (employed in the period), quota,
     revenue, deals, attainment, then one column per component of :data:`COMPONENTS` and their
-    ``total``. Reps respond to the plan first (:func:`sim.model.behaviour.respond`).
+    ``total``. Reps respond to the plan first (:func:`sim.model.behaviour.respond`). Base pay and
+    quota are prorated by the days a rep was employed in the period; a deal that closes after
+    the rep who worked it has left pays nobody.
     """
     return _apply(results, plan)[0]
 
@@ -343,8 +345,6 @@ def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.Data
     p = grid["period"].to_numpy()
     grid["days"] = np.clip(np.minimum(end, ends[p]) - np.maximum(start, first[p]), 0, None)
     key = ["replication", "rep", "period"]
-    grid = grid.groupby(key, as_index=False).sum()  # a rep index is one seat's holder: never twice, but be safe
-    p = grid["period"].to_numpy()
     share = grid["days"].to_numpy() / length[p]
     grid["quota"] = full[p] * share
     sums = won.groupby(key).agg(revenue=("value", "sum"), deals=("value", "size"))
