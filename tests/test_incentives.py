@@ -161,6 +161,35 @@ def test_components_sum_to_the_total_and_the_tidy_table_matches(tiny):
     assert long.amount.sum() == pytest.approx(table.total.sum())
 
 
+@st.composite
+def plans(draw):
+    optional = lambda strategy: draw(st.one_of(st.none(), strategy))  # noqa: E731
+    return plan(
+        period=draw(st.sampled_from(["month", "quarter", "year"])),
+        quota=draw(st.sampled_from(["from_targets", 15_000.0, 60_000.0])),
+        base_salary=draw(st.sampled_from([0.0, 2_500.0])),
+        commission=draw(commissions()),
+        kickers=draw(st.sampled_from([{}, {"A": 0.03}, {"B": 0.01}])),
+        process_bonus=optional(st.builds(dict, min_activities=st.integers(1, 4), amount=st.floats(0, 300))),
+        team_bonus=optional(st.builds(dict, amount=st.floats(0, 1000), attainment=st.floats(0.5, 1.5))),
+        large_deal_bonus=optional(st.builds(dict, min_value=st.sampled_from([1500.0, 2000.0]), amount=st.floats(0, 500))),
+        clawback=optional(st.builds(dict, days=st.floats(5, 60))),
+        behaviour={"elasticity": draw(st.sampled_from([0.0, 0.5, 2.0]))})
+
+
+@settings(max_examples=40, deadline=None)
+@given(plans())
+def test_any_plan_components_sum_to_the_total_and_caps_hold(tiny, p):
+    table = rep_periods(tiny, p)
+    assert table[list(COMPONENTS)].sum(axis=1).to_numpy() == pytest.approx(table.total.to_numpy())
+    if p.commission.cap is not None:
+        assert (table.commission <= p.commission.cap + 1e-6).all()
+    assert (table[[c for c in COMPONENTS if c != "clawback"]] >= 0).all().all() and (table.clawback <= 0).all()
+    assert (-table.clawback <= table.groupby(["replication", "rep"]).commission.transform("sum") + 1e-6).all()
+    pay = payouts(tiny, p)
+    assert pay.amount.sum() == pytest.approx(table.total.sum())
+
+
 def test_bonuses_and_kickers_hand_computed(tiny):
     p = plan(kickers={"A": 0.02}, large_deal_bonus={"min_value": 2000, "amount": 100},
              team_bonus={"amount": 400, "attainment": 0.8}, process_bonus={"min_activities": 3, "amount": 50})

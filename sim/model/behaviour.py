@@ -16,14 +16,17 @@ marginal pay rate is ``reference_rate``. A new plan changes two things:
   or escaping a cap or a period lost below the threshold. Oyer 1998 (*Quarterly Journal of
   Economics* 113(1):149-185) found sales higher at fiscal-year ends and lower at the start of the
   next year, as nonlinear contracts predict; Larkin 2014 (*Journal of Labor Economics*
-  32(2):199-227) found enterprise-software reps shifting deals across quarter ends to reach
-  accelerators. A deal moves with probability ``1 - exp(-elasticity × gain)``, ``gain`` being
+  32(2):199-227) found enterprise-software reps timing deals (and discounting them) to
+  land on the steep part of an accelerating commission schedule. A deal moves with probability ``1 - exp(-elasticity × gain)``, ``gain`` being
   the pay gained by moving it relative to its pay at ``reference_rate``. At a period end a rep
   knows this period's revenue but not the next one's, and values a deal moved into the next
   period at the plan's average rate at ``typical_attainment`` (an assumption of this model).
   So reps past an accelerator pull deals in, reps who can reach a threshold pull, reps who are
   capped or far below a threshold push out, and a flat rate moves nothing. Deals move by
   mirroring their day across the period end; only deals within ``window_days`` of it move.
+  A rep's quota is taken as a full period's (hires and leavers are not treated apart).
+
+Process, team and large-deal bonuses change cost only: the model has no response to them.
 
 With ``elasticity: 0`` nothing changes: a plan then changes cost only. The defaults leave the
 plan's effect on behaviour off; 0.5 to 1 gives a visible response (an assumption to challenge,
