@@ -320,41 +320,25 @@ def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.Data
     """The rep-period table, and the last-stage decisions before and after the reps' response."""
     scenario = results.scenario
     check_plan(plan, scenario)
-    team = team_of(plan, scenario)
     periods, first, length = _periods(scenario, plan.period)
     horizon = float(scenario.horizon_days)
-    ends = np.minimum(first + length, horizon)
     full = _full_quota(plan, scenario, periods, first, length)
-    before = won_deals(results, plan)
-    deals = respond(before, scenario, plan.behaviour, seed=results.seed,
-                    pay=lambda revenue, quota: commission(revenue, quota, plan.commission),
-                    marginal_rates=_marginal_rates(plan, scenario), period_starts=first, quota=full,
-                    next_rate=_average_rate(plan))
-    won = deals[deals["won"] & (deals["day"] < horizon)].copy()
-    won["period"] = _period_index(won["day"].to_numpy(), first)
-
-    reps = results.reps[results.reps["team"] == team]
-    n_periods = len(periods)
-    grid = pd.DataFrame({
-        "replication": np.repeat(reps["replication"].to_numpy(), n_periods),
-        "rep": np.repeat(reps["rep"].to_numpy(), n_periods),
-        "period": np.tile(np.arange(n_periods), len(reps)),
-    })
-    start = np.repeat(reps["start_day"].to_numpy(dtype=float), n_periods)
-    end = np.repeat(reps["end_day"].to_numpy(dtype=float), n_periods)
-    p = grid["period"].to_numpy()
-    grid["days"] = np.clip(np.minimum(end, ends[p]) - np.maximum(start, first[p]), 0, None)
+    grid = _grid(results, plan, first, length, full)
     key = ["replication", "rep", "period"]
-    share = grid["days"].to_numpy() / length[p]
-    grid["quota"] = full[p] * share
+    before = won_deals(results, plan)
+    baseline = grid.join(_won_in_periods(before, first, horizon).groupby(key)["value"].sum().rename("revenue"))
+    deals = respond(before, scenario, plan.behaviour, seed=results.seed,
+                    pay=lambda revenue, quota: commission(revenue, quota, plan.commission), kickers=plan.kickers,
+                    expected_rate=_expected_marginal(baseline.fillna({"revenue": 0.0}), plan.commission),
+                    period_starts=first, quota=full)
+    won = _won_in_periods(deals, first, horizon)
     sums = won.groupby(key).agg(revenue=("value", "sum"), deals=("value", "size"))
     kick = won.assign(k=won["value"] * won["tier"].map(plan.kickers).fillna(0.0).astype(float)).groupby(key)["k"].sum()
     large = (won.assign(b=(won["value"] >= plan.large_deal_bonus.min_value) * plan.large_deal_bonus.amount)
              .groupby(key)["b"].sum() if plan.large_deal_bonus else None)
-    table = grid.set_index(key).join(sums).join(kick.rename("kicker"))
+    table = grid.join(sums).join(kick.rename("kicker"))
     table = table.join(large.rename("large_deal_bonus")) if large is not None else table.assign(large_deal_bonus=0.0)
     table = table.fillna({"revenue": 0.0, "deals": 0, "kicker": 0.0, "large_deal_bonus": 0.0}).reset_index()
-    table = table[table["days"] > 0].reset_index(drop=True)
     table["deals"] = table["deals"].astype(int)
     revenue, quota = table["revenue"].to_numpy(), table["quota"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -369,20 +353,37 @@ def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.Data
     return table, before, deals
 
 
-def _marginal_rates(plan: IncentivePlan, scenario: Scenario) -> dict[str, float]:
-    """Pay per extra unit of revenue by customer tier, at the behaviour's typical attainment."""
-    base = 0.0
-    if plan.commission is not None:
-        tiers = plan.commission.tiers
-        at = plan.behaviour.typical_attainment
-        base = next(t.rate for t in reversed(tiers) if t.from_attainment <= at)
-    return {tier: base + plan.kickers.get(tier, 0.0) for tier in scenario.tiers}
+def _grid(results: Results, plan: IncentivePlan, first: np.ndarray, length: np.ndarray,
+          full: np.ndarray) -> pd.DataFrame:
+    """Every rep of the team in every period they were employed in: days employed and prorated quota."""
+    reps = results.reps[results.reps["team"] == team_of(plan, results.scenario)]
+    n = len(first)
+    ends = np.minimum(first + length, float(results.scenario.horizon_days))
+    p = np.tile(np.arange(n), len(reps))
+    start = np.repeat(reps["start_day"].to_numpy(dtype=float), n)
+    end = np.repeat(reps["end_day"].to_numpy(dtype=float), n)
+    days = np.clip(np.minimum(end, ends[p]) - np.maximum(start, first[p]), 0, None)
+    grid = pd.DataFrame({"replication": np.repeat(reps["replication"].to_numpy(), n),
+                         "rep": np.repeat(reps["rep"].to_numpy(), n), "period": p, "days": days,
+                         "quota": full[p] * days / length[p]})
+    return grid[grid["days"] > 0].set_index(["replication", "rep", "period"])
 
 
-def _average_rate(plan: IncentivePlan) -> float:
-    """Commission per unit of revenue at the behaviour's typical attainment, for a quota of 1."""
-    at = plan.behaviour.typical_attainment
-    return float(commission(at, 1.0, plan.commission) / at) if at > 0 else 0.0
+def _won_in_periods(deals: pd.DataFrame, first: np.ndarray, horizon: float) -> pd.DataFrame:
+    won = deals[deals["won"] & (deals["day"] < horizon)]
+    return won.assign(period=_period_index(won["day"].to_numpy(), first))
+
+
+def _expected_marginal(table: pd.DataFrame, terms: Commission | None) -> pd.Series:
+    """Per replication: the plan's marginal pay per unit of revenue, averaged over its rep-periods' attainment.
+
+    Read as the slope of the commission over one percent of quota from each rep-period's revenue
+    before the reps respond (so a capped rep-period counts 0, one below the threshold 0).
+    """
+    revenue, quota = table["revenue"].to_numpy(), table["quota"].to_numpy()
+    step = np.maximum(quota, 1.0) * 0.01
+    slope = (commission(revenue + step, quota, terms) - commission(revenue, quota, terms)) / step
+    return pd.Series(slope, index=table.index).groupby("replication").mean()
 
 
 def _process_bonus(results: Results, plan: IncentivePlan, table: pd.DataFrame, first: np.ndarray) -> np.ndarray:

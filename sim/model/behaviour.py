@@ -4,8 +4,11 @@ The scenario's conversion rates describe reps working under some status-quo plan
 marginal pay rate is ``reference_rate``. A new plan changes two things:
 
 - **Effort.** A rep's effort on a customer tier (the scenario's stand-in for a product) scales
-  with the plan's marginal pay on it, ``(rate / reference_rate) ** elasticity``, bounded by
-  ``max_effort_change``. Effort moves the last stage's conversion: ``p' = min(1, p × effort)``.
+  with the plan's expected marginal pay on it, ``(rate / reference_rate) ** elasticity``,
+  bounded by ``max_effort_change``. The expected marginal pay is the commission's slope
+  averaged over the replication's rep-periods at their attainment before the response (so
+  capped periods and periods below a threshold count as paying nothing more, and a threshold
+  or retroactive jump counts by how often it is near), plus the tier's kicker. Effort moves the last stage's conversion: ``p' = min(1, p × effort)``.
   Sales-force research finds effort responds to commission and bonuses (Chung, Steenburgh &
   Sudhir 2014, *Marketing Science* 33(2):165-187: quotas and bonuses raise output, overachievement
   commissions keep the best reps working after quota; Steenburgh 2008, *Quantitative Marketing
@@ -20,9 +23,9 @@ marginal pay rate is ``reference_rate``. A new plan changes two things:
   land on the steep part of an accelerating commission schedule. A deal moves with probability ``1 - exp(-elasticity × gain)``, ``gain`` being
   the pay gained by moving it relative to its pay at ``reference_rate``. At a period end a rep
   knows this period's revenue but not the next one's, and values a deal moved into the next
-  period at the plan's average rate at ``typical_attainment`` (an assumption of this model).
-  So reps past an accelerator pull deals in, reps who can reach a threshold pull, reps who are
-  capped or far below a threshold push out, and a flat rate moves nothing. Deals move by
+  period at the expected marginal pay above (an assumption of this model). So reps past an
+  accelerator pull deals in, reps who can reach a threshold pull, reps who are capped, far
+  below a threshold or on a low tier push out, and a flat rate moves nothing. Deals move by
   mirroring their day across the period end; only deals within ``window_days`` of it move.
   A rep's quota is taken as a full period's (hires and leavers are not treated apart).
 
@@ -56,7 +59,7 @@ from sim.streams import BEHAVIOUR, generator
 
 __all__ = ["Behaviour", "effort", "respond"]
 
-_EFFORT, _TIMING, _COLLECTION, _VALUE = range(4)  # index of the BEHAVIOUR stream (value: + tier index)
+_EFFORT, _TIMING, _COLLECTION, _KEEP, _VALUE = range(5)  # index of the BEHAVIOUR stream (value: + tier index)
 
 
 class Behaviour(BaseModel):
@@ -67,10 +70,10 @@ class Behaviour(BaseModel):
     elasticity: NonNegativeFloat = Field(0.0, description="Response of effort and timing to pay; 0 = none.")
     reference_rate: PositiveFloat = Field(
         0.08, description="Marginal pay rate of the status-quo plan the scenario's conversions were observed under.")
-    typical_attainment: NonNegativeFloat = Field(
-        1.0, description="Attainment at which a plan's marginal rate is read for effort (1.0 = at quota).")
     max_effort_change: Probability = Field(0.15, description="Largest relative change of effort (0.15 = ±15%).")
     window_days: float = Field(14.0, gt=0, le=28, description="Days either side of a period end a deal may move.")
+    push_risk: Probability = Field(
+        0.5, description="Chance that a deal held back to the next period is lost (the customer does not wait).")
 
 
 def effort(marginal_rates: dict[str, float], behaviour: Behaviour) -> dict[str, float]:
@@ -81,27 +84,29 @@ def effort(marginal_rates: dict[str, float], behaviour: Behaviour) -> dict[str, 
 
 
 def respond(deals: pd.DataFrame, scenario: Scenario, behaviour: Behaviour, seed: int,
-            pay: Callable[[float, float], float], marginal_rates: dict[str, float], period_starts: np.ndarray,
-            quota: np.ndarray, next_rate: float) -> pd.DataFrame:
+            pay: Callable[[float, float], float], kickers: dict[str, float], expected_rate: pd.Series,
+            period_starts: np.ndarray, quota: np.ndarray) -> pd.DataFrame:
     """The last-stage decisions after the reps' response (a new table; ``deals`` is left alone).
 
     ``deals`` is :func:`sim.incentives.won_deals`' table; ``pay(revenue, quota)`` the plan's
-    commission in a period; ``period_starts`` the first day of each payout period, ``quota``
-    a full-period quota per period, and ``next_rate`` what a rep expects a deal moved into the
-    next period to pay per unit of revenue.
+    commission in a period; ``kickers`` its extra rate by tier; ``expected_rate`` the expected
+    marginal pay per replication; ``period_starts`` the first day of each payout period and
+    ``quota`` a full-period quota per period.
     """
     out = deals.copy()
     if behaviour.elasticity == 0 or out.empty:
         return out
     horizon = float(scenario.horizon_days)
     conversion = {t: scenario.stages[-1].conversion_for(t) for t in scenario.tiers}
-    lift = effort(marginal_rates, behaviour)
     parts = []
     for replication, group in out.groupby("replication", sort=True):
+        r = int(replication)
+        rate = float(expected_rate.get(r, 0.0))
+        lift = effort({t: rate + kickers.get(t, 0.0) for t in scenario.tiers}, behaviour)
         n = int(group["lead"].max()) + 1
-        draw = {k: generator(seed, int(replication), BEHAVIOUR, k).random(n) for k in (_EFFORT, _TIMING)}
-        group = _effort(group.copy(), draw[_EFFORT], lift, conversion, scenario, seed, int(replication), n, horizon)
-        parts.append(_timing(group, draw[_TIMING], behaviour, pay, period_starts, quota, next_rate, horizon))
+        draw = {k: generator(seed, r, BEHAVIOUR, k).random(n) for k in (_EFFORT, _TIMING, _KEEP)}
+        group = _effort(group.copy(), draw[_EFFORT], lift, conversion, scenario, seed, r, n, horizon)
+        parts.append(_timing(group, draw[_TIMING], draw[_KEEP], behaviour, pay, period_starts, quota, rate, horizon))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -132,9 +137,14 @@ def _effort(group: pd.DataFrame, u: np.ndarray, lift: dict[str, float], conversi
     return group
 
 
-def _timing(group: pd.DataFrame, u: np.ndarray, behaviour: Behaviour, pay: Callable[[float, float], float],
-            starts: np.ndarray, quota: np.ndarray, next_rate: float, horizon: float) -> pd.DataFrame:
-    """Deals pulled into or pushed out of each period end, rep by rep, period end by period end."""
+def _timing(group: pd.DataFrame, u: np.ndarray, keep: np.ndarray, behaviour: Behaviour,
+            pay: Callable[[float, float], float], starts: np.ndarray, quota: np.ndarray, next_rate: float,
+            horizon: float) -> pd.DataFrame:
+    """Deals pulled into or pushed out of each period end, rep by rep, period end by period end.
+
+    A pushed deal is worth ``1 - push_risk`` of its next-period pay to the rep, and is lost
+    (``keep`` draw below ``push_risk``) as often.
+    """
     if len(starts) < 2:
         return group
     ends = np.append(starts[1:], horizon)
@@ -142,7 +152,8 @@ def _timing(group: pd.DataFrame, u: np.ndarray, behaviour: Behaviour, pay: Calla
     won = group.index[group["won"].to_numpy()]
     day = group["day"].to_numpy(dtype=float).copy()
     value = group["value"].to_numpy(dtype=float)
-    draws = u[group["lead"].to_numpy()]
+    draws, kept = u[group["lead"].to_numpy()], keep[group["lead"].to_numpy()] >= behaviour.push_risk
+    lost = np.zeros(len(group), dtype=bool)
     position = pd.Series(np.arange(len(group)), index=group.index)
     for _, members in group.loc[won].groupby("rep").groups.items():
         idx = position[members].to_numpy()
@@ -159,12 +170,16 @@ def _timing(group: pd.DataFrame, u: np.ndarray, behaviour: Behaviour, pay: Calla
                     now, moved[j] = now + v, True
             for j in sorted(np.flatnonzero(in_p & (d >= end - window) & ~moved), key=lambda j: -d[j]):
                 v = value[idx[j]]
-                if _moves(v * next_rate - (pay(now, quota[p]) - pay(now - v, quota[p])), v, behaviour, draws[idx[j]]):
+                gain = (1 - behaviour.push_risk) * v * next_rate - (pay(now, quota[p]) - pay(now - v, quota[p]))
+                if _moves(gain, v, behaviour, draws[idx[j]]):
                     day[idx[j]] = 2 * end - d[j]
+                    lost[idx[j]] = not kept[idx[j]]
                     now = now - v
     shift = day - group["day"].to_numpy(dtype=float)
     paid = group["paid_day"].to_numpy(dtype=float) + shift
     group = group.assign(day=day, paid_day=np.where(paid < horizon, paid, np.nan))
+    group.loc[lost, ["value", "paid_day"]] = np.nan
+    group.loc[lost, "won"] = False
     return group
 
 
