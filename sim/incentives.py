@@ -242,15 +242,23 @@ def _period_index(days: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 def _full_quota(plan: IncentivePlan, scenario: Scenario, periods: pd.PeriodIndex, first: np.ndarray,
                 length: np.ndarray) -> np.ndarray:
-    """Quota of a rep present for the whole of each period."""
+    """Quota of a rep present for the whole of each period: the period's target over its average seats.
+
+    Seats are averaged over the part of the period inside the horizon (a rep's quota is then
+    prorated by the days they were there).
+    """
     if plan.quota != "from_targets":
         return np.full(len(periods), float(plan.quota))
-    months = split_months(round(scenario.targets.annual_revenue), scenario, plan.quota_split)
+    year = split_months(round(scenario.targets.annual_revenue), scenario, plan.quota_split)
+    span = pd.period_range(periods[0].asfreq("M", how="start"), periods[-1].asfreq("M", how="end"), freq="M")
+    month_of_plan = np.array([(m - year.index[0]).n for m in span]) % 12  # the annual split, every year
+    months = pd.Series(year.to_numpy()[month_of_plan], index=span)
     by_period = months.groupby(months.index.asfreq(_FREQ[plan.period])).sum()
     target = by_period.reindex(periods, fill_value=0).to_numpy(dtype=float)
     team = scenario.team(team_of(plan, scenario))
     roster = draw_roster(team.model_copy(update={"attrition": None}), scenario.horizon_days, rng=None)
-    seats = np.array([_overlap(roster.start, roster.end, a, a + n).sum() / n for a, n in zip(first, length)])
+    inside = [(max(a, 0.0), min(a + n, float(scenario.horizon_days))) for a, n in zip(first, length)]
+    seats = np.array([_overlap(roster.start, roster.end, a, b).sum() / (b - a) for a, b in inside])  # average reps
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(seats > 0, target / seats, 0.0)
 

@@ -236,6 +236,27 @@ def test_quota_from_targets_splits_the_target_over_periods_and_seats(tiny):
     assert per_period.to_numpy() == pytest.approx(np.tile([100_002, 100_000], 3))  # both seats together
 
 
+def test_quota_from_targets_repeats_the_annual_target_every_year():
+    scenario = sim.load(TINY).model_copy(update={"horizon_days": 800})
+    results = sim.simulate(scenario, replications=1, seed=2, engine="fast", progress=False)
+    table = rep_periods(results, plan(quota="from_targets", period="year"))
+    quotas = table.groupby("period_label").quota.sum()
+    assert quotas["2027"] == pytest.approx(400_000) and quotas["2028"] == pytest.approx(400_000)
+    assert quotas["2029"] == pytest.approx(400_000 * 69 / 365)  # the horizon ends on day 800, 10 March 2029
+
+
+def test_quota_from_targets_when_the_plan_year_starts_mid_quarter():
+    scenario = sim.load(TINY).model_copy(update={"start_date": sim.scenario.dt.date(2027, 2, 15)})
+    results = sim.simulate(scenario, replications=1, seed=2, engine="fast", progress=False)
+    table = rep_periods(results, plan(quota="from_targets", period="quarter"))
+    quotas = table.groupby("period_label").quota.sum()
+    # the plan year runs February to January: 2027Q1 is January (the plan's 12th month), February and March
+    months = sim.targets.split_months(400_000, scenario)
+    full = months.iloc[-1] + months.iloc[0] + months.iloc[1]
+    assert full == 100_001
+    assert quotas["2027Q1"] == pytest.approx(full * 45 / 90)  # only 15 February to 31 March is in the horizon
+
+
 def test_quota_prorated_for_a_rep_who_joins_mid_period():
     scenario = sim.load(TINY)
     team = scenario.team("closers").model_copy(update={"hires": (sim.scenario.Hire(day=15, count=1),)})
