@@ -27,7 +27,8 @@ Marginal tiers: 8% up to 120% of quota, 12% above; on 150,000 against a 100,000 
 ...            "    - {from_attainment: 0.5, rate: 0.2}\\n    - {from_attainment: 0.2, rate: 0.3}\\n", file="p.yaml")
 Traceback (most recent call last):
 ...
-sim.errors.ScenarioError: p.yaml:7: commission.tiers[2].from_attainment: 0.2 is not above the previous tier's 0.5 (tiers must be in increasing order, without overlap)
+sim.errors.ScenarioError: p.yaml:7: commission.tiers[2].from_attainment: 0.2 is not above the previous tier's 0.5 \
+(tiers must be in increasing order, without overlap)
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ from sim.scenario import Scenario, _unknown, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
 __all__ = ["Tier", "Commission", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback", "IncentivePlan",
-           "COMPONENTS", "load_plan", "loads_plan", "commission", "won_deals", "responded_deals", "rep_periods", "payouts",
-           "plan_summary", "compare_plans", "gini"]
+           "COMPONENTS", "load_plan", "loads_plan", "check_plan", "team_of", "commission", "won_deals",
+           "responded_deals", "rep_periods", "payouts", "plan_summary", "compare_plans", "gini"]
 
 COMPONENTS = ("base", "commission", "kicker", "process_bonus", "team_bonus", "large_deal_bonus", "clawback")
 _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}

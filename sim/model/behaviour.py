@@ -8,7 +8,8 @@ marginal pay rate is ``reference_rate``. A new plan changes two things:
   bounded by ``max_effort_change``. The expected marginal pay is the commission's slope
   averaged over the replication's rep-periods at their attainment before the response (so
   capped periods and periods below a threshold count as paying nothing more, and a threshold
-  or retroactive jump counts by how often it is near), plus the tier's kicker. Effort moves the last stage's conversion: ``p' = min(1, p × effort)``.
+  or retroactive jump counts by how often it is near), plus the tier's kicker. Effort moves
+  the last stage's conversion: ``p' = min(1, p × effort)``.
   Sales-force research finds effort responds to commission and bonuses (Chung, Steenburgh &
   Sudhir 2014, *Marketing Science* 33(2):165-187: quotas and bonuses raise output, overachievement
   commissions keep the best reps working after quota; Steenburgh 2008, *Quantitative Marketing
@@ -17,17 +18,19 @@ marginal pay rate is ``reference_rate``. A new plan changes two things:
   days early (pull in), or hold a deal due just before it until the next period (push out;
   "sandbagging"), when moving it raises the rep's pay: crossing a threshold or an accelerator,
   or escaping a cap or a period lost below the threshold. Oyer 1998 (*Quarterly Journal of
-  Economics* 113(1):149-185) found sales higher at fiscal-year ends and lower at the start of the
-  next year, as nonlinear contracts predict; Larkin 2014 (*Journal of Labor Economics*
-  32(2):199-227) found enterprise-software reps timing deals (and discounting them) to
-  land on the steep part of an accelerating commission schedule. A deal moves with probability ``1 - exp(-elasticity × gain)``, ``gain`` being
-  the pay gained by moving it relative to its pay at ``reference_rate``. At a period end a rep
-  knows this period's revenue but not the next one's, and values a deal moved into the next
-  period at the expected marginal pay above (an assumption of this model). So reps past an
-  accelerator pull deals in, reps who can reach a threshold pull, reps who are capped, far
-  below a threshold or on a low tier push out, and a flat rate moves nothing. Deals move by
-  mirroring their day across the period end; only deals within ``window_days`` of it move.
-  A rep's quota is taken as a full period's (hires and leavers are not treated apart).
+  Economics* 113(1):149-185) found sales higher at fiscal-year ends and lower at the start of
+  the next year, as nonlinear contracts predict; Larkin 2014 (*Journal of Labor Economics*
+  32(2):199-227) found enterprise-software reps timing deals (and discounting them) to land on
+  the steep part of an accelerating commission schedule. A deal moves with probability
+  ``1 - exp(-elasticity × gain)``, ``gain`` being the pay gained by moving it relative to its
+  pay at ``reference_rate``. At a period end a rep knows this period's revenue but not the
+  next one's, and values a deal moved into the next period at the expected marginal pay above,
+  less ``push_risk``: a customer asked to wait may not (and a pushed deal is lost that often).
+  Both are assumptions of this model. So reps past an accelerator pull deals in, reps who can
+  reach a threshold pull, reps who are capped or far below a threshold push out, and a flat
+  rate moves nothing. Deals move by mirroring their day across the period end; only deals
+  within ``window_days`` of it move. A rep's quota is taken as a full period's (hires and
+  leavers are not treated apart).
 
 Process, team and large-deal bonuses change cost only: the model has no response to them.
 

@@ -2,8 +2,9 @@
 
 The year is simulated once (per-lead detail kept); every slider move re-applies the edited plan
 and the current one to that same run (common random numbers), so differences are the plan's
-alone; the reps' response (elasticity) applies to both plans. The panel shows the payout curves, the figures side by side, the spread of pay across
-reps and the share of wins at quarter ends next to the CRM data's.
+alone; the reps' response (elasticity) applies to both plans. The panel shows the payout
+curves, the figures side by side, the spread of pay across reps and the share of wins at
+quarter ends next to the CRM data's.
 
 Examples
 --------
