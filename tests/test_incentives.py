@@ -471,3 +471,13 @@ def test_a_yearly_plan_pays_once_on_the_horizon(tiny):
     assert table.quota.to_numpy() == pytest.approx(100_000 * 181 / 365)  # a partial year, prorated
     assert table.commission.to_numpy() == pytest.approx(
         [0.05 * min(r, q) + 0.1 * max(0, r - q) for r, q in zip(table.revenue, table.quota)])
+
+
+def test_a_plan_for_another_team_credits_the_rep_who_worked_the_lead_there(tiny):
+    table = rep_periods(tiny, plan(team="sdr", commission=tiers((0, 0.01))))
+    assert set(table.rep) == {0}  # the one SDR
+    assert table.groupby("replication").revenue.sum().to_numpy() == pytest.approx(tiny.replications.revenue)
+    qualify = tiny.stage_times[tiny.stage_times.stage == "qualify"]
+    credited = won_deals(tiny, plan(team="sdr")).merge(qualify[["replication", "lead", "rep"]],
+                                                      on=["replication", "lead"], suffixes=("", "_qualify"))
+    assert (credited.rep == credited.rep_qualify).all()
