@@ -1,4 +1,5 @@
-"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report|calibrate|backtest|forecast ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report|calibrate|backtest|forecast|
+diagnose|tiers|incentives ...``.
 
 Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
 and exits with status 2, never with a traceback.
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from sim.engine import ENGINES, simulate
@@ -370,6 +372,43 @@ def _tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _incentives(args: argparse.Namespace) -> int:
+    from sim.errors import format_loc
+    from sim.incentives import check_plan, compare_plans, load_plan
+    from sim.scenario import parse_yaml
+
+    scenario = load(args.file)
+    plans = []
+    for file in [args.plan, *args.compare]:
+        plan = load_plan(file)
+        try:
+            check_plan(plan, scenario)
+        except ScenarioError as exc:
+            _, lines = parse_yaml(file.read_text(encoding="utf-8"), str(file))
+            raise exc.with_file(str(file), {format_loc(path): line for path, line in lines.items()}) from None
+        plans.append(plan)
+    results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
+                       progress=not args.quiet)
+    table, summary = compare_plans(results, plans)
+    shown = pd.DataFrame([{
+        "plan": s["plan"], "revenue": s["revenue"]["mean"], "comp cost": s["comp_cost"]["mean"],
+        "cost of sales": s["cost_of_sales"]["mean"], "at quota": s["share_at_quota"]["mean"],
+        "Gini": s["gini"]["mean"], "P(target)": s["p_hit_target"]["mean"],
+        "cost per extra revenue": s.get("cost_per_extra_revenue") or np.nan} for s in summary["plans"]])
+    print(f"{scenario.name}: {len(plans)} plans on the same {args.replications} replications (seed {args.seed}, "
+          f"engine {args.engine}); means")
+    print(shown.to_string(index=False, na_rep="", formatters={
+        "revenue": "{:,.0f}".format, "comp cost": "{:,.0f}".format, "cost of sales": "{:.2%}".format,
+        "at quota": "{:.0%}".format, "Gini": "{:.2f}".format,
+        "P(target)": "{:.0%}".format, "cost per extra revenue": "{:.3f}".format}))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(args.out / "payouts.parquet", index=False)
+        _write_json(args.out / "incentives.json", summary)
+        print(f"wrote {args.out / 'payouts.parquet'} and {args.out / 'incentives.json'}")
+    return 0
+
+
 def _backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: all cores); with --dask local, the cluster's workers")
@@ -504,6 +543,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
     p.set_defaults(handler=_forecast)
+
+    p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
+    p.add_argument("file", metavar="SCENARIO")
+    p.add_argument("--plan", type=Path, required=True, metavar="PLAN", help="the current plan (the reference)")
+    p.add_argument("--compare", type=Path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
+    _run_options(p, engine="fast", replications=50)
+    p.add_argument("--out", type=Path, metavar="DIR", help="write payouts.parquet and incentives.json here")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_incentives)
     return parser
 
 

@@ -1,7 +1,8 @@
 """The scenario file reference (``playbooks/README.md``), generated from the models' field descriptions.
 
-Run ``python -m sim.reference playbooks/README.md`` after changing a model; a test fails
-while the file is out of date.
+Run ``python -m sim.reference playbooks/README.md`` after changing a model, and
+``python -m sim.reference --plans playbooks/incentives/README.md`` after changing an incentive
+plan's; a test fails while either file is out of date.
 
 Examples
 --------
@@ -23,7 +24,7 @@ from pydantic_core import PydanticUndefined
 from sim import distributions
 from sim.scenario import Attrition, Channel, Hire, Ramp, Scenario, Stage, Targets, Team
 
-__all__ = ["reference_markdown"]
+__all__ = ["reference_markdown", "plan_reference_markdown"]
 
 _INTRO = """\
 # Scenario files
@@ -64,13 +65,16 @@ def _describe(annotation) -> str:
         if options == list(typing.get_args(typing.get_args(distributions.Distribution)[0])):
             return "distribution"
         return " or ".join(dict.fromkeys(_describe(a) for a in options))
+    if origin is typing.Literal:
+        return " or ".join(f"`{a}`" for a in args)
     if origin is tuple:
         return f"list of {_describe(args[0])}"
     if origin is dict:
         return f"{_describe(args[1])} per tier"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping (below)"
-    return {float: "number", int: "whole number", str: "text", dt.date: "date (YYYY-MM-DD)"}.get(
+    return {float: "number", int: "whole number", str: "text", bool: "true or false",
+            dt.date: "date (YYYY-MM-DD)"}.get(
         annotation, getattr(annotation, "__name__", str(annotation)))
 
 
@@ -79,6 +83,8 @@ def _default(field) -> str:
         return "required"
     if field.default is PydanticUndefined or field.default is None:
         return "optional"
+    if isinstance(field.default, BaseModel):
+        return "defaults below"
     return f"default `{field.default!r}`" if field.default != () else "default none"
 
 
@@ -108,9 +114,40 @@ def reference_markdown() -> str:
     return "\n".join(parts) + "\n"
 
 
+_PLAN_INTRO = """\
+# Incentive plan files
+
+An incentive plan (`playbooks/incentives/*.yaml`) says how the reps of one team are paid for a
+simulated year: base pay, commission by tier of attainment, threshold, cap, kickers, bonuses
+and clawbacks, and how strongly reps respond to it. `python -m sim incentives SCENARIO --plan
+PLAN.yaml [--compare OTHER.yaml ...] --out DIR` pays the same simulated year under each plan and
+writes `payouts.parquet` and `incentives.json`; a wrong file prints every problem, one line each,
+with file, line and field.
+
+This page is generated from the models' field descriptions by
+`python -m sim.reference --plans playbooks/incentives/README.md`; do not edit it by hand.
+"""
+
+
+def plan_reference_markdown() -> str:
+    """The incentive plan reference page as Markdown."""
+    from sim.incentives import (Clawback, Commission, IncentivePlan, LargeDealBonus, ProcessBonus, TeamBonus,
+                                Tier)
+    from sim.model.behaviour import Behaviour
+
+    parts = [_PLAN_INTRO]
+    for model, title in [(IncentivePlan, "Plan (top level)"), (Commission, "commission"),
+                         (Tier, "commission.tiers[]"), (ProcessBonus, "process_bonus"), (TeamBonus, "team_bonus"),
+                         (LargeDealBonus, "large_deal_bonus"), (Clawback, "clawback"), (Behaviour, "behaviour")]:
+        parts.append(_table(model, title))
+    return "\n".join(parts)
+
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else None
-    text = reference_markdown()
+    plans = "--plans" in sys.argv[1:]
+    args = [a for a in sys.argv[1:] if a != "--plans"]
+    target = Path(args[0]) if args else None
+    text = plan_reference_markdown() if plans else reference_markdown()
     if target:
         target.write_text(text, encoding="utf-8")
     else:

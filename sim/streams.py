@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST", "generator"]
+__all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST",
+           "BEHAVIOUR", "generator"]
 
 # Purposes: each gets its own stream (the number is part of the spawn key; never renumber).
 ARRIVALS, TIERS, CONVERSION, WORK, WAIT, VALUE, COLLECTION, STAFFING = range(8)
 FORECAST = 8  # sim.forecast: fates and values of open and new deals
+BEHAVIOUR = 9  # reps' response to an incentive plan (sim.model.behaviour)
 
 
 def generator(seed: int, replication: int, purpose: int, index: int = 0) -> np.random.Generator:

@@ -1,0 +1,136 @@
+"""The director's incentive-design panel: edit a plan with sliders; see cost, spread and revenue respond.
+
+The year is simulated once (per-lead detail kept); every slider move re-applies the edited plan
+and the current one to that same run (common random numbers), so differences are the plan's
+alone; the reps' response (elasticity) applies to both plans. The panel shows the payout
+curves, the figures side by side, the spread of pay across reps and the share of wins at
+quarter ends next to the CRM data's.
+
+Examples
+--------
+>>> import sim
+>>> from sim.incentives import load_plan
+>>> scenario = sim.load("tests/incentives/tiny.yaml")
+>>> panel = IncentivePanel(scenario, load_plan("playbooks/incentives/flat.yaml").model_copy(update={"team": None}),
+...                        replications=2)
+>>> panel.top_rate.value = 0.15
+>>> panel.edited().commission.tiers[-1].rate
+0.15
+>>> panel.figures()["edited"]["comp_cost"] > panel.figures()["current"]["comp_cost"]
+True
+"""
+
+from __future__ import annotations
+
+import time
+
+import ipywidgets as widgets
+import pandas as pd
+
+from sim.engine import simulate
+from sim.incentives import IncentivePlan, compare_plans
+from sim.plots.incentives import cost_vs_revenue, pay_distribution, payout_curve, quarter_end_chart
+from sim.scenario import Scenario
+from sim.timing import crm_quarter_end_share, plans_quarter_end_share
+from sim.widgets import show
+
+__all__ = ["IncentivePanel"]
+
+_FIGURES = {"revenue": "revenue (mean)", "comp_cost": "comp cost (mean)", "cost_of_sales": "cost of sales",
+            "share_at_quota": "reps at quota", "gini": "Gini of pay", "p_hit_target": "P(target)"}
+
+
+class IncentivePanel:
+    """Sliders for the edited plan's rates, accelerator, threshold, cap, kicker, period and elasticity."""
+
+    def __init__(self, scenario: Scenario, current: IncentivePlan, replications: int = 20, seed: int = 1,
+                 engine: str = "fast"):
+        self.scenario = scenario
+        self.current = current
+        self.results = simulate(scenario, replications=replications, seed=seed, engine=engine, progress=False)
+        tiers = current.commission.tiers if current.commission else ()
+        base = tiers[0].rate if tiers else 0.08
+        style, layout = {"description_width": "13em"}, widgets.Layout(width="34em")
+
+        def slider(description, value, low, high, step, fmt=".0%"):
+            return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
+                                       readout_format=fmt, continuous_update=False, style=style, layout=layout)
+
+        self.base_rate = slider("rate up to the accelerator", base, 0.0, 0.2, 0.005, ".1%")
+        self.accelerator = slider("accelerator from attainment", tiers[1].from_attainment if len(tiers) > 1 else 1.2,
+                                  0.5, 2.0, 0.05)
+        self.top_rate = slider("rate above it", tiers[1].rate if len(tiers) > 1 else base, 0.0, 0.3, 0.005, ".1%")
+        self.threshold = slider("nothing below attainment",
+                                current.commission.threshold if current.commission else 0.0, 0.0, 1.0, 0.05)
+        cap = current.commission.cap if current.commission and current.commission.cap else 0.0
+        self.cap = widgets.FloatText(value=cap, description="cap per period (0 = none)", style=style, layout=layout)
+        self.retroactive = widgets.Checkbox(value=bool(current.commission and current.commission.retroactive),
+                                            description="retroactive tiers", style=style)
+        first_tier = next((t for t in scenario.tiers if t), None)
+        self.kicker_tier = first_tier
+        self.kicker = slider(f"kicker on tier {first_tier}" if first_tier else "kicker (no tiers)",
+                             current.kickers.get(first_tier, 0.0) if first_tier else 0.0, 0.0, 0.1, 0.005, ".1%")
+        self.kicker.disabled = first_tier is None
+        self.period = widgets.Dropdown(options=["month", "quarter", "year"], value=current.period,
+                                       description="payout period", style=style)
+        self.elasticity = slider("reps' response (elasticity)", current.behaviour.elasticity, 0.0, 2.0, 0.1, ".1f")
+        self.summary = widgets.HTML()
+        self.charts = widgets.Output()
+        self.seconds = 0.0
+        self.crm_share = crm_quarter_end_share()
+        for control in self.controls():
+            control.observe(self._update, names="value")
+        self._update()
+
+    def controls(self) -> list:
+        """The editing widgets, in display order."""
+        return [self.base_rate, self.accelerator, self.top_rate, self.threshold, self.cap, self.retroactive,
+                self.kicker, self.period, self.elasticity]
+
+    def edited(self) -> IncentivePlan:
+        """The current plan with the sliders' terms."""
+        tiers = [{"from_attainment": 0.0, "rate": self.base_rate.value}]
+        if self.top_rate.value != self.base_rate.value:
+            tiers.append({"from_attainment": self.accelerator.value, "rate": self.top_rate.value})
+        terms = {"tiers": tiers, "retroactive": self.retroactive.value, "threshold": self.threshold.value,
+                 "cap": self.cap.value if self.cap.value > 0 else None}
+        kickers = dict(self.current.kickers)
+        if self.kicker_tier is not None:
+            kickers[self.kicker_tier] = self.kicker.value
+        return IncentivePlan.model_validate({
+            **self.current.model_dump(), "name": "edited", "commission": terms, "kickers": kickers,
+            "period": self.period.value,
+            "behaviour": {**self.current.behaviour.model_dump(), "elasticity": self.elasticity.value}})
+
+    def plans(self) -> list[IncentivePlan]:
+        """The current plan (named ``current``) and the edited one; the same reps respond alike to both."""
+        behaviour = self.current.behaviour.model_copy(update={"elasticity": self.elasticity.value})
+        return [self.current.model_copy(update={"name": "current", "behaviour": behaviour}), self.edited()]
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        """Mean figures of the current and the edited plan, on the same run."""
+        _, summary = compare_plans(self.results, self.plans())
+        return {s["plan"]: {k: s[k]["mean"] for k in _FIGURES} for s in summary["plans"]}
+
+    def _update(self, *_) -> None:
+        began = time.perf_counter()
+        plans = self.plans()
+        table, summary = compare_plans(self.results, plans)
+        figures = pd.DataFrame({s["plan"]: {label: s[k]["mean"] for k, label in _FIGURES.items()}
+                                for s in summary["plans"]})
+        edited = summary["plans"][1]
+        per_extra = edited.get("cost_per_extra_revenue")
+        shares = {"CRM data (Apr-Dec 2017)": self.crm_share,
+                  **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(self.results, plans).items()}}
+        self.summary.value = (
+            figures.to_html(float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
+            + f"<p>Edited against current, same replications: extra revenue {edited['extra_revenue']['mean']:+,.0f}, "
+              f"extra cost {edited['extra_cost']['mean']:+,.0f}"
+            + (f", cost per extra unit of revenue {per_extra:.3f}" if per_extra is not None else "") + "</p>")
+        show(self.charts, payout_curve(plans), pay_distribution(table), cost_vs_revenue(summary["plans"]),
+             quarter_end_chart(shares))
+        self.seconds = time.perf_counter() - began
+
+    def widget(self) -> widgets.Widget:
+        """The panel: controls on top, figures and charts below."""
+        return widgets.VBox([*self.controls(), self.summary, self.charts])
