@@ -33,8 +33,9 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 	$(BIN)/python -m pytest --nbval-lax -q notebooks
 
-# The director's dashboards as web apps (code hidden) on 127.0.0.1.
-DASHBOARDS ?= notebooks/director/annual_plan.ipynb
+# The director's dashboards as web apps (code hidden) on 127.0.0.1: the folder's page lists them
+# (annual plan, allocation, incentive design); DASHBOARDS=notebooks/director/annual_plan.ipynb serves one.
+DASHBOARDS ?= notebooks/director
 PORT ?= 8866
 dashboard: $(VENV)/.installed-lab
 	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser $(DASHBOARDS)
