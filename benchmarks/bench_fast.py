@@ -5,7 +5,6 @@ Medians of several runs; "one core" means one process (``workers=1``).
 
 from __future__ import annotations
 
-import resource
 import statistics
 import subprocess
 import sys

@@ -56,7 +56,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario import parse_yaml, validate
+from sim.scenario import load_model, parse_yaml, validate
 
 __all__ = ["CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
 
@@ -213,8 +213,7 @@ def load_mapping(mapping: str | Path | Mapping | CrmMapping) -> CrmMapping:
     if not path.is_file():
         known = ", ".join(PRESETS)
         raise ScenarioError([Problem("", f"is neither a preset ({known}) nor a mapping file", file=str(mapping))])
-    data, lines = parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    return validate(CrmMapping, data, str(path), lines)
+    return load_model(CrmMapping, path)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from scipy import optimize, stats
 from sim.constraints import Probability
 from sim.crm import CrmImport
 from sim.errors import Problem, ScenarioError
+from sim.scenario import load_model
 from sim.results import Results
 from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 
@@ -74,15 +75,7 @@ class Benchmark(BaseModel):
 
 def load_benchmark(path: str | Path) -> dict[str, float]:
     """Read a benchmark YAML file (``conversion: {stage: rate}``); errors name file, line and field."""
-    from sim.scenario import parse_yaml, validate
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror or exc})", file=str(path))]) from None
-    data, lines = parse_yaml(text, str(path))
-    return dict(validate(Benchmark, data, str(path), lines).conversion)
+    return dict(load_model(Benchmark, path).conversion)
 
 
 def _stage_index(opportunities: pd.DataFrame, stages: Sequence[str]) -> np.ndarray:

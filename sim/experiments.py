@@ -48,7 +48,7 @@ from sim.engine import ENGINES
 from sim.errors import Problem, ScenarioError
 from sim.execution import FIGURES, describe_backend, run_tasks
 from sim.overrides import apply_overrides
-from sim.scenario import Scenario, dump, load, parse_yaml, validate
+from sim.scenario import Scenario, dump, load, parse_yaml, read_text, validate
 from sim.store import ChunkStore, atomic_write_text
 from sim.streams import generator
 
@@ -313,11 +313,7 @@ def _scenario_path(name: str, file: str) -> Path:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file, its scenario and every point's overrides."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror})", file=file)]) from None
-    data, lines = parse_yaml(text, file)
+    data, lines = parse_yaml(read_text(path), file)
     spec = validate(SweepSpec, data, file, lines)
     base = load(_scenario_path(spec.scenario, file))
     key_lines = {k: lines.get(("overrides", k)) for k in spec.overrides}

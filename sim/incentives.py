@@ -46,7 +46,7 @@ from sim.errors import Problem, ScenarioError
 from sim.model.behaviour import Behaviour, respond
 from sim.model.staffing import draw_roster
 from sim.results import Results
-from sim.scenario import Scenario, _unknown, parse_yaml, validate
+from sim.scenario import Scenario, _unknown, load_model, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
 __all__ = ["Tier", "Commission", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback", "IncentivePlan",
@@ -156,12 +156,7 @@ def _plan_problems(plan: IncentivePlan) -> Iterable[Problem]:
 
 def load_plan(path: str | Path) -> IncentivePlan:
     """Read and validate a plan file; raise :class:`ScenarioError` listing every problem with its line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror or exc})", file=str(path))]) from None
-    return loads_plan(text, file=str(path))
+    return load_model(IncentivePlan, path)
 
 
 def loads_plan(text: str, file: str = "<string>") -> IncentivePlan:

@@ -37,7 +37,7 @@ import datetime as dt
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Union
+from typing import Annotated, Any, Iterable, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
@@ -46,7 +46,8 @@ from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
 from sim.distributions import Distribution
 from sim.errors import Problem, ScenarioError, format_loc
 
-__all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "load", "loads", "dump"]
+__all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "load", "loads", "dump",
+           "load_model", "read_text"]
 
 _TIERED, _FLAT = "by_tier", "flat"
 
@@ -243,16 +244,31 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
 # --------------------------------------------------------------------------- YAML I/O
 
 
-def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
-    path = Path(path)
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_text(path: str | Path) -> str:
+    """A text file's content; a missing or unreadable file is a :class:`ScenarioError` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem("", "file not found", file=str(path))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
-    return loads(text, file=str(path))
+
+
+def load_model(model: type[M], path: str | Path) -> M:
+    """Read a YAML file and validate it against ``model``; every problem names file, line and field.
+
+    Used for every YAML file the project reads: scenarios, plans, benchmarks, tier rules, mappings.
+    """
+    data, lines = parse_yaml(read_text(path), str(path))
+    return validate(model, data, str(path), lines)
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    return load_model(Scenario, path)
 
 
 def loads(text: str, file: str = "<string>") -> Scenario:

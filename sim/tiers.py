@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.calendar import DEFAULT_START
 from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveInt
 from sim.errors import Problem, ScenarioError
+from sim.scenario import load_model
 from sim.results import Results
 
 __all__ = ["BUCKETS", "PRACTICE", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules",
@@ -109,15 +110,7 @@ PRACTICE = TierRules(
 
 def load_tier_rules(path: str | Path) -> TierRules:
     """Read tier rules from YAML (the shape of :class:`TierRules`); errors name file, line and field."""
-    from sim.scenario import parse_yaml, validate
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror or exc})", file=str(path))]) from None
-    data, lines = parse_yaml(text, str(path))
-    return validate(TierRules, data, str(path), lines)
+    return load_model(TierRules, path)
 
 
 def _matches(tier: Tier, rfm: pd.DataFrame) -> pd.Series:

@@ -87,7 +87,7 @@ def test_benchmark_file_errors_name_line_and_field(tmp_path):
         load_benchmark(bad)
     assert str(err.value).splitlines() == [f"{bad}:2: conversion.Engaging: 1.3 is not a probability (0 to 1)",
                                            f"{bad}:3: sauce: unknown field (did you mean 'source'?)"]
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError, match="missing.yaml: file not found"):
         load_benchmark(tmp_path / "missing.yaml")
 
 

@@ -340,7 +340,7 @@ def test_plan_checked_against_the_scenario(tiny):
 
 
 def test_a_missing_plan_file_is_one_line(tmp_path):
-    with pytest.raises(ScenarioError, match="nope.yaml: cannot read the file"):
+    with pytest.raises(ScenarioError, match="nope.yaml: file not found"):
         load_plan(tmp_path / "nope.yaml")
 
 

@@ -39,7 +39,6 @@ def exercises() -> dict[str, Exercise]:
     """The lesson's exercises; every answer computed with :func:`sim.incentives.commission`."""
     marginal = Commission(tiers=_TIERS)
     retro = Commission(tiers=_TIERS, retroactive=True)
-    capped = Commission(tiers=_TIERS, cap=30_000)
     threshold = Commission(tiers=_TIERS, threshold=0.5)
     revenue, now, deal = 420_000, 140_000, 20_000
 
