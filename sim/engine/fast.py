@@ -171,9 +171,9 @@ def _pack(kind, stage, rep, j):
     return (((kind << 6) | stage) << 52) | (rep << 32) | j
 
 
-@numba.njit(cache=True)
-def _push(h_time, h_seq, h_load, size, time, seq, load):
-    i = size
+@numba.njit(cache=True, inline="always")
+def _sift_up(h_time, h_seq, h_load, i, time, seq, load):
+    """Place the event (time, seq, load) at slot ``i`` or above, moving later events down."""
     while i > 0:
         parent = (i - 1) >> 1
         if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
@@ -181,6 +181,11 @@ def _push(h_time, h_seq, h_load, size, time, seq, load):
         h_time[i], h_seq[i], h_load[i] = h_time[parent], h_seq[parent], h_load[parent]
         i = parent
     h_time[i], h_seq[i], h_load[i] = time, seq, load
+
+
+@numba.njit(cache=True)
+def _push(h_time, h_seq, h_load, size, time, seq, load):
+    _sift_up(h_time, h_seq, h_load, size, time, seq, load)
     return size + 1
 
 
@@ -204,13 +209,7 @@ def _pop(h_time, h_seq, h_load, size):
         h_time[i], h_seq[i], h_load[i] = h_time[child], h_seq[child], h_load[child]
         i = child
         child = 2 * i + 1
-    while i > 0:
-        parent = (i - 1) >> 1
-        if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
-            break
-        h_time[i], h_seq[i], h_load[i] = h_time[parent], h_seq[parent], h_load[parent]
-        i = parent
-    h_time[i], h_seq[i], h_load[i] = time, seq, load
+    _sift_up(h_time, h_seq, h_load, i, time, seq, load)
     return size
 
 
