@@ -13,7 +13,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, voila
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, open_dashboard
 
 MOVES = 20
 GOAL_MS = 300
@@ -25,25 +25,31 @@ DASHBOARDS = {
 
 
 def _latencies(notebook: str, label: str, selector: str) -> list[float]:
-    with voila(notebook) as url, sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url, timeout=180_000, wait_until="domcontentloaded")
-        figures = page.locator(selector).first
-        figures.wait_for(timeout=180_000)
-        handle = page.locator(".widget-slider", has_text=label).locator(".noUi-handle").first
-        handle.focus()
-        latencies = []
-        for move in range(MOVES):
-            before = figures.inner_text()
-            start = time.perf_counter()
-            handle.press("ArrowRight" if move % 2 == 0 else "ArrowLeft")
-            while figures.inner_text() == before:  # a new element replaces the old: query it again
-                if time.perf_counter() - start > 60:
-                    raise TimeoutError(f"{notebook}: the figures did not change within 60 s")
-                time.sleep(0.002)
-            latencies.append((time.perf_counter() - start) * 1000)
+        with open_dashboard(page, notebook, 180_000):
+            latencies = _moves(page, notebook, label, selector)
         browser.close()
+    return latencies
+
+
+def _moves(page, notebook: str, label: str, selector: str) -> list[float]:
+    """Move the slider ``MOVES`` times; the latency of each move, in milliseconds."""
+    figures = page.locator(selector).first
+    figures.wait_for(timeout=180_000)
+    handle = page.locator(".widget-slider", has_text=label).locator(".noUi-handle").first
+    handle.focus()
+    latencies = []
+    for move in range(MOVES):
+        before = figures.inner_text()
+        start = time.perf_counter()
+        handle.press("ArrowRight" if move % 2 == 0 else "ArrowLeft")
+        while figures.inner_text() == before:  # a new element replaces the old: query it again
+            if time.perf_counter() - start > 60:
+                raise TimeoutError(f"{notebook}: the figures did not change within 60 s")
+            time.sleep(0.002)
+        latencies.append((time.perf_counter() - start) * 1000)
     return latencies
 
 

@@ -77,11 +77,39 @@ def serve(command: list[str], port: int, url: str) -> Iterator[str]:
 
 
 def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
-    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1."""
+    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1.
+
+    The log is at debug level: it shows each cell's execution, so a hang names its cell.
+    """
     port = free_port()
     command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               "--show_tracebacks=True"]
+               "--show_tracebacks=True", "--debug"]
     return serve(command, port, f"http://127.0.0.1:{port}/")
+
+
+@contextlib.contextmanager
+def open_dashboard(page, notebook: str, timeout_ms: float = 120_000, attempts: int = 2) -> Iterator[str]:
+    """Serve ``notebook`` with Voila and load it in ``page``, which ends rendering all its cells.
+
+    Seldom, on a loaded machine, a freshly started kernel never answers and the page never
+    completes (the server's log then ends at "Kernel started"); a second server is tried
+    once, and the first one's log goes to stderr, so the test report shows what happened.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(1, attempts + 1):
+        with voila(notebook) as url:
+            try:
+                page.goto(url, timeout=timeout_ms, wait_until="domcontentloaded")
+            except PlaywrightTimeout:
+                if attempt == attempts:
+                    raise
+                log = sorted(SERVER_LOGS.glob("voila-*.log"), key=lambda f: f.stat().st_mtime)[-1]
+                sys.stderr.write(f"{notebook}: no page within {timeout_ms / 1000:.0f} s; trying a new server. "
+                                 f"The first one's log:\n{log.read_text()[-5_000:]}\n")
+                continue
+            yield url
+            return
 
 
 def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:

@@ -9,7 +9,7 @@ import pytest
 import sim
 from sim.incentives import load_plan
 from sim.widgets.incentives import IncentivePanel
-from tests.browser.harness import ROOT, voila
+from tests.browser.harness import ROOT, open_dashboard
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -29,8 +29,7 @@ def _edited_comp_cost(top_rate_steps: int) -> str:
 def test_rate_change_repays_the_year_to_the_simulators_figures(page, screenshots):
     before, after = _edited_comp_cost(0), _edited_comp_cost(1)
     assert before != after
-    with voila(NOTEBOOK) as url:
-        page.goto(url, timeout=TIMEOUT, wait_until="domcontentloaded")
+    with open_dashboard(page, NOTEBOOK, TIMEOUT):
         page.get_by_text(before, exact=True).first.wait_for(timeout=TIMEOUT)
         handle = page.locator(".widget-slider", has_text="rate above it").locator(".noUi-handle")
         handle.focus()

@@ -9,7 +9,7 @@ import pytest
 
 from sim.lessons import load_lesson
 from sim.lessons.capacity import run_experiment
-from tests.browser.harness import ROOT, jupyterlab, voila
+from tests.browser.harness import ROOT, jupyterlab, open_dashboard
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -26,8 +26,7 @@ def _figures_line(leads: float, reps: int) -> str:
 
 
 def test_slider_move_resimulates_and_language_switches(page, screenshots):
-    with voila(NOTEBOOK) as url:
-        page.goto(url, timeout=TIMEOUT, wait_until="domcontentloaded")
+    with open_dashboard(page, NOTEBOOK, TIMEOUT):
         page.get_by_text(_figures_line(7, 10)).wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "lesson3_initial.png", full_page=True)
 

@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from sim.widgets.plan import PlanPanel
-from tests.browser.harness import ROOT, voila
+from tests.browser.harness import ROOT, open_dashboard
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -28,8 +28,7 @@ def _figures_text(solutions_reps: int) -> str:
 
 
 def test_headcount_change_resimulates_to_the_simulators_figures(page, screenshots):
-    with voila(NOTEBOOK) as url:
-        page.goto(url, timeout=TIMEOUT, wait_until="domcontentloaded")
+    with open_dashboard(page, NOTEBOOK, TIMEOUT):
         figures = page.locator(".sp-figures")
         figures.wait_for(timeout=TIMEOUT)
         assert figures.inner_text() == _figures_text(13)
