@@ -126,9 +126,9 @@ def cycle_table(durations: Any, outcome: Any, entry: Any = None) -> pd.DataFrame
     d = np.asarray(durations, float)
     o = np.asarray(outcome, object)
     e = np.zeros(len(d)) if entry is None else np.asarray(entry, float)
-    keep = np.isfinite(d) & (d >= 0)
-    d, o = np.floor(d[keep]).astype(int), o[keep]
-    e = np.clip(np.floor(np.nan_to_num(e[keep])), 0, d).astype(int)
+    e = np.maximum(np.floor(np.nan_to_num(e)), 0)
+    keep = np.isfinite(d) & (d >= 0) & (e <= np.floor(d))  # a deal that ended before it was observed tells nothing
+    d, o, e = np.floor(d[keep]).astype(int), o[keep], e[keep].astype(int)
     horizon = int(d.max()) + 1 if len(d) else 1
     ended = np.bincount(d, minlength=horizon)
     entered = np.bincount(e, minlength=horizon)
@@ -252,11 +252,14 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return ((later - earlier) / pd.Timedelta(days=1)).to_numpy(float)
 
 
-def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT) -> Calibration:
+def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT,
+              hazard_days: int | None = None) -> Calibration:
     """Estimate every figure of the module docstring from ``crm`` (as of its last date).
 
     ``recent_months``: full calendar months before the data's end whose arrivals set the
-    scenario's rates and product mix.
+    scenario's rates and product mix. ``hazard_days``: estimate the competing-risks table from
+    the last ``hazard_days`` of deal experience only (a period estimate: deals count from the
+    age they had when the window opened), so that recent behaviour drives the forecast.
     """
     ops = crm.opportunities
     as_of = crm.as_of
@@ -266,6 +269,11 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     duration = _days(end, ops["created"])
     first_close = ops["closed"].min()
     entry = np.maximum(_days(pd.Series(first_close, index=ops.index), ops["created"]), 0) if pd.notna(first_close) else None
+    if hazard_days is not None:
+        window_start = pd.Series(as_of - pd.Timedelta(days=hazard_days), index=ops.index)
+        recent_entry = np.maximum(_days(window_start, ops["created"]), 0)
+        entry = recent_entry if entry is None else np.maximum(entry, recent_entry)
+        notes.append(f"cycle table from the deal experience of the last {hazard_days} days only")
     cycle = cycle_table(duration, status, entry)
     if entry is not None and (entry > 0).any():
         notes.append(f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "

@@ -229,7 +229,8 @@ def naive_run_rate(crm: CrmImport, days: int, lookback_days: int = 90) -> tuple[
 
 
 def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_days: int | None = None,
-             replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False) -> pd.DataFrame:
+             replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False,
+             hazard_days: int | None = None) -> pd.DataFrame:
     """Forecast from each cut-off with only what was known then, and compare with what happened.
 
     The period runs from the day after the cut-off to ``until`` (or ``period_days`` later; by
@@ -238,7 +239,8 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     the absolute and signed percentage error of the P50 (revenue, or won deals when the
     export has no values), and whether the actual fell between P10 and P90.
     ``known_arrivals=True`` gives the model the leads that actually arrived in the period
-    (the question becomes: how many of these new cohorts will be won?).
+    (the question becomes: how many of these new cohorts will be won?). ``hazard_days`` is
+    passed to :func:`sim.calibrate.calibrate` (estimate deal fates from recent experience only).
     """
     rows = []
     ops = crm.opportunities
@@ -248,7 +250,7 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
         end = (pd.Timestamp(until) if until is not None
                else cutoff + pd.Timedelta(days=period_days) if period_days else crm.as_of).normalize()
         known = crm.as_known_on(cutoff)
-        cal = calibrate(known)
+        cal = calibrate(known, hazard_days=hazard_days)
         arrived = None
         if known_arrivals:
             day = ops["created"].dt.normalize()

@@ -121,3 +121,21 @@ def test_olist_calibrates_and_runs():
     assert {c.name for c in scenario.channels} >= {"organic_search", "paid_search", "social"}
     res = sim.simulate(scenario, replications=2, seed=1, detail=False)
     assert res.replications["won"].mean() > 0
+
+
+def test_late_entry_drops_what_was_not_observed():
+    # deal 1 ended (day 5) before it was observed (day 6): it tells nothing; deal 2 is seen from day 8
+    t = cycle_table([5, 10, 12], ["won", "won", "lost"], entry=[6, 8, 0])
+    assert t["at_risk"].tolist() == [1] * 8 + [2, 2, 2, 1, 1]
+    assert t.loc[10, "h_won"] == pytest.approx(1 / 2) and t["won"].sum() == 1
+
+
+def test_hazard_window_uses_recent_experience_only():
+    crm = read_opportunities(MAVEN, "maven").as_known_on("2017-09-30")
+    full, recent = calibrate(crm), calibrate(crm, hazard_days=90)
+    assert recent.cycle["at_risk"].iloc[0] < full.cycle["at_risk"].iloc[0]
+    assert recent.cycle[["won", "lost"]].to_numpy().sum() < full.cycle[["won", "lost"]].to_numpy().sum()
+    ops = crm.opportunities
+    closed_in_window = ops[(ops.status != "open") & (ops.closed >= pd.Timestamp("2017-09-30") - pd.Timedelta(days=90))]
+    assert recent.cycle[["won", "lost"]].to_numpy().sum() == len(closed_in_window)
+    assert any("last 90 days" in n for n in recent.notes)
