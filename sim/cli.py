@@ -224,7 +224,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
     crm = _read_crm(args)
     try:
-        table = backtest(crm, args.cutoff, until=args.until, replications=args.replications, seed=args.seed,
+        table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
+                         replications=args.replications, seed=args.seed,
                          known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
     except ValueError as exc:
         print(f"{args.export}: {exc}", file=sys.stderr)
@@ -385,6 +386,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cutoff", type=_date, action="append", required=True, metavar="DATE",
                    help="cut-off date (repeat for several)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the data's last date)")
+    p.add_argument("--period-days", type=_positive_int, metavar="D", help="instead of --until: D days after each cut-off")
     p.add_argument("--known-arrivals", action="store_true",
                    help="give the model the leads that did arrive (forecast the won count of those cohorts)")
     _hazard_option(p)
