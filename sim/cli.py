@@ -260,9 +260,9 @@ def _forecast(args: argparse.Namespace) -> int:
     crm = _read_crm(args)
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
-    until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
-                           else crm.as_of + pd.offsets.QuarterEnd(1))
     try:
+        until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
+                               else crm.as_of + pd.offsets.QuarterEnd(1))
         outlook = forecast(crm, until, replications=args.replications, seed=args.seed,
                            cal=calibrate(crm, hazard_days=args.hazard_days))
     except ValueError as exc:

@@ -127,6 +127,11 @@ def _expected_values(cal: Calibration, products: pd.Series) -> np.ndarray:
     return products.astype(object).map(means).fillna(means["(all)"]).to_numpy(float)
 
 
+def _dated(crm: CrmImport) -> None:
+    if pd.isna(crm.as_of):
+        raise ValueError("the export has no dated opportunities: nothing to forecast from")
+
+
 def weighted_pipeline(crm: CrmImport, cal: Calibration | None = None) -> pd.DataFrame:
     """Each open deal's stage probability × expected value (the CRM's classic weighted pipeline).
 
@@ -158,6 +163,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     arrivals by known ones -- a forecast of how many of a given lead cohort will be won.
     Open deals without a created date (age unknown) count in the weighted pipeline only.
     """
+    _dated(crm)
     cal = cal or calibrate(crm)
     cutoff = crm.as_of.normalize()
     start, end = cutoff + pd.Timedelta(days=1), pd.Timestamp(until).normalize()
@@ -242,6 +248,7 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     (the question becomes: how many of these new cohorts will be won?). ``hazard_days`` is
     passed to :func:`sim.calibrate.calibrate` (estimate deal fates from recent experience only).
     """
+    _dated(crm)
     rows = []
     ops = crm.opportunities
     has_values = ops.loc[ops["status"] == "won", "value"].notna().any()

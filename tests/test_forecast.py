@@ -171,6 +171,11 @@ def test_cli_bad_input_exits_2_without_a_traceback(tmp_path, capsys):
     assert f"{tmp_path / 'm.yaml'}:4: bogus: unknown field" in capsys.readouterr().err
     assert main(["backtest", str(MAVEN), "--cutoff", "2018-06-01", "--out", str(tmp_path / "b")]) == 2
     assert "before it starts" in capsys.readouterr().err
+    (tmp_path / "empty.csv").write_text(MAVEN.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert main(["backtest", str(tmp_path / "empty.csv"), "--cutoff", "2017-06-30", "--out", str(tmp_path / "b")]) == 2
+    assert "no dated opportunities" in capsys.readouterr().err
+    assert main(["calibrate", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "s.yaml")]) == 2
+    assert "no won deals" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
         main(["backtest", str(MAVEN), "--cutoff", "2017-13-01", "--out", str(tmp_path / "b")])
     assert exit_.value.code == 2 and "is not a date" in capsys.readouterr().err
