@@ -37,7 +37,8 @@ def _export(rows: list[tuple]) -> pd.DataFrame:
 def test_fate_table_rows_are_the_conditional_distributions():
     t = cycle_table([2, 4, 4, 6, 9], ["won", "lost", "won", "won", "open"])
     cum = fate_table(t)
-    horizon = len(t)
+    horizon = cum.shape[1] // 2
+    assert horizon == 7  # the table ends on day 6, the last close: the deal open at day 9 tells no more
     # a new deal: the last won column is the eventual win probability (cif_won), then lost adds cif_lost
     assert cum[0, horizon - 1] == pytest.approx(t["cif_won"].iloc[-1])
     assert cum[0, -1] == pytest.approx(t["cif_won"].iloc[-1] + t["cif_lost"].iloc[-1])
@@ -52,7 +53,7 @@ def test_sampled_fates_follow_the_table(seed):
     rng = np.random.default_rng(seed)
     ages = np.full(40_000, 1)
     outcome, day = _fates(cum, ages, rng.random(len(ages)))
-    horizon = len(t)
+    horizon = cum.shape[1] // 2
     p_won3 = cum[2, 3] - cum[2, 2]
     assert np.mean((outcome == 0) & (day == 3)) == pytest.approx(p_won3, abs=0.01)
     assert (day[outcome < 2] > 1).all()  # nothing closes at an age it has already passed
@@ -78,9 +79,19 @@ def test_every_deal_won_on_day_ten_gives_an_exact_forecast():
 def test_simulated_mean_matches_the_analytic_expectation(maven, seed):
     crm = maven.as_known_on("2017-09-30")
     cal = calibrate(crm)
-    out = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal, arrivals=False)
+    out = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal, arrivals=False, uncertainty=False)
     se = out.revenue.std() / np.sqrt(len(out.revenue))
     assert out.revenue.mean() == pytest.approx(out.weighted_by_age, abs=4 * se + 0.01 * out.weighted_by_age)
+
+
+def test_rate_uncertainty_widens_the_range_not_the_centre(maven, seed):
+    crm = maven.as_known_on("2017-09-30")
+    cal = calibrate(crm)
+    fixed = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal, uncertainty=False)
+    unsure = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal)
+    assert unsure.won.std() > 1.1 * fixed.won.std()
+    se = np.hypot(unsure.won.std(), fixed.won.std()) / np.sqrt(400)
+    assert abs(unsure.won.mean() - fixed.won.mean()) < 4 * se + 0.01 * fixed.won.mean()
 
 
 def test_replications_do_not_depend_on_how_many_run(maven):
