@@ -58,13 +58,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.errors import Problem, ScenarioError
 from sim.scenario import parse_yaml, validate
 
-__all__ = ["CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
+__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
 
 CanonicalField = Literal[
     "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel"
 ]
 TEXT_FIELDS = ("rep", "team", "region", "account", "product", "channel")
-COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value")
+CANONICAL_COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value")
 
 # The problems a row can have (the ``problem`` column of the report).
 UNPARSEABLE_DATE = "unparseable date"
@@ -321,9 +321,7 @@ def _locate(source: str | Path, m: CrmMapping) -> Path:
 
 def _parse_dates(raw: pd.Series, fmt: str | None) -> pd.Series:
     text = raw.astype("string").str.strip()
-    if fmt is None:
-        return pd.to_datetime(text, errors="coerce", format="ISO8601").astype("datetime64[ns]")
-    return pd.to_datetime(text, errors="coerce", format=fmt).astype("datetime64[ns]")
+    return pd.to_datetime(text, errors="coerce", format=fmt or "ISO8601").astype("datetime64[ns]")
 
 
 _MONEY = re.compile(r"[^\d.eE+\-]")
@@ -450,7 +448,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     out["status"] = pd.Series(status, dtype=object)
     out["stage"] = pd.Categorical(pd.Series(stage, dtype=object).where(~unknown.to_numpy()), categories=list(m.stages), ordered=True)
     out["value"] = value.to_numpy()
-    out = out[keep].reset_index(drop=True)
+    out = out.loc[keep, list(CANONICAL_COLUMNS)].reset_index(drop=True)
     undated = int((out["status"].eq("open") & out["created"].isna()).sum())
     if undated:
         notes.append(f"{undated:,} open opportunities have no created date (kept, created is empty)")
