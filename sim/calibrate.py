@@ -273,6 +273,9 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     duration = _days(end, ops["created"])
     first_close = ops["closed"].min()
     entry = np.maximum(_days(pd.Series(first_close, index=ops.index), ops["created"]), 0) if pd.notna(first_close) else None
+    if entry is not None and (entry > 0).any():
+        notes.append(f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "
+                     "enter the cycle table late (left truncation)")
     if hazard_days is not None:
         window_start = pd.Series(as_of - pd.Timedelta(days=hazard_days), index=ops.index)
         recent_entry = np.maximum(_days(window_start, ops["created"]), 0)
@@ -280,9 +283,6 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
         notes.append(f"cycle table from the deal experience of the last {hazard_days} days only")
     deals = pd.DataFrame({"days": duration, "outcome": status, "entry": 0.0 if entry is None else entry})
     cycle = cycle_table(deals["days"], deals["outcome"], deals["entry"])
-    if entry is not None and (entry > 0).any():
-        notes.append(f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "
-                     "enter the cycle table late (left truncation)")
     won_days = duration[status == "won"]
     stale_age = float(np.quantile(won_days, STALE_QUANTILE)) if len(won_days) else np.inf
     stale = (status == "open") & (duration > stale_age)
