@@ -109,13 +109,14 @@ def fit_distribution(x: Any, ks_limit: float = KS_LIMIT) -> tuple[Any, pd.DataFr
     return _DIST.validate_python(spec), table
 
 
-def cycle_table(durations: Any, outcome: Any, entry: Any = None) -> pd.DataFrame:
+def cycle_table(durations: Any, outcome: Any, entry: Any = None, weights: Any = None) -> pd.DataFrame:
     """Aalen–Johansen competing-risks table by age in whole days.
 
     ``durations``: days from created to close (closed deals) or to the data's end (open deals);
     ``outcome``: "won", "lost" or "open" (censored); ``entry``: age (days) from which a deal
     was observed -- deals created before the first recorded close could not be seen closing
-    earlier (left truncation), so they join the risk set late. Returns per day ``at_risk``, ``won``,
+    earlier (left truncation), so they join the risk set late; ``weights``: one per deal (a
+    Bayesian bootstrap draws them, see :mod:`sim.forecast`). Returns per day ``at_risk``, ``won``,
     ``lost``, the hazards ``h_won``, ``h_lost``, ``survival`` (still open at the end of the day)
     and the cumulative incidences ``cif_won``, ``cif_lost``.
 
@@ -126,18 +127,20 @@ def cycle_table(durations: Any, outcome: Any, entry: Any = None) -> pd.DataFrame
     d = np.asarray(durations, float)
     o = np.asarray(outcome, object)
     e = np.zeros(len(d)) if entry is None else np.asarray(entry, float)
-    keep = np.isfinite(d) & (d >= 0)
-    d, o = np.floor(d[keep]).astype(int), o[keep]
-    e = np.clip(np.floor(np.nan_to_num(e[keep])), 0, d).astype(int)
+    e = np.maximum(np.floor(np.nan_to_num(e)), 0)
+    w = np.ones(len(d)) if weights is None else np.asarray(weights, float)
+    keep = np.isfinite(d) & (d >= 0) & (e <= np.floor(d))  # a deal that ended before it was observed tells nothing
+    d, o, e, w = np.floor(d[keep]).astype(int), o[keep], e[keep].astype(int), w[keep]
     horizon = int(d.max()) + 1 if len(d) else 1
-    ended = np.bincount(d, minlength=horizon)
-    entered = np.bincount(e, minlength=horizon)
-    at_risk = (np.cumsum(entered) - np.concatenate([[0], np.cumsum(ended)[:-1]])).astype(float)
-    won = np.bincount(d[o == "won"], minlength=horizon).astype(float)
-    lost = np.bincount(d[o == "lost"], minlength=horizon).astype(float)
+    ended = np.bincount(d, w, minlength=horizon)
+    entered = np.bincount(e, w, minlength=horizon)
+    at_risk = np.cumsum(entered) - np.concatenate([[0], np.cumsum(ended)[:-1]])
+    is_won, is_lost = o == "won", o == "lost"
+    won = np.bincount(d[is_won], w[is_won], minlength=horizon)
+    lost = np.bincount(d[is_lost], w[is_lost], minlength=horizon)
     with np.errstate(invalid="ignore", divide="ignore"):
-        h_won = np.where(at_risk > 0, won / at_risk, 0.0)
-        h_lost = np.where(at_risk > 0, lost / at_risk, 0.0)
+        h_won = np.where(at_risk > 1e-9, won / at_risk, 0.0)
+        h_lost = np.where(at_risk > 1e-9, lost / at_risk, 0.0)
     survival = np.cumprod(1 - h_won - h_lost)
     before = np.concatenate([[1.0], survival[:-1]])
     return pd.DataFrame({
@@ -193,6 +196,7 @@ class Calibration:
     reps: pd.DataFrame
     recent: pd.DataFrame
     notes: tuple[str, ...]
+    deals: pd.DataFrame | None = None  # per deal: days, outcome, entry -- what the cycle table was built from
 
     @property
     def win_probability(self) -> float:
@@ -252,11 +256,14 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return ((later - earlier) / pd.Timedelta(days=1)).to_numpy(float)
 
 
-def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT) -> Calibration:
+def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT,
+              hazard_days: int | None = None) -> Calibration:
     """Estimate every figure of the module docstring from ``crm`` (as of its last date).
 
     ``recent_months``: full calendar months before the data's end whose arrivals set the
-    scenario's rates and product mix.
+    scenario's rates and product mix. ``hazard_days``: estimate the competing-risks table from
+    the last ``hazard_days`` of deal experience only (a period estimate: deals count from the
+    age they had when the window opened), so that recent behaviour drives the forecast.
     """
     ops = crm.opportunities
     as_of = crm.as_of
@@ -266,10 +273,16 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     duration = _days(end, ops["created"])
     first_close = ops["closed"].min()
     entry = np.maximum(_days(pd.Series(first_close, index=ops.index), ops["created"]), 0) if pd.notna(first_close) else None
-    cycle = cycle_table(duration, status, entry)
     if entry is not None and (entry > 0).any():
         notes.append(f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "
                      "enter the cycle table late (left truncation)")
+    if hazard_days is not None:
+        window_start = pd.Series(as_of - pd.Timedelta(days=hazard_days), index=ops.index)
+        recent_entry = np.maximum(_days(window_start, ops["created"]), 0)
+        entry = recent_entry if entry is None else np.maximum(entry, recent_entry)
+        notes.append(f"cycle table from the deal experience of the last {hazard_days} days only")
+    deals = pd.DataFrame({"days": duration, "outcome": status, "entry": 0.0 if entry is None else entry})
+    cycle = cycle_table(deals["days"], deals["outcome"], deals["entry"])
     won_days = duration[status == "won"]
     stale_age = float(np.quantile(won_days, STALE_QUANTILE)) if len(won_days) else np.inf
     stale = (status == "open") & (duration > stale_age)
@@ -350,7 +363,7 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     recent_rows = []
     for ch in sorted(channel[dated].unique()):
         sel = in_window & (channel == ch).to_numpy()
-        row = {"channel": ch, "leads": int(sel.sum()), "leads_per_day": sel.sum() / days}
+        row = {"channel": ch, "leads": int(sel.sum()), "days": days, "leads_per_day": sel.sum() / days}
         if products is not None:
             mix = products[sel].value_counts(normalize=True)
             row.update({f"mix:{p}": float(mix.get(p, 0.0)) for p in values.index if p != "(all)"})
@@ -371,4 +384,5 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
         rows_read=crm.report.rows_read, rows_used=crm.report.rows_used, as_of=as_of, stages=crm.stages,
         arrivals=arrivals, conversion=conversion, cycle=cycle, time_fits=time_fits, time_to_close=chosen,
         values=values, value_dists=value_dists, reps=reps, recent=recent, notes=tuple(notes),
+        deals=deals,
     )

@@ -235,8 +235,9 @@ def _backtest(args: argparse.Namespace) -> int:
 
     crm = _read_crm(args)
     try:
-        table = backtest(crm, args.cutoff, until=args.until, replications=args.replications, seed=args.seed,
-                         known_arrivals=args.known_arrivals)
+        table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
+                         replications=args.replications, seed=args.seed,
+                         known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
     except ValueError as exc:
         print(f"{args.export}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -263,16 +264,18 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate
     from sim.forecast import forecast
     from sim.plots.forecast import fan_chart
 
     crm = _read_crm(args)
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
-    until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
-                           else crm.as_of + pd.offsets.QuarterEnd(1))
     try:
-        outlook = forecast(crm, until, replications=args.replications, seed=args.seed)
+        until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
+                               else crm.as_of + pd.offsets.QuarterEnd(1))
+        outlook = forecast(crm, until, replications=args.replications, seed=args.seed,
+                           cal=calibrate(crm, hazard_days=args.hazard_days))
     except ValueError as exc:
         print(f"{args.export}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -293,6 +296,11 @@ def _forecast(args: argparse.Namespace) -> int:
     fan_chart(outlook, target=args.target).savefig(args.out / "fan.png", dpi=120)
     print(f"wrote {args.out / 'forecast.json'}, fan.csv and fan.png")
     return 0
+
+
+def _hazard_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hazard-days", type=_positive_int, metavar="D",
+                   help="judge open deals' chances from the last D days of deal experience only (default: all)")
 
 
 def _date(text: str) -> pd.Timestamp:
@@ -526,8 +534,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cutoff", type=_date, action="append", required=True, metavar="DATE",
                    help="cut-off date (repeat for several)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the data's last date)")
+    p.add_argument("--period-days", type=_positive_int, metavar="D", help="instead of --until: D days after each cut-off")
     p.add_argument("--known-arrivals", action="store_true",
                    help="give the model the leads that did arrive (forecast the won count of those cohorts)")
+    _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write backtest.json and backtest.csv here")
@@ -539,6 +549,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="DATE", help="forecast as if on this date (default: the data's end)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the quarter's end)")
     p.add_argument("--target", type=float, metavar="AMOUNT", help="revenue target of the period")
+    _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=1000, metavar="N")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")

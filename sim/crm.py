@@ -16,6 +16,7 @@ same form (validated; errors name file, line and field)::
     stage_values: {Closed Won: Won}       # raw value -> stage, when the names differ
     lost_stage: Proposal                  # furthest stage of a lost deal the export does not tell
     date_format: "%d/%m/%Y"               # default: ISO dates (2024-03-31)
+    encoding: gbk                         # default: UTF-8
     joins:                                # look-up tables next to the main file
       - {file: owners.csv, by: rep, key: Owner, columns: {team: Manager, region: Office}}
 
@@ -58,13 +59,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.errors import Problem, ScenarioError
 from sim.scenario import load_model, parse_yaml, validate
 
-__all__ = ["CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
+__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
 
 CanonicalField = Literal[
     "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel"
 ]
 TEXT_FIELDS = ("rep", "team", "region", "account", "product", "channel")
-COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value")
+CANONICAL_COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value")
 
 # The problems a row can have (the ``problem`` column of the report).
 UNPARSEABLE_DATE = "unparseable date"
@@ -98,6 +99,7 @@ class CrmMapping(_Model):
     description: str = Field("", description="What export this mapping reads.")
     file: str | None = Field(None, description="Main table's file name, used when the source is a folder.")
     sheet: str | int | None = Field(None, description="Excel sheet (name or 0-based index). Default: the first.")
+    encoding: str = Field("utf-8-sig", description="Text encoding of CSV files (e.g. `gbk`, `cp1252`).")
     columns: dict[CanonicalField, str] = Field(description="Canonical field -> column of the main table.")
     stages: tuple[str, ...] = Field(min_length=1, description="Funnel stages in order; the last is the won stage.")
     stage_values: dict[str, str] = Field({}, description="Raw stage value -> stage name, when they differ.")
@@ -292,14 +294,14 @@ class CrmImport:
         return CrmImport(out, report, self.stages, self.mapping, day)
 
 
-def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
+def _read_table(path: Path, sheet: str | int | None, encoding: str = "utf-8-sig") -> pd.DataFrame:
     if not path.is_file():
         raise ScenarioError([Problem("", "file not found", file=str(path))])
     try:
         if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
             return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
-        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True)
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        return pd.read_csv(path, dtype=str, encoding=encoding, skipinitialspace=True)
+    except (OSError, ValueError, UnicodeDecodeError, LookupError, pd.errors.ParserError) as exc:
         raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
 
 
@@ -320,9 +322,7 @@ def _locate(source: str | Path, m: CrmMapping) -> Path:
 
 def _parse_dates(raw: pd.Series, fmt: str | None) -> pd.Series:
     text = raw.astype("string").str.strip()
-    if fmt is None:
-        return pd.to_datetime(text, errors="coerce", format="ISO8601").astype("datetime64[ns]")
-    return pd.to_datetime(text, errors="coerce", format=fmt).astype("datetime64[ns]")
+    return pd.to_datetime(text, errors="coerce", format=fmt or "ISO8601").astype("datetime64[ns]")
 
 
 _MONEY = re.compile(r"[^\d.eE+\-]")
@@ -342,7 +342,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
         file, folder = "<table>", None
     else:
         path = _locate(source, m)
-        raw, file, folder = _read_table(path, m.sheet), str(path), path.parent
+        raw, file, folder = _read_table(path, m.sheet, m.encoding), str(path), path.parent
     problems = _missing_columns(raw, m.columns, file, "columns")
     if problems:
         raise ScenarioError(problems)
@@ -360,7 +360,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
             for canon in join.columns:
                 fields.setdefault(canon, pd.Series([None] * len(raw), dtype=object))
             continue
-        table = _read_table(table_path, None)
+        table = _read_table(table_path, None, m.encoding)
         key = join.key or m.columns[join.by]
         problems = _missing_columns(table, {**join.columns, join.by: key}, str(table_path), f"joins.{join.file}")
         if problems:
@@ -449,7 +449,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     out["status"] = pd.Series(status, dtype=object)
     out["stage"] = pd.Categorical(pd.Series(stage, dtype=object).where(~unknown.to_numpy()), categories=list(m.stages), ordered=True)
     out["value"] = value.to_numpy()
-    out = out[keep].reset_index(drop=True)
+    out = out.loc[keep, list(CANONICAL_COLUMNS)].reset_index(drop=True)
     undated = int((out["status"].eq("open") & out["created"].isna()).sum())
     if undated:
         notes.append(f"{undated:,} open opportunities have no created date (kept, created is empty)")

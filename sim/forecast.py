@@ -5,7 +5,13 @@ day ``t > a`` with probability ``S(t-1)/S(a)·h_won(t)`` (the competing-risks ta
 :mod:`sim.calibrate`, with open deals censored), loses likewise, or stays open. New deals
 arrive as a Poisson stream at the recent rate, with the recent product mix, and meet the
 same fates from age zero. Won deals draw a value from their product's fitted distribution.
-Replication ``r`` draws only from ``sim.streams.generator(seed, r, FORECAST)``.
+Replication ``r`` draws only from ``sim.streams.generator(seed, r, FORECAST, ...)``.
+
+With ``uncertainty=True`` (the default) each replication also redraws what the calibration is
+unsure of: the cycle table from a Bayesian bootstrap of the past deals (a weight ~ Exp(1) for
+each), and the arrival rate from its Gamma posterior given the recent count (Jeffreys prior).
+The range then holds the uncertainty of the rates as well as the chance in each deal's fate --
+though still not changes the past does not show.
 
 Two simpler forecasts stand beside it, as managers use them:
 
@@ -35,7 +41,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from sim.calibrate import Calibration, calibrate
+from sim.calibrate import Calibration, calibrate, cycle_table
 from sim.crm import CrmImport
 from sim.streams import FORECAST, generator
 
@@ -48,7 +54,8 @@ def fate_table(cycle: pd.DataFrame) -> np.ndarray:
     """Cumulative fate probabilities by age: row ``a + 1`` is for a deal open after day ``a``
     (row 0: a new deal), over columns ``[won on day 0..T-1, lost on day 0..T-1]``.
 
-    Whatever is left above the last column is the chance the deal stays open past the table.
+    Whatever is left above the last column is the chance the deal stays open past the table,
+    which ends on the last day any deal closed (no deal older than that has ever closed).
 
     >>> from sim.calibrate import cycle_table
     >>> cum = fate_table(cycle_table([0, 1, 1], ["won", "won", "lost"]))
@@ -57,6 +64,8 @@ def fate_table(cycle: pd.DataFrame) -> np.ndarray:
     >>> cum[1].round(3).tolist()  # open after day 0: won or lost on day 1, half each
     [0.0, 0.5, 0.5, 1.0]
     """
+    events = np.flatnonzero((cycle["won"] + cycle["lost"]).to_numpy() > 0)
+    cycle = cycle.iloc[: events[-1] + 1 if len(events) else 1]
     h_won, h_lost = cycle["h_won"].to_numpy(), cycle["h_lost"].to_numpy()
     survival = cycle["survival"].to_numpy()
     before = np.concatenate([[1.0], survival[:-1]])  # S(t-1)
@@ -127,6 +136,16 @@ def _expected_values(cal: Calibration, products: pd.Series) -> np.ndarray:
     return products.astype(object).map(means).fillna(means["(all)"]).to_numpy(float)
 
 
+def _codes(products: pd.Series, tiers: list[str]) -> np.ndarray:
+    """Index of each product in ``tiers``; ``len(tiers)`` for one the calibration does not know."""
+    return pd.Categorical(products.astype(object), categories=tiers).codes.astype(int) % (len(tiers) + 1)
+
+
+def _dated(crm: CrmImport) -> None:
+    if pd.isna(crm.as_of):
+        raise ValueError("the export has no dated opportunities: nothing to forecast from")
+
+
 def weighted_pipeline(crm: CrmImport, cal: Calibration | None = None) -> pd.DataFrame:
     """Each open deal's stage probability × expected value (the CRM's classic weighted pipeline).
 
@@ -149,7 +168,7 @@ def _tiered(cal: Calibration) -> bool:
 
 
 def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0, cal: Calibration | None = None,
-             arrivals: bool = True, new_leads: pd.DataFrame | None = None) -> Outlook:
+             arrivals: bool = True, new_leads: pd.DataFrame | None = None, uncertainty: bool = True) -> Outlook:
     """Monte Carlo forecast of the deals won from the day after ``crm.as_of`` to ``until`` (inclusive).
 
     ``crm`` is the export as known at the start (see :meth:`CrmImport.as_known_on`); ``cal``
@@ -157,7 +176,10 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     only; ``new_leads`` (opportunities with ``created`` and ``product``) replaces the Poisson
     arrivals by known ones -- a forecast of how many of a given lead cohort will be won.
     Open deals without a created date (age unknown) count in the weighted pipeline only.
+    ``uncertainty=False`` keeps the calibrated rates fixed (the range is then only the chance
+    in the deals' fates).
     """
+    _dated(crm)
     cal = cal or calibrate(crm)
     cutoff = crm.as_of.normalize()
     start, end = cutoff + pd.Timedelta(days=1), pd.Timestamp(until).normalize()
@@ -169,8 +191,8 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     ages = ((cutoff - open_["created"].dt.normalize()).dt.days).to_numpy(int)
     created_day = -ages  # day of creation relative to the cut-off
     tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
-    open_tier = (open_["product"].astype(object).where(open_["product"].isin(tiers), "(all)").to_numpy(object)
-                 if _tiered(cal) else np.full(len(open_), "(all)", object))
+    names = [*tiers, "(all)"]  # value distributions by code; the last for a product unknown to the calibration
+    open_tier = _codes(open_["product"], tiers) if _tiered(cal) else np.full(len(open_), len(tiers))
     rate = float(cal.recent["leads_per_day"].sum()) if arrivals else 0.0
     if _tiered(cal):
         counts = cal.recent[[f"mix:{t}" for t in tiers]].mul(cal.recent["leads_per_day"], axis=0).sum()
@@ -184,25 +206,34 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
         known_day = ((new_leads["created"].dt.normalize() - cutoff).dt.days).to_numpy(int)
         inside = (known_day >= 1) & (known_day <= days)
         known_day = known_day[inside]
-        known_tier = (new_leads["product"].astype(object).where(new_leads["product"].isin(tiers), "(all)").to_numpy(object)
-                      if _tiered(cal) else np.full(len(new_leads), "(all)", object))[inside]
+        known_tier = (_codes(new_leads["product"], tiers) if _tiered(cal) else np.full(len(new_leads), len(tiers)))[inside]
+    resample = uncertainty and cal.deals is not None
+    if resample:
+        past = (cal.deals["days"].to_numpy(float), cal.deals["outcome"].to_numpy(str), cal.deals["entry"].to_numpy(float))
     for r in range(replications):
         rng = generator(seed, r, FORECAST)
+        cum_r, rate_r = cum, rate
+        if resample:
+            unsure = generator(seed, r, FORECAST, 1)
+            cum_r = fate_table(cycle_table(*past, unsure.exponential(1.0, len(past[0]))))
+            if rate > 0:
+                leads = cal.recent["leads"].sum()
+                rate_r = unsure.gamma(leads + 0.5, 1.0 / cal.recent["days"].iloc[0])
         if new_leads is None:
-            n_new = rng.poisson(rate * days)
+            n_new = rng.poisson(rate_r * days)
             new_day = rng.integers(1, days + 1, n_new)
-            new_tier = np.asarray(tiers, object)[rng.choice(len(tiers), n_new, p=mix)] if n_new else np.array([], object)
+            new_tier = rng.choice(len(tiers), n_new, p=mix) if _tiered(cal) else np.full(n_new, len(tiers))
         else:
             n_new, new_day, new_tier = len(known_day), known_day, known_tier
         all_ages = np.concatenate([ages, np.full(n_new, -1)])
-        outcome, close_age = _fates(cum, all_ages, rng.random(len(all_ages)))
+        outcome, close_age = _fates(cum_r, all_ages, rng.random(len(all_ages)))
         close_day = np.concatenate([created_day, new_day]) + close_age  # relative to the cut-off
         hit = (outcome == 0) & (close_day >= 1) & (close_day <= days)
         tier = np.concatenate([open_tier, new_tier])
         value = np.zeros(len(hit))
-        for t in np.unique(tier[hit]):
-            sel = hit & (tier == t)
-            value[sel] = cal.value_dists[t].sample(rng, int(sel.sum()))
+        for code in np.flatnonzero(np.bincount(tier[hit], minlength=len(names))):
+            sel = hit & (tier == code)
+            value[sel] = cal.value_dists[names[code]].sample(rng, int(sel.sum()))
         won[r], won_new[r] = hit.sum(), hit[len(ages):].sum()
         revenue[r] = value.sum()
         daily[r] = np.bincount(close_day[hit] - 1, weights=value[hit], minlength=days)
@@ -214,7 +245,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     for i in np.flatnonzero(inside):
         last = min(ages[i] + days, horizon - 1)
         p_in[i] = cum[ages[i] + 1, last]
-    by_age = float(np.sum(p_in * _expected_values(cal, pd.Series(open_tier))))
+    by_age = float(np.sum(p_in * _expected_values(cal, pd.Series(np.asarray(names, object)[open_tier]))))
     return Outlook(start, end, won, revenue, won_new, daily, weighted, by_age, len(open_))
 
 
@@ -229,7 +260,8 @@ def naive_run_rate(crm: CrmImport, days: int, lookback_days: int = 90) -> tuple[
 
 
 def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_days: int | None = None,
-             replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False) -> pd.DataFrame:
+             replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False,
+             hazard_days: int | None = None) -> pd.DataFrame:
     """Forecast from each cut-off with only what was known then, and compare with what happened.
 
     The period runs from the day after the cut-off to ``until`` (or ``period_days`` later; by
@@ -238,8 +270,10 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     the absolute and signed percentage error of the P50 (revenue, or won deals when the
     export has no values), and whether the actual fell between P10 and P90.
     ``known_arrivals=True`` gives the model the leads that actually arrived in the period
-    (the question becomes: how many of these new cohorts will be won?).
+    (the question becomes: how many of these new cohorts will be won?). ``hazard_days`` is
+    passed to :func:`sim.calibrate.calibrate` (estimate deal fates from recent experience only).
     """
+    _dated(crm)
     rows = []
     ops = crm.opportunities
     has_values = ops.loc[ops["status"] == "won", "value"].notna().any()
@@ -248,7 +282,7 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
         end = (pd.Timestamp(until) if until is not None
                else cutoff + pd.Timedelta(days=period_days) if period_days else crm.as_of).normalize()
         known = crm.as_known_on(cutoff)
-        cal = calibrate(known)
+        cal = calibrate(known, hazard_days=hazard_days)
         arrived = None
         if known_arrivals:
             day = ops["created"].dt.normalize()

@@ -13,7 +13,7 @@ from scipy import stats
 
 import sim
 from sim.calibrate import calibrate, cycle_table, fit_distribution, shrink_win_rates, wilson
-from sim.crm import read_opportunities
+from sim.crm import load_mapping, read_opportunities
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT / "data" / "maven_crm" / "sales_pipeline.csv"
@@ -121,3 +121,50 @@ def test_olist_calibrates_and_runs():
     assert {c.name for c in scenario.channels} >= {"organic_search", "paid_search", "social"}
     res = sim.simulate(scenario, replications=2, seed=1, detail=False)
     assert res.replications["won"].mean() > 0
+
+
+def test_late_entry_drops_what_was_not_observed():
+    # deal 1 ended (day 5) before it was observed (day 6): it tells nothing; deal 2 is seen from day 8
+    t = cycle_table([5, 10, 12], ["won", "won", "lost"], entry=[6, 8, 0])
+    assert t["at_risk"].tolist() == [1] * 8 + [2, 2, 2, 1, 1]
+    assert t.loc[10, "h_won"] == pytest.approx(1 / 2) and t["won"].sum() == 1
+
+
+def test_hazard_window_uses_recent_experience_only():
+    crm = read_opportunities(MAVEN, "maven").as_known_on("2017-09-30")
+    full, recent = calibrate(crm), calibrate(crm, hazard_days=90)
+    assert recent.cycle["at_risk"].iloc[0] < full.cycle["at_risk"].iloc[0]
+    assert recent.cycle[["won", "lost"]].to_numpy().sum() < full.cycle[["won", "lost"]].to_numpy().sum()
+    ops = crm.opportunities
+    closed_in_window = ops[(ops.status != "open") & (ops.closed >= pd.Timestamp("2017-09-30") - pd.Timedelta(days=90))]
+    assert recent.cycle[["won", "lost"]].to_numpy().sum() == len(closed_in_window)
+    assert any("last 90 days" in n for n in recent.notes)
+
+
+def test_a_salesforce_style_export_calibrates_every_open_stage_and_runs(seed):
+    rng = np.random.default_rng(seed)
+    stages = list(load_mapping("salesforce").stages)
+    n = 600
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    cycle = pd.to_timedelta(rng.integers(5, 60, n), unit="D")
+    closed = created + cycle
+    as_of = pd.Timestamp("2024-10-27")
+    fate = np.where(closed > as_of, "open", np.where(rng.random(n) < 0.4, "Closed Won", "Closed Lost"))
+    stage = np.where(fate == "open", rng.choice(stages[:-1], n), fate)
+    raw = pd.DataFrame({
+        "Opportunity ID": [f"006{i:05d}" for i in range(n)], "Opportunity Owner": rng.choice(["Ann", "Bo", "Cy"], n),
+        "Owner Role": "East", "Account Name": "K", "Stage": stage,
+        "Created Date": [f"{d.month}/{d.day}/{d.year}" for d in created],
+        "Close Date": [f"{d.month}/{d.day}/{d.year}" for d in closed], "Amount": rng.integers(1000, 9000, n).astype(str),
+        "Lead Source": rng.choice(["Web", "Partner"], n), "Product Name": rng.choice(["P", "Q"], n),
+        "Billing State/Province": "CA",
+    })
+    crm = read_opportunities(raw, "salesforce")
+    cal = calibrate(crm)
+    assert list(cal.conversion.index) == stages[:-1]
+    won = (fate == "Closed Won").sum()
+    assert cal.conversion.loc["Negotiation/Review", "advanced"] == won
+    assert set(cal.recent.index) == {"Partner", "Web"}
+    scenario = sim.loads(sim.dump(cal.scenario(horizon_days=60)))
+    assert [s.name for s in scenario.stages] == stages[:-1] and set(scenario.tiers) == {"P", "Q"}
+    assert sim.simulate(scenario, replications=2, seed=seed, detail=False).replications["won"].sum() > 0

@@ -220,3 +220,18 @@ def test_every_row_is_either_used_or_listed(rows):
     assert not (ops["value"] < 0).any()
     assert ops["stage"].notna().all()
     assert np.isin(ops["status"], ["won", "lost", "open"]).all()
+
+
+def test_a_gbk_export_with_chinese_stages_reads_with_its_encoding(tmp_path):
+    (tmp_path / "商机.csv").write_bytes(
+        "编号,创建日期,关闭日期,阶段,金额,销售\n1,2024-01-05,2024-02-01,赢单,5000,张三\n2,2024-01-09,,方案输出,,李四\n".encode("gbk"))
+    mapping = {"name": "cn", "encoding": "gbk",
+               "columns": {"opportunity_id": "编号", "created": "创建日期", "closed": "关闭日期", "stage": "阶段",
+                           "value": "金额", "rep": "销售"},
+               "stages": ["线索获取", "意向确认", "方案输出", "谈判签约"], "won": ["赢单"], "lost": ["丢单"]}
+    crm = read_opportunities(tmp_path / "商机.csv", mapping)
+    assert crm.opportunities["status"].tolist() == ["won", "open"]
+    assert crm.opportunities["stage"].astype(str).tolist() == ["谈判签约", "方案输出"]
+    assert crm.opportunities["rep"].tolist() == ["张三", "李四"]
+    with pytest.raises(ScenarioError, match="cannot read the file"):
+        read_opportunities(tmp_path / "商机.csv", {**mapping, "encoding": "utf-8"})

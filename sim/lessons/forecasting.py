@@ -28,7 +28,7 @@ from sim.forecast import backtest, fate_table, forecast
 from sim.lessons.lesson import Exercise
 
 __all__ = ["DATA", "CUTOFFS", "exercises", "weighted_value", "won_within", "maven", "actual_revenue", "backtest_table",
-           "experiment_panel"]
+           "experiment_view", "experiment_panel"]
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "maven_crm" / "sales_pipeline.csv"
 CUTOFFS = ("2017-08-15", "2017-09-15", "2017-11-15", "2017-12-01")  # mid-quarter days to stand on
@@ -88,12 +88,24 @@ def backtest_table(replications: int, seed: int = 1) -> pd.DataFrame:
                   "naive_revenue", "weighted_pipeline", "abs_pct_error", "naive_abs_pct_error", "covered"]]
 
 
+def experiment_view(lesson, cutoff: str, target: float, replications: int, seed: int = 1):
+    """The experiment's figures (text in the lesson's language) and fan chart, standing on ``cutoff``."""
+    from sim.plots.forecast import fan_chart
+
+    day = pd.Timestamp(cutoff)
+    end = day + pd.offsets.QuarterEnd(0)
+    outlook = forecast(maven().as_known_on(day), end, replications=replications, seed=seed)
+    actual = actual_revenue(maven(), day + pd.Timedelta(days=1), end)
+    q = outlook.revenue_quantiles()
+    text = lesson.text("figures", p10=q["p10"], p50=q["p50"], p90=q["p90"], weighted=outlook.weighted,
+                       p_hit=outlook.p_hit(target), actual=float(actual.iloc[-1]))
+    return text, fan_chart(outlook, target=target, actual=actual, title=lesson.text("labels.chart_title"))
+
+
 def experiment_panel(lesson, replications: int, seed: int = 1):
     """Pick the day to stand on and a target; the fan chart, the weighted pipeline and the actual redraw."""
     import ipywidgets as widgets
     from IPython.display import Markdown, display
-
-    from sim.plots.forecast import fan_chart
 
     cutoff = widgets.Dropdown(options=CUTOFFS, value=CUTOFFS[2], description="")
     target = widgets.IntSlider(value=1_500_000, min=500_000, max=3_500_000, step=100_000, description="",
@@ -103,17 +115,11 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
 
     def render(*_) -> None:
         labels[0].value, labels[1].value = lesson.text("labels.cutoff"), lesson.text("labels.target")
-        day = pd.Timestamp(cutoff.value)
-        end = day + pd.offsets.QuarterEnd(0)
-        known = maven().as_known_on(day)
-        outlook = forecast(known, end, replications=replications, seed=seed)
-        actual = actual_revenue(maven(), day + pd.Timedelta(days=1), end)
-        q = outlook.revenue_quantiles()
+        text, figure = experiment_view(lesson, cutoff.value, target.value, replications, seed)
         out.clear_output(wait=True)
         with out:
-            display(Markdown(lesson.text("figures", p10=q["p10"], p50=q["p50"], p90=q["p90"], weighted=outlook.weighted,
-                                         p_hit=outlook.p_hit(target.value), actual=float(actual.iloc[-1]))))
-            display(fan_chart(outlook, target=target.value, actual=actual, title=lesson.text("labels.chart_title")))
+            display(Markdown(text))
+            display(figure)
 
     cutoff.observe(render, names="value")
     target.observe(render, names="value")
