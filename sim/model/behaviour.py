@@ -82,7 +82,8 @@ class Behaviour(BaseModel):
 def effort(marginal_rates: dict[str, float], behaviour: Behaviour) -> dict[str, float]:
     """Effort on each customer tier relative to the status quo, from the plan's marginal pay on it."""
     bound = behaviour.max_effort_change
-    return {tier: float(np.clip((rate / behaviour.reference_rate) ** behaviour.elasticity, 1 - bound, 1 + bound))
+    # A negative marginal rate (a decelerator, a clawback) earns the least effort, as a zero one does.
+    return {tier: float(np.clip((max(rate, 0.0) / behaviour.reference_rate) ** behaviour.elasticity, 1 - bound, 1 + bound))
             for tier, rate in marginal_rates.items()}
 
 

@@ -52,7 +52,8 @@ class Roster:
         if self.seasoned[rep] or self.ramp_days <= 0:
             return 1.0
         p0 = self.initial_productivity
-        return np.minimum(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
+        with np.errstate(over="ignore"):  # a ramp of a split second: the quotient overflows to inf, the result is 1
+            return np.minimum(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
 
     def available_days(self, horizon_days: float) -> float:
         """Rep-days on the team within ``[0, horizon_days)``."""
