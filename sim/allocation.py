@@ -9,9 +9,10 @@ so candidates are compared on the same luck. When a headcount is given, reps fol
 each candidate's reps are split over the teams in proportion to the rep time its funnel
 needs (largest remainder), at least one rep per working team.
 
-:func:`focus_rules` weighs the other lever practice names: the 80/20 focus rule -- the best
-resources to the accounts that bring most. Every team serves its waiting leads by tier
-(``teams[].priority``), most valuable tier first, against first come, first served.
+:func:`focus_rules` and :func:`routing_rules` weigh the other levers practice names: the 80/20
+focus rule -- every team serves its waiting leads by tier (``teams[].priority``), most valuable
+tier first, against first come, first served -- and routing high-value leads to senior reps
+(``stages[].routes`` to a team with a higher ``skill``) against pooling every rep.
 
 The answer comes with the diminishing-returns curve of each channel and team around it, and
 how robust it is: the paired difference in revenue against the current allocation, with
@@ -43,7 +44,7 @@ from sim.engine import simulate
 from sim.scenario import Scenario
 from sim.targets import allocate, reverse_funnel
 
-__all__ = ["Allocation", "current_allocation", "apply", "optimise", "by_value", "focus_rules"]
+__all__ = ["Allocation", "current_allocation", "apply", "optimise", "by_value", "focus_rules", "routing_rules"]
 
 Objective = Literal["revenue", "p_hit"]
 
@@ -194,6 +195,24 @@ def _with_priority(scenario: Scenario, priority: tuple[str, ...]) -> Scenario:
     return scenario.model_copy(update={"teams": teams})
 
 
+def _compare_rules(variants: dict[str, Scenario], replications: int, seed: int, engine: str) -> pd.DataFrame:
+    """Each variant's mean revenue, deals won, days from lead to win, and its paired revenue gain over
+    the first variant (95% interval; share of replications in which it does better)."""
+    rows, baseline = [], None
+    for name, variant in variants.items():
+        results = simulate(variant, replications=replications, seed=seed, engine=engine, detail=False,
+                           progress=False, workers=1).replications
+        revenue = results.revenue.to_numpy()
+        baseline = revenue if baseline is None else baseline
+        gain = revenue - baseline  # paired: replication r saw the same leads under every rule
+        half = stats.t.ppf(0.975, replications - 1) * gain.std(ddof=1) / np.sqrt(replications) if replications > 1 else np.nan
+        rows.append({"rule": name, "revenue": revenue.mean(), "won": results.won.mean(),
+                     "days_to_win": results.win_days_total.sum() / max(results.won.sum(), 1),
+                     "gain": gain.mean(), "gain_low": gain.mean() - half, "gain_high": gain.mean() + half,
+                     "p_better": float((gain > 0).mean())})
+    return pd.DataFrame(rows).set_index("rule")
+
+
 def focus_rules(scenario: Scenario, replications: int = 40, seed: int = 0, engine: str = "fast") -> pd.DataFrame:
     """First come, first served against the focus rule, on common random numbers.
 
@@ -208,16 +227,41 @@ def focus_rules(scenario: Scenario, replications: int = 40, seed: int = 0, engin
     rules = {"first come, first served": (), f"{order[0]} first": order[:1]}
     if len(order) > 2:
         rules["by value: " + " > ".join(order)] = order
-    rows, baseline = [], None
-    for name, priority in rules.items():
-        results = simulate(_with_priority(scenario, priority), replications=replications, seed=seed, engine=engine,
-                           detail=False, progress=False, workers=1).replications
-        revenue = results.revenue.to_numpy()
-        baseline = revenue if baseline is None else baseline
-        gain = revenue - baseline  # paired: replication r saw the same leads under every rule
-        half = stats.t.ppf(0.975, replications - 1) * gain.std(ddof=1) / np.sqrt(replications) if replications > 1 else np.nan
-        rows.append({"rule": name, "priority": list(priority), "revenue": revenue.mean(), "won": results.won.mean(),
-                     "days_to_win": results.win_days_total.sum() / max(results.won.sum(), 1),
-                     "gain": gain.mean(), "gain_low": gain.mean() - half, "gain_high": gain.mean() + half,
-                     "p_better": float((gain > 0).mean())})
-    return pd.DataFrame(rows).set_index("rule")
+    table = _compare_rules({name: _with_priority(scenario, p) for name, p in rules.items()}, replications, seed, engine)
+    return table.assign(priority=[list(p) for p in rules.values()])
+
+
+def routing_rules(scenario: Scenario, stage: str, tiers: list[str], seniors: int, senior_skill: float,
+                  replications: int = 40, seed: int = 0, engine: str = "fast") -> pd.DataFrame:
+    """Pooled reps against routing ``tiers`` to the stage team's seniors, on common random numbers.
+
+    The stage's team has ``seniors`` reps whose conversion is ``senior_skill`` times the stage's
+    rate (the others keep the team's skill): a spread of skill. Pooled, any rep takes any lead, so
+    every lead converts at the team's average skill (weighted by headcount); routed, the seniors
+    form their own team that works only the stage's ``tiers`` (at their skill), and the others
+    everything else. Both variants have the same reps; only who works which lead changes.
+    """
+    names = [s.name for s in scenario.stages]
+    if stage not in names:
+        raise ValueError(f"{stage!r} is not a stage ({', '.join(names)})")
+    k = names.index(stage)
+    team = scenario.team(scenario.stages[k].team)
+    if not 0 < seniors < team.headcount:
+        raise ValueError(f"seniors must be between 1 and {team.headcount - 1} ({team.name} has {team.headcount} reps)")
+    unknown = [t for t in tiers if t not in scenario.tiers or not t]
+    if not tiers or unknown:
+        raise ValueError(f"route one or more of the tiers {', '.join(t for t in scenario.tiers if t)}")
+    pooled_skill = (seniors * senior_skill + (team.headcount - seniors) * team.skill) / team.headcount
+    pooled = scenario.model_copy(update={"teams": tuple(
+        t.model_copy(update={"skill": pooled_skill}) if t.name == team.name else t for t in scenario.teams)})
+    senior_team = team.model_copy(update={"name": f"{team.name} seniors", "headcount": seniors, "hires": (),
+                                          "skill": senior_skill, "priority": ()})
+    teams = tuple(t.model_copy(update={"headcount": team.headcount - seniors}) if t.name == team.name else t
+                  for t in scenario.teams) + (senior_team,)
+    stages = tuple(s.model_copy(update={"routes": {**s.routes, **dict.fromkeys(tiers, senior_team.name)}})
+                   if i == k else s for i, s in enumerate(scenario.stages))
+    routed = Scenario.model_validate({**scenario.model_dump(by_alias=True),
+                                      "teams": [t.model_dump(by_alias=True) for t in teams],
+                                      "stages": [s.model_dump(by_alias=True) for s in stages]})
+    label = f"{', '.join(tiers)} to {seniors} seniors"
+    return _compare_rules({"pooled (any rep, any lead)": pooled, label: routed}, replications, seed, engine)

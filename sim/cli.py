@@ -105,7 +105,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _allocate(args: argparse.Namespace) -> int:
-    from sim.allocation import focus_rules, optimise
+    from sim.allocation import focus_rules, optimise, routing_rules
 
     scenario = load(args.file)
     try:
@@ -131,6 +131,16 @@ def _allocate(args: argparse.Namespace) -> int:
         print("focus rule (every team serves these tiers first):")
         print(rules.drop(columns="priority").to_string(float_format=lambda v: f"{v:,.2f}"))
         result["focus"] = rules.reset_index().to_dict(orient="records")
+    if args.route:
+        stage, tiers, seniors, skill = args.route
+        try:
+            rules = routing_rules(scenario, stage, tiers, seniors, skill, args.replications, args.seed, args.engine)
+        except ValueError as exc:
+            print(f"{args.file}: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"routing at {stage} (seniors convert {skill:g} times the stage's rate):")
+        print(rules.to_string(float_format=lambda v: f"{v:,.2f}"))
+        result["routing"] = rules.reset_index().to_dict(orient="records")
     if args.out is not None:
         _write_json(args.out / "allocation.json", result)
         print(f"wrote {args.out / 'allocation.json'}")
@@ -461,6 +471,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
     p.add_argument("--focus", action="store_true",
                    help="also weigh the focus rule: the most valuable tiers served first, against first come, first served")
+    p.add_argument("--route", type=_route, metavar="STAGE:TIERS:SENIORS:SKILL",
+                   help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
+                        "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3")
     _run_options(p, engine="fast", replications=40)
     p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)
@@ -571,6 +584,15 @@ def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int
     parser.add_argument("--engine", choices=tuple(ENGINES), default=engine)
     parser.add_argument("--replications", type=_positive_int, default=replications, metavar="N")
     parser.add_argument("--seed", type=int, default=0, metavar="S")
+
+
+def _route(text: str) -> tuple[str, list[str], int, float]:
+    """``STAGE:TIERS:SENIORS:SKILL`` (tiers comma-separated) for ``allocate --route``."""
+    try:
+        stage, tiers, seniors, skill = text.rsplit(":", 3)
+        return stage, tiers.split(","), int(seniors), float(skill)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not STAGE:TIERS:SENIORS:SKILL, e.g. negotiation:A:4:1.3") from None
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -137,14 +137,13 @@ def stage_outcomes(results: Results, stage: str, replication: int = 0) -> pd.Dat
     names = [s.name for s in results.scenario.stages]
     if stage not in names:
         raise ValueError(f"{stage!r} is not a stage of {results.scenario.name!r} ({', '.join(names)})")
-    team = results.scenario.stages[names.index(stage)].team
     times = results.stage_times
     worked = times[(times.replication == replication) & (times.stage == stage) & times.rep.notna()]
     converted = worked.converted
     return pd.DataFrame({
         "opportunity_id": worked.lead.astype(str).to_numpy(),
-        "rep": [f"{team} #{int(r) + 1}" for r in worked.rep],
-        "team": team,
+        "rep": [f"{team} #{int(r) + 1}" for team, r in zip(worked.team, worked.rep)],
+        "team": worked.team.astype(str).to_numpy(),
         "status": np.where(converted.isna(), "open", np.where(converted.fillna(False), "won", "lost")),
     })
 

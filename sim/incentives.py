@@ -171,7 +171,7 @@ def check_plan(plan: IncentivePlan, scenario: Scenario) -> None:
     teams = [t.name for t in scenario.teams]
     if plan.team is not None and plan.team not in teams:
         problems.append(Problem("team", _unknown(plan.team, teams, "team")))
-    elif plan.team is not None and not any(s.team == plan.team for s in scenario.stages):
+    elif plan.team is not None and not any(plan.team in (s.team, *s.routes.values()) for s in scenario.stages):
         problems.append(Problem("team", f"team '{plan.team}' works no stage, so it wins no deals"))
     tiers = [t for t in scenario.tiers if t]
     for tier in plan.kickers:
@@ -275,10 +275,9 @@ def won_deals(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     """
     scenario = results.scenario
     team = team_of(plan, scenario)
-    team_stages = [k for k, s in enumerate(scenario.stages) if s.team == team]
     times = results.stage_times
     codes = times["stage"].cat.codes.to_numpy()
-    mine = np.isin(codes, team_stages) & (times["rep"].to_numpy() >= 0)
+    mine = (times["team"] == team).to_numpy() & (times["rep"].to_numpy() >= 0)
     credit = times[mine].assign(code=codes[mine]).sort_values(["replication", "lead", "code"]) \
         .groupby(["replication", "lead"])["rep"].last()
     final = times[(codes == len(scenario.stages) - 1) & times["converted"].notna().to_numpy()]
@@ -296,9 +295,8 @@ def _activities(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     """Per replication, rep and day: work items started at the plan's team's stages."""
     scenario = results.scenario
     team = team_of(plan, scenario)
-    codes = results.stage_times["stage"].cat.codes.to_numpy()
-    mine = np.isin(codes, [k for k, s in enumerate(scenario.stages) if s.team == team])
-    work = results.stage_times[mine & (results.stage_times["rep"].to_numpy() >= 0)]
+    times = results.stage_times
+    work = times[(times["team"] == team).to_numpy() & (times["rep"].to_numpy() >= 0)]
     return work.assign(day=np.floor(work["start"]).astype(int)).groupby(["replication", "rep", "day"]).size() \
         .rename("activities").reset_index()
 

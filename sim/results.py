@@ -81,10 +81,15 @@ def _won_days(timeline: Timeline) -> np.ndarray:
 def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]], pd.DataFrame]:
     """Reduce one replication to its row of ``replications``, its rows of ``stage_stats`` and of ``monthly``."""
     fates, horizon = timeline.fates, timeline.horizon
-    by_stage, busy, money = _sums(
+    slots = stage_slots(scenario)
+    slot_of = {pair: i for i, pair in enumerate(slots)}
+    stage_of = np.repeat(np.arange(len(scenario.stages)), np.diff(fates.offsets))
+    slot_all = np.array([slot_of[k, t] for k, t in zip(stage_of.tolist(), fates.team_all.tolist())], dtype=np.int64) \
+        if len(slots) > len(scenario.stages) else stage_of.astype(np.int64)
+    by_slot, busy, money = _sums(
         fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
-        timeline.end_work_all, timeline.end_all, fates.team_of_stage.astype(np.int64), len(fates.rosters), horizon,
-        fates.arrivals.time, fates.value, fates.collection)
+        timeline.end_work_all, timeline.end_all, slot_all, np.array([t for _, t in slots], dtype=np.int64),
+        len(fates.rosters), horizon, fates.arrivals.time, fates.value, fates.collection)
     won, lost, revenue, collected, win_days = money
     leads_per_channel = np.bincount(fates.arrivals.channel, minlength=len(scenario.channels))
     row = {
@@ -99,11 +104,10 @@ def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], l
         "win_days_total": float(win_days),
     }
     stages = []
-    for k, stage in enumerate(scenario.stages):
-        team = fates.team_of_stage[k]
+    for i, (k, team) in enumerate(slots):
         stages.append({
-            "replication": fates.replication, "stage": stage.name, "team": stage.team,
-            **{name: (int(v) if name in _COUNTS else float(v)) for name, v in zip(_STAGE_SUMS, by_stage[k])},
+            "replication": fates.replication, "stage": scenario.stages[k].name, "team": scenario.teams[team].name,
+            **{name: (int(v) if name in _COUNTS else float(v)) for name, v in zip(_STAGE_SUMS, by_slot[i])},
             "team_busy_days": float(busy[team]),
             "team_rep_days": fates.rosters[team].available_days(horizon),
         })
@@ -131,46 +135,59 @@ def _monthly(timeline: Timeline, scenario: Scenario) -> pd.DataFrame:
     })
 
 
+def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
+    """The (stage, team) pairs of ``stage_stats``, by index: each stage with its own team, then the
+    teams its routed tiers go to. A scenario without routes has one pair per stage."""
+    names = [t.name for t in scenario.teams]
+    slots = []
+    for k, stage in enumerate(scenario.stages):
+        for team in dict.fromkeys([stage.team, *stage.routes.values()]):
+            slots.append((k, names.index(team)))
+    return slots
+
+
 _STAGE_SUMS = ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked", "in_stage_total")
 _COUNTS = {"entered", "started", "converted", "lost", "worked"}
 
 
 @numba.njit(cache=True)
-def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_of_stage, n_teams, horizon, arrival,
+def _sums(offsets, entrants, converts, arrive, start, end_work, end, slot_all, slot_team, n_teams, horizon, arrival,
           value, collection):
-    """One pass over every lead and stage: the sums behind ``stage_stats`` and the money of the replication."""
+    """One pass over every lead and stage: the sums behind ``stage_stats`` (by stage and team) and
+    the money of the replication."""
     n_stages = len(offsets) - 1
-    by_stage = np.zeros((n_stages, 8))
+    by_slot = np.zeros((len(slot_team), 8))
     busy = np.zeros(n_teams)
     won = lost = 0
     revenue = collected = win_days = 0.0
     for k in range(n_stages):
-        team = team_of_stage[k]
         for i in range(offsets[k], offsets[k + 1]):
             a = arrive[i]
             if np.isnan(a):
                 continue
-            by_stage[k, 0] += 1
+            slot = slot_all[i]
+            team = slot_team[slot]
+            by_slot[slot, 0] += 1
             s = start[i]
             if not np.isnan(s):
-                by_stage[k, 1] += 1
-                by_stage[k, 4] += s - a
+                by_slot[slot, 1] += 1
+                by_slot[slot, 4] += s - a
                 w = end_work[i]
                 if np.isnan(w):
                     busy[team] += horizon - s
                 else:
-                    by_stage[k, 5] += w - s
-                    by_stage[k, 6] += 1
+                    by_slot[slot, 5] += w - s
+                    by_slot[slot, 6] += 1
                     busy[team] += w - s
             e = end[i]
             if np.isnan(e):
                 continue
-            by_stage[k, 7] += e - a
+            by_slot[slot, 7] += e - a
             if not converts[i]:
-                by_stage[k, 3] += 1
+                by_slot[slot, 3] += 1
                 lost += 1
                 continue
-            by_stage[k, 2] += 1
+            by_slot[slot, 2] += 1
             if k == n_stages - 1:
                 lead = entrants[i]
                 won += 1
@@ -178,7 +195,7 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_of_sta
                 win_days += e - arrival[lead]
                 if e + collection[lead] < horizon:
                     collected += value[lead]
-    return by_stage, busy, (won, lost, revenue, collected, win_days)
+    return by_slot, busy, (won, lost, revenue, collected, win_days)
 
 
 def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFrame]:
@@ -203,6 +220,8 @@ def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFr
         "paid_day": np.where(paid_day < horizon, paid_day, np.nan),
     })
     steps = []
+    team_names = [t.name for t in scenario.teams]
+    teams = np.split(fates.team_all, fates.offsets[1:-1])
     for k in range(len(scenario.stages)):
         reached = ~np.isnan(timeline.arrive[k])
         done = ~np.isnan(timeline.end[k])
@@ -215,6 +234,7 @@ def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFr
             "end_work": timeline.end_work[k][reached],
             "end": timeline.end[k][reached],
             "wait": (timeline.start[k] - timeline.arrive[k])[reached],
+            "team": pd.Categorical.from_codes(teams[k][reached], team_names),
             "rep": timeline.rep[k][reached],
             "converted": pd.array(np.where(done, fates.converts[k], pd.NA)[reached], dtype="boolean"),
         }))
@@ -359,7 +379,15 @@ class Results:
             "p_hit_target": float((reps["revenue"] >= target).mean()) if target else None,
             "mean_days_to_win": ratio(reps["win_days_total"].sum(), reps["won"].sum()),
             "stages": stage_list,
+            "teams": self._team_utilisation(),
         }
+
+    def _team_utilisation(self) -> list[dict[str, Any]]:
+        """Each team that worked a stage: its busy share of the rep-days it had, over all replications."""
+        per_team = (self.stage_stats.drop_duplicates(["replication", "team"])
+                    .groupby("team", sort=False)[["team_busy_days", "team_rep_days"]].sum())
+        return [{"name": team, "utilisation": float(row.team_busy_days / row.team_rep_days) if row.team_rep_days else None}
+                for team, row in per_team.iterrows()]
 
     def summary_table(self) -> pd.DataFrame:
         """The per-stage part of :meth:`summary` as a table, for printing."""

@@ -103,10 +103,17 @@ class Stage(_Model):
         None, description="Customer-side time after the rep's work, in days; no rep needed. Default: none."
     )
     conversion: _by_tier(Probability, "Probability that a lead moves on (or is won, at the last stage); one value or one per tier.")
+    routes: dict[str, str] = Field(
+        {}, description="Tiers whose leads another team works at this stage, e.g. `{A: senior_aes}`: high-value "
+                        "leads routed to senior reps. Other tiers go to `team`. Default: none.")
 
     def conversion_for(self, tier: str) -> float:
-        """The conversion probability for a lead of ``tier``."""
+        """The stage's conversion probability for a lead of ``tier`` (before the team's skill)."""
         return self.conversion[tier] if isinstance(self.conversion, dict) else self.conversion
+
+    def team_for(self, tier: str) -> str:
+        """The team that works this stage's leads of ``tier``."""
+        return self.routes.get(tier, self.team)
 
 
 class Hire(_Model):
@@ -140,6 +147,9 @@ class Team(_Model):
     hires: tuple[Hire, ...] = Field((), description="Planned hires, e.g. `[{day: 90, count: 3}]`.")
     ramp: Ramp | None = Field(None, description="Ramp-up of new hires and replacements. Default: fully productive at once.")
     attrition: Attrition | None = Field(None, description="Reps leaving and being replaced. Default: nobody leaves.")
+    skill: PositiveFloat = Field(
+        1.0, description="Conversion of this team's leads relative to the stage's rates (seniors above 1, "
+                         "e.g. 1.2), capped at certainty. Default: 1.")
     priority: tuple[str, ...] = Field(
         (), description="Tiers whose waiting leads this team serves first, in this order (the 80/20 focus rule), "
                         "e.g. `[A]`; other tiers after them; first come, first served within a tier. "
@@ -190,6 +200,12 @@ class Scenario(_Model):
         """The team called ``name``."""
         return next(t for t in self.teams if t.name == name)
 
+    def conversion_of(self, stage: int, tier: str) -> float:
+        """Probability that a lead of ``tier`` converts at stage ``stage`` (index): the stage's rate
+        times the skill of the team that works it, capped at 1."""
+        s = self.stages[stage]
+        return min(1.0, s.conversion_for(tier) * self.team(s.team_for(tier)).skill)
+
     def deal_value_for(self, tier: str):
         """The deal-value distribution for a lead of ``tier``."""
         return self.deal_value[tier] if isinstance(self.deal_value, dict) else self.deal_value
@@ -213,6 +229,12 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
     for i, stage in enumerate(s.stages):
         if stage.team not in team_names:
             yield Problem(f"stages[{i}].team", _unknown(stage.team, team_names, "team"))
+    for i, stage in enumerate(s.stages):
+        for tier, team in stage.routes.items():
+            if tier not in s.tiers or not tier:
+                yield Problem(f"stages[{i}].routes.{tier}", _unknown(tier, [t for t in s.tiers if t], "tier"))
+            if team not in team_names:
+                yield Problem(f"stages[{i}].routes.{tier}", _unknown(team, team_names, "team"))
     for i, team in enumerate(s.teams):
         for j, tier in enumerate(team.priority):
             if tier not in s.tiers or not tier:

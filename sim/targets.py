@@ -146,7 +146,8 @@ class ReverseFunnel:
 
     ``entering`` holds, per stage, the leads that must enter it; ``rep_days`` per team the rep
     time that work takes; ``budget`` the marketing cost of the leads; ``by_tier`` the share of
-    revenue each customer tier brings; ``value_per_lead`` what one lead of each tier brings.
+    revenue each customer tier brings; ``value_per_lead`` what one lead of each tier brings;
+    ``worked`` per team the leads its reps work (calls, meetings, visits) across its stages.
     """
 
     revenue: float
@@ -159,6 +160,7 @@ class ReverseFunnel:
     by_tier: dict[str, float]
     average_deal: float
     value_per_lead: dict[str, float]
+    worked: dict[str, float]
 
 
 def _lead_mix(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -184,8 +186,8 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
     channel_share, mix = _lead_mix(scenario)
     tier_share = channel_share @ mix  # share of leads in each tier
     survive = np.ones((len(scenario.stages) + 1, len(tiers)))  # reach stage k (row k), won (last row)
-    for k, stage in enumerate(scenario.stages):
-        survive[k + 1] = survive[k] * np.array([stage.conversion_for(t) for t in tiers])
+    for k in range(len(scenario.stages)):
+        survive[k + 1] = survive[k] * np.array([scenario.conversion_of(k, t) for t in tiers])
     value = np.array([scenario.deal_value_for(t).mean for t in tiers])
     revenue_per_lead = float(tier_share @ (survive[-1] * value))
     if revenue_per_lead <= 0:
@@ -194,8 +196,11 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
     entering = {s.name: float(leads * tier_share @ survive[k]) for k, s in enumerate(scenario.stages)}
     deals = float(leads * tier_share @ survive[-1])
     rep_days: dict[str, float] = {t.name: 0.0 for t in scenario.teams}
-    for stage in scenario.stages:
-        rep_days[stage.team] += entering[stage.name] * stage.work_days.mean
+    worked: dict[str, float] = {t.name: 0.0 for t in scenario.teams}
+    for k, stage in enumerate(scenario.stages):
+        for tier, reaching in zip(tiers, leads * tier_share * survive[k]):  # routed tiers go to another team
+            worked[stage.team_for(tier)] += float(reaching)
+            rep_days[stage.team_for(tier)] += float(reaching) * stage.work_days.mean
     leads_by_channel = {c.name: float(leads * share) for c, share in zip(scenario.channels, channel_share)}
     budget = sum(leads_by_channel[c.name] * c.cost_per_lead for c in scenario.channels)
     tier_revenue = tier_share * survive[-1] * value
@@ -205,6 +210,7 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
         by_tier={t: float(r / tier_revenue.sum()) for t, r in zip(tiers, tier_revenue)},
         average_deal=revenue * challenge / deals if deals else float("nan"),
         value_per_lead={t: float(v) for t, v in zip(tiers, survive[-1] * value)},
+        worked=worked,
     )
 
 

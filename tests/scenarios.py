@@ -46,6 +46,8 @@ def funnels(draw, continuous: bool = False) -> sim.Scenario:
             team["ramp"] = {"days": draw(st.floats(0, 20)), "initial_productivity": draw(st.floats(0.1, 1.0))}
         if draw(st.booleans()):
             team["attrition"] = {"annual_rate": draw(st.floats(0, 5)), "replacement_days": draw(st.floats(0, 10))}
+        if draw(st.booleans()):
+            team["skill"] = draw(st.floats(0.5, 1.5))
         if tiers and draw(st.booleans()):
             team["priority"] = draw(st.permutations(tiers))[:draw(st.integers(1, len(tiers)))]
         teams.append(team)
@@ -67,6 +69,8 @@ def funnels(draw, continuous: bool = False) -> sim.Scenario:
                  "work_days": draw(_durations), "conversion": probability()}
         if draw(st.booleans()):
             stage["wait_days"] = draw(_durations)
+        if tiers and n_teams > 1 and draw(st.booleans()):  # a tier routed to another team (seniors)
+            stage["routes"] = {draw(st.sampled_from(tiers)): f"team{draw(st.integers(0, n_teams - 1))}"}
         stages.append(stage)
     data = {
         "name": "generated",

@@ -107,7 +107,10 @@ def test_every_lead_accounted_for_once_and_money_adds_up(scenario, seed):
     assert leads.value.isna().sum() == (leads.outcome != "won").sum()
     # Queues never go negative; a rep works on one lead at a time.
     assert (results.daily[["queue", "in_work", "customer_wait"]] >= 0).all().all()
-    jobs = times.dropna(subset=["start"]).assign(team=lambda t: t.stage.map({s.name: s.team for s in scenario.stages}))
+    jobs = times.dropna(subset=["start"])  # each job's team: the stage's, or the one its tier is routed to
+    assert (jobs.team == [scenario.stages[k].team_for(t) for k, t in
+                          zip(jobs.stage.cat.codes, leads.set_index(["replication", "lead"]).tier.reindex(
+                              pd.MultiIndex.from_frame(jobs[["replication", "lead"]])))]).all()
     jobs = jobs.sort_values(["replication", "team", "rep", "start", "end_work"])  # zero-length jobs first
     same_rep = jobs[["replication", "team", "rep"]].eq(jobs[["replication", "team", "rep"]].shift()).all(axis=1)
     previous_end = jobs.end_work.shift().fillna(np.inf)  # an unfinished job (NaN) blocks the rep to the horizon

@@ -27,7 +27,7 @@ def _violations(timeline, scenario: sim.Scenario) -> list[str]:
     """Pairs of leads a team served against its priority: a lead started while another lead of a
     better level (or of the same level, arrived earlier) was already waiting."""
     fates = timeline.fates
-    team_of = np.repeat(fates.team_of_stage, np.diff(fates.offsets))
+    team_of = fates.team_all  # the stage's team, or the one the lead's tier is routed to
     arrive, start = timeline.arrive_all, timeline.start_all
     problems = []
     for team in range(len(scenario.teams)):

@@ -3,8 +3,8 @@
 Each team is a pool of identified reps (a ``simpy.Store`` of rep numbers rather than a
 ``simpy.Resource``, because a rep's identity matters: new hires work slower while they
 ramp up, reps leave and are replaced, and incentives pay individual reps). At each stage a
-lead waits for the longest-idle rep of the stage's team (first come, first served, or by tier
-when the team has a ``priority``), takes ``work_days`` of that rep's
+lead waits for the longest-idle rep of the stage's team (or of the team its tier is routed to;
+first come, first served, or by tier when the team has a ``priority``), takes ``work_days`` of that rep's
 time (divided by the rep's productivity), then ``wait_days`` of customer-side time, then
 converts or is lost. The queue-independent draws come from :func:`sim.model.fates.draw_fates`,
 so this engine and :mod:`sim.engine.fast` agree lead for lead.
@@ -42,7 +42,8 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon."""
     env = simpy.Environment()
-    stores = [_PriorityPool(env) if levels > 1 else simpy.Store(env) for levels in fates.team_levels]
+    prioritised = fates.team_levels.max() > 1  # then every pool takes a level (0 for a team without priority)
+    stores = [_PriorityPool(env) if prioritised else simpy.Store(env) for _ in fates.rosters]
     for store, roster in zip(stores, fates.rosters):
         env.process(_staffing(env, store, roster))
     record = _Record(fates)
@@ -85,9 +86,12 @@ class _Record:
         self.wait = [w.tolist() for w in fates.wait]
         self.converts = [c.tolist() for c in fates.converts]
         self.next_index = [i.tolist() for i in fates.next_index]
-        levels = np.split(fates.levels_all, fates.offsets[1:-1])
-        self.levels = [levels[k].tolist() if fates.team_levels[t] > 1 else None
-                       for k, t in enumerate(fates.team_of_stage)]
+        split = fates.offsets[1:-1]
+        teams = np.split(fates.team_all, split)
+        # Per stage: the team of each entrant when a tier is routed elsewhere, else None (the stage's team).
+        self.team_of = [t.tolist() if (t != fates.team_of_stage[k]).any() else None for k, t in enumerate(teams)]
+        levels = np.split(fates.levels_all, split)
+        self.levels = [level.tolist() if fates.team_levels.max() > 1 else None for level in levels]
         self.team = fates.team_of_stage.tolist()
         # A team without ramp-up works at full speed: skip the productivity call.
         self.ramps = [r.ramp_days > 0 and not r.seasoned.all() for r in fates.rosters]
@@ -95,10 +99,10 @@ class _Record:
 
     def stages(self, fates: Fates, stores: list) -> list[tuple]:
         """Per stage, everything the hot loop touches, as one tuple (see ``_lead``)."""
+        pools = [(stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t]) for t in range(len(stores))]
         return [
-            (stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t], self.arrive[k], self.start[k],
-             self.end_work[k], self.end[k], self.rep[k], self.work[k], self.wait[k], self.converts[k],
-             self.next_index[k], self.levels[k])
+            (pools[t], pools, self.team_of[k], self.arrive[k], self.start[k], self.end_work[k], self.end[k],
+             self.rep[k], self.work[k], self.wait[k], self.converts[k], self.next_index[k], self.levels[k])
             for k, t in enumerate(self.team)
         ]
 
@@ -132,8 +136,9 @@ def _source(env: simpy.Environment, fates: Fates, stores: list, record: _Record)
 
 def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
     """One lead's way through the funnel; ``j`` is its position among the stage's entrants."""
-    for (store, roster, ramps, rep_end, arrive, start, end_work, end, reps, work, wait, converts, next_index,
+    for (pool, pools, team_of, arrive, start, end_work, end, reps, work, wait, converts, next_index,
          levels) in stages:
+        store, roster, ramps, rep_end = pool if team_of is None else pools[team_of[j]]
         arrive[j] = env.now
         rep = yield (store.get() if levels is None else store.get(levels[j]))
         now = start[j] = env.now

@@ -45,9 +45,9 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon.
 
-    When every team works a single stage, each stage is a FIFO multi-server queue that can
-    be computed on its own, in order of arrival, with a heap of the reps' free times; a team
-    working several stages interleaves them in time, and the general event loop runs instead.
+    When every team works a single stage (no priority, no routed tiers), each stage is a FIFO
+    multi-server queue that can be computed on its own, in order of arrival, with a heap of the
+    reps' free times; otherwise teams interleave stages in time, and the general event loop runs.
     """
     rosters = fates.rosters
     rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
@@ -64,16 +64,17 @@ def simulate_fates(fates: Fates, horizon: float) -> Timeline:
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
     )
-    if len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage) and fates.team_levels.max() == 1:
+    own_team = np.repeat(fates.team_of_stage, np.diff(fates.offsets))
+    if (len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage) and fates.team_levels.max() == 1
+            and np.array_equal(fates.team_all, own_team)):
         times = _by_stage(fates, common)
     else:
         # Waiting leads queue in lanes: one per team and priority level, a team's lanes in priority order.
         team_lanes = np.r_[0, np.cumsum(fates.team_levels)].astype(np.int64)
-        sizes = np.diff(fates.offsets)
-        lane_of = team_lanes[np.repeat(fates.team_of_stage, sizes)] + fates.levels_all
+        lane_of = team_lanes[fates.team_all] + fates.levels_all
         lane_offsets = np.r_[0, np.cumsum(np.bincount(lane_of, minlength=team_lanes[-1]))].astype(np.int64)
-        times = _simulate(fates.arrivals.time, *common[:4], np.concatenate(fates.next_index), *common[4:],
-                          lane_of, team_lanes, lane_offsets, float(horizon))
+        times = _simulate(fates.arrivals.time, *common[:4], np.concatenate(fates.next_index), *common[5:],
+                          fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon))
     return Timeline(fates, horizon, *times)
 
 
@@ -214,8 +215,8 @@ def _pop(h_time, h_seq, h_load, size):
 
 
 @numba.njit(cache=True)
-def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage, rep_offsets, rep_start, rep_end,
-              seasoned, ramp_days, initial_productivity, lane_of, team_lanes, lane_offsets, horizon):
+def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, rep_start, rep_end,
+              seasoned, ramp_days, initial_productivity, team_all, lane_of, team_lanes, lane_offsets, horizon):
     n_stages = len(offsets) - 1
     n_teams = len(rep_offsets) - 1
     total = offsets[-1]
@@ -324,7 +325,7 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, team_of_stage
         if arriving >= 0:
             i = offsets[k] + arriving
             arrive[i] = now
-            team = team_of_stage[k]
+            team = team_all[i]
             if idle_count[team] > 0:
                 r2 = _ring_pop(idle, idle_head, idle_count, rep_offsets, team)
                 size, seq = _start(k, arriving, r2, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,

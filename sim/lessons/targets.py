@@ -69,11 +69,11 @@ def month_chart(months: pd.Series, title: str, ylabel: str) -> Figure:
 def daily_actions(scenario: sim.Scenario, plan: pd.DataFrame, month: str) -> pd.DataFrame:
     """For one month: each team's leads to work per rep per working day and per week."""
     row = plan[(plan.level == "company") & (plan.period == month)].iloc[0]
-    entering = reverse_funnel(scenario, revenue=1.0).entering
+    worked = reverse_funnel(scenario, revenue=1.0).worked
     days = working_days(pd.Period(month, "M"))
     rows = {}
     for team in scenario.teams:
-        per_revenue = sum(entering[s.name] for s in scenario.stages if s.team == team.name)
+        per_revenue = worked[team.name]
         per_day = row.revenue_target * per_revenue / max(team.headcount, 1) / days
         rows[team.name] = {"reps": team.headcount, "per rep per working day": round(per_day, 1),
                            "per rep per week": round(per_day * 5, 1)}

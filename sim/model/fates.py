@@ -34,11 +34,11 @@ class Fates:
     """The queue-independent draws of one replication (see the module docs)."""
 
     __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
-                 "value", "collection", "rosters", "team_of_stage", "team_levels", "levels_all", "offsets",
-                 "entrants_all", "converts_all", "_next_index")
+                 "value", "collection", "rosters", "team_of_stage", "team_all", "team_levels", "levels_all",
+                 "offsets", "entrants_all", "converts_all", "_next_index")
 
     def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
-                 team_levels, levels_all):
+                 team_all, team_levels, levels_all):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
         self.entrants: list[np.ndarray] = entrants
@@ -48,7 +48,9 @@ class Fates:
         self.value: np.ndarray = value  # per lead; NaN unless it converts at every stage
         self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
         self.rosters: list[Roster] = rosters
-        self.team_of_stage: np.ndarray = team_of_stage
+        self.team_of_stage: np.ndarray = team_of_stage  # the stage's own team
+        # The team that works each entrant of each stage (another than the stage's for a routed tier).
+        self.team_all: np.ndarray = team_all
         # Priority: team t's queue has team_levels[t] levels (1 = first come, first served); a lead
         # waiting at stage k is served at level levels_all[offsets[k] + j] (0 first).
         self.team_levels: np.ndarray = team_levels
@@ -74,7 +76,7 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     entrants, converts, work, wait = [], [], [], []
     current = np.arange(len(arrivals))
     for k, stage in enumerate(scenario.stages):
-        p = np.array([stage.conversion_for(t) for t in scenario.tiers])
+        p = np.array([scenario.conversion_of(k, t) for t in scenario.tiers])
         u = generator(seed, replication, CONVERSION, k).random(len(current))
         converted = u < (p[0] if len(p) == 1 else p[arrivals.tier[current]])
         entrants.append(current)
@@ -105,18 +107,24 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
         for i, team in enumerate(scenario.teams)
     ]
     team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int32)
-    team_levels, levels_all = _priority_levels(scenario, arrivals, entrants, team_of_stage)
+    team_all, team_levels, levels_all = _teams_and_levels(scenario, arrivals, entrants)
     return Fates(replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
-                 team_levels, levels_all)
+                 team_all, team_levels, levels_all)
 
 
-def _priority_levels(scenario: Scenario, arrivals: Arrivals, entrants: list[np.ndarray],
-                     team_of_stage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each team's number of priority levels, and the level of every entrant of every stage."""
+def _teams_and_levels(scenario: Scenario, arrivals: Arrivals,
+                      entrants: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The team that works every entrant of every stage (routes by tier), each team's number of
+    priority levels, and the level at which every entrant waits."""
+    names = [t.name for t in scenario.teams]
     team_levels = np.array([len(t.priority) + 1 if t.priority else 1 for t in scenario.teams], dtype=np.int64)
-    levels = []
-    for k, ids in enumerate(entrants):
-        priority = scenario.teams[team_of_stage[k]].priority
-        rank = np.array([priority.index(t) if t in priority else len(priority) for t in scenario.tiers], dtype=np.int64)
-        levels.append(rank[arrivals.tier[ids]] if priority else np.zeros(len(ids), dtype=np.int64))
-    return team_levels, np.concatenate(levels)
+    # rank[team, tier]: the level of a lead of that tier in that team's queue
+    rank = np.array([[t.priority.index(tier) if tier in t.priority else len(t.priority) for tier in scenario.tiers]
+                     for t in scenario.teams], dtype=np.int64)
+    teams, levels = [], []
+    for stage, ids in zip(scenario.stages, entrants):
+        team_of_tier = np.array([names.index(stage.team_for(tier)) for tier in scenario.tiers], dtype=np.int64)
+        tiers = arrivals.tier[ids]
+        teams.append(team_of_tier[tiers])
+        levels.append(rank[teams[-1], tiers])
+    return np.concatenate(teams), team_levels, np.concatenate(levels)

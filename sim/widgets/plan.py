@@ -114,10 +114,7 @@ class PlanPanel:
         """Per month: the revenue target, deals and leads, and each team's activities (leads worked:
         calls, meetings, visits) per rep per working day and per week."""
         company = plan[plan.level == "company"].set_index("period")
-        entering = reverse_funnel(scenario, 1.0).entering
-        per_revenue = {t.name: 0.0 for t in scenario.teams}
-        for stage in scenario.stages:
-            per_revenue[stage.team] += entering[stage.name]
+        per_revenue = reverse_funnel(scenario, 1.0).worked
         table = pd.DataFrame({"revenue target": company.revenue_target, "deals": company.deals.round(1),
                               "leads": company.leads.round(0)})
         days = [working_days(pd.Period(p, "M")) for p in company.index]
