@@ -24,6 +24,7 @@ import sim
 from sim.lessons.lesson import Exercise
 from sim.plots import style
 from sim.queueing import mean_wait, reps_needed, utilisation
+from sim.widgets import show
 
 __all__ = ["WORK_DAYS", "exercises", "team_scenario", "run_experiment", "queue_chart", "experiment_panel",
            "ramp_comparison"]
@@ -94,7 +95,7 @@ def queue_chart(queues: dict[str, pd.DataFrame], title: str, xlabel: str, ylabel
 def experiment_panel(lesson, replications: int, seed: int = 1):
     """Sliders for leads per day and headcount; figures and queue chart redrawn on each change."""
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown
 
     rate = widgets.FloatSlider(value=7, min=2, max=14, step=0.5, continuous_update=False)
     reps = widgets.IntSlider(value=10, min=4, max=20, continuous_update=False)
@@ -103,14 +104,11 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
     def render(*_) -> None:
         rate.description, reps.description = lesson.text("labels.leads_per_day"), lesson.text("labels.reps")
         result = run_experiment(rate.value, reps.value, replications, seed)
-        out.clear_output(wait=True)
-        with out:
-            display(Markdown(lesson.text("figures", utilisation=result["utilisation"],
-                                         erlang=result["erlang_wait"], simulated=result["simulated_wait"] or 0.0)))
-            display(queue_chart({f"{rate.value:g} {lesson.text('labels.leads_per_day')}, {reps.value} "
-                                 f"{lesson.text('labels.reps')}": result["queue"]},
-                                lesson.text("labels.queue_title"), lesson.text("labels.day"),
-                                lesson.text("labels.waiting")))
+        figures = Markdown(lesson.text("figures", utilisation=result["utilisation"], erlang=result["erlang_wait"],
+                                       simulated=result["simulated_wait"] or 0.0))
+        label = f"{rate.value:g} {lesson.text('labels.leads_per_day')}, {reps.value} {lesson.text('labels.reps')}"
+        show(out, figures, queue_chart({label: result["queue"]}, lesson.text("labels.queue_title"),
+                                       lesson.text("labels.day"), lesson.text("labels.waiting")))
 
     rate.observe(render, names="value")
     reps.observe(render, names="value")

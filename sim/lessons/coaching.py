@@ -32,6 +32,7 @@ from sim.diagnostics import ALPHA, MATERIALITY, MIN_DEALS, aging_deals, rep_exce
 from sim.lessons.lesson import Exercise
 from sim.plots import style
 from sim.streams import CONVERSION, generator
+from sim.widgets import show
 
 __all__ = ["TEAM_RATE", "exercises", "credibility_curve", "simulated_team", "credibility_chart", "case_exceptions",
            "case_table", "experiment_panel"]
@@ -144,7 +145,7 @@ def case_table(lesson):
 def experiment_panel(lesson, trials: int, seed: int = 1):
     """Sliders for the deals per rep and the weaker rep's true win rate; the flag rates and a simulated team."""
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown
 
     from sim.plots.diagnostics import rep_exceptions_chart
 
@@ -160,14 +161,12 @@ def experiment_panel(lesson, trials: int, seed: int = 1):
         curve = credibility_curve(TEAM_RATE, rate.value, trials=trials, seed=seed)
         here = curve.set_index("deals").loc[deals.value]  # the slider moves along DEAL_COUNTS
         team = rep_exceptions(simulated_team(TEAM_RATE, rate.value, deals.value, seed=seed))
-        out.clear_output(wait=True)
-        with out:
-            display(Markdown(lesson.text("figures", deals=deals.value, team=TEAM_RATE, rep=rate.value,
-                                         credible_weak=here.credible_weak, naive_average=here.naive_average,
-                                         credible_average=here.credible_average)))
-            display(credibility_chart(curve, deals.value, labels, lesson.text("labels.curve_title")))
-            display(rep_exceptions_chart(team, lesson.text("labels.team_title"), lesson.text("labels.flagged"),
-                                         lesson.text("labels.clear"), lesson.text("labels.untested")))
+        figures = Markdown(lesson.text("figures", deals=deals.value, team=TEAM_RATE, rep=rate.value,
+                                       credible_weak=here.credible_weak, naive_average=here.naive_average,
+                                       credible_average=here.credible_average))
+        show(out, figures, credibility_chart(curve, deals.value, labels, lesson.text("labels.curve_title")),
+             rep_exceptions_chart(team, lesson.text("labels.team_title"), lesson.text("labels.flagged"),
+                                  lesson.text("labels.clear"), lesson.text("labels.untested")))
 
     deals.observe(render, names="value")
     rate.observe(render, names="value")

@@ -26,6 +26,7 @@ from sim.calibrate import cycle_table
 from sim.crm import CrmImport, read_opportunities
 from sim.forecast import backtest, fate_table, forecast
 from sim.lessons.lesson import Exercise
+from sim.widgets import show
 
 __all__ = ["DATA", "CUTOFFS", "exercises", "weighted_value", "won_within", "maven", "actual_revenue", "backtest_table",
            "experiment_view", "experiment_panel"]
@@ -105,7 +106,7 @@ def experiment_view(lesson, cutoff: str, target: float, replications: int, seed:
 def experiment_panel(lesson, replications: int, seed: int = 1):
     """Pick the day to stand on and a target; the fan chart, the weighted pipeline and the actual redraw."""
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown
 
     cutoff = widgets.Dropdown(options=CUTOFFS, value=CUTOFFS[2], description="")
     target = widgets.IntSlider(value=1_500_000, min=500_000, max=3_500_000, step=100_000, description="",
@@ -116,10 +117,7 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
     def render(*_) -> None:
         labels[0].value, labels[1].value = lesson.text("labels.cutoff"), lesson.text("labels.target")
         text, figure = experiment_view(lesson, cutoff.value, target.value, replications, seed)
-        out.clear_output(wait=True)
-        with out:
-            display(Markdown(text))
-            display(figure)
+        show(out, Markdown(text), figure)
 
     cutoff.observe(render, names="value")
     target.observe(render, names="value")

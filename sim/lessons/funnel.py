@@ -23,6 +23,7 @@ import pandas as pd
 
 import sim
 from sim.lessons.lesson import Exercise
+from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "BENCHMARK", "exercises", "funnel_wins", "gain_from_points", "with_conversion_change",
            "stage_review", "experiment_panel"]
@@ -88,7 +89,7 @@ def stage_review(results: sim.Results, benchmark: dict[str, float]) -> pd.DataFr
 def experiment_panel(lesson, replications: int, seed: int = 1):
     """A slider per stage moving its conversion up or down; revenue and the stage review redrawn on each change."""
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown
 
     scenario = sim.load(PLAYBOOK)
     sliders = {s.name: widgets.FloatSlider(value=0, min=-0.2, max=0.2, step=0.05, description=s.name,
@@ -102,11 +103,9 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
         summary = results.summary()
         review = stage_review(results, BENCHMARK)
         review.columns = [lesson.text(f"labels.{c}") for c in review.columns]
-        out.clear_output(wait=True)
-        with out:
-            display(Markdown(lesson.text("figures", won=summary["won"]["mean"], revenue=summary["revenue"]["p50"],
-                                         p_hit=summary["p_hit_target"] or 0.0)))
-            display(review.style.format(precision=2))
+        figures = Markdown(lesson.text("figures", won=summary["won"]["mean"], revenue=summary["revenue"]["p50"],
+                                       p_hit=summary["p_hit_target"] or 0.0))
+        show(out, figures, review.style.format(precision=2))
 
     for slider in sliders.values():
         slider.observe(render, names="value")

@@ -26,6 +26,7 @@ import sim
 from sim.incentives import Commission, IncentivePlan, commission, compare_plans, load_plan
 from sim.lessons.lesson import Exercise
 from sim.model.behaviour import Behaviour
+from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "FLAT", "exercises", "lesson_plan", "experiment_panel"]
 
@@ -73,7 +74,7 @@ def lesson_plan(top_rate: float, cap: float, threshold: float, elasticity: float
 def experiment_panel(lesson, replications: int, seed: int = 1):
     """Sliders for the accelerator rate, cap, threshold and the reps' response; figures and charts redrawn."""
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown
 
     from sim.plots.incentives import payout_curve, quarter_end_chart
     from sim.timing import crm_quarter_end_share, plans_quarter_end_share
@@ -94,15 +95,13 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
         _, summary = compare_plans(results, [flat, edited])
         base, new = summary["plans"]
         shares = plans_quarter_end_share(results, [flat, edited])
-        out.clear_output(wait=True)
-        with out:
-            display(Markdown(lesson.text(
-                "figures", cost=new["comp_cost"]["mean"], flat_cost=base["comp_cost"]["mean"],
-                cos=new["cost_of_sales"]["mean"], flat_cos=base["cost_of_sales"]["mean"],
-                revenue=new["extra_revenue"]["mean"], gini=new["gini"]["mean"], flat_gini=base["gini"]["mean"])))
-            display(payout_curve([flat, edited]))
-            display(quarter_end_chart({lesson.text("labels.crm"): crm, lesson.text("labels.flat"): shares["flat"],
-                                       lesson.text("labels.edited"): shares["edited"]}))
+        figures = Markdown(lesson.text(
+            "figures", cost=new["comp_cost"]["mean"], flat_cost=base["comp_cost"]["mean"],
+            cos=new["cost_of_sales"]["mean"], flat_cos=base["cost_of_sales"]["mean"],
+            revenue=new["extra_revenue"]["mean"], gini=new["gini"]["mean"], flat_gini=base["gini"]["mean"]))
+        show(out, figures, payout_curve([flat, edited]),
+             quarter_end_chart({lesson.text("labels.crm"): crm, lesson.text("labels.flat"): shares["flat"],
+                                lesson.text("labels.edited"): shares["edited"]}))
 
     for slider in (top, cap, threshold, response):
         slider.observe(render, names="value")

@@ -25,6 +25,8 @@ from typing import Any, Callable
 
 import yaml
 
+from sim.widgets import show
+
 __all__ = ["LANGUAGES", "Exercise", "Feedback", "Lesson", "load_lesson"]
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -128,15 +130,13 @@ class Lesson:
     def markdown(self, key: str, heading: int = 0, **params: Any):
         """A block of the lesson's text (as a heading of that level, if given), redrawn when the language changes."""
         import ipywidgets as widgets
-        from IPython.display import Markdown, display
+        from IPython.display import Markdown
 
         out = widgets.Output()
         prefix = "#" * heading + " " if heading else ""
 
         def render() -> None:
-            out.clear_output(wait=True)
-            with out:
-                display(Markdown(prefix + self.text(key, **params)))
+            show(out, Markdown(prefix + self.text(key, **params)))
 
         self._shown(render)
         return out
@@ -144,14 +144,11 @@ class Lesson:
     def view(self, draw: Callable[[], Any]):
         """An output showing ``draw()`` (a chart or table), redrawn when the language changes."""
         import ipywidgets as widgets
-        from IPython.display import display
 
         out = widgets.Output()
 
         def render() -> None:
-            out.clear_output(wait=True)
-            with out:
-                display(draw())
+            show(out, draw())
 
         self._shown(render)
         return out

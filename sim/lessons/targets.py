@@ -18,6 +18,7 @@ import sim
 from sim.lessons.lesson import Exercise
 from sim.plots import style
 from sim.targets import METHODS, plan_table, reverse_funnel, working_days
+from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "experiment_panel"]
 
@@ -83,7 +84,7 @@ def daily_actions(scenario: sim.Scenario, plan: pd.DataFrame, month: str) -> pd.
 def experiment_panel(lesson):
     """Target, split method and reserve month; the monthly split and a month's daily actions redrawn."""
     import ipywidgets as widgets
-    from IPython.display import Markdown, display
+    from IPython.display import Markdown
 
     scenario = sim.load(PLAYBOOK)
     target = widgets.IntSlider(value=24_000_000, min=12_000_000, max=36_000_000, step=1_000_000,
@@ -102,11 +103,9 @@ def experiment_panel(lesson):
         busiest = company.idxmax()
         table = daily_actions(scenario, plan, busiest)
         table.columns = [lesson.text("labels.reps"), lesson.text("labels.per_day"), lesson.text("labels.per_week")]
-        out.clear_output(wait=True)
-        with out:
-            display(month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")))
-            display(Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))))
-            display(table)
+        show(out, month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")),
+             Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))),
+             table)
 
     for control in (target, method, reserve):
         control.observe(render, names="value")

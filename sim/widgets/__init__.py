@@ -4,16 +4,29 @@ Panels hold no computation of their own: they edit a scenario, call ``sim`` and 
 result. Notebooks only create a panel and display it.
 """
 
+import matplotlib.pyplot as plt
 from IPython import get_ipython
-from IPython.display import display
+from matplotlib.figure import Figure
 
 __all__ = ["show"]
 
 
 def show(output, *objects) -> None:
-    """Replace what ``output`` (an ``ipywidgets.Output``) shows; nothing to draw outside a kernel."""
-    if get_ipython() is None:  # a script or a test: no front end to draw on
+    """Replace what ``output`` (an ``ipywidgets.Output``) shows by ``objects``, in one update.
+
+    The objects are formatted here and set as the widget's outputs, rather than displayed inside
+    ``with output:``: that form routes the kernel's output messages through the widget, which a
+    notebook runner (nbclient, under Voila and nbval) emulates as a second front end beside the
+    browser -- a race that can leave the page waiting for ever. Figures are closed once drawn.
+    Nothing to draw outside a kernel.
+    """
+    shell = get_ipython()
+    if shell is None:  # a script or a test: no front end to draw on
         return
-    output.clear_output(wait=True)
-    with output:
-        display(*objects)
+    outputs = []
+    for obj in objects:
+        data, metadata = shell.display_formatter.format(obj)
+        outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
+        if isinstance(obj, Figure):
+            plt.close(obj)
+    output.outputs = tuple(outputs)
