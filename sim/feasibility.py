@@ -97,9 +97,11 @@ def staffing_gaps(table: pd.DataFrame, tolerance: float = 0.05) -> list[str]:
 
 
 def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
-         engine: str = "fast") -> dict[str, Any]:
-    """Simulate the scenario; the probability of reaching each month's and the year's target."""
-    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False)
+         engine: str = "fast", workers: int | None = None) -> dict[str, Any]:
+    """Simulate the scenario (on ``workers`` processes, see :func:`sim.simulate`); the probability of
+    reaching each month's and the year's target."""
+    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
+                       workers=workers)
     revenue = results.monthly.pivot(index="replication", columns="month", values="revenue")
     company = plan[plan.level == "company"].set_index("period").revenue_target
     per_month = []
@@ -117,10 +119,10 @@ def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: 
 
 
 def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
-                engine: str = "fast", max_utilisation: float = 0.85) -> dict[str, Any]:
+                engine: str = "fast", max_utilisation: float = 0.85, workers: int | None = None) -> dict[str, Any]:
     """Everything ``feasibility.json`` holds: odds by month and year, staffing by team and quarter, gaps."""
     table = staffing(scenario, plan, max_utilisation)
-    chances = odds(scenario, plan, replications, seed, engine)
+    chances = odds(scenario, plan, replications, seed, engine, workers)
     teams = {}
     for team, rows in table.groupby("team", sort=False):
         teams[team] = {"required_reps": dict(zip(rows.quarter, rows.required_reps.round(2))),

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -54,7 +55,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 
 def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: str = "des", detail: bool = True,
-             progress: bool | None = None, workers: int | None = None, block: int = BLOCK) -> Results:
+             progress: bool | None = None, workers: int | None = None, block: int | None = None) -> Results:
     """Run ``replications`` replications of ``scenario`` and gather the results.
 
     Parameters
@@ -68,12 +69,15 @@ def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: s
         ``False`` keeps only per-replication and per-stage figures (much less memory).
     progress : show a progress bar; by default only when the run has several replications.
     workers : processes to use; by default every core when there is more than one block.
-    block : replications per block of work.
+    block : replications per block of work; by default ``BLOCK``, or fewer so that each of the
+        ``workers`` asked for gets a block (a widget's 20 replications on two cores: two blocks of 10).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
+    if block is None:
+        block = min(BLOCK, math.ceil(replications / workers)) if workers else BLOCK
     blocks = [(first, min(first + block, replications)) for first in range(0, replications, block)]
     if workers is None:
         workers = min(len(blocks), os.cpu_count() or 1)

@@ -4,6 +4,9 @@ Panels hold no computation of their own: they edit a scenario, call ``sim`` and 
 result. Notebooks only create a panel and display it.
 """
 
+import base64
+import io
+
 import matplotlib.pyplot as plt
 from IPython import get_ipython
 from matplotlib.figure import Figure
@@ -17,7 +20,7 @@ def show(output, *objects) -> None:
     The objects are formatted here and set as the widget's outputs, rather than displayed inside
     ``with output:``: that form routes the kernel's output messages through the widget, which a
     notebook runner (nbclient, under Voila and nbval) emulates as a second front end beside the
-    browser -- a race that can leave the page waiting for ever. Figures are closed once drawn.
+    browser -- a race that can leave the page waiting for ever. Figures are drawn once, as PNG, and closed.
     Nothing to draw outside a kernel.
     """
     shell = get_ipython()
@@ -25,8 +28,12 @@ def show(output, *objects) -> None:
         return
     outputs = []
     for obj in objects:
-        data, metadata = shell.display_formatter.format(obj)
-        outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
-        if isinstance(obj, Figure):
+        if isinstance(obj, Figure):  # our charts lay themselves out: no second, "tight" drawing pass
+            png = io.BytesIO()
+            obj.savefig(png, format="png")
             plt.close(obj)
+            data, metadata = {"image/png": base64.b64encode(png.getvalue()).decode("ascii"), "text/plain": repr(obj)}, {}
+        else:
+            data, metadata = shell.display_formatter.format(obj)
+        outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
     output.outputs = tuple(outputs)

@@ -31,10 +31,12 @@ __all__ = ["PlanPanel"]
 class PlanPanel:
     """Widgets for the annual target, split method, reserve month, headcount per team and budget per channel."""
 
-    def __init__(self, scenario: Scenario, replications: int = 20, seed: int = 1, source: str | Path | None = None):
+    def __init__(self, scenario: Scenario, replications: int = 20, seed: int = 1, source: str | Path | None = None,
+                 workers: int = 1):
         self.base = scenario
         self.replications = replications
         self.seed = seed
+        self.workers = workers  # processes per re-simulation (the same numbers on any count)
         self.source = Path(source) if source else None
         target = scenario.targets.annual_revenue if scenario.targets else 1_000_000
         style = {"description_width": "12em"}
@@ -97,7 +99,7 @@ class PlanPanel:
         options = {"reserve_month": self.reserve_month.value} if self.method.value == "reserve" else {}
         self.reserve_month.disabled = self.method.value != "reserve"
         plan = plan_table(scenario, self.target.value, self.method.value, **options)
-        report = feasibility(scenario, plan, replications=self.replications, seed=self.seed)
+        report = feasibility(scenario, plan, replications=self.replications, seed=self.seed, workers=self.workers)
         gaps = report["staffing_gaps"]
         self.figures.value = (
             f"<p class='sp-figures'>Probability of reaching the annual target: <b>{report['p_hit_annual']:.0%}</b>"
