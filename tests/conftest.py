@@ -12,6 +12,10 @@ import sim
 ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yaml"))
 W1 = ROOT / "benchmarks" / "w1.yaml"
+MAVEN = ROOT / "data" / "maven_crm"  # public domain, shipped
+# Olist is non-commercial share-alike: read from beside the project, never copied into it.
+OLIST = ROOT.parent / "shared" / "data" / "olist-marketing-funnel"
+needs_olist = pytest.mark.skipif(not OLIST.is_dir(), reason="Olist data not in ../shared/data")
 
 
 @pytest.fixture

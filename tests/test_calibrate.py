@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,18 +11,23 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sim
-from sim.calibrate import calibrate, cycle_table, fit_distribution, shrink_win_rates, wilson
+from sim.calibrate import (
+    calibrate,
+    cycle_table,
+    fit_distribution,
+    shrink_win_rates,
+    wilson,
+)
 from sim.crm import load_mapping, read_opportunities
+from tests.conftest import MAVEN, OLIST, needs_olist
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT / "data" / "maven_crm" / "sales_pipeline.csv"
-OLIST = ROOT.parent / "shared" / "data" / "olist-marketing-funnel"
-needs_olist = pytest.mark.skipif(not OLIST.is_dir(), reason="Olist data not in ../shared/data")
+PIPELINE = MAVEN / "sales_pipeline.csv"
+
 
 
 @pytest.fixture(scope="module")
 def maven():
-    return calibrate(read_opportunities(MAVEN, "maven"))
+    return calibrate(read_opportunities(PIPELINE, "maven"))
 
 
 def test_wilson_matches_scipy():
@@ -89,7 +93,7 @@ def test_maven_calibration_states_rows_and_estimates(maven):
     assert 0.4 < maven.win_probability < 0.65
     assert maven.values.loc["GTX Basic", "p50"] == pytest.approx(547, rel=0.02)
     assert maven.arrivals.to_numpy().sum() == 8300  # every dated deal, by month
-    assert set(maven.reps["team"]) <= set(read_opportunities(MAVEN).opportunities["team"].dropna())
+    assert set(maven.reps["team"]) <= set(read_opportunities(PIPELINE).opportunities["team"].dropna())
     assert "Calibrated from 8,800 of 8,800 rows" in str(maven)
 
 
@@ -131,7 +135,7 @@ def test_late_entry_drops_what_was_not_observed():
 
 
 def test_hazard_window_uses_recent_experience_only():
-    crm = read_opportunities(MAVEN, "maven").as_known_on("2017-09-30")
+    crm = read_opportunities(PIPELINE, "maven").as_known_on("2017-09-30")
     full, recent = calibrate(crm), calibrate(crm, hazard_days=90)
     assert recent.cycle["at_risk"].iloc[0] < full.cycle["at_risk"].iloc[0]
     assert recent.cycle[["won", "lost"]].to_numpy().sum() < full.cycle[["won", "lost"]].to_numpy().sum()

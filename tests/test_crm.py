@@ -13,11 +13,8 @@ from hypothesis import strategies as st
 
 from sim.crm import PRESETS, load_mapping, read_opportunities
 from sim.errors import ScenarioError
+from tests.conftest import MAVEN, OLIST, needs_olist
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT / "data" / "maven_crm"
-OLIST = ROOT.parent / "shared" / "data" / "olist-marketing-funnel"
-needs_olist = pytest.mark.skipif(not OLIST.is_dir(), reason="Olist data not in ../shared/data")
 
 
 @pytest.fixture(scope="module")

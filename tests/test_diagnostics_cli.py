@@ -12,9 +12,8 @@ from sim.cli import main
 from sim.crm import read_opportunities
 from sim.diagnostics import diagnose, rep_exceptions
 from sim.tiers import read_invoices
-from tests.conftest import ROOT
+from tests.conftest import MAVEN
 
-MAVEN = ROOT / "data" / "maven_crm"
 PIPELINE = MAVEN / "sales_pipeline.csv"
 
 

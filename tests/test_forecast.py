@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,17 +13,23 @@ import sim
 from sim.calibrate import calibrate, cycle_table
 from sim.cli import main
 from sim.crm import read_opportunities
-from sim.forecast import _fates, backtest, fate_table, forecast, naive_run_rate, weighted_pipeline
+from sim.forecast import (
+    _fates,
+    backtest,
+    fate_table,
+    forecast,
+    naive_run_rate,
+    weighted_pipeline,
+)
+from tests.conftest import MAVEN, OLIST, needs_olist
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT / "data" / "maven_crm" / "sales_pipeline.csv"
-OLIST = ROOT.parent / "shared" / "data" / "olist-marketing-funnel"
-needs_olist = pytest.mark.skipif(not OLIST.is_dir(), reason="Olist data not in ../shared/data")
+PIPELINE = MAVEN / "sales_pipeline.csv"
+
 
 
 @pytest.fixture(scope="module")
 def maven():
-    return read_opportunities(MAVEN, "maven")
+    return read_opportunities(PIPELINE, "maven")
 
 
 def _export(rows: list[tuple]) -> pd.DataFrame:
@@ -144,7 +149,7 @@ def test_olist_predicts_the_won_count_of_later_cohorts():
 
 def test_cli_calibrate_writes_a_runnable_scenario_and_the_rejected_rows(tmp_path, capsys):
     for f in ("sales_pipeline.csv", "sales_teams.csv"):
-        shutil.copy(MAVEN.parent / f, tmp_path / f)
+        shutil.copy(PIPELINE.parent / f, tmp_path / f)
     path = tmp_path / "sales_pipeline.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[9] = lines[9].replace("Won", "Maybe", 1) if ",Won," in lines[9] else lines[9].replace(",Lost,", ",Maybe,")
@@ -161,12 +166,12 @@ def test_cli_calibrate_writes_a_runnable_scenario_and_the_rejected_rows(tmp_path
 
 
 def test_cli_backtest_and_forecast_write_their_json(tmp_path, capsys):
-    assert main(["backtest", str(MAVEN), "--cutoff", "2017-09-30", "--replications", "30", "--out", str(tmp_path / "b")]) == 0
+    assert main(["backtest", str(PIPELINE), "--cutoff", "2017-09-30", "--replications", "30", "--out", str(tmp_path / "b")]) == 0
     result = json.loads((tmp_path / "b" / "backtest.json").read_text())
     for key in ("predicted_won", "predicted_revenue", "actual_won", "actual_revenue", "naive_revenue", "abs_pct_error"):
         assert key in result
     assert set(result["predicted_revenue"]) == {"mean", "p10", "p50", "p90"} and result["until"] == "2017-12-31"
-    assert main(["forecast", str(MAVEN), "--as-of", "2017-11-15", "--target", "1500000", "--replications", "30",
+    assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--target", "1500000", "--replications", "30",
                  "--out", str(tmp_path / "f")]) == 0
     result = json.loads((tmp_path / "f" / "forecast.json").read_text())
     assert result["until"] == "2017-12-31" and 0 <= result["p_hit_target"] <= 1
@@ -178,17 +183,17 @@ def test_cli_bad_input_exits_2_without_a_traceback(tmp_path, capsys):
     assert main(["forecast", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x")]) == 2
     assert "file not found" in capsys.readouterr().err
     (tmp_path / "m.yaml").write_text("name: m\ncolumns: {created: x}\nstages: [A]\nbogus: 1\n", encoding="utf-8")
-    assert main(["calibrate", str(MAVEN), "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "s.yaml")]) == 2
+    assert main(["calibrate", str(PIPELINE), "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "s.yaml")]) == 2
     assert f"{tmp_path / 'm.yaml'}:4: bogus: unknown field" in capsys.readouterr().err
-    assert main(["backtest", str(MAVEN), "--cutoff", "2018-06-01", "--out", str(tmp_path / "b")]) == 2
+    assert main(["backtest", str(PIPELINE), "--cutoff", "2018-06-01", "--out", str(tmp_path / "b")]) == 2
     assert "before it starts" in capsys.readouterr().err
-    (tmp_path / "empty.csv").write_text(MAVEN.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    (tmp_path / "empty.csv").write_text(PIPELINE.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert main(["backtest", str(tmp_path / "empty.csv"), "--cutoff", "2017-06-30", "--out", str(tmp_path / "b")]) == 2
     assert "no dated opportunities" in capsys.readouterr().err
     assert main(["calibrate", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "s.yaml")]) == 2
     assert "no won deals" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
-        main(["backtest", str(MAVEN), "--cutoff", "2017-13-01", "--out", str(tmp_path / "b")])
+        main(["backtest", str(PIPELINE), "--cutoff", "2017-13-01", "--out", str(tmp_path / "b")])
     assert exit_.value.code == 2 and "is not a date" in capsys.readouterr().err
 
 
