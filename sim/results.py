@@ -46,7 +46,7 @@ from sim.calendar import months_of_horizon
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
 
-__all__ = ["Results", "aggregate", "detail_tables"]
+__all__ = ["Results", "Aggregator", "detail_tables"]
 
 OUTCOMES = ("won", "lost", "open")
 _QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
@@ -78,61 +78,99 @@ def _won_days(timeline: Timeline) -> np.ndarray:
     return won
 
 
-def aggregate(timeline: Timeline, scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]], pd.DataFrame]:
-    """Reduce one replication to its row of ``replications``, its rows of ``stage_stats`` and of ``monthly``."""
-    fates, horizon = timeline.fates, timeline.horizon
-    slots = stage_slots(scenario)
-    slot_of = {pair: i for i, pair in enumerate(slots)}
-    stage_of = np.repeat(np.arange(len(scenario.stages)), np.diff(fates.offsets))
-    slot_all = np.array([slot_of[k, t] for k, t in zip(stage_of.tolist(), fates.team_all.tolist())], dtype=np.int64) \
-        if len(slots) > len(scenario.stages) else stage_of.astype(np.int64)
-    by_slot, busy, money = _sums(
-        fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
-        timeline.end_work_all, timeline.end_all, slot_all, np.array([t for _, t in slots], dtype=np.int64),
-        len(fates.rosters), horizon, fates.arrivals.time, fates.value, fates.collection)
-    won, lost, revenue, collected, win_days = money
-    leads_per_channel = np.bincount(fates.arrivals.channel, minlength=len(scenario.channels))
-    row = {
-        "replication": fates.replication,
-        "leads": len(fates.arrivals),
-        "won": int(won),
-        "lost": int(lost),
-        "open": len(fates.arrivals) - int(won) - int(lost),
-        "revenue": float(revenue),
-        "collected": float(collected),
-        "marketing_cost": float(leads_per_channel @ np.array([c.cost_per_lead for c in scenario.channels])),
-        "win_days_total": float(win_days),
-    }
-    stages = []
-    for i, (k, team) in enumerate(slots):
-        stages.append({
-            "replication": fates.replication, "stage": scenario.stages[k].name, "team": scenario.teams[team].name,
-            **{name: (int(v) if name in _COUNTS else float(v)) for name, v in zip(_STAGE_SUMS, by_slot[i])},
-            "team_busy_days": float(busy[team]),
-            "team_rep_days": fates.rosters[team].available_days(horizon),
+class Aggregator:
+    """Reduces replications to the rows of ``replications``, ``stage_stats`` and ``monthly``.
+
+    What depends only on the scenario (the (stage, team) slots, costs per lead, the calendar
+    months of the horizon) is worked out once per run; each replication adds one compiled pass
+    over its leads (:func:`_sums`) and a few arrays; the tables are built once, at the end.
+
+    >>> from sim.scenario import load
+    >>> from sim.engine.fast import run_replication
+    >>> scenario = load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 20})
+    >>> aggregator = Aggregator(scenario)
+    >>> aggregator.add(run_replication(scenario, 1, 0))
+    >>> replications, stage_stats, monthly = aggregator.tables()
+    >>> len(replications), len(stage_stats), list(monthly.month)
+    (1, 5, ['2025-01'])
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.slots = stage_slots(scenario)
+        self.slot_team = np.array([t for _, t in self.slots], dtype=np.int64)
+        self.slot_of = np.full((len(scenario.stages), len(scenario.teams)), -1, dtype=np.int64)
+        for i, (k, t) in enumerate(self.slots):
+            self.slot_of[k, t] = i
+        self.cost_per_lead = np.array([c.cost_per_lead for c in scenario.channels])
+        self.month_labels, self.month_of_day = months_of_horizon(scenario.start_date, int(np.ceil(scenario.horizon_days)))
+        self.rows: list[tuple] = []
+        self.by_slot: list[np.ndarray] = []
+        self.busy: list[np.ndarray] = []
+        self.rep_days: list[np.ndarray] = []
+        self.months: list[np.ndarray] = []
+
+    def add(self, timeline: Timeline) -> None:
+        """Reduce one replication."""
+        fates, horizon = timeline.fates, timeline.horizon
+        stage_of = np.repeat(np.arange(len(fates.offsets) - 1, dtype=np.int64), np.diff(fates.offsets))
+        slot_all = self.slot_of[stage_of, fates.team_all] if len(self.slots) > len(self.scenario.stages) else stage_of
+        by_slot, busy, (won, lost, revenue, collected, win_days) = _sums(
+            fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
+            timeline.end_work_all, timeline.end_all, slot_all, self.slot_team, len(fates.rosters), horizon,
+            fates.arrivals.time, fates.value, fates.collection)
+        leads = len(fates.arrivals)
+        cost = float(np.bincount(fates.arrivals.channel, minlength=len(self.cost_per_lead)) @ self.cost_per_lead)
+        self.rows.append((fates.replication, leads, int(won), int(lost), leads - int(won) - int(lost), float(revenue),
+                          float(collected), cost, float(win_days)))
+        self.by_slot.append(by_slot)
+        self.busy.append(busy)
+        self.rep_days.append(np.array([r.available_days(horizon) for r in fates.rosters]))
+        self.months.append(self._monthly(timeline))
+
+    def _monthly(self, timeline: Timeline) -> np.ndarray:
+        """Deals won, their value and cash collected in each calendar month (three rows)."""
+        fates, horizon = timeline.fates, timeline.horizon
+        last = len(fates.entrants) - 1
+        won = fates.converts[last] & ~np.isnan(timeline.end[last])
+        leads = fates.entrants[last][won]
+        won_day = timeline.end[last][won]
+        paid_day = won_day + fates.collection[leads]
+        paid = paid_day < horizon
+        n = len(self.month_labels)
+        won_at = self.month_of_day[won_day.astype(np.int64)]
+        paid_at = self.month_of_day[paid_day[paid].astype(np.int64)]
+        return np.stack([np.bincount(won_at, minlength=n), np.bincount(won_at, weights=fates.value[leads], minlength=n),
+                         np.bincount(paid_at, weights=fates.value[leads][paid], minlength=n)])
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """``replications``, ``stage_stats`` and ``monthly`` of the replications added."""
+        scenario, n_slots, n_months = self.scenario, len(self.slots), len(self.month_labels)
+        replication = np.array([row[0] for row in self.rows], dtype=np.int64)
+        replications = pd.DataFrame(self.rows, columns=list(_REPLICATION_COLUMNS))
+        sums = np.concatenate(self.by_slot) if self.by_slot else np.zeros((0, len(_STAGE_SUMS)))
+        teams = self.slot_team
+        stage_stats = pd.DataFrame({
+            "replication": np.repeat(replication, n_slots),
+            "stage": np.tile([scenario.stages[k].name for k, _ in self.slots], len(self.rows)),
+            "team": np.tile([scenario.teams[t].name for t in teams], len(self.rows)),
+            **{name: sums[:, i].astype(np.int64) if name in _COUNTS else sums[:, i] for i, name in enumerate(_STAGE_SUMS)},
+            "team_busy_days": np.concatenate([b[teams] for b in self.busy]) if self.busy else np.zeros(0),
+            "team_rep_days": np.concatenate([d[teams] for d in self.rep_days]) if self.rep_days else np.zeros(0),
         })
-    return row, stages, _monthly(timeline, scenario)
+        months = np.concatenate(self.months, axis=1) if self.months else np.zeros((3, 0))
+        monthly = pd.DataFrame({
+            "replication": np.repeat(replication, n_months).astype(np.int32),
+            "month": np.tile(self.month_labels, len(self.rows)),
+            "won": months[0].astype(np.int64),
+            "revenue": months[1],
+            "collected": months[2],
+        })
+        return replications, stage_stats, monthly
 
 
-def _monthly(timeline: Timeline, scenario: Scenario) -> pd.DataFrame:
-    """Deals won, their value and cash collected in each calendar month of the horizon."""
-    fates, horizon = timeline.fates, timeline.horizon
-    last = len(fates.entrants) - 1
-    won = fates.converts[last] & ~np.isnan(timeline.end[last])
-    leads = fates.entrants[last][won]
-    won_day = timeline.end[last][won]
-    paid_day = won_day + fates.collection[leads]
-    paid = paid_day < horizon
-    labels, index = months_of_horizon(scenario.start_date, int(np.ceil(horizon)))
-    n = len(labels)
-    won_at, paid_at = index[won_day.astype(np.int64)], index[paid_day[paid].astype(np.int64)]
-    return pd.DataFrame({
-        "replication": np.full(n, fates.replication, dtype=np.int32),
-        "month": labels,
-        "won": np.bincount(won_at, minlength=n),
-        "revenue": np.bincount(won_at, weights=fates.value[leads], minlength=n),
-        "collected": np.bincount(paid_at, weights=fates.value[leads][paid], minlength=n),
-    })
+_REPLICATION_COLUMNS = ("replication", "leads", "won", "lost", "open", "revenue", "collected", "marketing_cost",
+                        "win_days_total")
 
 
 def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
@@ -288,18 +326,14 @@ class Results:
     def from_timelines(cls, scenario: Scenario, timelines: Iterable[Timeline], engine: str, seed: int,
                        detail: bool = True, notes: dict[str, Any] | None = None) -> "Results":
         """Reduce timelines (consumed one at a time, so they need not all be held) to results."""
-        rows, stage_rows, months, parts = [], [], [], {name: [] for name in cls.TABLES}
+        aggregator, parts = Aggregator(scenario), {name: [] for name in cls.TABLES}
         for timeline in timelines:
-            row, stages, monthly = aggregate(timeline, scenario)
-            rows.append(row)
-            stage_rows.extend(stages)
-            months.append(monthly)
+            aggregator.add(timeline)
             if detail:
                 for name, table in detail_tables(timeline, scenario).items():
                     parts[name].append(table)
         tables = {name: pd.concat(p, ignore_index=True) for name, p in parts.items()} if detail else None
-        return cls(scenario, engine, seed, pd.DataFrame(rows), pd.DataFrame(stage_rows),
-                   pd.concat(months, ignore_index=True), tables, notes)
+        return cls(scenario, engine, seed, *aggregator.tables(), tables, notes)
 
     @classmethod
     def concat(cls, parts: list["Results"]) -> "Results":
