@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from sim.model.fates import Fates
@@ -34,9 +35,7 @@ class Timeline:
         self.fates = fates
         self.horizon = float(horizon)
         self.offsets = fates.offsets
-        for times in (arrive, start, end_work, end):
-            times[times >= self.horizon] = np.nan
-        rep[np.isnan(start)] = -1
+        _censor(arrive, start, end_work, end, rep, self.horizon)
         self.arrive_all, self.start_all, self.end_work_all, self.end_all, self.rep_all = arrive, start, end_work, end, rep
         split = self.offsets[1:-1]
         self.arrive: list[np.ndarray] = np.split(arrive, split)
@@ -44,3 +43,19 @@ class Timeline:
         self.end_work: list[np.ndarray] = np.split(end_work, split)
         self.end: list[np.ndarray] = np.split(end, split)
         self.rep: list[np.ndarray] = np.split(rep, split)
+
+
+@numba.njit(cache=True)
+def _censor(arrive, start, end_work, end, rep, horizon):
+    """Times at or after the horizon did not happen (NaN); a lead not started has no rep (-1). One pass."""
+    for i in range(len(arrive)):
+        if arrive[i] >= horizon:
+            arrive[i] = np.nan
+        if start[i] >= horizon:
+            start[i] = np.nan
+        if end_work[i] >= horizon:
+            end_work[i] = np.nan
+        if end[i] >= horizon:
+            end[i] = np.nan
+        if np.isnan(start[i]):
+            rep[i] = -1
