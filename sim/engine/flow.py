@@ -74,6 +74,7 @@ __all__ = ["run_block", "APPROXIMATION"]
 APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a stationary M/G/c queue at each day's "
                  "load (Allen-Cunneen) plus a fluid backlog; waits approximate near full load and in the first days")
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
+_REFERENCE_ROSTERS = 16  # rosters averaged for the shared timing when teams have attrition
 _MAX_LOAD = 0.98  # the stationary wait is taken at no more than this load; beyond it the backlog grows
 
 
@@ -125,12 +126,8 @@ class _Plan:
         cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
         cust_var = np.array([st.wait_days.var if st.wait_days else 0.0 for st in s.stages])
         # Capacity per replication, team and day; rep-days on hand per replication and team.
-        on_hand = np.zeros((len(rosters), n_teams, h))
-        capacity = np.zeros_like(on_hand)
-        for r, team_rosters in enumerate(rosters):
-            for t, roster in enumerate(team_rosters):
-                on_hand[r, t], capacity[r, t] = _roster_days(roster, h)
-        self.rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
+        self.work_mean, self.work_m2 = work_mean, work_m2
+        on_hand, capacity, _ = self._capacity(rosters)
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)  # work takes this much longer
         arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
         reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
@@ -154,7 +151,7 @@ class _Plan:
                 d_mean = d_mean + w_mean[k] + s_mean[k] + cust_mean[k]
                 d_var = d_var + w_var[k] + s_var[k] + cust_var[k]
             wait = self._waits(flow, work_mean, work_m2, on_hand, capacity)
-        self.flow, self.wait, self.slow = flow, wait, slow
+        self.flow = flow
         # Per stage and tier: probability of having reached each point before the horizon, per arrival day.
         left = h - np.arange(h, dtype=float)[:, None]  # (days, 1)
         self.reached, self.started, self.worked, self.ended = [], [], [], []
@@ -203,6 +200,24 @@ class _Plan:
         paid[:, n_months] = np.clip(1 - paid[:, :n_months].sum(axis=1), 0, 1)
         self.paid = paid
 
+    def _capacity(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per replication, team and day: reps on hand and seasoned rep-days; per replication and team: rep-days."""
+        h = self.horizon
+        on_hand = np.zeros((len(rosters), len(rosters[0]), h))
+        capacity = np.zeros_like(on_hand)
+        for r, team_rosters in enumerate(rosters):
+            for t, roster in enumerate(team_rosters):
+                on_hand[r, t], capacity[r, t] = _roster_days(roster, h)
+        rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
+        return on_hand, capacity, rep_days
+
+    def teams(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For given rosters, per replication, team and day: mean wait and slowness (1 / productivity);
+        per replication and team: rep-days on hand within the horizon."""
+        on_hand, capacity, rep_days = self._capacity(rosters)
+        slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)
+        return self._waits(self.flow, self.work_mean, self.work_m2, on_hand, capacity), slow, rep_days
+
     def _waits(self, flow, work_mean, work_m2, on_hand, capacity) -> np.ndarray:
         """Mean wait for a rep per replication, team and day of arrival."""
         n_reps, n_teams, h = capacity.shape
@@ -239,8 +254,15 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     """Replications ``first`` to ``stop - 1`` of a run seeded ``seed``, as summary-only results."""
     rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
     random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
-    rosters = [_draw_rosters(scenario, rng) for rng in rngs] if random_rosters else [_draw_rosters(scenario, None)]
-    plan = _Plan(scenario, rosters)
+    if random_rosters:
+        # The timing shared by all replications comes from a fixed set of rosters (so no replication's numbers
+        # depend on which others share its block); each replication's waits come from its own roster.
+        reference = [_draw_rosters(scenario, generator(seed, r, FLOW, 1)) for r in range(_REFERENCE_ROSTERS)]
+        plan = _Plan(scenario, reference)
+        rosters = [_draw_rosters(scenario, rng) for rng in rngs]
+    else:
+        rosters = [_draw_rosters(scenario, None)]
+        plan = _Plan(scenario, rosters)
     s, h = scenario, scenario.horizon_days
     n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
     n_months = len(plan.months)
@@ -314,8 +336,7 @@ def _results(scenario, seed, first, plan, rosters, counts, leads, money, monthly
     })
     # Per stage, tier and replication: mean wait and work in this replication's capacity.
     pick = (lambda a: a) if len(rosters) == n else (lambda a: np.broadcast_to(a, (n,) + a.shape[1:]))
-    wait, slow = pick(plan.wait), pick(plan.slow)
-    rep_days = pick(plan.rep_days)
+    wait, slow, rep_days = (pick(a) for a in plan.teams(rosters))
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
