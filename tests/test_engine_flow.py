@@ -25,6 +25,8 @@ def _run(scenario: sim.Scenario, engine: str, replications: int = REPLICATIONS, 
 
 def _mean_ci(values: np.ndarray) -> tuple[float, float]:
     values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return np.nan, np.nan
     return float(values.mean()), float(1.96 * values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
@@ -38,9 +40,12 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
     rows = []
 
     def add(name, a, b, kind):
-        (ma, ha), (mb, hb) = _mean_ci(a), _mean_ci(b)
+        (ma, ha), (mb, hb) = _mean_ci(np.asarray(a, dtype=float)[np.isfinite(a)]), _mean_ci(
+            np.asarray(b, dtype=float)[np.isfinite(b)])
         gap = (mb - ma) / abs(ma) if ma else (0.0 if mb == ma else np.inf)
-        if kind == "count":
+        if np.isnan(ma) and np.isnan(mb):  # nothing to compare (no lead got there in either engine)
+            ok = True
+        elif kind == "count":
             ok = abs(gap) <= 0.02 or abs(mb - ma) <= ha + hb
         elif kind == "time":
             ok = abs(gap) <= 0.10 or abs(mb - ma) <= ha + hb

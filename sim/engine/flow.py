@@ -76,6 +76,7 @@ APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a stat
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
 _REFERENCE_ROSTERS = 16  # rosters averaged for the shared timing when teams have attrition
 _MAX_LOAD = 0.98  # the stationary wait is taken at no more than this load; beyond it the backlog grows
+_NEVER = 100.0  # a wait of this many horizons: the lead is never served
 
 
 class _Gamma:
@@ -132,6 +133,7 @@ class _Plan:
         arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
         reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
         wait = np.zeros((len(rosters), n_teams, h))
+        wait_var = np.zeros_like(wait)
         lags = np.arange(h + 1, dtype=float)
         for _ in range(_ROUNDS):
             # Mean and variance of the stage times, per stage and tier (averaged over days and replications).
@@ -150,15 +152,23 @@ class _Plan:
                     s_mean[k, i], s_var[k, i] = work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl
                 d_mean = d_mean + w_mean[k] + s_mean[k] + cust_mean[k]
                 d_var = d_var + w_var[k] + s_var[k] + cust_var[k]
-            wait = self._waits(flow, work_mean, work_m2, on_hand, capacity)
+            wait, wait_var, _ = self._waits(flow, work_mean, work_m2, on_hand, capacity)
         self.flow = flow
         # Per stage and tier: probability of having reached each point before the horizon, per arrival day.
         left = h - np.arange(h, dtype=float)[:, None]  # (days, 1)
+        # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
+        # with the wait and work of the day the leads of that day reach the stage.
         self.reached, self.started, self.worked, self.ended = [], [], [], []
-        d_mean, d_var = np.full(n_tiers, 0.5), np.full(n_tiers, 1 / 12)
+        mean_wait, mean_wait_var, mean_slow = wait.mean(axis=0), wait_var.mean(axis=0), slow.mean(axis=0)
+        days = np.arange(h)[:, None]
+        d_mean, d_var = np.full((h, n_tiers), 0.5), np.full((h, n_tiers), 1 / 12)
         for k in range(n_stages):
+            at = np.clip(days + np.round(d_mean - 0.5).astype(np.int64), 0, h - 1)  # day of reaching stage k
+            team = self.team_of[k][None, :]
+            sl = mean_slow[team, at]
             points = []
-            for m, v in ((0, 0), (w_mean[k], w_var[k]), (s_mean[k], s_var[k]), (cust_mean[k], cust_var[k])):
+            for m, v in ((0, 0), (mean_wait[team, at], mean_wait_var[team, at]),
+                         (work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl), (cust_mean[k], cust_var[k])):
                 d_mean, d_var = d_mean + m, d_var + v
                 points.append(_Gamma(d_mean, d_var).cdf(left))
             if k == 0:
@@ -168,18 +178,18 @@ class _Plan:
         cycle = _Gamma(d_mean, d_var)
         # mean days from arrival to a win (the cycle is counted from the start of the arrival day: minus U)
         self.win_days = cycle.partial_mean(left) / np.maximum(cycle.cdf(left), 1e-300) - 0.5
-        self.stage_time = w_mean + s_mean + cust_mean[:, None]
-        self.w_mean, self.s_mean = w_mean, s_mean
         self.residual = work_m2 / (2 * np.maximum(work_mean, 1e-12))  # mean age of a job in progress
         # Won deals' day of winning, per arrival day: the share falling in each calendar month.
         self.months, month_of = months_of_horizon(s.start_date, h)
         self.won_month = np.zeros((n_tiers, h, len(self.months)))
         month_first = np.r_[0, np.flatnonzero(np.diff(month_of)) + 1]
-        pmf = np.diff(cycle.cdf(np.arange(h + 1.0)[:, None]), axis=0)  # (lag, tiers): days from arrival to win
+        lags = np.arange(h + 1.0)
         for i in range(n_tiers):
+            cdf = gammainc(cycle.shape[:, i, None], lags[None, :] / cycle.scale[:, i, None])  # (arrival day, lag)
+            pmf = np.diff(cdf, axis=1)
             by_day = np.zeros((h, h))  # arrival day x winning day
             for d in range(h):
-                by_day[d, d:] = pmf[: h - d, i]
+                by_day[d, d:] = pmf[d, : h - d]
             total = by_day.sum(axis=1, keepdims=True)
             by_day = by_day / np.maximum(total, 1e-300)
             self.won_month[i] = np.add.reduceat(by_day, month_first, axis=1)
@@ -198,6 +208,7 @@ class _Plan:
                 np.add.at(paid[m], month_of[d:], later / len(in_month))
         paid[:, :n_months] *= 1 - s.bad_debt
         paid[:, n_months] = np.clip(1 - paid[:, :n_months].sum(axis=1), 0, 1)
+        paid = np.clip(paid, 0, 1) / np.maximum(paid.sum(axis=1, keepdims=True), 1.0)  # rounding: no row above 1
         self.paid = paid
 
     def _capacity(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -213,15 +224,19 @@ class _Plan:
 
     def teams(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For given rosters, per replication, team and day: mean wait and slowness (1 / productivity);
-        per replication and team: rep-days on hand within the horizon."""
+        per replication and team: rep-days on hand within the horizon, and rep-days busy in the fluid model."""
         on_hand, capacity, rep_days = self._capacity(rosters)
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)
-        return self._waits(self.flow, self.work_mean, self.work_m2, on_hand, capacity), slow, rep_days
+        wait, _, busy = self._waits(self.flow, self.work_mean, self.work_m2, on_hand, capacity)
+        return wait, slow, rep_days, busy
 
     def _waits(self, flow, work_mean, work_m2, on_hand, capacity) -> np.ndarray:
-        """Mean wait for a rep per replication, team and day of arrival."""
+        """Mean wait for a rep per replication, team and day of arrival, and its variance (the stationary part
+        as an exponential time, the time to work off a backlog nearly fixed)."""
         n_reps, n_teams, h = capacity.shape
         wait = np.zeros_like(capacity)
+        var = np.zeros_like(capacity)
+        busy = np.zeros((n_reps, n_teams))
         for t in range(n_teams):
             mine = self.team_of == t  # (stages, tiers)
             rate = np.einsum("kdi,ki->d", flow, mine)
@@ -240,10 +255,23 @@ class _Plan:
             queued = np.zeros((n_reps, h))
             for d in range(h):
                 queued[:, d] = backlog
-                backlog = np.maximum(0.0, backlog + offered[d] - cap[:, d])
-            drain = np.maximum(np.cumsum(cap, axis=1) / np.arange(1, h + 1), 1e-9)  # mean capacity so far
-            wait[:, t] = np.minimum(stationary + queued / drain, 2.0 * h)
-        return wait
+                served = np.minimum(backlog + offered[d], cap[:, d])
+                busy[:, t] += served * np.where(cap[:, d] > 0, on_hand[:, t, d] / np.maximum(cap[:, d], 1e-12), 0.0)
+                backlog = backlog + offered[d] - served
+            # A lead waits until the capacity from its arrival on has done the work queued before it
+            # (days without reps count in full).
+            done = np.cumsum(cap, axis=1)
+            before = np.c_[np.zeros(n_reps), done[:, :-1]]
+            need = before + queued + np.where(servers > 0, 0.0, 1e-9)
+            for r in range(n_reps):
+                j = np.searchsorted(done[r], need[r], side="left")  # the day whose capacity reaches the lead
+                k = np.minimum(j, h - 1)
+                part = (need[r] - before[r, k]) / np.maximum(cap[r, k], 1e-12)  # into that day
+                fluid = np.where(j < h, np.maximum(0.0, j - np.arange(h) + part - 0.5), _NEVER * h)
+                fluid = np.where((queued[r] > 0) | (servers[r] == 0), fluid, 0.0)
+                wait[r, t] = np.minimum(fluid + stationary[r], _NEVER * h)
+                var[r, t] = np.minimum(stationary[r], _NEVER * h) ** 2 + (0.1 * np.minimum(fluid, _NEVER * h)) ** 2
+        return wait, var, busy
 
 
 def _draw_rosters(scenario: Scenario, rng: np.random.Generator) -> list[Roster]:
@@ -336,7 +364,7 @@ def _results(scenario, seed, first, plan, rosters, counts, leads, money, monthly
     })
     # Per stage, tier and replication: mean wait and work in this replication's capacity.
     pick = (lambda a: a) if len(rosters) == n else (lambda a: np.broadcast_to(a, (n,) + a.shape[1:]))
-    wait, slow, rep_days = (pick(a) for a in plan.teams(rosters))
+    wait, slow, rep_days, busy_fluid = (pick(a) for a in plan.teams(rosters))
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
@@ -357,7 +385,8 @@ def _results(scenario, seed, first, plan, rosters, counts, leads, money, monthly
             acc += np.column_stack([entered, started, converted, ended - converted, started * w, worked * sl, worked,
                                     ended * (w + sl + cust_mean[k])])
             busy[:, t] += worked * sl + (started - worked) * plan.residual[k] * (slow[:, t] @ weight)
-    busy = np.minimum(busy, rep_days)
+    # Reps are busy with the work counted here, or all the time while a backlog lasts (the fluid model).
+    busy = np.minimum(np.maximum(busy, busy_fluid), rep_days)
     names = [t.name for t in s.teams]
     frames = []
     for (k, t), acc in per_slot.items():
