@@ -258,6 +258,7 @@ class _Plan:
                 served = np.minimum(backlog + offered[d], cap[:, d])
                 busy[:, t] += served * np.where(cap[:, d] > 0, on_hand[:, t, d] / np.maximum(cap[:, d], 1e-12), 0.0)
                 backlog = backlog + offered[d] - served
+            busy[:, t] *= (queued > 1e-9).any(axis=1)  # counts only for a team that falls behind
             # A lead waits until the capacity from its arrival on has done the work queued before it
             # (days without reps count in full).
             done = np.cumsum(cap, axis=1)
