@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +36,8 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
     """Per figure: the exact and flow means, their 95% half-widths, the relative gap, the bound, and whether it holds.
 
     Counts and money: within 2% or inside both 95% intervals. Mean wait and days in stage: within
-    10% where the team is at most 90% busy. Utilisation: within 0.02.
+    10% (or inside both 95% intervals) where the team is at most 90% busy. Utilisation: within 0.02 (or inside
+    both 95% intervals).
     """
     exact, flow = _run(scenario, "fast", replications, seed), _run(scenario, "flow", replications, seed)
     rows = []
@@ -49,8 +52,8 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
             ok = abs(gap) <= 0.02 or abs(mb - ma) <= ha + hb
         elif kind == "time":
             ok = abs(gap) <= 0.10 or abs(mb - ma) <= ha + hb
-        else:
-            ok = abs(mb - ma) <= 0.02
+        else:  # utilisation: within 0.02, or (tiny noisy runs) inside both 95% intervals
+            ok = abs(mb - ma) <= 0.02 or abs(mb - ma) <= ha + hb
         rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok})
 
     for column in ("leads", "won", "revenue", "collected"):
@@ -124,3 +127,27 @@ def test_schema_invariants_and_block_independence(path):
 def test_agreement_with_the_exact_engine(path):
     table = agreement(sim.load(path))
     assert table.ok.all(), table[~table.ok].to_string()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(funnels())
+def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
+    """Small random funnels (5 to 40 days, teams of 0 to 7 reps): leads, won, money and conversions
+    agree where every team is at most 80% busy. Waits and utilisation on such short, small runs are
+    measured, not asserted: their queues start empty and never reach the stationary state the flow
+    model assumes (by how much: see the module docs and the project notes)."""
+    table = agreement(scenario)
+    busiest = table.loc[table.index.str.endswith("utilisation"), "exact"].max()
+    if busiest > 0.8:
+        return  # overloaded teams: priority reorders which leads are served; documented, not asserted
+    checked = table[~table.index.str.contains(": wait|: days in stage|: utilisation")]
+    assert checked.ok.all(), checked[~checked.ok].to_string()
+
+
+def test_cli_runs_the_flow_engine(tmp_path, capsys):
+    from sim.cli import main
+
+    main(["run", str(W1), "--engine", "flow", "--replications", "20", "--out", str(tmp_path / "out")])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["engine"] == "flow" and summary["replications"] == 20
+    assert summary["approximation"].startswith("flow:")

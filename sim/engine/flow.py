@@ -159,6 +159,7 @@ class _Plan:
         # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
         # with the wait and work of the day the leads of that day reach the stage.
         self.reached, self.started, self.worked, self.ended = [], [], [], []
+        self.busy_per_start, self.work_per_worked = [], []  # rep-days per lead started, per lead worked
         mean_wait, mean_wait_var, mean_slow = wait.mean(axis=0), wait_var.mean(axis=0), slow.mean(axis=0)
         days = np.arange(h)[:, None]
         d_mean, d_var = np.full((h, n_tiers), 0.5), np.full((h, n_tiers), 1 / 12)
@@ -167,8 +168,16 @@ class _Plan:
             team = self.team_of[k][None, :]
             sl = mean_slow[team, at]
             points = []
+            work = _Gamma(work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl)
             for m, v in ((0, 0), (mean_wait[team, at], mean_wait_var[team, at]),
-                         (work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl), (cust_mean[k], cust_var[k])):
+                         (work.shape * work.scale, work.shape * work.scale ** 2), (cust_mean[k], cust_var[k])):
+                if len(points) == 2:  # work starts: what is done of it before the horizon
+                    x = np.maximum(left - d_mean, 0.0)  # time left when work starts (on average)
+                    done = work.partial_mean(x)
+                    self.busy_per_start.append(np.where(x > 0, done + x * (1 - work.cdf(x)), 0.0))
+                    finished = work.cdf(x)
+                    self.work_per_worked.append(np.where(finished > 0, done / np.maximum(finished, 1e-300),
+                                                         work.shape * work.scale))
                 d_mean, d_var = d_mean + m, d_var + v
                 points.append(_Gamma(d_mean, d_var).cdf(left))
             if k == 0:
@@ -178,7 +187,6 @@ class _Plan:
         cycle = _Gamma(d_mean, d_var)
         # mean days from arrival to a win (the cycle is counted from the start of the arrival day: minus U)
         self.win_days = cycle.partial_mean(left) / np.maximum(cycle.cdf(left), 1e-300) - 0.5
-        self.residual = work_m2 / (2 * np.maximum(work_mean, 1e-12))  # mean age of a job in progress
         # Won deals' day of winning, per arrival day: the share falling in each calendar month.
         self.months, month_of = months_of_horizon(s.start_date, h)
         self.won_month = np.zeros((n_tiers, h, len(self.months)))
@@ -296,6 +304,7 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
     n_months = len(plan.months)
     counts = np.zeros((n, 5, n_stages, n_tiers), dtype=np.int64)  # entered, started, worked, ended, converted
+    work = np.zeros((n, 2, n_stages, n_tiers))  # rep-days: of work finished, of work done before the horizon
     leads = np.zeros((n, len(s.channels)), dtype=np.int64)
     money = np.zeros((n, 4))  # revenue, collected, win days, won
     monthly = np.zeros((n, 3, n_months))  # won, revenue, collected
@@ -317,6 +326,8 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
             worked = ended + rng.binomial(started - ended, np.clip(p_work, 0, 1))
             converted = rng.binomial(ended, plan.conv[k])
             counts[j, :, k] = [x.sum(axis=0) for x in (entered, started, worked, ended, converted)]
+            work[j, 0, k] = (worked * plan.work_per_worked[k]).sum(axis=0)
+            work[j, 1, k] = (started * plan.busy_per_start[k]).sum(axis=0)
             entered = converted
         won = entered  # (days, tiers)
         money[j, 2] = float((won * plan.win_days).sum())
@@ -336,7 +347,7 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
             in_horizon = paid_month < n_months  # deals are exchangeable: values are independent of timing
             monthly[j, 2] += np.bincount(paid_month[in_horizon], weights=values[in_horizon], minlength=n_months)
         money[j, 0], money[j, 1] = monthly[j, 1].sum(), monthly[j, 2].sum()
-    return _results(scenario, seed, first, plan, rosters, counts, leads, money, monthly)
+    return _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly)
 
 
 def _integers(share: np.ndarray, total: int) -> np.ndarray:
@@ -351,7 +362,7 @@ def _integers(share: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
-def _results(scenario, seed, first, plan, rosters, counts, leads, money, monthly) -> Results:
+def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly) -> Results:
     s, h = scenario, scenario.horizon_days
     n = len(counts)
     reps_index = np.arange(first, first + n)
@@ -383,9 +394,9 @@ def _results(scenario, seed, first, plan, rosters, counts, leads, money, monthly
             sl = work_mean[k] * (slow[:, t] @ weight)
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
-            acc += np.column_stack([entered, started, converted, ended - converted, started * w, worked * sl, worked,
-                                    ended * (w + sl + cust_mean[k])])
-            busy[:, t] += worked * sl + (started - worked) * plan.residual[k] * (slow[:, t] @ weight)
+            acc += np.column_stack([entered, started, converted, ended - converted, started * w, work[:, 0, k, i],
+                                    worked, ended * (w + sl + cust_mean[k])])
+            busy[:, t] += work[:, 1, k, i]
     # Reps are busy with the work counted here, or all the time while a backlog lasts (the fluid model).
     busy = np.minimum(np.maximum(busy, busy_fluid), rep_days)
     names = [t.name for t in s.teams]
