@@ -151,3 +151,17 @@ def test_cli_runs_the_flow_engine(tmp_path, capsys):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["engine"] == "flow" and summary["replications"] == 20
     assert summary["approximation"].startswith("flow:")
+
+
+def test_routed_tiers_use_their_teams_capacity_and_skill():
+    from tests.test_routing import _routed
+
+    data = _routed().model_dump(mode="json", exclude_defaults=True)
+    data["stages"][0]["wait_days"] = {"dist": "exponential", "mean": 2.0}
+    scenario = sim.Scenario.model_validate(data)
+    table = agreement(scenario)
+    assert table.ok.all(), table[~table.ok].to_string()
+    exact, flow = _run(scenario, "fast"), _run(scenario, "flow")
+    slots = [r.stage_stats.groupby("team", sort=False)[["entered", "converted"]].mean() for r in (exact, flow)]
+    assert list(slots[0].index) == list(slots[1].index) == ["reps", "seniors"]
+    np.testing.assert_allclose(slots[1].to_numpy(), slots[0].to_numpy(), rtol=0.03)
