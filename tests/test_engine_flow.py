@@ -36,7 +36,7 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
     """Per figure: the exact and flow means, their 95% half-widths, the relative gap, the bound, and whether it holds.
 
     Counts and money: within 2% or inside both 95% intervals. Mean wait and days in stage: within
-    10% (or inside both 95% intervals) where the team is at most 90% busy. Utilisation: within 0.02 (or inside
+    10% (or, within 50%, inside both 95% intervals) where the team is at most 90% busy. Utilisation: within 0.02 (or inside
     both 95% intervals).
     """
     exact, flow = _run(scenario, "fast", replications, seed), _run(scenario, "flow", replications, seed)
@@ -51,7 +51,7 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
         elif kind == "count":
             ok = abs(gap) <= 0.02 or abs(mb - ma) <= ha + hb
         elif kind == "time":
-            ok = abs(gap) <= 0.10 or abs(mb - ma) <= ha + hb
+            ok = abs(gap) <= 0.10 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)  # noisy: never off by half
         else:  # utilisation: within 0.02, or (tiny noisy runs) inside both 95% intervals
             ok = abs(mb - ma) <= 0.02 or abs(mb - ma) <= ha + hb
         rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok})
@@ -129,16 +129,17 @@ def test_agreement_with_the_exact_engine(path):
     assert table.ok.all(), table[~table.ok].to_string()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(funnels())
 def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
     """Small random funnels (5 to 40 days, teams of 0 to 7 reps): leads, won, money and conversions
-    agree where every team is at most 80% busy. Waits and utilisation on such short, small runs are
+    agree where every team is at most 75% busy (in both engines: a short run's utilisation understates
+    its load). Waits and utilisation on such short, small runs are
     measured, not asserted: their queues start empty and never reach the stationary state the flow
     model assumes (by how much: see the module docs and the project notes)."""
     table = agreement(scenario)
-    busiest = table.loc[table.index.str.endswith("utilisation"), "exact"].max()
-    if busiest > 0.8:
+    busiest = table.loc[table.index.str.endswith("utilisation"), ["exact", "flow"]].max().max()
+    if busiest > 0.75:
         return  # overloaded teams: priority reorders which leads are served; documented, not asserted
     checked = table[~table.index.str.contains(": wait|: days in stage|: utilisation")]
     assert checked.ok.all(), checked[~checked.ok].to_string()

@@ -38,8 +38,9 @@ Where it differs from ``des`` (measured, see tests/test_engine_flow.py and the p
 Leads, won, revenue and per-stage conversions agree in the mean (within 2% on W1 and the
 shipped playbooks). Waits are those of a stationary queue at each day's load: within 10% of
 ``des`` where a team is at most 90% busy and its load changes slowly against its work time;
-near or above full load (the queue of a finite horizon never reaches its stationary state, and
-the stationary wait is capped at the wait for 98% load) and in the first days (queues start
+near or above full load (the queue of a finite horizon never reaches its stationary state: the
+stationary wait is capped at the wait for 98% load and, from an empty start, at the heavy-traffic
+transient ``sqrt(2 λ E[S²] t / π) / c``) and in the first days (queues start
 empty) they are approximate. A team's ``priority`` reorders its queue without changing the
 mean wait of identical work, so it is ignored here; per-stage waits of a team that works
 several stages by priority are therefore approximate. The spread across replications of
@@ -259,6 +260,11 @@ class _Plan:
             work_eff = m1 * np.where(cap > 0, on_hand[:, t] / np.maximum(cap, 1e-12), 1.0)
             rate_eff = np.minimum(rate, _MAX_LOAD * servers / np.maximum(work_eff, 1e-12))
             stationary = np.where(servers > 0, allen_cunneen_wait(rate_eff, work_eff, scv, servers), 0.0)
+            # Queues start empty: by day t a queue near full load has built up no more work than a reflected
+            # Brownian motion without drift, sqrt(2 sigma^2 t / pi) (heavy-traffic transient), shared by the reps.
+            elapsed = np.arange(h) + 0.5
+            transient = np.sqrt(2 * rate * m2 * (work_eff / np.maximum(m1, 1e-12)) ** 2 * elapsed / np.pi)
+            stationary = np.minimum(stationary, transient / np.maximum(servers, 1))
             backlog = np.zeros(n_reps)
             queued = np.zeros((n_reps, h))
             for d in range(h):
@@ -390,7 +396,9 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
             t = plan.team_of[k, i]
             flow = plan.flow[k, :, i]
             weight = flow / max(flow.sum(), 1e-12)
-            w = wait[:, t] @ weight
+            # The mean wait of the leads that start: those whose wait ends before the horizon.
+            starts = wait[:, t] < h - np.arange(h) - 0.5
+            w = (wait[:, t] * starts) @ weight / np.maximum(starts @ weight, 1e-12)
             sl = work_mean[k] * (slow[:, t] @ weight)
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
