@@ -129,18 +129,32 @@ def test_agreement_with_the_exact_engine(path):
     assert table.ok.all(), table[~table.ok].to_string()
 
 
+def _nominal_load(scenario: sim.Scenario) -> float:
+    """The busiest team's work offered per day over its reps at full strength (hires included)."""
+    tiers = scenario.tiers
+    leads = np.zeros(len(tiers))
+    for channel in scenario.channels:
+        leads += channel.leads_per_day * np.array([(channel.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers])
+    work = {team.name: 0.0 for team in scenario.teams}
+    for k, stage in enumerate(scenario.stages):
+        for i, tier in enumerate(tiers):
+            work[stage.team_for(tier)] += leads[i] * stage.work_days.mean
+            leads[i] *= scenario.conversion_of(k, tier)
+    reps = {team.name: team.headcount + sum(h.count for h in team.hires) for team in scenario.teams}
+    return max((w / reps[name] if reps[name] else (np.inf if w else 0.0)) for name, w in work.items())
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(funnels())
 def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
     """Small random funnels (5 to 40 days, teams of 0 to 7 reps): leads, won, money and conversions
-    agree where every team is at most 75% busy (in both engines: a short run's utilisation understates
-    its load). Waits and utilisation on such short, small runs are
+    agree where every team's work offered is at most 75% of its reps' time (the nominal load: a short
+    run's utilisation understates it). Waits and utilisation on such short, small runs are
     measured, not asserted: their queues start empty and never reach the stationary state the flow
     model assumes (by how much: see the module docs and the project notes)."""
+    if _nominal_load(scenario) > 0.75:
+        return  # busy teams: waits and priority change which leads finish; documented, not asserted
     table = agreement(scenario)
-    busiest = table.loc[table.index.str.endswith("utilisation"), ["exact", "flow"]].max().max()
-    if busiest > 0.75:
-        return  # overloaded teams: priority reorders which leads are served; documented, not asserted
     checked = table[~table.index.str.contains(": wait|: days in stage|: utilisation")]
     assert checked.ok.all(), checked[~checked.ok].to_string()
 

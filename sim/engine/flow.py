@@ -293,19 +293,31 @@ def _draw_rosters(scenario: Scenario, rng: np.random.Generator) -> list[Roster]:
     return [draw_roster(team, scenario.horizon_days, rng) for team in scenario.teams]
 
 
+_PLANS: dict[tuple[str, int | None], _Plan] = {}  # the last few plans, so the blocks of a run share one
+
+
+def _plan(scenario: Scenario, seed: int | None) -> _Plan:
+    """The shared plan of a scenario; with attrition (``seed`` given) its timing comes from a fixed set of
+    rosters, so no replication's numbers depend on which others share its block."""
+    key = (scenario.model_dump_json(), seed)
+    if key not in _PLANS:
+        if seed is None:
+            rosters = [_draw_rosters(scenario, None)]
+        else:
+            rosters = [_draw_rosters(scenario, generator(seed, r, FLOW, 1)) for r in range(_REFERENCE_ROSTERS)]
+        if len(_PLANS) >= 8:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = _Plan(scenario, rosters)
+    return _PLANS[key]
+
+
 def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     """Replications ``first`` to ``stop - 1`` of a run seeded ``seed``, as summary-only results."""
     rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
     random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
-    if random_rosters:
-        # The timing shared by all replications comes from a fixed set of rosters (so no replication's numbers
-        # depend on which others share its block); each replication's waits come from its own roster.
-        reference = [_draw_rosters(scenario, generator(seed, r, FLOW, 1)) for r in range(_REFERENCE_ROSTERS)]
-        plan = _Plan(scenario, reference)
-        rosters = [_draw_rosters(scenario, rng) for rng in rngs]
-    else:
-        rosters = [_draw_rosters(scenario, None)]
-        plan = _Plan(scenario, rosters)
+    plan = _plan(scenario, seed if random_rosters else None)
+    rosters = ([_draw_rosters(scenario, rng) for rng in rngs] if random_rosters
+               else [_draw_rosters(scenario, None)])
     s, h = scenario, scenario.horizon_days
     n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
     n_months = len(plan.months)
