@@ -36,8 +36,8 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
     """Per figure: the exact and flow means, their 95% half-widths, the relative gap, the bound, and whether it holds.
 
     Counts and money: within 2% or inside both 95% intervals. Mean wait and days in stage: within
-    10% (or, within 50%, inside both 95% intervals) where the team is at most 90% busy. Utilisation: within 0.02 (or inside
-    both 95% intervals).
+    10% (or, within 50%, inside both 95% intervals) where the team is at most 90% busy. Utilisation:
+    within 0.02 (or inside both 95% intervals).
     """
     exact, flow = _run(scenario, "fast", replications, seed), _run(scenario, "flow", replications, seed)
     rows = []

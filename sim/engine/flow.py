@@ -112,7 +112,8 @@ def _roster_days(roster: Roster, horizon: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Plan:
-    """Everything shared by the replications of a block: rates, rosters' capacity, waits and timing."""
+    """Everything the replications of a run share: rates, expected flows, waits and the horizon cut's
+    probabilities, from the given rosters (the scenario's own, or reference rosters when reps leave)."""
 
     def __init__(self, scenario: Scenario, rosters: list[list[Roster]]):
         s = scenario
@@ -127,9 +128,8 @@ class _Plan:
         work_m2 = np.array([st.work_days.var + st.work_days.mean ** 2 for st in s.stages])
         cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
         cust_var = np.array([st.wait_days.var if st.wait_days else 0.0 for st in s.stages])
-        # Capacity per replication, team and day; rep-days on hand per replication and team.
         self.work_mean, self.work_m2 = work_mean, work_m2
-        on_hand, capacity, _ = self._capacity(rosters)
+        on_hand, capacity, _ = self._capacity(rosters)  # per roster, team and day
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)  # work takes this much longer
         arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
         reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
@@ -155,7 +155,6 @@ class _Plan:
                 d_var = d_var + w_var[k] + s_var[k] + cust_var[k]
             wait, wait_var, _ = self._waits(flow, work_mean, work_m2, on_hand, capacity)
         self.flow = flow
-        # Per stage and tier: probability of having reached each point before the horizon, per arrival day.
         left = h - np.arange(h, dtype=float)[:, None]  # (days, 1)
         # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
         # with the wait and work of the day the leads of that day reach the stage.
@@ -318,7 +317,7 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     plan = _plan(scenario, seed if random_rosters else None)
     rosters = ([_draw_rosters(scenario, rng) for rng in rngs] if random_rosters
                else [_draw_rosters(scenario, None)])
-    s, h = scenario, scenario.horizon_days
+    s = scenario
     n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
     n_months = len(plan.months)
     counts = np.zeros((n, 5, n_stages, n_tiers), dtype=np.int64)  # entered, started, worked, ended, converted
