@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.engine import ENGINES, simulate
+from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import load
 from sim.experiments import DEFAULT_ENGINE
@@ -51,7 +51,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     scenario = load(args.file)
     results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
-                       detail=args.detail and args.out is not None, progress=not args.quiet)
+                       detail=args.detail and args.out is not None and args.engine not in SUMMARY_ONLY, progress=not args.quiet)
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
     headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected")}).T

@@ -13,6 +13,8 @@ Examples
 0.3333
 >>> reps_needed(14, 1.2, max_utilisation=0.8)
 21
+>>> float(allen_cunneen_wait(1.0, 1.0, 1.0, 2)) == mean_wait(1.0, 1.0, 2)   # exponential work: Erlang C
+True
 >>> [round(w, 4) for w in priority_waits([0.5, 0.5], 1.0, 2)]   # the same M/M/2, A leads first
 [0.2222, 0.4444]
 """
@@ -22,7 +24,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed"]
+import numpy as np
+
+__all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed", "allen_cunneen_wait"]
 
 
 def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -71,3 +75,25 @@ def priority_waits(arrival_rates: Sequence[float], work_days: float, reps: int) 
 def reps_needed(arrival_rate: float, work_days: float, max_utilisation: float = 0.85) -> int:
     """The fewest reps that keep utilisation at or below ``max_utilisation``."""
     return math.ceil(arrival_rate * work_days / max_utilisation - 1e-9)
+
+
+def allen_cunneen_wait(arrival_rate, work_days, work_scv, reps, arrival_scv: float = 1.0) -> np.ndarray:
+    """Approximate mean wait (days) in a G/G/c queue, elementwise over arrays (Allen-Cunneen).
+
+    The M/M/c wait (Erlang C) scaled by ``(arrival_scv + work_scv) / 2``, where ``work_scv`` is the
+    squared coefficient of variation of the work (1 for exponential, 0 for a fixed time) and
+    ``arrival_scv`` that of the gaps between arrivals (1 for Poisson). Exact for M/M/c and, for
+    one rep, for M/G/1 (Pollaczek-Khinchine); ``inf`` when overloaded. ``reps`` are whole numbers.
+    """
+    rate, work, scv, reps = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in
+                                                  (arrival_rate, work_days, work_scv, reps)))
+    load = rate * work
+    top = int(reps.max(initial=0))
+    b = np.ones(load.shape)
+    for k in range(1, top + 1):  # Erlang B recursion, each element up to its own number of reps
+        b = np.where(k <= reps, load * b / (k + load * b), b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = load / reps
+        c = b / (1 - rho + rho * b)
+        wait = c * work / (reps - load) * (arrival_scv + scv) / 2
+    return np.where(load >= reps, np.inf, np.where(load > 0, wait, 0.0))

@@ -22,12 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST",
-           "BEHAVIOUR", "generator"]
+           "BEHAVIOUR", "FLOW", "generator"]
 
 # Purposes: each gets its own stream (the number is part of the spawn key; never renumber).
 ARRIVALS, TIERS, CONVERSION, WORK, WAIT, VALUE, COLLECTION, STAFFING = range(8)
 FORECAST = 8  # sim.forecast: fates and values of open and new deals
 BEHAVIOUR = 9  # reps' response to an incentive plan (sim.model.behaviour)
+FLOW = 10  # sim.engine.flow: every draw of one replication of the flow model
 
 
 def generator(seed: int, replication: int, purpose: int, index: int = 0) -> np.random.Generator:

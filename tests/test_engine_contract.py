@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.engine import ENGINES
+from sim.engine import EXACT as ENGINES
 from tests.conftest import PLAYBOOKS, W1
 
 SCENARIOS = [W1, *PLAYBOOKS]

@@ -3,6 +3,9 @@
 - ``des``: the reference, a SimPy discrete-event simulation (:mod:`sim.engine.des`).
 - ``fast``: the same model compiled with numba (:mod:`sim.engine.fast`); same seed, same
   results, tens of times faster.
+- ``flow``: a vectorised flow model of counts and queueing formulas (:mod:`sim.engine.flow`);
+  summary only (``detail=False``), approximate (``summary()["approximation"]`` says where),
+  thousands of replications per second.
 
 Replications run in blocks; with several blocks and several cores, blocks run in parallel
 processes. Replication ``r`` depends only on ``(seed, r)``, so results are identical however
@@ -27,18 +30,22 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from tqdm.auto import tqdm
 
-from sim.engine import des, fast
+from sim.engine import des, fast, flow
 from sim.results import Results
 from sim.scenario import Scenario
 
-__all__ = ["ENGINES", "simulate"]
+__all__ = ["ENGINES", "EXACT", "SUMMARY_ONLY", "simulate"]
 
-ENGINES = {"des": des.run_replication, "fast": fast.run_replication}
+EXACT = {"des": des.run_replication, "fast": fast.run_replication}  # per lead; one replication per call
+SUMMARY_ONLY = {"flow": flow.run_block}  # a block of replications per call, no per-lead tables
+ENGINES = {**EXACT, **SUMMARY_ONLY}
 BLOCK = 100  # replications per block of work
 
 
 def _run_block(scenario: Scenario, engine: str, seed: int, first: int, stop: int, detail: bool) -> Results:
     """The results of replications ``first`` to ``stop - 1``."""
+    if engine in SUMMARY_ONLY:
+        return SUMMARY_ONLY[engine](scenario, seed, first, stop)
     run = ENGINES[engine]
     timelines = (run(scenario, seed, r) for r in range(first, stop))
     return Results.from_timelines(scenario, timelines, engine, seed, detail=detail)
@@ -64,7 +71,8 @@ def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: s
     replications : how many independent replications.
     seed : the run's seed; replication ``r`` draws from its own children of ``SeedSequence(seed)``,
         so it gives the same numbers whatever else runs, wherever it runs.
-    engine : ``"des"`` (SimPy, the reference) or ``"fast"`` (compiled; identical results).
+    engine : ``"des"`` (SimPy, the reference), ``"fast"`` (compiled; identical results) or ``"flow"``
+        (a flow model: summary only, approximate).
     detail : keep the per-lead tables (``leads``, ``stage_times``, ``daily``, ``reps``);
         ``False`` keeps only per-replication and per-stage figures (much less memory).
     progress : show a progress bar; by default only when the run has several replications.
@@ -76,6 +84,8 @@ def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: s
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
+    if detail and engine in SUMMARY_ONLY:
+        raise ValueError(f"engine {engine!r} keeps no per-lead tables: simulate with detail=False")
     if block is None:
         block = min(BLOCK, math.ceil(replications / workers)) if workers else BLOCK
     blocks = [(first, min(first + block, replications)) for first in range(0, replications, block)]

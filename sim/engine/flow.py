@@ -1,0 +1,443 @@
+"""The flow engine: a vectorised numpy flow model, summary only, approximate (``engine="flow"``).
+
+Where ``des`` and ``fast`` follow every lead, this engine follows *counts*: per replication,
+arrival day and tier, how many leads enter, start, finish and convert at each stage, and
+takes times from queueing formulas instead of a queue. It returns the same ``replications``,
+``stage_stats`` and ``monthly`` tables as the exact engines (no per-lead tables:
+``detail=True`` is refused), thousands of replications per second.
+
+The model
+---------
+- **Arrivals**: per channel and day a Poisson count with the seasonal rate
+  (:func:`sim.model.arrivals.daily_rates`), split among tiers by a multinomial draw.
+- **Capacity**: each team's roster is drawn as in the exact engines
+  (:func:`sim.model.staffing.draw_roster`: hires, ramp-up, attrition and replacements); per
+  day the reps on hand and their summed productivity.
+- **Waiting for a rep**: a team is one pool serving all its stages' (and routed tiers') leads.
+  Per day, the expected arrival rate of work at each stage (arrivals thinned by conversion and
+  shifted by the time to reach the stage) gives the team's load; the mean wait is the
+  stationary M/G/c value at that load (:func:`sim.queueing.allen_cunneen_wait`: Erlang C
+  scaled by ``(ca² + cs²) / 2``, ``ca² = 1``, ``cs²`` of the stages' mixed work), plus, when
+  work arrives faster than the team can do it, a fluid backlog drained at the team's capacity.
+  Waits and arrival rates are solved together by a few fixed-point rounds.
+- **Fates**: the leads of each arrival day and tier that end a stage before the horizon are a
+  binomial draw, with the probability that the time to get there is shorter than what is left
+  of the horizon (times to reach and to leave a stage: gamma distributions matched to the
+  mean and variance of the stages' waits, work and customer-side times); of those, the
+  converted are binomial with the tier's conversion (``Scenario.conversion_of``, with routing
+  and skill) and enter the next stage. Started and worked counts are nested draws alike.
+- **Money**: won deals' values are drawn exactly (one draw per deal); the won are spread over
+  calendar months by the distribution of their winning day; payment (bad debt, collection
+  delay) by a multinomial draw over the month of payment.
+
+Randomness comes from one generator per replication (purpose ``FLOW`` of :mod:`sim.streams`),
+so replication ``r`` depends only on ``(seed, r)``, whatever the block size.
+
+Where it differs from ``des`` (measured, see tests/test_engine_flow.py and the project notes)
+------------------------------------------------------------------------------------------
+Leads, won, revenue and per-stage conversions agree in the mean (within 2% on W1 and the
+shipped playbooks). Waits are those of a stationary queue at each day's load: within 10% of
+``des`` where a team is at most 90% busy and its load changes slowly against its work time;
+near or above full load (the queue of a finite horizon never reaches its stationary state: the
+stationary wait is capped at the wait for 98% load and, from an empty start, at the heavy-traffic
+transient ``sqrt(2 λ E[S²] t / π) / c``) and in the first days (queues start
+empty) they are approximate. A team's ``priority`` reorders its queue without changing the
+mean wait of identical work, so it is ignored here; per-stage waits of a team that works
+several stages by priority are therefore approximate. The spread across replications of
+waits is understated (arrival rates enter the queue formulas as expected values). Results
+carry ``approximation`` in ``summary()`` saying so.
+
+Examples
+--------
+>>> import sim
+>>> s = sim.load("benchmarks/w1.yaml")
+>>> r = sim.simulate(s, replications=20, seed=1, engine="flow", detail=False, progress=False)
+>>> r.summary()["engine"], len(r.replications), bool(60_000 < r.replications.leads.mean() < 86_000)
+('flow', 20, True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammainc
+
+from sim.calendar import months_of_horizon
+from sim.model.arrivals import daily_rates
+from sim.model.staffing import Roster, draw_roster
+from sim.queueing import allen_cunneen_wait
+from sim.results import Results, stage_slots
+from sim.scenario import Scenario
+from sim.streams import FLOW, generator
+
+__all__ = ["run_block", "APPROXIMATION"]
+
+APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a stationary M/G/c queue at each day's "
+                 "load (Allen-Cunneen) plus a fluid backlog; waits approximate near full load and in the first days")
+_ROUNDS = 4  # fixed-point rounds between waits and arrival rates
+_REFERENCE_ROSTERS = 16  # rosters averaged for the shared timing when teams have attrition
+_MAX_LOAD = 0.98  # the stationary wait is taken at no more than this load; beyond it the backlog grows
+_NEVER = 100.0  # a wait of this many horizons: the lead is never served
+
+
+class _Gamma:
+    """A gamma distribution given by mean and variance (a point mass is a very narrow gamma)."""
+
+    def __init__(self, mean: np.ndarray, var: np.ndarray):
+        mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
+        var = np.maximum(np.asarray(var, dtype=float), 1e-6 * mean ** 2 + 1e-12)
+        self.shape, self.scale = mean ** 2 / var, var / mean
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return gammainc(self.shape, np.maximum(x, 0.0) / self.scale)
+
+    def partial_mean(self, x: np.ndarray) -> np.ndarray:
+        """``E[X; X < x]``."""
+        return self.shape * self.scale * gammainc(self.shape + 1, np.maximum(x, 0.0) / self.scale)
+
+
+def _roster_days(roster: Roster, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: rep-days on hand, and the same weighted by productivity (seasoned rep-days)."""
+    days = np.arange(horizon, dtype=float)[None, :]
+    start, end = roster.start[:, None], roster.end[:, None]
+    lo, hi = np.maximum(start, days), np.minimum(end, days + 1)
+    on_hand = np.clip(hi - lo, 0.0, 1.0)
+    if roster.ramp_days > 0:
+        p0 = roster.initial_productivity
+        with np.errstate(over="ignore"):  # a ramp of a split second: the quotient overflows to inf, the result is 1
+            ramp = np.minimum(1.0, p0 + (1 - p0) * ((lo + hi) / 2 - start) / roster.ramp_days)
+        productivity = np.where(roster.seasoned[:, None], 1.0, ramp)
+    else:
+        productivity = 1.0
+    return on_hand.sum(axis=0), (on_hand * productivity).sum(axis=0)
+
+
+class _Plan:
+    """Everything the replications of a run share: rates, expected flows, waits and the horizon cut's
+    probabilities, from the given rosters (the scenario's own, or reference rosters when reps leave)."""
+
+    def __init__(self, scenario: Scenario, rosters: list[list[Roster]]):
+        s = scenario
+        self.horizon = h = s.horizon_days
+        tiers, names = s.tiers, [t.name for t in s.teams]
+        n_stages, n_tiers, n_teams = len(s.stages), len(tiers), len(s.teams)
+        self.rates = np.array([daily_rates(c, s) for c in s.channels])  # (channels, days)
+        self.mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in s.channels])
+        self.conv = np.array([[s.conversion_of(k, t) for t in tiers] for k in range(n_stages)])  # (stages, tiers)
+        self.team_of = np.array([[names.index(st.team_for(t)) for t in tiers] for st in s.stages])
+        work_mean = np.array([st.work_days.mean for st in s.stages])
+        work_m2 = np.array([st.work_days.var + st.work_days.mean ** 2 for st in s.stages])
+        cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
+        cust_var = np.array([st.wait_days.var if st.wait_days else 0.0 for st in s.stages])
+        self.work_mean, self.work_m2 = work_mean, work_m2
+        on_hand, capacity, _ = self._capacity(rosters)  # per roster, team and day
+        slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)  # work takes this much longer
+        arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
+        reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
+        wait = np.zeros((len(rosters), n_teams, h))
+        wait_var = np.zeros_like(wait)
+        lags = np.arange(h + 1, dtype=float)
+        for _ in range(_ROUNDS):
+            # Mean and variance of the stage times, per stage and tier (averaged over days and replications).
+            w_mean, w_var, s_mean, s_var = (np.zeros((n_stages, n_tiers)) for _ in range(4))
+            flow = np.zeros((n_stages, h, n_tiers))
+            d_mean, d_var = np.full(n_tiers, 0.5), np.full(n_tiers, 1 / 12)
+            for k in range(n_stages):
+                for i in range(n_tiers):
+                    kernel = np.diff(_Gamma(d_mean[i], d_var[i]).cdf(lags))
+                    flow[k, :, i] = np.convolve(arrivals[:, i] * reach[k, i], kernel)[:h]
+                    t = self.team_of[k, i]
+                    weight = flow[k, :, i] / max(flow[k, :, i].sum(), 1e-12)
+                    w = (wait[:, t] @ weight).mean()
+                    w_mean[k, i], w_var[k, i] = w, w * w
+                    sl = (slow[:, t] @ weight).mean()
+                    s_mean[k, i], s_var[k, i] = work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl
+                d_mean = d_mean + w_mean[k] + s_mean[k] + cust_mean[k]
+                d_var = d_var + w_var[k] + s_var[k] + cust_var[k]
+            wait, wait_var, _ = self._waits(flow, work_mean, work_m2, on_hand, capacity)
+        self.flow = flow
+        left = h - np.arange(h, dtype=float)[:, None]  # (days, 1)
+        # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
+        # with the wait and work of the day the leads of that day reach the stage.
+        self.reached, self.started, self.worked, self.ended = [], [], [], []
+        self.busy_per_start, self.work_per_worked = [], []  # rep-days per lead started, per lead worked
+        mean_wait, mean_wait_var, mean_slow = wait.mean(axis=0), wait_var.mean(axis=0), slow.mean(axis=0)
+        days = np.arange(h)[:, None]
+        d_mean, d_var = np.full((h, n_tiers), 0.5), np.full((h, n_tiers), 1 / 12)
+        for k in range(n_stages):
+            at = np.clip(days + np.round(d_mean - 0.5).astype(np.int64), 0, h - 1)  # day of reaching stage k
+            team = self.team_of[k][None, :]
+            sl = mean_slow[team, at]
+            points = []
+            work = _Gamma(work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl)
+            for m, v in ((0, 0), (mean_wait[team, at], mean_wait_var[team, at]),
+                         (work.shape * work.scale, work.shape * work.scale ** 2), (cust_mean[k], cust_var[k])):
+                if len(points) == 2:  # work starts: what is done of it before the horizon
+                    x = np.maximum(left - d_mean, 0.0)  # time left when work starts (on average)
+                    done = work.partial_mean(x)
+                    self.busy_per_start.append(np.where(x > 0, done + x * (1 - work.cdf(x)), 0.0))
+                    finished = work.cdf(x)
+                    self.work_per_worked.append(np.where(finished > 0, done / np.maximum(finished, 1e-300),
+                                                         work.shape * work.scale))
+                d_mean, d_var = d_mean + m, d_var + v
+                points.append(_Gamma(d_mean, d_var).cdf(left))
+            if k == 0:
+                points[0] = np.ones_like(points[0])  # every lead arrives within the horizon
+            for store, p in zip((self.reached, self.started, self.worked, self.ended), points):
+                store.append(p)
+        cycle = _Gamma(d_mean, d_var)
+        # mean days from arrival to a win (the cycle is counted from the start of the arrival day: minus U)
+        self.win_days = cycle.partial_mean(left) / np.maximum(cycle.cdf(left), 1e-300) - 0.5
+        # Won deals' day of winning, per arrival day: the share falling in each calendar month.
+        self.months, month_of = months_of_horizon(s.start_date, h)
+        self.won_month = np.zeros((n_tiers, h, len(self.months)))
+        month_first = np.r_[0, np.flatnonzero(np.diff(month_of)) + 1]
+        lags = np.arange(h + 1.0)
+        for i in range(n_tiers):
+            cdf = gammainc(cycle.shape[:, i, None], lags[None, :] / cycle.scale[:, i, None])  # (arrival day, lag)
+            pmf = np.diff(cdf, axis=1)
+            by_day = np.zeros((h, h))  # arrival day x winning day
+            for d in range(h):
+                by_day[d, d:] = pmf[d, : h - d]
+            total = by_day.sum(axis=1, keepdims=True)
+            by_day = by_day / np.maximum(total, 1e-300)
+            self.won_month[i] = np.add.reduceat(by_day, month_first, axis=1)
+        # Payment: share of a month's wins paid in each later month (last column: not within the horizon).
+        n_months = len(self.months)
+        paid = np.zeros((n_months, n_months + 1))
+        days = np.arange(h)
+        if s.collection_days is None:
+            lag_pmf = np.r_[1.0, np.zeros(h)]
+        else:
+            lag_pmf = np.diff(_Gamma(s.collection_days.mean, s.collection_days.var).cdf(np.arange(h + 2.0)))
+        for m in range(n_months):
+            in_month = days[month_of == m]
+            for d in in_month:
+                later = lag_pmf[: h - d]
+                np.add.at(paid[m], month_of[d:], later / len(in_month))
+        paid[:, :n_months] *= 1 - s.bad_debt
+        paid[:, n_months] = np.clip(1 - paid[:, :n_months].sum(axis=1), 0, 1)
+        paid = np.clip(paid, 0, 1) / np.maximum(paid.sum(axis=1, keepdims=True), 1.0)  # rounding: no row above 1
+        self.paid = paid
+
+    def _capacity(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per replication, team and day: reps on hand and seasoned rep-days; per replication and team: rep-days."""
+        h = self.horizon
+        on_hand = np.zeros((len(rosters), len(rosters[0]), h))
+        capacity = np.zeros_like(on_hand)
+        for r, team_rosters in enumerate(rosters):
+            for t, roster in enumerate(team_rosters):
+                on_hand[r, t], capacity[r, t] = _roster_days(roster, h)
+        rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
+        return on_hand, capacity, rep_days
+
+    def teams(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For given rosters, per replication, team and day: mean wait and slowness (1 / productivity);
+        per replication and team: rep-days on hand within the horizon, and rep-days busy in the fluid model."""
+        on_hand, capacity, rep_days = self._capacity(rosters)
+        slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)
+        wait, _, busy = self._waits(self.flow, self.work_mean, self.work_m2, on_hand, capacity)
+        return wait, slow, rep_days, busy
+
+    def _waits(self, flow, work_mean, work_m2, on_hand, capacity) -> np.ndarray:
+        """Mean wait for a rep per replication, team and day of arrival, and its variance (the stationary part
+        as an exponential time, the time to work off a backlog nearly fixed)."""
+        n_reps, n_teams, h = capacity.shape
+        wait = np.zeros_like(capacity)
+        var = np.zeros_like(capacity)
+        busy = np.zeros((n_reps, n_teams))
+        for t in range(n_teams):
+            mine = self.team_of == t  # (stages, tiers)
+            rate = np.einsum("kdi,ki->d", flow, mine)
+            if not rate.any():
+                continue
+            m1 = np.einsum("kdi,ki,k->d", flow, mine, work_mean) / np.maximum(rate, 1e-12)
+            m2 = np.einsum("kdi,ki,k->d", flow, mine, work_m2) / np.maximum(rate, 1e-12)
+            scv = np.where(m1 > 0, m2 / np.maximum(m1, 1e-12) ** 2 - 1, 0.0)
+            offered = rate * m1  # seasoned rep-days of work per day
+            servers = np.round(on_hand[:, t])
+            cap = capacity[:, t]
+            work_eff = m1 * np.where(cap > 0, on_hand[:, t] / np.maximum(cap, 1e-12), 1.0)
+            rate_eff = np.minimum(rate, _MAX_LOAD * servers / np.maximum(work_eff, 1e-12))
+            stationary = np.where(servers > 0, allen_cunneen_wait(rate_eff, work_eff, scv, servers), 0.0)
+            # Queues start empty: by day t a queue near full load has built up no more work than a reflected
+            # Brownian motion without drift, sqrt(2 sigma^2 t / pi) (heavy-traffic transient), shared by the reps.
+            elapsed = np.arange(h) + 0.5
+            transient = np.sqrt(2 * rate * m2 * (work_eff / np.maximum(m1, 1e-12)) ** 2 * elapsed / np.pi)
+            stationary = np.minimum(stationary, transient / np.maximum(servers, 1))
+            backlog = np.zeros(n_reps)
+            queued = np.zeros((n_reps, h))
+            for d in range(h):
+                queued[:, d] = backlog
+                served = np.minimum(backlog + offered[d], cap[:, d])
+                busy[:, t] += served * np.where(cap[:, d] > 0, on_hand[:, t, d] / np.maximum(cap[:, d], 1e-12), 0.0)
+                backlog = backlog + offered[d] - served
+            busy[:, t] *= (queued > 1e-9).any(axis=1)  # counts only for a team that falls behind
+            # A lead waits until the capacity from its arrival on has done the work queued before it
+            # (days without reps count in full).
+            done = np.cumsum(cap, axis=1)
+            before = np.c_[np.zeros(n_reps), done[:, :-1]]
+            need = before + queued + np.where(servers > 0, 0.0, 1e-9)
+            for r in range(n_reps):
+                j = np.searchsorted(done[r], need[r], side="left")  # the day whose capacity reaches the lead
+                k = np.minimum(j, h - 1)
+                part = (need[r] - before[r, k]) / np.maximum(cap[r, k], 1e-12)  # into that day
+                fluid = np.where(j < h, np.maximum(0.0, j - np.arange(h) + part - 0.5), _NEVER * h)
+                fluid = np.where((queued[r] > 0) | (servers[r] == 0), fluid, 0.0)
+                wait[r, t] = np.minimum(fluid + stationary[r], _NEVER * h)
+                var[r, t] = np.minimum(stationary[r], _NEVER * h) ** 2 + (0.1 * np.minimum(fluid, _NEVER * h)) ** 2
+        return wait, var, busy
+
+
+def _draw_rosters(scenario: Scenario, rng: np.random.Generator) -> list[Roster]:
+    return [draw_roster(team, scenario.horizon_days, rng) for team in scenario.teams]
+
+
+_PLANS: dict[tuple[str, int | None], _Plan] = {}  # the last few plans, so the blocks of a run share one
+
+
+def _plan(scenario: Scenario, seed: int | None) -> _Plan:
+    """The shared plan of a scenario; with attrition (``seed`` given) its timing comes from a fixed set of
+    rosters, so no replication's numbers depend on which others share its block."""
+    key = (scenario.model_dump_json(), seed)
+    if key not in _PLANS:
+        if seed is None:
+            rosters = [_draw_rosters(scenario, None)]
+        else:
+            rosters = [_draw_rosters(scenario, generator(seed, r, FLOW, 1)) for r in range(_REFERENCE_ROSTERS)]
+        if len(_PLANS) >= 8:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = _Plan(scenario, rosters)
+    return _PLANS[key]
+
+
+def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
+    """Replications ``first`` to ``stop - 1`` of a run seeded ``seed``, as summary-only results."""
+    rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
+    random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
+    plan = _plan(scenario, seed if random_rosters else None)
+    rosters = ([_draw_rosters(scenario, rng) for rng in rngs] if random_rosters
+               else [_draw_rosters(scenario, None)])
+    s = scenario
+    n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
+    n_months = len(plan.months)
+    counts = np.zeros((n, 5, n_stages, n_tiers), dtype=np.int64)  # entered, started, worked, ended, converted
+    work = np.zeros((n, 2, n_stages, n_tiers))  # rep-days: of work finished, of work done before the horizon
+    leads = np.zeros((n, len(s.channels)), dtype=np.int64)
+    money = np.zeros((n, 4))  # revenue, collected, win days, won
+    monthly = np.zeros((n, 3, n_months))  # won, revenue, collected
+    cond = []
+    for k in range(n_stages):  # conditional probabilities of the nested draws
+        f, st, wk, en = plan.reached[k], plan.started[k], plan.worked[k], plan.ended[k]
+        cond.append((np.where(f > 0, en / np.maximum(f, 1e-300), 0.0),
+                     np.where(f > en, (st - en) / np.maximum(f - en, 1e-300), 0.0),
+                     np.where(st > en, (wk - en) / np.maximum(st - en, 1e-300), 0.0)))
+    value_dists = [s.deal_value_for(t) for t in s.tiers]
+    for j, rng in enumerate(rngs):
+        per_channel = rng.poisson(plan.rates)  # (channels, days)
+        leads[j] = per_channel.sum(axis=1)
+        entered = sum(rng.multinomial(per_channel[c], plan.mix[c]) for c in range(len(s.channels)))  # (days, tiers)
+        for k in range(n_stages):
+            p_end, p_start, p_work = cond[k]
+            ended = rng.binomial(entered, np.clip(p_end, 0, 1))
+            started = ended + rng.binomial(entered - ended, np.clip(p_start, 0, 1))
+            worked = ended + rng.binomial(started - ended, np.clip(p_work, 0, 1))
+            converted = rng.binomial(ended, plan.conv[k])
+            counts[j, :, k] = [x.sum(axis=0) for x in (entered, started, worked, ended, converted)]
+            work[j, 0, k] = (worked * plan.work_per_worked[k]).sum(axis=0)
+            work[j, 1, k] = (started * plan.busy_per_start[k]).sum(axis=0)
+            entered = converted
+        won = entered  # (days, tiers)
+        money[j, 2] = float((won * plan.win_days).sum())
+        money[j, 3] = won.sum()
+        for i, dist in enumerate(value_dists):
+            n_won = int(won[:, i].sum())
+            if n_won == 0:
+                continue
+            share = won[:, i] @ plan.won_month[i]  # expected wins per month
+            by_month = _integers(share, n_won)
+            values = dist.sample(rng, n_won)
+            month_of_deal = np.repeat(np.arange(n_months), by_month)
+            monthly[j, 0] += by_month
+            monthly[j, 1] += np.bincount(month_of_deal, weights=values, minlength=n_months)
+            paid = rng.multinomial(by_month, plan.paid)  # (months won, months paid + never)
+            paid_month = np.concatenate([np.repeat(np.arange(n_months + 1), row) for row in paid])
+            in_horizon = paid_month < n_months  # deals are exchangeable: values are independent of timing
+            monthly[j, 2] += np.bincount(paid_month[in_horizon], weights=values[in_horizon], minlength=n_months)
+        money[j, 0], money[j, 1] = monthly[j, 1].sum(), monthly[j, 2].sum()
+    return _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly)
+
+
+def _integers(share: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers summing to ``total`` in proportion to ``share`` (largest remainders)."""
+    if share.sum() <= 0:
+        out = np.zeros(len(share), dtype=np.int64)
+        out[-1] = total
+        return out
+    exact = share * (total / share.sum())
+    out = np.floor(exact).astype(np.int64)
+    out[np.argsort(out - exact)[: total - out.sum()]] += 1
+    return out
+
+
+def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly) -> Results:
+    s, h = scenario, scenario.horizon_days
+    n = len(counts)
+    reps_index = np.arange(first, first + n)
+    won = money[:, 3].astype(np.int64)
+    lost = (counts[:, 3] - counts[:, 4]).sum(axis=(1, 2))
+    replications = pd.DataFrame({
+        "replication": reps_index, "leads": leads.sum(axis=1), "won": won, "lost": lost,
+        "open": leads.sum(axis=1) - won - lost, "revenue": money[:, 0], "collected": money[:, 1],
+        "marketing_cost": leads @ np.array([c.cost_per_lead for c in s.channels], dtype=float),
+        "win_days_total": money[:, 2],
+    })
+    # Per stage, tier and replication: mean wait and work in this replication's capacity.
+    pick = (lambda a: a) if len(rosters) == n else (lambda a: np.broadcast_to(a, (n,) + a.shape[1:]))
+    wait, slow, rep_days, busy_fluid = (pick(a) for a in plan.teams(rosters))
+    n_teams = len(s.teams)
+    busy = np.zeros((n, n_teams))
+    slots = stage_slots(s)
+    rows = {name: [] for name in ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked",
+                                   "in_stage_total")}
+    per_slot = {slot: np.zeros((n, 8)) for slot in slots}
+    work_mean = np.array([st.work_days.mean for st in s.stages])
+    cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
+    for k in range(len(s.stages)):
+        for i in range(len(s.tiers)):
+            t = plan.team_of[k, i]
+            flow = plan.flow[k, :, i]
+            weight = flow / max(flow.sum(), 1e-12)
+            # The mean wait of the leads that start: those whose wait ends before the horizon.
+            starts = wait[:, t] < h - np.arange(h) - 0.5
+            w = (wait[:, t] * starts) @ weight / np.maximum(starts @ weight, 1e-12)
+            sl = work_mean[k] * (slow[:, t] @ weight)
+            entered, started, worked, ended, converted = counts[:, :, k, i].T
+            acc = per_slot[(k, t)]
+            acc += np.column_stack([entered, started, converted, ended - converted, started * w, work[:, 0, k, i],
+                                    worked, ended * (w + sl + cust_mean[k])])
+            busy[:, t] += work[:, 1, k, i]
+    # Reps are busy with the work counted here, or all the time while a backlog lasts (the fluid model).
+    busy = np.minimum(np.maximum(busy, busy_fluid), rep_days)
+    names = [t.name for t in s.teams]
+    frames = []
+    for (k, t), acc in per_slot.items():
+        frames.append(pd.DataFrame({
+            "replication": reps_index, "stage": s.stages[k].name, "team": names[t],
+            **{name: (acc[:, c].astype(np.int64) if name in ("entered", "started", "converted", "lost", "worked")
+                      else acc[:, c]) for c, name in enumerate(rows)},
+            "team_busy_days": busy[:, t], "team_rep_days": rep_days[:, t],
+        }))
+    order = {slot: i for i, slot in enumerate(slots)}
+    stage_stats = pd.concat([frames[i] for i in np.argsort([order[x] for x in per_slot])], ignore_index=True)
+    stage_stats = stage_stats.sort_values(["replication"], kind="stable", ignore_index=True)
+    n_months = len(plan.months)
+    month_table = pd.DataFrame({
+        "replication": np.repeat(reps_index, n_months).astype(np.int32),
+        "month": np.tile(plan.months, n),
+        "won": monthly[:, 0].ravel().astype(np.int64),
+        "revenue": monthly[:, 1].ravel(),
+        "collected": monthly[:, 2].ravel(),
+    })
+    return Results(scenario, "flow", seed, replications, stage_stats, month_table, None,
+                   {"approximation": APPROXIMATION})

@@ -1,0 +1,184 @@
+"""The flow engine against the exact engines: schema, determinism, and agreement of means.
+
+``fast`` equals ``des`` lead for lead, so it serves as the exact reference here (it is much faster).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import sim
+from sim.queueing import allen_cunneen_wait, mean_wait
+from tests.conftest import PLAYBOOKS, W1
+from tests.scenarios import funnels
+
+REPLICATIONS = 200
+
+
+def _run(scenario: sim.Scenario, engine: str, replications: int = REPLICATIONS, seed: int = 11) -> sim.Results:
+    return sim.simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
+                        workers=1)
+
+
+def _mean_ci(values: np.ndarray) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return np.nan, np.nan
+    return float(values.mean()), float(1.96 * values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: int = 11) -> pd.DataFrame:
+    """Per figure: the exact and flow means, their 95% half-widths, the relative gap, the bound, and whether it holds.
+
+    Counts and money: within 2% or inside both 95% intervals. Mean wait and days in stage: within
+    10% (or, within 50%, inside both 95% intervals) where the team is at most 90% busy. Utilisation:
+    within 0.02 (or inside both 95% intervals).
+    """
+    exact, flow = _run(scenario, "fast", replications, seed), _run(scenario, "flow", replications, seed)
+    rows = []
+
+    def add(name, a, b, kind):
+        (ma, ha), (mb, hb) = _mean_ci(np.asarray(a, dtype=float)[np.isfinite(a)]), _mean_ci(
+            np.asarray(b, dtype=float)[np.isfinite(b)])
+        gap = (mb - ma) / abs(ma) if ma else (0.0 if mb == ma else np.inf)
+        if np.isnan(ma) and np.isnan(mb):  # nothing to compare (no lead got there in either engine)
+            ok = True
+        elif kind == "count":
+            ok = abs(gap) <= 0.02 or abs(mb - ma) <= ha + hb
+        elif kind == "time":
+            ok = abs(gap) <= 0.10 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)  # noisy: never off by half
+        else:  # utilisation: within 0.02, or (tiny noisy runs) inside both 95% intervals
+            ok = abs(mb - ma) <= 0.02 or abs(mb - ma) <= ha + hb
+        rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok})
+
+    for column in ("leads", "won", "revenue", "collected"):
+        add(column, exact.replications[column], flow.replications[column], "count")
+    per = [r.stage_stats.groupby(["replication", "stage"], sort=False).sum(numeric_only=True) for r in (exact, flow)]
+    busy = [r.stage_stats.drop_duplicates(["replication", "team"]).groupby(["replication", "team"]).sum(
+        numeric_only=True) for r in (exact, flow)]
+    utilisation = [b.team_busy_days / b.team_rep_days for b in busy]
+    for stage in scenario.stages:
+        a, b = (p.xs(stage.name, level="stage") for p in per)
+        add(f"{stage.name}: conversion", a.converted / (a.converted + a.lost), b.converted / (b.converted + b.lost),
+            "count")
+        teams = {stage.team, *stage.routes.values()}
+        if max(float(utilisation[0].xs(t, level="team").mean()) for t in teams) <= 0.9:
+            add(f"{stage.name}: wait", a.wait_total / a.started, b.wait_total / b.started, "time")
+            add(f"{stage.name}: days in stage", a.in_stage_total / (a.converted + a.lost),
+                b.in_stage_total / (b.converted + b.lost), "time")
+    for team in scenario.teams:
+        if team.name in utilisation[0].index.get_level_values("team"):
+            add(f"{team.name}: utilisation", utilisation[0].xs(team.name, level="team"),
+                utilisation[1].xs(team.name, level="team"), "utilisation")
+    return pd.DataFrame(rows).set_index("figure")
+
+
+def test_allen_cunneen_is_erlang_c_for_exponential_work_and_pollaczek_khinchine_for_one_rep():
+    assert float(allen_cunneen_wait(3.0, 0.5, 1.0, 2)) == pytest.approx(mean_wait(3.0, 0.5, 2))
+    assert float(allen_cunneen_wait(7.0, 1.2, 1.0, 10)) == pytest.approx(mean_wait(7.0, 1.2, 10))
+    # M/D/1 at load 0.5: lambda E[S^2] / (2 (1 - rho)) = 0.5 * 1 / (2 * 0.5) = 0.5
+    assert float(allen_cunneen_wait(0.5, 1.0, 0.0, 1)) == pytest.approx(0.5)
+    waits = allen_cunneen_wait(np.array([1.0, 2.0, 0.0]), 1.0, 1.0, np.array([1, 2, 3]))
+    assert np.isinf(waits[0]) and waits[1] == pytest.approx(mean_wait(2.0, 1.0, 2)) and waits[2] == 0
+
+
+def test_detail_is_refused():
+    with pytest.raises(ValueError, match="detail=False"):
+        sim.simulate(sim.load(W1), replications=1, engine="flow")
+
+
+@pytest.mark.parametrize("path", [W1, *PLAYBOOKS], ids=lambda p: p.stem)
+def test_schema_invariants_and_block_independence(path):
+    scenario = sim.load(path)
+    flow = sim.simulate(scenario, replications=6, seed=3, engine="flow", detail=False, progress=False, workers=1)
+    exact = sim.simulate(scenario, replications=1, seed=3, engine="fast",
+                         detail=False, progress=False)
+    for name in ("replications", "stage_stats", "monthly"):
+        a, b = getattr(exact, name), getattr(flow, name)
+        assert list(a.columns) == list(b.columns), name
+        assert (a.dtypes.astype(str) == b.dtypes.astype(str)).all(), name
+    reps = flow.replications
+    assert (reps.won + reps.lost + reps.open == reps.leads).all() and (reps.open >= 0).all()
+    monthly = flow.monthly.groupby("replication").sum(numeric_only=True)
+    assert (monthly.won.to_numpy() == reps.won.to_numpy()).all()
+    np.testing.assert_allclose(monthly.revenue, reps.revenue)
+    np.testing.assert_allclose(monthly.collected, reps.collected)
+    assert (reps.collected <= reps.revenue + 1e-6).all()
+    stages = flow.stage_stats
+    assert (stages.started <= stages.entered).all() and (stages.worked <= stages.started).all()
+    assert (stages.converted + stages.lost <= stages.worked).all()
+    first = stages[stages.stage == scenario.stages[0].name].groupby("replication").entered.sum()
+    assert (first.to_numpy() == reps.leads.to_numpy()).all()
+    summary = flow.summary()
+    assert summary["engine"] == "flow" and "stationary" in summary["approximation"]
+    for block in (1, 4):  # replication r depends only on (seed, r)
+        again = sim.simulate(scenario, replications=6, seed=3, engine="flow", detail=False, progress=False,
+                             workers=1, block=block)
+        for name in ("replications", "stage_stats", "monthly"):
+            pd.testing.assert_frame_equal(getattr(flow, name), getattr(again, name))
+
+
+@pytest.mark.parametrize("path", [W1, *PLAYBOOKS], ids=lambda p: p.stem)
+def test_agreement_with_the_exact_engine(path):
+    table = agreement(sim.load(path))
+    assert table.ok.all(), table[~table.ok].to_string()
+
+
+def _nominal_load(scenario: sim.Scenario) -> float:
+    """The busiest team's work offered per day over its reps on hand on average (hires pro rata)."""
+    tiers = scenario.tiers
+    leads = np.zeros(len(tiers))
+    for channel in scenario.channels:
+        leads += channel.leads_per_day * np.array([(channel.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers])
+    work = {team.name: 0.0 for team in scenario.teams}
+    for k, stage in enumerate(scenario.stages):
+        for i, tier in enumerate(tiers):
+            work[stage.team_for(tier)] += leads[i] * stage.work_days.mean
+            leads[i] *= scenario.conversion_of(k, tier)
+    days = scenario.horizon_days  # reps on hand on average over the horizon (a late hire counts for little)
+    reps = {team.name: team.headcount + sum(h.count * max(0.0, days - h.day) for h in team.hires) / days
+            for team in scenario.teams}
+    return max((w / reps[name] if reps[name] else (np.inf if w else 0.0)) for name, w in work.items())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(funnels())
+def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
+    """Small random funnels (5 to 40 days, teams of 0 to 7 reps): leads, won, money and conversions
+    agree where every team's work offered is at most 75% of its reps' time on average over the horizon
+    (the nominal load: a short run's utilisation understates it). Waits and utilisation on such short, small runs are
+    measured, not asserted: their queues start empty and never reach the stationary state the flow
+    model assumes (by how much: see the module docs and the project notes)."""
+    if _nominal_load(scenario) > 0.75:
+        return  # busy teams: waits and priority change which leads finish; documented, not asserted
+    table = agreement(scenario)
+    checked = table[~table.index.str.contains(": wait|: days in stage|: utilisation")]
+    assert checked.ok.all(), checked[~checked.ok].to_string()
+
+
+def test_cli_runs_the_flow_engine(tmp_path, capsys):
+    from sim.cli import main
+
+    main(["run", str(W1), "--engine", "flow", "--replications", "20", "--out", str(tmp_path / "out")])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["engine"] == "flow" and summary["replications"] == 20
+    assert summary["approximation"].startswith("flow:")
+
+
+def test_routed_tiers_use_their_teams_capacity_and_skill():
+    from tests.test_routing import _routed
+
+    data = _routed().model_dump(mode="json", exclude_defaults=True)
+    data["stages"][0]["wait_days"] = {"dist": "exponential", "mean": 2.0}
+    scenario = sim.Scenario.model_validate(data)
+    table = agreement(scenario)
+    assert table.ok.all(), table[~table.ok].to_string()
+    exact, flow = _run(scenario, "fast"), _run(scenario, "flow")
+    slots = [r.stage_stats.groupby("team", sort=False)[["entered", "converted"]].mean() for r in (exact, flow)]
+    assert list(slots[0].index) == list(slots[1].index) == ["reps", "seniors"]
+    np.testing.assert_allclose(slots[1].to_numpy(), slots[0].to_numpy(), rtol=0.03)
