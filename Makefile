@@ -27,8 +27,8 @@ lab: $(VENV)/.installed-lab
 
 # The suite on both cores, then every notebook top to bottom (nbval; a notebook's cells must
 # share one kernel, so notebooks run in their own, serial pass) with few replications.
-export SALESPLAY_REPLICATIONS ?= 4
-export TQDM_DISABLE = 1
+test: export SALESPLAY_REPLICATIONS ?= 4
+test: export TQDM_DISABLE = 1
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 	$(BIN)/python -m pytest --nbval-lax -q notebooks
