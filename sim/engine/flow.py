@@ -104,8 +104,10 @@ def _roster_days(roster: Roster, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     on_hand = np.clip(hi - lo, 0.0, 1.0)
     if roster.ramp_days > 0:
         p0 = roster.initial_productivity
-        with np.errstate(over="ignore"):  # a ramp of a split second: the quotient overflows to inf, the result is 1
-            ramp = np.minimum(1.0, p0 + (1 - p0) * ((lo + hi) / 2 - start) / roster.ramp_days)
+        with np.errstate(over="ignore", divide="ignore"):  # a split-second ramp: the quotient overflows, clipped
+            # share of the ramp done at mid-day; before the rep starts (nothing on hand) it is 0, not negative
+            done = np.clip(((lo + hi) / 2 - start) / roster.ramp_days, 0.0, 1.0)
+        ramp = p0 + (1 - p0) * done
         productivity = np.where(roster.seasoned[:, None], 1.0, ramp)
     else:
         productivity = 1.0
