@@ -30,8 +30,8 @@ def _seconds(scenario: sim.Scenario, replications: int, engine: str = "fast", wo
     return statistics.median(times)
 
 
-def _peak_memory_mib(replications: int) -> float:
-    code = (f"import resource, sim; sim.simulate(sim.load({str(W1)!r}), replications={replications}, engine='fast', "
+def _peak_memory_mib(replications: int, engine: str = "fast") -> float:
+    code = (f"import resource, sim; sim.simulate(sim.load({str(W1)!r}), replications={replications}, engine={engine!r}, "
             "detail=False, progress=False, workers=1); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,34 +6,8 @@ Medians of several runs; "one core" means one process (``workers=1``). ``flow`` 
 
 from __future__ import annotations
 
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import sim
-
-W1 = Path(__file__).with_name("w1.yaml")
-RUNS = 3
-
-
-def _seconds(scenario: sim.Scenario, replications: int, engine: str) -> float:
-    times = []
-    for run in range(RUNS):
-        start = time.perf_counter()
-        sim.simulate(scenario, replications=replications, seed=run, engine=engine, detail=False, progress=False,
-                     workers=1)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _peak_memory_mib(replications: int) -> float:
-    code = (f"import resource, sim; sim.simulate(sim.load({str(W1)!r}), replications={replications}, engine='flow', "
-            "detail=False, progress=False, workers=1); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+from benchmarks.bench_fast import RUNS, W1, _peak_memory_mib, _seconds
 
 
 def main() -> None:
@@ -47,4 +21,4 @@ def main() -> None:
     for engine, rate in rates.items():
         print(f"  {engine:<10}{rate:>16,.1f}{rate / rates['des']:>10,.0f}")
     print(f"  flow: 1,000 W1 replications in {flow_1000:.2f} s (required < 8 s, aim < 2 s); "
-          f"peak memory {_peak_memory_mib(1000):,.0f} MiB (required < 2,048)")
+          f"peak memory {_peak_memory_mib(1000, 'flow'):,.0f} MiB (required < 2,048)")
