@@ -113,11 +113,9 @@ class Aggregator:
     def add(self, timeline: Timeline) -> None:
         """Reduce one replication."""
         fates, horizon = timeline.fates, timeline.horizon
-        stage_of = np.repeat(np.arange(len(fates.offsets) - 1, dtype=np.int64), np.diff(fates.offsets))
-        slot_all = self.slot_of[stage_of, fates.team_all] if len(self.slots) > len(self.scenario.stages) else stage_of
         by_slot, busy, (won, lost, revenue, collected, win_days) = _sums(
             fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
-            timeline.end_work_all, timeline.end_all, slot_all, self.slot_team, len(fates.rosters), horizon,
+            timeline.end_work_all, timeline.end_all, fates.team_all, self.slot_of, self.slot_team, horizon,
             fates.arrivals.time, fates.value, fates.collection)
         leads = len(fates.arrivals)
         cost = float(np.bincount(fates.arrivals.channel, minlength=len(self.cost_per_lead)) @ self.cost_per_lead)
@@ -189,13 +187,13 @@ _COUNTS = {"entered", "started", "converted", "lost", "worked"}
 
 
 @numba.njit(cache=True)
-def _sums(offsets, entrants, converts, arrive, start, end_work, end, slot_all, slot_team, n_teams, horizon, arrival,
+def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, slot_of, slot_team, horizon, arrival,
           value, collection):
-    """One pass over every lead and stage: the sums behind ``stage_stats`` (by stage and team) and
-    the money of the replication."""
+    """One pass over every lead and stage: the sums behind ``stage_stats`` (by stage and team:
+    ``slot_of[stage, team]``) and the money of the replication."""
     n_stages = len(offsets) - 1
     by_slot = np.zeros((len(slot_team), 8))
-    busy = np.zeros(n_teams)
+    busy = np.zeros(slot_of.shape[1])
     won = lost = 0
     revenue = collected = win_days = 0.0
     for k in range(n_stages):
@@ -203,8 +201,8 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, slot_all, s
             a = arrive[i]
             if np.isnan(a):
                 continue
-            slot = slot_all[i]
-            team = slot_team[slot]
+            team = team_all[i]
+            slot = slot_of[k, team]
             by_slot[slot, 0] += 1
             s = start[i]
             if not np.isnan(s):

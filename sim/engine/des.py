@@ -42,8 +42,8 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon."""
     env = simpy.Environment()
-    prioritised = fates.team_levels.max() > 1  # then every pool takes a level (0 for a team without priority)
-    stores = [_PriorityPool(env) if prioritised else simpy.Store(env) for _ in fates.rosters]
+    # With a priority anywhere, every pool takes a level (0 for a team without priority).
+    stores = [_PriorityPool(env) if fates.prioritised else simpy.Store(env) for _ in fates.rosters]
     for store, roster in zip(stores, fates.rosters):
         env.process(_staffing(env, store, roster))
     record = _Record(fates)
@@ -89,9 +89,9 @@ class _Record:
         split = fates.offsets[1:-1]
         teams = np.split(fates.team_all, split)
         # Per stage: the team of each entrant when a tier is routed elsewhere, else None (the stage's team).
-        self.team_of = [t.tolist() if (t != fates.team_of_stage[k]).any() else None for k, t in enumerate(teams)]
+        self.team_of = [t.tolist() if routed else None for t, routed in zip(teams, fates.routed)]
         levels = np.split(fates.levels_all, split)
-        self.levels = [level.tolist() if fates.team_levels.max() > 1 else None for level in levels]
+        self.levels = [level.tolist() if fates.prioritised else None for level in levels]
         self.team = fates.team_of_stage.tolist()
         # A team without ramp-up works at full speed: skip the productivity call.
         self.ramps = [r.ramp_days > 0 and not r.seasoned.all() for r in fates.rosters]

@@ -64,9 +64,8 @@ def simulate_fates(fates: Fates, horizon: float) -> Timeline:
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
     )
-    own_team = np.repeat(fates.team_of_stage, np.diff(fates.offsets))
-    if (len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage) and fates.team_levels.max() == 1
-            and np.array_equal(fates.team_all, own_team)):
+    if (len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage) and not fates.prioritised
+            and not fates.routed.any()):
         times = _by_stage(fates, common)
     else:
         # Waiting leads queue in lanes: one per team and priority level, a team's lanes in priority order.
@@ -296,7 +295,7 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
                 if converts[i] and k + 1 < n_stages:  # its wait's end brings it to the next stage
                     size = _push(h_time, h_seq, h_load, size, now + wait[i], seq, _pack(_WAIT_DONE, k, 0, j))
                     seq += 1
-                elif now + wait[i] < horizon:  # it leaves the funnel: nothing waits on it, no event needed
+                else:  # it leaves the funnel: nothing waits on it, no event needed (Timeline censors the horizon)
                     end[i] = now + wait[i]
         elif kind == _REP_JOINS:
             freed = r

@@ -34,11 +34,11 @@ class Fates:
     """The queue-independent draws of one replication (see the module docs)."""
 
     __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
-                 "value", "collection", "rosters", "team_of_stage", "team_all", "team_levels", "levels_all",
+                 "value", "collection", "rosters", "team_of_stage", "routed", "team_all", "team_levels", "levels_all",
                  "offsets", "entrants_all", "converts_all", "_next_index")
 
     def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
-                 team_all, team_levels, levels_all):
+                 routed, team_all, team_levels, levels_all):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
         self.entrants: list[np.ndarray] = entrants
@@ -49,6 +49,7 @@ class Fates:
         self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
         self.rosters: list[Roster] = rosters
         self.team_of_stage: np.ndarray = team_of_stage  # the stage's own team
+        self.routed: np.ndarray = routed  # per stage: does a tier go to another team?
         # The team that works each entrant of each stage (another than the stage's for a routed tier).
         self.team_all: np.ndarray = team_all
         # Priority: team t's queue has team_levels[t] levels (1 = first come, first served); a lead
@@ -60,6 +61,11 @@ class Fates:
         self.offsets: np.ndarray = np.r_[0, np.cumsum([len(e) for e in entrants])].astype(np.int64)
         self.entrants_all: np.ndarray = np.concatenate(entrants)
         self.converts_all: np.ndarray = np.concatenate(converts)
+
+    @property
+    def prioritised(self) -> bool:
+        """Does some team serve waiting leads by tier?"""
+        return bool(self.team_levels.max() > 1)
 
     @property
     def next_index(self) -> list[np.ndarray]:
@@ -107,9 +113,10 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
         for i, team in enumerate(scenario.teams)
     ]
     team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int32)
+    routed = np.array([any(s.team_for(tier) != s.team for tier in scenario.tiers) for s in scenario.stages])
     team_all, team_levels, levels_all = _teams_and_levels(scenario, arrivals, entrants)
     return Fates(replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
-                 team_all, team_levels, levels_all)
+                 routed, team_all, team_levels, levels_all)
 
 
 def _teams_and_levels(scenario: Scenario, arrivals: Arrivals,
