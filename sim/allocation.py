@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.engine import simulate
+from sim.experiments import Strategy, compare
 from sim.scenario import Scenario
 from sim.targets import allocate, reverse_funnel
 
@@ -197,20 +198,25 @@ def _with_priority(scenario: Scenario, priority: tuple[str, ...]) -> Scenario:
 
 def _compare_rules(variants: dict[str, Scenario], replications: int, seed: int, engine: str) -> pd.DataFrame:
     """Each variant's mean revenue, deals won, days from lead to win, and its paired revenue gain over
-    the first variant (95% interval; share of replications in which it does better)."""
-    rows, baseline = [], None
-    for name, variant in variants.items():
-        results = simulate(variant, replications=replications, seed=seed, engine=engine, detail=False,
-                           progress=False, workers=1).replications
-        revenue = results.revenue.to_numpy()
-        baseline = revenue if baseline is None else baseline
-        gain = revenue - baseline  # paired: replication r saw the same leads under every rule
-        half = stats.t.ppf(0.975, replications - 1) * gain.std(ddof=1) / np.sqrt(replications) if replications > 1 else np.nan
-        rows.append({"rule": name, "revenue": revenue.mean(), "won": results.won.mean(),
-                     "days_to_win": results.win_days_total.sum() / max(results.won.sum(), 1),
-                     "gain": gain.mean(), "gain_low": gain.mean() - half, "gain_high": gain.mean() + half,
-                     "p_better": float((gain > 0).mean())})
-    return pd.DataFrame(rows).set_index("rule")
+    the first variant (95% interval; share of replications in which it does better), compared by
+    :func:`sim.experiments.compare` on common random numbers."""
+    comparison = compare([Strategy(name, variant) for name, variant in variants.items()], replications, seed, engine,
+                         progress=False)
+    revenue = comparison.figure("revenue")
+    gain = revenue.sub(revenue.iloc[:, 0], axis=0)  # paired: replication r saw the same leads under every rule
+    interval = comparison.differences("revenue").set_index("strategy")[["ci_low", "ci_high"]]
+    runs = comparison.replications.groupby("strategy", sort=False)
+    totals = runs[["won", "win_days_total"]].sum()
+    table = pd.DataFrame({
+        "revenue": revenue.mean(),
+        "won": runs.won.mean(),
+        "days_to_win": totals.win_days_total / totals.won.clip(lower=1),
+        "gain": gain.mean(),
+        "gain_low": interval.ci_low.reindex(revenue.columns, fill_value=0.0),
+        "gain_high": interval.ci_high.reindex(revenue.columns, fill_value=0.0),
+        "p_better": (gain > 0).mean(),
+    })
+    return table.rename_axis("rule")
 
 
 def focus_rules(scenario: Scenario, replications: int = 40, seed: int = 0, engine: str = "fast") -> pd.DataFrame:
