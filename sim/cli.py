@@ -122,25 +122,23 @@ def _allocate(args: argparse.Namespace) -> int:
     gain = result["gain"]
     print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
           f"better in {gain['p_better']:.0%} of replications")
+    run = (args.replications, args.seed, args.engine)
+    weighed = {}  # rules to weigh on the same leads: key in allocation.json -> (title, comparison)
     if args.focus:
-        try:
-            rules = focus_rules(scenario, args.replications, args.seed, args.engine)
-        except ValueError as exc:
-            print(f"{args.file}: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print("focus rule (every team serves these tiers first):")
-        print(rules.drop(columns="priority").to_string(float_format=lambda v: f"{v:,.2f}"))
-        result["focus"] = rules.reset_index().to_dict(orient="records")
+        weighed["focus"] = ("focus rule (every team serves these tiers first):", lambda: focus_rules(scenario, *run))
     if args.route:
         stage, tiers, seniors, skill = args.route
+        weighed["routing"] = (f"routing at {stage} (seniors convert {skill:g} times the stage's rate):",
+                              lambda: routing_rules(scenario, stage, tiers, seniors, skill, *run))
+    for key, (title, weigh) in weighed.items():
         try:
-            rules = routing_rules(scenario, stage, tiers, seniors, skill, args.replications, args.seed, args.engine)
+            rules = weigh()
         except ValueError as exc:
             print(f"{args.file}: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        print(f"routing at {stage} (seniors convert {skill:g} times the stage's rate):")
-        print(rules.to_string(float_format=lambda v: f"{v:,.2f}"))
-        result["routing"] = rules.reset_index().to_dict(orient="records")
+        print(title)
+        print(rules.drop(columns="priority", errors="ignore").to_string(float_format=lambda v: f"{v:,.2f}"))
+        result[key] = rules.reset_index().to_dict(orient="records")
     if args.out is not None:
         _write_json(args.out / "allocation.json", result)
         print(f"wrote {args.out / 'allocation.json'}")
