@@ -226,19 +226,19 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
                 yield Problem(f"{field}[{i}].name", f"'{item.name}' is used twice")
             seen.add(item.name)
     team_names = [t.name for t in s.teams]
+    tiers = [t for t in s.tiers if t]
     for i, stage in enumerate(s.stages):
         if stage.team not in team_names:
             yield Problem(f"stages[{i}].team", _unknown(stage.team, team_names, "team"))
-    for i, stage in enumerate(s.stages):
         for tier, team in stage.routes.items():
-            if tier not in s.tiers or not tier:
-                yield Problem(f"stages[{i}].routes.{tier}", _unknown(tier, [t for t in s.tiers if t], "tier"))
+            if tier not in tiers:
+                yield Problem(f"stages[{i}].routes.{tier}", _unknown(tier, tiers, "tier"))
             if team not in team_names:
                 yield Problem(f"stages[{i}].routes.{tier}", _unknown(team, team_names, "team"))
     for i, team in enumerate(s.teams):
         for j, tier in enumerate(team.priority):
-            if tier not in s.tiers or not tier:
-                yield Problem(f"teams[{i}].priority[{j}]", _unknown(tier, [t for t in s.tiers if t], "tier"))
+            if tier not in tiers:
+                yield Problem(f"teams[{i}].priority[{j}]", _unknown(tier, tiers, "tier"))
             elif tier in team.priority[:j]:
                 yield Problem(f"teams[{i}].priority[{j}]", f"'{tier}' is listed twice")
     tiered_channels = [c for c in s.channels if c.tiers is not None]
@@ -246,7 +246,6 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
         for i, channel in enumerate(s.channels):
             if channel.tiers is None:
                 yield Problem(f"channels[{i}].tiers", "missing: other channels give a tier mix, so every channel must")
-    tiers = [t for t in s.tiers if t]
     by_tier = [(f"stages[{i}].conversion", st.conversion) for i, st in enumerate(s.stages)]
     by_tier.append(("deal_value", s.deal_value))
     for field, value in by_tier:
