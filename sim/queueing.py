@@ -36,15 +36,21 @@ def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
 
 def erlang_c(arrival_rate: float, work_days: float, reps: int) -> float:
     """Probability that an arriving lead has to wait for a rep (Erlang C); 1 when overloaded."""
-    load = arrival_rate * work_days  # offered load in reps ("Erlangs")
-    if load >= reps:
-        return 1.0
-    # Numerically stable: the Erlang B recursion, then C from B.
-    b = 1.0
-    for k in range(1, reps + 1):
-        b = load * b / (k + load * b)
-    rho = load / reps
-    return b / (1 - rho + rho * b)
+    return float(_erlang_c(np.asarray(arrival_rate * work_days, dtype=float), np.asarray(reps, dtype=float)))
+
+
+def _erlang_c(load: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """Erlang C elementwise, for offered loads in reps ("Erlangs"); 1 when overloaded.
+
+    Numerically stable: the Erlang B recursion, each element up to its own number of reps, then C from B.
+    """
+    b = np.ones(load.shape)
+    for k in range(1, int(reps.max(initial=0)) + 1):
+        b = np.where(k <= reps, load * b / (k + load * b), b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = load / reps
+        c = b / (1 - rho + rho * b)
+    return np.where(load >= reps, 1.0, c)
 
 
 def mean_wait(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -88,12 +94,6 @@ def allen_cunneen_wait(arrival_rate, work_days, work_scv, reps, arrival_scv: flo
     rate, work, scv, reps = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in
                                                   (arrival_rate, work_days, work_scv, reps)))
     load = rate * work
-    top = int(reps.max(initial=0))
-    b = np.ones(load.shape)
-    for k in range(1, top + 1):  # Erlang B recursion, each element up to its own number of reps
-        b = np.where(k <= reps, load * b / (k + load * b), b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rho = load / reps
-        c = b / (1 - rho + rho * b)
-        wait = c * work / (reps - load) * (arrival_scv + scv) / 2
+        wait = _erlang_c(load, reps) * work / (reps - load) * (arrival_scv + scv) / 2
     return np.where(load >= reps, np.inf, np.where(load > 0, wait, 0.0))
