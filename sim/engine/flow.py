@@ -96,24 +96,6 @@ class _Gamma:
         return self.shape * self.scale * gammainc(self.shape + 1, np.maximum(x, 0.0) / self.scale)
 
 
-def _roster_days(roster: Roster, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per day: rep-days on hand, and the same weighted by productivity (seasoned rep-days)."""
-    days = np.arange(horizon, dtype=float)[None, :]
-    start, end = roster.start[:, None], roster.end[:, None]
-    lo, hi = np.maximum(start, days), np.minimum(end, days + 1)
-    on_hand = np.clip(hi - lo, 0.0, 1.0)
-    if roster.ramp_days > 0:
-        p0 = roster.initial_productivity
-        with np.errstate(over="ignore", divide="ignore"):  # a split-second ramp: the quotient overflows, clipped
-            # share of the ramp done at mid-day; before the rep starts (nothing on hand) it is 0, not negative
-            done = np.clip(((lo + hi) / 2 - start) / roster.ramp_days, 0.0, 1.0)
-        ramp = p0 + (1 - p0) * done
-        productivity = np.where(roster.seasoned[:, None], 1.0, ramp)
-    else:
-        productivity = 1.0
-    return on_hand.sum(axis=0), (on_hand * productivity).sum(axis=0)
-
-
 class _Plan:
     """Everything the replications of a run share: rates, expected flows, waits and the horizon cut's
     probabilities, from the given rosters (the scenario's own, or reference rosters when reps leave)."""
@@ -229,7 +211,7 @@ class _Plan:
         capacity = np.zeros_like(on_hand)
         for r, team_rosters in enumerate(rosters):
             for t, roster in enumerate(team_rosters):
-                on_hand[r, t], capacity[r, t] = _roster_days(roster, h)
+                on_hand[r, t], capacity[r, t] = roster.daily(h)
         rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
         return on_hand, capacity, rep_days
 

@@ -59,6 +59,23 @@ class Roster:
         """Rep-days on the team within ``[0, horizon_days)``."""
         return float(np.clip(np.minimum(self.end, horizon_days) - self.start, 0, None).sum())
 
+    def daily(self, horizon_days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per day of the horizon: rep-days on hand, and the same weighted by each rep's productivity
+        at mid-day (seasoned rep-days), counting the parts of days a rep is on the team."""
+        days = np.arange(horizon_days, dtype=float)[None, :]
+        start, end = self.start[:, None], self.end[:, None]
+        lo, hi = np.maximum(start, days), np.minimum(end, days + 1)
+        on_hand = np.clip(hi - lo, 0.0, 1.0)
+        if self.ramp_days > 0:
+            p0 = self.initial_productivity
+            with np.errstate(over="ignore", divide="ignore"):  # a split-second ramp: the quotient overflows, clipped
+                # share of the ramp done at mid-day; before the rep starts (nothing on hand) it is 0, not negative
+                done = np.clip(((lo + hi) / 2 - start) / self.ramp_days, 0.0, 1.0)
+            productivity = np.where(self.seasoned[:, None], 1.0, p0 + (1 - p0) * done)
+        else:
+            productivity = 1.0
+        return on_hand.sum(axis=0), (on_hand * productivity).sum(axis=0)
+
     def headcount(self, days: np.ndarray) -> np.ndarray:
         """Number of reps on the team at each of ``days``."""
         days = np.asarray(days, dtype=float)
