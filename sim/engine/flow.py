@@ -64,11 +64,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammainc
+from scipy.signal import fftconvolve
+from scipy.special import gammainc, ndtri
 
 from sim.calendar import months_of_horizon
 from sim.model.arrivals import daily_rates
-from sim.model.staffing import Roster, draw_roster
+from sim.model.staffing import Roster, draw_rosters
 from sim.queueing import allen_cunneen_wait
 from sim.results import Results, stage_slots
 from sim.scenario import Scenario
@@ -79,7 +80,7 @@ __all__ = ["run_block", "APPROXIMATION"]
 APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a stationary M/G/c queue at each day's "
                  "load (Allen-Cunneen) plus a fluid backlog; waits approximate near full load and in the first days")
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
-_REFERENCE_ROSTERS = 16  # rosters averaged for the shared timing when teams have attrition
+_REFERENCE_ROSTERS = 64  # rosters averaged for the shared timing when teams have attrition
 _MAX_LOAD = 0.98  # the stationary wait is taken at no more than this load; beyond it the backlog grows
 _NEVER = 100.0  # a wait of this many horizons: the lead is never served
 
@@ -90,6 +91,7 @@ class _Gamma:
     def __init__(self, mean: np.ndarray, var: np.ndarray):
         mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
         var = np.maximum(np.asarray(var, dtype=float), 1e-6 * mean ** 2 + 1e-12)
+        self.mean, self.var = mean, var
         self.shape, self.scale = mean ** 2 / var, var / mean
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
@@ -106,6 +108,7 @@ class _Plan:
 
     def __init__(self, scenario: Scenario, rosters: list[list[Roster]]):
         s = scenario
+        self.rosters = rosters[0]  # the roster, when every replication has the same
         self.horizon = h = s.horizon_days
         tiers, names = s.tiers, [t.name for t in s.teams]
         n_stages, n_tiers, n_teams = len(s.stages), len(tiers), len(s.teams)
@@ -120,61 +123,78 @@ class _Plan:
         self.work_mean, self.work_m2 = work_mean, work_m2
         on_hand, capacity, _ = self._capacity(rosters)  # per roster, team and day
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)  # work takes this much longer
+        n_rosters = len(rosters)
         arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
         reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
-        wait = np.zeros((len(rosters), n_teams, h))
-        wait_var = np.zeros_like(wait)
+        left = h - np.arange(h) - 0.5  # days left after arriving on each day (mid-day)
+        wait = np.zeros((n_rosters, n_teams, h))
         lags = np.arange(h + 1, dtype=float)
         for _ in range(_ROUNDS):
-            # Mean and variance of the stage times, per stage and tier (averaged over days and replications).
-            w_mean, w_var, s_mean, s_var = (np.zeros((n_stages, n_tiers)) for _ in range(4))
-            flow = np.zeros((n_stages, h, n_tiers))
-            d_mean, d_var = np.full(n_tiers, 0.5), np.full(n_tiers, 1 / 12)
+            # Each roster's own flows: leads reach stage k after the mean and variance of the earlier stages'
+            # times (waits and work averaged over the days, per roster); a lead still waiting at the horizon
+            # never goes on, so the flow on is thinned by the share served in time.
+            flow = np.zeros((n_rosters, n_stages, h, n_tiers))
+            d_mean, d_var = np.full((n_rosters, n_tiers), 0.5), np.full((n_rosters, n_tiers), 1 / 12)
+            going = np.ones((n_rosters, n_tiers))  # share of a tier's leads not stuck in a queue at the horizon
             for k in range(n_stages):
+                w_mean, s_mean, s_var = (np.zeros((n_rosters, n_tiers)) for _ in range(3))
                 for i in range(n_tiers):
-                    kernel = np.diff(_Gamma(d_mean[i], d_var[i]).cdf(lags))
-                    flow[k, :, i] = np.convolve(arrivals[:, i] * reach[k, i], kernel)[:h]
+                    kernel = np.diff(_Gamma(d_mean[:, i, None], d_var[:, i, None]).cdf(lags), axis=1)
+                    shifted = fftconvolve(arrivals[None, :, i], kernel, axes=1)[:, :h]
+                    flow[:, k, :, i] = np.maximum(shifted, 0.0) * (reach[k, i] * going[:, i, None])
                     t = self.team_of[k, i]
-                    weight = flow[k, :, i] / max(flow[k, :, i].sum(), 1e-12)
-                    w = (wait[:, t] @ weight).mean()
-                    w_mean[k, i], w_var[k, i] = w, w * w
-                    sl = (slow[:, t] @ weight).mean()
-                    s_mean[k, i], s_var[k, i] = work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl
-                d_mean = d_mean + w_mean[k] + s_mean[k] + cust_mean[k]
-                d_var = d_var + w_var[k] + s_var[k] + cust_var[k]
+                    weight = flow[:, k, :, i] / np.maximum(flow[:, k, :, i].sum(axis=1, keepdims=True), 1e-12)
+                    served = (wait[:, t] < left) * weight
+                    share = served.sum(axis=1)
+                    w_mean[:, i] = (wait[:, t] * served).sum(axis=1) / np.maximum(share, 1e-12)
+                    going[:, i] *= np.where(weight.sum(axis=1) > 0, share, 1.0)
+                    sl = (slow[:, t] * weight).sum(axis=1)
+                    s_mean[:, i], s_var[:, i] = work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl
+                d_mean = d_mean + w_mean + s_mean + cust_mean[k]
+                d_var = d_var + w_mean ** 2 + s_var + cust_var[k]
             wait, wait_var, _ = self._waits(flow, work_mean, work_m2, on_hand, capacity)
-        self.flow = flow
-        left = h - np.arange(h, dtype=float)[:, None]  # (days, 1)
+        self.flow = flow.mean(axis=0)  # expected leads reaching each stage per day and tier
         # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
-        # with the wait and work of the day the leads of that day reach the stage.
+        # with the wait and work of the day the leads of that day reach the stage -- per roster, then the
+        # mixture over rosters (what a replication with a roster drawn at random does on average).
         self.reached, self.started, self.worked, self.ended = [], [], [], []
-        self.busy_per_start, self.work_per_worked = [], []  # rep-days per lead started, per lead worked
-        mean_wait, mean_wait_var, mean_slow = wait.mean(axis=0), wait_var.mean(axis=0), slow.mean(axis=0)
-        days = np.arange(h)[:, None]
-        d_mean, d_var = np.full((h, n_tiers), 0.5), np.full((h, n_tiers), 1 / 12)
+        self.busy_per_start, self.work_per_worked, self.censored = [], [], []
+        left = left[None, :, None]  # (rosters, days, tiers)
+        days = np.arange(h)[None, :, None]
+        roster = np.arange(n_rosters)[:, None, None]
+        d_mean = np.full((n_rosters, h, n_tiers), 0.5)
+        d_var = np.full_like(d_mean, 1 / 12)
         for k in range(n_stages):
             at = np.clip(days + np.round(d_mean - 0.5).astype(np.int64), 0, h - 1)  # day of reaching stage k
-            team = self.team_of[k][None, :]
-            sl = mean_slow[team, at]
-            points = []
+            team = self.team_of[k][None, None, :]
+            sl = slow[roster, team, at]
+            before = _Gamma(d_mean, d_var)  # time to reach stage k
             work = _Gamma(work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl)
-            for m, v in ((0, 0), (mean_wait[team, at], mean_wait_var[team, at]),
-                         (work.shape * work.scale, work.shape * work.scale ** 2), (cust_mean[k], cust_var[k])):
-                if len(points) == 2:  # work starts: what is done of it before the horizon
+            w, w_var = wait[roster, team, at], wait_var[roster, team, at]
+            points = []
+            for m, v in ((0, 0), (w, w_var), (work.mean, work.var), (cust_mean[k], cust_var[k])):
+                if len(points) == 2:
                     x = np.maximum(left - d_mean, 0.0)  # time left when work starts (on average)
-                    done = work.partial_mean(x)
-                    self.busy_per_start.append(np.where(x > 0, done + x * (1 - work.cdf(x)), 0.0))
-                    finished = work.cdf(x)
-                    self.work_per_worked.append(np.where(finished > 0, done / np.maximum(finished, 1e-300),
-                                                         work.shape * work.scale))
                 d_mean, d_var = d_mean + m, d_var + v
                 points.append(_Gamma(d_mean, d_var).cdf(left))
             if k == 0:
                 points[0] = np.ones_like(points[0])  # every lead arrives within the horizon
+            # What is done of the work started before the horizon, and the work of the leads that finish it.
+            done, finished = work.partial_mean(x), work.cdf(x)
+            self.busy_per_start.append(np.where(x > 0, done + x * (1 - finished), 0.0).mean(axis=0))
+            per_worked = np.where(finished > 0, done / np.maximum(finished, 1e-300), work.mean)
+            self.work_per_worked.append(_mixed(per_worked, points[2]))
+            # Days in stage of the leads that end it before the horizon: fewer than the stage's mean time.
+            ended = points[3]
+            in_stage = _Gamma(*_moments(d_mean - before.mean, d_var - before.var, ended))
+            censored = _censored_mean(_Gamma(*_moments(before.mean, before.var, ended)), in_stage, left[0])
+            self.censored.append(censored - in_stage.mean)
             for store, p in zip((self.reached, self.started, self.worked, self.ended), points):
-                store.append(p)
-        cycle = _Gamma(d_mean, d_var)
+                store.append(p.mean(axis=0))
+        # The cycle from arrival to the end of the last stage: the rosters' times, weighted by the share won.
+        cycle = _Gamma(*_moments(d_mean, d_var, ended))
         # mean days from arrival to a win (the cycle is counted from the start of the arrival day: minus U)
+        left = left[0]
         self.win_days = cycle.partial_mean(left) / np.maximum(cycle.cdf(left), 1e-300) - 0.5
         # Won deals' day of winning, per arrival day: the share falling in each calendar month.
         self.months, month_of = months_of_horizon(s.start_date, h)
@@ -224,23 +244,24 @@ class _Plan:
         per replication and team: rep-days on hand within the horizon, and rep-days busy in the fluid model."""
         on_hand, capacity, rep_days = self._capacity(rosters)
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)
-        wait, _, busy = self._waits(self.flow, self.work_mean, self.work_m2, on_hand, capacity)
+        wait, _, busy = self._waits(self.flow[None], self.work_mean, self.work_m2, on_hand, capacity)
         return wait, slow, rep_days, busy
 
     def _waits(self, flow, work_mean, work_m2, on_hand, capacity) -> np.ndarray:
         """Mean wait for a rep per replication, team and day of arrival, and its variance (the stationary part
-        as an exponential time, the time to work off a backlog nearly fixed)."""
+        as an exponential time, the time to work off a backlog nearly fixed). ``flow``: leads reaching each
+        stage per day and tier, one set per replication or one for all."""
         n_reps, n_teams, h = capacity.shape
         wait = np.zeros_like(capacity)
         var = np.zeros_like(capacity)
         busy = np.zeros((n_reps, n_teams))
         for t in range(n_teams):
             mine = self.team_of == t  # (stages, tiers)
-            rate = np.einsum("kdi,ki->d", flow, mine)
+            rate = np.einsum("rkdi,ki->rd", flow, mine)
             if not rate.any():
                 continue
-            m1 = np.einsum("kdi,ki,k->d", flow, mine, work_mean) / np.maximum(rate, 1e-12)
-            m2 = np.einsum("kdi,ki,k->d", flow, mine, work_m2) / np.maximum(rate, 1e-12)
+            m1 = np.einsum("rkdi,ki,k->rd", flow, mine, work_mean) / np.maximum(rate, 1e-12)
+            m2 = np.einsum("rkdi,ki,k->rd", flow, mine, work_m2) / np.maximum(rate, 1e-12)
             scv = np.where(m1 > 0, m2 / np.maximum(m1, 1e-12) ** 2 - 1, 0.0)
             offered = rate * m1  # seasoned rep-days of work per day
             servers = np.round(on_hand[:, t])
@@ -257,9 +278,9 @@ class _Plan:
             queued = np.zeros((n_reps, h))
             for d in range(h):
                 queued[:, d] = backlog
-                served = np.minimum(backlog + offered[d], cap[:, d])
+                served = np.minimum(backlog + offered[:, d], cap[:, d])
                 busy[:, t] += served * np.where(cap[:, d] > 0, on_hand[:, t, d] / np.maximum(cap[:, d], 1e-12), 0.0)
-                backlog = backlog + offered[d] - served
+                backlog = backlog + offered[:, d] - served
             busy[:, t] *= (queued > 1e-9).any(axis=1)  # counts only for a team that falls behind
             # A lead waits until the capacity from its arrival on has done the work queued before it
             # (days without reps count in full).
@@ -277,22 +298,42 @@ class _Plan:
         return wait, var, busy
 
 
-def _draw_rosters(scenario: Scenario, rng: np.random.Generator) -> list[Roster]:
-    return [draw_roster(team, scenario.horizon_days, rng) for team in scenario.teams]
+def _mixed(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The mean over rosters (axis 0) of ``values`` weighted by ``weights`` (plain where all weights are 0)."""
+    total = weights.sum(axis=0)
+    return np.where(total > 0, (values * weights).sum(axis=0) / np.maximum(total, 1e-300), values.mean(axis=0))
+
+
+def _moments(mean: np.ndarray, var: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the mixture over rosters (axis 0) of times with these means and variances."""
+    mixed_mean = _mixed(mean, weights)
+    return mixed_mean, np.maximum(_mixed(var + mean ** 2, weights) - mixed_mean ** 2, 0.0)
+
+
+_NODES = ndtri((np.arange(8) + 0.5) / 8)  # standard normal quantiles: a grid over the time to reach a stage
+
+
+def _censored_mean(before: _Gamma, time: _Gamma, left: np.ndarray) -> np.ndarray:
+    """``E[T | B + T < left]`` for independent times ``B`` (to reach a stage) and ``T`` (in it), averaging over
+    ``B`` on a grid of its quantiles (normal approximation); ``E[T]`` where no lead gets that far."""
+    b = np.maximum(before.mean[..., None] + np.sqrt(before.var)[..., None] * _NODES, 0.0)
+    rest = left[..., None] - b
+    mean, var = time.mean[..., None], time.var[..., None]
+    part = _Gamma(mean, var)
+    done, share = part.partial_mean(rest).mean(axis=-1), part.cdf(rest).mean(axis=-1)
+    return np.where(share > 1e-12, done / np.maximum(share, 1e-300), time.mean)
 
 
 _PLANS: dict[tuple[str, int | None], _Plan] = {}  # the last few plans, so the blocks of a run share one
 
 
 def _plan(scenario: Scenario, seed: int | None) -> _Plan:
-    """The shared plan of a scenario; with attrition (``seed`` given) its timing comes from a fixed set of
-    rosters, so no replication's numbers depend on which others share its block."""
+    """The shared plan of a scenario; with attrition (``seed`` given) its timing is the mixture over the rosters
+    of the run's first replications (a fixed set, so no replication's numbers depend on which others share its
+    block)."""
     key = (scenario.model_dump_json(), seed)
     if key not in _PLANS:
-        if seed is None:
-            rosters = [_draw_rosters(scenario, None)]
-        else:
-            rosters = [_draw_rosters(scenario, generator(seed, r, FLOW, 1)) for r in range(_REFERENCE_ROSTERS)]
+        rosters = [draw_rosters(scenario, seed or 0, r) for r in range(1 if seed is None else _REFERENCE_ROSTERS)]
         if len(_PLANS) >= 8:
             _PLANS.pop(next(iter(_PLANS)))
         _PLANS[key] = _Plan(scenario, rosters)
@@ -304,13 +345,14 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
     random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
     plan = _plan(scenario, seed if random_rosters else None)
-    rosters = ([_draw_rosters(scenario, rng) for rng in rngs] if random_rosters
-               else [_draw_rosters(scenario, None)])
+    rosters = ([draw_rosters(scenario, seed, r) for r in range(first, stop)] if random_rosters
+               else [plan.rosters])
     s = scenario
     n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
     n_months = len(plan.months)
     counts = np.zeros((n, 5, n_stages, n_tiers), dtype=np.int64)  # entered, started, worked, ended, converted
-    work = np.zeros((n, 2, n_stages, n_tiers))  # rep-days: of work finished, of work done before the horizon
+    # rep-days of work finished and of work done before the horizon; days in stage that the horizon cuts off
+    work = np.zeros((n, 3, n_stages, n_tiers))
     leads = np.zeros((n, len(s.channels)), dtype=np.int64)
     money = np.zeros((n, 4))  # revenue, collected, win days, won
     monthly = np.zeros((n, 3, n_months))  # won, revenue, collected
@@ -334,6 +376,7 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
             counts[j, :, k] = [x.sum(axis=0) for x in (entered, started, worked, ended, converted)]
             work[j, 0, k] = (worked * plan.work_per_worked[k]).sum(axis=0)
             work[j, 1, k] = (started * plan.busy_per_start[k]).sum(axis=0)
+            work[j, 2, k] = (ended * plan.censored[k]).sum(axis=0)
             entered = converted
         won = entered  # (days, tiers)
         money[j, 2] = float((won * plan.win_days).sum())
@@ -403,7 +446,7 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
             acc += np.column_stack([entered, started, converted, ended - converted, started * w, work[:, 0, k, i],
-                                    worked, ended * (w + sl + cust_mean[k])])
+                                    worked, ended * (w + sl + cust_mean[k]) + work[:, 2, k, i]])
             busy[:, t] += work[:, 1, k, i]
     # Reps are busy with the work counted here, or all the time while a backlog lasts (the fluid model).
     busy = np.minimum(np.maximum(busy, busy_fluid), rep_days)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.arrivals import Arrivals, draw_arrivals
-from sim.model.staffing import Roster, draw_roster
+from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
-from sim.streams import COLLECTION, CONVERSION, STAFFING, VALUE, WAIT, WORK, generator
+from sim.streams import COLLECTION, CONVERSION, VALUE, WAIT, WORK, generator
 
 __all__ = ["Fates", "draw_fates"]
 
@@ -108,10 +108,7 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     collection[current] = np.where(paid, days, np.inf)
 
     team_names = [t.name for t in scenario.teams]
-    rosters = [
-        draw_roster(team, scenario.horizon_days, generator(seed, replication, STAFFING, i))
-        for i, team in enumerate(scenario.teams)
-    ]
+    rosters = draw_rosters(scenario, seed, replication)
     team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int32)
     routed = np.array([any(s.team_for(tier) != s.team for tier in scenario.tiers) for s in scenario.stages])
     team_all, team_levels, levels_all = _teams_and_levels(scenario, arrivals, entrants)

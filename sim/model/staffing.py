@@ -12,7 +12,8 @@ is also the order in which an idle team hands them out.
 
 Examples
 --------
->>> from sim.scenario import Team
+>>> from sim.scenario import Scenario, Team
+from sim.streams import STAFFING, generator
 >>> team = Team(name="closers", headcount=2, hires=[{"day": 30, "count": 1}], ramp={"days": 60})
 >>> r = draw_roster(team, horizon_days=365, rng=None)
 >>> r.start.tolist(), r.seasoned.tolist()
@@ -27,9 +28,10 @@ import math
 
 import numpy as np
 
-from sim.scenario import Team
+from sim.scenario import Scenario, Team
+from sim.streams import STAFFING, generator
 
-__all__ = ["Roster", "draw_roster"]
+__all__ = ["Roster", "draw_roster", "draw_rosters"]
 
 
 class Roster:
@@ -107,3 +109,10 @@ def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None
         ramp.days if ramp else 0.0,
         ramp.initial_productivity if ramp else 1.0,
     )
+
+
+def draw_rosters(scenario: Scenario, seed: int, replication: int) -> list[Roster]:
+    """Every team's roster in replication ``replication`` of a run seeded ``seed`` (team ``i`` from stream
+    ``(STAFFING, i)``): the same staff in every engine."""
+    return [draw_roster(team, scenario.horizon_days, generator(seed, replication, STAFFING, i))
+            for i, team in enumerate(scenario.teams)]
