@@ -24,9 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
-__all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed", "allen_cunneen_wait"]
+__all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed", "allen_cunneen_wait",
+           "time_varying_queue"]
 
 
 def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -97,3 +99,78 @@ def allen_cunneen_wait(arrival_rate, work_days, work_scv, reps, arrival_scv: flo
     with np.errstate(divide="ignore", invalid="ignore"):
         wait = _erlang_c(load, reps) * work / (reps - load) * (arrival_scv + scv) / 2
     return np.where(load >= reps, np.inf, np.where(load > 0, wait, 0.0))
+
+
+_GRID = 1 - (1 - np.arange(512) / 512) ** 3  # utilisations, dense near 1 (the last is 1 - 7e-9)
+
+
+def time_varying_queue(arrival_rate, work_days, work_scv, reps, steps_per_day: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """A queue whose arrival rate, work and reps change from day to day, starting empty: per day, the mean
+    number of leads an arriving lead finds ahead of it, and the share of the reps' time spent working.
+
+    The pointwise stationary fluid flow approximation (PSFFA; Wang, Wang, Lan & Gold 1996, after
+    Agnew 1976): the mean number in the system ``x`` follows ``dx/dt = rate - reps * utilisation(x) /
+    work_days``, where ``utilisation(x)`` is the utilisation at which a stationary M/G/c queue holds ``x``
+    leads (``reps * u + Lq(u)``, Allen-Cunneen's ``Lq``: Erlang C scaled by ``(1 + work_scv) / 2``). It
+    settles to the stationary queue when nothing changes, builds up gradually from empty after a surge, and
+    grows as a fluid (by ``rate - reps / work_days`` a day) when the team is overloaded. Integrated by implicit
+    Euler steps, ``steps_per_day`` a day. "Ahead" counts the leads waiting plus the chance that all reps are
+    busy, both scaled like ``Lq``: the wait of an arriving lead is the time the reps need to work that many
+    leads, ``ahead * work_days / reps`` when nothing changes (then it is Allen-Cunneen's mean wait).
+
+    All arguments broadcast to ``(..., days)``; ``reps`` are whole numbers (0: nobody works, the queue grows).
+
+    >>> ahead, busy = time_varying_queue(np.full(400, 1.5), 1.0, 1.0, 2)   # M/M/2 at 75%, a long time
+    >>> round(float(ahead[-1] * 1.0 / 2), 3), round(mean_wait(1.5, 1.0, 2), 3), round(float(busy[-1]), 3)
+    (1.286, 1.286, 0.75)
+    """
+    rate, work, scv, reps = (np.ascontiguousarray(a, dtype=float) for a in np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (arrival_rate, work_days, work_scv, reps))))
+    shape = rate.shape
+    most = int(reps.max(initial=0))
+    servers = np.arange(most + 1, dtype=float)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        waiting = _erlang_c(servers * _GRID, np.broadcast_to(servers, (most + 1, len(_GRID))))  # P(wait) by reps
+        queued = np.where(servers > 0, waiting * _GRID / (1 - _GRID), 0.0)  # Lq of M/M/c by reps
+    ahead, busy = _psffa(rate.reshape(-1, shape[-1]), work.reshape(-1, shape[-1]), scv.reshape(-1, shape[-1]),
+                         reps.reshape(-1, shape[-1]).astype(np.int64), _GRID, queued, waiting, steps_per_day)
+    return ahead.reshape(shape), busy.reshape(shape)
+
+
+@numba.njit(cache=True)
+def _psffa(rate, work, scv, reps, grid, queued, waiting, steps):
+    n, days = rate.shape
+    ahead = np.zeros((n, days))
+    busy = np.zeros((n, days))
+    dt = 1.0 / steps
+    top = len(grid) - 1
+    for r in range(n):
+        x = 0.0  # mean leads in the system
+        for d in range(days):
+            c, k = reps[r, d], (1.0 + scv[r, d]) / 2
+            served = c / work[r, d] if work[r, d] > 0 else 0.0  # leads a day with every rep busy
+            for _ in range(steps):
+                b = x + dt * rate[r, d]
+                if c == 0:
+                    x, u, wait_share, lq = b, 1.0, 1.0, b
+                else:
+                    # implicit Euler: x' = b - dt * served * u, with x' = c u + k Lq(u); solve for u (increasing)
+                    lo, hi = 0, top
+                    if c * grid[top] + k * queued[c, top] + dt * served * grid[top] <= b:
+                        lo = hi = top
+                    while hi - lo > 1:
+                        mid = (lo + hi) // 2
+                        if c * grid[mid] + k * queued[c, mid] + dt * served * grid[mid] <= b:
+                            lo = mid
+                        else:
+                            hi = mid
+                    g_lo = c * grid[lo] + k * queued[c, lo] + dt * served * grid[lo]
+                    g_hi = c * grid[hi] + k * queued[c, hi] + dt * served * grid[hi]
+                    f = min(max((b - g_lo) / (g_hi - g_lo), 0.0), 1.0) if g_hi > g_lo else 0.0
+                    u = grid[lo] + f * (grid[hi] - grid[lo])
+                    wait_share = waiting[c, lo] + f * (waiting[c, hi] - waiting[c, lo])
+                    x = b - dt * served * u
+                    lq = max(x - c * u, 0.0)  # k * Lq, and beyond the grid the fluid's overflow
+                ahead[r, d] += (lq + k * wait_share) / steps
+                busy[r, d] += u / steps
+    return ahead, busy

@@ -29,10 +29,11 @@ _any = st.one_of(_continuous, st.builds(lambda v: {"dist": "fixed", "value": v},
 
 
 @st.composite
-def funnels(draw, continuous: bool = False) -> sim.Scenario:
+def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), attrition: float = 5.0) -> sim.Scenario:
     """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition.
 
-    ``continuous=True`` draws only continuous times, so no two events share an instant.
+    ``continuous=True`` draws only continuous times, so no two events share an instant; ``horizon`` bounds the
+    days simulated, ``attrition`` the share of reps leaving per year.
     """
     _durations = _continuous if continuous else _any
     tiers = draw(st.sampled_from([None, ["A", "B"], ["A", "B", "C"]]))
@@ -45,7 +46,7 @@ def funnels(draw, continuous: bool = False) -> sim.Scenario:
         if draw(st.booleans()):
             team["ramp"] = {"days": draw(st.floats(0, 20)), "initial_productivity": draw(st.floats(0.1, 1.0))}
         if draw(st.booleans()):
-            team["attrition"] = {"annual_rate": draw(st.floats(0, 5)), "replacement_days": draw(st.floats(0, 10))}
+            team["attrition"] = {"annual_rate": draw(st.floats(0, attrition)), "replacement_days": draw(st.floats(0, 10))}
         if draw(st.booleans()):
             team["skill"] = draw(st.floats(0.5, 1.5))
         if tiers and draw(st.booleans()):
@@ -74,7 +75,7 @@ def funnels(draw, continuous: bool = False) -> sim.Scenario:
         stages.append(stage)
     data = {
         "name": "generated",
-        "horizon_days": draw(st.integers(5, 40)),
+        "horizon_days": draw(st.integers(*horizon)),
         "channels": channels,
         "stages": stages,
         "teams": teams,

@@ -51,7 +51,7 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
         elif kind == "count":
             ok = abs(gap) <= 0.02 or abs(mb - ma) <= ha + hb
         elif kind == "time":
-            ok = abs(gap) <= 0.10 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)  # noisy: never off by half
+            ok = abs(gap) <= 0.10 or abs(mb - ma) <= 0.005 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)
         else:  # utilisation: within 0.02, or (tiny noisy runs) inside both 95% intervals
             ok = abs(mb - ma) <= 0.02 or abs(mb - ma) <= ha + hb
         rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok})
@@ -182,3 +182,24 @@ def test_routed_tiers_use_their_teams_capacity_and_skill():
     slots = [r.stage_stats.groupby("team", sort=False)[["entered", "converted"]].mean() for r in (exact, flow)]
     assert list(slots[0].index) == list(slots[1].index) == ["reps", "seniors"]
     np.testing.assert_allclose(slots[1].to_numpy(), slots[0].to_numpy(), rtol=0.03)
+
+
+def test_priority_lanes_wait_as_cobham_says_in_a_stationary_queue():
+    """One team, tiers A (first) and B, exponential work, a long horizon: each lane's wait settles to the
+    exact M/M/c priority waits, and the lanes' waits average to the first-come-first-served wait."""
+    from sim.engine.flow import _plan
+    from sim.queueing import priority_waits
+
+    scenario = sim.Scenario.model_validate({
+        "name": "priority", "horizon_days": 400,
+        "channels": [{"name": "all", "leads_per_day": 3.0, "tiers": {"A": 0.3, "B": 0.7}}],
+        "stages": [{"name": "serve", "team": "reps", "conversion": 1.0,
+                    "work_days": {"dist": "exponential", "mean": 1.0}}],
+        "teams": [{"name": "reps", "headcount": 4, "priority": ["A"]}],
+        "deal_value": {"dist": "fixed", "value": 1.0},
+    })
+    plan = _plan(scenario, None)
+    wait = plan.teams([plan.rosters])[0][0, :, 200:350].mean(axis=1)  # (lanes,): settled, not yet cut off
+    expected = priority_waits([0.9, 2.1], 1.0, 4)
+    np.testing.assert_allclose(wait, expected, rtol=0.03)
+    assert 0.3 * wait[0] + 0.7 * wait[1] == pytest.approx(mean_wait(3.0, 1.0, 4), rel=0.03)

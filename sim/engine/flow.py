@@ -70,7 +70,7 @@ from scipy.special import gammainc, ndtri
 from sim.calendar import months_of_horizon
 from sim.model.arrivals import daily_rates
 from sim.model.staffing import Roster, draw_rosters
-from sim.queueing import allen_cunneen_wait
+from sim.queueing import time_varying_queue
 from sim.results import Results, stage_slots
 from sim.scenario import Scenario
 from sim.streams import FLOW, generator
@@ -81,7 +81,7 @@ APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a stat
                  "load (Allen-Cunneen) plus a fluid backlog; waits approximate near full load and in the first days")
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
 _REFERENCE_ROSTERS = 64  # rosters averaged for the shared timing when teams have attrition
-_MAX_LOAD = 0.98  # the stationary wait is taken at no more than this load; beyond it the backlog grows
+_BEHIND = 0.98  # a team this busy on some day has fallen behind: its reps work without pause
 _NEVER = 100.0  # a wait of this many horizons: the lead is never served
 
 
@@ -116,6 +116,14 @@ class _Plan:
         self.mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in s.channels])
         self.conv = np.array([[s.conversion_of(k, t) for t in tiers] for k in range(n_stages)])  # (stages, tiers)
         self.team_of = np.array([[names.index(st.team_for(t)) for t in tiers] for st in s.stages])
+        # A team's queue has a lane per priority level (one when first come, first served); lane_of[k, i] is
+        # where stage k's leads of tier i wait.
+        rank = np.array([[team.priority.index(t) if t in team.priority else len(team.priority) for t in tiers]
+                         for team in s.teams])
+        self.levels = np.array([len(team.priority) + 1 if team.priority else 1 for team in s.teams])
+        self.lane_first = np.r_[0, np.cumsum(self.levels)]
+        self.level_of = rank[self.team_of, np.arange(n_tiers)]
+        self.lane_of = self.lane_first[self.team_of] + self.level_of
         work_mean = np.array([st.work_days.mean for st in s.stages])
         work_m2 = np.array([st.work_days.var + st.work_days.mean ** 2 for st in s.stages])
         cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
@@ -127,7 +135,7 @@ class _Plan:
         arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
         reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
         left = h - np.arange(h) - 0.5  # days left after arriving on each day (mid-day)
-        wait = np.zeros((n_rosters, n_teams, h))
+        wait = np.zeros((n_rosters, self.lane_first[-1], h))
         lags = np.arange(h + 1, dtype=float)
         for _ in range(_ROUNDS):
             # Each roster's own flows: leads reach stage k after the mean and variance of the earlier stages'
@@ -142,11 +150,11 @@ class _Plan:
                     kernel = np.diff(_Gamma(d_mean[:, i, None], d_var[:, i, None]).cdf(lags), axis=1)
                     shifted = fftconvolve(arrivals[None, :, i], kernel, axes=1)[:, :h]
                     flow[:, k, :, i] = np.maximum(shifted, 0.0) * (reach[k, i] * going[:, i, None])
-                    t = self.team_of[k, i]
+                    t, lane = self.team_of[k, i], self.lane_of[k, i]
                     weight = flow[:, k, :, i] / np.maximum(flow[:, k, :, i].sum(axis=1, keepdims=True), 1e-12)
-                    served = (wait[:, t] < left) * weight
+                    served = (wait[:, lane] < left) * weight
                     share = served.sum(axis=1)
-                    w_mean[:, i] = (wait[:, t] * served).sum(axis=1) / np.maximum(share, 1e-12)
+                    w_mean[:, i] = (wait[:, lane] * served).sum(axis=1) / np.maximum(share, 1e-12)
                     going[:, i] *= np.where(weight.sum(axis=1) > 0, share, 1.0)
                     sl = (slow[:, t] * weight).sum(axis=1)
                     s_mean[:, i], s_var[:, i] = work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl
@@ -170,7 +178,8 @@ class _Plan:
             sl = slow[roster, team, at]
             before = _Gamma(d_mean, d_var)  # time to reach stage k
             work = _Gamma(work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl)
-            w, w_var = wait[roster, team, at], wait_var[roster, team, at]
+            lane = self.lane_of[k][None, None, :]
+            w, w_var = wait[roster, lane, at], wait_var[roster, lane, at]
             points = []
             for m, v in ((0, 0), (w, w_var), (work.mean, work.var), (cust_mean[k], cust_var[k])):
                 if len(points) == 2:
@@ -240,20 +249,25 @@ class _Plan:
         return on_hand, capacity, rep_days
 
     def teams(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For given rosters, per replication, team and day: mean wait and slowness (1 / productivity);
-        per replication and team: rep-days on hand within the horizon, and rep-days busy in the fluid model."""
+        """For given rosters, per replication: mean wait per lane and day, and slowness (1 / productivity) per
+        team and day; per replication and team: rep-days on hand within the horizon, and rep-days busy in the
+        fluid model."""
         on_hand, capacity, rep_days = self._capacity(rosters)
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)
         wait, _, busy = self._waits(self.flow[None], self.work_mean, self.work_m2, on_hand, capacity)
         return wait, slow, rep_days, busy
 
     def _waits(self, flow, work_mean, work_m2, on_hand, capacity) -> np.ndarray:
-        """Mean wait for a rep per replication, team and day of arrival, and its variance (the stationary part
-        as an exponential time, the time to work off a backlog nearly fixed). ``flow``: leads reaching each
-        stage per day and tier, one set per replication or one for all."""
+        """Mean wait for a rep per replication, lane and day of arrival, and its variance (exponential while the
+        team keeps up, nearly fixed once it falls behind). ``flow``: leads reaching each stage per day and tier,
+        one set per replication or one for all.
+
+        A lane's wait is the team's (:func:`sim.queueing.time_varying_queue`) scaled as by Cobham's formula for
+        non-preemptive priority: ``(1 - u) / ((1 - u s_(l-1)) (1 - u s_l))``, with ``u`` the team's utilisation
+        and ``s_l`` the share of its work in lanes ``0..l``; the factors average to one over the work."""
         n_reps, n_teams, h = capacity.shape
-        wait = np.zeros_like(capacity)
-        var = np.zeros_like(capacity)
+        wait = np.zeros((n_reps, self.lane_first[-1], h))
+        var = np.zeros_like(wait)
         busy = np.zeros((n_reps, n_teams))
         for t in range(n_teams):
             mine = self.team_of == t  # (stages, tiers)
@@ -263,38 +277,42 @@ class _Plan:
             m1 = np.einsum("rkdi,ki,k->rd", flow, mine, work_mean) / np.maximum(rate, 1e-12)
             m2 = np.einsum("rkdi,ki,k->rd", flow, mine, work_m2) / np.maximum(rate, 1e-12)
             scv = np.where(m1 > 0, m2 / np.maximum(m1, 1e-12) ** 2 - 1, 0.0)
-            offered = rate * m1  # seasoned rep-days of work per day
             servers = np.round(on_hand[:, t])
             cap = capacity[:, t]
-            work_eff = m1 * np.where(cap > 0, on_hand[:, t] / np.maximum(cap, 1e-12), 1.0)
-            rate_eff = np.minimum(rate, _MAX_LOAD * servers / np.maximum(work_eff, 1e-12))
-            stationary = np.where(servers > 0, allen_cunneen_wait(rate_eff, work_eff, scv, servers), 0.0)
-            # Queues start empty: by day t a queue near full load has built up no more work than a reflected
-            # Brownian motion without drift, sqrt(2 sigma^2 t / pi) (heavy-traffic transient), shared by the reps.
-            elapsed = np.arange(h) + 0.5
-            transient = np.sqrt(2 * rate * m2 * (work_eff / np.maximum(m1, 1e-12)) ** 2 * elapsed / np.pi)
-            stationary = np.minimum(stationary, transient / np.maximum(servers, 1))
-            backlog = np.zeros(n_reps)
-            queued = np.zeros((n_reps, h))
-            for d in range(h):
-                queued[:, d] = backlog
-                served = np.minimum(backlog + offered[:, d], cap[:, d])
-                busy[:, t] += served * np.where(cap[:, d] > 0, on_hand[:, t, d] / np.maximum(cap[:, d], 1e-12), 0.0)
-                backlog = backlog + offered[:, d] - served
-            busy[:, t] *= (queued > 1e-9).any(axis=1)  # counts only for a team that falls behind
-            # A lead waits until the capacity from its arrival on has done the work queued before it
-            # (days without reps count in full).
+            work_eff = m1 * np.where(cap > 0, on_hand[:, t] / np.maximum(cap, 1e-12), 1.0)  # at this productivity
+            ahead, used = time_varying_queue(rate, work_eff, scv, servers)
+            behind = np.where(servers > 0, used, 0.0).max(axis=1) >= _BEHIND  # counts only for a team that falls behind
+            busy[:, t] = (used * on_hand[:, t]).sum(axis=1) * behind
+            # A lead arriving mid-day waits until the capacity from then on has done the work of the leads ahead
+            # of it (days without reps count in full).
             done = np.cumsum(cap, axis=1)
-            before = np.c_[np.zeros(n_reps), done[:, :-1]]
-            need = before + queued + np.where(servers > 0, 0.0, 1e-9)
+            before = done - cap
+            need = before + 0.5 * cap + ahead * m1 + np.where(servers > 0, 0.0, 1e-9)
+            arrive = np.arange(h) + 0.5
+            exponential = 1 - 0.99 * np.clip((used - 0.9) / (_BEHIND - 0.9), 0.0, 1.0)  # a backlog's wait is ~fixed
+            team_wait = np.zeros((n_reps, h))
             for r in range(n_reps):
                 j = np.searchsorted(done[r], need[r], side="left")  # the day whose capacity reaches the lead
                 k = np.minimum(j, h - 1)
                 part = (need[r] - before[r, k]) / np.maximum(cap[r, k], 1e-12)  # into that day
-                fluid = np.where(j < h, np.maximum(0.0, j - np.arange(h) + part - 0.5), _NEVER * h)
-                fluid = np.where((queued[r] > 0) | (servers[r] == 0), fluid, 0.0)
-                wait[r, t] = np.minimum(fluid + stationary[r], _NEVER * h)
-                var[r, t] = np.minimum(stationary[r], _NEVER * h) ** 2 + (0.1 * np.minimum(fluid, _NEVER * h)) ** 2
+                team_wait[r] = np.where(j < h, np.clip(j + part - arrive, 0.0, _NEVER * h), _NEVER * h)
+            # Priority reorders the queue, not the days without reps: no lane is served before reps come.
+            staffed = np.where(cap > 0, np.arange(h), h)
+            first_rep = np.minimum.accumulate(staffed[:, ::-1], axis=1)[:, ::-1]  # the next day with reps
+            no_reps = np.minimum(np.where(first_rep < h, np.maximum(first_rep - arrive, 0.0), _NEVER * h), team_wait)
+            queueing = team_wait - no_reps
+            work = np.einsum("rkdi,ki,k->rd", flow, mine, work_mean)
+            above = np.zeros_like(used)  # u s_(l-1)
+            for level in range(self.levels[t]):
+                share = np.einsum("rkdi,ki,k->rd", flow, mine & (self.level_of <= level), work_mean)
+                fraction = np.where(work > 0, share / np.maximum(work, 1e-300), 1.0)
+                upto = used * fraction
+                factor = np.where(fraction < 1, (1 - used) / np.maximum((1 - above) * (1 - upto), 1e-12),
+                                  1 / np.maximum(1 - above, 1e-12))  # the last lane: 1 / (1 - u s_(l-1))
+                lane = self.lane_first[t] + level
+                wait[:, lane] = np.minimum(no_reps + queueing * factor, _NEVER * h)
+                var[:, lane] = wait[:, lane] ** 2 * exponential
+                above = upto
         return wait, var, busy
 
 
@@ -436,12 +454,12 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
     for k in range(len(s.stages)):
         for i in range(len(s.tiers)):
-            t = plan.team_of[k, i]
+            t, lane = plan.team_of[k, i], plan.lane_of[k, i]
             flow = plan.flow[k, :, i]
             weight = flow / max(flow.sum(), 1e-12)
             # The mean wait of the leads that start: those whose wait ends before the horizon.
-            starts = wait[:, t] < h - np.arange(h) - 0.5
-            w = (wait[:, t] * starts) @ weight / np.maximum(starts @ weight, 1e-12)
+            starts = wait[:, lane] < h - np.arange(h) - 0.5
+            w = (wait[:, lane] * starts) @ weight / np.maximum(starts @ weight, 1e-12)
             sl = work_mean[k] * (slow[:, t] @ weight)
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
