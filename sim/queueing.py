@@ -104,9 +104,11 @@ def allen_cunneen_wait(arrival_rate, work_days, work_scv, reps, arrival_scv: flo
 _GRID = 1 - (1 - np.arange(512) / 512) ** 3  # utilisations, dense near 1 (the last is 1 - 7e-9)
 
 
-def time_varying_queue(arrival_rate, work_days, work_scv, reps, steps_per_day: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def time_varying_queue(arrival_rate, work_days, work_scv, reps,
+                       steps_per_day: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A queue whose arrival rate, work and reps change from day to day, starting empty: per day, the mean
-    number of leads an arriving lead finds ahead of it, and the share of the reps' time spent working.
+    number of leads an arriving lead finds ahead of it, the share of the reps' time spent working, and the
+    probability that an arriving lead has to wait.
 
     The pointwise stationary fluid flow approximation (PSFFA; Wang, Wang, Lan & Gold 1996, after
     Agnew 1976): the mean number in the system ``x`` follows ``dx/dt = rate - reps * utilisation(x) /
@@ -120,9 +122,11 @@ def time_varying_queue(arrival_rate, work_days, work_scv, reps, steps_per_day: i
 
     All arguments broadcast to ``(..., days)``; ``reps`` are whole numbers (0: nobody works, the queue grows).
 
-    >>> ahead, busy = time_varying_queue(np.full(400, 1.5), 1.0, 1.0, 2)   # M/M/2 at 75%, a long time
+    >>> ahead, busy, waits = time_varying_queue(np.full(400, 1.5), 1.0, 1.0, 2)   # M/M/2 at 75%, a long time
     >>> round(float(ahead[-1] * 1.0 / 2), 3), round(mean_wait(1.5, 1.0, 2), 3), round(float(busy[-1]), 3)
     (1.286, 1.286, 0.75)
+    >>> round(float(waits[-1]), 3), round(erlang_c(1.5, 1.0, 2), 3)
+    (0.643, 0.643)
     """
     rate, work, scv, reps = (np.ascontiguousarray(a, dtype=float) for a in np.broadcast_arrays(
         *(np.asarray(x, dtype=float) for x in (arrival_rate, work_days, work_scv, reps))))
@@ -132,9 +136,9 @@ def time_varying_queue(arrival_rate, work_days, work_scv, reps, steps_per_day: i
     with np.errstate(divide="ignore", invalid="ignore"):
         waiting = _erlang_c(servers * _GRID, np.broadcast_to(servers, (most + 1, len(_GRID))))  # P(wait) by reps
         queued = np.where(servers > 0, waiting * _GRID / (1 - _GRID), 0.0)  # Lq of M/M/c by reps
-    ahead, busy = _psffa(rate.reshape(-1, shape[-1]), work.reshape(-1, shape[-1]), scv.reshape(-1, shape[-1]),
-                         reps.reshape(-1, shape[-1]).astype(np.int64), _GRID, queued, waiting, steps_per_day)
-    return ahead.reshape(shape), busy.reshape(shape)
+    out = _psffa(rate.reshape(-1, shape[-1]), work.reshape(-1, shape[-1]), scv.reshape(-1, shape[-1]),
+                 reps.reshape(-1, shape[-1]).astype(np.int64), _GRID, queued, waiting, steps_per_day)
+    return tuple(a.reshape(shape) for a in out)
 
 
 @numba.njit(cache=True)
@@ -142,13 +146,17 @@ def _psffa(rate, work, scv, reps, grid, queued, waiting, steps):
     n, days = rate.shape
     ahead = np.zeros((n, days))
     busy = np.zeros((n, days))
+    waits = np.zeros((n, days))
     dt = 1.0 / steps
     top = len(grid) - 1
     for r in range(n):
         x = 0.0  # mean leads in the system
         for d in range(days):
             c, k = reps[r, d], (1.0 + scv[r, d]) / 2
-            served = c / work[r, d] if work[r, d] > 0 else 0.0  # leads a day with every rep busy
+            if c > 0 and work[r, d] <= 1e-12:  # no work to speak of: nobody waits
+                x = 0.0
+                continue
+            served = c / work[r, d] if c > 0 else 0.0  # leads a day with every rep busy
             for _ in range(steps):
                 b = x + dt * rate[r, d]
                 if c == 0:
@@ -173,4 +181,5 @@ def _psffa(rate, work, scv, reps, grid, queued, waiting, steps):
                     lq = max(x - c * u, 0.0)  # k * Lq, and beyond the grid the fluid's overflow
                 ahead[r, d] += (lq + k * wait_share) / steps
                 busy[r, d] += u / steps
-    return ahead, busy
+                waits[r, d] += wait_share / steps
+    return ahead, busy, waits

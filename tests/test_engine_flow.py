@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 import sim
 from sim.queueing import allen_cunneen_wait, mean_wait
@@ -32,12 +32,13 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(1.96 * values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: int = 11) -> pd.DataFrame:
+def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: int = 11,
+              time_tolerance: float = 0.10) -> pd.DataFrame:
     """Per figure: the exact and flow means, their 95% half-widths, the relative gap, the bound, and whether it holds.
 
     Counts and money: within 2% or inside both 95% intervals. Mean wait and days in stage: within
-    10% (or, within 50%, inside both 95% intervals) where the team is at most 90% busy. Utilisation:
-    within 0.02 (or inside both 95% intervals).
+    ``time_tolerance`` (or, within 50%, inside both 95% intervals; or less than 0.005 days apart) where the
+    team is at most 90% busy. Utilisation: within 0.02 (or inside both 95% intervals).
     """
     exact, flow = _run(scenario, "fast", replications, seed), _run(scenario, "flow", replications, seed)
     rows = []
@@ -46,12 +47,12 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
         (ma, ha), (mb, hb) = _mean_ci(np.asarray(a, dtype=float)[np.isfinite(a)]), _mean_ci(
             np.asarray(b, dtype=float)[np.isfinite(b)])
         gap = (mb - ma) / abs(ma) if ma else (0.0 if mb == ma else np.inf)
-        if np.isnan(ma) and np.isnan(mb):  # nothing to compare (no lead got there in either engine)
-            ok = True
+        if np.isnan(ma) or np.isnan(mb):  # no lead got there in one engine: fine if in hardly any replication
+            ok = max(np.isfinite(np.asarray(x, dtype=float)).sum() for x in (a, b)) < 10
         elif kind == "count":
             ok = abs(gap) <= 0.02 or abs(mb - ma) <= ha + hb
         elif kind == "time":
-            ok = abs(gap) <= 0.10 or abs(mb - ma) <= 0.005 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)
+            ok = abs(gap) <= time_tolerance or abs(mb - ma) <= 0.005 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)
         else:  # utilisation: within 0.02, or (tiny noisy runs) inside both 95% intervals
             ok = abs(mb - ma) <= 0.02 or abs(mb - ma) <= ha + hb
         rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok})
@@ -71,8 +72,12 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
             add(f"{stage.name}: wait", a.wait_total / a.started, b.wait_total / b.started, "time")
             add(f"{stage.name}: days in stage", a.in_stage_total / (a.converted + a.lost),
                 b.in_stage_total / (b.converted + b.lost), "time")
+    by_team = [r.stage_stats.groupby(["replication", "team"]).sum(numeric_only=True) for r in (exact, flow)]
     for team in scenario.teams:
         if team.name in utilisation[0].index.get_level_values("team"):
+            a, b = (t.xs(team.name, level="team") for t in by_team)
+            if float(utilisation[0].xs(team.name, level="team").mean()) <= 0.9:
+                add(f"{team.name}: wait", a.wait_total / a.started, b.wait_total / b.started, "time")
             add(f"{team.name}: utilisation", utilisation[0].xs(team.name, level="team"),
                 utilisation[1].xs(team.name, level="team"), "utilisation")
     return pd.DataFrame(rows).set_index("figure")
@@ -146,18 +151,57 @@ def _nominal_load(scenario: sim.Scenario) -> float:
     return max((w / reps[name] if reps[name] else (np.inf if w else 0.0)) for name, w in work.items())
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def _straight_on(scenario: sim.Scenario) -> bool:
+    """Does some team work a lead's next stage straight after the current one, with no customer-side time?"""
+    stages = scenario.stages
+    return any(stage.wait_days is None or stage.wait_days.mean == 0
+               for k, stage in enumerate(stages[:-1])
+               if any(stage.team_for(t) == stages[k + 1].team_for(t) for t in scenario.tiers))
+
+
+def _work_scv(scenario: sim.Scenario) -> float:
+    """The largest squared coefficient of variation of a stage's work time."""
+    return max(st.work_days.var / st.work_days.mean ** 2 if st.work_days.mean > 1e-9 else 0.0
+               for st in scenario.stages)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                          HealthCheck.filter_too_much])
 @given(funnels())
 def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
     """Small random funnels (5 to 40 days, teams of 0 to 7 reps): leads, won, money and conversions
     agree where every team's work offered is at most 75% of its reps' time on average over the horizon
-    (the nominal load: a short run's utilisation understates it). Waits and utilisation on such short, small runs are
-    measured, not asserted: their queues start empty and never reach the stationary state the flow
-    model assumes (by how much: see the module docs and the project notes)."""
-    if _nominal_load(scenario) > 0.75:
-        return  # busy teams: waits and priority change which leads finish; documented, not asserted
+    (the nominal load: a short run's utilisation understates it) and work times' coefficient of variation is
+    at most 2 (beyond, most leads wait not at all and a few very long: leads finishing near the horizon were
+    13% short with a coefficient of variation of 8 over 5 days). Waits and utilisation on such short, small
+    runs are not asserted: their queues start empty, and a few days decide them."""
+    assume(_nominal_load(scenario) <= 0.75 and _work_scv(scenario) <= 4)  # else documented, not asserted
     table = agreement(scenario)
     checked = table[~table.index.str.contains(": wait|: days in stage|: utilisation")]
+    assert checked.ok.all(), checked[~checked.ok].to_string()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                          HealthCheck.filter_too_much])
+@given(funnels(horizon=(120, 365), attrition=0.5))
+def test_generated_funnels_agree_in_team_waits_and_utilisation_over_months(scenario):
+    """Random funnels over four months to a year, reps leaving at most half a year's headcount: on top of the
+    counts, each team's mean wait over all the leads it serves (within 15%, or inside both 95% intervals and
+    within half) and its utilisation (within 0.02) agree where teams keep up and work times vary moderately
+    (coefficient of variation at most 2). 15%, not the 10% the playbooks meet: from an empty start the flow
+    model's queue settles faster than a real one (M/M/1, 50% busy, 120 days: mean wait 0.97 days against the
+    exact 0.87), which matters on short horizons.
+
+    Left out, and documented in the module: funnels where a team works a lead's next stage straight after
+    this one (no customer-side time between). The lead comes back just as its rep frees up, not at random as
+    the flow model's queue assumes; the exact waits came 12% to 25% below the flow model's (4 reps 70% busy,
+    work of 2 then 0.5 days; 2 reps 75% busy, 0.5 then 1 day). Per-stage waits of a team that works several
+    stages are left out too: the flow model gives every stage the team's wait on the day its leads arrive,
+    while the exact engines showed single stages of small mixed teams up to 40% apart from it; the
+    playbooks' per-stage waits are asserted above."""
+    assume(_nominal_load(scenario) <= 0.75 and _work_scv(scenario) <= 4 and not _straight_on(scenario))
+    table = agreement(scenario, time_tolerance=0.15)
+    checked = table[~table.index.str.contains(r"^s\d+: (?:wait|days in stage)")]
     assert checked.ok.all(), checked[~checked.ok].to_string()
 
 

@@ -44,19 +44,19 @@ def test_reps_needed_is_the_fewest_that_fit(rate, work, cap):
 def test_time_varying_queue_settles_to_the_stationary_queue(c, rho, work, scv):
     rate = rho * c / work
     days = int(60 * work / (1 - rho) ** 2) + 10  # many relaxation times of the queue
-    ahead, busy = time_varying_queue(np.full(days, rate), work, scv, c)
-    assert busy[-1] == pytest.approx(rho, rel=1e-3)
+    ahead, busy, waits = time_varying_queue(np.full(days, rate), work, scv, c)
+    assert busy[-1] == pytest.approx(rho, rel=1e-3) and waits[-1] == pytest.approx(erlang_c(rate, work, c), rel=1e-2, abs=1e-4)
     # the wait of an arriving lead: the reps work off the leads ahead of it
     assert ahead[-1] * work / c == pytest.approx(float(allen_cunneen_wait(rate, work, scv, c)), rel=0.02, abs=1e-6)
 
 
 def test_time_varying_queue_builds_up_after_a_surge_and_grows_as_a_fluid_when_overloaded():
     calm, surge = np.full(60, 1.0), np.full(30, 1.9)  # M/M/2, 50% then 95% busy
-    ahead, _ = time_varying_queue(np.r_[calm, surge], 1.0, 1.0, 2)
+    ahead = time_varying_queue(np.r_[calm, surge], 1.0, 1.0, 2)[0]
     stationary = float(allen_cunneen_wait(1.9, 1.0, 1.0, 2)) * 2
     assert ahead[59] == pytest.approx(float(allen_cunneen_wait(1.0, 1.0, 1.0, 2)) * 2, rel=0.02)
     assert np.all(np.diff(ahead[60:]) > 0) and ahead[65] < 0.5 * stationary and ahead[-1] < stationary
-    ahead, busy = time_varying_queue(np.full(100, 5.0), 1.0, 1.0, 3)  # 5 leads a day, 3 a day worked
+    ahead, busy, _ = time_varying_queue(np.full(100, 5.0), 1.0, 1.0, 3)  # 5 leads a day, 3 a day worked
     assert np.mean(np.diff(ahead[50:])) == pytest.approx(2.0, rel=0.03) and busy[-1] > 0.99
-    ahead, busy = time_varying_queue(np.full(10, 3.0), 1.0, 1.0, 0)  # nobody works: everything waits
-    assert np.diff(ahead) == pytest.approx(np.full(9, 3.0)) and (busy == 1).all()
+    ahead, busy, waits = time_varying_queue(np.full(10, 3.0), 1.0, 1.0, 0)  # nobody works: everything waits
+    assert np.diff(ahead) == pytest.approx(np.full(9, 3.0)) and (busy == 1).all() and (waits == 1).all()

@@ -167,7 +167,7 @@ class _Plan:
         # mixture over rosters (what a replication with a roster drawn at random does on average).
         self.reached, self.started, self.worked, self.ended = [], [], [], []
         self.busy_per_start, self.work_per_worked, self.censored = [], [], []
-        left = left[None, :, None]  # (rosters, days, tiers)
+        left = (h - np.arange(h, dtype=float))[None, :, None]  # days left from the start of each arrival day
         days = np.arange(h)[None, :, None]
         roster = np.arange(n_rosters)[:, None, None]
         d_mean = np.full((n_rosters, h, n_tiers), 0.5)
@@ -280,7 +280,13 @@ class _Plan:
             servers = np.round(on_hand[:, t])
             cap = capacity[:, t]
             work_eff = m1 * np.where(cap > 0, on_hand[:, t] / np.maximum(cap, 1e-12), 1.0)  # at this productivity
-            ahead, used = time_varying_queue(rate, work_eff, scv, servers)
+            ahead, used, waiting = time_varying_queue(rate, work_eff, scv, servers)
+            # Very variable work takes longer to build up its stationary queue than the fluid model says: from
+            # empty, a team that keeps up holds no more work than a reflected Brownian motion without drift,
+            # sqrt(2 rate E[S^2] t / pi) (heavy traffic); this bounds the leads ahead until the team falls behind.
+            driftless = np.sqrt(2 * rate * m2 * (np.arange(h) + 0.5) / np.pi) / np.maximum(m1, 1e-12)
+            keeping_up = np.maximum.accumulate(used, axis=1) < _BEHIND
+            ahead = np.where(keeping_up, np.minimum(ahead, driftless), ahead)
             behind = np.where(servers > 0, used, 0.0).max(axis=1) >= _BEHIND  # counts only for a team that falls behind
             busy[:, t] = (used * on_hand[:, t]).sum(axis=1) * behind
             # A lead arriving mid-day waits until the capacity from then on has done the work of the leads ahead
@@ -289,13 +295,15 @@ class _Plan:
             before = done - cap
             need = before + 0.5 * cap + ahead * m1 + np.where(servers > 0, 0.0, 1e-9)
             arrive = np.arange(h) + 0.5
-            exponential = 1 - 0.99 * np.clip((used - 0.9) / (_BEHIND - 0.9), 0.0, 1.0)  # a backlog's wait is ~fixed
+            # The wait's variance: while the team keeps up, no wait with probability 1 - P(wait), else an exponential
+            # time (variance w^2 (2 / P(wait) - 1)); once it falls behind, nearly fixed.
+            spread = (2 / np.maximum(waiting, 1e-3) - 1) * (1 - 0.99 * np.clip((used - 0.9) / (_BEHIND - 0.9), 0, 1))
             team_wait = np.zeros((n_reps, h))
             for r in range(n_reps):
-                j = np.searchsorted(done[r], need[r], side="left")  # the day whose capacity reaches the lead
-                k = np.minimum(j, h - 1)
-                part = (need[r] - before[r, k]) / np.maximum(cap[r, k], 1e-12)  # into that day
-                team_wait[r] = np.where(j < h, np.clip(j + part - arrive, 0.0, _NEVER * h), _NEVER * h)
+                # The day whose capacity reaches the lead (past the horizon: at the last day's capacity).
+                k = np.minimum(np.searchsorted(done[r], need[r], side="left"), h - 1)
+                part = (need[r] - before[r, k]) / np.maximum(cap[r, k], 1e-12)  # days into that day
+                team_wait[r] = np.where(cap[r, k] > 0, np.clip(k + part - arrive, 0.0, _NEVER * h), _NEVER * h)
             # Priority reorders the queue, not the days without reps: no lane is served before reps come.
             staffed = np.where(cap > 0, np.arange(h), h)
             first_rep = np.minimum.accumulate(staffed[:, ::-1], axis=1)[:, ::-1]  # the next day with reps
@@ -311,7 +319,7 @@ class _Plan:
                                   1 / np.maximum(1 - above, 1e-12))  # the last lane: 1 / (1 - u s_(l-1))
                 lane = self.lane_first[t] + level
                 wait[:, lane] = np.minimum(no_reps + queueing * factor, _NEVER * h)
-                var[:, lane] = wait[:, lane] ** 2 * exponential
+                var[:, lane] = wait[:, lane] ** 2 * spread
                 above = upto
         return wait, var, busy
 
