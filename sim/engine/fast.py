@@ -28,7 +28,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.model.fates import Fates, draw_fates
+from sim.model.fates import Fates, compress, draw_fates
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
 
@@ -91,7 +91,7 @@ def _by_stage(fates: Fates, common: tuple) -> tuple:
     for k in range(len(offsets) - 1):
         first, stop = offsets[k], offsets[k + 1]
         if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
-            arrive[first:stop] = end[offsets[k - 1]:first][converts[offsets[k - 1]:first]]
+            arrive[first:stop] = compress(end[offsets[k - 1]:first], converts[offsets[k - 1]:first])
             order = np.argsort(arrive[first:stop])  # numpy's sort is much faster than numba's here
         _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:])
     return arrive, start, end_work, end, rep_of

@@ -34,7 +34,8 @@ def daily_rates(channel: Channel, scenario: Scenario) -> np.ndarray:
 
 def poisson_arrivals(rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Sorted arrival times over ``len(rates)`` days of a Poisson process with daily ``rates``."""
-    cumulative = np.r_[0.0, np.cumsum(rates)]
+    cumulative = np.zeros(len(rates) + 1)
+    np.cumsum(rates, out=cumulative[1:])
     total = cumulative[-1]
     if total <= 0:
         return np.empty(0)
