@@ -197,6 +197,7 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, s
     won = lost = 0
     revenue = collected = win_days = 0.0
     for k in range(n_stages):
+        final = k == n_stages - 1
         for i in range(offsets[k], offsets[k + 1]):
             a = arrive[i]
             if np.isnan(a):
@@ -219,12 +220,11 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, s
             if np.isnan(e):
                 continue
             by_slot[slot, 7] += e - a
-            if not converts[i]:
-                by_slot[slot, 3] += 1
-                lost += 1
-                continue
-            by_slot[slot, 2] += 1
-            if k == n_stages - 1:
+            c = converts[i]  # counted without a branch: converting or not is a coin toss the processor cannot predict
+            by_slot[slot, 2] += c
+            by_slot[slot, 3] += 1 - c
+            lost += 1 - c
+            if final and c:
                 lead = entrants[i]
                 won += 1
                 revenue += value[lead]
