@@ -103,28 +103,12 @@ def _by_stage(fates: Fates, common: tuple) -> tuple:
         first, stop = offsets[k], offsets[k + 1]
         if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
             arrive[first:stop] = compress(end[offsets[k - 1]:first], converts[offsets[k - 1]:first])
-            order = _arrival_order(arrive[first:stop])
+            order = np.argsort(arrive[first:stop])  # numpy's sort is much faster than numba's here
         team = team_of_stage[k]
         small = rep_offsets[team + 1] - rep_offsets[team] <= _SORTED_UP_TO
         _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:],
                      _replace_first_sorted if small else _replace_first_heap)
     return arrive, start, end_work, end, rep_of
-
-
-def _arrival_order(times: np.ndarray) -> np.ndarray:
-    """The order in which leads arrive at a stage: ``np.argsort(times)``, numpy's sort (much faster
-    than numba's here).
-
-    The times come nearly sorted (in order of arrival at the stage before), which numpy's stable
-    sort (timsort) exploits: two to four times faster than its default. Where no two times are
-    equal the order is unique, so the same as the default sort's; where some are equal the
-    default sort orders them, as it always has.
-    """
-    order = np.argsort(times, kind="stable")
-    in_order = times[order]
-    if not (in_order[1:] > in_order[:-1]).all():  # equal times (or NaN)
-        order = np.argsort(times)
-    return order
 
 
 @numba.njit(cache=True)
