@@ -118,7 +118,7 @@ class Aggregator:
             timeline.end_work_all, timeline.end_all, fates.team_all, self.slot_of, self.slot_team, horizon,
             fates.arrivals.time, fates.value, fates.collection)
         leads = len(fates.arrivals)
-        cost = float(np.bincount(fates.arrivals.channel, minlength=len(self.cost_per_lead)) @ self.cost_per_lead)
+        cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
         self.rows.append((fates.replication, leads, int(won), int(lost), leads - int(won) - int(lost), float(revenue),
                           float(collected), cost, float(win_days)))
         self.by_slot.append(by_slot)
