@@ -118,7 +118,7 @@ class Aggregator:
             timeline.end_work_all, timeline.end_all, fates.team_all, self.slot_of, self.slot_team, horizon,
             fates.arrivals.time, fates.value, fates.collection)
         leads = len(fates.arrivals)
-        cost = float(np.bincount(fates.arrivals.channel, minlength=len(self.cost_per_lead)) @ self.cost_per_lead)
+        cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
         self.rows.append((fates.replication, leads, int(won), int(lost), leads - int(won) - int(lost), float(revenue),
                           float(collected), cost, float(win_days)))
         self.by_slot.append(by_slot)
@@ -197,6 +197,7 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, s
     won = lost = 0
     revenue = collected = win_days = 0.0
     for k in range(n_stages):
+        final = k == n_stages - 1
         for i in range(offsets[k], offsets[k + 1]):
             a = arrive[i]
             if np.isnan(a):
@@ -219,12 +220,11 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, s
             if np.isnan(e):
                 continue
             by_slot[slot, 7] += e - a
-            if not converts[i]:
-                by_slot[slot, 3] += 1
-                lost += 1
-                continue
-            by_slot[slot, 2] += 1
-            if k == n_stages - 1:
+            c = converts[i]  # counted without a branch: converting or not is a coin toss the processor cannot predict
+            by_slot[slot, 2] += c
+            by_slot[slot, 3] += 1 - c
+            lost += 1 - c
+            if final and c:
                 lead = entrants[i]
                 won += 1
                 revenue += value[lead]

@@ -59,3 +59,13 @@ def test_lognormal_median_is_the_median(seed):
 def test_bad_parameters_are_refused(spec, message):
     with pytest.raises(Exception, match=message):
         adapter.validate_python(spec)
+
+
+@settings(max_examples=50, deadline=None)
+@given(mean=st.floats(1e-6, 1e6), size=st.integers(0, 5000), seed=st.integers(0, 2**32 - 1))
+def test_exponential_draws_numpys_exponential_numbers(mean, size, seed):
+    # Sampled as a scaled standard exponential for speed: the same numbers, and the stream goes on the same.
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    d = adapter.validate_python({"dist": "exponential", "mean": mean})
+    assert np.array_equal(d.sample(a, size), b.exponential(mean, size))
+    assert a.random() == b.random()

@@ -77,3 +77,22 @@ def test_fixed_times_keep_first_come_first_served():
     a = sim.simulate(scenario, seed=1, engine="fast").stage_times
     b = sim.simulate(scenario, seed=1, engine="des").stage_times
     pd.testing.assert_frame_equal(a.drop(columns="rep"), b.drop(columns="rep"))
+
+
+@pytest.mark.parametrize("headcount", [3, 30, fast._SORTED_UP_TO + 1, 150], ids=lambda n: f"{n}reps")
+def test_same_timelines_as_des_whatever_the_pool(headcount):
+    # Small teams keep their reps in a sorted array, large ones in a heap: both hand out the
+    # rep des hands out, with hires, ramp-up and attrition (reps leaving the pool).
+    busy = 0.85 * headcount / 0.2  # leads per day that keep the first stage 85% busy at first
+    team = {"headcount": headcount, "hires": [{"day": 3.5, "count": 4}], "ramp": {"days": 10},
+            "attrition": {"annual_rate": 4.0, "replacement_days": 2}}
+    scenario = sim.Scenario.model_validate({
+        "name": "pools", "horizon_days": 15,
+        "channels": [{"name": "c", "leads_per_day": busy}],
+        "stages": [{"name": "a", "team": "t", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.2}},
+                   {"name": "b", "team": "u", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.4},
+                    "wait_days": {"dist": "exponential", "mean": 1}}],
+        "teams": [{"name": "t", **team}, {"name": "u", **team}],
+        "deal_value": {"dist": "fixed", "value": 1},
+    })
+    _assert_same_timeline(scenario, seed=3)

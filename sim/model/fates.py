@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from sim.model.arrivals import Arrivals, draw_arrivals
@@ -27,7 +28,7 @@ from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
 from sim.streams import COLLECTION, CONVERSION, VALUE, WAIT, WORK, generator
 
-__all__ = ["Fates", "draw_fates"]
+__all__ = ["Fates", "compress", "draw_fates"]
 
 
 class Fates:
@@ -58,7 +59,8 @@ class Fates:
         self.levels_all: np.ndarray = levels_all
         self._next_index: list[np.ndarray] | None = None
         # offsets[k]:offsets[k+1] is stage k in arrays that hold every stage one after the other
-        self.offsets: np.ndarray = np.r_[0, np.cumsum([len(e) for e in entrants])].astype(np.int64)
+        self.offsets: np.ndarray = np.zeros(len(entrants) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in entrants], out=self.offsets[1:])
         self.entrants_all: np.ndarray = np.concatenate(entrants)
         self.converts_all: np.ndarray = np.concatenate(converts)
 
@@ -92,7 +94,7 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
             wait.append(np.zeros(len(current)))
         else:
             wait.append(stage.wait_days.sample(generator(seed, replication, WAIT, k), len(current)))
-        current = current[converted]
+        current = compress(current, converted)
 
     value = np.full(len(arrivals), np.nan)
     won_tiers = arrivals.tier[current]
@@ -119,16 +121,38 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
 def _teams_and_levels(scenario: Scenario, arrivals: Arrivals,
                       entrants: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The team that works every entrant of every stage (routes by tier), each team's number of
-    priority levels, and the level at which every entrant waits."""
+    priority levels, and the level at which every entrant waits.
+
+    A stage whose tiers all go to one team at one level (no routes, no priority: the usual case)
+    fills its part with that constant instead of looking up each entrant's tier.
+    """
     names = [t.name for t in scenario.teams]
     team_levels = np.array([len(t.priority) + 1 if t.priority else 1 for t in scenario.teams], dtype=np.int64)
     # rank[team, tier]: the level of a lead of that tier in that team's queue
     rank = np.array([[t.priority.index(tier) if tier in t.priority else len(t.priority) for tier in scenario.tiers]
                      for t in scenario.teams], dtype=np.int64)
-    teams, levels = [], []
+    total = sum(len(ids) for ids in entrants)
+    teams, levels = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    first = 0
     for stage, ids in zip(scenario.stages, entrants):
+        stop = first + len(ids)
         team_of_tier = np.array([names.index(stage.team_for(tier)) for tier in scenario.tiers], dtype=np.int64)
-        tiers = arrivals.tier[ids]
-        teams.append(team_of_tier[tiers])
-        levels.append(rank[teams[-1], tiers])
-    return np.concatenate(teams), team_levels, np.concatenate(levels)
+        level_of_tier = rank[team_of_tier, np.arange(len(team_of_tier))]
+        if (team_of_tier == team_of_tier[0]).all() and (level_of_tier == level_of_tier[0]).all():
+            teams[first:stop], levels[first:stop] = team_of_tier[0], level_of_tier[0]
+        else:
+            tiers = arrivals.tier[ids]
+            teams[first:stop], levels[first:stop] = team_of_tier[tiers], level_of_tier[tiers]
+        first = stop
+    return teams, team_levels, levels
+
+
+@numba.njit(cache=True)
+def compress(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``values[mask]``, branch-free: several times faster than numpy's boolean indexing on a random mask."""
+    out = np.empty(np.count_nonzero(mask) + 1, dtype=values.dtype)  # + 1: the slot written after the last kept value
+    n = 0
+    for i in range(len(values)):
+        out[n] = values[i]
+        n += mask[i]
+    return out[:n]

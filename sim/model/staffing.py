@@ -114,5 +114,7 @@ def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None
 def draw_rosters(scenario: Scenario, seed: int, replication: int) -> list[Roster]:
     """Every team's roster in replication ``replication`` of a run seeded ``seed`` (team ``i`` from stream
     ``(STAFFING, i)``): the same staff in every engine."""
-    return [draw_roster(team, scenario.horizon_days, generator(seed, replication, STAFFING, i))
+    return [draw_roster(team, scenario.horizon_days,
+                        # only attrition is random: a team without it needs no generator (its stream stays unused)
+                        generator(seed, replication, STAFFING, i) if team.attrition else None)
             for i, team in enumerate(scenario.teams)]

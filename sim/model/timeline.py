@@ -37,12 +37,12 @@ class Timeline:
         self.offsets = fates.offsets
         _censor(arrive, start, end_work, end, rep, self.horizon)
         self.arrive_all, self.start_all, self.end_work_all, self.end_all, self.rep_all = arrive, start, end_work, end, rep
-        split = self.offsets[1:-1]
-        self.arrive: list[np.ndarray] = np.split(arrive, split)
-        self.start: list[np.ndarray] = np.split(start, split)
-        self.end_work: list[np.ndarray] = np.split(end_work, split)
-        self.end: list[np.ndarray] = np.split(end, split)
-        self.rep: list[np.ndarray] = np.split(rep, split)
+        stages = [slice(first, stop) for first, stop in zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist())]
+        self.arrive: list[np.ndarray] = [arrive[s] for s in stages]
+        self.start: list[np.ndarray] = [start[s] for s in stages]
+        self.end_work: list[np.ndarray] = [end_work[s] for s in stages]
+        self.end: list[np.ndarray] = [end[s] for s in stages]
+        self.rep: list[np.ndarray] = [rep[s] for s in stages]
 
 
 @numba.njit(cache=True)
