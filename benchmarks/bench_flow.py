@@ -1,4 +1,5 @@
-"""The flow engine beside the exact ones: W1 replications per second on one core, and memory.
+"""The flow engine beside the exact ones: W1 replications per second on one core, memory, the widget path,
+and how far its team waits stray from the exact engine's on generated funnels.
 
 Medians of several runs; "one core" means one process (``workers=1``). ``flow`` approximates
 (see :mod:`sim.engine.flow`); ``fast`` equals ``des`` lead for lead.
@@ -6,8 +7,13 @@ Medians of several runs; "one core" means one process (``workers=1``). ``flow`` 
 
 from __future__ import annotations
 
+import numpy as np
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+
 import sim
-from benchmarks.bench_fast import RUNS, W1, _peak_memory_mib, _seconds
+from benchmarks.bench_fast import PLAYBOOK, RUNS, W1, _peak_memory_mib, _seconds
+
+FUNNELS = 40  # generated funnels whose team waits are compared
 
 
 def main() -> None:
@@ -22,3 +28,32 @@ def main() -> None:
         print(f"  {engine:<10}{rate:>16,.1f}{rate / rates['des']:>10,.0f}")
     print(f"  flow: 1,000 W1 replications in {flow_1000:.2f} s (required < 8 s, aim < 2 s); "
           f"peak memory {_peak_memory_mib(1000, 'flow'):,.0f} MiB (required < 2,048)")
+    playbook = sim.load(PLAYBOOK)
+    print(f"  widget path, {PLAYBOOK.name} at 200 replications: {_seconds(playbook, 200, 'flow') * 1000:.0f} ms with "
+          "flow (goal < 150 ms)")
+    gaps = _team_wait_gaps()
+    print(f"  team waits on {len(gaps)} generated funnels (120-365 days, teams keeping up; fast vs flow, 200 "
+          f"replications): {np.mean(gaps <= 0.10):.0%} within 10%, {np.mean(gaps <= 0.15):.0%} within 15%, "
+          f"{np.mean(gaps <= 0.20):.0%} within 20%, worst {gaps.max():.0%}")
+
+
+def _team_wait_gaps() -> np.ndarray:
+    """The relative gap of each team's mean wait (flow against fast) over a fixed sample of the funnels that
+    the flow engine's generated agreement test draws."""
+    from tests.scenarios import funnels
+    from tests.test_engine_flow import _nominal_load, _straight_on, _work_scv, agreement
+
+    gaps = []
+
+    @seed(0)
+    @settings(max_examples=FUNNELS, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(funnels(horizon=(120, 365), attrition=0.5))
+    def measure(scenario):
+        assume(_nominal_load(scenario) <= 0.75 and _work_scv(scenario) <= 4 and not _straight_on(scenario))
+        table = agreement(scenario)
+        waits = table[table.index.str.endswith(": wait") & ~table.index.str.match(r"s\d+:") & table.compared]
+        gaps.extend(np.abs(waits.gap.dropna().to_numpy()))
+
+    measure()
+    return np.array(gaps)

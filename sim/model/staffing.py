@@ -12,8 +12,7 @@ is also the order in which an idle team hands them out.
 
 Examples
 --------
->>> from sim.scenario import Scenario, Team
-from sim.streams import STAFFING, generator
+>>> from sim.scenario import Team
 >>> team = Team(name="closers", headcount=2, hires=[{"day": 30, "count": 1}], ramp={"days": 60})
 >>> r = draw_roster(team, horizon_days=365, rng=None)
 >>> r.start.tolist(), r.seasoned.tolist()
