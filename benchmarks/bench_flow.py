@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, Phase, assume, given, seed, settings
 import sim
 from benchmarks.bench_fast import PLAYBOOK, RUNS, W1, _peak_memory_mib, _seconds
 
-FUNNELS = 40  # generated funnels whose team waits are compared
+FUNNELS = 100  # generated funnels whose team waits are compared (many have no waiting to speak of)
+MATERIAL = 0.01  # days: shorter mean waits (minutes) are left out of the comparison
 
 
 def main() -> None:
@@ -32,9 +33,9 @@ def main() -> None:
     print(f"  widget path, {PLAYBOOK.name} at 200 replications: {_seconds(playbook, 200, 'flow') * 1000:.0f} ms with "
           "flow (goal < 150 ms)")
     gaps = _team_wait_gaps()
-    print(f"  team waits on {len(gaps)} generated funnels (120-365 days, teams keeping up; fast vs flow, 200 "
-          f"replications): {np.mean(gaps <= 0.10):.0%} within 10%, {np.mean(gaps <= 0.15):.0%} within 15%, "
-          f"{np.mean(gaps <= 0.20):.0%} within 20%, worst {gaps.max():.0%}")
+    print(f"  {len(gaps)} team waits of at least {MATERIAL} days on {FUNNELS} generated funnels (120-365 days, teams "
+          f"keeping up; fast vs flow, 200 replications): {np.mean(gaps <= 0.10):.0%} within 10%, "
+          f"{np.mean(gaps <= 0.15):.0%} within 15%, {np.mean(gaps <= 0.20):.0%} within 20%, worst {gaps.max():.0%}")
 
 
 def _team_wait_gaps() -> np.ndarray:
@@ -52,7 +53,8 @@ def _team_wait_gaps() -> np.ndarray:
     def measure(scenario):
         assume(_nominal_load(scenario) <= 0.75 and _work_scv(scenario) <= 4 and not _straight_on(scenario))
         table = agreement(scenario)
-        waits = table[table.index.str.endswith(": wait") & ~table.index.str.match(r"s\d+:") & table.compared]
+        waits = table[table.index.str.endswith(": wait") & ~table.index.str.match(r"s\d+:") & table.compared
+                      & (table.exact >= MATERIAL)]
         gaps.extend(np.abs(waits.gap.dropna().to_numpy()))
 
     measure()

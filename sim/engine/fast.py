@@ -53,8 +53,9 @@ def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon.
 
     When every team works a single stage (no priority, no routed tiers), each stage is a FIFO
-    multi-server queue that can be computed on its own, in order of arrival, with a heap of the
-    reps' free times; otherwise teams interleave stages in time, and the general event loop runs.
+    multi-server queue that can be computed on its own, in order of arrival, over the reps' free
+    times (a sorted array for teams of up to 64 reps, a heap beyond); otherwise teams interleave
+    stages in time, and the general event loop runs.
     """
     rosters = fates.rosters
     rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
