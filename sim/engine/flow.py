@@ -147,33 +147,28 @@ class _Plan:
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)  # work takes this much longer
         n_rosters = len(rosters)
         arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
-        reach = np.vstack([np.ones(n_tiers), np.cumprod(self.conv, axis=0)[:-1]])  # (stages, tiers)
-        left = h - np.arange(h) - 0.5  # days left after arriving on each day (mid-day)
         wait = np.zeros((n_rosters, self.lane_first[-1], h))
-        lags = np.arange(h + 1, dtype=float)
+        wait_var = np.zeros_like(wait)
+        lags = np.arange(h + 1) - 0.5  # a lead starting work mid-day d leaves on day d + j if 0.5 + T falls in [j, j+1)
         for _ in range(_ROUNDS):
-            # Each roster's own flows: leads reach stage k after the mean and variance of the earlier stages'
-            # times (waits and work averaged over the days, per roster); a lead still waiting at the horizon
-            # never goes on, so the flow on is thinned by the share served in time.
+            # Each roster's own flows, day by day: the leads reaching stage k on a day start work after that
+            # day's wait (those still waiting at the horizon never go on), leave after the work and the
+            # customer's time (a gamma kernel), and the converted reach stage k + 1 on the day they leave.
             flow = np.zeros((n_rosters, n_stages, h, n_tiers))
-            d_mean, d_var = np.full((n_rosters, n_tiers), 0.5), np.full((n_rosters, n_tiers), 1 / 12)
-            going = np.ones((n_rosters, n_tiers))  # share of a tier's leads not stuck in a queue at the horizon
-            for k in range(n_stages):
-                w_mean, s_mean, s_var = (np.zeros((n_rosters, n_tiers)) for _ in range(3))
+            flow[:, 0] = arrivals
+            for k in range(n_stages - 1):
                 for i in range(n_tiers):
-                    kernel = np.diff(_Gamma(d_mean[:, i, None], d_var[:, i, None]).cdf(lags), axis=1)
-                    shifted = fftconvolve(arrivals[None, :, i], kernel, axes=1)[:, :h]
-                    flow[:, k, :, i] = np.maximum(shifted, 0.0) * (reach[k, i] * going[:, i, None])
                     t, lane = self.team_of[k, i], self.lane_of[k, i]
-                    weight = flow[:, k, :, i] / np.maximum(flow[:, k, :, i].sum(axis=1, keepdims=True), 1e-12)
-                    served = (wait[:, lane] < left) * weight
-                    share = served.sum(axis=1)
-                    w_mean[:, i] = (wait[:, lane] * served).sum(axis=1) / np.maximum(share, 1e-12)
-                    going[:, i] *= np.where(weight.sum(axis=1) > 0, share, 1.0)
-                    sl = (slow[:, t] * weight).sum(axis=1)
-                    s_mean[:, i], s_var[:, i] = work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl
-                d_mean = d_mean + w_mean + s_mean + cust_mean[k]
-                d_var = d_var + w_mean ** 2 + s_var + cust_var[k]
+                    reaching = flow[:, k, :, i]
+                    starts = _shift(reaching, wait[:, lane])
+                    weight = reaching / np.maximum(reaching.sum(axis=1, keepdims=True), 1e-12)
+                    sl = (slow[:, t] * weight).sum(axis=1, keepdims=True)
+                    spread = _Gamma(work_mean[k] * sl + cust_mean[k],
+                                    (work_m2[k] - work_mean[k] ** 2) * sl * sl + cust_var[k]
+                                    + (wait_var[:, lane] * weight).sum(axis=1, keepdims=True))
+                    kernel = np.diff(spread.cdf(lags), axis=1)
+                    leaving = fftconvolve(starts, kernel, axes=1)[:, :h]
+                    flow[:, k + 1, :, i] = np.maximum(leaving, 0.0) * self.conv[k, i]
             wait, wait_var, _ = self._waits(flow, work_mean, work_m2, on_hand, capacity)
         self.flow = flow.mean(axis=0)  # expected leads reaching each stage per day and tier
         # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
@@ -307,7 +302,7 @@ class _Plan:
             # of it (days without reps count in full).
             done = np.cumsum(cap, axis=1)
             before = done - cap
-            need = before + 0.5 * cap + ahead * m1 + np.where(servers > 0, 0.0, 1e-9)
+            need = before + 0.5 * cap + _work_of_last(ahead, rate, rate * m1) + np.where(servers > 0, 0.0, 1e-9)
             arrive = np.arange(h) + 0.5
             # The wait's variance: while the team keeps up, no wait with probability 1 - P(wait), else an exponential
             # time (variance w^2 (2 / P(wait) - 1)); once it falls behind, nearly fixed.
@@ -336,6 +331,41 @@ class _Plan:
                 var[:, lane] = wait[:, lane] ** 2 * spread
                 above = upto
         return wait, var, busy
+
+
+def _shift(leads: np.ndarray, wait: np.ndarray) -> np.ndarray:
+    """Leads arriving mid-day on each day (per roster and day), moved to the day their wait ends (split
+    between two days in proportion); those whose wait outlasts the horizon are dropped."""
+    n, h = leads.shape
+    at = np.arange(h) + np.minimum(wait, 2.0 * h)  # in days from mid-day 0
+    first = np.floor(at).astype(np.int64)
+    late = at - first
+    out = np.zeros(n * h + 1)  # the last cell collects what falls past the horizon
+    rows = np.arange(n)[:, None] * h
+    for day, share in ((first, 1 - late), (first + 1, late)):
+        index = np.where(day < h, rows + day, n * h)
+        out += np.bincount(index.ravel(), (leads * share).ravel(), minlength=n * h + 1)
+    return out[:-1].reshape(n, h)
+
+
+def _work_of_last(leads: np.ndarray, rate: np.ndarray, work_rate: np.ndarray) -> np.ndarray:
+    """Per replication and day, the work (seasoned rep-days) of the last ``leads`` leads to arrive before a lead
+    arriving mid-day: first come, first served, the leads ahead of it are the latest arrivals, whose work is that
+    of the days they came (a backlog built while one stage's leads poured in is worked at their own work, not
+    today's mix). ``rate`` and ``work_rate``: leads and work arriving per day, one row per replication or one
+    for all; leads beyond those arrived count at the day's mean work."""
+    n, h = leads.shape
+    out = np.empty((n, h))
+    for r in range(n):
+        f = r if len(rate) > 1 else 0
+        arrived = np.r_[0.0, np.cumsum(rate[f])]
+        worked = np.r_[0.0, np.cumsum(work_rate[f])]
+        now = arrived[:-1] + 0.5 * rate[f]
+        mean_work = np.where(rate[f] > 0, work_rate[f] / np.maximum(rate[f], 1e-300), 0.0)
+        since = now - leads[r]
+        out[r] = (worked[:-1] + 0.5 * work_rate[f] - np.interp(np.maximum(since, 0.0), arrived, worked)
+                  + np.maximum(-since, 0.0) * mean_work)
+    return out
 
 
 def _mixed(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
