@@ -294,7 +294,8 @@ class _Plan:
             # empty, a team that keeps up holds no more work than a reflected Brownian motion without drift,
             # sqrt(2 rate E[S^2] t / pi) (heavy traffic); this bounds the leads ahead until the team falls behind.
             driftless = np.sqrt(2 * rate * m2 * (np.arange(h) + 0.5) / np.pi) / np.maximum(m1, 1e-12)
-            keeping_up = np.maximum.accumulate(used, axis=1) < _BEHIND
+            load = rate * work_eff / np.maximum(servers, 1e-12)  # work offered over the reps' time: above 1, a backlog
+            keeping_up = np.maximum.accumulate(load, axis=1) < 1
             ahead = np.where(keeping_up, np.minimum(ahead, driftless), ahead)
             behind = np.where(servers > 0, used, 0.0).max(axis=1) >= _BEHIND  # counts only for a team that falls behind
             busy[:, t] = (used * on_hand[:, t]).sum(axis=1) * behind
