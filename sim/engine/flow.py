@@ -145,34 +145,13 @@ class _Plan:
         work_m2 = np.array([st.work_days.var + st.work_days.mean ** 2 for st in s.stages])
         cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
         cust_var = np.array([st.wait_days.var if st.wait_days else 0.0 for st in s.stages])
-        self.work_mean, self.work_m2 = work_mean, work_m2
+        self.work_mean, self.work_m2, self.cust_mean, self.cust_var = work_mean, work_m2, cust_mean, cust_var
+        self.arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
         on_hand, capacity, _ = self._capacity(rosters)  # per roster, team and day
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)  # work takes this much longer
         n_rosters = len(rosters)
-        arrivals = self.rates.T @ self.mix  # expected leads per day and tier (days, tiers)
-        wait = np.zeros((n_rosters, self.lane_first[-1], h))
-        wait_var = np.zeros_like(wait)
-        lags = np.arange(h + 1) - 0.5  # a lead starting work mid-day d leaves on day d + j if 0.5 + T falls in [j, j+1)
-        for _ in range(_ROUNDS):
-            # Each roster's own flows, day by day: the leads reaching stage k on a day start work after that
-            # day's wait (those still waiting at the horizon never go on), leave after the work and the
-            # customer's time (a gamma kernel), and the converted reach stage k + 1 on the day they leave.
-            flow = np.zeros((n_rosters, n_stages, h, n_tiers))
-            flow[:, 0] = arrivals
-            for k in range(n_stages - 1):
-                for i in range(n_tiers):
-                    t, lane = self.team_of[k, i], self.lane_of[k, i]
-                    reaching = flow[:, k, :, i]
-                    starts = _shift(reaching, wait[:, lane])
-                    weight = reaching / np.maximum(reaching.sum(axis=1, keepdims=True), 1e-12)
-                    sl = (slow[:, t] * weight).sum(axis=1, keepdims=True)
-                    spread = _Gamma(work_mean[k] * sl + cust_mean[k],
-                                    (work_m2[k] - work_mean[k] ** 2) * sl * sl + cust_var[k]
-                                    + (wait_var[:, lane] * weight).sum(axis=1, keepdims=True))
-                    kernel = np.diff(spread.cdf(lags), axis=1)
-                    leaving = fftconvolve(starts, kernel, axes=1)[:, :h]
-                    flow[:, k + 1, :, i] = np.maximum(leaving, 0.0) * self.conv[k, i]
-            wait, wait_var, _ = self._waits(flow, work_mean, work_m2, on_hand, capacity)
+        flow, wait, wait_var, busy = self._solve(on_hand, capacity, slow)
+        self._own = (flow, wait, busy) if n_rosters == 1 else None  # every replication's, when all share a roster
         self.flow = flow.mean(axis=0)  # expected leads reaching each stage per day and tier
         # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
         # with the wait and work of the day the leads of that day reach the stage -- per roster, then the
@@ -260,14 +239,48 @@ class _Plan:
         rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
         return on_hand, capacity, rep_days
 
-    def teams(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For given rosters, per replication: mean wait per lane and day, and slowness (1 / productivity) per
-        team and day; per replication and team: rep-days on hand within the horizon, and rep-days busy in the
-        fluid model."""
+    def teams(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, ...]:
+        """For given rosters, per replication: leads reaching each stage per day and tier, mean wait per lane and
+        day, and slowness (1 / productivity) per team and day; per replication and team: rep-days on hand within
+        the horizon, and rep-days busy in the fluid model. Each replication's flows follow its own staff (a
+        vacancy upstream sends a burst of leads on when it is filled)."""
         on_hand, capacity, rep_days = self._capacity(rosters)
         slow = np.where(capacity > 0, on_hand / np.maximum(capacity, 1e-12), 1.0)
-        wait, _, busy = self._waits(self.flow[None], self.work_mean, self.work_m2, on_hand, capacity)
-        return wait, slow, rep_days, busy
+        if self._own is not None and len(rosters) == 1 and rosters[0] is self.rosters:
+            flow, wait, busy = self._own
+        else:
+            flow, wait, _, busy = self._solve(on_hand, capacity, slow)
+        return flow, wait, slow, rep_days, busy
+
+    def _solve(self, on_hand: np.ndarray, capacity: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Flows and waits of each roster, solved together by fixed-point rounds: per roster, leads reaching each
+        stage per day and tier; mean wait and its variance per lane and day; rep-days busy per team."""
+        h, n_stages, n_tiers = self.horizon, len(self.conv), self.conv.shape[1]
+        n = len(capacity)
+        wait = np.zeros((n, self.lane_first[-1], h))
+        wait_var = np.zeros_like(wait)
+        lags = np.arange(h + 1) - 0.5  # a lead starting work mid-day d leaves on day d + j if 0.5 + T falls in [j, j+1)
+        for _ in range(_ROUNDS):
+            # The leads reaching stage k on a day start work after that day's wait (those still waiting at the
+            # horizon never go on), leave after the work and the customer's time (a gamma kernel), and the
+            # converted reach stage k + 1 on the day they leave.
+            flow = np.zeros((n, n_stages, h, n_tiers))
+            flow[:, 0] = self.arrivals
+            for k in range(n_stages - 1):
+                for i in range(n_tiers):
+                    t, lane = self.team_of[k, i], self.lane_of[k, i]
+                    reaching = flow[:, k, :, i]
+                    starts = _shift(reaching, wait[:, lane])
+                    weight = reaching / np.maximum(reaching.sum(axis=1, keepdims=True), 1e-12)
+                    sl = (slow[:, t] * weight).sum(axis=1, keepdims=True)
+                    spread = _Gamma(self.work_mean[k] * sl + self.cust_mean[k],
+                                    (self.work_m2[k] - self.work_mean[k] ** 2) * sl * sl + self.cust_var[k]
+                                    + (wait_var[:, lane] * weight).sum(axis=1, keepdims=True))
+                    kernel = np.diff(spread.cdf(lags), axis=1)
+                    leaving = fftconvolve(starts, kernel, axes=1)[:, :h]
+                    flow[:, k + 1, :, i] = np.maximum(leaving, 0.0) * self.conv[k, i]
+            wait, wait_var, busy = self._waits(flow, self.work_mean, self.work_m2, on_hand, capacity)
+        return flow, wait, wait_var, busy
 
     def _waits(self, flow, work_mean, work_m2, on_hand, capacity) -> np.ndarray:
         """Mean wait for a rep per replication, lane and day of arrival, and its variance (exponential while the
@@ -499,7 +512,7 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     })
     # Per stage, tier and replication: mean wait and work in this replication's capacity.
     pick = (lambda a: a) if len(rosters) == n else (lambda a: np.broadcast_to(a, (n,) + a.shape[1:]))
-    wait, slow, rep_days, busy_fluid = (pick(a) for a in plan.teams(rosters))
+    flows, wait, slow, rep_days, busy_fluid = (pick(a) for a in plan.teams(rosters))
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
@@ -511,12 +524,12 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     for k in range(len(s.stages)):
         for i in range(len(s.tiers)):
             t, lane = plan.team_of[k, i], plan.lane_of[k, i]
-            flow = plan.flow[k, :, i]
-            weight = flow / max(flow.sum(), 1e-12)
+            flow = flows[:, k, :, i]
+            weight = flow / np.maximum(flow.sum(axis=1, keepdims=True), 1e-12)
             # The mean wait of the leads that start: those whose wait ends before the horizon.
-            starts = wait[:, lane] < h - np.arange(h) - 0.5
-            w = (wait[:, lane] * starts) @ weight / np.maximum(starts @ weight, 1e-12)
-            sl = work_mean[k] * (slow[:, t] @ weight)
+            starts = (wait[:, lane] < h - np.arange(h) - 0.5) * weight
+            w = (wait[:, lane] * starts).sum(axis=1) / np.maximum(starts.sum(axis=1), 1e-12)
+            sl = work_mean[k] * (slow[:, t] * weight).sum(axis=1)
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
             acc += np.column_stack([entered, started, converted, ended - converted, started * w, work[:, 0, k, i],
