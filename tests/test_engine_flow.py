@@ -270,7 +270,7 @@ def test_priority_lanes_wait_as_cobham_says_in_a_stationary_queue():
         "deal_value": {"dist": "fixed", "value": 1.0},
     })
     plan = _plan(scenario, None)
-    wait = plan.teams([plan.rosters])[0][0, :, 200:350].mean(axis=1)  # (lanes,): settled, not yet cut off
+    wait = plan.teams([plan.rosters])[1][0, :, 200:350].mean(axis=1)  # (lanes,): settled, not yet cut off
     expected = priority_waits([0.9, 2.1], 1.0, 4)
     np.testing.assert_allclose(wait, expected, rtol=0.03)
     assert 0.3 * wait[0] + 0.7 * wait[1] == pytest.approx(mean_wait(3.0, 1.0, 4), rel=0.03)
