@@ -141,6 +141,12 @@ def time_varying_queue(arrival_rate, work_days, work_scv, reps,
     return tuple(a.reshape(shape) for a in out)
 
 
+@numba.njit(cache=True, inline="always")
+def _after_step(i, c, k, served_in_step, grid, queued):
+    """Leads in the system at the end of a step at utilisation ``grid[i]``, plus those the step served."""
+    return c * grid[i] + k * queued[c, i] + served_in_step * grid[i]
+
+
 @numba.njit(cache=True)
 def _psffa(rate, work, scv, reps, grid, queued, waiting, steps):
     n, days = rate.shape
@@ -164,16 +170,16 @@ def _psffa(rate, work, scv, reps, grid, queued, waiting, steps):
                 else:
                     # implicit Euler: x' = b - dt * served * u, with x' = c u + k Lq(u); solve for u (increasing)
                     lo, hi = 0, top
-                    if c * grid[top] + k * queued[c, top] + dt * served * grid[top] <= b:
+                    if _after_step(top, c, k, dt * served, grid, queued) <= b:
                         lo = hi = top
                     while hi - lo > 1:
                         mid = (lo + hi) // 2
-                        if c * grid[mid] + k * queued[c, mid] + dt * served * grid[mid] <= b:
+                        if _after_step(mid, c, k, dt * served, grid, queued) <= b:
                             lo = mid
                         else:
                             hi = mid
-                    g_lo = c * grid[lo] + k * queued[c, lo] + dt * served * grid[lo]
-                    g_hi = c * grid[hi] + k * queued[c, hi] + dt * served * grid[hi]
+                    g_lo = _after_step(lo, c, k, dt * served, grid, queued)
+                    g_hi = _after_step(hi, c, k, dt * served, grid, queued)
                     f = min(max((b - g_lo) / (g_hi - g_lo), 0.0), 1.0) if g_hi > g_lo else 0.0
                     u = grid[lo] + f * (grid[hi] - grid[lo])
                     wait_share = waiting[c, lo] + f * (waiting[c, hi] - waiting[c, lo])
