@@ -127,7 +127,7 @@ class _Plan:
         self.rosters = rosters[0]  # the roster, when every replication has the same
         self.horizon = h = s.horizon_days
         tiers, names = s.tiers, [t.name for t in s.teams]
-        n_stages, n_tiers, n_teams = len(s.stages), len(tiers), len(s.teams)
+        n_stages, n_tiers = len(s.stages), len(tiers)
         self.rates = np.array([daily_rates(c, s) for c in s.channels])  # (channels, days)
         self.mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in s.channels])
         self.conv = np.array([[s.conversion_of(k, t) for t in tiers] for k in range(n_stages)])  # (stages, tiers)
@@ -151,7 +151,6 @@ class _Plan:
         n_rosters = len(rosters)
         flow, wait, wait_var, busy = self._solve(on_hand, capacity, slow)
         self._own = (flow, wait, busy) if n_rosters == 1 else None  # every replication's, when all share a roster
-        self.flow = flow.mean(axis=0)  # expected leads reaching each stage per day and tier
         # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
         # with the wait and work of the day the leads of that day reach the stage -- per roster, then the
         # mixture over rosters (what a replication with a roster drawn at random does on average).
@@ -298,7 +297,8 @@ class _Plan:
             rate = np.einsum("rkdi,ki->rd", flow, mine)
             if not rate.any():
                 continue
-            m1 = np.einsum("rkdi,ki,k->rd", flow, mine, work_mean) / np.maximum(rate, 1e-12)
+            work = np.einsum("rkdi,ki,k->rd", flow, mine, work_mean)  # seasoned rep-days of work arriving per day
+            m1 = work / np.maximum(rate, 1e-12)
             m2 = np.einsum("rkdi,ki,k->rd", flow, mine, work_m2) / np.maximum(rate, 1e-12)
             scv = np.where(m1 > 0, m2 / np.maximum(m1, 1e-12) ** 2 - 1, 0.0)
             servers = np.round(on_hand[:, t])
@@ -318,7 +318,7 @@ class _Plan:
             # of it (days without reps count in full).
             done = np.cumsum(cap, axis=1)
             before = done - cap
-            need = before + 0.5 * cap + _work_of_last(ahead, rate, rate * m1) + np.where(servers > 0, 0.0, 1e-9)
+            need = before + 0.5 * cap + _work_of_last(ahead, rate, work) + np.where(servers > 0, 0.0, 1e-9)
             arrive = np.arange(h) + 0.5
             # The wait's variance: while the team keeps up, no wait with probability 1 - P(wait), else an exponential
             # time (variance w^2 (2 / P(wait) - 1)); once it falls behind, nearly fixed.
@@ -334,7 +334,6 @@ class _Plan:
             first_rep = np.minimum.accumulate(staffed[:, ::-1], axis=1)[:, ::-1]  # the next day with reps
             no_reps = np.minimum(np.where(first_rep < h, np.maximum(first_rep - arrive, 0.0), _NEVER * h), team_wait)
             queueing = team_wait - no_reps
-            work = np.einsum("rkdi,ki,k->rd", flow, mine, work_mean)
             above = np.zeros_like(used)  # u s_(l-1)
             for level in range(self.levels[t]):
                 share = np.einsum("rkdi,ki,k->rd", flow, mine & (self.level_of <= level), work_mean)
@@ -518,8 +517,7 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     rows = {name: [] for name in ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked",
                                    "in_stage_total")}
     per_slot = {slot: np.zeros((n, 8)) for slot in slots}
-    work_mean = np.array([st.work_days.mean for st in s.stages])
-    cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
+    work_mean, cust_mean = plan.work_mean, plan.cust_mean
     for k in range(len(s.stages)):
         for i in range(len(s.tiers)):
             t, lane = plan.team_of[k, i], plan.lane_of[k, i]
