@@ -43,9 +43,13 @@ __all__ = [
 
 
 class _Dist(BaseModel):
-    """Base of the distributions: each has ``mean``, ``var`` and ``sample(rng, size)``."""
+    """Base of the distributions: each has ``mean``, ``var``, ``sample(rng, size)`` and ``fill(rng, out)``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
+        """Fill ``out`` with the numbers of ``sample(rng, len(out))``."""
+        out[:] = self.sample(rng, len(out))
 
 
 class Fixed(_Dist):
@@ -81,11 +85,15 @@ class Exponential(_Dist):
         return self.mean_**2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        draws = np.empty(size)
+        self.fill(rng, draws)
+        return draws
+
+    def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
         # The numbers of rng.exponential(mean, size), which numpy computes as mean * (a standard
         # exponential) one call per draw; drawn in one fill and scaled in place: a quarter faster.
-        draws = rng.standard_exponential(size)
-        draws *= self.mean_
-        return draws
+        rng.standard_exponential(out=out)
+        out *= self.mean_
 
 
 class LogNormal(_Dist):

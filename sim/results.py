@@ -115,7 +115,8 @@ class Aggregator:
         fates, horizon = timeline.fates, timeline.horizon
         by_slot, busy, (won, lost, revenue, collected, win_days) = _sums(
             fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
-            timeline.end_work_all, timeline.end_all, fates.team_all, self.slot_of, self.slot_team, horizon,
+            timeline.end_work_all, timeline.end_all, fates.team_of_stage, fates.routed,
+            fates.team_all if fates.routed.any() else _NO_ROUTES, self.slot_of, self.slot_team, horizon,
             fates.arrivals.time, fates.value, fates.collection)
         leads = len(fates.arrivals)
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
@@ -182,15 +183,19 @@ def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
     return slots
 
 
+_NO_ROUTES = np.empty(0, dtype=np.int64)  # every lead worked by its stage's team: no per-lead teams needed
 _STAGE_SUMS = ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked", "in_stage_total")
 _COUNTS = {"entered", "started", "converted", "lost", "worked"}
 
 
 @numba.njit(cache=True)
-def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, slot_of, slot_team, horizon, arrival,
-          value, collection):
+def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_of_stage, routed, team_all, slot_of, slot_team,
+          horizon, arrival, value, collection):
     """One pass over every lead and stage: the sums behind ``stage_stats`` (by stage and team:
-    ``slot_of[stage, team]``) and the money of the replication."""
+    ``slot_of[stage, team]``) and the money of the replication.
+
+    A lead is worked by its stage's team (``team_of_stage``), or, at a ``routed`` stage, by ``team_all[i]``.
+    """
     n_stages = len(offsets) - 1
     by_slot = np.zeros((len(slot_team), 8))
     busy = np.zeros(slot_of.shape[1])
@@ -202,7 +207,7 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_all, s
             a = arrive[i]
             if np.isnan(a):
                 continue
-            team = team_all[i]
+            team = team_all[i] if routed[k] else team_of_stage[k]
             slot = slot_of[k, team]
             by_slot[slot, 0] += 1
             s = start[i]

@@ -61,10 +61,10 @@ def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
     common = (
         fates.offsets,
-        np.concatenate(fates.work),
-        np.concatenate(fates.wait),
+        fates.work_all,
+        fates.wait_all,
         fates.converts_all,
-        fates.team_of_stage.astype(np.int64),
+        fates.team_of_stage,
         rep_offsets,
         np.concatenate([r.start for r in rosters]),
         np.concatenate([r.end for r in rosters]),

@@ -32,42 +32,73 @@ __all__ = ["Fates", "compress", "draw_fates"]
 
 
 class Fates:
-    """The queue-independent draws of one replication (see the module docs)."""
+    """The queue-independent draws of one replication (see the module docs).
 
-    __slots__ = ("replication", "arrivals", "entrants", "converts", "work", "wait",
-                 "value", "collection", "rosters", "team_of_stage", "routed", "team_all", "team_levels", "levels_all",
-                 "offsets", "entrants_all", "converts_all", "_next_index")
+    Per-stage arrays are views of flat ones that hold every stage one after the other
+    (``offsets[k]:offsets[k+1]`` is stage ``k``), which the compiled engines take whole.
+    """
 
-    def __init__(self, replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
-                 routed, team_all, team_levels, levels_all):
+    __slots__ = ("replication", "arrivals", "offsets", "entrants_all", "converts_all", "work_all", "wait_all",
+                 "entrants", "converts", "work", "wait", "value", "collection", "rosters", "team_of_stage",
+                 "team_of_tier", "level_of_tier", "team_levels", "routed", "_team_all", "_levels_all", "_next_index")
+
+    def __init__(self, replication, arrivals, offsets, entrants_all, converts_all, work_all, wait_all, value,
+                 collection, rosters, team_of_stage, team_of_tier, level_of_tier, team_levels):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
-        self.entrants: list[np.ndarray] = entrants
-        self.converts: list[np.ndarray] = converts
-        self.work: list[np.ndarray] = work
-        self.wait: list[np.ndarray] = wait
+        self.offsets: np.ndarray = offsets
+        self.entrants_all: np.ndarray = entrants_all
+        self.converts_all: np.ndarray = converts_all
+        self.work_all: np.ndarray = work_all
+        self.wait_all: np.ndarray = wait_all
+        stages = [slice(first, stop) for first, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+        self.entrants: list[np.ndarray] = [entrants_all[s] for s in stages]
+        self.converts: list[np.ndarray] = [converts_all[s] for s in stages]
+        self.work: list[np.ndarray] = [work_all[s] for s in stages]
+        self.wait: list[np.ndarray] = [wait_all[s] for s in stages]
         self.value: np.ndarray = value  # per lead; NaN unless it converts at every stage
         self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
         self.rosters: list[Roster] = rosters
         self.team_of_stage: np.ndarray = team_of_stage  # the stage's own team
-        self.routed: np.ndarray = routed  # per stage: does a tier go to another team?
-        # The team that works each entrant of each stage (another than the stage's for a routed tier).
-        self.team_all: np.ndarray = team_all
-        # Priority: team t's queue has team_levels[t] levels (1 = first come, first served); a lead
-        # waiting at stage k is served at level levels_all[offsets[k] + j] (0 first).
+        # team_of_tier[k, t]: the team that works stage k's leads of tier t (another than the stage's
+        # for a routed tier), at level level_of_tier[k, t] of its queue (0 first). Team t's queue has
+        # team_levels[t] levels (1 = first come, first served).
+        self.team_of_tier: np.ndarray = team_of_tier
+        self.level_of_tier: np.ndarray = level_of_tier
         self.team_levels: np.ndarray = team_levels
-        self.levels_all: np.ndarray = levels_all
+        self.routed: np.ndarray = (team_of_tier != team_of_stage[:, None]).any(axis=1)  # per stage
+        self._team_all: np.ndarray | None = None
+        self._levels_all: np.ndarray | None = None
         self._next_index: list[np.ndarray] | None = None
-        # offsets[k]:offsets[k+1] is stage k in arrays that hold every stage one after the other
-        self.offsets: np.ndarray = np.zeros(len(entrants) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in entrants], out=self.offsets[1:])
-        self.entrants_all: np.ndarray = np.concatenate(entrants)
-        self.converts_all: np.ndarray = np.concatenate(converts)
 
     @property
     def prioritised(self) -> bool:
         """Does some team serve waiting leads by tier?"""
         return bool(self.team_levels.max() > 1)
+
+    @property
+    def team_all(self) -> np.ndarray:
+        """The team that works each entrant of each stage (flat, like ``entrants_all``)."""
+        if self._team_all is None:
+            self._team_all = self._per_entrant(self.team_of_tier)
+        return self._team_all
+
+    @property
+    def levels_all(self) -> np.ndarray:
+        """The priority level at which each entrant of each stage waits (flat, like ``entrants_all``)."""
+        if self._levels_all is None:
+            self._levels_all = self._per_entrant(self.level_of_tier)
+        return self._levels_all
+
+    def _per_entrant(self, of_tier: np.ndarray) -> np.ndarray:
+        """``of_tier[k, tier of the lead]`` for every entrant of every stage; a stage whose tiers all
+        have the same value (the usual case) is filled with it without looking up the leads' tiers."""
+        out = np.empty(self.offsets[-1], dtype=np.int64)
+        for k, ids in enumerate(self.entrants):
+            row = of_tier[k]
+            part = out[self.offsets[k]:self.offsets[k + 1]]
+            part[:] = row[0] if (row == row[0]).all() else row[self.arrivals.tier[ids]]
+        return out
 
     @property
     def next_index(self) -> list[np.ndarray]:
@@ -81,20 +112,22 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     """Draw the fates of one replication from its own streams."""
     arrivals = draw_arrivals(scenario, seed, replication)
     n_tiers = len(scenario.tiers)
-    entrants, converts, work, wait = [], [], [], []
+    entrants, converts = [], []
     current = np.arange(len(arrivals))
-    for k, stage in enumerate(scenario.stages):
+    for k in range(len(scenario.stages)):
         p = np.array([scenario.conversion_of(k, t) for t in scenario.tiers])
         u = generator(seed, replication, CONVERSION, k).random(len(current))
         converted = u < (p[0] if len(p) == 1 else p[arrivals.tier[current]])
         entrants.append(current)
         converts.append(converted)
-        work.append(stage.work_days.sample(generator(seed, replication, WORK, k), len(current)))
-        if stage.wait_days is None:
-            wait.append(np.zeros(len(current)))
-        else:
-            wait.append(stage.wait_days.sample(generator(seed, replication, WAIT, k), len(current)))
         current = compress(current, converted)
+    offsets = np.zeros(len(entrants) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in entrants], out=offsets[1:])
+    work, wait = np.empty(offsets[-1]), np.zeros(offsets[-1])
+    for k, stage in enumerate(scenario.stages):
+        stage.work_days.fill(generator(seed, replication, WORK, k), work[offsets[k]:offsets[k + 1]])
+        if stage.wait_days is not None:
+            stage.wait_days.fill(generator(seed, replication, WAIT, k), wait[offsets[k]:offsets[k + 1]])
 
     value = np.full(len(arrivals), np.nan)
     won_tiers = arrivals.tier[current]
@@ -110,41 +143,25 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     collection[current] = np.where(paid, days, np.inf)
 
     team_names = [t.name for t in scenario.teams]
-    rosters = draw_rosters(scenario, seed, replication)
-    team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int32)
-    routed = np.array([any(s.team_for(tier) != s.team for tier in scenario.tiers) for s in scenario.stages])
-    team_all, team_levels, levels_all = _teams_and_levels(scenario, arrivals, entrants)
-    return Fates(replication, arrivals, entrants, converts, work, wait, value, collection, rosters, team_of_stage,
-                 routed, team_all, team_levels, levels_all)
+    team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int64)
+    team_of_tier, level_of_tier, team_levels = _routes_and_levels(scenario)
+    return Fates(replication, arrivals, offsets, np.concatenate(entrants), np.concatenate(converts), work, wait,
+                 value, collection, draw_rosters(scenario, seed, replication), team_of_stage, team_of_tier,
+                 level_of_tier, team_levels)
 
 
-def _teams_and_levels(scenario: Scenario, arrivals: Arrivals,
-                      entrants: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The team that works every entrant of every stage (routes by tier), each team's number of
-    priority levels, and the level at which every entrant waits.
-
-    A stage whose tiers all go to one team at one level (no routes, no priority: the usual case)
-    fills its part with that constant instead of looking up each entrant's tier.
-    """
+def _routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """By stage and tier, the team that works a lead and the priority level it waits at there;
+    and each team's number of priority levels."""
     names = [t.name for t in scenario.teams]
     team_levels = np.array([len(t.priority) + 1 if t.priority else 1 for t in scenario.teams], dtype=np.int64)
     # rank[team, tier]: the level of a lead of that tier in that team's queue
     rank = np.array([[t.priority.index(tier) if tier in t.priority else len(t.priority) for tier in scenario.tiers]
                      for t in scenario.teams], dtype=np.int64)
-    total = sum(len(ids) for ids in entrants)
-    teams, levels = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-    first = 0
-    for stage, ids in zip(scenario.stages, entrants):
-        stop = first + len(ids)
-        team_of_tier = np.array([names.index(stage.team_for(tier)) for tier in scenario.tiers], dtype=np.int64)
-        level_of_tier = rank[team_of_tier, np.arange(len(team_of_tier))]
-        if (team_of_tier == team_of_tier[0]).all() and (level_of_tier == level_of_tier[0]).all():
-            teams[first:stop], levels[first:stop] = team_of_tier[0], level_of_tier[0]
-        else:
-            tiers = arrivals.tier[ids]
-            teams[first:stop], levels[first:stop] = team_of_tier[tiers], level_of_tier[tiers]
-        first = stop
-    return teams, team_levels, levels
+    team_of_tier = np.array([[names.index(stage.team_for(tier)) for tier in scenario.tiers]
+                             for stage in scenario.stages], dtype=np.int64)
+    level_of_tier = rank[team_of_tier, np.arange(len(scenario.tiers))]
+    return team_of_tier, level_of_tier, team_levels
 
 
 @numba.njit(cache=True)
