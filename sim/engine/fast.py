@@ -299,7 +299,8 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
     for r in range(n_reps):  # reps on hand on day 0 are idle from the start, in roster order
         team = rep_team[r]
         if rep_start[r] <= 0.0:
-            _ring_push(idle, idle_head, idle_count, rep_offsets, team, r)
+            idle[_wrap(idle_head[team] + idle_count[team], rep_offsets[team], rep_offsets[team + 1])] = r
+            idle_count[team] += 1
         else:
             size = _push(h_time, h_seq, h_load, size, rep_start[r], seq, _pack(_REP_JOINS, 0, r, 0))
             seq += 1
@@ -376,11 +377,19 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
             arrive[i] = now
             team = team_all[i]
             if idle_count[team] > 0:
-                r2 = _ring_pop(idle, idle_head, idle_count, rep_offsets, team)
-                size, seq = _start(k, arriving, r2, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
-                                   ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
+                r2 = idle[idle_head[team]]
+                idle_head[team] = _wrap(idle_head[team] + 1, rep_offsets[team], rep_offsets[team + 1])
+                idle_count[team] -= 1
+                start[i] = now
+                rep_of[i] = r2 - rep_offsets[team]
+                done = now + work[i] / _pace(now, rep_start[r2], seasoned[r2], ramp_days[team], initial_productivity[team])
+                size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k, r2, arriving))
+                seq += 1
             else:
-                _ring_push(queue, queue_head, queue_count, lane_offsets, lane_of[i], (k << 32) | arriving)
+                lane = lane_of[i]
+                queue[_wrap(queue_head[lane] + queue_count[lane], lane_offsets[lane], lane_offsets[lane + 1])] = \
+                    (k << 32) | arriving
+                queue_count[lane] += 1
                 waiting[team] += 1
 
         # Then the freed rep takes the first waiting lead (as in des, a lead that moved on at
@@ -391,47 +400,35 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
                 lane = team_lanes[team]
                 while queue_count[lane] == 0:
                     lane += 1
-                packed = _ring_pop(queue, queue_head, queue_count, lane_offsets, lane)
+                packed = queue[queue_head[lane]]
+                queue_head[lane] = _wrap(queue_head[lane] + 1, lane_offsets[lane], lane_offsets[lane + 1])
+                queue_count[lane] -= 1
                 waiting[team] -= 1
                 k2 = packed >> 32
                 j2 = packed & 0xFFFFFFFF
-                size, seq = _start(k2, j2, freed, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned,
-                                   ramp_days, initial_productivity, team, h_time, h_seq, h_load, size, seq)
+                i = offsets[k2] + j2
+                start[i] = now
+                rep_of[i] = freed - rep_offsets[team]
+                done = now + work[i] / _pace(now, rep_start[freed], seasoned[freed], ramp_days[team],
+                                             initial_productivity[team])
+                size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k2, freed, j2))
+                seq += 1
             else:
-                _ring_push(idle, idle_head, idle_count, rep_offsets, team, freed)
+                idle[_wrap(idle_head[team] + idle_count[team], rep_offsets[team], rep_offsets[team + 1])] = freed
+                idle_count[team] += 1
     return arrive, start, end_work, end, rep_of
 
 
 @numba.njit(cache=True, inline="always")
-def _ring_push(buffer, head, count, offsets, ring, value):
-    """Append ``value`` to ring buffer ``ring`` (its slice of ``buffer``)."""
-    tail = head[ring] + count[ring]
-    if tail >= offsets[ring + 1]:
-        tail -= offsets[ring + 1] - offsets[ring]
-    buffer[tail] = value
-    count[ring] += 1
+def _wrap(slot, first, stop):
+    """``slot`` of a ring buffer held in ``[first, stop)`` of its array, wrapped round."""
+    return slot - (stop - first) if slot >= stop else slot
 
 
 @numba.njit(cache=True, inline="always")
-def _ring_pop(buffer, head, count, offsets, ring):
-    """Remove and return the first value of ring buffer ``ring``."""
-    value = buffer[head[ring]]
-    head[ring] += 1
-    if head[ring] == offsets[ring + 1]:
-        head[ring] = offsets[ring]
-    count[ring] -= 1
-    return value
-
-
-@numba.njit(cache=True, inline="always")
-def _start(k, j, r, now, offsets, work, start, rep_of, rep_offsets, rep_start, seasoned, ramp_days,
-           initial_productivity, team, h_time, h_seq, h_load, size, seq):
-    i = offsets[k] + j
-    start[i] = now
-    rep_of[i] = r - rep_offsets[team]
-    duration = work[i]
-    if not seasoned[r] and ramp_days[team] > 0.0:
-        p0 = initial_productivity[team]
-        duration /= min(1.0, p0 + (1.0 - p0) * (now - rep_start[r]) / ramp_days[team])
-    size = _push(h_time, h_seq, h_load, size, now + duration, seq, _pack(_WORK_DONE, k, r, j))
-    return size, seq + 1
+def _pace(now, joined, seasoned, ramp_days, initial_productivity):
+    """A rep's productivity at ``now``: 1 when seasoned, else rising linearly from
+    ``initial_productivity`` on the day they joined to 1 after ``ramp_days``."""
+    if seasoned or ramp_days <= 0.0:
+        return 1.0
+    return min(1.0, initial_productivity + (1.0 - initial_productivity) * (now - joined) / ramp_days)
