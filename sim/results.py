@@ -99,9 +99,7 @@ class Aggregator:
         self.scenario = scenario
         self.slots = stage_slots(scenario)
         self.slot_team = np.array([t for _, t in self.slots], dtype=np.int64)
-        self.slot_of = np.full((len(scenario.stages), len(scenario.teams)), -1, dtype=np.int64)
-        for i, (k, t) in enumerate(self.slots):
-            self.slot_of[k, t] = i
+        self.slot_stage = np.array([k for k, _ in self.slots], dtype=np.int64)
         self.cost_per_lead = np.array([c.cost_per_lead for c in scenario.channels])
         self.month_labels, self.month_of_day = months_of_horizon(scenario.start_date, int(np.ceil(scenario.horizon_days)))
         self.rows: list[tuple] = []
@@ -115,8 +113,8 @@ class Aggregator:
         fates, horizon = timeline.fates, timeline.horizon
         by_slot, busy, (won, lost, revenue, collected, win_days) = _sums(
             fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
-            timeline.end_work_all, timeline.end_all, fates.team_of_stage, fates.routed,
-            fates.team_all if fates.routed.any() else _NO_ROUTES, self.slot_of, self.slot_team, horizon,
+            timeline.end_work_all, timeline.end_all, fates.routed, fates.team_all if fates.routed.any() else _NO_ROUTES,
+            self.slot_stage, self.slot_team, len(self.scenario.teams), horizon,
             fates.arrivals.time, fates.value, fates.collection)
         leads = len(fates.arrivals)
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
@@ -189,54 +187,71 @@ _COUNTS = {"entered", "started", "converted", "lost", "worked"}
 
 
 @numba.njit(cache=True)
-def _sums(offsets, entrants, converts, arrive, start, end_work, end, team_of_stage, routed, team_all, slot_of, slot_team,
+def _sums(offsets, entrants, converts, arrive, start, end_work, end, routed, team_all, slot_stage, slot_team, n_teams,
           horizon, arrival, value, collection):
-    """One pass over every lead and stage: the sums behind ``stage_stats`` (by stage and team:
-    ``slot_of[stage, team]``) and the money of the replication.
+    """The sums behind ``stage_stats``, one row per (stage, team) slot, each team's busy days, and
+    the money of the replication.
 
-    A lead is worked by its stage's team (``team_of_stage``), or, at a ``routed`` stage, by ``team_all[i]``.
+    A lead is worked by its stage's team, or, at a ``routed`` stage, by ``team_all[i]``.
     """
-    n_stages = len(offsets) - 1
     by_slot = np.zeros((len(slot_team), 8))
-    busy = np.zeros(slot_of.shape[1])
-    won = lost = 0
+    busy = np.zeros(n_teams)
+    for slot in range(len(slot_team)):
+        k, team = slot_stage[slot], slot_team[slot]
+        sums = _slot_sums(offsets[k], offsets[k + 1], converts, arrive, start, end_work, end,
+                          team_all if routed[k] else team_all[:0], team, horizon)
+        for column in range(8):
+            by_slot[slot, column] = sums[column]
+        busy[team] += sums[8]
+    won = 0
     revenue = collected = win_days = 0.0
-    for k in range(n_stages):
-        final = k == n_stages - 1
-        for i in range(offsets[k], offsets[k + 1]):
-            a = arrive[i]
-            if np.isnan(a):
-                continue
-            team = team_all[i] if routed[k] else team_of_stage[k]
-            slot = slot_of[k, team]
-            by_slot[slot, 0] += 1
-            s = start[i]
-            if not np.isnan(s):
-                by_slot[slot, 1] += 1
-                by_slot[slot, 4] += s - a
-                w = end_work[i]
-                if np.isnan(w):
-                    busy[team] += horizon - s
-                else:
-                    by_slot[slot, 5] += w - s
-                    by_slot[slot, 6] += 1
-                    busy[team] += w - s
-            e = end[i]
-            if np.isnan(e):
-                continue
-            by_slot[slot, 7] += e - a
-            c = converts[i]  # counted without a branch: converting or not is a coin toss the processor cannot predict
-            by_slot[slot, 2] += c
-            by_slot[slot, 3] += 1 - c
-            lost += 1 - c
-            if final and c:
-                lead = entrants[i]
-                won += 1
-                revenue += value[lead]
-                win_days += e - arrival[lead]
-                if e + collection[lead] < horizon:
-                    collected += value[lead]
-    return by_slot, busy, (won, lost, revenue, collected, win_days)
+    final = len(offsets) - 2
+    for i in range(offsets[final], offsets[final + 1]):
+        e = end[i]
+        if converts[i] and not np.isnan(e):
+            lead = entrants[i]
+            won += 1
+            revenue += value[lead]
+            win_days += e - arrival[lead]
+            if e + collection[lead] < horizon:
+                collected += value[lead]
+    return by_slot, busy, (won, int(by_slot[:, 3].sum()), revenue, collected, win_days)
+
+
+@numba.njit(cache=True)
+def _slot_sums(first, stop, converts, arrive, start, end_work, end, teams, team, horizon):
+    """The ``_STAGE_SUMS`` of leads ``first`` to ``stop - 1`` (those of them that ``team`` works,
+    if ``teams`` gives each lead's team), and the days ``team`` spent on them.
+
+    The sums are numbers, not an array's cells, so they stay in registers.
+    """
+    entered = started = converted = lost = worked = 0
+    wait_total = work_total = in_stage_total = busy = 0.0
+    for i in range(first, stop):
+        a = arrive[i]
+        if np.isnan(a) or (len(teams) > 0 and teams[i] != team):
+            continue
+        entered += 1
+        s = start[i]
+        if not np.isnan(s):
+            started += 1
+            wait_total += s - a
+            w = end_work[i]
+            if np.isnan(w):
+                busy += horizon - s
+            else:
+                work_total += w - s
+                worked += 1
+                busy += w - s
+        e = end[i]
+        if np.isnan(e):
+            continue
+        in_stage_total += e - a
+        c = converts[i]  # counted without a branch: converting or not is a coin toss the processor cannot predict
+        converted += c
+        lost += 1 - c
+    return (float(entered), float(started), float(converted), float(lost), wait_total, work_total, float(worked),
+            in_stage_total, busy)
 
 
 def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFrame]:
