@@ -52,7 +52,9 @@ Where it differs from the exact engines (measured against ``fast``, 200 replicat
   (W1 within 3%; b2b_saas within 6% at seeds 1, 2, 3, 5, 7 and 11; building_materials' negotiation,
   5 account managers near full load in March, +7% to +13% at seeds 3 and 11). Utilisation within 0.02.
 - On generated funnels of four months to a year team waits are less reliable: of 27 team waits of at
-  least 0.01 days on 100 funnels, 70% within 10%, 89% within 20%, the worst 32% off (``make bench``).
+  least 0.01 days on 100 funnels, 70% within 10%, 89% within 20%, the worst 32% off (``make bench``);
+  on another 100, 54 waits, 54% within 10%, the worst 76% too long (one rep working three stages
+  with a priority lane, 72% busy).
   The worst: new reps ramping up from a low productivity keep the slow pace of the day they start a
   job, which the team's summed productivity does not see (early waits about half the exact ones);
   from an empty start the fluid queue settles faster than a real one (M/M/1, 50% busy, 120 days:
