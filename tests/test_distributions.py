@@ -69,3 +69,17 @@ def test_exponential_draws_numpys_exponential_numbers(mean, size, seed):
     d = adapter.validate_python({"dist": "exponential", "mean": mean})
     assert np.array_equal(d.sample(a, size), b.exponential(mean, size))
     assert a.random() == b.random()
+
+
+@pytest.mark.parametrize("spec", CASES, ids=lambda s: s["dist"])
+@settings(max_examples=20, deadline=None)
+@given(size=st.integers(0, 3000), seed=st.integers(0, 2**32 - 1))
+def test_fill_writes_the_numbers_sample_draws(spec, size, seed):
+    # The engines draw straight into slices of flat arrays: the same numbers as sample, the stream left the same.
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    d = adapter.validate_python(spec)
+    out = np.full(size + 2, -1.0)
+    d.fill(a, out[1:-1])
+    assert np.array_equal(out[1:-1], d.sample(b, size))
+    assert out[0] == out[-1] == -1.0  # nothing written outside the slice
+    assert a.random() == b.random()
