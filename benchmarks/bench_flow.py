@@ -48,7 +48,8 @@ def _team_wait_gaps_in_own_process() -> np.ndarray:
     where other benchmarks ran first: after the dashboard benchmark had imported Playwright, the 12th funnel
     drawn differed, and so did the figures (54 material waits instead of 27). A fresh process draws the same
     funnels whatever ran before."""
-    code = "import json; from benchmarks.bench_flow import _team_wait_gaps; print(json.dumps(_team_wait_gaps().tolist()))"
+    code = ("import json; from benchmarks.bench_flow import _team_wait_gaps; "
+            "print(json.dumps(_team_wait_gaps().tolist()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1])
     return np.array(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -58,8 +58,8 @@ Where it differs from the exact engines (measured against ``fast``, 200 replicat
   start and no priority, the team's stationary wait is 0.285 days exactly, 0.488 in this engine and 0.506 by
   Allen-Cunneen -- a team whose stages' work differs widely (coefficient of variation squared 4.1 here)
   queues less than ``(1 + scv) / 2`` times the M/M/c wait when it has several reps.
-  The worst: new reps ramping up from a low productivity keep the slow pace of the day they start a
-  job, which the team's summed productivity does not see (early waits about half the exact ones);
+  In the first sample the worst: new reps ramping up from a low productivity keep the slow pace of the day they
+  start a job, which the team's summed productivity does not see (early waits about half the exact ones);
   from an empty start the fluid queue settles faster than a real one (M/M/1, 50% busy, 120 days:
   0.97 days against 0.87).
 - Not modelled, so approximate: a lead handed straight on to the next stage of the same team arrives
