@@ -382,7 +382,8 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
                 idle_count[team] -= 1
                 start[i] = now
                 rep_of[i] = r2 - rep_offsets[team]
-                done = now + work[i] / _pace(now, rep_start[r2], seasoned[r2], ramp_days[team], initial_productivity[team])
+                done = now + work[i] / _pace(now, rep_start[r2], seasoned[r2], ramp_days[team],
+                                             initial_productivity[team])
                 size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k, r2, arriving))
                 seq += 1
             else:
