@@ -28,7 +28,7 @@ from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
 from sim.streams import COLLECTION, CONVERSION, VALUE, WAIT, WORK, generator
 
-__all__ = ["Fates", "compress", "draw_fates"]
+__all__ = ["Fates", "by_stage", "compress", "draw_fates"]
 
 
 class Fates:
@@ -51,11 +51,10 @@ class Fates:
         self.converts_all: np.ndarray = converts_all
         self.work_all: np.ndarray = work_all
         self.wait_all: np.ndarray = wait_all
-        stages = [slice(first, stop) for first, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-        self.entrants: list[np.ndarray] = [entrants_all[s] for s in stages]
-        self.converts: list[np.ndarray] = [converts_all[s] for s in stages]
-        self.work: list[np.ndarray] = [work_all[s] for s in stages]
-        self.wait: list[np.ndarray] = [wait_all[s] for s in stages]
+        self.entrants: list[np.ndarray] = by_stage(entrants_all, offsets)
+        self.converts: list[np.ndarray] = by_stage(converts_all, offsets)
+        self.work: list[np.ndarray] = by_stage(work_all, offsets)
+        self.wait: list[np.ndarray] = by_stage(wait_all, offsets)
         self.value: np.ndarray = value  # per lead; NaN unless it converts at every stage
         self.collection: np.ndarray = collection  # per lead: days from win to payment; inf = never paid
         self.rosters: list[Roster] = rosters
@@ -162,6 +161,13 @@ def _routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.n
                              for stage in scenario.stages], dtype=np.int64)
     level_of_tier = rank[team_of_tier, np.arange(len(scenario.tiers))]
     return team_of_tier, level_of_tier, team_levels
+
+
+def by_stage(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """Stage ``k``'s part (``offsets[k]:offsets[k+1]``) of an array holding every stage one after the
+    other, for each stage: views, not copies."""
+    bounds = offsets.tolist()
+    return [flat[first:stop] for first, stop in zip(bounds[:-1], bounds[1:])]
 
 
 @numba.njit(cache=True)

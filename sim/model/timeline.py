@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.model.fates import Fates
+from sim.model.fates import Fates, by_stage
 
 __all__ = ["Timeline"]
 
@@ -37,12 +37,11 @@ class Timeline:
         self.offsets = fates.offsets
         _censor(arrive, start, end_work, end, rep, self.horizon)
         self.arrive_all, self.start_all, self.end_work_all, self.end_all, self.rep_all = arrive, start, end_work, end, rep
-        stages = [slice(first, stop) for first, stop in zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist())]
-        self.arrive: list[np.ndarray] = [arrive[s] for s in stages]
-        self.start: list[np.ndarray] = [start[s] for s in stages]
-        self.end_work: list[np.ndarray] = [end_work[s] for s in stages]
-        self.end: list[np.ndarray] = [end[s] for s in stages]
-        self.rep: list[np.ndarray] = [rep[s] for s in stages]
+        self.arrive: list[np.ndarray] = by_stage(arrive, self.offsets)
+        self.start: list[np.ndarray] = by_stage(start, self.offsets)
+        self.end_work: list[np.ndarray] = by_stage(end_work, self.offsets)
+        self.end: list[np.ndarray] = by_stage(end, self.offsets)
+        self.rep: list[np.ndarray] = by_stage(rep, self.offsets)
 
 
 @numba.njit(cache=True)
