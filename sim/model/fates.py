@@ -141,18 +141,17 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     paid = rng.random(len(current)) >= scenario.bad_debt
     collection[current] = np.where(paid, days, np.inf)
 
-    team_names = [t.name for t in scenario.teams]
-    team_of_stage = np.array([team_names.index(s.team) for s in scenario.stages], dtype=np.int64)
-    team_of_tier, level_of_tier, team_levels = _routes_and_levels(scenario)
+    team_of_stage, team_of_tier, level_of_tier, team_levels = _routes_and_levels(scenario)
     return Fates(replication, arrivals, offsets, np.concatenate(entrants), np.concatenate(converts), work, wait,
                  value, collection, draw_rosters(scenario, seed, replication), team_of_stage, team_of_tier,
                  level_of_tier, team_levels)
 
 
-def _routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """By stage and tier, the team that works a lead and the priority level it waits at there;
-    and each team's number of priority levels."""
+def _routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each stage's own team; by stage and tier, the team that works a lead and the priority level it
+    waits at there; and each team's number of priority levels."""
     names = [t.name for t in scenario.teams]
+    team_of_stage = np.array([names.index(s.team) for s in scenario.stages], dtype=np.int64)
     team_levels = np.array([len(t.priority) + 1 if t.priority else 1 for t in scenario.teams], dtype=np.int64)
     # rank[team, tier]: the level of a lead of that tier in that team's queue
     rank = np.array([[t.priority.index(tier) if tier in t.priority else len(t.priority) for tier in scenario.tiers]
@@ -160,7 +159,7 @@ def _routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.n
     team_of_tier = np.array([[names.index(stage.team_for(tier)) for tier in scenario.tiers]
                              for stage in scenario.stages], dtype=np.int64)
     level_of_tier = rank[team_of_tier, np.arange(len(scenario.tiers))]
-    return team_of_tier, level_of_tier, team_levels
+    return team_of_stage, team_of_tier, level_of_tier, team_levels
 
 
 def by_stage(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
