@@ -89,6 +89,7 @@ from scipy.special import gammainc, ndtri
 
 from sim.calendar import months_of_horizon
 from sim.model.arrivals import daily_rates
+from sim.model.fates import routes_and_levels
 from sim.model.staffing import Roster, draw_rosters
 from sim.queueing import time_varying_queue
 from sim.results import Results, stage_slots
@@ -131,19 +132,16 @@ class _Plan:
         s = scenario
         self.rosters = rosters[0]  # the roster, when every replication has the same
         self.horizon = h = s.horizon_days
-        tiers, names = s.tiers, [t.name for t in s.teams]
+        tiers = s.tiers
         n_stages, n_tiers = len(s.stages), len(tiers)
         self.rates = np.array([daily_rates(c, s) for c in s.channels])  # (channels, days)
         self.mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in s.channels])
         self.conv = np.array([[s.conversion_of(k, t) for t in tiers] for k in range(n_stages)])  # (stages, tiers)
-        self.team_of = np.array([[names.index(st.team_for(t)) for t in tiers] for st in s.stages])
-        # A team's queue has a lane per priority level (one when first come, first served); lane_of[k, i] is
-        # where stage k's leads of tier i wait.
-        rank = np.array([[team.priority.index(t) if t in team.priority else len(team.priority) for t in tiers]
-                         for team in s.teams])
-        self.levels = np.array([len(team.priority) + 1 if team.priority else 1 for team in s.teams])
+        # By stage and tier the team that works a lead and its priority level there, as in the exact engines. A
+        # team's queue has a lane per priority level (one when first come, first served); lane_of[k, i] is where
+        # stage k's leads of tier i wait.
+        _, self.team_of, self.level_of, self.levels = routes_and_levels(s)
         self.lane_first = np.r_[0, np.cumsum(self.levels)]
-        self.level_of = rank[self.team_of, np.arange(n_tiers)]
         self.lane_of = self.lane_first[self.team_of] + self.level_of
         work_mean = np.array([st.work_days.mean for st in s.stages])
         work_m2 = np.array([st.work_days.var + st.work_days.mean ** 2 for st in s.stages])

@@ -28,7 +28,7 @@ from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
 from sim.streams import COLLECTION, CONVERSION, VALUE, WAIT, WORK, generator
 
-__all__ = ["Fates", "by_stage", "compress", "draw_fates"]
+__all__ = ["Fates", "by_stage", "compress", "draw_fates", "routes_and_levels"]
 
 
 class Fates:
@@ -141,13 +141,13 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     paid = rng.random(len(current)) >= scenario.bad_debt
     collection[current] = np.where(paid, days, np.inf)
 
-    team_of_stage, team_of_tier, level_of_tier, team_levels = _routes_and_levels(scenario)
+    team_of_stage, team_of_tier, level_of_tier, team_levels = routes_and_levels(scenario)
     return Fates(replication, arrivals, offsets, np.concatenate(entrants), np.concatenate(converts), work, wait,
                  value, collection, draw_rosters(scenario, seed, replication), team_of_stage, team_of_tier,
                  level_of_tier, team_levels)
 
 
-def _routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each stage's own team; by stage and tier, the team that works a lead and the priority level it
     waits at there; and each team's number of priority levels."""
     names = [t.name for t in scenario.teams]
