@@ -79,6 +79,32 @@ def test_fixed_times_keep_first_come_first_served():
     pd.testing.assert_frame_equal(a.drop(columns="rep"), b.drop(columns="rep"))
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=funnels(), seed=st.integers(0, 2**32 - 1), settled=st.booleans())
+def test_unnamed_reps_give_the_same_times(scenario, seed, settled):
+    # Without rep names a team of interchangeable reps is served by its free times alone (ties in
+    # fixed times included); teams that ramp up or lose reps, and every team in the event loop, keep
+    # their named pools. ``settled``: no ramp-up, no attrition, so every team of its own stage is interchangeable.
+    if settled:
+        teams = [t.model_copy(update={"ramp": None, "attrition": None}) for t in scenario.teams]
+        scenario = scenario.model_copy(update={"teams": teams})
+    fates = draw_fates(scenario, seed, 0)
+    named = fast.simulate_fates(fates, scenario.horizon_days)
+    unnamed = fast.simulate_fates(fates, scenario.horizon_days, reps=False)
+    assert unnamed.rep_all is None and unnamed.rep is None
+    for field in FIELDS[:-1]:
+        np.testing.assert_array_equal(getattr(unnamed, field), getattr(named, field), err_msg=field)
+
+
+@pytest.mark.parametrize("path", [W1, *PLAYBOOKS], ids=lambda p: p.stem)
+def test_unnamed_reps_give_the_same_times_on_shipped_scenarios(path):
+    scenario = sim.load(path).model_copy(update={"horizon_days": 90})
+    fates = draw_fates(scenario, 4, 0)
+    named, unnamed = (fast.simulate_fates(fates, scenario.horizon_days, reps) for reps in (True, False))
+    for field in FIELDS[:-1]:
+        np.testing.assert_array_equal(getattr(unnamed, field), getattr(named, field), err_msg=field)
+
+
 @pytest.mark.parametrize("headcount", [3, 30, fast._SORTED_UP_TO + 1, 150], ids=lambda n: f"{n}reps")
 def test_same_timelines_as_des_whatever_the_pool(headcount):
     # Small teams keep their reps in a sorted array, large ones in a heap: both hand out the

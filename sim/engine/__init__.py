@@ -47,7 +47,7 @@ def _run_block(scenario: Scenario, engine: str, seed: int, first: int, stop: int
     if engine in SUMMARY_ONLY:
         return SUMMARY_ONLY[engine](scenario, seed, first, stop)
     run = ENGINES[engine]
-    timelines = (run(scenario, seed, r) for r in range(first, stop))
+    timelines = (run(scenario, seed, r, reps=detail) for r in range(first, stop))  # reps only for the detail
     return Results.from_timelines(scenario, timelines, engine, seed, detail=detail)
 
 

@@ -34,8 +34,11 @@ from sim.scenario import Scenario
 __all__ = ["run_replication", "simulate_fates"]
 
 
-def run_replication(scenario: Scenario, seed: int, replication: int) -> Timeline:
-    """Simulate replication ``replication`` of a run seeded ``seed``."""
+def run_replication(scenario: Scenario, seed: int, replication: int, reps: bool = True) -> Timeline:
+    """Simulate replication ``replication`` of a run seeded ``seed``.
+
+    The reference always knows which rep worked each lead: ``reps`` (the exact engines' common
+    signature; see :func:`sim.engine.fast.simulate_fates`) changes nothing."""
     return simulate_fates(draw_fates(scenario, seed, replication), scenario.horizon_days)
 
 
