@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from sim.engine import simulate
 from sim.scenario import Scenario
 
-__all__ = ["FIGURES", "WORKER_ENVIRONMENT", "default_workers", "describe_backend", "replicate", "run_tasks"]
+__all__ = ["FIGURES", "default_workers", "describe_backend", "replicate", "run_tasks"]
 
 FIGURES = ("leads", "won", "lost", "open", "revenue", "collected", "marketing_cost", "win_days_total", "hit_target")
 """Per-replication figures of every experiment table (``hit_target`` is NaN without a target)."""
@@ -58,24 +58,13 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-# Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_ set (to hand memory back to the system), and
-# glibc then stops raising its mmap threshold above 128 KiB: every array a replication allocates is mapped
-# and unmapped afresh, and the page faults made 200 W1 replications take 1.8 s in a worker instead of 0.94 s.
-# Arrays below this threshold stay on the heap (1.06 s). Workers of a cluster started elsewhere want the same
-# variable in their environment (README, "Compare strategies and sweep parameters").
-WORKER_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": 64 * 2**20}
-
-
 @contextmanager
 def _dask_client(address: str, workers: int | None):
-    import dask
     from distributed import Client, LocalCluster
 
     if address == "local":
-        environ = {f"distributed.nanny.pre-spawn-environ.{name}": value for name, value in WORKER_ENVIRONMENT.items()}
-        with dask.config.set(environ), \
-                LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                             dashboard_address=":0") as cluster, Client(cluster) as client:
+        with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             yield client
     else:
         with Client(address) as client:

@@ -15,6 +15,7 @@ import pytest
 import sim
 from sim import load
 from sim.cli import main
+from sim.execution import replicate
 from sim.experiments import Strategy, compare, load_sweep, sweep
 from sim.overrides import apply_overrides
 
@@ -120,13 +121,30 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
 
 
 @pytest.mark.xdist_group("dask")
-def test_dask_local_workers_keep_arrays_on_the_heap():
-    # Without it, Dask's MALLOC_TRIM_THRESHOLD_ pins glibc's mmap threshold at 128 KiB: replications run at half speed.
-    from sim.execution import WORKER_ENVIRONMENT, _dask_client
+def test_dask_workers_keep_freed_arrays_once_they_have_run_a_task():
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which pins glibc's mmap threshold at 128 KiB: without
+    # sim.memory, each array a replication allocates is mapped afresh, and replications run at half speed.
+    from sim.execution import _dask_client
 
+    def reallocation_faults() -> int:  # defined here: cloudpickle sends it to the worker by value
+        import resource
+
+        import numpy
+
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(20):  # a W1 replication's worth of arrays, allocated and freed
+            arrays = [numpy.ones(115_000) for _ in range(12)]
+            del arrays
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    scenario = load(ROOT / "benchmarks" / "w1.yaml").model_copy(update={"horizon_days": 2})
     with _dask_client("local", 1) as client:
-        seen = client.run(os.environ.get, "MALLOC_MMAP_THRESHOLD_")
-    assert list(seen.values()) == [str(WORKER_ENVIRONMENT["MALLOC_MMAP_THRESHOLD_"])]
+        untuned = client.run(reallocation_faults)
+        client.submit(replicate, scenario, 1, 1, "fast").result()
+        tuned = client.run(reallocation_faults)
+    one_round = 12 * 115_000 * 8 // 4096  # pages
+    assert list(untuned.values())[0] > 10 * one_round  # the test sees the problem ...
+    assert list(tuned.values())[0] < 2 * one_round  # ... and its fix
 
 
 @pytest.mark.xdist_group("dask")

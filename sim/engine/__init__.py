@@ -31,6 +31,7 @@ from functools import cache
 from tqdm.auto import tqdm
 
 from sim.engine import des, fast, flow
+from sim.memory import keep_freed_memory
 from sim.results import Results
 from sim.scenario import Scenario
 
@@ -44,6 +45,7 @@ BLOCK = 100  # replications per block of work
 
 def _run_block(scenario: Scenario, engine: str, seed: int, first: int, stop: int, detail: bool) -> Results:
     """The results of replications ``first`` to ``stop - 1``."""
+    keep_freed_memory()  # in whichever process runs them
     if engine in SUMMARY_ONLY:
         return SUMMARY_ONLY[engine](scenario, seed, first, stop)
     run = ENGINES[engine]
