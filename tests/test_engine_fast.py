@@ -79,6 +79,14 @@ def test_fixed_times_keep_first_come_first_served():
     pd.testing.assert_frame_equal(a.drop(columns="rep"), b.drop(columns="rep"))
 
 
+def test_stages_of_their_own_teams_are_computed_before_the_event_loop():
+    # W1: every stage alone; b2b_saas: the SDRs' qualification, then account executives work two stages;
+    # building_materials and real_estate_office: the first team works the first two stages. The
+    # timelines equal des's (test_same_timelines_as_des_on_shipped_scenarios).
+    alone = {path.stem: fast._leading_stages_alone(draw_fates(sim.load(path), 1, 0)) for path in [W1, *PLAYBOOKS]}
+    assert alone == {"w1": 5, "b2b_saas": 1, "building_materials": 0, "real_estate_office": 0}
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=funnels(), seed=st.integers(0, 2**32 - 1), settled=st.booleans())
 def test_unnamed_reps_give_the_same_times(scenario, seed, settled):

@@ -57,10 +57,12 @@ def run_replication(scenario: Scenario, seed: int, replication: int, reps: bool 
 def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon.
 
-    When every team works a single stage (no priority, no routed tiers), each stage is a FIFO
-    multi-server queue that can be computed on its own, in order of arrival, over the reps' free
-    times (a sorted array for teams of up to 64 reps, a heap beyond); otherwise teams interleave
-    stages in time, and the general event loop runs.
+    Stages from the first that are each worked by a team of their own (no other stage, no routed
+    tiers, no priority) are FIFO multi-server queues computed one after the other, in order of
+    arrival, over the reps' free times (a sorted array for teams of up to 64 reps, a heap beyond).
+    From the first stage whose team works other stages too, teams interleave stages in time, and
+    the general event loop runs the rest, fed with that stage's arrivals. On W1 every stage is
+    computed on its own; on b2b_saas the SDRs' qualification is, then the loop runs.
 
     ``reps=False`` does not record which rep worked each lead (``Timeline.rep`` is ``None``; the
     times are the same). A team whose reps are interchangeable -- none ramping up, none leaving
@@ -81,51 +83,70 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
     )
-    if (len(set(fates.team_of_stage.tolist())) == len(fates.team_of_stage) and not fates.prioritised
-            and not fates.routed.any()):
-        times = _by_stage(fates, common, reps, horizon)
-    else:
+    alone = _leading_stages_alone(fates)
+    times, order = _by_stage(fates, common, reps, horizon, alone)
+    if alone < len(fates.offsets) - 1:
         # Waiting leads queue in lanes: one per team and priority level, a team's lanes in priority order.
         team_lanes = np.r_[0, np.cumsum(fates.team_levels)].astype(np.int64)
         lane_of = team_lanes[fates.team_all] + fates.levels_all
         lane_offsets = np.r_[0, np.cumsum(np.bincount(lane_of, minlength=team_lanes[-1]))].astype(np.int64)
-        times = _simulate(fates.arrivals.time, *common[:4], np.concatenate(fates.next_index), *common[5:],
-                          fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon))
+        _simulate(alone, order, *times, *common[:4], np.concatenate(fates.next_index), *common[5:],
+                  fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon))
     return Timeline(fates, horizon, *times[:4], times[4] if reps else None)
+
+
+def _leading_stages_alone(fates: Fates) -> int:
+    """How many stages, from the first, are each worked by a team that works no other stage, takes no
+    routed tiers and serves first come, first served."""
+    teams = fates.team_of_tier  # by stage and tier
+    for k, team in enumerate(fates.team_of_stage):
+        if fates.routed[k] or fates.team_levels[team] > 1 or (teams == team).sum() > teams.shape[1]:
+            return k
+    return len(fates.team_of_stage)
 
 
 # ----------------------------------------------------------------------------- one stage at a time
 
 
-def _by_stage(fates: Fates, common: tuple, reps: bool, horizon: float) -> tuple:
-    """Every team works one stage: each stage is a FIFO queue served by the longest-idle free rep.
+def _by_stage(fates: Fates, common: tuple, reps: bool, horizon: float, stages: int) -> tuple[tuple, np.ndarray]:
+    """Serve the first ``stages`` stages, each worked by a team of its own, one after the other: each
+    is a FIFO queue served by the longest-idle free rep.
 
     Each team's reps wait in a pool kept in order of (free time, rep number) -- a sorted array for
     a small team, a heap for a large one: either hands out the same rep. When reps need not be
     named and are interchangeable, a small team's pool is its sorted free times alone.
+
+    Returns the timeline's arrays (the later stages' times NaN and reps -1, but for the arrival times
+    of stage ``stages``) and the positions of that stage's entrants in order of arrival.
     """
     offsets, work, wait, converts, team_of_stage, rep_offsets, rep_start, rep_end, seasoned, ramp_days = common[:10]
-    total = offsets[-1]
+    total, rest = offsets[-1], offsets[stages]
     arrive, start, end_work, end = (np.empty(total) for _ in range(4))
     rep_of = np.empty(total, dtype=np.int32)
+    for times in (arrive, start, end_work, end):
+        times[rest:] = np.nan
+    rep_of[rest:] = -1
     arrive[offsets[0]:offsets[1]] = fates.arrivals.time
     order = np.arange(offsets[1])  # leads are numbered in order of arrival
-    for k in range(len(offsets) - 1):
+    for k in range(min(stages + 1, len(offsets) - 1)):
         first, stop = offsets[k], offsets[k + 1]
         if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
             arrive[first:stop] = compress(end[offsets[k - 1]:first], converts[offsets[k - 1]:first])
             order = np.argsort(arrive[first:stop])  # numpy's sort is much faster than numba's here
+        if k == stages:  # the event loop's first stage
+            break
         team = team_of_stage[k]
         roster = slice(rep_offsets[team], rep_offsets[team + 1])
         small = roster.stop - roster.start <= _SORTED_UP_TO
-        if small and not reps and (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all():
+        interchangeable = (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all()
+        if small and not reps and interchangeable:
             free = np.full(-(-(roster.stop - roster.start) // _LANES) * _LANES + 1, np.inf)
             free[:roster.stop - roster.start] = np.sort(rep_start[roster])
             _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
             continue
         _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:],
                      _replace_first_sorted if small else _replace_first_heap)
-    return arrive, start, end_work, end, rep_of
+    return (arrive, start, end_work, end, rep_of), order
 
 
 @numba.njit(cache=True)
@@ -305,16 +326,13 @@ def _pop(h_time, h_seq, h_load, size):
 
 
 @numba.njit(cache=True)
-def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, rep_start, rep_end,
-              seasoned, ramp_days, initial_productivity, team_all, lane_of, team_lanes, lane_offsets, horizon):
+def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets, work, wait, converts, next_index,
+              rep_offsets, rep_start, rep_end, seasoned, ramp_days, initial_productivity, team_all, lane_of,
+              team_lanes, lane_offsets, horizon):
+    """Play stages ``first_stage`` on, whose entrants arrive at ``arrive`` in ``order``, into the arrays."""
     n_stages = len(offsets) - 1
     n_teams = len(rep_offsets) - 1
     total = offsets[-1]
-    arrive = np.full(total, np.nan)
-    start = np.full(total, np.nan)
-    end_work = np.full(total, np.nan)
-    end = np.full(total, np.nan)
-    rep_of = np.full(total, -1, dtype=np.int32)
 
     n_reps = rep_offsets[-1]
     rep_team = np.empty(n_reps, dtype=np.int64)
@@ -350,15 +368,17 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
             seq += 1
 
     next_arrival = 0
-    n_leads = len(arrivals)
+    n_arrivals = len(order)
+    first_entrant = offsets[first_stage]
     while True:
-        # The next event: a new lead, or the top of the heap (events already due go first).
-        from_heap = size > 0 and (next_arrival >= n_leads or h_time[0] <= arrivals[next_arrival])
+        # The next event: an arrival at the first stage, or the top of the heap (events already due go first).
+        arrival = arrive[first_entrant + order[next_arrival]] if next_arrival < n_arrivals else np.inf
+        from_heap = size > 0 and h_time[0] <= arrival
         if from_heap:
             now = h_time[0]
             load = h_load[0]
-        elif next_arrival < n_leads:
-            now = arrivals[next_arrival]
+        elif next_arrival < n_arrivals:
+            now = arrival
             load = -1
         else:
             break
@@ -371,7 +391,7 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
             r = (load >> 32) & 0xFFFFF
             j = load & 0xFFFFFFFF
         else:
-            kind, k, r, j = -1, 0, 0, next_arrival
+            kind, k, r, j = -1, first_stage, 0, order[next_arrival]
             next_arrival += 1
 
         freed = -1  # a rep whose job ended (or who joined) and looks for work
@@ -458,7 +478,6 @@ def _simulate(arrivals, offsets, work, wait, converts, next_index, rep_offsets, 
             else:
                 idle[_wrap(idle_head[team] + idle_count[team], rep_offsets[team], rep_offsets[team + 1])] = freed
                 idle_count[team] += 1
-    return arrive, start, end_work, end, rep_of
 
 
 @numba.njit(cache=True, inline="always")
