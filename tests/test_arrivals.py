@@ -6,11 +6,19 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 import sim
 from sim.calendar import month_of_day, month_starts
-from sim.model.arrivals import daily_rates, draw_arrivals, poisson_arrivals
+from sim.model.arrivals import daily_rates, draw_arrivals, poisson_arrivals, running_sum
+
+
+@given(arrays(np.float64, st.integers(0, 300), elements=st.floats(-1e12, 1e12)))
+def test_running_sum_is_numpys_cumsum_to_the_bit(values):
+    # Arrival times of a seed must not change with the implementation of the sum.
+    assert np.array_equal(running_sum(values), np.cumsum(values))
 
 
 def test_counts_are_poisson_with_the_daily_rate(seed):
