@@ -111,11 +111,11 @@ class Aggregator:
     def add(self, timeline: Timeline) -> None:
         """Reduce one replication."""
         fates, horizon = timeline.fates, timeline.horizon
-        by_slot, busy, (won, lost, revenue, collected, win_days) = _sums(
+        by_slot, busy, months, (won, lost, revenue, collected, win_days) = _sums(
             fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
             timeline.end_work_all, timeline.end_all, fates.routed, fates.team_all if fates.routed.any() else _NO_ROUTES,
             self.slot_stage, self.slot_team, len(self.scenario.teams), horizon,
-            fates.arrivals.time, fates.value, fates.collection)
+            fates.arrivals.time, fates.value, fates.collection, self.month_of_day, len(self.month_labels))
         leads = len(fates.arrivals)
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
         self.rows.append((fates.replication, leads, int(won), int(lost), leads - int(won) - int(lost), float(revenue),
@@ -123,22 +123,7 @@ class Aggregator:
         self.by_slot.append(by_slot)
         self.busy.append(busy)
         self.rep_days.append(np.array([r.available_days(horizon) for r in fates.rosters]))
-        self.months.append(self._monthly(timeline))
-
-    def _monthly(self, timeline: Timeline) -> np.ndarray:
-        """Deals won, their value and cash collected in each calendar month (three rows)."""
-        fates, horizon = timeline.fates, timeline.horizon
-        last = len(fates.entrants) - 1
-        won = fates.converts[last] & ~np.isnan(timeline.end[last])
-        leads = fates.entrants[last][won]
-        won_day = timeline.end[last][won]
-        paid_day = won_day + fates.collection[leads]
-        paid = paid_day < horizon
-        n = len(self.month_labels)
-        won_at = self.month_of_day[won_day.astype(np.int64)]
-        paid_at = self.month_of_day[paid_day[paid].astype(np.int64)]
-        return np.stack([np.bincount(won_at, minlength=n), np.bincount(won_at, weights=fates.value[leads], minlength=n),
-                         np.bincount(paid_at, weights=fates.value[leads][paid], minlength=n)])
+        self.months.append(months)
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``replications``, ``stage_stats`` and ``monthly`` of the replications added."""
@@ -188,9 +173,10 @@ _COUNTS = {"entered", "started", "converted", "lost", "worked"}
 
 @numba.njit(cache=True)
 def _sums(offsets, entrants, converts, arrive, start, end_work, end, routed, team_all, slot_stage, slot_team, n_teams,
-          horizon, arrival, value, collection):
-    """The sums behind ``stage_stats``, one row per (stage, team) slot, each team's busy days, and
-    the money of the replication.
+          horizon, arrival, value, collection, month_of_day, n_months):
+    """The sums behind ``stage_stats``, one row per (stage, team) slot, each team's busy days, the
+    deals won, their value and the cash collected in each calendar month (three rows), and the money
+    of the replication.
 
     A lead is worked by its stage's team, or, at a ``routed`` stage, by ``team_all[i]``.
     """
@@ -203,6 +189,7 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, routed, tea
         for column in range(8):
             by_slot[slot, column] = sums[column]
         busy[team] += sums[8]
+    months = np.zeros((3, n_months))
     won = 0
     revenue = collected = win_days = 0.0
     final = len(offsets) - 2
@@ -213,9 +200,14 @@ def _sums(offsets, entrants, converts, arrive, start, end_work, end, routed, tea
             won += 1
             revenue += value[lead]
             win_days += e - arrival[lead]
-            if e + collection[lead] < horizon:
+            month = month_of_day[int(e)]
+            months[0, month] += 1
+            months[1, month] += value[lead]
+            paid = e + collection[lead]
+            if paid < horizon:
                 collected += value[lead]
-    return by_slot, busy, (won, int(by_slot[:, 3].sum()), revenue, collected, win_days)
+                months[2, month_of_day[int(paid)]] += value[lead]
+    return by_slot, busy, months, (won, int(by_slot[:, 3].sum()), revenue, collected, win_days)
 
 
 @numba.njit(cache=True)
