@@ -86,19 +86,22 @@ class Roster:
 
 def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None) -> Roster:
     """Draw the team's reps; ``rng`` is only used (and only needed) when the team has attrition."""
-    seats = [(0.0, True)] * team.headcount + [
-        (float(h.day), False) for h in sorted(team.hires, key=lambda h: h.day) for _ in range(h.count)
-    ]
-    start, end, seasoned = [], [], []
+    first_days = np.array([0.0] * team.headcount + sorted(float(h.day) for h in team.hires for _ in range(h.count)))
+    seated = np.arange(len(first_days)) < team.headcount  # on the team from day 0: seasoned
     rate = team.attrition.annual_rate / 365.0 if team.attrition else 0.0
-    for first_day, is_seasoned in seats:
-        day = first_day
-        while day < horizon_days:
-            tenure = rng.exponential(1.0 / rate) if rate > 0 else math.inf
-            start.append(day)
-            end.append(day + tenure)
-            seasoned.append(is_seasoned and day == first_day)
-            day = day + tenure + team.attrition.replacement_days if rate > 0 else math.inf
+    if rate == 0:  # each seat is one rep, from its first day (within the horizon) for good
+        within = first_days < horizon_days
+        start, end, seasoned = first_days[within], np.full(int(within.sum()), math.inf), seated[within]
+    else:
+        start, end, seasoned = [], [], []
+        for first_day, is_seasoned in zip(first_days.tolist(), seated.tolist()):
+            day = first_day
+            while day < horizon_days:
+                tenure = rng.exponential(1.0 / rate)
+                start.append(day)
+                end.append(day + tenure)
+                seasoned.append(is_seasoned and day == first_day)
+                day = day + tenure + team.attrition.replacement_days
     order = np.argsort(np.asarray(start, dtype=float), kind="stable")
     ramp = team.ramp
     return Roster(
