@@ -20,11 +20,18 @@ def mmc(arrivals_per_day: float, reps: int, mean_work_days: float = 1.0, horizon
     })
 
 
+_exponential = st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.01, 2.0))
+_uniform = st.builds(lambda a, w: {"dist": "uniform", "low": a, "high": a + w}, st.floats(0, 1), st.floats(0.01, 1))
 _continuous = st.one_of(
-    st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.01, 2.0)),
-    st.builds(lambda m, s: {"dist": "gamma", "mean": m, "sd": s}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
-    st.builds(lambda a, w: {"dist": "uniform", "low": a, "high": a + w}, st.floats(0, 1), st.floats(0.01, 1)),
-)
+    _exponential, st.builds(lambda m, s: {"dist": "gamma", "mean": m, "sd": s}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
+    _uniform)
+# A gamma time whose sd is many times its mean puts much of its mass below a day's float resolution
+# (mean 0.25, sd 1: 9% under 1e-16 days), so a job ends at the instant it starts: a tie. Where no two
+# events may share an instant, the sd is at most the mean.
+_without_ties = st.one_of(
+    _exponential, st.builds(lambda m, cv: {"dist": "gamma", "mean": m, "sd": m * cv}, st.floats(0.05, 2.0),
+                            st.floats(0.05, 1.0)),
+    _uniform)
 _any = st.one_of(_continuous, st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0.0, 2.0)))
 
 
@@ -32,10 +39,10 @@ _any = st.one_of(_continuous, st.builds(lambda v: {"dist": "fixed", "value": v},
 def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), attrition: float = 5.0) -> sim.Scenario:
     """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition.
 
-    ``continuous=True`` draws only continuous times, so no two events share an instant; ``horizon`` bounds the
-    days simulated, ``attrition`` the share of reps leaving per year.
+    ``continuous=True`` draws only continuous times that stay clear of float resolution, so no two events
+    share an instant; ``horizon`` bounds the days simulated, ``attrition`` the share of reps leaving per year.
     """
-    _durations = _continuous if continuous else _any
+    _durations = _without_ties if continuous else _any
     tiers = draw(st.sampled_from([None, ["A", "B"], ["A", "B", "C"]]))
     n_teams = draw(st.integers(1, 3))
     teams = []
