@@ -122,7 +122,7 @@ def _by_stage(fates: Fates, common: tuple, reps: bool, horizon: float, stages: i
         times[rest:] = np.nan
     rep_of[rest:] = -1
     arrive[offsets[0]:offsets[1]] = fates.arrivals.time
-    order = np.arange(offsets[1])  # leads are numbered in order of arrival
+    order = fates.entrants[0]  # every lead, numbered in order of arrival
     for k in range(min(stages + 1, len(offsets) - 1)):
         first, stop = offsets[k], offsets[k + 1]
         if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
