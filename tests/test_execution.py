@@ -20,6 +20,7 @@ from sim.experiments import Strategy, compare, load_sweep, sweep
 from sim.overrides import apply_overrides
 
 from .conftest import ROOT
+from .memory_probe import ONE_ROUND, reallocation_faults
 
 SPEC = f"""\
 scenario: {ROOT / "playbooks" / "b2b_saas.yaml"}
@@ -126,25 +127,13 @@ def test_dask_workers_keep_freed_arrays_once_they_have_run_a_task():
     # sim.memory, each array a replication allocates is mapped afresh, and replications run at half speed.
     from sim.execution import _dask_client
 
-    def reallocation_faults() -> int:  # defined here: cloudpickle sends it to the worker by value
-        import resource
-
-        import numpy
-
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(20):  # a W1 replication's worth of arrays, allocated and freed
-            arrays = [numpy.ones(115_000) for _ in range(12)]
-            del arrays
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-
     scenario = load(ROOT / "benchmarks" / "w1.yaml").model_copy(update={"horizon_days": 2})
     with _dask_client("local", 1) as client:
         untuned = client.run(reallocation_faults)
         client.submit(replicate, scenario, 1, 1, "fast").result()
         tuned = client.run(reallocation_faults)
-    one_round = 12 * 115_000 * 8 // 4096  # pages
-    assert list(untuned.values())[0] > 10 * one_round  # the test sees the problem ...
-    assert list(tuned.values())[0] < 2 * one_round  # ... and its fix
+    assert list(untuned.values())[0] > 10 * ONE_ROUND  # the test sees the problem ...
+    assert list(tuned.values())[0] < 2 * ONE_ROUND  # ... and its fix
 
 
 @pytest.mark.xdist_group("dask")
