@@ -3,7 +3,8 @@
 The times are flat arrays, stage after stage, aligned with ``fates.entrants`` concatenated
 (``offsets[k]:offsets[k+1]`` is stage ``k``); ``arrive[k]`` and the like are views of stage
 ``k``. A time at or after the horizon did not happen within it and is ``NaN``; a lead not yet
-started has ``rep == -1`` (``rep`` is ``None`` when the engine was asked not to record reps). Engines may compute past the horizon: the constructor censors.
+started has ``rep == -1`` (``rep`` is ``None`` when the engine was asked not to record reps).
+Engines may compute past the horizon: the constructor censors.
 
 Examples
 --------
