@@ -19,7 +19,9 @@ False
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 __all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST",
            "BEHAVIOUR", "FLOW", "generator"]
@@ -30,8 +32,82 @@ FORECAST = 8  # sim.forecast: fates and values of open and new deals
 BEHAVIOUR = 9  # reps' response to an incentive plan (sim.model.behaviour)
 FLOW = 10  # sim.engine.flow: every draw of one replication of the flow model
 
+_WORD = 2**32
+
 
 def generator(seed: int, replication: int, purpose: int, index: int = 0) -> np.random.Generator:
-    """The generator for one replication, purpose and item (channel, stage or team index)."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(replication, purpose, index))
+    """The generator for one replication, purpose and item (channel, stage or team index):
+    ``Generator(PCG64(SeedSequence(seed, spawn_key=(replication, purpose, index))))``.
+
+    For seeds below 2**63 and keys below 2**32 the PCG64 state is hashed by :func:`_pcg64_seed`,
+    a compiled copy of ``SeedSequence``'s hash that gives the same state six times faster
+    (1.4 µs against 8.7; a W1 replication makes 13 generators).
+    """
+    if 0 <= seed < 2**63 and 0 <= replication < _WORD and 0 <= purpose < _WORD and 0 <= index < _WORD:
+        sequence = _Seeded(_pcg64_seed(seed, replication, purpose, index))
+    else:
+        sequence = np.random.SeedSequence(seed, spawn_key=(replication, purpose, index))
     return np.random.Generator(np.random.PCG64(sequence))
+
+
+class _Seeded(ISeedSequence):
+    """Hands ``PCG64`` the seed words computed by :func:`_pcg64_seed` (PCG64 asks for four 64-bit words)."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        if n_words != 4 or np.dtype(dtype) != np.uint64:
+            raise ValueError("these words seed a PCG64 only")
+        return self.words
+
+
+# The constants of numpy's SeedSequence (M. E. O'Neill's seed_seq_fe, with a pool of four 32-bit words).
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
+
+
+@numba.njit(cache=True)
+def _pcg64_seed(seed: int, replication: int, purpose: int, index: int) -> np.ndarray:
+    """``SeedSequence(seed, spawn_key=(replication, purpose, index)).generate_state(4, np.uint64)``
+    for ``0 <= seed < 2**63`` and keys below ``2**32``, to the bit (tests compare them)."""
+    # The entropy: the seed's two 32-bit words padded to the pool's four, then the spawn key.
+    entropy = np.array([seed & 0xFFFFFFFF, seed >> 32, 0, 0, replication, purpose, index], dtype=np.uint32)
+    pool = np.empty(4, dtype=np.uint32)
+    hash_const = np.uint32(_INIT_A)
+    for i in range(4):
+        pool[i], hash_const = _hashmix(entropy[i], hash_const)
+    for source in range(4):
+        for target in range(4):
+            if source != target:
+                value, hash_const = _hashmix(pool[source], hash_const)
+                pool[target] = _mix(pool[target], value)
+    for source in range(4, len(entropy)):
+        for target in range(4):
+            value, hash_const = _hashmix(entropy[source], hash_const)
+            pool[target] = _mix(pool[target], value)
+    # generate_state(4, np.uint64): eight 32-bit words cycled from the pool, paired low word first.
+    words = np.zeros(4, dtype=np.uint64)
+    hash_const = np.uint32(_INIT_B)
+    for i in range(8):
+        value = np.uint32(pool[i % 4] ^ hash_const)
+        hash_const = np.uint32(hash_const * np.uint32(_MULT_B))
+        value = np.uint32(value * hash_const)
+        words[i // 2] |= np.uint64(value ^ (value >> np.uint32(16))) << np.uint64(32 * (i % 2))
+    return words
+
+
+@numba.njit(cache=True)
+def _hashmix(value: np.uint32, hash_const: np.uint32) -> tuple[np.uint32, np.uint32]:
+    value = np.uint32(value ^ hash_const)
+    hash_const = np.uint32(hash_const * np.uint32(_MULT_A))
+    value = np.uint32(value * hash_const)
+    return np.uint32(value ^ (value >> np.uint32(16))), hash_const
+
+
+@numba.njit(cache=True)
+def _mix(x: np.uint32, y: np.uint32) -> np.uint32:
+    result = np.uint32(np.uint32(np.uint32(_MIX_MULT_L) * x) - np.uint32(np.uint32(_MIX_MULT_R) * y))
+    return np.uint32(result ^ (result >> np.uint32(16)))
