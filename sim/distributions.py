@@ -28,6 +28,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim import draws
 from sim.constraints import NonNegativeFloat, PositiveFloat
 
 __all__ = [
@@ -90,10 +91,7 @@ class Exponential(_Dist):
         return draws
 
     def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        # The numbers of rng.exponential(mean, size), which numpy computes as mean * (a standard
-        # exponential) one call per draw; drawn in one fill and scaled in place: a quarter faster.
-        rng.standard_exponential(out=out)
-        out *= self.mean_
+        draws.exponential(rng, self.mean_, out)  # the numbers of rng.exponential(mean, size), compiled
 
 
 class LogNormal(_Dist):
@@ -137,7 +135,7 @@ class LogNormal(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         mu, s = self.mu_sigma
-        return rng.lognormal(mu, s, size)
+        return draws.lognormal(rng, mu, s, size)  # the numbers of rng.lognormal(mu, s, size), compiled
 
 
 class Gamma(_Dist):
@@ -157,7 +155,7 @@ class Gamma(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = (self.mean_ / self.sd) ** 2
-        return rng.gamma(shape, self.sd**2 / self.mean_, size)
+        return draws.gamma(rng, shape, self.sd**2 / self.mean_, size)  # the numbers of rng.gamma, compiled
 
 
 class Triangular(_Dist):
