@@ -6,13 +6,13 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 import sim
 from sim.calendar import month_of_day, month_starts
-from sim.model.arrivals import daily_rates, draw_arrivals, poisson_arrivals, running_sum
+from sim.model.arrivals import arrival_order, daily_rates, draw_arrivals, poisson_arrivals, running_sum
 
 
 @given(arrays(np.float64, st.integers(0, 300), elements=st.floats(-1e12, 1e12)))
@@ -63,3 +63,23 @@ def test_tier_mix_is_respected(seed):
     observed = np.bincount(inbound, minlength=3)
     expected = np.array([0.2, 0.5, 0.3]) * len(inbound)
     assert stats.chisquare(observed, expected).pvalue > 1e-4
+
+
+# Times that share all but their lowest bits with a few others, with many (runs sorted otherwise), or equal them.
+_near = st.tuples(st.floats(0, 400), st.sampled_from([2**4, 2**12, 2**20])).flatmap(
+    lambda spread: st.lists(st.integers(0, spread[1]).map(lambda ulps: spread[0] + ulps * np.spacing(spread[0])),
+                            max_size=300))
+
+
+@settings(deadline=None)  # the first call compiles
+@given(st.one_of(_near, st.lists(st.sampled_from([0.0, 0.5, 1.0, np.inf]), max_size=300),
+                 st.lists(st.floats(0, 1e6) | st.just(np.inf), max_size=300)))
+def test_arrival_order_is_a_stable_argsort(times):
+    times = np.array(times, dtype=float)
+    assert np.array_equal(arrival_order(times), np.argsort(times, kind="stable"))
+
+
+def test_arrival_order_sorts_long_runs_of_nearly_equal_times():
+    # 2,000 times within 64 ulps of each other: keys equal but for the position, in runs of hundreds.
+    times = 100.0 + np.random.default_rng(5).integers(0, 64, 2000) * np.spacing(100.0)
+    assert np.array_equal(arrival_order(times), np.argsort(times, kind="stable"))

@@ -79,26 +79,6 @@ def test_fixed_times_keep_first_come_first_served():
     pd.testing.assert_frame_equal(a.drop(columns="rep"), b.drop(columns="rep"))
 
 
-# Times that share all but their lowest bits with a few others, with many (runs sorted otherwise), or equal them.
-_near = st.tuples(st.floats(0, 400), st.sampled_from([2**4, 2**12, 2**20])).flatmap(
-    lambda spread: st.lists(st.integers(0, spread[1]).map(lambda ulps: spread[0] + ulps * np.spacing(spread[0])),
-                            max_size=300))
-
-
-@settings(deadline=None)  # the first call compiles
-@given(st.one_of(_near, st.lists(st.sampled_from([0.0, 0.5, 1.0, np.inf]), max_size=300),
-                 st.lists(st.floats(0, 1e6) | st.just(np.inf), max_size=300)))
-def test_arrival_order_is_a_stable_argsort(times):
-    times = np.array(times, dtype=float)
-    assert np.array_equal(fast.arrival_order(times), np.argsort(times, kind="stable"))
-
-
-def test_arrival_order_sorts_long_runs_of_nearly_equal_times():
-    # 2,000 times within 64 ulps of each other: keys equal but for the position, in runs of hundreds.
-    times = 100.0 + np.random.default_rng(5).integers(0, 64, 2000) * np.spacing(100.0)
-    assert np.array_equal(fast.arrival_order(times), np.argsort(times, kind="stable"))
-
-
 def test_stages_of_their_own_teams_are_computed_before_the_event_loop():
     # W1: every stage alone; b2b_saas: the SDRs' qualification, then account executives work two stages;
     # building_materials and real_estate_office: the first team works the first two stages. The

