@@ -107,7 +107,8 @@ def _standard_exponential(bitgen):
             return x
         if layer == 0:  # the tail
             return ziggurat_exp_r - math.log1p(-_next_double(bitgen))
-        if (fe_double[layer - 1] - fe_double[layer]) * _next_double(bitgen) + fe_double[layer] < math.exp(-x):
+        u = _next_double(bitgen)  # a wedge
+        if (fe_double[layer - 1] - fe_double[layer]) * u + fe_double[layer] < math.exp(-x):
             return x
 
 
@@ -130,8 +131,10 @@ def _standard_normal(bitgen):
                 yy = -math.log1p(-_next_double(bitgen))
                 if yy + yy > xx * xx:
                     return -(ziggurat_nor_r + xx) if (magnitude >> np.uint64(8)) & np.uint64(1) else ziggurat_nor_r + xx
-        elif (fi_double[layer - 1] - fi_double[layer]) * _next_double(bitgen) + fi_double[layer] < math.exp(-0.5 * x * x):
-            return x
+        else:  # a wedge
+            u = _next_double(bitgen)
+            if (fi_double[layer - 1] - fi_double[layer]) * u + fi_double[layer] < math.exp(-0.5 * x * x):
+                return x
 
 
 @numba.njit(cache=True)
