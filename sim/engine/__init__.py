@@ -2,7 +2,7 @@
 
 - ``des``: the reference, a SimPy discrete-event simulation (:mod:`sim.engine.des`).
 - ``fast``: the same model compiled with numba (:mod:`sim.engine.fast`); same seed, same
-  results, nearly three hundred times faster on W1 in summary runs.
+  results, over three hundred times faster on W1 in summary runs.
 - ``flow``: a vectorised flow model of counts and queueing formulas (:mod:`sim.engine.flow`);
   summary only (``detail=False``), approximate (``summary()["approximation"]`` says where),
   thousands of replications per second.
