@@ -1,5 +1,7 @@
 """sim.streams: each generator is numpy's child of SeedSequence(seed), whichever path computes its state."""
 
+import pickle
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,3 +44,5 @@ def test_a_generator_s_seed_sequence_spawns_and_describes_itself_as_numpy_s():
     assert (ours.entropy, ours.spawn_key, ours.n_children_spawned) == (theirs.entropy, theirs.spawn_key, 3)
     assert np.array_equal(ours.generate_state(3), theirs.generate_state(3))
     assert np.array_equal(mine.spawn(1)[0].random(4), numpy_s.spawn(1)[0].random(4))
+    copy = pickle.loads(pickle.dumps(mine))  # as a generator travels to another process
+    assert np.array_equal(copy.random(4), mine.random(4)) and copy.bit_generator.seed_seq.spawn_key == (2, WORK, 1)
