@@ -85,13 +85,12 @@ class Exponential(_Dist):
     def var(self) -> float:
         return self.mean_**2
 
+    # The numbers of rng.exponential(mean, size), compiled (sim.draws).
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        draws = np.empty(size)
-        self.fill(rng, draws)
-        return draws
+        return draws.exponential(rng, self.mean_, np.empty(size))
 
     def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        draws.exponential(rng, self.mean_, out)  # the numbers of rng.exponential(mean, size), compiled
+        draws.exponential(rng, self.mean_, out)
 
 
 class LogNormal(_Dist):
@@ -133,9 +132,12 @@ class LogNormal(_Dist):
         mu, s = self.mu_sigma
         return math.expm1(s * s) * math.exp(2 * mu + s * s)
 
+    # The numbers of rng.lognormal(mu, sigma, size), compiled (sim.draws).
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        mu, s = self.mu_sigma
-        return draws.lognormal(rng, mu, s, size)  # the numbers of rng.lognormal(mu, s, size), compiled
+        return draws.lognormal(rng, *self.mu_sigma, np.empty(size))
+
+    def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
+        draws.lognormal(rng, *self.mu_sigma, out)
 
 
 class Gamma(_Dist):
@@ -153,9 +155,17 @@ class Gamma(_Dist):
     def var(self) -> float:
         return self.sd**2
 
+    @property
+    def shape_scale(self) -> tuple[float, float]:
+        """numpy's parameters: ``shape = (mean / sd)²``, ``scale = sd² / mean``."""
+        return (self.mean_ / self.sd) ** 2, self.sd**2 / self.mean_
+
+    # The numbers of rng.gamma(shape, scale, size), compiled (sim.draws).
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        shape = (self.mean_ / self.sd) ** 2
-        return draws.gamma(rng, shape, self.sd**2 / self.mean_, size)  # the numbers of rng.gamma, compiled
+        return draws.gamma(rng, *self.shape_scale, np.empty(size))
+
+    def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
+        draws.gamma(rng, *self.shape_scale, out)
 
 
 class Triangular(_Dist):

@@ -15,11 +15,11 @@ numpy's method, its rare branches included.
 Examples
 --------
 >>> import numpy as np
->>> out = np.empty(5)
->>> exponential(np.random.default_rng(3), 2.0, out)
+>>> out = exponential(np.random.default_rng(3), 2.0, np.empty(5))
 >>> bool(np.array_equal(out, np.random.default_rng(3).exponential(2.0, 5)))
 True
->>> bool(np.array_equal(gamma(np.random.default_rng(3), 4.0, 0.5, 5), np.random.default_rng(3).gamma(4.0, 0.5, 5)))
+>>> out = gamma(np.random.default_rng(3), 4.0, 0.5, np.empty(5))
+>>> bool(np.array_equal(out, np.random.default_rng(3).gamma(4.0, 0.5, 5)))
 True
 """
 
@@ -41,23 +41,23 @@ from numba.np.random._constants import (fe_double, fi_double, ke_double, ki_doub
 __all__ = ["exponential", "gamma", "lognormal"]
 
 
-def exponential(rng: np.random.Generator, scale: float, out: np.ndarray) -> None:
-    """Fill ``out`` with the numbers of ``rng.exponential(scale, len(out))``."""
+def exponential(rng: np.random.Generator, scale: float, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` with the numbers of ``rng.exponential(scale, len(out))``; return it."""
     with rng.bit_generator.lock:
         _exponential_fill(_bitgen(rng), scale, out)
+    return out
 
 
-def lognormal(rng: np.random.Generator, mean: float, sigma: float, size: int) -> np.ndarray:
-    """The numbers of ``rng.lognormal(mean, sigma, size)``."""
-    out = np.empty(size)
+def lognormal(rng: np.random.Generator, mean: float, sigma: float, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` with the numbers of ``rng.lognormal(mean, sigma, len(out))``; return it."""
     with rng.bit_generator.lock:
         _lognormal_fill(_bitgen(rng), mean, sigma, out)
     return out
 
 
-def gamma(rng: np.random.Generator, shape: float, scale: float, size: int) -> np.ndarray:
-    """The numbers of ``rng.gamma(shape, scale, size)`` (``shape`` and ``scale`` non-negative)."""
-    out = np.empty(size)
+def gamma(rng: np.random.Generator, shape: float, scale: float, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` with the numbers of ``rng.gamma(shape, scale, len(out))`` (``shape`` and ``scale``
+    non-negative); return it."""
     with rng.bit_generator.lock:
         _gamma_fill(_bitgen(rng), shape, scale, out)
     return out

@@ -43,8 +43,7 @@ def poisson_arrivals(rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return np.empty(0)
     # Unit-rate arrivals on [0, total): the count is Poisson(total), the points uniform order statistics.
     n = rng.poisson(total)
-    gaps = np.empty(n + 1)
-    exponential(rng, 1.0, gaps)  # the numbers of rng.exponential(1.0, n + 1), compiled
+    gaps = exponential(rng, 1.0, np.empty(n + 1))  # the numbers of rng.exponential(1.0, n + 1), compiled
     points = running_sum(gaps)[:-1]
     points *= total / gaps.sum()
     if np.all(rates == rates[0]):  # a constant rate: the cumulative intensity is a straight line
