@@ -37,7 +37,7 @@ import datetime as dt
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Iterable, TypeVar, Union
+from typing import Annotated, Any, Iterable, Literal, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
@@ -46,8 +46,8 @@ from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
 from sim.distributions import Distribution
 from sim.errors import Problem, ScenarioError, format_loc
 
-__all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "load", "loads", "dump",
-           "load_model", "read_text"]
+__all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "Calendar", "Holidays",
+           "Opening", "load", "loads", "dump", "load_model", "read_text"]
 
 _TIERED, _FLAT = "by_tier", "flat"
 
@@ -69,6 +69,59 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Holidays(_Model):
+    """Public holidays of a country, from the `holidays` package (weekend days that a country makes
+    working days, as China does around its golden weeks, are working days)."""
+
+    country: str = Field(min_length=2, description="ISO 3166 country code, e.g. `CN` or `US`.")
+    subdivision: str | None = Field(None, description="State or province code where holidays differ by region.")
+
+    @model_validator(mode="after")
+    def _known(self) -> "Holidays":
+        import holidays
+
+        supported = holidays.list_supported_countries()
+        if self.country not in supported:
+            close = difflib.get_close_matches(self.country, list(supported), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"'{self.country}' is not a country the holidays package knows{hint}")
+        if self.subdivision is not None and self.subdivision not in supported[self.country]:
+            raise ValueError(f"'{self.subdivision}' is not a subdivision of {self.country}")
+        return self
+
+
+class Calendar(_Model):
+    """The days reps work: weekdays, minus public holidays."""
+
+    working_days: tuple[Weekday, ...] = Field(
+        ("mon", "tue", "wed", "thu", "fri"), min_length=1,
+        description="Weekdays on which reps work, e.g. `[mon, tue, wed, thu, fri]` (the default).")
+    holidays: tuple[dt.date, ...] | Holidays = Field(
+        (), description="Days off besides the weekly ones: a list of dates, or a country's public holidays, "
+                        "e.g. `{country: CN}` (Spring Festival, National Day golden week). Default: none.")
+
+    @field_validator("working_days")
+    @classmethod
+    def _distinct(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(days)) != len(days):
+            raise ValueError("a weekday is listed twice")
+        return days
+
+
+class Opening(_Model):
+    """How the year opens: an organisation that already exists carries leads in every stage."""
+
+    warmup_days: NonNegativeFloat | None = Field(
+        None, description="Days simulated before day 0, with the scenario's own rates and staff, so that the "
+                          "funnel holds its usual pipeline when the year starts; nothing from them is counted, "
+                          "the leads still in the funnel at day 0 carry on. `0`: a start-up with an empty "
+                          "funnel. Default: long enough for 99% of leads to pass through the funnel and be paid.")
+
+
 class Channel(_Model):
     """A source of leads: Poisson arrivals at a rate that may vary by month."""
 
@@ -84,6 +137,9 @@ class Channel(_Model):
     tiers: dict[str, Probability] | None = Field(
         None, description="Mix of customer tiers among this channel's leads, e.g. `{A: 0.2, B: 0.5, C: 0.3}`; sums to 1."
     )
+    working_days_only: bool = Field(
+        False, description="Leads arrive only on the scenario calendar's working days, `leads_per_day` of them "
+                           "per working day (outbound prospecting, say). Default: every calendar day.")
 
     @field_validator("tiers")
     @classmethod
@@ -106,6 +162,13 @@ class Stage(_Model):
     routes: dict[str, str] = Field(
         {}, description="Tiers whose leads another team works at this stage, e.g. `{A: senior_aes}`: high-value "
                         "leads routed to senior reps. Other tiers go to `team`. Default: none.")
+    patience_days: Distribution | None = Field(
+        None, description="How long a lead waits for a rep before it goes cold, in calendar days; a lead that no "
+                          "rep has started by then is lost at this stage. Default: leads wait for ever.")
+    decay_half_life_days: PositiveFloat | None = Field(
+        None, description="Speed to lead: a lead's conversion here is multiplied by `0.5 ** (wait / half_life)`, "
+                          "`wait` being its calendar days from reaching the stage to a rep starting it. "
+                          "Default: waiting does not lower conversion.")
 
     def conversion_for(self, tier: str) -> float:
         """The stage's conversion probability for a lead of ``tier`` (before the team's skill)."""
@@ -154,6 +217,8 @@ class Team(_Model):
         (), description="Tiers whose waiting leads this team serves first, in this order (the 80/20 focus rule), "
                         "e.g. `[A]`; other tiers after them; first come, first served within a tier. "
                         "Default: first come, first served.")
+    calendar: Calendar | None = Field(
+        None, description="This team's working days, where they differ from the scenario's `calendar`.")
 
 
 class Targets(_Model):
@@ -180,6 +245,13 @@ class Scenario(_Model):
     )
     bad_debt: Probability = Field(0.0, description="Share of won deals that are never paid.")
     targets: Targets | None = Field(None, description="Targets of the plan, e.g. `{annual_revenue: 90000000}`.")
+    calendar: Calendar | None = Field(
+        None, description="Working days of every team (a team may have its own). Reps work only on working days: "
+                          "work left at a day's end resumes with the same rep on the next working day; customer-side "
+                          "waits and arrivals run on calendar days. Default: every day is a working day.")
+    opening: Opening | None = Field(
+        None, description="How the year opens. Default: the funnel already holds its usual pipeline (a warm-up "
+                          "before day 0; see `warmup_days`).")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
@@ -205,6 +277,10 @@ class Scenario(_Model):
         times the skill of the team that works it, capped at 1."""
         s = self.stages[stage]
         return min(1.0, s.conversion_for(tier) * self.team(s.team_for(tier)).skill)
+
+    def calendar_of(self, team: int) -> Calendar | None:
+        """The working calendar of team ``team`` (index): its own, else the scenario's; ``None``: every day."""
+        return self.teams[team].calendar or self.calendar
 
     def deal_value_for(self, tier: str):
         """The deal-value distribution for a lead of ``tier``."""
