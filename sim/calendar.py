@@ -33,9 +33,9 @@ def month_starts(start: dt.date | None, horizon_days: int) -> np.ndarray:
     return days[np.r_[True, months[1:] != months[:-1]]]
 
 
-def month_of_day(start: dt.date | None, horizon_days: int) -> np.ndarray:
-    """Calendar month (0 = January) of every day of the horizon."""
-    dates = np.datetime64(start or DEFAULT_START, "D") + np.arange(horizon_days)
+def month_of_day(start: dt.date | None, horizon_days: int, first_day: int = 0) -> np.ndarray:
+    """Calendar month (0 = January) of every day from ``first_day`` (negative: before day 0) to the horizon's end."""
+    dates = np.datetime64(start or DEFAULT_START, "D") + np.arange(first_day, horizon_days)
     return dates.astype("datetime64[M]").astype(int) % 12
 
 

@@ -54,8 +54,9 @@ def _run(args: argparse.Namespace) -> int:
                        detail=args.detail and args.out is not None and args.engine not in SUMMARY_ONLY, progress=not args.quiet)
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
-    headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected")}).T
+    headline = pd.DataFrame({k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")}).T
     print(headline.to_string(float_format="{:,.0f}".format))
+    print(_opening_line(scenario))
     if summary["p_hit_target"] is not None:
         print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
     print()
@@ -66,8 +67,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _opening_line(scenario) -> str:
+    """How the simulated year opens and whose days count as working days, in words."""
+    from sim.model.opening import warmup_days
+
+    days = warmup_days(scenario)
+    opening = (f"opening: the pipeline of a {days}-day warm-up before day 0 (leads in the funnel at day 0 carry on)"
+               if days else "opening: an empty funnel (a start-up; opening.warmup_days is 0)")
+    calendar = "reps work on their calendar's working days" if scenario.calendar or any(
+        t.calendar for t in scenario.teams) else "reps work every calendar day (no calendar given)"
+    return f"{opening}; {calendar}"
+
+
 _STAGE_FORMATS = {
     "entered": "{:,.1f}".format, "converted": "{:,.1f}".format, "conversion_rate": "{:.1%}".format,
+    "abandoned": "{:,.1f}".format, "abandon_rate": "{:.1%}".format,
     "mean_wait_days": "{:.2f}".format, "mean_work_days": "{:.2f}".format,
     "mean_days_in_stage": "{:.2f}".format, "utilisation": "{:.1%}".format,
 }

@@ -133,12 +133,14 @@ def funnel_from_results(results: Results) -> pd.DataFrame:
 def stage_outcomes(results: Results, stage: str, replication: int = 0) -> pd.DataFrame:
     """The leads a rep worked at ``stage`` in one replication, as a table :func:`rep_exceptions` reads:
     ``opportunity_id`` (the lead), ``rep`` (team and number), ``team``, and ``status`` — won if the lead
-    passed the stage, lost if not, open if still undecided at the horizon."""
+    passed the stage, lost if not, open if still undecided at the horizon. Leads that reached the stage in
+    the year count, as in ``stage_stats`` (not the opening pipeline's, which reached it in the warm-up)."""
     names = [s.name for s in results.scenario.stages]
     if stage not in names:
         raise ValueError(f"{stage!r} is not a stage of {results.scenario.name!r} ({', '.join(names)})")
     times = results.stage_times
-    worked = times[(times.replication == replication) & (times.stage == stage) & times.rep.notna()]
+    worked = times[(times.replication == replication) & (times.stage == stage) & (times.arrive >= 0)
+                   & times.rep.notna()]
     converted = worked.converted
     return pd.DataFrame({
         "opportunity_id": worked.lead.astype(str).to_numpy(),

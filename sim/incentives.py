@@ -362,7 +362,7 @@ def _grid(results: Results, plan: IncentivePlan, first: np.ndarray, length: np.n
     n = len(first)
     ends = np.minimum(first + length, float(results.scenario.horizon_days))
     p = np.tile(np.arange(n), len(reps))
-    start = np.repeat(reps["start_day"].to_numpy(dtype=float), n)
+    start = np.repeat(np.maximum(reps["start_day"].to_numpy(dtype=float), 0.0), n)  # on the team since the warm-up: day 0
     end = np.repeat(reps["end_day"].to_numpy(dtype=float), n)
     days = np.clip(np.minimum(end, ends[p]) - np.maximum(start, first[p]), 0, None)
     grid = pd.DataFrame({"replication": np.repeat(reps["replication"].to_numpy(), n),

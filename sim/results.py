@@ -2,25 +2,31 @@
 
 Every engine's :class:`~sim.model.timeline.Timeline` is reduced here, the same way, to
 
-- ``replications``: one row per replication (leads, won, lost, open, revenue, collected,
-  marketing cost, total days from arrival to win);
-- ``stage_stats``: one row per replication and stage (entered, started, converted, lost,
-  total wait, work and time in stage, the team's busy and available rep-days);
+- ``replications``: one row per replication (the year's leads, the opening pipeline's leads in
+  the funnel at day 0, won, lost, open at the horizon -- ``leads + opening == won + lost + open`` --,
+  revenue, collected, marketing cost, total days from arrival to win);
+- ``stage_stats``: one row per replication and stage (entered, started, converted, lost, of
+  them abandoned -- gone cold waiting for a rep --, total wait, work and time in stage, the
+  team's busy and available rep-days, in working days where the team keeps a calendar);
 - ``monthly``: one row per replication and calendar month: deals won, their value, and
   cash collected in the month;
 
 and, unless a run asks for ``detail=False``, to the per-lead tables
 
-- ``leads``: replication, lead, channel, tier, arrival, outcome (won/lost/open), the stage
+- ``leads``: replication, lead, channel, tier, arrival, outcome (won/lost/open/cold), the stage
   where it ended or stands, won day, value, paid day;
 - ``stage_times``: one row per lead and stage entered: arrive, start, end_work, end, wait
-  (for a rep), rep, converted (join with ``leads`` on replication and lead);
+  (for a rep), rep, converted, cold (join with ``leads`` on replication and lead);
 - ``daily``: per replication, day and stage at the end of each day: leads queueing for a
   rep, in rep work, in customer-side time, and the team's reps on hand;
 - ``reps``: per replication and team, each rep's start and end day.
 
 Times are in days from the start of the horizon; what had not happened by the horizon is
-missing (NaN). Money is in the scenario's currency unit.
+missing (NaN). Money is in the scenario's currency unit. The year opens with the pipeline of
+its warm-up (:mod:`sim.model.opening`): figures count what happens from day 0 (a stage's
+entrants, the deals won and the cash collected in the year; ``leads`` and marketing cost the
+year's own leads), and the per-lead tables keep the warm-up's leads still in the funnel at day 0,
+with negative times. ``open`` counts the leads still in the funnel at the horizon.
 
 Examples
 --------
@@ -45,27 +51,32 @@ import pandas as pd
 from sim.calendar import months_of_horizon
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
+from sim.worktime import Calendars, to_work
 
 __all__ = ["Results", "Aggregator", "detail_tables"]
 
-OUTCOMES = ("won", "lost", "open")
+OUTCOMES = ("won", "lost", "open", "cold")
 _QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 
 
-def _lead_outcomes(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
-    """Per lead: the last stage reached and the outcome code (0 won, 1 lost, 2 open)."""
+def _lead_outcomes(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per lead: the last stage reached, the outcome code (0 won, 1 lost, 2 open, 3 cold) and the day it
+    was decided (NaN while open)."""
     fates = timeline.fates
     n = len(fates.arrivals)
     last = np.full(n, -1, dtype=np.int32)
     outcome = np.full(n, 2, dtype=np.int8)
+    decided_day = np.full(n, np.nan)
     final = len(fates.entrants) - 1
     for k, ids in enumerate(fates.entrants):
         reached = ~np.isnan(timeline.arrive[k])
         last[ids[reached]] = k
         done = ~np.isnan(timeline.end[k])
-        decided = np.where(fates.converts[k], 0 if k == final else 2, 1)
+        cold = done & np.isnan(timeline.start[k])
+        decided = np.where(timeline.converted[k], 0 if k == final else 2, np.where(cold, 3, 1))
         outcome[ids[reached]] = np.where(done[reached], decided[reached], 2)
-    return last, outcome
+        decided_day[ids[reached]] = np.where(decided[reached] == 2, np.nan, timeline.end[k][reached])
+    return last, outcome, decided_day
 
 
 def _won_days(timeline: Timeline) -> np.ndarray:
@@ -73,7 +84,7 @@ def _won_days(timeline: Timeline) -> np.ndarray:
     fates = timeline.fates
     won = np.full(len(fates.arrivals), np.nan)
     final = len(fates.entrants) - 1
-    converted = fates.converts[final]
+    converted = timeline.converted[final]
     won[fates.entrants[final][converted]] = timeline.end[final][converted]
     return won
 
@@ -111,18 +122,20 @@ class Aggregator:
     def add(self, timeline: Timeline) -> None:
         """Reduce one replication."""
         fates, horizon = timeline.fates, timeline.horizon
-        by_slot, busy, months, (won, lost, revenue, collected, win_days) = _sums(
-            fates.offsets, fates.entrants_all, fates.converts_all, timeline.arrive_all, timeline.start_all,
+        by_slot, busy, months, (won, lost, revenue, collected, win_days, decided, decided_before) = _sums(
+            fates.offsets, fates.entrants_all, timeline.converted_all, timeline.arrive_all, timeline.start_all,
             timeline.end_work_all, timeline.end_all, fates.routed, fates.team_all if fates.routed.any() else _NO_ROUTES,
             self.slot_stage, self.slot_team, len(self.scenario.teams), horizon,
-            fates.arrivals.time, fates.value, fates.collection, self.month_of_day, len(self.month_labels))
-        leads = len(fates.arrivals)
+            fates.arrivals.time, fates.value, fates.collection, self.month_of_day, len(self.month_labels),
+            *Calendars(fates.calendars).arrays)
+        leads = len(fates.arrivals) - fates.arrivals.warmup
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
-        self.rows.append((fates.replication, leads, int(won), int(lost), leads - int(won) - int(lost), float(revenue),
-                          float(collected), cost, float(win_days)))
+        opening = fates.arrivals.warmup - int(decided_before)  # the warm-up's leads still in the funnel at day 0
+        self.rows.append((fates.replication, leads, opening, int(won), int(lost), len(fates.arrivals) - int(decided),
+                          float(revenue), float(collected), cost, float(win_days)))
         self.by_slot.append(by_slot)
         self.busy.append(busy)
-        self.rep_days.append(np.array([r.available_days(horizon) for r in fates.rosters]))
+        self.rep_days.append(np.array([r.available_days(horizon, c) for r, c in zip(fates.rosters, fates.calendars)]))
         self.months.append(months)
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -151,8 +164,8 @@ class Aggregator:
         return replications, stage_stats, monthly
 
 
-_REPLICATION_COLUMNS = ("replication", "leads", "won", "lost", "open", "revenue", "collected", "marketing_cost",
-                        "win_days_total")
+_REPLICATION_COLUMNS = ("replication", "leads", "opening", "won", "lost", "open", "revenue", "collected",
+                        "marketing_cost", "win_days_total")
 
 
 def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
@@ -167,112 +180,140 @@ def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
 
 
 _NO_ROUTES = np.empty(0, dtype=np.int64)  # every lead worked by its stage's team: no per-lead teams needed
-_STAGE_SUMS = ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked", "in_stage_total")
-_COUNTS = {"entered", "started", "converted", "lost", "worked"}
+_STAGE_SUMS = ("entered", "started", "converted", "lost", "abandoned", "wait_total", "work_total", "worked",
+               "in_stage_total")
+_COUNTS = {"entered", "started", "converted", "lost", "abandoned", "worked"}
+_N_SUMS = len(_STAGE_SUMS)
 
 
 @numba.njit(cache=True)
-def _sums(offsets, entrants, converts, arrive, start, end_work, end, routed, team_all, slot_stage, slot_team, n_teams,
-          horizon, arrival, value, collection, month_of_day, n_months):
+def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, team_all, slot_stage, slot_team, n_teams,
+          horizon, arrival, value, collection, month_of_day, n_months, first_day, working, before, days, always):
     """The sums behind ``stage_stats``, one row per (stage, team) slot, each team's busy days, the
     deals won, their value and the cash collected in each calendar month (three rows), and the money
-    of the replication.
+    of the replication: deals won and lost in the year, their value, the cash collected in it, the
+    days from arrival to win, how many leads were decided (won or lost) by the horizon, and how many
+    before day 0.
 
     A lead is worked by its stage's team, or, at a ``routed`` stage, by ``team_all[i]``.
     """
-    by_slot = np.zeros((len(slot_team), 8))
+    n_sums = _N_SUMS
+    by_slot = np.zeros((len(slot_team), n_sums))
     busy = np.zeros(n_teams)
+    lost = decided = lost_before = 0
     for slot in range(len(slot_team)):
         k, team = slot_stage[slot], slot_team[slot]
-        sums = _slot_sums(offsets[k], offsets[k + 1], converts, arrive, start, end_work, end,
-                          team_all if routed[k] else team_all[:0], team, horizon)
-        for column in range(8):
+        sums = _slot_sums(offsets[k], offsets[k + 1], converted, arrive, start, end_work, end,
+                          team_all if routed[k] else team_all[:0], team, horizon, first_day, working, before, days,
+                          always)
+        for column in range(n_sums):
             by_slot[slot, column] = sums[column]
-        busy[team] += sums[8]
+        busy[team] += sums[n_sums]
+        lost += sums[n_sums + 1]
+        decided += sums[n_sums + 2]
+        lost_before += sums[n_sums + 2] - sums[n_sums + 1]
     months = np.zeros((3, n_months))
-    won = 0
+    won = won_before = 0
     revenue = collected = win_days = 0.0
     final = len(offsets) - 2
     for i in range(offsets[final], offsets[final + 1]):
         e = end[i]
-        if converts[i] and not np.isnan(e):
+        if converted[i] and not np.isnan(e):
             lead = entrants[i]
+            decided += 1
+            paid = e + collection[lead]
+            if 0.0 <= paid < horizon:
+                collected += value[lead]
+                months[2, month_of_day[int(paid)]] += value[lead]
+            if e < 0.0:  # won in the warm-up
+                won_before += 1
+                continue
             won += 1
             revenue += value[lead]
             win_days += e - arrival[lead]
             month = month_of_day[int(e)]
             months[0, month] += 1
             months[1, month] += value[lead]
-            paid = e + collection[lead]
-            if paid < horizon:
-                collected += value[lead]
-                months[2, month_of_day[int(paid)]] += value[lead]
-    return by_slot, busy, months, (won, int(by_slot[:, 3].sum()), revenue, collected, win_days)
+    return by_slot, busy, months, (won, lost, revenue, collected, win_days, decided, won_before + lost_before)
 
 
 @numba.njit(cache=True)
-def _slot_sums(first, stop, converts, arrive, start, end_work, end, teams, team, horizon):
+def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team, horizon, first_day, working,
+               before, days, always):
     """The ``_STAGE_SUMS`` of leads ``first`` to ``stop - 1`` (those of them that ``team`` works,
-    if ``teams`` gives each lead's team), and the days ``team`` spent on them.
+    if ``teams`` gives each lead's team) that reached the stage in the year; the working days
+    ``team`` spent on them within the year (on any lead, the warm-up's too); and how many of
+    them were lost in the year, and lost at all (by the horizon).
 
     The sums are numbers, not an array's cells, so they stay in registers.
     """
-    entered = started = converted = lost = worked = 0
+    entered = started = n_converted = lost = abandoned = worked = lost_in_year = lost_ever = 0
     wait_total = work_total = in_stage_total = busy = 0.0
     for i in range(first, stop):
         a = arrive[i]
         if np.isnan(a) or (len(teams) > 0 and teams[i] != team):
             continue
-        entered += 1
         s = start[i]
+        w = end_work[i]
+        if not np.isnan(s):  # busy within [0, horizon), in working time
+            lo = to_work(max(s, 0.0), team, first_day, working, before, days, always)
+            hi = to_work(horizon if np.isnan(w) else w, team, first_day, working, before, days, always)
+            if hi > lo:
+                busy += hi - lo
+        e = end[i]
+        c = converted[i]  # counted without a branch: converting or not is a coin toss the processor cannot predict
+        if not np.isnan(e):
+            lost_ever += 1 - c
+            lost_in_year += (1 - c) * (e >= 0.0)
+        if a < 0.0:  # reached the stage in the warm-up
+            continue
+        entered += 1
         if not np.isnan(s):
             started += 1
             wait_total += s - a
-            w = end_work[i]
-            if np.isnan(w):
-                busy += horizon - s
-            else:
-                work_total += w - s
+            if not np.isnan(w):
+                work_total += (to_work(w, team, first_day, working, before, days, always)
+                               - to_work(s, team, first_day, working, before, days, always))
                 worked += 1
-                busy += w - s
-        e = end[i]
         if np.isnan(e):
             continue
         in_stage_total += e - a
-        c = converts[i]  # counted without a branch: converting or not is a coin toss the processor cannot predict
-        converted += c
+        n_converted += c
         lost += 1 - c
-    return (float(entered), float(started), float(converted), float(lost), wait_total, work_total, float(worked),
-            in_stage_total, busy)
+        abandoned += np.isnan(s)
+    return (float(entered), float(started), float(n_converted), float(lost), float(abandoned), wait_total,
+            work_total, float(worked), in_stage_total, busy, float(lost_in_year), float(lost_ever))
 
 
 def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFrame]:
     """The per-lead tables of one replication: ``leads``, ``stage_times``, ``daily``, ``reps``."""
     fates, horizon = timeline.fates, timeline.horizon
     r = fates.replication
-    last, outcome = _lead_outcomes(timeline)
+    last, outcome, decided_day = _lead_outcomes(timeline)
+    kept = ~(decided_day < 0)  # the warm-up's leads decided before day 0 are no part of the year
     won_day = _won_days(timeline)
     paid_day = won_day + fates.collection
     stage_names = pd.CategoricalDtype([s.name for s in scenario.stages])
-    n = len(fates.arrivals)
+    n = int(kept.sum())
     leads = pd.DataFrame({
         "replication": np.full(n, r, dtype=np.int32),
-        "lead": np.arange(n, dtype=np.int32),
-        "channel": pd.Categorical.from_codes(fates.arrivals.channel, [c.name for c in scenario.channels]),
-        "tier": pd.Categorical.from_codes(fates.arrivals.tier, list(scenario.tiers)),
-        "arrival": fates.arrivals.time,
-        "outcome": pd.Categorical.from_codes(outcome, list(OUTCOMES)),
-        "stage": pd.Categorical.from_codes(last, dtype=stage_names),
-        "won_day": won_day,
-        "value": np.where(np.isnan(won_day), np.nan, fates.value),
-        "paid_day": np.where(paid_day < horizon, paid_day, np.nan),
+        "lead": np.flatnonzero(kept).astype(np.int32),
+        "channel": pd.Categorical.from_codes(fates.arrivals.channel[kept], [c.name for c in scenario.channels]),
+        "tier": pd.Categorical.from_codes(fates.arrivals.tier[kept], list(scenario.tiers)),
+        "arrival": fates.arrivals.time[kept],
+        "outcome": pd.Categorical.from_codes(outcome[kept], list(OUTCOMES)),
+        "stage": pd.Categorical.from_codes(last[kept], dtype=stage_names),
+        "won_day": won_day[kept],
+        "value": np.where(np.isnan(won_day), np.nan, fates.value)[kept],
+        "paid_day": np.where(paid_day < horizon, paid_day, np.nan)[kept],
     })
     steps = []
     team_names = [t.name for t in scenario.teams]
     teams = np.split(fates.team_all, fates.offsets[1:-1])
     for k in range(len(scenario.stages)):
-        reached = ~np.isnan(timeline.arrive[k])
+        reached = ~np.isnan(timeline.arrive[k]) & kept[fates.entrants[k]]
         done = ~np.isnan(timeline.end[k])
+        cold = done & np.isnan(timeline.start[k])
         steps.append(pd.DataFrame({
             "replication": np.full(int(reached.sum()), r, dtype=np.int32),
             "lead": fates.entrants[k][reached].astype(np.int32),
@@ -284,22 +325,25 @@ def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFr
             "wait": (timeline.start[k] - timeline.arrive[k])[reached],
             "team": pd.Categorical.from_codes(teams[k][reached], team_names),
             "rep": timeline.rep[k][reached],
-            "converted": pd.array(np.where(done, fates.converts[k], pd.NA)[reached], dtype="boolean"),
+            "converted": pd.array(np.where(done, timeline.converted[k], pd.NA)[reached], dtype="boolean"),
+            "cold": cold[reached],
         }))
     stage_times = pd.concat(steps, ignore_index=True)
     days = np.arange(1, int(np.ceil(horizon)) + 1, dtype=float)
     daily = []
     for k, stage in enumerate(scenario.stages):
-        counts = [_count_at(days, getattr(timeline, name)[k])
-                  for name in ("arrive", "start", "end_work", "end")]
+        ended, cold = timeline.end[k], np.isnan(timeline.start[k])
+        arrived, started, worked, served, gone_cold = (
+            _count_at(days, times) for times in (timeline.arrive[k], timeline.start[k], timeline.end_work[k],
+                                                 np.where(cold, np.nan, ended), np.where(cold, ended, np.nan)))
         roster = fates.rosters[fates.team_of_stage[k]]
         daily.append(pd.DataFrame({
             "replication": np.full(len(days), r, dtype=np.int32),
             "day": days.astype(np.int32) - 1,
             "stage": pd.Categorical.from_codes(np.full(len(days), k), dtype=stage_names),
-            "queue": counts[0] - counts[1],
-            "in_work": counts[1] - counts[2],
-            "customer_wait": counts[2] - counts[3],
+            "queue": arrived - started - gone_cold,
+            "in_work": started - worked,
+            "customer_wait": worked - served,
             "team_reps": roster.headcount(np.minimum(days, horizon - 1e-9)),
         }))
     reps = pd.concat([
@@ -402,6 +446,8 @@ class Results:
                 "team": stage.team,
                 "entered": float(s["entered"] / n),
                 "converted": float(s["converted"] / n),
+                "abandoned": float(s["abandoned"] / n),
+                "abandon_rate": ratio(s["abandoned"], s["entered"]),
                 "conversion_rate": ratio(s["converted"], s["converted"] + s["lost"]),
                 "mean_wait_days": ratio(s["wait_total"], s["started"]),
                 "mean_work_days": ratio(s["work_total"], s["worked"]),
@@ -415,6 +461,7 @@ class Results:
             "seed": self.seed,
             **self.notes,
             "leads": spread(reps["leads"]),
+            "opening": spread(reps["opening"]),
             "won": spread(reps["won"]),
             "revenue": spread(reps["revenue"]),
             "collected": spread(reps["collected"]),

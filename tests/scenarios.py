@@ -36,11 +36,15 @@ _any = st.one_of(_continuous, st.builds(lambda v: {"dist": "fixed", "value": v},
 
 
 @st.composite
-def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), attrition: float = 5.0) -> sim.Scenario:
+def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), attrition: float = 5.0,
+            realistic: bool = False) -> sim.Scenario:
     """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition.
 
     ``continuous=True`` draws only continuous times that stay clear of float resolution, so no two events
     share an instant; ``horizon`` bounds the days simulated, ``attrition`` the share of reps leaving per year.
+    ``realistic=True`` also draws what makes a year as it runs: warm-ups (or none), working calendars for the
+    scenario and single teams, leads that go cold (patience) and whose conversion decays with their wait.
+    Without it, funnels start empty, as the flow engine's comparisons need.
     """
     _durations = _without_ties if continuous else _any
     tiers = draw(st.sampled_from([None, ["A", "B"], ["A", "B", "C"]]))
@@ -58,6 +62,9 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
             team["skill"] = draw(st.floats(0.5, 1.5))
         if tiers and draw(st.booleans()):
             team["priority"] = draw(st.permutations(tiers))[:draw(st.integers(1, len(tiers)))]
+        if realistic and draw(st.booleans()):
+            team["calendar"] = {"working_days": sorted(draw(st.sets(st.sampled_from(_WEEKDAYS), min_size=1)),
+                                                       key=_WEEKDAYS.index)}
         teams.append(team)
 
     def mix():
@@ -79,6 +86,10 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
             stage["wait_days"] = draw(_durations)
         if tiers and n_teams > 1 and draw(st.booleans()):  # a tier routed to another team (seniors)
             stage["routes"] = {draw(st.sampled_from(tiers)): f"team{draw(st.integers(0, n_teams - 1))}"}
+        if realistic and draw(st.booleans()):
+            stage["patience_days"] = draw(_durations)
+        if realistic and draw(st.booleans()):
+            stage["decay_half_life_days"] = draw(st.floats(0.1, 10))
         stages.append(stage)
     data = {
         "name": "generated",
@@ -91,4 +102,15 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
     }
     if draw(st.booleans()):
         data["collection_days"] = draw(_durations)
+    if realistic:
+        if draw(st.booleans()):
+            data["calendar"] = {"holidays": [f"2025-01-{day:02d}" for day in draw(st.sets(st.integers(1, 31)))]}
+            for channel in channels:
+                channel["working_days_only"] = draw(st.booleans())
+        data["opening"] = draw(st.sampled_from([None, {"warmup_days": 0}, {"warmup_days": 3.5}]))
+    else:
+        data["opening"] = {"warmup_days": 0}
     return sim.Scenario.model_validate(data)
+
+
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

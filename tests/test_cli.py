@@ -29,7 +29,8 @@ def test_run_writes_summary_and_tables(tmp_path, capsys):
     assert {"name", "entered", "converted", "conversion_rate", "mean_wait_days", "mean_work_days",
             "mean_days_in_stage", "utilisation"} <= set(summary["stages"][0])
     leads = pd.read_parquet(out / "leads.parquet")
-    assert len(leads) == sum(pd.read_parquet(out / "replications.parquet").leads)
+    replications = pd.read_parquet(out / "replications.parquet")
+    assert len(leads) == sum(replications.leads + replications.opening)  # the year's, and the opening pipeline's
     assert summary["won"]["mean"] == (leads.outcome == "won").sum() / 2
 
 

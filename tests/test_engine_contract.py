@@ -27,8 +27,11 @@ def test_schema_invariants_and_determinism(engine, path):
     assert list(results.leads.columns) == ["replication", "lead", "channel", "tier", "arrival", "outcome", "stage",
                                            "won_day", "value", "paid_day"]
     reps = results.replications
-    assert (reps.won + reps.lost + reps.open == reps.leads).all()
-    assert results.leads.groupby("replication").size().tolist() == reps.leads.tolist()
+    # every lead accounted for once: the year's and the opening pipeline's are won, lost or open at the end
+    assert (reps.opening > 0).all()
+    assert (reps.won + reps.lost + reps.open == reps.leads + reps.opening).all()
+    assert results.leads.groupby("replication").size().tolist() == (reps.leads + reps.opening).tolist()
+    assert (results.leads.groupby("replication").arrival.apply(lambda a: (a < 0).sum()) == reps.opening).all()
     assert (results.leads.outcome == "won").sum() == reps.won.sum()
     np.testing.assert_allclose(results.leads.value.sum(), reps.revenue.sum())
     monthly = results.monthly.groupby("replication").sum(numeric_only=True)

@@ -6,8 +6,12 @@ ramp up, reps leave and are replaced, and incentives pay individual reps). At ea
 lead waits for the longest-idle rep of the stage's team (or of the team its tier is routed to;
 first come, first served, or by tier when the team has a ``priority``), takes ``work_days`` of that rep's
 time (divided by the rep's productivity), then ``wait_days`` of customer-side time, then
-converts or is lost. The queue-independent draws come from :func:`sim.model.fates.draw_fates`,
-so this engine and :mod:`sim.engine.fast` agree lead for lead.
+converts or is lost. A lead that no rep starts within its patience goes cold (the request for a
+rep is withdrawn); at a stage with a decay its conversion survives its wait or not. A team with a
+working calendar starts work at the next working moment and works in working time
+(:mod:`sim.worktime`). The clock starts on the warm-up's first day. The queue-independent draws
+come from :func:`sim.model.fates.draw_fates`, so this engine and :mod:`sim.engine.fast` agree lead
+for lead.
 
 Examples
 --------
@@ -30,6 +34,7 @@ from sim.model.fates import Fates, draw_fates
 from sim.model.staffing import Roster
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
+from sim.worktime import Calendars, end_at, start_at, to_work
 
 __all__ = ["run_replication", "simulate_fates"]
 
@@ -44,7 +49,7 @@ def run_replication(scenario: Scenario, seed: int, replication: int, reps: bool 
 
 def simulate_fates(fates: Fates, horizon: float) -> Timeline:
     """Play out the given fates through the teams' queues until the horizon."""
-    env = simpy.Environment()
+    env = simpy.Environment(initial_time=fates.first_day)
     # With a priority anywhere, every pool takes a level (0 for a team without priority).
     stores = [_PriorityPool(env) if fates.prioritised else simpy.Store(env) for _ in fates.rosters]
     for store, roster in zip(stores, fates.rosters):
@@ -99,13 +104,19 @@ class _Record:
         # A team without ramp-up works at full speed: skip the productivity call.
         self.ramps = [r.ramp_days > 0 and not r.seasoned.all() for r in fates.rosters]
         self.rep_end = [r.end.tolist() for r in fates.rosters]
+        self.patience = [p.tolist() for p in np.split(fates.patience_all, split)]
+        self.slack = [x.tolist() for x in np.split(fates.slack_all, split)]
+        self.half_life = fates.half_life.tolist()
+        self.calendars = Calendars(fates.calendars).arrays
 
     def stages(self, fates: Fates, stores: list) -> list[tuple]:
         """Per stage, everything the hot loop touches, as one tuple (see ``_lead``)."""
-        pools = [(stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t]) for t in range(len(stores))]
+        pools = [(stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t], _Clock(t, self.calendars))
+                 for t in range(len(stores))]
         return [
             (pools[t], pools, self.team_of[k], self.arrive[k], self.start[k], self.end_work[k], self.end[k],
-             self.rep[k], self.work[k], self.wait[k], self.converts[k], self.next_index[k], self.levels[k])
+             self.rep[k], self.work[k], self.wait[k], self.converts[k], self.next_index[k], self.levels[k],
+             self.patience[k], self.slack[k], self.half_life[k])
             for k, t in enumerate(self.team)
         ]
 
@@ -114,6 +125,29 @@ class _Record:
                 for field in (self.arrive, self.start, self.end_work, self.end)]
         reps = np.fromiter((r for stage in self.rep for r in stage), dtype=np.int32, count=int(fates.offsets[-1]))
         return Timeline(fates, horizon, *flat, reps)
+
+
+class _Clock:
+    """A team's working time (:mod:`sim.worktime`); ``None`` attributes when every day is worked."""
+
+    def __init__(self, team: int, calendars: tuple):
+        self.team, self.calendars = team, calendars
+        self.always = bool(calendars[4][team])
+
+    def to_work(self, t: float) -> float:
+        return t if self.always else to_work(t, self.team, *self.calendars)
+
+    def start_at(self, w: float) -> float:
+        return w if self.always else start_at(w, self.team, *self.calendars)
+
+    def end_at(self, w: float) -> float:
+        return w if self.always else end_at(w, self.team, *self.calendars)
+
+
+def _give_back(store: simpy.Store, rep: int) -> None:
+    """Return a rep that a lead gone cold did not use, first in line as before, to the next waiting lead."""
+    store.items.insert(0, rep)
+    store._trigger_get(None)
 
 
 def _staffing(env: simpy.Environment, store: simpy.Store, roster: Roster):
@@ -139,23 +173,44 @@ def _source(env: simpy.Environment, fates: Fates, stores: list, record: _Record)
 
 def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
     """One lead's way through the funnel; ``j`` is its position among the stage's entrants."""
+    inf = float("inf")
     for (pool, pools, team_of, arrive, start, end_work, end, reps, work, wait, converts, next_index,
-         levels) in stages:
-        store, roster, ramps, rep_end = pool if team_of is None else pools[team_of[j]]
-        arrive[j] = env.now
-        rep = yield (store.get() if levels is None else store.get(levels[j]))
-        now = start[j] = env.now
-        reps[j] = rep
-        if ramps:
-            yield env.timeout(work[j] / roster.productivity(rep, now))
+         levels, patience, slack, half_life) in stages:
+        store, roster, ramps, rep_end, clock = pool if team_of is None else pools[team_of[j]]
+        now = arrive[j] = env.now
+        request = store.get() if levels is None else store.get(levels[j])
+        if patience[j] == inf:
+            rep = yield request
         else:
-            yield env.timeout(work[j])
+            yield request | env.timeout(patience[j])
+            if not request.triggered:  # cold: nobody started it in time
+                request.cancel()
+                end[j] = now + patience[j]
+                return
+            rep = request.value
+        now = env.now
+        at = clock.to_work(now)
+        begin = max(clock.start_at(at), now)  # max: the map's rounding never starts work before now
+        if begin > arrive[j] + patience[j]:  # the next working moment comes too late: cold
+            _give_back(store, rep)
+            end[j] = arrive[j] + patience[j]
+            return
+        start[j] = begin
+        reps[j] = rep
+        pace = 1.0
+        if ramps and not roster.seasoned[rep] and roster.ramp_days > 0:
+            tenure = at - clock.to_work(roster.start[rep])
+            pace = min(1.0, roster.initial_productivity + (1.0 - roster.initial_productivity) * tenure / roster.ramp_days)
+        if clock.always:  # the delay itself, as SimPy adds it to its clock
+            yield env.timeout(work[j] / pace)
+        else:
+            yield env.timeout(max(clock.end_at(at + work[j] / pace), begin) - now)
         now = end_work[j] = env.now
-        if now < rep_end[rep]:
+        if clock.to_work(now) < clock.to_work(rep_end[rep]):
             store.put(rep)
         if wait[j] > 0:
             yield env.timeout(wait[j])
         end[j] = env.now
-        if not converts[j]:
+        if not converts[j] or (half_life < inf and not slack[j] < 0.5 ** ((start[j] - arrive[j]) / half_life)):
             return
         j = next_index[j]

@@ -29,9 +29,10 @@ import numba
 import numpy as np
 
 from sim.model.arrivals import arrival_order
-from sim.model.fates import Fates, compress, draw_fates
-from sim.model.timeline import Timeline
+from sim.model.fates import Fates, by_stage, compress, draw_fates
+from sim.model.timeline import Timeline, converted
 from sim.scenario import Scenario
+from sim.worktime import Calendars, end_at, start_at, to_work
 
 __all__ = ["run_replication", "simulate_fates"]
 
@@ -80,15 +81,17 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
     )
+    calendars = Calendars(fates.calendars).arrays
     alone = _leading_stages_alone(fates)
-    times, order = _by_stage(fates, common, reps, horizon, alone)
+    times, order = _by_stage(fates, common, calendars, reps, horizon, alone)
     if alone < len(fates.offsets) - 1:
         # Waiting leads queue in lanes: one per team and priority level, a team's lanes in priority order.
         team_lanes = np.r_[0, np.cumsum(fates.team_levels)].astype(np.int64)
         lane_of = team_lanes[fates.team_all] + fates.levels_all
         lane_offsets = np.r_[0, np.cumsum(np.bincount(lane_of, minlength=team_lanes[-1]))].astype(np.int64)
         _simulate(alone, order, *times, *common[:4], np.concatenate(fates.next_index), *common[5:],
-                  fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon))
+                  fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon), float(fates.first_day),
+                  fates.patience_all, fates.slack_all, fates.half_life, *calendars)
     return Timeline(fates, horizon, *times[:4], times[4] if reps else None)
 
 
@@ -105,13 +108,17 @@ def _leading_stages_alone(fates: Fates) -> int:
 # ----------------------------------------------------------------------------- one stage at a time
 
 
-def _by_stage(fates: Fates, common: tuple, reps: bool, horizon: float, stages: int) -> tuple[tuple, np.ndarray]:
+def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon: float,
+              stages: int) -> tuple[tuple, np.ndarray]:
     """Serve the first ``stages`` stages, each worked by a team of its own, one after the other: each
     is a FIFO queue served by the longest-idle free rep.
 
     Each team's reps wait in a pool kept in order of (free time, rep number) -- a sorted array for
     a small team, a heap for a large one: either hands out the same rep. When reps need not be
     named and are interchangeable, a small team's pool is its sorted free times alone.
+
+    A team with a working calendar serves its queue in working time (:mod:`sim.worktime`); a lead
+    whose start would come after its patience ran out goes cold and takes no rep.
 
     Returns the timeline's arrays (the later stages' times NaN and reps -1, but for the arrival times
     of stage ``stages``) and the positions of that stage's entrants in order of arrival.
@@ -125,10 +132,18 @@ def _by_stage(fates: Fates, common: tuple, reps: bool, horizon: float, stages: i
     rep_of[rest:] = -1
     arrive[offsets[0]:offsets[1]] = fates.arrivals.time
     order = fates.entrants[0]  # every lead, numbered in order of arrival
+    patience = by_stage(fates.patience_all, offsets)
+    impatient = [bool(np.isfinite(p).any()) for p in patience]
     for k in range(min(stages + 1, len(offsets) - 1)):
         first, stop = offsets[k], offsets[k + 1]
         if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
-            arrive[first:stop] = compress(end[offsets[k - 1]:first], converts[offsets[k - 1]:first])
+            before = slice(offsets[k - 1], first)
+            leaving = end[before]
+            if impatient[k - 1] or np.isfinite(fates.half_life[k - 1]):  # only those a wait left in the running
+                moved_on = converted(np.array([0, first - offsets[k - 1]]), converts[before],
+                                     fates.slack_all[before], fates.half_life[k - 1:k], arrive[before], start[before])
+                leaving = np.where(moved_on, leaving, np.inf)
+            arrive[first:stop] = compress(leaving, converts[before])
             order = arrival_order(arrive[first:stop])
         if k == stages:  # the event loop's first stage
             break
@@ -136,20 +151,23 @@ def _by_stage(fates: Fates, common: tuple, reps: bool, horizon: float, stages: i
         roster = slice(rep_offsets[team], rep_offsets[team + 1])
         small = roster.stop - roster.start <= _SORTED_UP_TO
         interchangeable = (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all()
-        if small and not reps and interchangeable:
+        if small and not reps and interchangeable and not impatient[k] and calendars[4][team]:
             free = np.append(np.sort(rep_start[roster]), (np.inf, np.inf))
             _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
             continue
-        _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:],
-                     _replace_first_sorted if small else _replace_first_heap)
+        _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:], fates.patience_all,
+                     *calendars, _replace_first_sorted if small else _replace_first_heap)
     return (arrive, start, end_work, end, rep_of), order
 
 
 @numba.njit(cache=True)
 def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, wait, team_of_stage, rep_offsets,
-                 rep_start, rep_end, seasoned, ramp_days, initial_productivity, replace_first):
+                 rep_start, rep_end, seasoned, ramp_days, initial_productivity, patience, first_day, working, before,
+                 days, always, replace_first):
     """Serve stage ``k``'s leads in ``order`` of arrival: FIFO, the longest-idle free rep first.
 
+    The pool is kept in the team's working time (calendar time for a team without a calendar); a
+    lead whose start would come after ``patience`` goes cold (``end`` when it ran out, no start).
     ``replace_first`` keeps the pool in order: :func:`_replace_first_sorted` or :func:`_replace_first_heap`
     (numba compiles this function once for each).
     """
@@ -160,37 +178,51 @@ def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, 
     # first: sorted (also a valid heap) to begin with, and followed by a sentinel that sorts last.
     reps = np.empty(n_reps + 1, dtype=np.int64)
     free = np.empty(n_reps + 1)
+    joined = np.empty(n_reps)  # in working time
+    leaves = np.empty(n_reps)
+    for r in range(n_reps):
+        joined[r] = to_work(rep_start[base + r], team, first_day, working, before, days, always)
+        leaves[r] = to_work(rep_end[base + r], team, first_day, working, before, days, always)
     reps[:n_reps] = np.argsort(rep_start[base:base + n_reps], kind="mergesort")
-    free[:n_reps] = rep_start[base:base + n_reps][reps[:n_reps]]
+    free[:n_reps] = joined[reps[:n_reps]]
     free[n_reps], reps[n_reps] = np.inf, n_reps
     ramping = ramp_days[team] > 0.0
     size = n_reps
     for q in range(stop - first):
         i = first + order[q]
         a = arrive[i]
+        at = to_work(a, team, first_day, working, before, days, always)
         while size > 0:
             r = reps[0]
-            s = max(a, free[0])
-            if s < rep_end[base + r]:
+            s = max(at, free[0])
+            if s < leaves[r]:
                 break
             size = _drop_first(free, reps, size, replace_first)  # the rep left before this job: gone from the pool
-        if size == 0:  # nobody left to work the stage: the rest wait for ever
+        if size == 0:  # nobody left to work the stage: the rest wait for ever, or until they go cold
             for q2 in range(q, stop - first):
                 i2 = first + order[q2]
-                start[i2] = end_work[i2] = end[i2] = np.inf
+                start[i2] = end_work[i2] = np.inf
+                end[i2] = arrive[i2] + patience[i2]
                 rep_of[i2] = -1
             break
+        begin = max(start_at(s, team, first_day, working, before, days, always), a)  # max: rounding
+        if begin > a + patience[i]:  # cold before a rep could start it: the rep stays free
+            start[i] = end_work[i] = np.inf
+            end[i] = a + patience[i]
+            rep_of[i] = -1
+            continue
         duration = work[i]
         g = base + r
         if ramping and not seasoned[g]:
             p0 = initial_productivity[team]
-            duration /= min(1.0, p0 + (1.0 - p0) * (s - rep_start[g]) / ramp_days[team])
+            duration /= min(1.0, p0 + (1.0 - p0) * (s - joined[r]) / ramp_days[team])
         done = s + duration
-        start[i] = s
-        end_work[i] = done
-        end[i] = done + wait[i]
+        start[i] = begin
+        finish = max(end_at(done, team, first_day, working, before, days, always), begin)
+        end_work[i] = finish
+        end[i] = finish + wait[i]
         rep_of[i] = r
-        if done < rep_end[g]:
+        if done < leaves[r]:
             replace_first(free, reps, size, done, r)
         else:  # leaves when the job in hand is done
             size = _drop_first(free, reps, size, replace_first)
@@ -333,8 +365,15 @@ def _pop(h_time, h_seq, h_load, size):
 @numba.njit(cache=True)
 def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets, work, wait, converts, next_index,
               rep_offsets, rep_start, rep_end, seasoned, ramp_days, initial_productivity, team_all, lane_of,
-              team_lanes, lane_offsets, horizon):
-    """Play stages ``first_stage`` on, whose entrants arrive at ``arrive`` in ``order``, into the arrays."""
+              team_lanes, lane_offsets, horizon, origin, patience, slack, half_life, first_day, working, before,
+              days, always):
+    """Play stages ``first_stage`` on, whose entrants arrive at ``arrive`` in ``order``, into the arrays.
+
+    Reps who joined by ``origin`` (the warm-up's first day) are idle from the start. A rep of a team
+    with a working calendar starts a lead at the next working moment and works in working time. A
+    waiting lead whose patience ran out is passed over (it went cold) when a rep looks for work;
+    those still waiting at the end get the moment it ran out as their ``end``.
+    """
     n_stages = len(offsets) - 1
     n_teams = len(rep_offsets) - 1
     total = offsets[-1]
@@ -360,9 +399,9 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
     h_load = np.empty(capacity, dtype=np.int64)
     size = 0
     seq = 0
-    for r in range(n_reps):  # reps on hand on day 0 are idle from the start, in roster order
+    for r in range(n_reps):  # reps on hand from the start are idle, in roster order
         team = rep_team[r]
-        if rep_start[r] <= 0.0:
+        if rep_start[r] <= origin:
             idle[_wrap(idle_head[team] + idle_count[team], rep_offsets[team], rep_offsets[team + 1])] = r
             idle_count[team] += 1
         else:
@@ -406,10 +445,13 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
         elif kind == _WORK_DONE:
             i = offsets[k] + j
             end_work[i] = now
-            if now < rep_end[r]:
+            team = rep_team[r]
+            if (to_work(now, team, first_day, working, before, days, always)
+                    < to_work(rep_end[r], team, first_day, working, before, days, always)):
                 freed = r
             if wait[i] > 0.0:
-                if converts[i] and k + 1 < n_stages:  # its wait's end brings it to the next stage
+                if _moves_on(i, k, converts, slack, half_life, arrive, start) and k + 1 < n_stages:
+                    # its wait's end brings it to the next stage
                     size = _push(h_time, h_seq, h_load, size, now + wait[i], seq, _pack(_WAIT_DONE, k, 0, j))
                     seq += 1
                 else:  # it leaves the funnel: nothing waits on it, no event needed (Timeline censors the horizon)
@@ -432,7 +474,7 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
         if kind == _WAIT_DONE or (kind == _WORK_DONE and wait[offsets[k] + j] <= 0.0):
             i = offsets[k] + j
             end[i] = now
-            if converts[i] and k + 1 < n_stages:
+            if _moves_on(i, k, converts, slack, half_life, arrive, start) and k + 1 < n_stages:
                 arriving = next_index[i]
                 k = k + 1
             else:
@@ -443,15 +485,20 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
             arrive[i] = now
             team = team_all[i]
             if idle_count[team] > 0:
-                r2 = idle[idle_head[team]]
-                idle_head[team] = _wrap(idle_head[team] + 1, rep_offsets[team], rep_offsets[team + 1])
-                idle_count[team] -= 1
-                start[i] = now
-                rep_of[i] = r2 - rep_offsets[team]
-                done = now + work[i] / _pace(now, rep_start[r2], seasoned[r2], ramp_days[team],
-                                             initial_productivity[team])
-                size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k, r2, arriving))
-                seq += 1
+                at = to_work(now, team, first_day, working, before, days, always)
+                begin = max(start_at(at, team, first_day, working, before, days, always), now)  # max: rounding
+                if begin > now + patience[i]:  # cold before the next working moment: the rep stays idle
+                    end[i] = now + patience[i]
+                else:
+                    r2 = idle[idle_head[team]]
+                    idle_head[team] = _wrap(idle_head[team] + 1, rep_offsets[team], rep_offsets[team + 1])
+                    idle_count[team] -= 1
+                    start[i] = begin
+                    rep_of[i] = r2 - rep_offsets[team]
+                    done = _finish(at, begin, work[i], rep_start[r2], seasoned[r2], team, ramp_days[team],
+                                   initial_productivity[team], first_day, working, before, days, always)
+                    size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k, r2, arriving))
+                    seq += 1
             else:
                 lane = lane_of[i]
                 queue[_wrap(queue_head[lane] + queue_count[lane], lane_offsets[lane], lane_offsets[lane + 1])] = \
@@ -463,7 +510,10 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
         # this instant already waits: it may have priority).
         if freed >= 0:
             team = rep_team[freed]
-            if waiting[team] > 0:  # the first waiting lead of the first non-empty lane gets the rep
+            at = to_work(now, team, first_day, working, before, days, always)
+            begin = max(start_at(at, team, first_day, working, before, days, always), now)  # max: rounding
+            taken = False
+            while waiting[team] > 0:  # the first waiting lead of the first non-empty lane gets the rep
                 lane = team_lanes[team]
                 while queue_count[lane] == 0:
                     lane += 1
@@ -474,15 +524,26 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
                 k2 = packed >> 32
                 j2 = packed & 0xFFFFFFFF
                 i = offsets[k2] + j2
-                start[i] = now
+                if begin > arrive[i] + patience[i]:  # it went cold while waiting: passed over
+                    end[i] = arrive[i] + patience[i]
+                    continue
+                start[i] = begin
                 rep_of[i] = freed - rep_offsets[team]
-                done = now + work[i] / _pace(now, rep_start[freed], seasoned[freed], ramp_days[team],
-                                             initial_productivity[team])
+                done = _finish(at, begin, work[i], rep_start[freed], seasoned[freed], team, ramp_days[team],
+                               initial_productivity[team], first_day, working, before, days, always)
                 size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k2, freed, j2))
                 seq += 1
-            else:
+                taken = True
+                break
+            if not taken:
                 idle[_wrap(idle_head[team] + idle_count[team], rep_offsets[team], rep_offsets[team + 1])] = freed
                 idle_count[team] += 1
+
+    for lane in range(len(queue_count)):  # leads still waiting: cold when their patience ran out (maybe later)
+        for q in range(queue_count[lane]):
+            packed = queue[_wrap(queue_head[lane] + q, lane_offsets[lane], lane_offsets[lane + 1])]
+            i = offsets[packed >> 32] + (packed & 0xFFFFFFFF)
+            end[i] = arrive[i] + patience[i]
 
 
 @numba.njit(cache=True, inline="always")
@@ -492,9 +553,23 @@ def _wrap(slot, first, stop):
 
 
 @numba.njit(cache=True, inline="always")
-def _pace(now, joined, seasoned, ramp_days, initial_productivity):
-    """A rep's productivity at ``now``: 1 when seasoned, else rising linearly from
-    ``initial_productivity`` on the day they joined to 1 after ``ramp_days``."""
-    if seasoned or ramp_days <= 0.0:
-        return 1.0
-    return min(1.0, initial_productivity + (1.0 - initial_productivity) * (now - joined) / ramp_days)
+def _finish(at, begin, work, joined, seasoned, team, ramp_days, initial_productivity, first_day, working, before,
+            days, always):
+    """When work of ``work`` days, started at working time ``at`` (calendar time ``begin``), ends: at
+    the rep's pace -- 1 when seasoned, else rising linearly from ``initial_productivity`` on the day
+    they joined to 1 after ``ramp_days`` of working time."""
+    pace = 1.0
+    if not seasoned and ramp_days > 0.0:
+        tenure = at - to_work(joined, team, first_day, working, before, days, always)
+        pace = min(1.0, initial_productivity + (1.0 - initial_productivity) * tenure / ramp_days)
+    return max(end_at(at + work / pace, team, first_day, working, before, days, always), begin)
+
+
+@numba.njit(cache=True, inline="always")
+def _moves_on(i, k, converts, slack, half_life, arrive, start):
+    """Does entrant ``i`` of stage ``k`` move on? Its fate converts and, at a stage with a half-life,
+    its conversion survived its wait (the test of :func:`sim.model.timeline.converted`)."""
+    if not converts[i]:
+        return False
+    h = half_life[k]
+    return h == np.inf or slack[i] < 0.5 ** ((start[i] - arrive[i]) / h)

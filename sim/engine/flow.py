@@ -100,7 +100,8 @@ __all__ = ["run_block", "APPROXIMATION"]
 
 APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a time-varying M/G/c queue (pointwise "
                  "stationary fluid flow, Allen-Cunneen when stationary); waits approximate near full load, on short "
-                 "horizons and for leads handed straight on to the same team")
+                 "horizons and for leads handed straight on to the same team; the year starts with an empty funnel "
+                 "(no opening pipeline: early months understated)")
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
 _REFERENCE_ROSTERS = 64  # rosters (the run's first replications') mixed for the shared flows when reps leave
 _BEHIND = 0.98  # a team this busy on some day has fallen behind: its reps work without pause
@@ -428,8 +429,25 @@ def _plan(scenario: Scenario, seed: int | None) -> _Plan:
     return _PLANS[key]
 
 
+def unsupported(scenario: Scenario) -> list[str]:
+    """The fields of ``scenario`` this engine does not model, each with the reason (empty: it runs)."""
+    problems = []
+    for i, stage in enumerate(scenario.stages):
+        if stage.patience_days is not None:
+            problems.append(f"stages[{i}].patience_days: leads going cold are modelled by the exact engines only")
+        if stage.decay_half_life_days is not None:
+            problems.append(f"stages[{i}].decay_half_life_days: conversion decaying with the wait is modelled by the "
+                            "exact engines only")
+    if scenario.calendar is not None or any(t.calendar for t in scenario.teams):
+        problems.append("calendar: working calendars are modelled by the exact engines only")
+    return problems
+
+
 def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     """Replications ``first`` to ``stop - 1`` of a run seeded ``seed``, as summary-only results."""
+    problems = unsupported(scenario)
+    if problems:
+        raise ValueError("the flow engine cannot run this scenario (use engine 'fast'): " + "; ".join(problems))
     rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
     random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
     plan = _plan(scenario, seed if random_rosters else None)
@@ -506,7 +524,8 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     won = money[:, 3].astype(np.int64)
     lost = (counts[:, 3] - counts[:, 4]).sum(axis=(1, 2))
     replications = pd.DataFrame({
-        "replication": reps_index, "leads": leads.sum(axis=1), "won": won, "lost": lost,
+        "replication": reps_index, "leads": leads.sum(axis=1), "opening": np.zeros(n, dtype=np.int64), "won": won,
+        "lost": lost,
         "open": leads.sum(axis=1) - won - lost, "revenue": money[:, 0], "collected": money[:, 1],
         "marketing_cost": leads @ np.array([c.cost_per_lead for c in s.channels], dtype=float),
         "win_days_total": money[:, 2],
@@ -517,9 +536,9 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
-    rows = {name: [] for name in ("entered", "started", "converted", "lost", "wait_total", "work_total", "worked",
-                                   "in_stage_total")}
-    per_slot = {slot: np.zeros((n, 8)) for slot in slots}
+    rows = {name: [] for name in ("entered", "started", "converted", "lost", "abandoned", "wait_total", "work_total",
+                                   "worked", "in_stage_total")}
+    per_slot = {slot: np.zeros((n, len(rows))) for slot in slots}
     work_mean, cust_mean = plan.work_mean, plan.cust_mean
     for k in range(len(s.stages)):
         for i in range(len(s.tiers)):
@@ -532,8 +551,8 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
             sl = work_mean[k] * (slow[:, t] * weight).sum(axis=1)
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
-            acc += np.column_stack([entered, started, converted, ended - converted, started * w, work[:, 0, k, i],
-                                    worked, ended * (w + sl + cust_mean[k]) + work[:, 2, k, i]])
+            acc += np.column_stack([entered, started, converted, ended - converted, np.zeros(n), started * w,
+                                    work[:, 0, k, i], worked, ended * (w + sl + cust_mean[k]) + work[:, 2, k, i]])
             busy[:, t] += work[:, 1, k, i]
     # Reps are busy with the work counted here, or all the time while a backlog lasts (the fluid model).
     busy = np.minimum(np.maximum(busy, busy_fluid), rep_days)
@@ -542,7 +561,8 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     for (k, t), acc in per_slot.items():
         frames.append(pd.DataFrame({
             "replication": reps_index, "stage": s.stages[k].name, "team": names[t],
-            **{name: (acc[:, c].astype(np.int64) if name in ("entered", "started", "converted", "lost", "worked")
+            **{name: (acc[:, c].astype(np.int64) if name in ("entered", "started", "converted", "lost", "abandoned",
+                                                             "worked")
                       else acc[:, c]) for c, name in enumerate(rows)},
             "team_busy_days": busy[:, t], "team_rep_days": rep_days[:, t],
         }))

@@ -8,7 +8,13 @@ engines given the same :class:`Fates` must agree lead for lead, and strategies t
 change capacity keep the same leads and outcomes (common random numbers).
 
 Stage ``k``'s arrays are aligned with ``entrants[k]``: the ids (ascending) of the leads
-that would reach stage ``k`` if the horizon were endless.
+that would reach stage ``k`` if the horizon were endless and nobody waited. Waiting is the
+one thing the queues decide about a lead's way: a lead that no rep starts within its
+``patience`` goes cold, and at a stage with a ``decay_half_life_days`` a lead converts only if
+its draw ``slack = u / p`` (``u`` the conversion's uniform, ``p`` its probability) is below
+``0.5 ** (wait / half_life)``. Both are drawn here, so the engines still make no draw.
+
+The warm-up's leads (:mod:`sim.model.opening`) come first and draw from streams of their own.
 
 Examples
 --------
@@ -24,9 +30,11 @@ import numba
 import numpy as np
 
 from sim.model.arrivals import Arrivals, draw_arrivals
+from sim.model.opening import warmup_days
 from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
-from sim.streams import COLLECTION, CONVERSION, VALUE, WAIT, WORK, generator
+from sim.streams import COLLECTION, CONVERSION, PATIENCE, VALUE, WAIT, WARMUP, WORK, generator
+from sim.worktime import WorkCalendar, team_calendars
 
 __all__ = ["Fates", "by_stage", "compress", "draw_fates", "routes_and_levels"]
 
@@ -40,10 +48,12 @@ class Fates:
 
     __slots__ = ("replication", "arrivals", "offsets", "entrants_all", "converts_all", "work_all", "wait_all",
                  "entrants", "converts", "work", "wait", "value", "collection", "rosters", "team_of_stage",
-                 "team_of_tier", "level_of_tier", "team_levels", "routed", "_team_all", "_levels_all", "_next_index")
+                 "team_of_tier", "level_of_tier", "team_levels", "routed", "_team_all", "_levels_all", "_next_index",
+                 "patience_all", "slack_all", "half_life", "calendars", "first_day")
 
     def __init__(self, replication, arrivals, offsets, entrants_all, converts_all, work_all, wait_all, value,
-                 collection, rosters, team_of_stage, team_of_tier, level_of_tier, team_levels):
+                 collection, rosters, team_of_stage, team_of_tier, level_of_tier, team_levels,
+                 patience_all=None, slack_all=None, half_life=None, calendars=None, first_day=0):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
         self.offsets: np.ndarray = offsets
@@ -66,9 +76,27 @@ class Fates:
         self.level_of_tier: np.ndarray = level_of_tier
         self.team_levels: np.ndarray = team_levels
         self.routed: np.ndarray = (team_of_tier != team_of_stage[:, None]).any(axis=1)  # per stage
+        n_stages = len(offsets) - 1
+        # per entrant: days it waits for a rep before going cold (inf: for ever); its conversion draw over
+        # its probability (see the module docs); per stage: the half-life of conversion in waiting (inf: none)
+        self.patience_all: np.ndarray = np.full(offsets[-1], np.inf) if patience_all is None else patience_all
+        self.slack_all: np.ndarray = np.zeros(offsets[-1]) if slack_all is None else slack_all
+        self.half_life: np.ndarray = np.full(n_stages, np.inf) if half_life is None else half_life
+        self.calendars: list[WorkCalendar] = calendars or [WorkCalendar(first_day, None) for _ in rosters]
+        self.first_day: int = first_day  # the warm-up's first day (0 without one)
         self._team_all: np.ndarray | None = None
         self._levels_all: np.ndarray | None = None
         self._next_index: list[np.ndarray] | None = None
+
+    @property
+    def waiting_matters(self) -> bool:
+        """Can waiting change a lead's way (patience or decay at some stage)?"""
+        return bool(np.isfinite(self.half_life).any() or np.isfinite(self.patience_all).any())
+
+    @property
+    def calendared(self) -> bool:
+        """Does some team work on a calendar (not every day)?"""
+        return not all(c.always for c in self.calendars)
 
     @property
     def prioritised(self) -> bool:
@@ -108,43 +136,64 @@ class Fates:
 
 
 def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
-    """Draw the fates of one replication from its own streams."""
+    """Draw the fates of one replication from its own streams (the warm-up's leads from theirs)."""
     arrivals = draw_arrivals(scenario, seed, replication)
-    n_tiers = len(scenario.tiers)
-    entrants, converts = [], []
-    current = np.arange(len(arrivals))
-    for k in range(len(scenario.stages)):
+    n_warm = arrivals.warmup
+    blocks = [(0, n_warm, WARMUP), (n_warm, len(arrivals), 0)] if n_warm else [(0, len(arrivals), 0)]
+    stages = scenario.stages
+    entrants, converts, slack, sizes = [], [], [], []
+    current = [np.arange(first, stop) for first, stop, _ in blocks]
+    for k in range(len(stages)):
         p = np.array([scenario.conversion_of(k, t) for t in scenario.tiers])
-        u = generator(seed, replication, CONVERSION, k).random(len(current))
-        converted = u < (p[0] if len(p) == 1 else p[arrivals.tier[current]])
-        entrants.append(current)
-        converts.append(converted)
-        current = compress(current, converted)
+        entrants.append(np.concatenate(current) if n_warm else current[0])
+        sizes.append([len(c) for c in current])  # each stage's entrants: the warm-up's, then the year's
+        parts_c, parts_s = [], []
+        for b, (_, _, offset) in enumerate(blocks):
+            u = generator(seed, replication, offset + CONVERSION, k).random(len(current[b]))
+            p_lead = p[0] if len(p) == 1 else p[arrivals.tier[current[b]]]
+            converted = u < p_lead
+            parts_c.append(converted)
+            if stages[k].decay_half_life_days is not None:
+                with np.errstate(divide="ignore", over="ignore"):  # a conversion of 0 (or next to it): never (inf)
+                    parts_s.append(u / p_lead)
+            current[b] = compress(current[b], converted)
+        converts.append(np.concatenate(parts_c))
+        slack.append(np.concatenate(parts_s) if parts_s else np.zeros(len(converts[-1])))
     offsets = np.zeros(len(entrants) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in entrants], out=offsets[1:])
-    work, wait = np.empty(offsets[-1]), np.zeros(offsets[-1])
-    for k, stage in enumerate(scenario.stages):
-        stage.work_days.fill(generator(seed, replication, WORK, k), work[offsets[k]:offsets[k + 1]])
-        if stage.wait_days is not None:
-            stage.wait_days.fill(generator(seed, replication, WAIT, k), wait[offsets[k]:offsets[k + 1]])
+    work, wait, patience = np.empty(offsets[-1]), np.zeros(offsets[-1]), np.full(offsets[-1], np.inf)
+    for k, stage in enumerate(stages):
+        first = offsets[k]
+        for b, (_, _, offset) in enumerate(blocks):
+            part = slice(first, first + sizes[k][b])
+            stage.work_days.fill(generator(seed, replication, offset + WORK, k), work[part])
+            if stage.wait_days is not None:
+                stage.wait_days.fill(generator(seed, replication, offset + WAIT, k), wait[part])
+            if stage.patience_days is not None:
+                stage.patience_days.fill(generator(seed, replication, offset + PATIENCE, k), patience[part])
+            first += sizes[k][b]
 
     value = np.full(len(arrivals), np.nan)
-    won_tiers = arrivals.tier[current]
-    rng = generator(seed, replication, VALUE)
-    for t in range(n_tiers):  # one stream; tiers drawn in a fixed order
-        chosen = current[won_tiers == t]
-        value[chosen] = scenario.deal_value_for(scenario.tiers[t]).sample(rng, len(chosen))
-
     collection = np.full(len(arrivals), np.inf)
-    rng = generator(seed, replication, COLLECTION)
-    days = scenario.collection_days.sample(rng, len(current)) if scenario.collection_days else np.zeros(len(current))
-    paid = rng.random(len(current)) >= scenario.bad_debt
-    collection[current] = np.where(paid, days, np.inf)
+    for b, (_, _, offset) in enumerate(blocks):
+        won = current[b]
+        won_tiers = arrivals.tier[won]
+        rng = generator(seed, replication, offset + VALUE)
+        for t in range(len(scenario.tiers)):  # one stream; tiers drawn in a fixed order
+            chosen = won[won_tiers == t]
+            value[chosen] = scenario.deal_value_for(scenario.tiers[t]).sample(rng, len(chosen))
+        rng = generator(seed, replication, offset + COLLECTION)
+        days = scenario.collection_days.sample(rng, len(won)) if scenario.collection_days else np.zeros(len(won))
+        paid = rng.random(len(won)) >= scenario.bad_debt
+        collection[won] = np.where(paid, days, np.inf)
 
+    first_day = -warmup_days(scenario)
+    calendars = team_calendars(scenario, first_day, scenario.horizon_days)
+    half_life = np.array([s.decay_half_life_days or np.inf for s in stages])
     team_of_stage, team_of_tier, level_of_tier, team_levels = routes_and_levels(scenario)
     return Fates(replication, arrivals, offsets, np.concatenate(entrants), np.concatenate(converts), work, wait,
-                 value, collection, draw_rosters(scenario, seed, replication), team_of_stage, team_of_tier,
-                 level_of_tier, team_levels)
+                 value, collection, draw_rosters(scenario, seed, replication, calendars), team_of_stage, team_of_tier,
+                 level_of_tier, team_levels, patience, np.concatenate(slack), half_life, calendars, first_day)
 
 
 def routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

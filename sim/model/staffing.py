@@ -8,7 +8,11 @@ tenure is exponential (``annual_rate`` per 365 days); the replacement starts
 their time is up finishes the job in hand, then leaves.
 
 Roster order is the order in which reps become available (start day, then seat), which
-is also the order in which an idle team hands them out.
+is also the order in which an idle team hands them out. The reps on hand at day 0 are on the
+team from the first day of the warm-up (:mod:`sim.model.opening`); attrition starts at day 0.
+On a team with a working calendar, starts and departures are moved to the working moments that
+are the same in working time (a rep leaving on a Saturday has left on Friday night), and a
+replacement who would leave before working a moment is not on the roster.
 
 Examples
 --------
@@ -27,10 +31,12 @@ import math
 
 import numpy as np
 
+from sim.model.opening import warmup_days
 from sim.scenario import Scenario, Team
 from sim.streams import STAFFING, generator
+from sim.worktime import WorkCalendar, team_calendars
 
-__all__ = ["Roster", "draw_roster", "draw_rosters"]
+__all__ = ["Roster", "draw_roster", "draw_rosters", "on_working_days"]
 
 
 class Roster:
@@ -56,9 +62,12 @@ class Roster:
         with np.errstate(over="ignore"):  # a ramp of a split second: the quotient overflows to inf, the result is 1
             return np.minimum(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
 
-    def available_days(self, horizon_days: float) -> float:
-        """Rep-days on the team within ``[0, horizon_days)``."""
-        return float(np.clip(np.minimum(self.end, horizon_days) - self.start, 0, None).sum())
+    def available_days(self, horizon_days: float, calendar: WorkCalendar | None = None) -> float:
+        """Rep-days on the team within ``[0, horizon_days)``: working days only, given the team's ``calendar``."""
+        start, end = np.maximum(self.start, 0.0), np.minimum(self.end, horizon_days)
+        if calendar is not None and not calendar.always:
+            start, end = calendar.to_work(start), calendar.to_work(end)
+        return float(np.clip(end - start, 0, None).sum())
 
     def daily(self, horizon_days: int) -> tuple[np.ndarray, np.ndarray]:
         """Per day of the horizon: rep-days on hand, and the same weighted by each rep's productivity
@@ -84,23 +93,25 @@ class Roster:
                 - np.searchsorted(np.sort(self.end), days, side="right"))
 
 
-def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None) -> Roster:
-    """Draw the team's reps; ``rng`` is only used (and only needed) when the team has attrition."""
+def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None, first_day: float = 0.0) -> Roster:
+    """Draw the team's reps; ``rng`` is only used (and only needed) when the team has attrition. The reps
+    on hand at day 0 joined on ``first_day`` (the warm-up's first day, or 0)."""
     first_days = np.array([0.0] * team.headcount + sorted(float(h.day) for h in team.hires for _ in range(h.count)))
     seated = np.arange(len(first_days)) < team.headcount  # on the team from day 0: seasoned
     rate = team.attrition.annual_rate / 365.0 if team.attrition else 0.0
     if rate == 0:  # each seat is one rep, from its first day (within the horizon) for good
         within = first_days < horizon_days
-        start, end, seasoned = first_days[within], np.full(int(within.sum()), math.inf), seated[within]
+        start, end, seasoned = first_days[within].copy(), np.full(int(within.sum()), math.inf), seated[within]
+        start[seasoned] = first_day
     else:
         start, end, seasoned = [], [], []
-        for first_day, is_seasoned in zip(first_days.tolist(), seated.tolist()):
-            day = first_day
+        for seat_day, is_seasoned in zip(first_days.tolist(), seated.tolist()):
+            day = seat_day
             while day < horizon_days:
                 tenure = rng.exponential(1.0 / rate)
-                start.append(day)
+                start.append(first_day if day == 0 and is_seasoned else day)
                 end.append(day + tenure)
-                seasoned.append(is_seasoned and day == first_day)
+                seasoned.append(is_seasoned and day == seat_day)
                 day = day + tenure + team.attrition.replacement_days
     order = np.argsort(np.asarray(start, dtype=float), kind="stable")
     ramp = team.ramp
@@ -113,10 +124,25 @@ def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None
     )
 
 
-def draw_rosters(scenario: Scenario, seed: int, replication: int) -> list[Roster]:
+def draw_rosters(scenario: Scenario, seed: int, replication: int,
+                 calendars: list[WorkCalendar] | None = None) -> list[Roster]:
     """Every team's roster in replication ``replication`` of a run seeded ``seed`` (team ``i`` from stream
-    ``(STAFFING, i)``): the same staff in every engine."""
-    return [draw_roster(team, scenario.horizon_days,
-                        # only attrition is random: a team without it needs no generator (its stream stays unused)
-                        generator(seed, replication, STAFFING, i) if team.attrition else None)
-            for i, team in enumerate(scenario.teams)]
+    ``(STAFFING, i)``): the same staff in every engine. ``calendars``: the teams' working calendars
+    (:func:`sim.worktime.team_calendars` from the warm-up's first day), worked out when not given."""
+    first_day = -warmup_days(scenario)
+    if calendars is None:
+        calendars = team_calendars(scenario, first_day, scenario.horizon_days)
+    return [on_working_days(draw_roster(team, scenario.horizon_days,
+                                        # only attrition is random: a team without it needs no generator
+                                        generator(seed, replication, STAFFING, i) if team.attrition else None,
+                                        first_day), calendar)
+            for i, (team, calendar) in enumerate(zip(scenario.teams, calendars))]
+
+
+def on_working_days(roster: Roster, calendar: WorkCalendar) -> Roster:
+    """The roster with starts and departures moved to working moments (see the module docs)."""
+    if calendar.always:
+        return roster
+    start, end = calendar.start_at(calendar.to_work(roster.start)), calendar.end_at(calendar.to_work(roster.end))
+    works = end > start
+    return Roster(start[works], end[works], roster.seasoned[works], roster.ramp_days, roster.initial_productivity)
