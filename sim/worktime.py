@@ -173,13 +173,19 @@ def end_at(w, row, first_day, working, before, days, always):
     """The earliest calendar time whose working time is ``w``: when work ending at ``w`` ends."""
     if always[row] or not w < np.inf:
         return w
-    if w > 0.0 and w == np.floor(w):
-        i = int(w) - 1
+    whole = int(w)
+    if w > 0.0 and w == whole:  # the end of a working day: that day's last moment, not the next one's first
+        i = whole - 1
         n = working.shape[1]
         if i < before[row, n]:
             return days[row, i] + 1.0
         return first_day + n + (w - before[row, n])
-    return start_at(w, row, first_day, working, before, days, always)
+    if w < 0.0:
+        return first_day + w
+    n = working.shape[1]
+    if whole >= before[row, n]:
+        return first_day + n + (w - before[row, n])
+    return days[row, whole] + (w - whole)
 
 
 @numba.njit(cache=True)

@@ -151,9 +151,22 @@ def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon
         roster = slice(rep_offsets[team], rep_offsets[team + 1])
         small = roster.stop - roster.start <= _SORTED_UP_TO
         interchangeable = (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all()
-        if small and not reps and interchangeable and not impatient[k] and calendars[4][team]:
-            free = np.append(np.sort(rep_start[roster]), (np.inf, np.inf))
-            _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
+        if small and not reps and interchangeable and impatient[k]:
+            free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), np.inf)
+            _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait,
+                                           fates.patience_all, free, team, *calendars)
+            continue
+        if small and not reps and interchangeable:
+            if calendars[4][team]:
+                free = np.append(np.sort(rep_start[roster]), (np.inf, np.inf))
+                _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
+            else:  # the same pass in the team's working time, then the times mapped back to the calendar
+                on_calendar = arrive[first:stop].copy()
+                arrive[first:stop] = _to_working_time(on_calendar, team, *calendars)
+                free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), (np.inf, np.inf))
+                _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
+                arrive[first:stop] = on_calendar
+                _to_calendar(first, stop, arrive, start, end_work, end, wait, team, *calendars)
             continue
         _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:], fates.patience_all,
                      *calendars, _replace_first_sorted if small else _replace_first_heap)
@@ -260,6 +273,53 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
         i = first + order[stop - first - 1]
         s = max(arrive[i], free[0])
         start[i], end_work[i], end[i] = s, s + work[i], s + work[i] + wait[i]
+
+
+@numba.njit(cache=True)
+def _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, patience, free, team,
+                                   first_day, working, before, days, always):
+    """Serve stage ``k``'s leads in ``order`` of arrival, FIFO, by interchangeable reps whose free times on
+    the team's working clock are ``free`` (sorted, then ``inf``), leads going cold when their start would
+    come after their patience: the times of :func:`_serve_stage` without naming reps, one lead a pass
+    (a lead gone cold leaves the free times as they were)."""
+    first, stop = offsets[k], offsets[k + 1]
+    slots = len(free) - 1
+    for q in range(stop - first):
+        i = first + order[q]
+        a = arrive[i]
+        s = max(to_work(a, team, first_day, working, before, days, always), free[0])
+        begin = max(start_at(s, team, first_day, working, before, days, always), a)
+        if begin > a + patience[i]:
+            start[i] = end_work[i] = np.inf
+            end[i] = a + patience[i]
+            continue
+        done = s + work[i]
+        finish = max(end_at(done, team, first_day, working, before, days, always), begin)
+        start[i], end_work[i], end[i] = begin, finish, finish + wait[i]
+        j = 0  # the first free time is taken: the others move up until ``done`` fits
+        while j + 1 < slots and free[j + 1] < done:
+            free[j] = free[j + 1]
+            j += 1
+        free[j] = done
+
+
+@numba.njit(cache=True)
+def _to_working_time(times, team, first_day, working, before, days, always):
+    """``times`` on ``team``'s working clock."""
+    out = np.empty(len(times))
+    for i in range(len(times)):
+        out[i] = to_work(times[i], team, first_day, working, before, days, always)
+    return out
+
+
+@numba.njit(cache=True)
+def _to_calendar(first, stop, arrive, start, end_work, end, wait, team, first_day, working, before, days, always):
+    """Map the starts and ends of work of leads ``first`` to ``stop - 1``, computed on ``team``'s working
+    clock, back to calendar time, as :func:`_serve_stage` does (customer-side waits run on the calendar)."""
+    for i in range(first, stop):
+        begin = max(start_at(start[i], team, first_day, working, before, days, always), arrive[i])
+        finish = max(end_at(end_work[i], team, first_day, working, before, days, always), begin)
+        start[i], end_work[i], end[i] = begin, finish, finish + wait[i]
 
 
 @numba.njit(cache=True)
