@@ -33,7 +33,7 @@ from sim.engine import simulate
 from sim.model.staffing import draw_roster
 from sim.scenario import Scenario, Team
 from sim.streams import STAFFING, generator
-from sim.targets import reverse_funnel
+from sim.targets import reverse_funnel, working_days
 
 __all__ = ["staffing", "staffing_gaps", "odds", "feasibility"]
 
@@ -68,14 +68,15 @@ def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.
     company = plan[plan.level == "company"].set_index("period")
     available = _available(scenario)
     shares = _team_share_of_rep_days(scenario)
+    calendars = {team.name: scenario.calendar_of(i) for i, team in enumerate(scenario.teams)}
     rows = []
     for period, row in company.iterrows():
         month = pd.Period(period, "M")
-        days_in_month = month.days_in_month
         for team, share in shares.items():
+            days = working_days(month, calendars[team])  # reps work, and are counted, on working days only
             rows.append({"quarter": _quarter(month), "team": team,
-                         "rep_days": row.rep_days * share, "days": days_in_month,
-                         "available": available[team].get(month, 0.0) * days_in_month})
+                         "rep_days": row.rep_days * share, "days": days,
+                         "available": available[team].get(month, 0.0) * days})
     frame = pd.DataFrame(rows).groupby(["quarter", "team"], sort=False).sum()
     frame["required_reps"] = frame.rep_days / frame.days / max_utilisation
     frame["available_reps"] = frame.available / frame.days

@@ -24,8 +24,6 @@ array([34, 33, 33])
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence
 
@@ -35,10 +33,11 @@ import pandas as pd
 from sim.calendar import DEFAULT_START
 from sim.model.arrivals import daily_rates
 from sim.model.staffing import draw_roster
-from sim.scenario import Scenario
+from sim.scenario import Calendar, Scenario
+from sim.worktime import working_days as _working_days
 
 __all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
-           "working_days"]
+           "working_days", "days_per_week"]
 
 METHODS = ("even", "seasonal", "reserve", "front_loaded")
 Method = Literal["even", "seasonal", "reserve", "front_loaded"]
@@ -132,12 +131,22 @@ def split(total: int, weights: Mapping[str, float]) -> dict[str, int]:
     return dict(zip(weights, allocate(total, list(weights.values())).tolist()))
 
 
-def working_days(month: pd.Period, holidays: Sequence[dt.date] = ()) -> int:
-    """Monday-to-Friday days of ``month`` that are not ``holidays``."""
+def working_days(month: pd.Period, calendar: Calendar | None = None) -> int:
+    """Days of ``month`` that reps on ``calendar`` work (every day without one, as the engines do).
+
+    >>> from sim.scenario import Calendar
+    >>> working_days(pd.Period("2027-02", "M")), working_days(pd.Period("2027-02", "M"), Calendar())
+    (28, 20)
+    """
+    if calendar is None:
+        return int(month.days_in_month)
     first = month.start_time.date()
-    days = calendar.monthrange(first.year, first.month)[1]
-    dates = np.datetime64(first, "D") + np.arange(days)
-    return int(np.is_busday(dates, holidays=np.array(holidays, dtype="datetime64[D]")).sum())
+    return int(_working_days(calendar, first, 0, int(month.days_in_month)).sum())
+
+
+def days_per_week(calendar: Calendar | None) -> int:
+    """Weekdays worked on ``calendar`` (seven without one)."""
+    return 7 if calendar is None else len(calendar.working_days)
 
 
 @dataclass(frozen=True)

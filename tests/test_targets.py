@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 
@@ -61,8 +62,12 @@ def test_month_methods_by_hand():
 
 
 def test_working_days():
-    assert working_days(pd.Period("2027-02", "M")) == 20
-    assert working_days(pd.Period("2027-01", "M"), holidays=[pd.Timestamp("2027-01-01").date()]) == 20
+    weekdays = sim.scenario.Calendar()
+    assert working_days(pd.Period("2027-02", "M"), weekdays) == 20
+    assert working_days(pd.Period("2027-01", "M"), weekdays.model_copy(update={"holidays": (dt.date(2027, 1, 1),)})) == 20
+    assert working_days(pd.Period("2027-02", "M")) == 28  # no calendar: reps work every day, as in the engines
+    china = sim.scenario.Calendar(holidays=sim.scenario.Holidays(country="CN"))
+    assert working_days(pd.Period("2025-10", "M"), china) < working_days(pd.Period("2025-10", "M"), weekdays)
 
 
 def test_reverse_funnel_by_hand():

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 import sim
 from sim.lessons.lesson import Exercise
 from sim.plots import style
-from sim.targets import METHODS, plan_table, reverse_funnel, working_days
+from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
 from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "experiment_panel"]
@@ -68,16 +68,16 @@ def month_chart(months: pd.Series, title: str, ylabel: str) -> Figure:
 
 
 def daily_actions(scenario: sim.Scenario, plan: pd.DataFrame, month: str) -> pd.DataFrame:
-    """For one month: each team's leads to work per rep per working day and per week."""
+    """For one month: each team's leads to work per rep per working day (of the team's calendar) and per week."""
     row = plan[(plan.level == "company") & (plan.period == month)].iloc[0]
     worked = reverse_funnel(scenario, revenue=1.0).worked
-    days = working_days(pd.Period(month, "M"))
     rows = {}
-    for team in scenario.teams:
-        per_revenue = worked[team.name]
-        per_day = row.revenue_target * per_revenue / max(team.headcount, 1) / days
+    for i, team in enumerate(scenario.teams):
+        calendar = scenario.calendar_of(i)
+        per_day = row.revenue_target * worked[team.name] / max(team.headcount, 1) / working_days(
+            pd.Period(month, "M"), calendar)
         rows[team.name] = {"reps": team.headcount, "per rep per working day": round(per_day, 1),
-                           "per rep per week": round(per_day * 5, 1)}
+                           "per rep per week": round(per_day * days_per_week(calendar), 1)}
     return pd.DataFrame(rows).T
 
 

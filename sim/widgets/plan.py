@@ -22,7 +22,7 @@ import pandas as pd
 from sim.feasibility import feasibility
 from sim.plots.plan import plan_chart
 from sim.scenario import Scenario, dump
-from sim.targets import METHODS, plan_table, reverse_funnel, working_days
+from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
 from sim.widgets import show
 
 __all__ = ["PlanPanel"]
@@ -119,11 +119,12 @@ class PlanPanel:
         per_revenue = reverse_funnel(scenario, 1.0).worked
         table = pd.DataFrame({"revenue target": company.revenue_target, "deals": company.deals.round(1),
                               "leads": company.leads.round(0)})
-        days = [working_days(pd.Period(p, "M")) for p in company.index]
-        for team in scenario.teams:
+        for i, team in enumerate(scenario.teams):
+            calendar = scenario.calendar_of(i)
+            days = [working_days(pd.Period(p, "M"), calendar) for p in company.index]
             per_rep_day = company.revenue_target * per_revenue[team.name] / max(team.headcount, 1) / days
             table[f"{team.name}: per rep per working day"] = per_rep_day.round(1)
-            table[f"{team.name}: per rep per week"] = (per_rep_day * 5).round(1)
+            table[f"{team.name}: per rep per week"] = (per_rep_day * days_per_week(calendar)).round(1)
         return table
 
     def save(self) -> Path | None:
