@@ -30,7 +30,8 @@ from typing import Any, Mapping
 import yaml
 
 from sim.errors import Problem, ScenarioError, format_loc
-from sim.scenario import Scenario, _unknown, validate
+from sim.scenario import Scenario, _unknown
+from sim.yaml_io import validate
 
 __all__ = ["apply_overrides", "parse_override", "resolve_path"]
 
