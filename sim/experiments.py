@@ -46,9 +46,10 @@ from sim.constraints import PositiveInt
 from sim.engine import ENGINES
 from sim.errors import Problem, ScenarioError
 from sim.execution import FIGURES, describe_backend, run_tasks
+from sim.limits import check_points, grid_points
 from sim.overrides import apply_overrides
 from sim.scenario import Scenario, dump, load
-from sim.yaml_io import parse_yaml, read_text, validate
+from sim.yaml_io import field_lines, parse_yaml, read_text, validate
 from sim.outputs import output_dir, write_json, write_with
 from sim.store import ChunkStore
 from sim.streams import generator
@@ -311,11 +312,22 @@ def _scenario_path(name: str, file: str) -> Path:
     return path
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file, its scenario and every point's overrides."""
+def load_sweep(path: str | Path, limit_points: bool = True) -> Sweep:
+    """Read and validate a sweep file, its scenario and every point's overrides.
+
+    Unless ``limit_points`` is false, a design of more than :data:`sim.limits.MAX_POINTS` points
+    is refused before any point is built.
+    """
     file = str(path)
     data, lines = parse_yaml(read_text(path), file)
     spec = validate(SweepSpec, data, file, lines)
+    if limit_points:
+        field = "parameters" if spec.design == "grid" else "points"
+        points = grid_points(list(spec.parameters.values())) if spec.design == "grid" else spec.points
+        try:
+            check_points(points, field)
+        except ScenarioError as exc:
+            raise exc.with_file(file, field_lines(lines)) from None
     base = load(_scenario_path(spec.scenario, file))
     key_lines = {k: lines.get(("overrides", k)) for k in spec.overrides}
     base = apply_overrides(base, spec.overrides, file, key_lines, prefix="overrides.")
