@@ -49,6 +49,7 @@ VISITS_PER_SECOND = {"des": 80_000, "fast": 15_000_000, "flow": 15_000_000}
 _WORK_PER_LEAD, _WORK_PER_VISIT = 64, 64  # bytes one replication uses while it runs, whatever its detail
 _KEPT_PER_LEAD, _KEPT_PER_VISIT = 64, 64  # bytes the per-lead tables keep of every replication (detail runs)
 _PER_REP = 256  # bytes a rep's roster entries and queue state take
+_PER_DAY_AND_STAGE = 64  # bytes of the daily and monthly figures, per day of the horizon and stage
 _LIMITS_NOTE = f"the limit on a machine of {CORES} cores and 24 GiB"
 
 
@@ -92,11 +93,12 @@ def estimate(scenario: Scenario, replications: int, engine: str, detail: bool) -
     leads = _leads_per_replication(scenario)
     visits = leads * _visits_per_lead(scenario)
     reps = _reps(scenario)
-    working = leads * _WORK_PER_LEAD + visits * _WORK_PER_VISIT + reps * _PER_REP
+    days = scenario.horizon_days * (len(scenario.stages) + len(scenario.teams))  # days × stage or team
+    working = leads * _WORK_PER_LEAD + visits * _WORK_PER_VISIT + reps * _PER_REP + days * _PER_DAY_AND_STAGE
     memory = min(replications, CORES) * working  # one replication at a time in each process
     if detail:  # every replication's tables, and their concatenation at the end
-        memory += 2 * replications * (leads * _KEPT_PER_LEAD + visits * _KEPT_PER_VISIT)
-    seconds = replications * (visits + reps) / (VISITS_PER_SECOND.get(engine, VISITS_PER_SECOND["des"])
+        memory += 2 * replications * (leads * _KEPT_PER_LEAD + visits * _KEPT_PER_VISIT + days * _PER_DAY_AND_STAGE)
+    seconds = replications * (visits + reps + days) / (VISITS_PER_SECOND.get(engine, VISITS_PER_SECOND["des"])
                                                 * min(replications, CORES))
     return RunSize(replications * leads, replications * visits, reps, memory, seconds)
 

@@ -27,6 +27,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from sim.errors import Problem, ScenarioError
 from sim.experiments import SweepResult
@@ -177,7 +178,11 @@ def write_report(directory: str | Path, out: str | Path) -> Path:
     out = output_file(out, (".html", ".xlsx"))
     report = build_report(directory)
     if out.suffix.lower() == ".xlsx":
-        write_with(out, lambda tmp: to_xlsx(report, Path(tmp)))  # a workbook that fails half-way replaces nothing
+        try:
+            write_with(out, lambda tmp: to_xlsx(report, Path(tmp)))  # a workbook that fails half-way replaces nothing
+        except IllegalCharacterError as exc:
+            raise ScenarioError([Problem("", f"a name holds a character a workbook cannot store ({exc}); the HTML "
+                                             f"report can show it", file=str(directory))]) from None
     else:
         write_text(out, to_html(report))
     return out

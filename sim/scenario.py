@@ -88,6 +88,8 @@ class Channel(_Model):
     @field_validator("tiers")
     @classmethod
     def _mix_sums_to_one(cls, tiers: dict[str, float] | None) -> dict[str, float] | None:
+        if tiers is not None and any(not name.strip() for name in tiers):
+            raise ValueError("every tier needs a name (one is empty)")
         if tiers is not None and abs(sum(tiers.values()) - 1.0) > 1e-6:
             raise ValueError(f"shares add up to {sum(tiers.values()):g}, not 1")
         return tiers
