@@ -480,7 +480,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and summarise the results")
     p.add_argument("file", metavar="FILE")
     _run_options(p, engine="des", replications=20)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
     p.add_argument("--summary-only", dest="detail", action="store_false",
                    help="with --out, write per-replication and per-stage tables only, not per-lead ones")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -496,7 +496,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --method reserve: share of the target the reserve month carries")
     p.add_argument("--challenge", type=_positive_float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
     _run_options(p, engine="fast", replications=200)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write plan.csv and feasibility.json here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write plan.csv and feasibility.json here")
     p.set_defaults(handler=_plan)
 
     p = sub.add_parser("allocate", help="split a marketing budget over channels (and reps over teams)")
@@ -512,7 +512,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
                         "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3")
     _run_options(p, engine="fast", replications=40)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)
 
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
@@ -520,7 +520,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
-    p.add_argument("--out", type=Path, metavar="DIR",
+    p.add_argument("--out", type=_path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
     _backend_options(p)
     p.add_argument("--force", action="store_true", help="start afresh even if DIR holds another comparison")
@@ -529,7 +529,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="run a parameter sweep (resumable) into DIR/results.parquet")
     p.add_argument("file", metavar="SPEC")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR")
     _backend_options(p)
     p.add_argument("--force", action="store_true", help="start afresh even if DIR holds results")
     _limits_option(p)
@@ -537,15 +537,15 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_sweep)
 
     p = sub.add_parser("report", help="an HTML or Excel report of a run, a comparison or a sweep")
-    p.add_argument("dir", type=Path, metavar="DIR")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="report.html or report.xlsx")
+    p.add_argument("dir", type=_path, metavar="DIR")
+    p.add_argument("--out", type=_path, required=True, metavar="FILE", help="report.html or report.xlsx")
     p.set_defaults(handler=_report)
 
     p = sub.add_parser("diagnose", help="funnel, bottlenecks, rep exceptions, aged deals and tiers from a CRM export")
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
-    p.add_argument("--benchmark", type=Path, metavar="FILE", help="YAML with conversion: {stage: rate}")
-    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+    p.add_argument("--benchmark", type=_path, metavar="FILE", help="YAML with conversion: {stage: rate}")
+    p.add_argument("--tier-rules", type=_path, metavar="FILE",
                    help="YAML tier rules (default: the practice's RFM tiers)")
     p.add_argument("--as-of", type=_date, metavar="DATE",
                    help="date of the review (default: the latest date in the export)")
@@ -553,30 +553,30 @@ def _parser() -> argparse.ArgumentParser:
                    help="decided deals a rep needs before a low win rate may be flagged")
     p.add_argument("--materiality", type=_fraction, default=0.2, metavar="M", help="flag reps this far below the team")
     p.add_argument("--alpha", type=_fraction, default=0.05, metavar="A", help="false discovery rate across reps")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+    p.add_argument("--out", type=_path, required=True, metavar="DIR",
                    help="write diagnostics.json, coaching.csv, exceptions.csv, aging_deals.csv, tiers.csv, charts")
     p.set_defaults(handler=_diagnose)
 
     p = sub.add_parser("tiers", help="customer tiers by RFM with follow-up cadences; receivables aging")
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
-    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+    p.add_argument("--tier-rules", type=_path, metavar="FILE",
                    help="YAML tier rules (default: the practice's RFM tiers)")
-    p.add_argument("--invoices", type=Path, metavar="FILE",
+    p.add_argument("--invoices", type=_path, metavar="FILE",
                    help="invoice table (invoice_id, customer, amount, issued, paid) to age")
     p.add_argument("--as-of", type=_date, metavar="DATE",
                    help="date of the review (default: the latest date in the export)")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
     p.set_defaults(handler=_tiers)
 
     p = sub.add_parser("calibrate", help="calibrate a scenario from a CRM export; print the bad-row report")
     p.add_argument("export", metavar="EXPORT", help="CSV or Excel export, or the folder holding it")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE",
                    help="column mapping: maven, olist, salesforce, hubspot, or a YAML file")
-    p.add_argument("--out", type=Path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
+    p.add_argument("--out", type=_path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
     p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
     p.add_argument("--name", default=None, help="scenario name")
-    p.add_argument("--report", type=Path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
+    p.add_argument("--report", type=_path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
     p.set_defaults(handler=_calibrate)
 
     p = sub.add_parser("backtest", help="forecast from past cut-offs and compare with what happened")
@@ -591,7 +591,7 @@ def _parser() -> argparse.ArgumentParser:
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write backtest.json and backtest.csv here")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write backtest.json and backtest.csv here")
     p.set_defaults(handler=_backtest)
 
     p = sub.add_parser("forecast", help="forecast the rest of a period: weighted pipeline, simulation, P(target)")
@@ -603,15 +603,15 @@ def _parser() -> argparse.ArgumentParser:
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=1000, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
     p.set_defaults(handler=_forecast)
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
     p.add_argument("file", metavar="SCENARIO")
-    p.add_argument("--plan", type=Path, required=True, metavar="PLAN", help="the current plan (the reference)")
-    p.add_argument("--compare", type=Path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
+    p.add_argument("--plan", type=_path, required=True, metavar="PLAN", help="the current plan (the reference)")
+    p.add_argument("--compare", type=_path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
     _run_options(p, engine="fast", replications=50)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write payouts.parquet and incentives.json here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write payouts.parquet and incentives.json here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_incentives)
     return parser
@@ -649,6 +649,12 @@ def _write_csv(path: Path, table: pd.DataFrame, **options) -> None:
 
 def _write_png(path: Path, figure) -> None:
     write_with(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
+
+
+def _path(text: str) -> Path:
+    if not text.strip() or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a path")
+    return Path(text)
 
 
 def _whole(text: str) -> int:

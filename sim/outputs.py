@@ -60,6 +60,13 @@ def _refuse(option: str, message: str) -> ScenarioError:
     return ScenarioError([Problem(option, message)])
 
 
+def _usable(path: str | Path, option: str) -> Path:
+    text = str(path)
+    if not text.strip() or "\0" in text:
+        raise _refuse(option, f"{text!r} is not a path")
+    return Path(path)
+
+
 def _make_folder(path: Path, option: str) -> None:
     existing = next((p for p in (path, *path.parents) if p.exists() or p.is_symlink()), None)
     if existing is not None and not existing.is_dir():
@@ -77,20 +84,28 @@ def _make_folder(path: Path, option: str) -> None:
 
 def output_dir(path: str | Path, option: str = "--out") -> Path:
     """``path`` as a folder that exists and is writable; refuse a file in its place (``option`` names it)."""
-    path = Path(path)
+    path = _usable(path, option)
     _make_folder(path, option)
     return path
 
 
 def output_file(path: str | Path, suffixes: Iterable[str] | None = None, option: str = "--out") -> Path:
     """``path`` as a file that can be written (its folder made); refuse a folder in its place or a wrong suffix."""
-    path = Path(path)
+    path = _usable(path, option)
     suffixes = tuple(suffixes or ())
     if suffixes and path.suffix.lower() not in suffixes:
         raise _refuse(option, f"'{path}' must end in {' or '.join(suffixes)}")
+    _make_folder(path.parent, option)
+    try:  # the name this file is written under first must work in this folder
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _refuse(option, f"cannot write '{path}' ({exc.strerror or exc})") from None
     if path.is_dir():
         raise _refuse(option, f"'{path}' is a folder; give a file name, e.g. '{path / ('out' + (suffixes or ('',))[0])}'")
-    _make_folder(path.parent, option)
+    if path.exists() and not path.is_file():  # a device, a pipe: never replace it
+        raise _refuse(option, f"'{path}' exists and is not a regular file")
     return path
 
 

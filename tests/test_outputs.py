@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 
 import pandas as pd
@@ -169,3 +170,20 @@ def test_output_dir_refuses_a_file_in_the_path(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(sim.ScenarioError, match="is a file, so the folder"):
         output_dir(tmp_path / "f" / "g")
+
+
+def test_odd_file_paths_are_refused_before_any_work(tmp_path, capsys, monkeypatch, no_work):
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe.yaml")
+    long = "x" * 300 + ".yaml"
+    for out, message in [("pipe.yaml", "--out: 'pipe.yaml' exists and is not a regular file"),
+                         (long, f"--out: cannot write '{long}' (File name too long)")]:
+        assert main(["calibrate", str(MAVEN), "--out", out]) == 2
+        assert capsys.readouterr().err.strip() == message
+
+
+@pytest.mark.parametrize("out", ["", " ", "a\0b"])
+def test_an_empty_out_is_not_the_current_folder(out, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["run", str(W1), "--out", out])
+    assert exit.value.code == 2 and "is not a path" in capsys.readouterr().err
