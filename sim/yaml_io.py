@@ -39,8 +39,8 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, format_loc
 
-__all__ = ["MAX_BYTES", "MAX_NODES", "MAX_DEPTH", "MAX_NUMBER_CHARS", "read_text", "parse_yaml", "validate",
-           "load_model", "field_lines"]
+__all__ = ["MAX_BYTES", "MAX_NODES", "MAX_DEPTH", "MAX_NUMBER_CHARS", "read_text", "parse_yaml", "parse_value",
+           "validate", "load_model", "field_lines"]
 
 MAX_BYTES = 1 << 20
 """Largest file read: a scenario is a page or two of text; a sweep or mapping a few pages."""
@@ -124,6 +124,21 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     finally:
         loader.dispose()
     return data, lines
+
+
+def parse_value(text: str, where: str) -> Any:
+    """One YAML value given outside a file (``--override KEY=VALUE``), read within the same bounds.
+
+    >>> parse_value("{dist: fixed, value: 3}", "--override")
+    {'dist': 'fixed', 'value': 3}
+    """
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_BYTES:
+        raise ScenarioError([Problem("", f"the value is larger than {MAX_BYTES // 1024} KiB", file=where)])
+    try:
+        _check_bounds(text, where)
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _malformed(exc, where) from None
 
 
 class _Open:

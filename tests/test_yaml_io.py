@@ -85,3 +85,9 @@ def test_every_file_type_goes_through_the_same_guard(tmp_path, capsys):
 def test_well_formed_merge_keys_and_anchors_still_load():
     data, lines = parse_yaml("base: &b {x: 1}\nother: {<<: *b, y: 2}\n", "f.yaml")
     assert data["other"] == {"x": 1, "y": 2} and lines[("other", "y")] == 2
+
+
+def test_an_override_value_is_read_within_the_same_bounds(capsys):
+    status = main(["compare", str(W1), "--override", "channels=&a [*a]", "--replications", "1"])
+    assert status == 2 and capsys.readouterr().err.strip() == (
+        "channels: '&a [*a]' is not a valid value: the alias '*a' stands inside the value it names, which never ends")
