@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-
 from sim.errors import Problem, ScenarioError, format_loc
 from sim.scenario import Scenario, _unknown
 from sim.yaml_io import parse_value, validate
