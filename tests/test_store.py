@@ -92,3 +92,26 @@ def test_a_chunk_with_missing_replications_is_refused(store):
 def test_sound_chunks_assemble_in_order(store):
     table = pd.read_parquet(store.assemble(range(4)))
     assert table["point"].tolist() == [p for p in range(4) for _ in range(3)]
+
+
+def test_the_cli_names_a_damaged_chunk_and_recovers_once_it_is_deleted(tmp_path, capsys):
+    """The original failure: an ArrowInvalid traceback with no hint."""
+    from sim.cli import main
+    from tests.conftest import W1
+
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(f"scenario: {W1}\nparameters: {{teams.qualifiers.headcount: [20, 21, 22]}}\nreplications: 2\n"
+                    f"engine: fast\noverrides: {{horizon_days: 3}}\n")
+    out = tmp_path / "out"
+    args = ["sweep", str(spec), "--out", str(out), "--workers", "1", "--quiet"]
+    assert main(args) == 0
+    whole = pd.read_parquet(out / "results.parquet")
+    (out / "results.parquet").unlink()
+    damaged = out / "chunks" / "00001.parquet"
+    damaged.write_bytes(b"")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{damaged}: chunk is damaged (") and "Traceback" not in err
+    damaged.unlink()
+    assert main(args) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), whole, check_exact=True)
