@@ -70,8 +70,8 @@ def test_the_estimate_follows_the_workload():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("horizon_days: true", "s.yaml:9: horizon_days: true is not a number"),
-    ('horizon_days: "12"', "s.yaml:9: horizon_days: '12' is text, not a number (write it without quotes)"),
+    ("horizon_days: true", "s.yaml:9: horizon_days: true is not a whole number"),
+    ('horizon_days: "12"', "s.yaml:9: horizon_days: '12' is text, not a whole number (write it without quotes)"),
 ])
 def test_true_and_quoted_numbers_are_refused(tmp_path, capsys, text, message):
     """The original failure: `horizon_days: true` ran as 1 day, `"12"` as 12."""
