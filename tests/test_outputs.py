@@ -22,6 +22,10 @@ PLAN = str(ROOT / "playbooks" / "incentives" / "flat.yaml")
 SWEEP = "scenario: {scenario}\nparameters: {{teams.sdr.headcount: [4, 5]}}\nreplications: 2\n"
 
 
+COMMANDS = ["run", "plan", "allocate", "compare", "sweep", "calibrate", "calibrate --report", "backtest", "forecast",
+            "diagnose", "tiers", "incentives", "report"]
+
+
 def _commands(tmp_path, out: str) -> dict[str, list[str]]:
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(SWEEP.format(scenario=SCENARIO))
@@ -56,12 +60,14 @@ def no_work(monkeypatch):
         monkeypatch.setattr(importlib.import_module(module), name, refuse)
 
 
-@pytest.mark.parametrize("command", list(_commands(ROOT, "x")))
+@pytest.mark.parametrize("command", COMMANDS)
 def test_an_existing_file_as_out_is_refused_before_any_work(command, tmp_path, capsys, no_work):
     """The original failure: FileExistsError (a traceback), often after the whole simulation had run."""
     in_the_way = tmp_path / "taken"
     in_the_way.write_text("mine")
-    status = main(_commands(tmp_path, str(in_the_way))[command])
+    commands = _commands(tmp_path, str(in_the_way))
+    assert list(commands) == COMMANDS
+    status = main(commands[command])
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err
     assert err.startswith("--out: ") or err.startswith("--report: "), err
