@@ -91,3 +91,11 @@ def test_an_override_value_is_read_within_the_same_bounds(capsys):
     status = main(["compare", str(W1), "--override", "channels=&a [*a]", "--replications", "1"])
     assert status == 2 and capsys.readouterr().err.strip() == (
         "channels: '&a [*a]' is not a valid value: the alias '*a' stands inside the value it names, which never ends")
+
+
+def test_a_binary_file_and_an_endless_device_are_refused(tmp_path, capsys):
+    binary = tmp_path / "b.yaml"
+    binary.write_bytes(b"name: x\n\xff\xfe\n")
+    assert main(["validate", str(binary), "/dev/zero"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{binary}:2: is not UTF-8 text", "/dev/zero: the file is larger than 1024 KiB; is it the right file?"]
