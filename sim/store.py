@@ -89,8 +89,8 @@ class ChunkStore:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             manifest = None
         if not (isinstance(manifest, dict) and manifest.get("format") == FORMAT and "spec" in manifest):
-            raise self._refuse("holds a manifest.json that Salesplay did not write; choose another folder "
-                               "(nothing was changed)")
+            raise self._refuse("holds a manifest.json this version of Salesplay did not write (another program's, "
+                               "or an older Salesplay's); choose another folder (nothing was changed)")
         if manifest.get("version") != VERSION:
             raise self._refuse(f"holds results of another version of this format ({manifest.get('version')}, not "
                                f"{VERSION}); choose another folder")

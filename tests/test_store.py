@@ -37,7 +37,7 @@ def test_force_refuses_a_folder_with_a_manifest_it_did_not_write(tmp_path):
     (folder / "manifest.json").write_text('{"name": "my web app"}')
     (folder / "chunks" / "main.js").write_text("code")
     (folder / "results.parquet").write_text("theirs")
-    with pytest.raises(ScenarioError, match="holds a manifest.json that Salesplay did not write"):
+    with pytest.raises(ScenarioError, match="holds a manifest.json this version of Salesplay did not write"):
         ChunkStore(folder).open({"kind": "sweep"}, force=True)
     assert (folder / "chunks" / "main.js").read_text() == "code"
     assert (folder / "results.parquet").read_text() == "theirs"
