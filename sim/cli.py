@@ -1,8 +1,10 @@
 """The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report|calibrate|backtest|forecast|
 diagnose|tiers|incentives ...``.
 
-Bad input (a wrong scenario file, a missing file) prints one line per problem on stderr
-and exits with status 2, never with a traceback.
+Bad input (a wrong scenario file, a missing file, an ``--out`` that cannot be written, a run
+too big for the machine) prints one line per problem on stderr and exits with status 2, never
+with a traceback; output paths are checked before any work starts, and every file is written
+whole or not at all (:mod:`sim.outputs`).
 
 Examples
 --------
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,10 +29,13 @@ import pandas as pd
 
 from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
-from sim.scenario import load
+from sim.scenario import Scenario, load
 from sim.experiments import DEFAULT_ENGINE
+from sim.limits import check as check_limits
+from sim.outputs import output_dir, output_file, remove_stale, write_json, write_with
 from sim.store import ChunkStore
 from sim.targets import METHODS
+from sim.yaml_io import field_lines, parse_yaml, read_text
 
 __all__ = ["main"]
 
@@ -48,10 +55,25 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed else 0
 
 
+def _within_limits(args: argparse.Namespace, file: str, scenario: Scenario, replications: int, engine: str,
+                   detail: bool, runs: int = 1, replications_option: str = "--replications") -> None:
+    """Refuse a run too big for the machine (unless ``--no-limits``), placed at the field's line in ``file``."""
+    if args.no_limits:
+        return
+    try:
+        check_limits(scenario, replications, engine, detail, runs, replications_option)
+    except ScenarioError as exc:
+        _, lines = parse_yaml(read_text(file), file)
+        raise exc.with_file(file, field_lines(lines)) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     scenario = load(args.file)
+    detail = args.detail and args.out is not None and args.engine not in SUMMARY_ONLY
+    _within_limits(args, args.file, scenario, args.replications, args.engine, detail)
+    out = output_dir(args.out) if args.out is not None else None
     results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
-                       detail=args.detail and args.out is not None and args.engine not in SUMMARY_ONLY, progress=not args.quiet)
+                       detail=detail, progress=not args.quiet)
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
     headline = pd.DataFrame({k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")}).T
@@ -61,9 +83,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
     print()
     print(results.summary_table().to_string(formatters=_STAGE_FORMATS))
-    if args.out is not None:
-        results.save(args.out)
-        print(f"wrote {Path(args.out) / 'summary.json'}")
+    if out is not None:
+        results.save(out)
+        print(f"wrote {out / 'summary.json'}")
     return 0
 
 
@@ -92,6 +114,8 @@ def _plan(args: argparse.Namespace) -> int:
     from sim.targets import plan_table
 
     scenario = load(args.file)
+    _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
+    out = output_dir(args.out) if args.out is not None else None
     options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if args.method == "reserve" \
         else {}
     try:
@@ -110,11 +134,10 @@ def _plan(args: argparse.Namespace) -> int:
     print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%}")
     for gap in report["staffing_gaps"] or ["no staffing gap"]:
         print(gap)
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        plan.to_csv(args.out / "plan.csv", index=False)
-        _write_json(args.out / "feasibility.json", report)
-        print(f"wrote {args.out / 'plan.csv'} and {args.out / 'feasibility.json'}")
+    if out is not None:
+        _write_csv(out / "plan.csv", plan, index=False)
+        write_json(out / "feasibility.json", report)
+        print(f"wrote {out / 'plan.csv'} and {out / 'feasibility.json'}")
     return 0
 
 
@@ -122,6 +145,8 @@ def _allocate(args: argparse.Namespace) -> int:
     from sim.allocation import focus_rules, optimise, routing_rules
 
     scenario = load(args.file)
+    _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
+    out = output_dir(args.out) if args.out is not None else None
     try:
         result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
                           args.seed, args.engine)
@@ -153,9 +178,9 @@ def _allocate(args: argparse.Namespace) -> int:
         print(title)
         print(rules.drop(columns="priority", errors="ignore").to_string(float_format=lambda v: f"{v:,.2f}"))
         result[key] = rules.reset_index().to_dict(orient="records")
-    if args.out is not None:
-        _write_json(args.out / "allocation.json", result)
-        print(f"wrote {args.out / 'allocation.json'}")
+    if out is not None:
+        write_json(out / "allocation.json", result)
+        print(f"wrote {out / 'allocation.json'}")
     return 0
 
 
@@ -174,6 +199,11 @@ def _compare(args: argparse.Namespace) -> int:
     names = [s.name for s in strategies]
     strategies = [Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
                   for i, s in enumerate(strategies)]
+    biggest = max(strategies, key=lambda s: s.scenario.horizon_days * sum(c.leads_per_day for c in s.scenario.channels))
+    _within_limits(args, args.files[0], biggest.scenario, args.replications, args.engine, detail=False,
+                   runs=len(strategies))
+    if args.out is not None:
+        output_dir(args.out)
     try:
         result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
                          workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force)
@@ -201,7 +231,12 @@ def _compare(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from sim.experiments import load_sweep, sweep
 
-    spec = load_sweep(args.file)
+    spec = load_sweep(args.file, limit_points=not args.no_limits)
+    s = spec.spec
+    biggest = max(spec.scenarios, key=lambda p: p.horizon_days * sum(c.leads_per_day for c in p.channels))
+    _within_limits(args, args.file, biggest, s.replications, s.engine, detail=False, runs=len(spec.scenarios),
+                   replications_option="replications")
+    output_dir(args.out)
     try:
         result = sweep(spec, args.out, workers=args.workers, dask=args.dask, force=args.force, progress=not args.quiet)
     except KeyboardInterrupt:
@@ -231,6 +266,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import calibrate
     from sim.scenario import dump
 
+    out = output_file(args.out, (".yaml", ".yml"))
+    report = output_dir(args.report, "--report") if args.report is not None else None
     crm = _read_crm(args)
     try:
         cal = calibrate(crm)
@@ -238,23 +275,23 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"{args.export}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(cal)
-    dump(cal.scenario(horizon_days=args.horizon_days, name=args.name), args.out)
-    print(f"wrote {args.out}")
-    if args.report is not None:
-        args.report.mkdir(parents=True, exist_ok=True)
-        crm.report.skipped.to_csv(args.report / "rejected_rows.csv", index=False)
+    dump(cal.scenario(horizon_days=args.horizon_days, name=args.name), out)
+    print(f"wrote {out}")
+    if report is not None:
+        _write_csv(report / "rejected_rows.csv", crm.report.skipped, index=False)
         for name in ("conversion", "time_fits", "values", "reps", "arrivals", "cycle"):
-            getattr(cal, name).to_csv(args.report / f"{name}.csv")
-        _write_json(args.report / "calibration.json", {
+            _write_csv(report / f"{name}.csv", getattr(cal, name))
+        write_json(report / "calibration.json", {
             "rows_read": cal.rows_read, "rows_used": cal.rows_used, "as_of": str(cal.as_of.date()),
             "win_probability": cal.win_probability, "problems": crm.report.counts.to_dict(), "notes": list(cal.notes)})
-        print(f"wrote the rejected rows and the fitted figures to {args.report}")
+        print(f"wrote the rejected rows and the fitted figures to {report}")
     return 0
 
 
 def _backtest(args: argparse.Namespace) -> int:
     from sim.forecast import backtest
 
+    out = output_dir(args.out)
     crm = _read_crm(args)
     try:
         table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
@@ -278,10 +315,9 @@ def _backtest(args: argparse.Namespace) -> int:
                    "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
                    "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
                    "coverage": float(table["covered"].mean())})
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "backtest.csv", index=False)
-    _write_json(args.out / "backtest.json", result)
-    print(f"wrote {args.out / 'backtest.json'}")
+    _write_csv(out / "backtest.csv", table, index=False)
+    write_json(out / "backtest.json", result)
+    print(f"wrote {out / 'backtest.json'}")
     return 0
 
 
@@ -290,6 +326,7 @@ def _forecast(args: argparse.Namespace) -> int:
     from sim.forecast import forecast
     from sim.plots.forecast import fan_chart
 
+    out = output_dir(args.out)
     crm = _read_crm(args)
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
@@ -312,11 +349,10 @@ def _forecast(args: argparse.Namespace) -> int:
     print(f"  weighted pipeline (stage probability x value): {outlook.weighted:,.0f}")
     if args.target is not None:
         print(f"  probability of reaching {args.target:,.0f}: {result['p_hit_target']:.0%}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    _write_json(args.out / "forecast.json", result)
-    outlook.fan().to_csv(args.out / "fan.csv")
-    fan_chart(outlook, target=args.target).savefig(args.out / "fan.png", dpi=120)
-    print(f"wrote {args.out / 'forecast.json'}, fan.csv and fan.png")
+    write_json(out / "forecast.json", result)
+    _write_csv(out / "fan.csv", outlook.fan())
+    _write_png(out / "fan.png", fan_chart(outlook, target=args.target))
+    print(f"wrote {out / 'forecast.json'}, fan.csv and fan.png")
     return 0
 
 
@@ -338,22 +374,21 @@ def _diagnose(args: argparse.Namespace) -> int:
     from sim.plots.diagnostics import funnel_benchmark_chart, rep_exceptions_chart
     from sim.tiers import PRACTICE, load_tier_rules
 
+    out = output_dir(args.out)
     crm = read_opportunities(args.file, args.mapping)
     benchmark = load_benchmark(args.benchmark) if args.benchmark else None
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
                       materiality=args.materiality, alpha=args.alpha)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
     summary = {"rows_read": crm.report.rows_read, "rows_used": crm.report.rows_used, **result.summary()}
-    _write_json(out / "diagnostics.json", summary)
-    result.coaching.to_csv(out / "coaching.csv", index=False)
-    result.exceptions.to_csv(out / "exceptions.csv", index=False)
-    result.aging.to_csv(out / "aging_deals.csv", index=False)
-    result.tiers.to_csv(out / "tiers.csv")
-    crm.report.skipped.to_csv(out / "skipped_rows.csv", index=False)
-    funnel_benchmark_chart(result.funnel).savefig(out / "funnel.png", dpi=120)
-    rep_exceptions_chart(result.exceptions).savefig(out / "reps.png", dpi=120)
+    write_json(out / "diagnostics.json", summary)
+    _write_csv(out / "coaching.csv", result.coaching, index=False)
+    _write_csv(out / "exceptions.csv", result.exceptions, index=False)
+    _write_csv(out / "aging_deals.csv", result.aging, index=False)
+    _write_csv(out / "tiers.csv", result.tiers)
+    _write_csv(out / "skipped_rows.csv", crm.report.skipped, index=False)
+    _write_png(out / "funnel.png", funnel_benchmark_chart(result.funnel))
+    _write_png(out / "reps.png", rep_exceptions_chart(result.exceptions))
     flagged = result.exceptions[result.exceptions.flagged]
     print(f"{args.file}: {crm.report.rows_used:,} of {crm.report.rows_read:,} rows used; as of {summary['as_of']}")
     print(result.funnel.to_string(float_format="{:.2f}".format))
@@ -367,7 +402,7 @@ def _diagnose(args: argparse.Namespace) -> int:
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
@@ -378,13 +413,14 @@ def _tiers(args: argparse.Namespace) -> int:
     from sim.plots.diagnostics import aging_chart
     from sim.tiers import PRACTICE, load_tier_rules, read_invoices, receivables_aging, rfm_tiers, tier_summary
 
+    out = output_dir(args.out)
     crm = read_opportunities(args.file, args.mapping)
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     as_of = args.as_of or crm.as_of
     tiers = rfm_tiers(crm.opportunities, as_of, rules)
     summary = tier_summary(tiers, rules)
-    args.out.mkdir(parents=True, exist_ok=True)
-    tiers.to_csv(args.out / "tiers.csv")
+    _write_csv(out / "tiers.csv", tiers)
+    written = ["tiers.csv", "tiers.json"]
     report = {"as_of": as_of.date().isoformat(), "customers": len(tiers),
               "tiers": json.loads(summary.reset_index().to_json(orient="records"))}
     print(summary.to_string(formatters={"monetary": "{:,.0f}".format}))
@@ -392,20 +428,20 @@ def _tiers(args: argparse.Namespace) -> int:
         invoices, skipped = read_invoices(args.invoices)
         aging = receivables_aging(invoices, as_of)
         report["receivables"] = {**aging.summary(), "invoices_skipped": len(skipped)}
-        aging.alerts.to_csv(args.out / "receivable_alerts.csv", index=False)
-        skipped.to_csv(args.out / "invoices_skipped.csv", index=False)
-        aging_chart(aging.buckets).savefig(args.out / "receivables.png", dpi=120)
+        _write_csv(out / "receivable_alerts.csv", aging.alerts, index=False)
+        _write_csv(out / "invoices_skipped.csv", skipped, index=False)
+        _write_png(out / "receivables.png", aging_chart(aging.buckets))
+        written += _RECEIVABLES
         print(f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
               f"{len(aging.alerts)} invoices unpaid beyond 30 days; {len(skipped)} invoice rows skipped")
-    _write_json(args.out / "tiers.json", report)
-    print(f"wrote {args.out / 'tiers.json'} and {args.out / 'tiers.csv'}")
+    write_json(out / "tiers.json", report)
+    remove_stale(out, _RECEIVABLES, written)  # an earlier run's receivables, when this one has no invoices
+    print(f"wrote {out / 'tiers.json'} and {out / 'tiers.csv'}")
     return 0
 
 
 def _incentives(args: argparse.Namespace) -> int:
-    from sim.errors import format_loc
     from sim.incentives import check_plan, compare_plans, load_plan
-    from sim.scenario import parse_yaml
 
     scenario = load(args.file)
     plans = []
@@ -414,9 +450,11 @@ def _incentives(args: argparse.Namespace) -> int:
         try:
             check_plan(plan, scenario)
         except ScenarioError as exc:
-            _, lines = parse_yaml(file.read_text(encoding="utf-8"), str(file))
-            raise exc.with_file(str(file), {format_loc(path): line for path, line in lines.items()}) from None
+            _, lines = parse_yaml(read_text(file), str(file))
+            raise exc.with_file(str(file), field_lines(lines)) from None
         plans.append(plan)
+    _within_limits(args, args.file, scenario, args.replications, args.engine, detail=True)
+    out = output_dir(args.out) if args.out is not None else None
     results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
                        progress=not args.quiet)
     table, summary = compare_plans(results, plans)
@@ -431,18 +469,18 @@ def _incentives(args: argparse.Namespace) -> int:
         "revenue": "{:,.0f}".format, "comp cost": "{:,.0f}".format, "cost of sales": "{:.2%}".format,
         "at quota": "{:.0%}".format, "Gini": "{:.2f}".format,
         "P(target)": "{:.0%}".format, "cost per extra revenue": "{:.3f}".format}))
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(args.out / "payouts.parquet", index=False)
-        _write_json(args.out / "incentives.json", summary)
-        print(f"wrote {args.out / 'payouts.parquet'} and {args.out / 'incentives.json'}")
+    if out is not None:
+        write_with(out / "payouts.parquet", lambda tmp: table.to_parquet(tmp, index=False))
+        write_json(out / "incentives.json", summary)
+        print(f"wrote {out / 'payouts.parquet'} and {out / 'incentives.json'}")
     return 0
 
 
 def _backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: all cores); with --dask local, the cluster's workers")
-    p.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler, or 'local' for a LocalCluster")
+    p.add_argument("--dask", type=_dask_address, metavar="ADDRESS",
+                   help="run on a dask.distributed scheduler (tcp://host:port), or 'local' for a LocalCluster")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -456,7 +494,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and summarise the results")
     p.add_argument("file", metavar="FILE")
     _run_options(p, engine="des", replications=20)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
     p.add_argument("--summary-only", dest="detail", action="store_false",
                    help="with --out, write per-replication and per-stage tables only, not per-lead ones")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -467,17 +505,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", type=_positive_int, metavar="AMOUNT",
                    help="annual revenue target (default: the scenario's targets.annual_revenue)")
     p.add_argument("--method", choices=METHODS, default="reserve", help="how the year is split over months")
-    p.add_argument("--reserve-month", type=int, default=12, metavar="M", help="with --method reserve (1-12)")
-    p.add_argument("--reserve-share", type=float, default=0.0, metavar="S",
+    p.add_argument("--reserve-month", type=_whole, default=12, metavar="M", help="with --method reserve (1-12)")
+    p.add_argument("--reserve-share", type=_non_negative_float, default=0.0, metavar="S",
                    help="with --method reserve: share of the target the reserve month carries")
-    p.add_argument("--challenge", type=float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
+    p.add_argument("--challenge", type=_positive_float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
     _run_options(p, engine="fast", replications=200)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write plan.csv and feasibility.json here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write plan.csv and feasibility.json here")
     p.set_defaults(handler=_plan)
 
     p = sub.add_parser("allocate", help="split a marketing budget over channels (and reps over teams)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--budget", type=float, required=True, metavar="B", help="marketing budget over the horizon")
+    p.add_argument("--budget", type=_non_negative_float, required=True, metavar="B",
+                   help="marketing budget over the horizon")
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
     p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
@@ -487,7 +526,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
                         "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3")
     _run_options(p, engine="fast", replications=40)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write allocation.json here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write allocation.json here")
     p.set_defaults(handler=_allocate)
 
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
@@ -495,7 +534,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
-    p.add_argument("--out", type=Path, metavar="DIR",
+    p.add_argument("--out", type=_path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
     _backend_options(p)
     p.add_argument("--force", action="store_true", help="start afresh even if DIR holds another comparison")
@@ -504,22 +543,23 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="run a parameter sweep (resumable) into DIR/results.parquet")
     p.add_argument("file", metavar="SPEC")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR")
     _backend_options(p)
     p.add_argument("--force", action="store_true", help="start afresh even if DIR holds results")
+    _limits_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_sweep)
 
     p = sub.add_parser("report", help="an HTML or Excel report of a run, a comparison or a sweep")
-    p.add_argument("dir", type=Path, metavar="DIR")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="report.html or report.xlsx")
+    p.add_argument("dir", type=_path, metavar="DIR")
+    p.add_argument("--out", type=_path, required=True, metavar="FILE", help="report.html or report.xlsx")
     p.set_defaults(handler=_report)
 
     p = sub.add_parser("diagnose", help="funnel, bottlenecks, rep exceptions, aged deals and tiers from a CRM export")
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
-    p.add_argument("--benchmark", type=Path, metavar="FILE", help="YAML with conversion: {stage: rate}")
-    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+    p.add_argument("--benchmark", type=_path, metavar="FILE", help="YAML with conversion: {stage: rate}")
+    p.add_argument("--tier-rules", type=_path, metavar="FILE",
                    help="YAML tier rules (default: the practice's RFM tiers)")
     p.add_argument("--as-of", type=_date, metavar="DATE",
                    help="date of the review (default: the latest date in the export)")
@@ -527,30 +567,30 @@ def _parser() -> argparse.ArgumentParser:
                    help="decided deals a rep needs before a low win rate may be flagged")
     p.add_argument("--materiality", type=_fraction, default=0.2, metavar="M", help="flag reps this far below the team")
     p.add_argument("--alpha", type=_fraction, default=0.05, metavar="A", help="false discovery rate across reps")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+    p.add_argument("--out", type=_path, required=True, metavar="DIR",
                    help="write diagnostics.json, coaching.csv, exceptions.csv, aging_deals.csv, tiers.csv, charts")
     p.set_defaults(handler=_diagnose)
 
     p = sub.add_parser("tiers", help="customer tiers by RFM with follow-up cadences; receivables aging")
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
-    p.add_argument("--tier-rules", type=Path, metavar="FILE",
+    p.add_argument("--tier-rules", type=_path, metavar="FILE",
                    help="YAML tier rules (default: the practice's RFM tiers)")
-    p.add_argument("--invoices", type=Path, metavar="FILE",
+    p.add_argument("--invoices", type=_path, metavar="FILE",
                    help="invoice table (invoice_id, customer, amount, issued, paid) to age")
     p.add_argument("--as-of", type=_date, metavar="DATE",
                    help="date of the review (default: the latest date in the export)")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
     p.set_defaults(handler=_tiers)
 
     p = sub.add_parser("calibrate", help="calibrate a scenario from a CRM export; print the bad-row report")
     p.add_argument("export", metavar="EXPORT", help="CSV or Excel export, or the folder holding it")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE",
                    help="column mapping: maven, olist, salesforce, hubspot, or a YAML file")
-    p.add_argument("--out", type=Path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
+    p.add_argument("--out", type=_path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
     p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
     p.add_argument("--name", default=None, help="scenario name")
-    p.add_argument("--report", type=Path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
+    p.add_argument("--report", type=_path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
     p.set_defaults(handler=_calibrate)
 
     p = sub.add_parser("backtest", help="forecast from past cut-offs and compare with what happened")
@@ -564,8 +604,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="give the model the leads that did arrive (forecast the won count of those cohorts)")
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write backtest.json and backtest.csv here")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write backtest.json and backtest.csv here")
     p.set_defaults(handler=_backtest)
 
     p = sub.add_parser("forecast", help="forecast the rest of a period: weighted pipeline, simulation, P(target)")
@@ -573,50 +613,117 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="forecast as if on this date (default: the data's end)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the quarter's end)")
-    p.add_argument("--target", type=float, metavar="AMOUNT", help="revenue target of the period")
+    p.add_argument("--target", type=_positive_float, metavar="AMOUNT", help="revenue target of the period")
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=1000, metavar="N")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
     p.set_defaults(handler=_forecast)
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
     p.add_argument("file", metavar="SCENARIO")
-    p.add_argument("--plan", type=Path, required=True, metavar="PLAN", help="the current plan (the reference)")
-    p.add_argument("--compare", type=Path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
+    p.add_argument("--plan", type=_path, required=True, metavar="PLAN", help="the current plan (the reference)")
+    p.add_argument("--compare", type=_path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
     _run_options(p, engine="fast", replications=50)
-    p.add_argument("--out", type=Path, metavar="DIR", help="write payouts.parquet and incentives.json here")
+    p.add_argument("--out", type=_path, metavar="DIR", help="write payouts.parquet and incentives.json here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_incentives)
     return parser
+
+
+def _limits_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-limits", action="store_true",
+                        help="run even when the estimated memory or time is above what a 2-core, 24 GiB machine "
+                             "can give (for bigger machines)")
 
 
 def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int) -> None:
     """The options every simulating command takes: engine, replications, seed."""
     parser.add_argument("--engine", choices=tuple(ENGINES), default=engine)
     parser.add_argument("--replications", type=_positive_int, default=replications, metavar="N")
-    parser.add_argument("--seed", type=int, default=0, metavar="S")
+    parser.add_argument("--seed", type=_seed, default=0, metavar="S")
+    _limits_option(parser)
 
 
 def _route(text: str) -> tuple[str, list[str], int, float]:
     """``STAGE:TIERS:SENIORS:SKILL`` (tiers comma-separated) for ``allocate --route``."""
     try:
         stage, tiers, seniors, skill = text.rsplit(":", 3)
-        return stage, tiers.split(","), int(seniors), float(skill)
-    except ValueError:
+        return stage, tiers.split(","), _positive_int(seniors), _positive_float(skill)
+    except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(f"{text!r} is not STAGE:TIERS:SENIORS:SKILL, e.g. negotiation:A:4:1.3") from None
 
 
-def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+_RECEIVABLES = ["receivable_alerts.csv", "invoices_skipped.csv", "receivables.png"]
+
+
+def _write_csv(path: Path, table: pd.DataFrame, **options) -> None:
+    write_with(path, lambda tmp: table.to_csv(tmp, **options))
+
+
+def _write_png(path: Path, figure) -> None:
+    write_with(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
+
+
+def _path(text: str) -> Path:
+    if not text.strip() or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a path")
+    return Path(text)
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
     return value
+
+
+def _seed(text: str) -> int:
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a seed (a whole number, 0 or more)")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not zero or a positive number")
+    return value
+
+
+_ADDRESS = re.compile(r"((tcp|tls|ucx|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}")
+
+
+def _dask_address(text: str) -> str:
+    """``local`` or a scheduler address (``tcp://host:8786``, ``host:8786``)."""
+    if text == "local" or _ADDRESS.fullmatch(text) and int(text.rsplit(":", 1)[1]) < 65536:
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not 'local' or a scheduler address such as tcp://host:8786")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 A constraint failure reads ``<value> is not <what was expected>``, e.g.
 ``1.3 is not a probability (0 to 1)``; :mod:`sim.scenario` prefixes file, line and field.
+Numbers are strict about what they take: YAML's ``true`` or ``yes`` and quoted text such as
+``"12"`` are refused rather than read as 1 and 12 (a number in quotes is usually a mistake).
 
 Examples
 --------
@@ -20,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Callable
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 __all__ = ["Probability", "PositiveFloat", "NonNegativeFloat", "NonNegativeInt", "PositiveInt"]
 
@@ -37,8 +39,29 @@ def _check(test: Callable[[float], bool], expected: str, label: str) -> AfterVal
     return AfterValidator(validate)
 
 
-Probability = Annotated[float, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)", "probability (0 to 1)")]
-PositiveFloat = Annotated[float, _check(lambda v: v > 0, "positive", "number > 0")]
-NonNegativeFloat = Annotated[float, _check(lambda v: v >= 0, "zero or positive", "number ≥ 0")]
-PositiveInt = Annotated[int, _check(lambda v: v > 0, "a positive whole number", "whole number > 0")]
-NonNegativeInt = Annotated[int, _check(lambda v: v >= 0, "zero or a positive whole number", "whole number ≥ 0")]
+def _strict(kind: str) -> BeforeValidator:
+    """Refuse true/false and text before pydantic would read them as numbers; ``kind`` names what is expected."""
+
+    def refuse_text_and_true_false(value):
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} is not {kind}")
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not {kind}") from None
+            yaml_exponent = "e" in value.lower() and "." not in value  # YAML reads 1e9 as text, 1.0e9 as a number
+            hint = "with a point before the exponent, e.g. 1.0e9" if yaml_exponent else "without quotes"
+            raise ValueError(f"{value!r} is text, not {kind} (write it {hint})")
+        return value
+
+    return BeforeValidator(refuse_text_and_true_false)
+
+
+_NUMBER, _WHOLE = _strict("a number"), _strict("a whole number")
+
+Probability = Annotated[float, _NUMBER, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)", "probability (0 to 1)")]
+PositiveFloat = Annotated[float, _NUMBER, _check(lambda v: v > 0, "positive", "number > 0")]
+NonNegativeFloat = Annotated[float, _NUMBER, _check(lambda v: v >= 0, "zero or positive", "number ≥ 0")]
+PositiveInt = Annotated[int, _WHOLE, _check(lambda v: v > 0, "a positive whole number", "whole number > 0")]
+NonNegativeInt = Annotated[int, _WHOLE, _check(lambda v: v >= 0, "zero or a positive whole number", "whole number ≥ 0")]

@@ -57,7 +57,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario import load_model, parse_yaml, validate
+from sim.yaml_io import load_model, parse_yaml, validate
 
 __all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
 

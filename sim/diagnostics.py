@@ -50,7 +50,7 @@ from scipy import optimize, stats
 from sim.constraints import Probability
 from sim.crm import CrmImport
 from sim.errors import Problem, ScenarioError
-from sim.scenario import load_model
+from sim.yaml_io import load_model
 from sim.results import Results
 from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 

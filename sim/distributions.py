@@ -48,6 +48,19 @@ class _Dist(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="after")
+    def _representable(self) -> "_Dist":
+        """Parameters whose mean, variance or sampling parameters overflow a float cannot be drawn from."""
+        try:
+            numbers = [self.mean, self.var, *getattr(self, "shape_scale", ()), *getattr(self, "mu_sigma", ())]
+        except TypeError:  # parameters missing: the distribution's own check names them
+            return self
+        except (OverflowError, ZeroDivisionError, ValueError):
+            numbers = [math.inf]
+        if not all(math.isfinite(x) for x in numbers):
+            raise ValueError("its parameters are too large or too small to compute with")
+        return self
+
     def fill(self, rng: np.random.Generator, out: np.ndarray) -> None:
         """Fill ``out`` with the numbers of ``sample(rng, len(out))``."""
         out[:] = self.sample(rng, len(out))

@@ -35,6 +35,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.engine import simulate
+from sim.errors import Problem, ScenarioError
+from sim.lifetime import end_with_parent
 from sim.scenario import Scenario
 
 __all__ = ["FIGURES", "default_workers", "describe_backend", "replicate", "run_tasks"]
@@ -58,17 +60,27 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+CONNECT_SECONDS = 5
+"""How long to try to reach a Dask scheduler before saying it cannot be reached."""
+
+
 @contextmanager
 def _dask_client(address: str, workers: int | None):
     from distributed import Client, LocalCluster
 
-    if address == "local":
+    if address == "local":  # scheduler, workers and dashboard listen on this machine only
         with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as client:
+                          host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
             yield client
-    else:
-        with Client(address) as client:
-            yield client
+        return
+    try:
+        client = Client(address, timeout=f"{CONNECT_SECONDS}s")
+    except Exception as exc:  # unreachable (a timeout), not an address, or something else answering there
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ScenarioError([Problem("--dask", f"cannot reach a Dask scheduler at '{address}' within "
+                                               f"{CONNECT_SECONDS} s ({reason})")]) from None
+    with client:
+        yield client
 
 
 def run_tasks(tasks: Mapping[Hashable, tuple], workers: int | None = 1, dask: str | None = None,
@@ -106,8 +118,8 @@ def run_tasks(tasks: Mapping[Hashable, tuple], workers: int | None = 1, dask: st
 
 def _on_processes(tasks: dict, workers: int, bar: tqdm) -> Iterator[tuple[Hashable, pd.DataFrame]]:
     # "spawn": a clean interpreter per worker, safe whatever threads the driver runs (tqdm, Jupyter, numba).
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                                mp_context=multiprocessing.get_context("spawn")) as pool:
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
+                                initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(replicate, *args): key for key, args in tasks.items()}
         try:
             for future in cf.as_completed(futures):

@@ -32,7 +32,6 @@ Examples
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -47,9 +46,12 @@ from sim.constraints import PositiveInt
 from sim.engine import ENGINES
 from sim.errors import Problem, ScenarioError
 from sim.execution import FIGURES, describe_backend, run_tasks
+from sim.limits import check_points, grid_points
 from sim.overrides import apply_overrides
-from sim.scenario import Scenario, dump, load, parse_yaml, read_text, validate
-from sim.store import ChunkStore, atomic_write_text
+from sim.scenario import Scenario, dump, load
+from sim.yaml_io import field_lines, parse_yaml, read_text, validate
+from sim.outputs import output_dir, write_json, write_with
+from sim.store import ChunkStore
 from sim.streams import generator
 
 __all__ = ["Strategy", "Comparison", "compare", "SweepSpec", "Sweep", "SweepResult", "load_sweep", "sweep",
@@ -170,10 +172,9 @@ class Comparison:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``comparison.json`` and ``replications.parquet`` into ``directory``; return it."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.replications.to_parquet(directory / "replications.parquet", index=False)
-        atomic_write_text(directory / "comparison.json", json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+        directory = output_dir(directory)
+        write_with(directory / "replications.parquet", lambda tmp: self.replications.to_parquet(tmp, index=False))
+        write_json(directory / "comparison.json", self.summary())
         return directory
 
 
@@ -203,7 +204,8 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
     else:
         store = ChunkStore(out)
         store.open({"kind": "comparison", "replications": replications, "seed": seed, "engine": engine,
-                    "strategies": [{"name": s.name, "scenario": dump(s.scenario)} for s in strategies]}, force=force)
+                    "strategies": [{"name": s.name, "scenario": dump(s.scenario)} for s in strategies]}, force=force,
+                   rows=replications)
         done = store.done()
         todo = {i: args for i, args in tasks.items() if i not in done}
         for i, table in run_tasks(todo, workers, dask, progress, total=len(tasks), done=len(done), desc="strategies"):
@@ -310,11 +312,22 @@ def _scenario_path(name: str, file: str) -> Path:
     return path
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file, its scenario and every point's overrides."""
+def load_sweep(path: str | Path, limit_points: bool = True) -> Sweep:
+    """Read and validate a sweep file, its scenario and every point's overrides.
+
+    Unless ``limit_points`` is false, a design of more than :data:`sim.limits.MAX_POINTS` points
+    is refused before any point is built.
+    """
     file = str(path)
     data, lines = parse_yaml(read_text(path), file)
     spec = validate(SweepSpec, data, file, lines)
+    if limit_points:
+        field = "parameters" if spec.design == "grid" else "points"
+        points = grid_points(list(spec.parameters.values())) if spec.design == "grid" else spec.points
+        try:
+            check_points(points, field)
+        except ScenarioError as exc:
+            raise exc.with_file(file, field_lines(lines)) from None
     base = load(_scenario_path(spec.scenario, file))
     key_lines = {k: lines.get(("overrides", k)) for k in spec.overrides}
     base = apply_overrides(base, spec.overrides, file, key_lines, prefix="overrides.")
@@ -360,7 +373,7 @@ def sweep(spec: Sweep, out: str | Path, workers: int | None = 1, dask: str | Non
     On Ctrl-C, finished points stay on disk and :class:`KeyboardInterrupt` propagates.
     """
     store = ChunkStore(out)
-    store.open(spec.manifest(), force=force)
+    store.open(spec.manifest(), force=force, rows=spec.spec.replications)
     n = len(spec.points)
     if store.finished():
         return SweepResult(out)

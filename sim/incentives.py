@@ -46,7 +46,8 @@ from sim.errors import Problem, ScenarioError
 from sim.model.behaviour import Behaviour, respond
 from sim.model.staffing import draw_roster
 from sim.results import Results
-from sim.scenario import Scenario, _unknown, load_model, parse_yaml, validate
+from sim.scenario import Scenario, _unknown
+from sim.yaml_io import load_model, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
 __all__ = ["Tier", "Commission", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback", "IncentivePlan",

@@ -27,10 +27,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-import yaml
-
 from sim.errors import Problem, ScenarioError, format_loc
-from sim.scenario import Scenario, _unknown, validate
+from sim.scenario import Scenario, _unknown
+from sim.yaml_io import parse_value, validate
 
 __all__ = ["apply_overrides", "parse_override", "resolve_path"]
 
@@ -43,9 +42,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ScenarioError([Problem("--override", f"{text!r} is not KEY=VALUE")])
     try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
-        raise ScenarioError([Problem(key.strip(), f"{value!r} is not a valid value")]) from None
+        parsed = parse_value(value, "--override")
+    except ScenarioError as exc:
+        raise ScenarioError([Problem(key.strip(), f"{value[:40]!r} is not a valid value: {exc.problems[0].message}")
+                             ]) from None
     return key.strip(), parsed
 
 

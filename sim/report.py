@@ -27,9 +27,11 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from sim.errors import Problem, ScenarioError
 from sim.experiments import SweepResult
+from sim.outputs import output_file, write_text, write_with
 from sim.plots import experiments as charts
 
 __all__ = ["Report", "build_report", "escape_cell", "write_report"]
@@ -173,13 +175,14 @@ def to_xlsx(report: Report, path: Path) -> None:
 
 def write_report(directory: str | Path, out: str | Path) -> Path:
     """Write the report of ``directory`` to ``out`` (``.html`` or ``.xlsx``); return ``out``."""
-    out = Path(out)
-    if out.suffix.lower() not in {".html", ".htm", ".xlsx"}:
-        raise ScenarioError([Problem("--out", f"'{out}' must end in .html or .xlsx")])
+    out = output_file(out, (".html", ".xlsx"))
     report = build_report(directory)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".xlsx":
-        to_xlsx(report, out)
+        try:
+            write_with(out, lambda tmp: to_xlsx(report, Path(tmp)))  # a workbook that fails half-way replaces nothing
+        except IllegalCharacterError as exc:
+            raise ScenarioError([Problem("", f"a name holds a character a workbook cannot store ({exc}); the HTML "
+                                             f"report can show it", file=str(directory))]) from None
     else:
-        out.write_text(to_html(report), encoding="utf-8")
+        write_text(out, to_html(report))
     return out

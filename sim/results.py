@@ -40,7 +40,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -50,6 +49,7 @@ import pandas as pd
 
 from sim.calendar import months_of_horizon
 from sim.model.timeline import Timeline
+from sim.outputs import output_dir, remove_stale, write_json, write_with
 from sim.scenario import Scenario
 from sim.worktime import Calendars, to_work
 
@@ -484,15 +484,21 @@ class Results:
         """The per-stage part of :meth:`summary` as a table, for printing."""
         return pd.DataFrame(self.summary()["stages"]).set_index("name")
 
+    SAVED = ("summary.json", *(f"{name}.parquet" for name in ("replications", "stage_stats", "monthly", "leads",
+                                                                "stage_times", "daily", "reps")))
+    """Every file :meth:`save` may write; an earlier run's files that this one does not write are removed."""
+
     def save(self, directory: str | Path) -> Path:
-        """Write ``summary.json`` and every table as Parquet into ``directory``; return it."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "summary.json").write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n",
-                                                encoding="utf-8")
-        self.replications.to_parquet(directory / "replications.parquet", index=False)
-        self.stage_stats.to_parquet(directory / "stage_stats.parquet", index=False)
-        self.monthly.to_parquet(directory / "monthly.parquet", index=False)
-        for name, table in self._tables.items():
-            table.to_parquet(directory / f"{name}.parquet", index=False)
+        """Write ``summary.json`` (strict JSON) and every table as Parquet into ``directory``; return it.
+
+        Each file is written whole or not at all; files of :attr:`SAVED` that this run does not
+        write (per-lead tables after a summary-only run) are removed, any other file is left alone.
+        """
+        directory = output_dir(directory)
+        write_json(directory / "summary.json", self.summary())
+        tables = {"replications": self.replications, "stage_stats": self.stage_stats, "monthly": self.monthly,
+                  **self._tables}
+        for name, table in tables.items():
+            write_with(directory / f"{name}.parquet", lambda tmp, table=table: table.to_parquet(tmp, index=False))
+        remove_stale(directory, self.SAVED, ["summary.json", *(f"{name}.parquet" for name in tables)])
         return directory

@@ -35,19 +35,20 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal, TypeVar, Union
+from typing import Annotated, Any, Iterable, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability
 from sim.distributions import Distribution
-from sim.errors import Problem, ScenarioError, format_loc
+from sim.errors import Problem, ScenarioError
+from sim.outputs import write_text
+from sim.yaml_io import load_model, parse_yaml, validate
 
 __all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "Calendar", "Holidays",
-           "Opening", "load", "loads", "dump", "load_model", "read_text"]
+           "Opening", "load", "loads", "dump"]
 
 _TIERED, _FLAT = "by_tier", "flat"
 
@@ -144,6 +145,8 @@ class Channel(_Model):
     @field_validator("tiers")
     @classmethod
     def _mix_sums_to_one(cls, tiers: dict[str, float] | None) -> dict[str, float] | None:
+        if tiers is not None and any(not name.strip() for name in tiers):
+            raise ValueError("every tier needs a name (one is empty)")
         if tiers is not None and abs(sum(tiers.values()) - 1.0) > 1e-6:
             raise ValueError(f"shares add up to {sum(tiers.values()):g}, not 1")
         return tiers
@@ -341,28 +344,6 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
 # --------------------------------------------------------------------------- YAML I/O
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def read_text(path: str | Path) -> str:
-    """A text file's content; a missing or unreadable file is a :class:`ScenarioError` naming it."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem("", "file not found", file=str(path))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
-
-
-def load_model(model: type[M], path: str | Path) -> M:
-    """Read a YAML file and validate it against ``model``; every problem names file, line and field.
-
-    Used for every YAML file the project reads: scenarios, plans, benchmarks, tier rules, mappings.
-    """
-    data, lines = parse_yaml(read_text(path), str(path))
-    return validate(model, data, str(path), lines)
-
-
 def load(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     return load_model(Scenario, path)
@@ -379,167 +360,5 @@ def dump(scenario: Scenario, path: str | Path | None = None) -> str:
     data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
+        write_text(path, text)
     return text
-
-
-def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse YAML safely; return the data and the line (1-based) of every path in it."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ScenarioError([Problem("", f"malformed YAML: {exc.problem}", file=file, line=line)]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem("", f"malformed YAML: {exc}", file=file)]) from None
-    if node is None:
-        raise ScenarioError([Problem("", "the file is empty", file=file, line=1)])
-    lines: dict[tuple, int] = {}
-    duplicates: list[Problem] = []
-    _index_lines(node, (), lines, duplicates, file)
-    if duplicates:
-        raise ScenarioError(duplicates)
-    loader = yaml.SafeLoader("")
-    try:
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem("", f"malformed YAML: {exc}", file=file)]) from None
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-def _index_lines(node: yaml.Node, path: tuple, lines: dict, duplicates: list, file: str) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set = set()
-        for key, value in node.value:
-            if key.value in seen:
-                duplicates.append(Problem(format_loc(path + (key.value,)), "is given twice", file, key.start_mark.line + 1))
-            seen.add(key.value)
-            _index_lines(value, path + (key.value,), lines, duplicates, file)
-            lines[path + (key.value,)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index_lines(item, path + (i,), lines, duplicates, file)
-
-
-def validate(model: type[BaseModel], data: Any, file: str, lines: dict[tuple, int]):
-    """Validate parsed YAML ``data`` against ``model``; errors carry file and line."""
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem("", "expected a mapping of fields at the top level", file, 1)])
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = [_problem(e, data, model) for e in exc.errors(include_url=False) if not _echo(e, data)]
-    except ScenarioError as exc:  # cross-field checks of a model validator (whole-model locations)
-        problems = exc.problems
-    raise ScenarioError(_placed(problems, file, lines))
-
-
-_LAST_PART = re.compile(r"(\.[^.\[]+|\[\d+\]|^[^.\[]+)$")
-
-
-def _placed(problems: Iterable[Problem], file: str, lines: dict[tuple, int]) -> list[Problem]:
-    by_field = {format_loc(path): line for path, line in lines.items()}
-    placed = []
-    for p in problems:
-        field = p.field
-        while field not in by_field and field:  # the nearest enclosing field that is in the file
-            field = _LAST_PART.sub("", field)
-        placed.append(Problem(p.field, p.message, file, by_field.get(field)))
-    return placed
-
-
-def _echo(error: dict, data: Any) -> bool:
-    """Pydantic reports a list whose items failed as also too short; that is no extra problem."""
-    if error["type"] != "too_short" or (error.get("ctx") or {}).get("actual_length") != 0:
-        return False
-    node = data
-    for part in error["loc"]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return isinstance(node, list) and len(node) > 0
-
-
-def _clean_loc(loc: tuple, data: Any, missing: bool) -> tuple:
-    """Drop union tags (e.g. ``lognormal``, ``by_tier``) from a pydantic location, guided by the data."""
-    clean: list = []
-    node = data
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            clean.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            clean.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and last and missing:
-            clean.append(part)
-        elif not isinstance(node, (dict, list)):
-            break
-    return tuple(clean)
-
-
-def _vocabulary(model: type[BaseModel], seen: set | None = None) -> set[str]:
-    """Every field name (and alias) of ``model`` and the models inside it, for 'did you mean'."""
-    from typing import get_args
-
-    seen = set() if seen is None else seen
-    if model in seen:
-        return set()
-    seen.add(model)
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        names.add(field.alias or name)
-        stack = [field.annotation, *field.metadata]
-        while stack:
-            t = stack.pop()
-            if isinstance(t, type) and issubclass(t, BaseModel):
-                names |= _vocabulary(t, seen)
-            else:
-                stack.extend(get_args(t))
-    return names
-
-
-def _problem(error: dict, data: Any, model: type[BaseModel]) -> Problem:
-    loc = _clean_loc(tuple(error["loc"]), data, missing=error["type"] == "missing")
-    field = format_loc(loc)
-    kind, value = error["type"], error.get("input")
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
-        message = "missing (required)"
-    elif kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), sorted(_vocabulary(model)), n=1)
-        message = "unknown field" + (f" (did you mean '{close[0]}'?)" if close else "")
-    elif kind == "value_error":
-        message = str(ctx.get("error", error["msg"]))
-    elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number"}:
-        message = f"{value!r} is not a number" if kind.startswith("float") or kind == "finite_number" else f"{value!r} is not a whole number"
-    elif kind == "int_from_float":
-        message = f"{value!r} is not a whole number"
-    elif kind == "union_tag_invalid":
-        expected = ctx.get("expected_tags", "")
-        close = difflib.get_close_matches(str(ctx.get("tag")), [t.strip(" '") for t in expected.split(",")], n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"expected one of {expected}"
-        message = f"unknown distribution '{ctx.get('tag')}' ({hint})"
-    elif kind == "union_tag_not_found":
-        message = "needs a 'dist' key naming the distribution"
-    elif kind in {"too_short", "too_long"}:
-        expected = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        got = ctx.get("actual_length")
-        message = "must not be empty" if expected == 1 and got == 0 else f"needs {expected} values, got {got}"
-    elif kind in {"model_type", "model_attributes_type", "dict_type"}:
-        message = f"expected a mapping of fields, got {value!r}"
-    elif kind in {"tuple_type", "list_type"}:
-        message = f"expected a list, got {value!r}"
-    elif kind == "string_type":
-        message = f"expected text, got {value!r}"
-    elif kind.startswith("date"):
-        message = f"{value!r} is not a date (YYYY-MM-DD)"
-    else:
-        message = error["msg"]
-    return Problem(field, message)

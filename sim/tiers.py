@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.calendar import DEFAULT_START
 from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveInt
 from sim.errors import Problem, ScenarioError
-from sim.scenario import load_model
+from sim.yaml_io import load_model
 from sim.results import Results
 
 __all__ = ["BUCKETS", "PRACTICE", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules",

@@ -47,3 +47,37 @@ def test_bad_arguments_exit_2(capsys):
         main(["run", "x.yaml", "--replications", "0"])
     assert exit.value.code == 2
     assert "0 is not a positive whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "x.yaml", "--seed", "-1"], "argument --seed: -1 is not a seed (a whole number, 0 or more)"),
+    (["run", "x.yaml", "--seed", "one"], "argument --seed: 'one' is not a whole number"),
+    (["plan", "x.yaml", "--challenge", "-1"], "argument --challenge: -1 is not a positive number"),
+    (["plan", "x.yaml", "--challenge", "nan"], "argument --challenge: nan is not a finite number"),
+    (["plan", "x.yaml", "--challenge", "inf"], "argument --challenge: inf is not a finite number"),
+    (["forecast", "x", "--out", "o", "--target", "nan"], "argument --target: nan is not a finite number"),
+    (["allocate", "x.yaml", "--budget", "-5"], "argument --budget: -5 is not zero or a positive number"),
+    (["compare", "x.yaml", "--dask", "tcp://no port"], "argument --dask: 'tcp://no port' is not 'local' or a "
+                                                        "scheduler address such as tcp://host:8786"),
+    (["sweep", "x.yaml", "--out", "o", "--dask", "host:99999"], "argument --dask: 'host:99999' is not 'local'"),
+])
+def test_bad_numbers_and_addresses_exit_2_with_one_message(args, message, capsys):
+    """The original failures: tracebacks for --seed -1 and a malformed --dask; negative deals planned for
+    --challenge -1."""
+    with pytest.raises(SystemExit) as exit:
+        main(args)
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_an_unreachable_scheduler_fails_within_seconds(tmp_path, capsys):
+    """The original failure: a traceback after 30 s. Port 1 on this machine refuses at once; the bound is generous."""
+    import time
+
+    started = time.monotonic()
+    status = main(["compare", str(ROOT / "benchmarks" / "w1.yaml"), "--override", "teams.qualifiers.headcount=21",
+                   "--replications", "1", "--dask", "tcp://127.0.0.1:1", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("--dask: cannot reach a Dask scheduler at 'tcp://127.0.0.1:1' within 5 s")
+    assert time.monotonic() - started < 30

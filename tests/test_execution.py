@@ -147,3 +147,31 @@ def test_cli_compare_with_dask_local_starts_its_own_cluster(tmp_path):
     assert main([*args, "--out", str(out), "--dask", "local", "--workers", "2"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
                                   pd.read_parquet(tmp_path / "serial" / "replications.parquet"), check_exact=True)
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+@pytest.mark.xdist_group("dask")
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
+def test_dask_local_dashboard_listens_on_this_machine_only():
+    """The original failure: `--dask local` started a dashboard listening on every interface."""
+    from sim.execution import _dask_client
+
+    with _dask_client("local", 1) as client:
+        port = int(client.dashboard_link.split(":")[2].split("/")[0])
+        addresses = _listening_addresses(port)
+        scheduler = client.scheduler.address
+    assert addresses == {"0100007F"}  # 127.0.0.1, little-endian hex: nothing on 0.0.0.0 or ::
+    assert scheduler.startswith("tcp://127.0.0.1:")

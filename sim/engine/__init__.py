@@ -31,6 +31,7 @@ from functools import cache
 from tqdm.auto import tqdm
 
 from sim.engine import des, fast, flow
+from sim.lifetime import end_with_parent
 from sim.memory import keep_freed_memory
 from sim.results import Results
 from sim.scenario import Scenario
@@ -60,7 +61,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     Workers are spawned, not forked: a fork copies the locks of whatever threads the caller runs
     (Jupyter, pytest-xdist, tqdm) and can hang.
     """
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=end_with_parent, initargs=(os.getpid(),))
 
 
 def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: str = "des", detail: bool = True,
