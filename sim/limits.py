@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 
 from sim.errors import Problem, ScenarioError
+from sim.model.opening import warmup_days
 from sim.scenario import Scenario
 
 __all__ = ["CORES", "MEMORY_BYTES", "SECONDS", "MAX_POINTS", "RunSize", "estimate", "check", "check_points",
@@ -66,7 +67,8 @@ class RunSize:
 
 def _leads_per_replication(scenario: Scenario) -> float:
     peak = lambda c: max(c.seasonality) if c.seasonality else 1.0  # noqa: E731 (the busiest month, to be safe)
-    return sum(c.leads_per_day * peak(c) for c in scenario.channels) * scenario.horizon_days
+    days = scenario.horizon_days + warmup_days(scenario)  # the warm-up's leads are simulated too
+    return sum(c.leads_per_day * peak(c) for c in scenario.channels) * days
 
 
 def _visits_per_lead(scenario: Scenario) -> float:
