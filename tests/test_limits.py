@@ -50,7 +50,7 @@ def test_a_run_beyond_the_machine_is_refused_with_its_estimate(tmp_path, capsys,
 
 def test_many_replications_point_at_the_replications_option(tmp_path, capsys, no_simulation):
     status, err = _run(tmp_path, capsys, W1_TEXT, "--replications", "100000000", "--engine", "fast")
-    assert status == 2 and err.startswith("s.yaml: --replications: the run would simulate about 7.3e+12 leads")
+    assert status == 2 and err.startswith("s.yaml: --replications: the run would simulate about 7.5e+12 leads")
 
 
 def test_no_limits_lets_a_big_run_start(tmp_path, capsys, monkeypatch):
@@ -62,9 +62,9 @@ def test_no_limits_lets_a_big_run_start(tmp_path, capsys, monkeypatch):
 
 
 def test_the_estimate_follows_the_workload():
-    """W1 draws 200 leads a day for a year; about 1.6 stage visits per lead at its conversions."""
+    """W1 draws 200 leads a day for a year and its 11-day warm-up; about 1.6 stage visits per lead."""
     size = estimate(sim.load(W1), replications=10, engine="fast", detail=False)
-    assert size.leads == 10 * 200 * 365
+    assert size.leads == 10 * 200 * (365 + 11)
     assert size.visits == pytest.approx(size.leads * (1 + 0.3 + 0.15 + 0.075 + 0.06))
     assert estimate(sim.load(W1), 10, "fast", detail=True).memory > 10 * size.memory
 
