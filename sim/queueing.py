@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 __all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed", "allen_cunneen_wait",
-           "time_varying_queue"]
+           "time_varying_queue", "ErlangA", "erlang_a"]
 
 
 def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -53,6 +54,54 @@ def _erlang_c(load: np.ndarray, reps: np.ndarray) -> np.ndarray:
         rho = load / reps
         c = b / (1 - rho + rho * b)
     return np.where(load >= reps, 1.0, c)
+
+
+_CUT = 16 * math.log(10)  # states this much less likely than the likeliest are left out
+_MOST_STATES = 1e7
+
+
+@dataclass(frozen=True)
+class ErlangA:
+    """The stationary M/M/c+M queue: leads that wait longer than their patience go cold."""
+
+    p_abandon: float  # share of arriving leads that go cold before a rep starts them
+    p_wait: float  # share of arriving leads that find every rep busy
+    mean_wait: float  # days from arriving to a rep starting, or to going cold, over all leads
+    utilisation: float  # busy share of the reps
+
+
+def erlang_a(arrival_rate: float, work_days: float, reps: int, patience_days: float) -> ErlangA:
+    """The Erlang A model (Palm's M/M/c+M): Poisson leads, exponential work and exponential patience.
+
+    Exact, from the birth-death chain of the number of leads in the system (birth ``arrival_rate``,
+    death ``min(n, c) / work_days + max(n - c, 0) / patience_days``), cut where the stationary
+    probabilities have fallen below ``1e-16`` of the largest: patience keeps the queue finite even
+    when work outruns the team.
+
+    >>> a = erlang_a(1.0, 1.0, 2, patience_days=1e9)   # patience for ever: the M/M/2 of Erlang C
+    >>> round(a.p_wait, 4), round(a.mean_wait, 4), round(a.p_abandon, 6)
+    (0.3333, 0.3333, 0.0)
+    >>> round(erlang_a(3.0, 1.0, 2, patience_days=2.0).utilisation, 3)   # 150% offered: reps stay busy
+    0.923
+    """
+    lam, mu, theta, c = float(arrival_rate), 1.0 / float(work_days), 1.0 / float(patience_days), int(reps)
+    if lam >= c * mu and (lam - c * mu) / theta > _MOST_STATES:
+        raise ValueError("patience so long that an overloaded team's queue is practically endless")
+    log_p = [0.0]  # log of the unnormalised stationary probability of n leads in the system
+    peak, n = 0.0, 0
+    while True:
+        n += 1
+        log_p.append(log_p[-1] + math.log(lam) - math.log(min(n, c) * mu + max(n - c, 0) * theta))
+        peak = max(peak, log_p[-1])
+        if n > c and log_p[-1] < log_p[-2] and log_p[-1] < peak - _CUT:
+            break
+    p = np.exp(np.array(log_p) - max(log_p))
+    p /= p.sum()
+    states = np.arange(len(p))
+    queued = np.maximum(states - c, 0) @ p
+    busy = np.minimum(states, c) @ p
+    return ErlangA(p_abandon=float(theta * queued / lam), p_wait=float(p[c:].sum()),
+                   mean_wait=float(queued / lam), utilisation=float(busy / c))
 
 
 def mean_wait(arrival_rate: float, work_days: float, reps: int) -> float:
