@@ -80,7 +80,7 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
         rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok,
                      "compared": reached >= 30})
 
-    for column in ("leads", "won", "revenue", "collected"):
+    for column in ("leads", "opening", "won", "revenue", "collected"):
         add(column, exact.replications[column], flow.replications[column], "count")
     per = [r.stage_stats.groupby(["replication", "stage"], sort=False).sum(numeric_only=True) for r in (exact, flow)]
     busy = [r.stage_stats.drop_duplicates(["replication", "team"]).groupby(["replication", "team"]).sum(
