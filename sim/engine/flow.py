@@ -55,8 +55,8 @@ size.
 
 Where it differs from the exact engines (measured against ``fast``, 200 replications; tests/test_engine_flow.py)
 ------------------------------------------------------------------------------------------------------------------
-- Leads, won, revenue, collected and per-stage conversions agree in the mean: within 2% (or inside both
-  95% intervals) on W1, the shipped playbooks and generated funnels whose teams keep up.
+- Leads, the opening pipeline, won, revenue, collected and per-stage conversions agree in the mean: within 2%
+  (or inside both 95% intervals) on W1, the shipped playbooks and generated funnels whose teams keep up.
 - Waits and days in stage: on W1 and the playbooks within 10% wherever a team is at most 90% busy
   (W1 within 3%; b2b_saas within 6% at seeds 1, 2, 3, 5, 7 and 11; building_materials' negotiation,
   5 account managers near full load in March, +7% to +13% at seeds 3 and 11). Utilisation within 0.02.
@@ -188,26 +188,26 @@ class _Plan:
             work = _Gamma(work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl)
             lane = self.lane_of[k][None, None, :]
             w, w_var = wait[roster, lane, at], wait_var[roster, lane, at]
-            points, early = [], []
+            points, by_day_0 = [], []
             for m, v in ((0, 0), (w, w_var), (work.mean, work.var), (cust_mean[k], cust_var[k])):
                 if len(points) == 2:
                     x = np.maximum(left - d_mean, 0.0)  # time left when work starts (on average)
                 d_mean, d_var = d_mean + m, d_var + v
                 points.append(_Gamma(d_mean, d_var).cdf(left))
-                early.append(_Gamma(d_mean, d_var).cdf(to_year))
+                by_day_0.append(_Gamma(d_mean, d_var).cdf(to_year))
             if k == 0:
                 points[0] = np.ones_like(points[0])  # every lead arrives within the horizon
-                early[0] = np.broadcast_to(to_year > 0, early[0].shape).astype(float)  # the warm-up's, before day 0
+                by_day_0[0] = np.broadcast_to(to_year > 0, by_day_0[0].shape).astype(float)  # warm-up leads: before 0
             # What is done of the work started before the horizon, and the work of the leads that finish it.
             done, finished = work.partial_mean(x), work.cdf(x)
             busy_per_start = np.where(x > 0, done + x * (1 - finished), 0.0)
             self.busy_per_start.append(busy_per_start.mean(axis=0))
             # Work in the year of the leads that reached the stage before day 0: all of it for those starting in the
             # year, what is left for those in work at day 0 (a length-biased residual, E[T^2] / 2 E[T]).
-            started_in_year = np.maximum(np.minimum(early[0], points[1]) - early[1], 0.0)
+            started_in_year = np.maximum(np.minimum(by_day_0[0], points[1]) - by_day_0[1], 0.0)
             residual = (work.var + work.mean ** 2) / (2 * work.mean)
-            in_work = np.maximum(early[1] - early[2], 0.0)
-            reached_early = early[0].mean(axis=0)
+            in_work = np.maximum(by_day_0[1] - by_day_0[2], 0.0)
+            reached_early = by_day_0[0].mean(axis=0)
             work_in_year = (started_in_year * busy_per_start + in_work * residual).mean(axis=0)
             self.busy_per_early.append(np.where(reached_early > 0, work_in_year / np.maximum(reached_early, 1e-300),
                                                 0.0))
@@ -220,7 +220,7 @@ class _Plan:
             self.censored.append(censored - in_stage.mean)
             for store, p in zip((self.reached, self.started, self.worked, self.ended), points):
                 store.append(p.mean(axis=0))
-            self.before_year.append(tuple(p.mean(axis=0) for p in early))
+            self.before_year.append(tuple(p.mean(axis=0) for p in by_day_0))
         # The cycle from arrival to the end of the last stage: the rosters' times, weighted by the share won.
         cycle = _Gamma(*_moments(d_mean, d_var, ended))
         # mean days from arrival to a win (the cycle is counted from the start of the arrival day: minus U)
