@@ -8,6 +8,10 @@ takes times from queueing formulas instead of a queue. It returns the same ``rep
 
 The model
 ---------
+- **Warm start**: the day grid begins :func:`sim.model.opening.warmup_days` before day 0, as the exact
+  engines' warm-up does (arrivals with the seasonality of the calendar months before the start date, the
+  reps on hand at day 0 on the team from the grid's first day); flows and queues run from an empty funnel
+  there, and only what happens in the year is counted (see **Fates**).
 - **Arrivals**: per channel and day a Poisson count with the seasonal rate
   (:func:`sim.model.arrivals.daily_rates`), split among tiers by a multinomial draw.
 - **Capacity**: each replication's rosters are the exact engines' own
@@ -35,10 +39,15 @@ The model
   converted are binomial with the tier's conversion (``Scenario.conversion_of``, with routing
   and skill) and enter the next stage. Started and worked counts are nested draws alike. Days in
   stage count the leads that end the stage within the horizon, so long stays are cut off as in the
-  exact engines.
+  exact engines. The leads that reached a stage before day 0 are drawn apart: those that left it
+  before day 0 (decided in the warm-up, or on to the next stage before day 0) and those that leave it in
+  the year, counted in the year's won and lost but not in the stage's figures, which count the leads
+  reaching the stage in the year (a lead in a stage both at day 0 and at the horizon is neglected: the
+  joint probability is taken as the smaller of the two). ``opening`` is the warm-up's leads not decided
+  before day 0; the work of leads reaching a stage before day 0 counts where it falls in the year.
 - **Money**: won deals' values are drawn exactly (one draw per deal); the won are spread over
   calendar months by the distribution of their winning day; payment (bad debt, collection
-  delay) by a multinomial draw over the month of payment.
+  delay) by a multinomial draw over the month of payment, deals won in the warm-up included.
 
 Randomness comes from one generator per replication (purpose ``FLOW`` of :mod:`sim.streams`) and the
 replication's staffing streams, so replication ``r`` depends only on ``(seed, r)``, whatever the block
@@ -46,8 +55,8 @@ size.
 
 Where it differs from the exact engines (measured against ``fast``, 200 replications; tests/test_engine_flow.py)
 ------------------------------------------------------------------------------------------------------------------
-- Leads, won, revenue, collected and per-stage conversions agree in the mean: within 2% (or inside both
-  95% intervals) on W1, the shipped playbooks and generated funnels whose teams keep up.
+- Leads, the opening pipeline, won, revenue, collected and per-stage conversions agree in the mean: within 2%
+  (or inside both 95% intervals) on W1, the shipped playbooks and generated funnels whose teams keep up.
 - Waits and days in stage: on W1 and the playbooks within 10% wherever a team is at most 90% busy
   (W1 within 3%; b2b_saas within 6% at seeds 1, 2, 3, 5, 7 and 11; building_materials' negotiation,
   5 account managers near full load in March, +7% to +13% at seeds 3 and 11). Utilisation within 0.02.
@@ -60,7 +69,7 @@ Where it differs from the exact engines (measured against ``fast``, 200 replicat
   queues less than ``(1 + scv) / 2`` times the M/M/c wait when it has several reps.
   In the first sample the worst: new reps ramping up from a low productivity keep the slow pace of the day they
   start a job, which the team's summed productivity does not see (early waits about half the exact ones);
-  from an empty start the fluid queue settles faster than a real one (M/M/1, 50% busy, 120 days:
+  from an empty start (``warmup_days: 0``) the fluid queue settles faster than a real one (M/M/1, 50% busy, 120 days:
   0.97 days against 0.87).
 - Not modelled, so approximate: a lead handed straight on to the next stage of the same team arrives
   just as its rep frees up, not at random (exact waits 12-25% below this model's on small teams); per
@@ -90,6 +99,7 @@ from scipy.special import gammainc, ndtri
 from sim.calendar import months_of_horizon
 from sim.model.arrivals import daily_rates
 from sim.model.fates import routes_and_levels
+from sim.model.opening import warmup_days
 from sim.model.staffing import Roster, draw_rosters
 from sim.queueing import time_varying_queue
 from sim.results import Results, stage_slots
@@ -100,8 +110,7 @@ __all__ = ["run_block", "APPROXIMATION"]
 
 APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a time-varying M/G/c queue (pointwise "
                  "stationary fluid flow, Allen-Cunneen when stationary); waits approximate near full load, on short "
-                 "horizons and for leads handed straight on to the same team; the year starts with an empty funnel "
-                 "(no opening pipeline: early months understated)")
+                 "horizons and for leads handed straight on to the same team")
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
 _REFERENCE_ROSTERS = 64  # rosters (the run's first replications') mixed for the shared flows when reps leave
 _BEHIND = 0.98  # a team this busy on some day has fallen behind: its reps work without pause
@@ -133,9 +142,13 @@ class _Plan:
         s = scenario
         self.rosters = rosters[0]  # the roster, when every replication has the same
         self.horizon = h = s.horizon_days
+        # The day grid starts with the warm-up (day -W at index 0): flows and queues run from an empty funnel
+        # then, and only what falls in [0, h) is counted.
+        self.warmup = warm = warmup_days(s)
+        self.grid = g = warm + h
         tiers = s.tiers
         n_stages, n_tiers = len(s.stages), len(tiers)
-        self.rates = np.array([daily_rates(c, s) for c in s.channels])  # (channels, days)
+        self.rates = np.array([daily_rates(c, s, -warm) for c in s.channels])  # (channels, grid days)
         self.mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in s.channels])
         self.conv = np.array([[s.conversion_of(k, t) for t in tiers] for k in range(n_stages)])  # (stages, tiers)
         # By stage and tier the team that works a lead and its priority level there, as in the exact engines. A
@@ -155,35 +168,49 @@ class _Plan:
         n_rosters = len(rosters)
         flow, wait, wait_var, busy = self._solve(on_hand, capacity, slow)
         self._own = (flow, wait, busy) if n_rosters == 1 else None  # every replication's, when all share a roster
-        # Per stage, tier and day of arrival: probability of having reached each point before the horizon,
-        # with the wait and work of the day the leads of that day reach the stage -- per roster, then the
-        # mixture over rosters (what a replication with a roster drawn at random does on average).
+        # Per stage, tier and day of arrival: probability of having reached each point before the horizon
+        # and before day 0, with the wait and work of the day the leads of that day reach the stage -- per
+        # roster, then the mixture over rosters (what a replication with a roster drawn at random does on average).
         self.reached, self.started, self.worked, self.ended = [], [], [], []
-        self.busy_per_start, self.work_per_worked, self.censored = [], [], []
-        left = (h - np.arange(h, dtype=float))[None, :, None]  # days left from the start of each arrival day
-        days = np.arange(h)[None, :, None]
+        self.before_year = []  # per stage: P(reached), P(started), P(worked), P(ended) before day 0
+        self.busy_per_start, self.work_per_worked, self.censored, self.busy_per_early = [], [], [], []
+        left = (g - np.arange(g, dtype=float))[None, :, None]  # days left from the start of each arrival day
+        to_year = left - h  # days from the start of each arrival day to day 0 (negative: the year's days)
+        days = np.arange(g)[None, :, None]
         roster = np.arange(n_rosters)[:, None, None]
-        d_mean = np.full((n_rosters, h, n_tiers), 0.5)
+        d_mean = np.full((n_rosters, g, n_tiers), 0.5)
         d_var = np.full_like(d_mean, 1 / 12)
         for k in range(n_stages):
-            at = np.clip(days + np.round(d_mean - 0.5).astype(np.int64), 0, h - 1)  # day of reaching stage k
+            at = np.clip(days + np.round(d_mean - 0.5).astype(np.int64), 0, g - 1)  # day of reaching stage k
             team = self.team_of[k][None, None, :]
             sl = slow[roster, team, at]
             before = _Gamma(d_mean, d_var)  # time to reach stage k
             work = _Gamma(work_mean[k] * sl, (work_m2[k] - work_mean[k] ** 2) * sl * sl)
             lane = self.lane_of[k][None, None, :]
             w, w_var = wait[roster, lane, at], wait_var[roster, lane, at]
-            points = []
+            points, by_day_0 = [], []
             for m, v in ((0, 0), (w, w_var), (work.mean, work.var), (cust_mean[k], cust_var[k])):
                 if len(points) == 2:
                     x = np.maximum(left - d_mean, 0.0)  # time left when work starts (on average)
                 d_mean, d_var = d_mean + m, d_var + v
                 points.append(_Gamma(d_mean, d_var).cdf(left))
+                by_day_0.append(_Gamma(d_mean, d_var).cdf(to_year))
             if k == 0:
                 points[0] = np.ones_like(points[0])  # every lead arrives within the horizon
+                by_day_0[0] = np.broadcast_to(to_year > 0, by_day_0[0].shape).astype(float)  # warm-up leads: before 0
             # What is done of the work started before the horizon, and the work of the leads that finish it.
             done, finished = work.partial_mean(x), work.cdf(x)
-            self.busy_per_start.append(np.where(x > 0, done + x * (1 - finished), 0.0).mean(axis=0))
+            busy_per_start = np.where(x > 0, done + x * (1 - finished), 0.0)
+            self.busy_per_start.append(busy_per_start.mean(axis=0))
+            # Work in the year of the leads that reached the stage before day 0: all of it for those starting in the
+            # year, what is left for those in work at day 0 (a length-biased residual, E[T^2] / 2 E[T]).
+            started_in_year = np.maximum(np.minimum(by_day_0[0], points[1]) - by_day_0[1], 0.0)
+            residual = (work.var + work.mean ** 2) / (2 * work.mean)
+            in_work = np.maximum(by_day_0[1] - by_day_0[2], 0.0)
+            reached_early = by_day_0[0].mean(axis=0)
+            work_in_year = (started_in_year * busy_per_start + in_work * residual).mean(axis=0)
+            self.busy_per_early.append(np.where(reached_early > 0, work_in_year / np.maximum(reached_early, 1e-300),
+                                                0.0))
             per_worked = np.where(finished > 0, done / np.maximum(finished, 1e-300), work.mean)
             self.work_per_worked.append(_mixed(per_worked, points[2]))
             # Days in stage of the leads that end it before the horizon: fewer than the stage's mean time.
@@ -193,33 +220,38 @@ class _Plan:
             self.censored.append(censored - in_stage.mean)
             for store, p in zip((self.reached, self.started, self.worked, self.ended), points):
                 store.append(p.mean(axis=0))
+            self.before_year.append(tuple(p.mean(axis=0) for p in by_day_0))
         # The cycle from arrival to the end of the last stage: the rosters' times, weighted by the share won.
         cycle = _Gamma(*_moments(d_mean, d_var, ended))
         # mean days from arrival to a win (the cycle is counted from the start of the arrival day: minus U)
-        left = left[0]
-        self.win_days = cycle.partial_mean(left) / np.maximum(cycle.cdf(left), 1e-300) - 0.5
-        # Won deals' day of winning, per arrival day: the share falling in each calendar month.
+        left, to_year = left[0], to_year[0]
+        in_year = cycle.cdf(left) - cycle.cdf(to_year)
+        self.win_days = (cycle.partial_mean(left) - cycle.partial_mean(to_year)) / np.maximum(in_year, 1e-300) - 0.5
+        # Won deals' day of winning, per arrival day: the share of the year's wins falling in each calendar month,
+        # and (``won_before``) the warm-up's wins by day.
         self.months, month_of = months_of_horizon(s.start_date, h)
-        self.won_month = np.zeros((n_tiers, h, len(self.months)))
+        self.won_month = np.zeros((n_tiers, g, len(self.months)))
+        won_before = np.zeros((n_tiers, g, warm))
         month_first = np.r_[0, np.flatnonzero(np.diff(month_of)) + 1]
-        lags = np.arange(h + 1.0)
+        lags = np.arange(g + 1.0)
         for i in range(n_tiers):
             cdf = gammainc(cycle.shape[:, i, None], lags[None, :] / cycle.scale[:, i, None])  # (arrival day, lag)
             pmf = np.diff(cdf, axis=1)
-            by_day = np.zeros((h, h))  # arrival day x winning day
-            for d in range(h):
-                by_day[d, d:] = pmf[d, : h - d]
-            total = by_day.sum(axis=1, keepdims=True)
-            by_day = by_day / np.maximum(total, 1e-300)
-            self.won_month[i] = np.add.reduceat(by_day, month_first, axis=1)
+            by_day = np.zeros((g, g))  # arrival day x winning day
+            for d in range(g):
+                by_day[d, d:] = pmf[d, : g - d]
+            year, before = by_day[:, warm:], by_day[:, :warm]
+            year = year / np.maximum(year.sum(axis=1, keepdims=True), 1e-300)
+            won_before[i] = before / np.maximum(before.sum(axis=1, keepdims=True), 1e-300)
+            self.won_month[i] = np.add.reduceat(year, month_first, axis=1)
         # Payment: share of a month's wins paid in each later month (last column: not within the horizon).
         n_months = len(self.months)
         paid = np.zeros((n_months, n_months + 1))
         days = np.arange(h)
         if s.collection_days is None:
-            lag_pmf = np.r_[1.0, np.zeros(h)]
+            lag_pmf = np.r_[1.0, np.zeros(g)]
         else:
-            lag_pmf = np.diff(_Gamma(s.collection_days.mean, s.collection_days.var).cdf(np.arange(h + 2.0)))
+            lag_pmf = np.diff(_Gamma(s.collection_days.mean, s.collection_days.var).cdf(np.arange(g + 2.0)))
         for m in range(n_months):
             in_month = days[month_of == m]
             for d in in_month:
@@ -229,15 +261,25 @@ class _Plan:
         paid[:, n_months] = np.clip(1 - paid[:, :n_months].sum(axis=1), 0, 1)
         paid = np.clip(paid, 0, 1) / np.maximum(paid.sum(axis=1, keepdims=True), 1.0)  # rounding: no row above 1
         self.paid = paid
+        # Deals won in the warm-up, per arrival day: the share paid in each month of the year (last: not in it).
+        paid_before = np.zeros((warm, n_months + 1))
+        for d in range(warm):  # won on day d - warm: paid on day j of the year after a lag of warm - d + j
+            paid_before[d, :n_months] = np.bincount(month_of, lag_pmf[warm - d: warm - d + h], minlength=n_months)
+        paid_before[:, :n_months] *= 1 - s.bad_debt
+        paid_before[:, n_months] = np.clip(1 - paid_before[:, :n_months].sum(axis=1), 0, 1)
+        self.paid_before = won_before @ paid_before  # (tiers, arrival days, months paid + never)
 
     def _capacity(self, rosters: list[list[Roster]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per replication, team and day: reps on hand and seasoned rep-days; per replication and team: rep-days."""
-        h = self.horizon
-        on_hand = np.zeros((len(rosters), len(rosters[0]), h))
+        """Per replication, team and day of the grid: reps on hand and seasoned rep-days; per replication and team:
+        rep-days within the year."""
+        h, warm = self.horizon, self.warmup
+        on_hand = np.zeros((len(rosters), len(rosters[0]), self.grid))
         capacity = np.zeros_like(on_hand)
         for r, team_rosters in enumerate(rosters):
             for t, roster in enumerate(team_rosters):
-                on_hand[r, t], capacity[r, t] = roster.daily(h)
+                on_grid = Roster(roster.start + warm, roster.end + warm, roster.seasoned, roster.ramp_days,
+                                 roster.initial_productivity)  # day -warm at 0
+                on_hand[r, t], capacity[r, t] = on_grid.daily(self.grid)
         rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
         return on_hand, capacity, rep_days
 
@@ -257,7 +299,7 @@ class _Plan:
     def _solve(self, on_hand: np.ndarray, capacity: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, ...]:
         """Flows and waits of each roster, solved together by fixed-point rounds: per roster, leads reaching each
         stage per day and tier; mean wait and its variance per lane and day; rep-days busy per team."""
-        h, n_stages, n_tiers = self.horizon, len(self.conv), self.conv.shape[1]
+        h, n_stages, n_tiers = self.grid, len(self.conv), self.conv.shape[1]
         n = len(capacity)
         wait = np.zeros((n, self.lane_first[-1], h))
         wait_var = np.zeros_like(wait)
@@ -316,8 +358,9 @@ class _Plan:
             load = rate * work_eff / np.maximum(servers, 1e-12)  # work offered over the reps' time: above 1, a backlog
             keeping_up = np.maximum.accumulate(load, axis=1) < 1
             ahead = np.where(keeping_up, np.minimum(ahead, driftless), ahead)
-            behind = np.where(servers > 0, used, 0.0).max(axis=1) >= _BEHIND  # counts only for a team that falls behind
-            busy[:, t] = (used * on_hand[:, t]).sum(axis=1) * behind
+            year = slice(self.warmup, None)
+            behind = np.where(servers > 0, used, 0.0)[:, year].max(axis=1) >= _BEHIND  # only a team that falls behind
+            busy[:, t] = (used * on_hand[:, t])[:, year].sum(axis=1) * behind
             # A lead arriving mid-day waits until the capacity from then on has done the work of the leads ahead
             # of it (days without reps count in full).
             done = np.cumsum(cap, axis=1)
@@ -462,29 +505,49 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     leads = np.zeros((n, len(s.channels)), dtype=np.int64)
     money = np.zeros((n, 4))  # revenue, collected, win days, won
     monthly = np.zeros((n, 3, n_months))  # won, revenue, collected
-    cond = []
+    pipeline = np.zeros((n, 2), dtype=np.int64)  # the warm-up's leads open at day 0, and lost in the year
+    cond, cond_before = [], []
     for k in range(n_stages):  # conditional probabilities of the nested draws
         f, st, wk, en = plan.reached[k], plan.started[k], plan.worked[k], plan.ended[k]
+        f0, _, _, e0 = plan.before_year[k]
+        # Of the leads that reached the stage before day 0: those that left it before day 0, and of the rest those
+        # that leave it in the year. A lead both in the stage at day 0 and still in it at the horizon is neglected
+        # (the stage's times taken as comonotone), so P(A < 0, E < h) = min(P(A < 0), P(E < h)).
+        cond_before.append((np.where(f0 > 0, e0 / np.maximum(f0, 1e-300), 0.0),
+                            np.where(f0 > e0, (np.minimum(f0, en) - e0) / np.maximum(f0 - e0, 1e-300), 0.0)))
+        # Those that reach it in the year: P(0 <= A < h, X < h) = P(X < h) - P(A < 0, X < h), alike.
+        f, st, wk, en = f - f0, *(np.maximum(x - f0, 0.0) for x in (st, wk, en))
         cond.append((np.where(f > 0, en / np.maximum(f, 1e-300), 0.0),
                      np.where(f > en, (st - en) / np.maximum(f - en, 1e-300), 0.0),
                      np.where(st > en, (wk - en) / np.maximum(st - en, 1e-300), 0.0)))
     value_dists = [s.deal_value_for(t) for t in s.tiers]
+    in_year = (np.arange(plan.grid) >= plan.warmup)[:, None]
     for j, rng in enumerate(rngs):
-        per_channel = rng.poisson(plan.rates)  # (channels, days)
-        leads[j] = per_channel.sum(axis=1)
-        entered = sum(rng.multinomial(per_channel[c], plan.mix[c]) for c in range(len(s.channels)))  # (days, tiers)
+        per_channel = rng.poisson(plan.rates)  # (channels, grid days)
+        leads[j] = per_channel[:, plan.warmup:].sum(axis=1)
+        arrived = sum(rng.multinomial(per_channel[c], plan.mix[c]) for c in range(len(s.channels)))  # (days, tiers)
+        entered = arrived * in_year  # leads reaching the stage in the year
+        before = arrived - entered  # leads reaching the stage before day 0
+        decided_before = 0
         for k in range(n_stages):
             p_end, p_start, p_work = cond[k]
             ended = rng.binomial(entered, np.clip(p_end, 0, 1))
             started = ended + rng.binomial(entered - ended, np.clip(p_start, 0, 1))
             worked = ended + rng.binomial(started - ended, np.clip(p_work, 0, 1))
             converted = rng.binomial(ended, plan.conv[k])
+            p_early, p_later = cond_before[k]
+            early = rng.binomial(before, np.clip(p_early, 0, 1))  # left the stage before day 0
+            later = rng.binomial(before - early, np.clip(p_later, 0, 1))  # left it in the year
+            early_converted, later_converted = rng.binomial(early, plan.conv[k]), rng.binomial(later, plan.conv[k])
+            decided_before += int((early - early_converted).sum())
+            pipeline[j, 1] += int((later - later_converted).sum())
             counts[j, :, k] = [x.sum(axis=0) for x in (entered, started, worked, ended, converted)]
             work[j, 0, k] = (worked * plan.work_per_worked[k]).sum(axis=0)
-            work[j, 1, k] = (started * plan.busy_per_start[k]).sum(axis=0)
+            work[j, 1, k] = (started * plan.busy_per_start[k] + before * plan.busy_per_early[k]).sum(axis=0)
             work[j, 2, k] = (ended * plan.censored[k]).sum(axis=0)
-            entered = converted
-        won = entered  # (days, tiers)
+            entered, before = converted + later_converted, early_converted
+        pipeline[j, 0] = int(arrived[: plan.warmup].sum()) - decided_before - int(before.sum())
+        won = entered  # (days, tiers), won in the year
         money[j, 2] = float((won * plan.win_days).sum())
         money[j, 3] = won.sum()
         for i, dist in enumerate(value_dists):
@@ -501,8 +564,18 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
             paid_month = np.concatenate([np.repeat(np.arange(n_months + 1), row) for row in paid])
             in_horizon = paid_month < n_months  # deals are exchangeable: values are independent of timing
             monthly[j, 2] += np.bincount(paid_month[in_horizon], weights=values[in_horizon], minlength=n_months)
+        for i, dist in enumerate(value_dists):  # deals won in the warm-up, paid in the year
+            n_won = int(before[:, i].sum())
+            share = before[:, i] @ plan.paid_before[i] if n_won else np.zeros(1)
+            if share.sum() <= 0:
+                continue
+            paid = rng.multinomial(n_won, share / share.sum())  # (months paid + never)
+            values = dist.sample(rng, n_won)
+            paid_month = np.repeat(np.arange(n_months + 1), paid)
+            in_horizon = paid_month < n_months
+            monthly[j, 2] += np.bincount(paid_month[in_horizon], weights=values[in_horizon], minlength=n_months)
         money[j, 0], money[j, 1] = monthly[j, 1].sum(), monthly[j, 2].sum()
-    return _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly)
+    return _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly, pipeline)
 
 
 def _integers(share: np.ndarray, total: int) -> np.ndarray:
@@ -517,22 +590,25 @@ def _integers(share: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
-def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly) -> Results:
+def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly, pipeline) -> Results:
     s, h = scenario, scenario.horizon_days
     n = len(counts)
     reps_index = np.arange(first, first + n)
     won = money[:, 3].astype(np.int64)
-    lost = (counts[:, 3] - counts[:, 4]).sum(axis=(1, 2))
+    lost = (counts[:, 3] - counts[:, 4]).sum(axis=(1, 2)) + pipeline[:, 1]
+    opening = pipeline[:, 0]
     replications = pd.DataFrame({
-        "replication": reps_index, "leads": leads.sum(axis=1), "opening": np.zeros(n, dtype=np.int64), "won": won,
+        "replication": reps_index, "leads": leads.sum(axis=1), "opening": opening, "won": won,
         "lost": lost,
-        "open": leads.sum(axis=1) - won - lost, "revenue": money[:, 0], "collected": money[:, 1],
+        "open": leads.sum(axis=1) + opening - won - lost, "revenue": money[:, 0], "collected": money[:, 1],
         "marketing_cost": leads @ np.array([c.cost_per_lead for c in s.channels], dtype=float),
         "win_days_total": money[:, 2],
     })
     # Per stage, tier and replication: mean wait and work in this replication's capacity.
     pick = (lambda a: a) if len(rosters) == n else (lambda a: np.broadcast_to(a, (n,) + a.shape[1:]))
     flows, wait, slow, rep_days, busy_fluid = (pick(a) for a in plan.teams(rosters))
+    year = slice(plan.warmup, None)  # the grid's days of the year: stage figures count leads reaching it then
+    flows, wait, slow = flows[..., year, :], wait[..., year], slow[..., year]
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
