@@ -132,6 +132,12 @@ def _plan(args: argparse.Namespace) -> int:
                                       "leads": "{:,.0f}".format, "budget": "{:,.0f}".format,
                                       "p_hit": "{:.0%}".format}))
     print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%}")
+    assumptions = report["assumptions"]
+    print(f"{assumptions['opening']} ({report['opening_pipeline']:,.0f} leads in the funnel on day 0); "
+          + "; ".join(f"{team} works {days}" for team, days in assumptions["working_days"].items()))
+    gone_cold = {stage: n for stage, n in report["abandoned"].items() if n > 0}
+    if gone_cold:
+        print("leads going cold a year: " + ", ".join(f"{stage} {n:,.0f}" for stage, n in gone_cold.items()))
     for gap in report["staffing_gaps"] or ["no staffing gap"]:
         print(gap)
     if out is not None:

@@ -31,7 +31,7 @@ import pandas as pd
 from sim.calendar import DEFAULT_START
 from sim.engine import simulate
 from sim.model.staffing import draw_roster
-from sim.scenario import Scenario, Team
+from sim.scenario import WEEKDAYS, Scenario, Team
 from sim.streams import STAFFING, generator
 from sim.targets import reverse_funnel, working_days
 
@@ -97,6 +97,28 @@ def staffing_gaps(table: pd.DataFrame, tolerance: float = 0.05) -> list[str]:
             for row in short.itertuples()]
 
 
+def _assumptions(scenario: Scenario) -> dict[str, Any]:
+    """How the simulated year opens and which days each team works, in words."""
+    from sim.model.opening import warmup_days
+
+    days = warmup_days(scenario)
+    opening = (f"the year opens with the pipeline of a {days}-day warm-up" if days
+               else "the year opens with an empty funnel (a start-up)")
+
+    def days_worked(calendar) -> str:
+        if calendar is None:
+            return "every day"
+        holidays = calendar.holidays
+        off = (f", without {holidays.country}'s public holidays" if hasattr(holidays, "country")
+               else f", without {len(holidays)} holidays" if holidays else "")
+        worked = [WEEKDAYS.index(d) for d in calendar.working_days]
+        run = worked == list(range(worked[0], worked[0] + len(worked)))
+        return (f"{calendar.working_days[0]} to {calendar.working_days[-1]}" if run and len(worked) > 2
+                else ", ".join(calendar.working_days)) + off
+    return {"opening": opening,
+            "working_days": {team.name: days_worked(scenario.calendar_of(i)) for i, team in enumerate(scenario.teams)}}
+
+
 def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
          engine: str = "fast", workers: int | None = None) -> dict[str, Any]:
     """Simulate the scenario (on ``workers`` processes, see :func:`sim.simulate`); the probability of
@@ -111,10 +133,13 @@ def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: 
         per_month.append({"period": period, "target": int(target), "p_hit": float((simulated >= target).mean()),
                           **{k: float(simulated.quantile(q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))}})
     annual = results.replications.revenue
+    summary = results.summary()
     return {
         "p_hit_annual": float((annual >= company.sum()).mean()),
         "annual_revenue": {k: float(annual.quantile(q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))},
         "months": per_month,
+        "opening_pipeline": summary["opening"]["mean"],  # leads in the funnel on day 0 (warm start)
+        "abandoned": {s["name"]: s["abandoned"] for s in summary["stages"]},  # leads gone cold, per year
         "replications": replications, "seed": seed, "engine": engine,
     }
 
@@ -133,6 +158,9 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
         "annual_revenue": chances["annual_revenue"],
         "p_hit": {m["period"]: m["p_hit"] for m in chances["months"]},
         "months": chances["months"],
+        "assumptions": _assumptions(scenario),
+        "opening_pipeline": chances["opening_pipeline"],
+        "abandoned": chances["abandoned"],
         "teams": teams,
         "staffing_gaps": staffing_gaps(table),
         "max_utilisation": max_utilisation,
