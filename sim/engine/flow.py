@@ -49,7 +49,8 @@ size.
 Where it differs from the exact engines (measured against ``fast``, 200 replications; tests/test_engine_flow.py)
 ------------------------------------------------------------------------------------------------------------------
 - Leads, won, revenue, collected and per-stage conversions agree in the mean: within 2% (or inside both
-  95% intervals) on W1, the shipped playbooks and generated funnels whose teams keep up.
+  engines' intervals of 4.3 standard errors) on W1, the shipped playbooks and generated funnels whose teams
+  keep up.
 - Waits and days in stage: on W1 and the playbooks within 10% wherever a team is at most 90% busy
   (W1 within 3%; b2b_saas within 6% at seeds 1, 2, 3, 5, 7 and 11; building_materials' negotiation,
   5 account managers near full load in March, +7% to +13% at seeds 3 and 11). Utilisation within 0.02.
