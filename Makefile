@@ -26,11 +26,12 @@ lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 # The suite on both cores, then every notebook top to bottom (nbval; a notebook's cells must
-# share one kernel, so notebooks run in their own, serial pass) with few replications.
+# share one kernel, so notebooks run in their own, serial pass) with few replications. Hypothesis
+# runs its CI profile (tests/conftest.py): the same examples every run, no example database.
 test: export SALESPLAY_REPLICATIONS ?= 4
 test: export TQDM_DISABLE = 1
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --hypothesis-profile=ci
 	$(BIN)/python -m pytest --nbval-lax -q notebooks
 
 # The director's dashboards as web apps (code hidden) on 127.0.0.1: the folder's page lists them

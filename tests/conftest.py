@@ -1,4 +1,4 @@
-"""Shared fixtures: paths, the rotating seed, and small scenarios."""
+"""Shared fixtures: paths, the rotating seed, and small scenarios; hypothesis' profiles."""
 
 from __future__ import annotations
 
@@ -6,8 +6,22 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 import sim
+
+# CI (and `make test`) runs the same examples every time, keeps none between runs, and does not shrink a
+# failure (shrinking a slow simulation can take minutes): the failing example is printed as found, with a
+# blob to replay it; `pytest --hypothesis-profile=ci-shrink` finds the same example and shrinks it. No limit
+# depends on the clock: a deadline or a slow-generation health check would fail on a loaded machine what
+# passes on an idle one.
+_CI = dict(derandomize=True, database=None, deadline=None, print_blob=True,
+           suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", phases=[Phase.explicit, Phase.generate, Phase.target], **_CI)
+settings.register_profile("ci-shrink", **_CI)
+# Working on the code: new examples each run, failures remembered (.hypothesis/) and shrunk.
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yaml"))

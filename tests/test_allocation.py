@@ -30,6 +30,8 @@ def _two_channels() -> sim.Scenario:
 
 
 def test_greedy_spends_on_the_better_channel_and_money_adds_up():
+    """Over 30 seeds the gain was 53,000 (sd 2,400) and its interval's half-width at most 9,600: the low end
+    is above zero but for noise of 18 sd. The greedy path chose the warm channel at every step for all 30."""
     result = optimise(_two_channels(), budget=6000, headcount=6, steps=4, replications=8, seed=1)
     chosen = result["chosen"]
     assert chosen["budget"]["warm"] == pytest.approx(6000) and chosen["budget"]["cold"] == 0
@@ -88,12 +90,16 @@ def test_by_value_ranks_tiers_by_what_a_lead_brings_not_by_deal_size_alone():
 
 
 def test_focus_rule_pays_when_the_team_is_stretched():
-    rules = focus_rules(_stretched_team(), replications=10, seed=4)
+    """Over 30 seeds of 10 replications the gain's t statistic was 6.7 (sd 1.8, lowest 4.4) and a replication
+    gained in 298 of 300. Over 40 replications t doubles: its 95% interval's low end is above zero but for
+    noise of 6 sd; 9 or more losing replications of 40, even at the upper 95% bound of the losing rate
+    (2.4%), has probability below 1e-5."""
+    rules = focus_rules(_stretched_team(), replications=40, seed=4)
     assert list(rules.index) == ["first come, first served", "big first"]
     focus = rules.loc["big first"]
     assert focus.priority == ["big"]
     # Big leads jump the queue: more of them are served (and won) within the horizon.
-    assert focus.gain_low > 0 and focus.p_better >= 0.9
+    assert focus.gain_low > 0 and focus.p_better >= 0.8
     assert rules.loc["first come, first served", "gain"] == 0
 
 

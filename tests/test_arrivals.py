@@ -22,9 +22,13 @@ def test_running_sum_is_numpys_cumsum_to_the_bit(values):
 
 
 def test_counts_are_poisson_with_the_daily_rate(seed):
+    """False failures, for any seed: the means within 5 standard errors (below 1e-6 each); the variances within
+    20% of the mean, where the sample variance of 2,000 Poisson counts (mean 100 or 500) spreads as
+    chi-squared over 1,999 degrees of freedom (about 3.2% relative sd: 6.3 sd, below 1e-8 each); the times
+    uniform at the 1e-4 level of a Kolmogorov-Smirnov test."""
     rng = np.random.default_rng(seed)
     rates = np.r_[np.full(50, 2.0), np.full(50, 10.0)]
-    counts = np.array([np.histogram(poisson_arrivals(rates, rng), bins=[0, 50, 100])[0] for _ in range(400)])
+    counts = np.array([np.histogram(poisson_arrivals(rates, rng), bins=[0, 50, 100])[0] for _ in range(2000)])
     for column, expected in zip(counts.T, (100.0, 500.0)):
         assert abs(column.mean() - expected) < 5 * np.sqrt(expected / len(column))
         assert column.var(ddof=1) == pytest.approx(expected, rel=0.2)  # Poisson: variance = mean
@@ -57,6 +61,7 @@ def test_channels_draw_from_their_own_streams():
 
 
 def test_tier_mix_is_respected(seed):
+    """A chi-squared test at the 1e-4 level: false failures below 1e-4, for any seed."""
     scenario = sim.load("playbooks/b2b_saas.yaml")
     arrivals = draw_arrivals(scenario, seed, 0)
     inbound = arrivals.tier[arrivals.channel == 0]

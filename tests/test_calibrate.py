@@ -38,6 +38,9 @@ def test_wilson_matches_scipy():
 
 
 def test_fit_recovers_a_lognormal_and_falls_back_to_empirical_for_two_peaks(seed):
+    """From 4,000 draws the fitted median's relative sd is sigma / sqrt(n) (0.8%: 5% is 6.2 sd) and sigma's
+    1 / sqrt(2n) (1.1%: 4.4 sd); over 300 seeds the AIC gap between lognormal and gamma was 161 (sd 27: 6 sd
+    above zero) and the two peaks' best KS distance at least 0.21. False failures below 1e-4, any seed."""
     rng = np.random.default_rng(seed)
     dist, table = fit_distribution(rng.lognormal(np.log(40), 0.5, 4000))
     assert dist.dist == "lognormal"
@@ -98,6 +101,9 @@ def test_maven_calibration_states_rows_and_estimates(maven):
 
 
 def test_calibrated_scenario_runs_in_the_engine_and_reproduces_its_inputs(maven, tmp_path, seed):
+    """Leads over 4 replications of 120 days at 20 a day are Poisson with a relative sd of 1%: 5% is 4.9 sd.
+    Over 40 seeds the won share was 0.569 of the calibrated rate (sd 0.008): its bounds, 0.5 and 1, are 8.7
+    sd and more away. False failures below 1e-5, for any seed."""
     scenario = maven.scenario(horizon_days=120)
     path = tmp_path / "maven.yaml"
     sim.dump(scenario, path)

@@ -209,7 +209,11 @@ def test_charts_colour_the_exceptions():
 
 
 def test_identical_simulated_reps_are_rarely_flagged_but_often_look_bad(w1, seed):
-    """Every rep of a simulated team converts alike: flags are false alarms, kept near the 5% rate."""
+    """Every rep of a simulated team converts alike: flags are false alarms, kept near the 5% rate.
+
+    Runs with a flag are binomial over 40 runs: at a 5% rate, more than 8 has probability 1.3e-4 (over 400
+    runs of 10 seeds the rate was 2.75%: 1e-6). The naive rule flagged in all 400: at the lower 95% bound
+    of that rate (99.25%), 36 or fewer of 40 has probability 2.3e-4. For any seed."""
     from sim.diagnostics import stage_outcomes
 
     runs = 40
@@ -221,7 +225,7 @@ def test_identical_simulated_reps_are_rarely_flagged_but_often_look_bad(w1, seed
         assert ex.team.eq("proposers").all() and ex.deals.sum() > 0
         credible += ex.flagged.any()
         naive += (ex.win_rate <= 0.8 * ex.team_rate).any()
-    assert credible / runs <= 0.05 + 3 * (0.05 * 0.95 / runs) ** 0.5  # false discovery rate held
+    assert credible <= 8  # false discovery rate held
     assert naive / runs > 0.9  # "20% below the team" alone finds a culprit in nearly every run
 
 
@@ -240,6 +244,8 @@ def test_stage_outcomes_counts_match_the_stage_stats(w1):
 
 
 def test_beta_prior_recovers_the_spread_of_true_rates(seed):
+    """Over 2,000 seeds the fitted mean's sd was 0.0059 and the strength's 1.75 about 20: 0.025 is 4.2 sd
+    and the strength's bounds 5.7 sd below and 11 above: false failures below 1e-4, for any seed."""
     from sim.diagnostics import beta_prior
     from sim.streams import CONVERSION, generator
 
@@ -247,7 +253,7 @@ def test_beta_prior_recovers_the_spread_of_true_rates(seed):
     rates = rng.beta(6, 14, size=400)
     deals = rng.integers(20, 200, size=400)
     a, b = beta_prior(rng.binomial(deals, rates), deals)
-    assert a / (a + b) == pytest.approx(0.3, abs=0.02)
+    assert a / (a + b) == pytest.approx(0.3, abs=0.025)
     assert 10 < a + b < 40  # the true strength is 20
     same = beta_prior(np.full(20, 30), np.full(20, 100))  # no spread beyond binomial noise: pool fully
     assert sum(same) > 1e4

@@ -27,6 +27,10 @@ CASES = [
 
 @pytest.mark.parametrize("spec", CASES, ids=lambda s: s["dist"])
 def test_sample_mean_and_variance_match_theory(spec, seed):
+    """False failures, for any seed: the mean within 5 standard errors (below 1e-6); the variance within 5%
+    (25% for the lognormals), where the sample variance of 200,000 draws has a relative sd of
+    sqrt((kurtosis - 1) / n): at least 7.9 sd (the exponential; the heavy-tailed lognormal: 19.7 sd, and
+    0.037 at most over 300 samples against 0.25): below 1e-12."""
     d = adapter.validate_python(spec)
     x = d.sample(np.random.default_rng(seed), 200_000)
     assert len(x) == 200_000 and (x >= 0).all()
@@ -45,6 +49,8 @@ def test_lognormal_mean_sd_parametrisation_is_exact(mean, cv):
 
 
 def test_lognormal_median_is_the_median(seed):
+    """The sample median of 100,000 draws has an sd of median * sigma * sqrt(pi / 2n), 0.24% here: 2% is
+    8.4 sd, false failures below 1e-15 for any seed."""
     d = adapter.validate_python({"dist": "lognormal", "median": 2, "sigma": 0.6})
     assert np.median(d.sample(np.random.default_rng(seed), 100_000)) == pytest.approx(2, rel=0.02)
 

@@ -48,13 +48,18 @@ Results_TABLES = sim.Results.TABLES
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_littles_law_per_stage(engine, seed):
+    """L = lambda W per stage: leads in the stage on the window's days against the window's arrival rate times
+    their mean stay. Over 30 seeds, 2 replications, the relative gap's sd was at most 0.027 (qualification; 0.01
+    elsewhere): over 6 replications 0.0155, so 10% is 6.5 sd (4.8 at that sd's upper 95% bound): false
+    failures below 1e-5 over the five stages, for any seed."""
+    replications = 6
     scenario = sim.load(W1).model_copy(update={"horizon_days": 120})
-    results = sim.simulate(scenario, replications=2, seed=seed, engine=engine)
+    results = sim.simulate(scenario, replications=replications, seed=seed, engine=engine)
     window = (20, 100)
     daily = results.daily[(results.daily.day >= window[0]) & (results.daily.day < window[1])]
     in_stage = (daily.queue + daily.in_work + daily.customer_wait).groupby(daily.stage, observed=True).mean()
     t = results.stage_times[(results.stage_times.arrive >= window[0]) & (results.stage_times.arrive < window[1])]
-    rate = t.groupby("stage", observed=True).size() / (window[1] - window[0]) / 2
+    rate = t.groupby("stage", observed=True).size() / (window[1] - window[0]) / replications
     stay = (t.end - t.arrive).groupby(t.stage, observed=True).mean()
     for stage in in_stage.index:
         assert in_stage[stage] == pytest.approx(rate[stage] * stay[stage], rel=0.1), stage

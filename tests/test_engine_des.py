@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 import pandas as pd
@@ -17,31 +16,29 @@ from sim.queueing import mean_wait
 from tests.scenarios import funnels, mmc
 
 
-def interval(values: np.ndarray, level: float = 0.99) -> tuple[float, float]:
-    """Student-t confidence interval of the mean of independent replications."""
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return values.mean() - half, values.mean() + half
-
-
 @pytest.mark.parametrize("utilisation", [0.5, 0.8, 0.9])
 def test_mmc_wait_matches_erlang_c(utilisation, seed):
+    """The mean wait after a warm-up against Erlang C, the utilisation against the load.
+
+    A queue this busy relaxes slowly, so a replication's mean wait varies widely and skews to the right:
+    Student-t intervals over a dozen replications missed far more often than their level says. Over 60
+    seeds of 12 replications (the same timelines from ``fast``) the mean wait's relative gap had an sd of
+    5.7%, 6.7% and 9.3% (50%, 80%, 90% busy) and the utilisation's 0.0044 at most; over 48 replications half
+    that. So 25% is at least 5.4 sd (4.4 at that sd's upper 95% bound) and 0.02 at least 9 sd: false
+    failures below 1e-5, for any seed."""
     reps, horizon, warm_up = 4, 2000, 200
     scenario = mmc(utilisation * reps, reps, horizon_days=horizon)
-    results = sim.simulate(scenario, replications=12, seed=seed)
+    results = sim.simulate(scenario, replications=48, seed=seed)
     t = results.stage_times
     steady = t[(t.arrive >= warm_up) & (t.arrive < horizon - 100)]
-    waits = steady.groupby("replication").wait.mean().to_numpy()
-    low, high = interval(waits)
     expected = mean_wait(utilisation * reps, 1.0, reps)
-    assert low <= expected <= high, f"Erlang C {expected:.4f} outside [{low:.4f}, {high:.4f}]"
-
-    busy = results.stage_stats.team_busy_days / results.stage_stats.team_rep_days
-    low, high = interval(busy.to_numpy())
-    assert low <= utilisation <= high
+    assert steady.groupby("replication").wait.mean().mean() == pytest.approx(expected, rel=0.25)
     assert results.summary()["stages"][0]["utilisation"] == pytest.approx(utilisation, abs=0.02)
 
 
 def test_littles_law_holds_in_every_stage(seed):
+    """L = lambda W per stage. Over 30 seeds the relative gap's sd was at most 0.0051: 5% is 9.8 sd (7.3 at that
+    sd's upper 95% bound): false failures below 1e-9, for any seed."""
     scenario = sim.Scenario.model_validate({
         "name": "little", "horizon_days": 700,
         "channels": [{"name": "c", "leads_per_day": 6}],
@@ -68,6 +65,7 @@ def test_littles_law_holds_in_every_stage(seed):
 
 
 def test_conversions_are_binomial(w1, seed):
+    """An exact binomial test per stage at the 1e-4 level: false failures below 5e-4 over five stages."""
     results = sim.simulate(w1.model_copy(update={"horizon_days": 60}), replications=2, seed=seed, detail=False)
     for stage, s in zip(w1.stages, results.summary()["stages"]):
         decided = results.stage_stats.query("stage == @stage.name")

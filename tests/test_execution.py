@@ -79,32 +79,61 @@ def test_cli_sweep_on_a_dask_scheduler(spec_file, tmp_path, cluster, capsys):
     assert len(pd.read_parquet(tmp_path / "d" / "results.parquet")) == 8 * 3
 
 
-def _start_sweep(spec_file: Path, out: Path) -> subprocess.Popen:
+# The sweep command with a gate: the point after the first `hold` waits for the test, reading a standard
+# input that never comes, so the sweep cannot finish before the test has stopped it, however slow or busy the
+# machine. A signal ends the wait as it would end a computation (SIGINT: KeyboardInterrupt).
+_GATED_SWEEP = """
+import sys
+import sim.execution
+from sim.cli import main
+
+hold, compute, calls = int(sys.argv[1]), sim.execution.replicate, []
+
+def replicate(*args):
+    if len(calls) == hold:
+        sys.stdin.read()
+    calls.append(args)
+    return compute(*args)
+
+sim.execution.replicate = replicate
+sys.exit(main(sys.argv[2:]))
+"""
+
+# A guard against a sweep that hangs, not a measure of speed: the states waited for come within seconds.
+_HANG = 600
+
+
+def _start_sweep(spec_file: Path, out: Path, hold: int | None = None) -> subprocess.Popen:
+    """The sweep command in a new process; with ``hold``, it stops before computing the point after ``hold``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(spec_file), "--workers", "1", "--out", str(out)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = ["sweep", str(spec_file), "--workers", "1", "--out", str(out)]
+    start = ["-c", _GATED_SWEEP, str(hold)] if hold is not None else ["-m", "sim"]
+    return subprocess.Popen([sys.executable, *start, *command], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_chunks(process: subprocess.Popen, out: Path, n: int) -> None:
-    deadline = time.monotonic() + 60
+    """Wait until ``n`` points are on disk (a held sweep writes no more before it is signalled)."""
+    deadline = time.monotonic() + _HANG
     while len(list((out / "chunks").glob("*.parquet"))) < n:
-        assert process.poll() is None, "the sweep ended before it could be interrupted"
-        assert time.monotonic() < deadline
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, f"no {n} points on disk after {_HANG} s"
         time.sleep(0.02)
 
 
 def test_a_killed_sweep_resumes_where_it_stopped(spec_file, tmp_path):
     out = tmp_path / "killed"
-    process = _start_sweep(spec_file, out)
+    process = _start_sweep(spec_file, out, hold=2)
     _wait_for_chunks(process, out, 2)
     process.kill()
-    process.wait()
+    process.communicate()
     kept = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").glob("*.parquet")}
-    assert 2 <= len(kept) < 8 and not (out / "results.parquet").exists()
+    assert len(kept) == 2 and not (out / "results.parquet").exists()
     for chunk in (out / "chunks").glob("*.parquet"):
         assert len(pd.read_parquet(chunk)) == 3  # never half written (a leftover could only be a hidden .tmp)
     resumed = _start_sweep(spec_file, out)
-    assert resumed.wait(timeout=120) == 0, resumed.stderr.read()
+    _, err = resumed.communicate(timeout=_HANG)
+    assert resumed.returncode == 0, err
     assert all((out / "chunks" / name).stat().st_mtime_ns == stamp for name, stamp in kept.items())
     whole = _sweep_table(spec_file, tmp_path / "whole", workers=1)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), whole, check_exact=True)
@@ -112,13 +141,13 @@ def test_a_killed_sweep_resumes_where_it_stopped(spec_file, tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
     out = tmp_path / "interrupted"
-    process = _start_sweep(spec_file, out)
+    process = _start_sweep(spec_file, out, hold=1)
     _wait_for_chunks(process, out, 1)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    _, err = process.communicate(timeout=_HANG)
+    assert process.returncode == 130, err
     assert "Traceback" not in err and "run the same command again to resume" in err
-    assert list((out / "chunks").glob("*.parquet"))
+    assert len(list((out / "chunks").glob("*.parquet"))) == 1
 
 
 @pytest.mark.xdist_group("dask")

@@ -53,6 +53,7 @@ def test_fate_table_rows_are_the_conditional_distributions():
 
 
 def test_sampled_fates_follow_the_table(seed):
+    """Shares of 40,000 draws have an sd of at most 0.0025: 0.01 is 4 sd, false failures below 1.3e-4."""
     t = cycle_table([1, 1, 2, 3, 3, 3, 5], ["won", "lost", "won", "won", "lost", "open", "won"])
     cum = fate_table(t)
     rng = np.random.default_rng(seed)
@@ -82,6 +83,7 @@ def test_every_deal_won_on_day_ten_gives_an_exact_forecast():
 
 
 def test_simulated_mean_matches_the_analytic_expectation(maven, seed):
+    """Within 4 standard errors (and 1%): false failures below 1e-4, for any seed."""
     crm = maven.as_known_on("2017-09-30")
     cal = calibrate(crm)
     out = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal, arrivals=False, uncertainty=False)
@@ -90,12 +92,15 @@ def test_simulated_mean_matches_the_analytic_expectation(maven, seed):
 
 
 def test_rate_uncertainty_widens_the_range_not_the_centre(maven, seed):
+    """Over 30 seeds of 400 replications the ratio of the sds was 1.17 (sd 0.049); over 1,600 that sd halves,
+    so 1.05 is 4.9 sd below (3.7 at that sd's upper 95% bound). The means differ by 0.5 se at most typically
+    (common random numbers): 4 se is 8 sd. False failures below 2e-4, for any seed."""
     crm = maven.as_known_on("2017-09-30")
     cal = calibrate(crm)
-    fixed = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal, uncertainty=False)
-    unsure = forecast(crm, "2017-11-30", replications=400, seed=seed, cal=cal)
-    assert unsure.won.std() > 1.1 * fixed.won.std()
-    se = np.hypot(unsure.won.std(), fixed.won.std()) / np.sqrt(400)
+    fixed = forecast(crm, "2017-11-30", replications=1600, seed=seed, cal=cal, uncertainty=False)
+    unsure = forecast(crm, "2017-11-30", replications=1600, seed=seed, cal=cal)
+    assert unsure.won.std() > 1.05 * fixed.won.std()
+    se = np.hypot(unsure.won.std(), fixed.won.std()) / np.sqrt(1600)
     assert abs(unsure.won.mean() - fixed.won.mean()) < 4 * se + 0.01 * fixed.won.mean()
 
 
@@ -218,15 +223,20 @@ def _stationary_export(seed: int, days: int = 540, rate: float = 12.0) -> pd.Dat
 
 
 def test_on_a_stationary_process_the_backtest_is_accurate_and_the_range_honest(seed):
+    """Measured over 125 seeds (the backtest's figures over 25): the win rate's sd 0.0063 (0.035 is 5.5 sd),
+    the recent lead rate's relative sd 0.031 (16% is 5.1 sd); a period's actual wins vary by about 8%, so
+    the mean absolute error over 5 cut-offs was 0.07 (sd 0.029, 0.2 is 4.5 sd) and the mean bias has an sd
+    of 0.036 (0.15 is 4.2 sd); the ranges held 83% of actuals (none of 5 at 78%: 5e-4). False failures
+    below 1e-3, for any seed."""
     crm = read_opportunities(_stationary_export(seed), "maven")
     cal = calibrate(crm)
-    assert cal.win_probability == pytest.approx(0.3, abs=0.02)
+    assert cal.win_probability == pytest.approx(0.3, abs=0.035)
     assert cal.time_fits.loc[("won", "gamma"), "aic"] < cal.time_fits.loc[("won", "exponential"), "aic"]
-    assert cal.recent["leads_per_day"].sum() == pytest.approx(12.0, rel=0.08)
+    assert cal.recent["leads_per_day"].sum() == pytest.approx(12.0, rel=0.16)
     cutoffs = pd.date_range("2023-07-31", "2024-04-30", freq="2ME")
     table = backtest(crm, cutoffs, period_days=45, replications=200, seed=seed)
-    # measured over 8 seeds x 5 cut-offs: bias -0.2% (sd 10%), won-count ranges hold 78% of actuals
-    assert table["abs_pct_error"].mean() < 0.15
-    assert abs(table["bias_pct"].mean()) < 0.1
+    # measured over 25 seeds x 5 cut-offs: bias 0.3%, won-count ranges hold 83% of actuals
+    assert table["abs_pct_error"].mean() < 0.2
+    assert abs(table["bias_pct"].mean()) < 0.15
     inside = (table.predicted_won_p10 <= table.actual_won) & (table.actual_won <= table.predicted_won_p90)
-    assert inside.sum() >= 2  # 80% ranges: at least 2 of 5 inside even with bad luck
+    assert inside.sum() >= 1  # 80% ranges: at least 1 of 5 inside even with bad luck

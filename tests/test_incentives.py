@@ -374,10 +374,14 @@ def _last_month_share(results: sim.Results, p: IncentivePlan) -> float:
 @pytest.fixture(scope="module")
 def year():
     scenario = sim.load(ROOT / "playbooks" / "b2b_saas.yaml")
-    return sim.simulate(scenario, replications=3, seed=2, engine="fast", progress=False)
+    return sim.simulate(scenario, replications=12, seed=2, engine="fast", progress=False)
 
 
 def test_quarterly_nonlinear_plan_bunches_wins_at_quarter_end_and_a_flat_plan_does_not(year):
+    """Over 30 seeds of 3 replications of a year (some 1,600 wins after the first quarter) the share of wins in
+    a quarter's last month was 1/3 + 0.002 (sd 0.0069) and the nonlinear plan moved it by 0.026 (sd 0.0063),
+    always up; the flat plan by exactly nothing. Over 12 replications the sds halve: 0.03 is 8 sd, and the
+    move is 6.7 sd above 0.005 (5 and 6 at those sds' upper 95% bounds). False failures below 1e-6."""
     respond = {"elasticity": 1.0}
     nonlinear = IncentivePlan(name="q", period="quarter", behaviour=respond,
                               commission=tiers((0, 0.04), (1.0, 0.14)) | {"threshold": 0.5})
@@ -385,13 +389,17 @@ def test_quarterly_nonlinear_plan_bunches_wins_at_quarter_end_and_a_flat_plan_do
     still = nonlinear.model_copy(update={"behaviour": Behaviour()})
     before = _last_month_share(year, still)
     assert _last_month_share(year, flat) == pytest.approx(before, abs=0.005)  # effort only, no timing
-    assert before == pytest.approx(1 / 3, abs=0.02)
+    assert before == pytest.approx(1 / 3, abs=0.03)
     # Paired on the same wins: only deals the reps move change the share. About 1.5 points here (the
     # flat plan moves none, within 0.5); the CRM data's excess is larger (see sim.timing).
-    assert _last_month_share(year, nonlinear) > before + 0.01
+    assert _last_month_share(year, nonlinear) > before + 0.005
 
 
 def test_a_cap_costs_revenue_and_makes_capped_reps_hold_deals_back(year):
+    """Over 20 seeds of 3 replications a cap cost 12.5% of revenue or more; reps held back 1 to 15 deals
+    (about 8), half of them then lost, 71% or more by reps at the cap: one seed held back a single deal and
+    lost none. Over 12 replications about 32 deals are held back: none lost, or half or fewer by capped reps,
+    have probabilities below 1e-8."""
     capped = IncentivePlan(name="c", period="quarter", behaviour={"elasticity": 1.0},
                            commission=tiers((0, 0.08)) | {"cap": 40_000})
     uncapped = capped.model_copy(update={"commission": Commission(**tiers((0, 0.08)))})

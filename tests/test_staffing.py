@@ -22,6 +22,9 @@ def test_hires_join_on_their_day_and_ramp_up():
 
 
 def test_attrition_matches_the_annual_rate(seed):
+    """The share leaving within 5 binomial standard errors (false failures below 1e-6); replacements at least
+    80% of leavers, where about 8% leave too late to be replaced (binomial over some 360 leavers: the bound
+    is 7 sd away). For any seed."""
     team = Team(name="t", headcount=2000, attrition={"annual_rate": 0.2, "replacement_days": 30})
     roster = draw_roster(team, 365, np.random.default_rng(seed))
     left = np.isfinite(roster.end[roster.seasoned]) & (roster.end[roster.seasoned] < 365)
