@@ -174,6 +174,8 @@ def end_at(w, row, first_day, working, before, days, always):
     if always[row] or not w < np.inf:
         return w
     whole = int(w)
+    if w == 0.0:  # nothing worked yet: the grid's first moment
+        return first_day
     if w > 0.0 and w == whole:  # the end of a working day: that day's last moment, not the next one's first
         i = whole - 1
         n = working.shape[1]
