@@ -13,7 +13,7 @@ Examples
 >>> import sim
 >>> size = estimate(sim.load("benchmarks/w1.yaml"), replications=100, engine="fast", detail=False)
 >>> f"{size.leads:.3g} leads, {size.visits:.3g} stage visits"
-'7.3e+06 leads, 1.16e+07 stage visits'
+'7.52e+06 leads, 1.19e+07 stage visits'
 >>> check(sim.load("benchmarks/w1.yaml"), replications=10**7, engine="fast", detail=False)
 Traceback (most recent call last):
 ...
