@@ -17,7 +17,7 @@ Examples
 >>> check(sim.load("benchmarks/w1.yaml"), replications=10**7, engine="fast", detail=False)
 Traceback (most recent call last):
 ...
-sim.errors.ScenarioError: --replications: the run would simulate about 7.3e+11 leads ... or pass --no-limits
+sim.errors.ScenarioError: --replications: the run would simulate about 7.5e+11 leads ... or pass --no-limits
 """
 
 from __future__ import annotations
