@@ -30,6 +30,8 @@ lab: $(VENV)/.installed-lab
 # runs its CI profile (tests/conftest.py): the same examples every run, no example database.
 test: export SALESPLAY_REPLICATIONS ?= 4
 test: export TQDM_DISABLE = 1
+# The Olist data is not shipped (non-commercial licence): use a copy beside the project if there is one.
+test: export SALESPLAY_OLIST_DIR ?= $(if $(wildcard ../shared/data/olist-marketing-funnel/.),$(abspath ../shared/data/olist-marketing-funnel))
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --hypothesis-profile=ci
 	$(BIN)/python -m pytest --nbval-lax -q notebooks

@@ -33,7 +33,7 @@ A scenario (`playbooks/*.yaml`) describes a sales organisation and its plan: whe
 from, the funnel they pass through, the teams that work it, what deals are worth and the
 targets. `python -m sim validate FILE` checks a file and prints every problem, one line
 each, with file, line and field. Every shipped playbook comments each number with its source
-(`practice` = the practitioner material in `../shared/PRACTICE.md`, or `assumption`).
+(`practice` = the practice summarised in [docs/practice.md](../docs/practice.md), or `assumption`).
 
 This page is generated from the models' field descriptions by
 `python -m sim.reference playbooks/README.md`; do not edit it by hand.
