@@ -41,8 +41,8 @@ _WORK_DONE, _WAIT_DONE, _REP_JOINS, _REP_LEAVES = 0, 1, 2, 3
 # In the stage-by-stage path, a team of at most this many reps keeps its pool in a sorted array,
 # a larger one in a heap. Putting a rep back into a sorted array shifts the reps free before
 # it -- about half a small team, in a loop whose branches the processor predicts -- where a heap
-# takes log2(team) unpredictable branches: on W1 (15 to 40 reps a team) the sorted array serves
-# the five stages in 2.1 ms instead of 3.15; the two are even at about 80 to 160 reps.
+# takes log2(team) unpredictable branches, so the sorted array wins for W1's teams of 15 to 40 reps;
+# the two are even somewhere between 80 and 160 reps.
 _SORTED_UP_TO = 64
 
 
@@ -63,8 +63,8 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
 
     ``reps=False`` does not record which rep worked each lead (``Timeline.rep`` is ``None``; the
     times are the same). A team whose reps are interchangeable -- none ramping up, none leaving
-    before the horizon -- then serves its stage by free times alone (W1's five stages: 0.56 ms
-    instead of 1.9).
+    before the horizon -- then serves its stage by free times alone, several times faster than by
+    named reps.
     """
     rosters = fates.rosters
     rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
@@ -252,8 +252,8 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
     pass without branches drops the two first free times and inserts ``d1`` and ``d2``: inserting ``x``
     into a sorted array puts ``max(a[j - 1], min(a[j], x))`` in slot ``j``, so slot ``j`` of the result
     is slot ``j + 2`` once ``d1``, then ``d2``, are in. The compiler vectorises the pass, no
-    unpredictable branch ends it, and each pass serves two leads: on W1 the five stages take 0.56 ms,
-    against 0.9 one lead a pass and 1.9 with named reps. (A lone last lead needs no pass.)
+    unpredictable branch ends it, and each pass serves two leads, which beats both one lead a pass
+    and named reps. (A lone last lead needs no pass.)
     """
     first, stop = offsets[k], offsets[k + 1]
     slots = len(free) - 2

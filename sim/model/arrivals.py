@@ -60,8 +60,8 @@ def poisson_arrivals(rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 @numba.njit(cache=True)
 def running_sum(values: np.ndarray) -> np.ndarray:
-    """``np.cumsum(values)`` of floats, to the bit (the same additions in the same order), six times faster
-    than numpy's (0.03 ms against 0.2 for W1's 73,000 gaps)."""
+    """``np.cumsum(values)`` of floats, to the bit (the same additions in the same order), faster than
+    numpy's on the arrival gaps, which the hot path sums once per channel and replication."""
     out = np.empty_like(values)
     total = 0.0
     for i in range(len(values)):
