@@ -51,7 +51,7 @@ from sim.calendar import months_of_horizon
 from sim.model.timeline import Timeline
 from sim.outputs import output_dir, remove_stale, write_json, write_with
 from sim.scenario import Scenario
-from sim.worktime import Calendars, to_work
+from sim.worktime import to_work
 
 __all__ = ["Results", "Aggregator", "detail_tables"]
 
@@ -127,7 +127,7 @@ class Aggregator:
             timeline.end_work_all, timeline.end_all, fates.routed, fates.team_all if fates.routed.any() else _NO_ROUTES,
             self.slot_stage, self.slot_team, len(self.scenario.teams), horizon,
             fates.arrivals.time, fates.value, fates.collection, self.month_of_day, len(self.month_labels),
-            *Calendars(fates.calendars).arrays)
+            *fates.calendar_arrays)
         leads = len(fates.arrivals) - fates.arrivals.warmup
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
         opening = fates.arrivals.warmup - int(decided_before)  # the warm-up's leads still in the funnel at day 0

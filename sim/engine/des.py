@@ -34,7 +34,7 @@ from sim.model.fates import Fates, draw_fates
 from sim.model.staffing import Roster
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
-from sim.worktime import Calendars, end_at, start_at, to_work
+from sim.worktime import end_at, start_at, to_work
 
 __all__ = ["run_replication", "simulate_fates"]
 
@@ -107,7 +107,7 @@ class _Record:
         self.patience = [p.tolist() for p in np.split(fates.patience_all, split)]
         self.slack = [x.tolist() for x in np.split(fates.slack_all, split)]
         self.half_life = fates.half_life.tolist()
-        self.calendars = Calendars(fates.calendars).arrays
+        self.calendars = fates.calendar_arrays
 
     def stages(self, fates: Fates, stores: list) -> list[tuple]:
         """Per stage, everything the hot loop touches, as one tuple (see ``_lead``)."""

@@ -32,7 +32,7 @@ from sim.model.arrivals import arrival_order
 from sim.model.fates import Fates, by_stage, compress, draw_fates
 from sim.model.timeline import Timeline, converted
 from sim.scenario import Scenario
-from sim.worktime import Calendars, end_at, start_at, to_work
+from sim.worktime import end_at, start_at, to_work
 
 __all__ = ["run_replication", "simulate_fates"]
 
@@ -81,7 +81,7 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
         np.array([r.ramp_days for r in rosters], dtype=np.float64),
         np.array([r.initial_productivity for r in rosters], dtype=np.float64),
     )
-    calendars = Calendars(fates.calendars).arrays
+    calendars = fates.calendar_arrays
     alone = _leading_stages_alone(fates)
     times, order = _by_stage(fates, common, calendars, reps, horizon, alone)
     if alone < len(fates.offsets) - 1:

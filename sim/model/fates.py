@@ -34,7 +34,7 @@ from sim.model.opening import warmup_days
 from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
 from sim.streams import COLLECTION, CONVERSION, PATIENCE, VALUE, WAIT, WARMUP, WORK, generator
-from sim.worktime import WorkCalendar, team_calendars
+from sim.worktime import Calendars, WorkCalendar, team_calendars
 
 __all__ = ["Fates", "by_stage", "compress", "draw_fates", "routes_and_levels"]
 
@@ -49,7 +49,7 @@ class Fates:
     __slots__ = ("replication", "arrivals", "offsets", "entrants_all", "converts_all", "work_all", "wait_all",
                  "entrants", "converts", "work", "wait", "value", "collection", "rosters", "team_of_stage",
                  "team_of_tier", "level_of_tier", "team_levels", "routed", "_team_all", "_levels_all", "_next_index",
-                 "patience_all", "slack_all", "half_life", "calendars", "first_day")
+                 "patience_all", "slack_all", "half_life", "calendars", "first_day", "_calendar_arrays")
 
     def __init__(self, replication, arrivals, offsets, entrants_all, converts_all, work_all, wait_all, value,
                  collection, rosters, team_of_stage, team_of_tier, level_of_tier, team_levels,
@@ -84,6 +84,7 @@ class Fates:
         self.half_life: np.ndarray = np.full(n_stages, np.inf) if half_life is None else half_life
         self.calendars: list[WorkCalendar] = calendars or [WorkCalendar(first_day, None) for _ in rosters]
         self.first_day: int = first_day  # the warm-up's first day (0 without one)
+        self._calendar_arrays: tuple | None = None
         self._team_all: np.ndarray | None = None
         self._levels_all: np.ndarray | None = None
         self._next_index: list[np.ndarray] | None = None
@@ -94,9 +95,12 @@ class Fates:
         return bool(np.isfinite(self.half_life).any() or np.isfinite(self.patience_all).any())
 
     @property
-    def calendared(self) -> bool:
-        """Does some team work on a calendar (not every day)?"""
-        return not all(c.always for c in self.calendars)
+    def calendar_arrays(self) -> tuple:
+        """The teams' calendars stacked for the compiled code (:class:`sim.worktime.Calendars`), made once
+        for the engine and the aggregator alike."""
+        if self._calendar_arrays is None:
+            self._calendar_arrays = Calendars(self.calendars).arrays
+        return self._calendar_arrays
 
     @property
     def prioritised(self) -> bool:
