@@ -113,6 +113,14 @@ class Calendar(_Model):
         return days
 
 
+class LeadFlow(_Model):
+    """A channel's lead volume before the year starts (see `Opening.lead_flow`)."""
+
+    leads_per_day: NonNegativeFloat = Field(description="Mean leads per calendar day, before seasonality.")
+    seasonality: tuple[NonNegativeFloat, ...] | None = Field(
+        None, min_length=12, max_length=12, description="12 monthly multipliers of `leads_per_day`, January first.")
+
+
 class Opening(_Model):
     """How the year opens: an organisation that already exists carries leads in every stage."""
 
@@ -121,6 +129,10 @@ class Opening(_Model):
                           "funnel holds its usual pipeline when the year starts; nothing from them is counted, "
                           "the leads still in the funnel at day 0 carry on. `0`: a start-up with an empty "
                           "funnel. Default: long enough for 99% of leads to pass through the funnel and be paid.")
+    lead_flow: dict[str, LeadFlow] = Field(
+        {}, description="Channels whose leads before day 0 came at other rates than the year's, e.g. a plan that "
+                        "buys more leads this year opens with last year's pipeline: "
+                        "`{inbound: {leads_per_day: 40, seasonality: [...]}}`. Default: the year's own rates.")
 
 
 class Channel(_Model):
@@ -305,6 +317,10 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
                 yield Problem(f"{field}[{i}].name", f"'{item.name}' is used twice")
             seen.add(item.name)
     team_names = [t.name for t in s.teams]
+    channel_names = [c.name for c in s.channels]
+    for name in s.opening.lead_flow if s.opening is not None else ():
+        if name not in channel_names:
+            yield Problem(f"opening.lead_flow.{name}", _unknown(name, channel_names, "channel"))
     tiers = [t for t in s.tiers if t]
     for i, stage in enumerate(s.stages):
         if stage.team not in team_names:

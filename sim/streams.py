@@ -24,7 +24,7 @@ import numpy as np
 from numpy.random.bit_generator import ISpawnableSeedSequence
 
 __all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST",
-           "BEHAVIOUR", "FLOW", "PATIENCE", "WARMUP", "generator"]
+           "BEHAVIOUR", "FLOW", "PATIENCE", "CYCLE", "WARMUP", "generator"]
 
 # Purposes: each gets its own stream (the number is part of the spawn key; never renumber).
 ARRIVALS, TIERS, CONVERSION, WORK, WAIT, VALUE, COLLECTION, STAFFING = range(8)
@@ -32,6 +32,7 @@ FORECAST = 8  # sim.forecast: fates and values of open and new deals
 BEHAVIOUR = 9  # reps' response to an incentive plan (sim.model.behaviour)
 FLOW = 10  # sim.engine.flow: every draw of one replication of the flow model
 PATIENCE = 11  # how long each lead waits for a rep at each stage before it goes cold
+CYCLE = 12  # sim.cycle: the sampled paths a plan times its leads and work by
 # The leads of the warm-up before day 0 draw purpose p from purpose WARMUP + p, so the year's own
 # leads draw the same numbers whatever the warm-up's length (common random numbers).
 WARMUP = 32

@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import DEFAULT_START
+from sim.cycle import lead_mix
 from sim.model.arrivals import daily_rates
 from sim.model.staffing import draw_roster
 from sim.scenario import Calendar, Scenario
+from sim.schedule import revenue_seasonality
 from sim.worktime import working_days as _working_days
 
 __all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
@@ -102,23 +104,16 @@ def month_weights(method: Method = "even", *, reserve_month: int = 12, reserve_s
     return w / w.sum()
 
 
-def lead_seasonality(scenario: Scenario) -> np.ndarray:
-    """Expected leads in each calendar month of the horizon's first year, all channels together."""
-    days = min(scenario.horizon_days, 365)
-    start = scenario.start_date or DEFAULT_START
-    months = (np.datetime64(start, "D") + np.arange(days)).astype("datetime64[M]").astype(int) % 12
-    leads = sum(daily_rates(c, scenario)[:days] for c in scenario.channels)
-    return np.bincount(months, weights=leads, minlength=12)
-
-
 def split_months(total: int, scenario: Scenario, method: Method = "even", **options) -> pd.Series:
     """The annual target by month of the plan year (from ``start_date``), in whole currency units.
 
-    ``seasonal`` and ``reserve`` use the channels' lead seasonality unless ``seasonality`` is given.
+    ``seasonal`` and ``reserve`` follow the scenario's revenue seasonality unless ``seasonality`` is
+    given: its lead seasonality shifted by the sales cycle (:func:`sim.schedule.revenue_seasonality`),
+    so a month's target falls when its deals close, not when their leads arrive.
     """
     if method in ("seasonal", "reserve") and options.get("seasonality") is None:
         if method == "seasonal" or any(c.seasonality for c in scenario.channels):
-            options["seasonality"] = lead_seasonality(scenario)
+            options["seasonality"] = revenue_seasonality(scenario)
     weights = month_weights(method, **options)
     start = scenario.start_date or DEFAULT_START
     months = pd.period_range(pd.Period(start, "M"), periods=12, freq="M")
@@ -172,16 +167,6 @@ class ReverseFunnel:
     worked: dict[str, float]
 
 
-def _lead_mix(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Per channel and tier: the share of all leads (channels weighted by their expected volume)."""
-    tiers = scenario.tiers
-    volume = np.array([daily_rates(c, scenario).sum() for c in scenario.channels])
-    if volume.sum() <= 0:
-        raise ValueError("the scenario brings no leads: cannot plan from its rates")
-    mix = np.array([[(c.tiers or {tiers[0]: 1.0}).get(t, 0.0) for t in tiers] for c in scenario.channels])
-    return volume / volume.sum(), mix
-
-
 def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -> ReverseFunnel:
     """From a revenue target to deals, stage entries, leads, rep work and budget.
 
@@ -192,7 +177,7 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
     if revenue < 0 or challenge <= 0:
         raise ValueError("revenue must be zero or positive and challenge positive")
     tiers = scenario.tiers
-    channel_share, mix = _lead_mix(scenario)
+    channel_share, mix = lead_mix(scenario)
     tier_share = channel_share @ mix  # share of leads in each tier
     survive = np.ones((len(scenario.stages) + 1, len(tiers)))  # reach stage k (row k), won (last row)
     for k in range(len(scenario.stages)):
@@ -234,7 +219,7 @@ def _per_revenue(scenario: Scenario, tiers: Sequence[float] | None = None,
 
     ``tiers``/``channels`` restrict the lead mix (1 for the tier or channel kept, 0 elsewhere).
     """
-    channel_share, mix = _lead_mix(scenario)
+    channel_share, mix = lead_mix(scenario)
     weights = (channel_share if channels is None else channel_share * np.asarray(channels))[:, None] * mix
     if tiers is not None:
         weights = weights * np.asarray(tiers)[None, :]
@@ -329,7 +314,7 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
 
 
 def _lead_share(scenario: Scenario, level: str, unit: str) -> float:
-    channel_share, mix = _lead_mix(scenario)
+    channel_share, mix = lead_mix(scenario)
     if level == "channel":
         return float(channel_share[[c.name for c in scenario.channels].index(unit)])
     return float((channel_share @ mix)[list(scenario.tiers).index(unit)])

@@ -31,10 +31,17 @@ __all__ = ["daily_rates", "poisson_arrivals", "running_sum", "arrival_order", "A
 
 
 def daily_rates(channel: Channel, scenario: Scenario, first_day: int = 0) -> np.ndarray:
-    """Expected leads of one channel on each day from ``first_day`` (negative: the warm-up) to the horizon's end."""
+    """Expected leads of one channel on each day from ``first_day`` (negative: the warm-up, at the rates of
+    ``opening.lead_flow`` where the scenario gives them) to the horizon's end."""
+    months = month_of_day(scenario.start_date, scenario.horizon_days, first_day)
     rates = np.full(scenario.horizon_days - first_day, channel.leads_per_day)
     if channel.seasonality is not None:
-        rates *= np.asarray(channel.seasonality)[month_of_day(scenario.start_date, scenario.horizon_days, first_day)]
+        rates *= np.asarray(channel.seasonality)[months]
+    before = scenario.opening.lead_flow.get(channel.name) if scenario.opening is not None else None
+    if before is not None and first_day < 0:
+        rates[:-first_day] = before.leads_per_day
+        if before.seasonality is not None:
+            rates[:-first_day] *= np.asarray(before.seasonality)[months[:-first_day]]
     if channel.working_days_only and scenario.calendar is not None:
         rates *= working_days(scenario.calendar, scenario.start_date, first_day, len(rates))
     return rates
