@@ -32,7 +32,7 @@ from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
 from sim.experiments import DEFAULT_ENGINE
 from sim.limits import check as check_limits
-from sim.outputs import output_dir, output_file, remove_stale, write_json, write_with
+from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
 from sim.targets import METHODS
 from sim.yaml_io import field_lines, parse_yaml, read_text
@@ -123,15 +123,24 @@ def _plan(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine)
+    report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine,
+                         planned=True)
+    planned_text = report.pop("planned_scenario")
     company = plan[plan.level == "company"].set_index("period")
     shown = company[["revenue_target", "deals", "leads", "budget"]].assign(
-        p_hit=[report["p_hit"][p] for p in company.index])
+        p_hit=[report["p_hit"][p] for p in company.index],
+        p_hit_planned=[report["planned"]["p_hit"][p] for p in company.index])
     print(f"{scenario.name}: plan by month ({args.method}), {args.replications} replications")
     print(shown.to_string(formatters={"revenue_target": "{:,.0f}".format, "deals": "{:,.1f}".format,
                                       "leads": "{:,.0f}".format, "budget": "{:,.0f}".format,
-                                      "p_hit": "{:.0%}".format}))
-    print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%}")
+                                      "p_hit": "{:.0%}".format, "p_hit_planned": "{:.0%}".format}))
+    print("leads: bought one sales cycle ahead of the revenue they bring; p_hit: the scenario as it stands; "
+          "p_hit_planned: the scenario that carries the plan out (scenario.yaml with --out)")
+    print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%} as it stands, "
+          f"{report['planned']['p_hit_annual']:.1%} as planned")
+    for hire_team, hires in report["planned"]["hires"].items():
+        if hires:
+            print(f"planned hires, {hire_team}: " + ", ".join(f"{h['count']} on day {h['day']}" for h in hires))
     assumptions = report["assumptions"]
     print(f"{assumptions['opening']} ({report['opening_pipeline']:,.0f} leads in the funnel on day 0); "
           + "; ".join(f"{team} works {days}" for team, days in assumptions["working_days"].items()))
@@ -140,10 +149,14 @@ def _plan(args: argparse.Namespace) -> int:
         print("leads going cold a year: " + ", ".join(f"{stage} {n:,.0f}" for stage, n in gone_cold.items()))
     for gap in report["staffing_gaps"] or ["no staffing gap"]:
         print(gap)
+    for problem in report["problems"]:
+        print(f"the plan cannot: {problem}")
     if out is not None:
         _write_csv(out / "plan.csv", plan, index=False)
         write_json(out / "feasibility.json", report)
-        print(f"wrote {out / 'plan.csv'} and {out / 'feasibility.json'}")
+        write_text(out / "scenario.yaml", planned_text)
+        print(f"wrote {out / 'plan.csv'}, {out / 'feasibility.json'} and {out / 'scenario.yaml'} "
+              "(the scenario that carries the plan out)")
     return 0
 
 

@@ -22,18 +22,13 @@ Examples
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from sim.calendar import DEFAULT_START
 from sim.engine import simulate
-from sim.model.staffing import draw_roster
-from sim.scenario import WEEKDAYS, Scenario, Team
-from sim.streams import STAFFING, generator
-from sim.targets import reverse_funnel, working_days
+from sim.scenario import WEEKDAYS, Scenario
+from sim.schedule import Schedule, planned_scenario, schedule
 
 __all__ = ["staffing", "staffing_gaps", "odds", "feasibility"]
 
@@ -42,52 +37,21 @@ def _quarter(period: pd.Period | str) -> str:
     return f"Q{pd.Period(period, 'M').quarter}"
 
 
-def _available(scenario: Scenario, rosters: int = 200) -> pd.DataFrame:
-    """Mean productive reps per team and month, averaged over ``rosters`` simulated rosters."""
-    return pd.DataFrame({team.name: _team_available(team, i, scenario.horizon_days, scenario.start_date, rosters)
-                         for i, team in enumerate(scenario.teams)})
+def _company_target(plan: pd.DataFrame) -> pd.Series:
+    company = plan[plan.level == "company"].set_index("period").revenue_target
+    return pd.Series(company.to_numpy(dtype=float), index=pd.PeriodIndex(company.index, freq="M"))
 
 
-@lru_cache(maxsize=256)  # a plan is redrawn on every widget change; a team's roster rarely changes
-def _team_available(team: Team, index: int, horizon_days: int, start_date, rosters: int) -> pd.Series:
-    start = pd.Timestamp(start_date or DEFAULT_START)
-    days = np.arange(horizon_days, dtype=float)
-    months = (start + pd.to_timedelta(days, unit="D")).to_period("M")
-    draws = rosters if team.attrition else 1
-    total = np.zeros(len(days))
-    for r in range(draws):
-        roster = draw_roster(team, horizon_days, generator(0, r, STAFFING, index))
-        for rep in range(len(roster)):
-            on = (days >= roster.start[rep]) & (days < roster.end[rep])
-            total += on * roster.productivity(rep, days)
-    return pd.Series(total / draws).groupby(months).mean()
-
-
-def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.85) -> pd.DataFrame:
-    """Reps each team needs and has in each quarter (productive reps: a new hire counts by productivity)."""
-    company = plan[plan.level == "company"].set_index("period")
-    available = _available(scenario)
-    shares = _team_share_of_rep_days(scenario)
-    calendars = {team.name: scenario.calendar_of(i) for i, team in enumerate(scenario.teams)}
-    rows = []
-    for period, row in company.iterrows():
-        month = pd.Period(period, "M")
-        for team, share in shares.items():
-            days = working_days(month, calendars[team])  # reps work, and are counted, on working days only
-            rows.append({"quarter": _quarter(month), "team": team,
-                         "rep_days": row.rep_days * share, "days": days,
-                         "available": available[team].get(month, 0.0) * days})
-    frame = pd.DataFrame(rows).groupby(["quarter", "team"], sort=False).sum()
-    frame["required_reps"] = frame.rep_days / frame.days / max_utilisation
-    frame["available_reps"] = frame.available / frame.days
+def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.85,
+             timed: Schedule | None = None) -> pd.DataFrame:
+    """Reps each team needs and has in each quarter (productive reps: a new hire counts by productivity),
+    from the work the plan brings when it happens (:func:`sim.schedule.schedule`), on working days."""
+    timed = timed or schedule(scenario, _company_target(plan), max_utilisation)
+    rows = [{"quarter": _quarter(month), "team": team, "required_reps": timed.required_reps[team][m],
+             "available_reps": timed.available_reps[team][m]}
+            for team in timed.required_reps for m, month in enumerate(timed.months)]
+    frame = pd.DataFrame(rows).groupby(["quarter", "team"], sort=False).mean()
     return frame.reset_index()[["quarter", "team", "required_reps", "available_reps"]]
-
-
-def _team_share_of_rep_days(scenario: Scenario) -> dict[str, float]:
-    """Each team's share of the funnel's rep time (from the expected stage entries)."""
-    funnel = reverse_funnel(scenario, revenue=1.0)
-    total = sum(funnel.rep_days.values())
-    return {team: days / total if total else 0.0 for team, days in funnel.rep_days.items()}
 
 
 def staffing_gaps(table: pd.DataFrame, tolerance: float = 0.05) -> list[str]:
@@ -145,24 +109,56 @@ def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: 
 
 
 def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
-                engine: str = "fast", max_utilisation: float = 0.85, workers: int | None = None) -> dict[str, Any]:
-    """Everything ``feasibility.json`` holds: odds by month and year, staffing by team and quarter, gaps."""
-    table = staffing(scenario, plan, max_utilisation)
+                engine: str = "fast", max_utilisation: float = 0.85, workers: int | None = None,
+                planned: bool = False) -> dict[str, Any]:
+    """Everything ``feasibility.json`` holds: odds by month and year, staffing by team and quarter, gaps,
+    for the scenario as it stands (the top-level figures, and ``as_is``); with ``planned``, also for the
+    scenario that carries the plan out (``planned``: its leads by month, hires and odds;
+    ``planned_scenario``: its YAML text; see :func:`sim.schedule.planned_scenario`), and in words what
+    the plan cannot do (``problems``)."""
+    timed = schedule(scenario, _company_target(plan), max_utilisation)
+    table = staffing(scenario, plan, max_utilisation, timed)
     chances = odds(scenario, plan, replications, seed, engine, workers)
     teams = {}
     for team, rows in table.groupby("team", sort=False):
         teams[team] = {"required_reps": dict(zip(rows.quarter, rows.required_reps.round(2))),
                        "available_reps": dict(zip(rows.quarter, rows.available_reps.round(2)))}
+
+    def summary(c: dict[str, Any]) -> dict[str, Any]:
+        return {"p_hit_annual": c["p_hit_annual"], "annual_revenue": c["annual_revenue"],
+                "p_hit": {m["period"]: m["p_hit"] for m in c["months"]}, "months": c["months"]}
     return {
-        "p_hit_annual": chances["p_hit_annual"],
-        "annual_revenue": chances["annual_revenue"],
-        "p_hit": {m["period"]: m["p_hit"] for m in chances["months"]},
-        "months": chances["months"],
+        **summary(chances),
         "assumptions": _assumptions(scenario),
         "opening_pipeline": chances["opening_pipeline"],
         "abandoned": chances["abandoned"],
         "teams": teams,
         "staffing_gaps": staffing_gaps(table),
+        "as_is": summary(chances),
+        "problems": timed.problems,
+        **(_planned(scenario, plan, timed, summary, replications, seed, engine, workers) if planned else {}),
         "max_utilisation": max_utilisation,
         "replications": replications, "seed": seed, "engine": engine,
+    }
+
+
+def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, summary, replications: int, seed: int,
+             engine: str, workers: int | None) -> dict[str, Any]:
+    """The scenario that carries the plan out, as YAML text, and its odds."""
+    from sim.scenario import dump
+
+    carried = planned_scenario(scenario, timed)
+
+    def by_month(values) -> dict[str, float]:
+        return {str(m): round(float(x), 1) for m, x in zip(timed.months, values)}
+    return {
+        "planned": {
+            **summary(odds(carried, plan, replications, seed, engine, workers)),
+            "leads": by_month(timed.leads),
+            "leads_by_channel": {c: by_month(v) for c, v in timed.leads_by_channel.items()},
+            "expected_revenue": by_month(timed.revenue),
+            "opening_revenue": by_month(timed.opening_revenue),
+            "hires": {team: [{"day": d, "count": n} for d, n in hires] for team, hires in timed.hires.items()},
+        },
+        "planned_scenario": dump(carried),
     }

@@ -35,7 +35,7 @@ from sim.cycle import lead_mix
 from sim.model.arrivals import daily_rates
 from sim.model.staffing import draw_roster
 from sim.scenario import Calendar, Scenario
-from sim.schedule import revenue_seasonality
+from sim.schedule import revenue_seasonality, schedule
 from sim.worktime import working_days as _working_days
 
 __all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
@@ -270,8 +270,10 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
 
     ``annual`` defaults to the scenario's ``targets.annual_revenue``. Revenue targets are whole
     currency units that add up exactly: units to their company row, months to ``annual``.
-    The other measures follow from each row's revenue target through the reverse funnel
-    (``challenge`` raises them all, e.g. 1.1); rep rows split the company by each rep's
+    The other measures are the company's in time (:func:`sim.schedule.schedule`: leads in the month
+    they must be bought, one cycle ahead of their revenue; stage entries and rep work when they
+    happen, the opening pipeline's included; ``challenge`` raises the targets they serve, e.g. 1.1),
+    shared among units by each unit's revenue and rates; rep rows split the company by each rep's
     productive capacity in the month (ramp-up included).
     """
     if annual is None:
@@ -290,6 +292,7 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     for i, channel in enumerate(scenario.channels):
         units.append(("channel", channel.name, _per_revenue(scenario, channels=np.eye(len(scenario.channels))[i]), {}))
     capacity = _rep_capacity(scenario, months.index)
+    timed = _company_in_time(scenario, months * challenge)
     rows = []
     for level in ("company", "tier", "channel", "rep"):
         if level == "rep":
@@ -306,11 +309,34 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
             else:
                 weights = [w.get(month, 0.0) for _, _, w in members]
             shares = allocate(int(target), weights) if sum(weights) > 0 else np.zeros(len(members), dtype=int)
-            for (unit, per, _), revenue in zip(members, shares):
+            w = np.asarray(weights, dtype=float) * (float(target) if target > 0 else 1.0)
+            for i, ((unit, per, _), revenue) in enumerate(zip(members, shares)):
                 row = {"level": level, "unit": unit, "period": str(month), "revenue_target": int(revenue)}
-                row.update({m: revenue * per[m] * challenge for m in MEASURES[1:]})
+                for m in MEASURES[1:]:  # the unit's part of the company's measure, by its revenue and its rates
+                    parts = np.array([wi * p[m] for wi, (_, p, _) in zip(w, members)])
+                    row[m] = timed[m][month] * (parts[i] / parts.sum() if parts.sum() > 0 else 0.0)
                 rows.append(row)
     return pd.DataFrame(rows, columns=["level", "unit", "period", *MEASURES])
+
+
+def _company_in_time(scenario: Scenario, target: pd.Series) -> dict[str, pd.Series]:
+    """The company's measures month by month, in time (:func:`sim.schedule.schedule`): deals in the month
+    they close, leads in the month they must be bought, stage entries and rep work when they happen
+    (the opening pipeline's included)."""
+    timed = schedule(scenario, target)
+    per = _per_revenue(scenario)
+    stages = [s.name for s in scenario.stages]
+    entering = timed.entering
+    months = target.index
+    return {
+        "deals": target * per["deals"],
+        "proposals": pd.Series(entering[stages[-2] if len(stages) > 1 else stages[0]], index=months),
+        "qualified": pd.Series(entering[stages[1] if len(stages) > 1 else stages[0]], index=months),
+        "leads": pd.Series(timed.leads, index=months),
+        "activities": pd.Series(sum(entering.values()), index=months),
+        "rep_days": pd.Series(sum(timed.rep_days.values()), index=months),
+        "budget": pd.Series(timed.budget, index=months),
+    }
 
 
 def _lead_share(scenario: Scenario, level: str, unit: str) -> float:

@@ -122,3 +122,24 @@ deal_value: {dist: fixed, value: 1000}
     plan = schedule(scenario, target)
     expected = target.to_numpy() * reverse_funnel(scenario, 1.0).leads
     np.testing.assert_allclose(plan.leads, expected, rtol=0.02)
+
+
+def test_plan_writes_the_scenario_that_carries_it_out(tmp_path, capsys):
+    """``plan --out`` writes scenario.yaml beside plan.csv; feasibility.json holds both scenarios."""
+    import json
+
+    from sim.cli import main
+
+    source = tmp_path / "steady.yaml"
+    source.write_text(sim.scenario.dump(_stationary()))
+    out = tmp_path / "plan"
+    assert main(["plan", str(source), "--target", "6935000", "--method", "even", "--replications", "20",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "as planned" in printed and "scenario.yaml" in printed
+    report = json.loads((out / "feasibility.json").read_text())
+    assert {"as_is", "planned", "problems"} <= set(report)
+    planned = sim.load(out / "scenario.yaml")
+    assert set(planned.opening.lead_flow) == {"web"}
+    leads = pd.read_csv(out / "plan.csv").query("level == 'company'").leads.to_numpy()
+    np.testing.assert_allclose(leads, list(report["planned"]["leads"].values()), rtol=1e-3)
