@@ -22,11 +22,12 @@ import pandas as pd
 
 from sim.calendar import DEFAULT_START
 from sim.crm import ImportReport, read_opportunities
+from sim.resources import MAVEN_PIPELINE, resource
 
 __all__ = ["PIPELINE", "load_closes", "quarter_end_share", "win_rate_by_month_of_quarter", "simulated_wins",
            "crm_quarter_end_share", "plans_quarter_end_share"]
 
-PIPELINE = Path(__file__).resolve().parents[1] / "data" / "maven_crm" / "sales_pipeline.csv"
+PIPELINE = resource(MAVEN_PIPELINE)
 
 
 def load_closes(source: str | Path = PIPELINE, mapping: str | Path = "maven") -> tuple[pd.DataFrame, ImportReport]:

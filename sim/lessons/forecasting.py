@@ -16,7 +16,6 @@ Examples
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -26,12 +25,13 @@ from sim.calibrate import cycle_table
 from sim.crm import CrmImport, read_opportunities
 from sim.forecast import backtest, fate_table, forecast
 from sim.lessons.lesson import Exercise
+from sim.resources import MAVEN_PIPELINE, resource
 from sim.widgets import show
 
 __all__ = ["DATA", "CUTOFFS", "exercises", "weighted_value", "won_within", "maven", "actual_revenue", "backtest_table",
            "experiment_view", "experiment_panel"]
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "maven_crm" / "sales_pipeline.csv"
+DATA = resource(MAVEN_PIPELINE)
 CUTOFFS = ("2017-08-15", "2017-09-15", "2017-11-15", "2017-12-01")  # mid-quarter days to stand on
 _DEALS = ([0.2, 0.5, 0.8], [10_000, 20_000, 5_000])
 _WON, _LOST = [10, 20, 40, 60], [15, 30]

@@ -16,19 +16,19 @@ Examples
 from __future__ import annotations
 
 from math import prod
-from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
 import sim
 from sim.lessons.lesson import Exercise
+from sim.resources import B2B_PLAYBOOK, resource
 from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "BENCHMARK", "exercises", "funnel_wins", "gain_from_points", "with_conversion_change",
            "stage_review", "experiment_panel"]
 
-PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "b2b_saas.yaml"
+PLAYBOOK = resource(B2B_PLAYBOOK)
 # Benchmarks a manager compares with (practice: proposal-to-signing benchmark of 50%).
 BENCHMARK = {"qualify": 0.35, "discovery": 0.55, "proposal": 0.5, "negotiation": 0.5}
 _RATES = [0.3, 0.5, 0.5, 0.8]  # the exercises' funnel (the W1 workload's first four stages)

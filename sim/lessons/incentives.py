@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from scipy.optimize import brentq
 
@@ -26,12 +25,13 @@ import sim
 from sim.incentives import Commission, IncentivePlan, commission, compare_plans, load_plan
 from sim.lessons.lesson import Exercise
 from sim.model.behaviour import Behaviour
+from sim.resources import B2B_PLAYBOOK, FLAT_PLAN, resource
 from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "FLAT", "exercises", "lesson_plan", "experiment_panel"]
 
-PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "b2b_saas.yaml"
-FLAT = Path(__file__).resolve().parents[2] / "playbooks" / "incentives" / "flat.yaml"
+PLAYBOOK = resource(B2B_PLAYBOOK)
+FLAT = resource(FLAT_PLAN)
 _QUOTA = 300_000
 _TIERS = [{"from_attainment": 0.0, "rate": 0.08}, {"from_attainment": 1.2, "rate": 0.12}]  # practice: 8% -> 12% at 120%
 

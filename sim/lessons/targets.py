@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -17,12 +16,13 @@ from matplotlib.figure import Figure
 import sim
 from sim.lessons.lesson import Exercise
 from sim.plots import style
+from sim.resources import B2B_PLAYBOOK, resource
 from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
 from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "experiment_panel"]
 
-PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "b2b_saas.yaml"
+PLAYBOOK = resource(B2B_PLAYBOOK)
 
 
 def small_funnel(deal_value: float = 40_000, rates: tuple[float, float, float] = (0.3, 0.5, 0.5)) -> sim.Scenario:
