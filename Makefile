@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= playbooks/b2b_saas.yaml
 
-.PHONY: lab test bench dashboard clean
+.PHONY: lab test lint docs bench dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ DASHBOARDS ?= notebooks/director
 PORT ?= 8866
 dashboard: $(VENV)/.installed-lab
 	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser $(DASHBOARDS)
+
+# ruff's lint rules (pyproject.toml); `make test` checks the same through tests/test_lint.py.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check sim tests benchmarks
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks

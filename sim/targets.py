@@ -32,7 +32,6 @@ import pandas as pd
 
 from sim.calendar import DEFAULT_START
 from sim.cycle import lead_mix
-from sim.model.arrivals import daily_rates
 from sim.model.staffing import draw_roster
 from sim.scenario import Calendar, Scenario
 from sim.schedule import revenue_seasonality, schedule

@@ -456,7 +456,7 @@ def test_charts_draw_every_plan(tiny):
              for name in ("flat", "tiered", "accelerator_capped")]
     curve = payout_curve(plans)
     lines = curve.axes[0].get_lines()
-    assert [l.get_label() for l in lines[:3]] == ["flat", "tiered", "accelerator_capped"]
+    assert [line.get_label() for line in lines[:3]] == ["flat", "tiered", "accelerator_capped"]
     flat_y = lines[0].get_ydata()
     assert flat_y[-1] == pytest.approx(0.08 * 2.0)  # 8% of twice the quota
     table, summary = compare_plans(tiny, plans)

@@ -10,7 +10,7 @@ import pytest
 import sim.cli
 from sim.cli import main
 from sim.limits import MAX_POINTS, estimate
-from tests.conftest import ROOT, W1
+from tests.conftest import W1
 
 W1_TEXT = W1.read_text()
 

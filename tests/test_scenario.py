@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 import sim
 from sim.cli import main
@@ -47,9 +48,9 @@ def test_missing_file_is_reported_not_raised(capsys):
 
 def test_scenario_is_immutable():
     scenario = sim.load(W1)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         scenario.horizon_days = 3
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         scenario.stages[0].conversion = 0.9
 
 
