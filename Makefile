@@ -45,10 +45,15 @@ dashboard: $(VENV)/.installed-lab
 
 # ruff's lint rules (pyproject.toml); `make test` checks the same through tests/test_lint.py.
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks docs
 
+# The documentation site into site/ (tests/test_docs.py builds it with --strict in `make test`).
+docs: $(VENV)/.installed-test
+	$(BIN)/mkdocs build --strict
+
+# Prints every benchmark's figures beside its baseline and writes them to docs/performance.md.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info
