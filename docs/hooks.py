@@ -65,9 +65,8 @@ def cli_markdown() -> str:
 
 def _lesson_text(name: str) -> str:
     """A lesson's English text (title, introduction, experiment, case), as the notebook shows it."""
-    content = yaml.safe_load((ROOT / "sim" / "lessons" / "content" / f"{name}.yaml").read_text(encoding="utf-8"))
     parts = []
-    for key, value in content.items():
+    for key, value in _lesson(name).items():
         text = value.get("en") if isinstance(value, dict) else None
         if isinstance(text, str) and "{" not in text:
             parts.append(f"## {text}" if key == "title" else text.strip())
@@ -101,12 +100,20 @@ def _notebook_pages() -> dict[str, Path]:
             for p in books if ".ipynb_checkpoints" not in p.parts}
 
 
+def _lesson(name: str) -> dict:
+    return yaml.safe_load((ROOT / "sim" / "lessons" / "content" / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
 def _title(path: Path) -> str:
-    """The notebook's first heading, without the Chinese half of a bilingual one."""
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+    """A lesson's English title, or else the notebook's first heading."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    lessons = re.findall(r'load_lesson\("(\w+)"\)', "\n".join("".join(cell["source"]) for cell in cells))
+    if lessons:
+        return _lesson(lessons[0])["title"]["en"]
+    for cell in cells:
         heading = re.search(r"^#\s+(.+)$", "".join(cell["source"]), re.MULTILINE)
         if cell["cell_type"] == "markdown" and heading:
-            return re.split(r" · ", heading[1])[0].strip()
+            return heading[1].strip()
     return path.stem.replace("_", " ")
 
 
