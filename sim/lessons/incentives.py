@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-
 from scipy.optimize import brentq
 
 import sim

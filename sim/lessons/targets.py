@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-
 import pandas as pd
 from matplotlib.figure import Figure
 
