@@ -88,16 +88,22 @@ def installed(tmp_path_factory):
     return site
 
 
+# The wheel is built once per process: its tests stay on one worker under `--dist loadgroup`.
+ON_THE_WHEEL = pytest.mark.xdist_group("wheel")
+
+
 def run_installed(site, *command):
     env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
     return subprocess.run(command, capture_output=True, text=True, cwd=site.parent, env=env)
 
 
+@ON_THE_WHEEL
 def test_the_salesplay_command_runs_from_the_wheel(installed):
     done = run_installed(installed, str(installed / "bin" / "salesplay"), "--help")
     assert done.returncode == 0 and "validate" in done.stdout, done.stderr
 
 
+@ON_THE_WHEEL
 def test_the_lessons_run_from_the_wheel_outside_the_checkout(installed):
     """Every lesson's text and data is read from the installed files (no simulation: only where files
     are found is in question)."""
@@ -105,6 +111,7 @@ def test_the_lessons_run_from_the_wheel_outside_the_checkout(installed):
     assert done.returncode == 0 and "lessons ok" in done.stdout, done.stderr
 
 
+@ON_THE_WHEEL
 def test_the_wheel_ships_every_playbook(installed):
     shipped = {path.relative_to(installed / "sim" / "data").as_posix()
                for path in (installed / "sim" / "data").rglob("*") if path.is_file()}
