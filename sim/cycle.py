@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -132,21 +132,19 @@ def calendar_stretch(scenario: Scenario, team: int) -> float:
     return days / max(worked, 1)
 
 
-def calendar_wait(scenario: Scenario, team: int, rng: np.random.Generator, samples: int,
-                  queue: Queue | None = None) -> np.ndarray:
-    """Days a lead reaching team ``team`` at a random moment of the year waits for its calendar: for the
-    next working day (a lead that comes in on Friday evening is first called on Monday), then, with a
-    ``queue``, for the work that piled up while nobody worked (the weekend's leads) to be cleared.
+def calendar_wait(scenario: Scenario, team: int, queue: Queue | None = None) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """A sampler of the days a lead reaching team ``team`` at a random moment of the year waits for its
+    calendar: for the next working day (a lead that comes in on Friday evening is first called on
+    Monday), then, with a ``queue``, for the work that piled up while nobody worked (the weekend's
+    leads) to be cleared. The waits over the year are worked out once; each call draws ``samples``.
 
     The pile-up is a fluid queue: work arrives evenly in calendar time (``queue.load`` reps' worth a
     working day, spread over every day) and ``queue.reps`` clear it on working days only.
     """
     calendar = scenario.calendar_of(team)
-    if calendar is None:
-        return np.zeros(samples)
-    flags = working_days(calendar, scenario.start_date or dt.date(2027, 1, 1), 0, 365 + 60)
-    if not flags.any():
-        return np.zeros(samples)
+    flags = None if calendar is None else working_days(calendar, scenario.start_date or dt.date(2027, 1, 1), 0, 365 + 60)
+    if flags is None or not flags.any():
+        return lambda rng, samples: np.zeros(samples)
     steps = 20  # grid points a day
     works = np.repeat(flags, steps)
     grid = np.arange(len(works)) / steps
@@ -159,11 +157,13 @@ def calendar_wait(scenario: Scenario, team: int, rng: np.random.Generator, sampl
         for i, working in enumerate(works):
             ahead[i] = pile
             pile = max(0.0, pile + inflow - (outflow if working else 0.0))
-    at = rng.random(samples) * 365
-    i = np.minimum((at * steps).astype(np.int64), len(works) - 1)
-    start = np.maximum(following[i], at)
-    cleared = ahead[i] / queue.reps if queue is not None and queue.reps > 0 else 0.0  # within the working day
-    return start - at + cleared
+    cleared = ahead / queue.reps if queue is not None and queue.reps > 0 else ahead  # within the working day
+
+    def draw(rng: np.random.Generator, samples: int) -> np.ndarray:
+        at = rng.random(samples) * 365
+        i = np.minimum((at * steps).astype(np.int64), len(works) - 1)
+        return np.maximum(following[i], at) - at + cleared[i]
+    return draw
 
 
 def sales_cycle(scenario: Scenario, queues: Mapping[str, Queue] | None = None, samples: int = 20_000) -> Cycle:
@@ -182,6 +182,7 @@ def sales_cycle(scenario: Scenario, queues: Mapping[str, Queue] | None = None, s
     reach = np.ones((len(tiers), samples, len(stages) + 1))
     team = np.zeros((len(tiers), len(stages)), dtype=np.int64)
     work = np.zeros((len(tiers), len(stages)))
+    waits_of_team: dict[int, Callable[[np.random.Generator, int], np.ndarray]] = {}
     for t, tier in enumerate(tiers):
         for k, stage in enumerate(stages):
             rng = generator(0, t, CYCLE, k)
@@ -189,7 +190,9 @@ def sales_cycle(scenario: Scenario, queues: Mapping[str, Queue] | None = None, s
             i = teams.index(name)
             team[t, k], work[t, k] = i, stage.work_days.mean
             queue = (queues or {}).get(name)
-            wait = calendar_wait(scenario, i, rng, samples, queue)
+            if i not in waits_of_team:
+                waits_of_team[i] = calendar_wait(scenario, i, queue)
+            wait = waits_of_team[i](rng, samples)
             if queue is not None and queue.reps > 0 and queue.load > 0 and queue.work_days > 0:
                 spare = queue.reps - queue.load
                 waits = erlang_c(queue.load / queue.work_days, queue.work_days, max(1, round(queue.reps)))

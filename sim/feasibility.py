@@ -123,26 +123,28 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
     for team, rows in table.groupby("team", sort=False):
         teams[team] = {"required_reps": dict(zip(rows.quarter, rows.required_reps.round(2))),
                        "available_reps": dict(zip(rows.quarter, rows.available_reps.round(2)))}
-
-    def summary(c: dict[str, Any]) -> dict[str, Any]:
-        return {"p_hit_annual": c["p_hit_annual"], "annual_revenue": c["annual_revenue"],
-                "p_hit": {m["period"]: m["p_hit"] for m in c["months"]}, "months": c["months"]}
     return {
-        **summary(chances),
+        **_summary(chances),
         "assumptions": _assumptions(scenario),
         "opening_pipeline": chances["opening_pipeline"],
         "abandoned": chances["abandoned"],
         "teams": teams,
         "staffing_gaps": staffing_gaps(table),
-        "as_is": summary(chances),
+        "as_is": _summary(chances),
         "problems": timed.problems,
-        **(_planned(scenario, plan, timed, summary, replications, seed, engine, workers) if planned else {}),
+        **(_planned(scenario, plan, timed, replications, seed, engine, workers) if planned else {}),
         "max_utilisation": max_utilisation,
         "replications": replications, "seed": seed, "engine": engine,
     }
 
 
-def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, summary, replications: int, seed: int,
+def _summary(chances: dict[str, Any]) -> dict[str, Any]:
+    """The odds of one scenario, as feasibility.json holds them."""
+    return {"p_hit_annual": chances["p_hit_annual"], "annual_revenue": chances["annual_revenue"],
+            "p_hit": {m["period"]: m["p_hit"] for m in chances["months"]}, "months": chances["months"]}
+
+
+def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, replications: int, seed: int,
              engine: str, workers: int | None) -> dict[str, Any]:
     """The scenario that carries the plan out, as YAML text, and its odds."""
     from sim.scenario import dump
@@ -153,7 +155,7 @@ def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, summary, r
         return {str(m): round(float(x), 1) for m, x in zip(timed.months, values)}
     return {
         "planned": {
-            **summary(odds(carried, plan, replications, seed, engine, workers)),
+            **_summary(odds(carried, plan, replications, seed, engine, workers)),
             "leads": by_month(timed.leads),
             "leads_by_channel": {c: by_month(v) for c, v in timed.leads_by_channel.items()},
             "expected_revenue": by_month(timed.revenue),

@@ -46,7 +46,7 @@ from sim.calendar import DEFAULT_START, month_of_day
 from sim.cycle import Cycle, Queue, lead_mix, sales_cycle
 from sim.model.arrivals import daily_rates
 from sim.model.opening import warmup_days
-from sim.model.staffing import draw_roster
+from sim.model.staffing import Roster, draw_roster
 from sim.overrides import apply_overrides
 from sim.scenario import Scenario, Team
 from sim.streams import STAFFING, generator
@@ -152,11 +152,10 @@ def _revenue_seasonality(text: str) -> np.ndarray:
     return by_calendar_month
 
 
-def _month_working_days(scenario: Scenario, team: int, edges: np.ndarray) -> np.ndarray:
-    calendar = scenario.calendar_of(team)
-    spans = np.diff(edges)
+def _days_worked(scenario: Scenario, calendar, edges: np.ndarray) -> np.ndarray:
+    """Days of each month (``edges``) worked on ``calendar`` (every day without one)."""
     if calendar is None:
-        return spans
+        return np.diff(edges)
     flags = working_days(calendar, scenario.start_date, 0, int(edges[-1]))
     return np.array([flags[int(a):int(b)].sum() for a, b in zip(edges[:-1], edges[1:])], dtype=float)
 
@@ -179,27 +178,29 @@ def _solve_leads(revenue_per_lead: np.ndarray, opening: np.ndarray, target: np.n
     return fit.x
 
 
+def _mean_productivity(hire: Roster, days: np.ndarray) -> float:
+    """Mean productivity over ``days`` of the one rep of ``hire`` (nought before the start; its ramp-up)."""
+    return float(((days >= hire.start[0]) * hire.productivity(0, days)).mean())
+
+
 def _hires(team: Team, gap: np.ndarray, edges: np.ndarray, month_names: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
     """Hires that close a team's gap of productive reps month by month, each ramped up in time."""
     ramp_days = team.ramp.days if team.ramp else 0.0
     first = team.ramp.initial_productivity if team.ramp else 1.0
+
+    def hired_on(day: float) -> Roster:
+        return Roster([day], [np.inf], [False], ramp_days, first)
     hires: list[tuple[int, int]] = []
     problems = []
     for m in range(len(gap)):
         lo, hi = edges[m], edges[m + 1]
         days = np.arange(lo, hi) + 0.5
-
-        def productivity(day: float) -> float:
-            if ramp_days <= 0:
-                return float(((days >= day) * 1.0).mean())
-            return float(((days >= day) * np.clip(first + (1 - first) * (days - day) / ramp_days, 0, 1)).mean())
-
-        have = sum(n * productivity(d) for d, n in hires)
+        have = sum(n * _mean_productivity(hired_on(d), days) for d, n in hires)
         need = gap[m] - have
         if need <= 0.05:
             continue
         day = max(0, math.floor(lo - ramp_days))
-        count = math.ceil(need / max(productivity(day), 1e-9) - 0.05)
+        count = math.ceil(need / max(_mean_productivity(hired_on(day), days), 1e-9) - 0.05)
         hires.append((day, count))
         if lo - ramp_days < 0 and ramp_days > 0:
             problems.append(f"{team.name}: {count} more reps needed in {month_names[m]} cannot finish their "
@@ -218,7 +219,7 @@ def schedule(scenario: Scenario, target: pd.Series, max_utilisation: float = 0.8
     channel_share, _ = lead_mix(scenario)
     available = productive_reps(scenario).reindex(months, fill_value=0.0)
     teams = [t.name for t in scenario.teams]
-    team_days = {name: _month_working_days(scenario, i, edges) for i, name in enumerate(teams)}
+    team_days = {name: _days_worked(scenario, scenario.calendar_of(i), edges) for i, name in enumerate(teams)}
     queues: dict[str, Queue] | None = None
     for _ in range(2):  # without queues, then with the queues of the staffed teams
         cycle = sales_cycle(scenario, queues)
@@ -287,15 +288,13 @@ def planned_scenario(scenario: Scenario, plan: Schedule) -> Scenario:
     """The scenario that carries ``plan`` out: each channel's leads by month (``leads_per_day`` and
     ``seasonality``), the teams' hires, and the opening pipeline of ``scenario`` as it stands."""
     edges = _edges(scenario, plan.months)
-    spans = np.diff(edges)
+    every_day = np.diff(edges)
+    on_calendar = _days_worked(scenario, scenario.calendar, edges)
     calendar_month = np.array([m.month - 1 for m in plan.months])
     overrides: dict[str, Any] = {}
     for channel in scenario.channels:
-        per_day = plan.leads_by_channel[channel.name] / spans
-        if channel.working_days_only and scenario.calendar is not None:
-            flags = working_days(scenario.calendar, scenario.start_date, 0, int(edges[-1]))
-            per_day = plan.leads_by_channel[channel.name] / np.maximum(
-                [flags[int(a):int(b)].sum() for a, b in zip(edges[:-1], edges[1:])], 1)
+        days = np.maximum(on_calendar, 1) if channel.working_days_only else every_day
+        per_day = plan.leads_by_channel[channel.name] / days
         seasonality = np.ones(12)
         for m, rate in zip(calendar_month, per_day):
             seasonality[m] = rate
@@ -303,12 +302,10 @@ def planned_scenario(scenario: Scenario, plan: Schedule) -> Scenario:
         overrides[f"channels.{channel.name}.leads_per_day"] = round(mean, 6)
         overrides[f"channels.{channel.name}.seasonality"] = (
             [round(float(s / mean), 6) for s in seasonality] if mean > 0 else None)
-    flow = dict(scenario.opening.lead_flow) if scenario.opening is not None else {}
-    for channel in scenario.channels:
-        flow.setdefault(channel.name, {"leads_per_day": channel.leads_per_day,
-                                       "seasonality": list(channel.seasonality) if channel.seasonality else None})
     opening = scenario.opening.model_dump(mode="json") if scenario.opening is not None else {}
-    opening["lead_flow"] = {name: f if isinstance(f, dict) else f.model_dump(mode="json") for name, f in flow.items()}
+    opening["lead_flow"] = {  # before day 0 the leads came as they come now, unless the scenario says otherwise
+        c.name: opening.get("lead_flow", {}).get(c.name) or c.model_dump(mode="json", include={"leads_per_day", "seasonality"})
+        for c in scenario.channels}
     overrides["opening"] = opening
     for team in scenario.teams:
         if plan.hires[team.name]:
