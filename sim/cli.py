@@ -30,6 +30,7 @@ import pandas as pd
 from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
+from sim.spreadsheet import write_csv
 from sim.experiments import DEFAULT_ENGINE
 from sim.limits import check as check_limits
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_with
@@ -141,7 +142,7 @@ def _plan(args: argparse.Namespace) -> int:
     for gap in report["staffing_gaps"] or ["no staffing gap"]:
         print(gap)
     if out is not None:
-        _write_csv(out / "plan.csv", plan, index=False)
+        write_csv(out / "plan.csv", plan)
         write_json(out / "feasibility.json", report)
         print(f"wrote {out / 'plan.csv'} and {out / 'feasibility.json'}")
     return 0
@@ -284,9 +285,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     dump(cal.scenario(horizon_days=args.horizon_days, name=args.name), out)
     print(f"wrote {out}")
     if report is not None:
-        _write_csv(report / "rejected_rows.csv", crm.report.skipped, index=False)
+        write_csv(report / "rejected_rows.csv", crm.report.skipped)
         for name in ("conversion", "time_fits", "values", "reps", "arrivals", "cycle"):
-            _write_csv(report / f"{name}.csv", getattr(cal, name))
+            write_csv(report / f"{name}.csv", getattr(cal, name), index=True)
         write_json(report / "calibration.json", {
             "rows_read": cal.rows_read, "rows_used": cal.rows_used, "as_of": str(cal.as_of.date()),
             "win_probability": cal.win_probability, "problems": crm.report.counts.to_dict(), "notes": list(cal.notes)})
@@ -321,7 +322,7 @@ def _backtest(args: argparse.Namespace) -> int:
                    "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
                    "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
                    "coverage": float(table["covered"].mean())})
-    _write_csv(out / "backtest.csv", table, index=False)
+    write_csv(out / "backtest.csv", table)
     write_json(out / "backtest.json", result)
     print(f"wrote {out / 'backtest.json'}")
     return 0
@@ -356,7 +357,7 @@ def _forecast(args: argparse.Namespace) -> int:
     if args.target is not None:
         print(f"  probability of reaching {args.target:,.0f}: {result['p_hit_target']:.0%}")
     write_json(out / "forecast.json", result)
-    _write_csv(out / "fan.csv", outlook.fan())
+    write_csv(out / "fan.csv", outlook.fan(), index=True)
     _write_png(out / "fan.png", fan_chart(outlook, target=args.target))
     print(f"wrote {out / 'forecast.json'}, fan.csv and fan.png")
     return 0
@@ -388,11 +389,11 @@ def _diagnose(args: argparse.Namespace) -> int:
                       materiality=args.materiality, alpha=args.alpha)
     summary = {"rows_read": crm.report.rows_read, "rows_used": crm.report.rows_used, **result.summary()}
     write_json(out / "diagnostics.json", summary)
-    _write_csv(out / "coaching.csv", result.coaching, index=False)
-    _write_csv(out / "exceptions.csv", result.exceptions, index=False)
-    _write_csv(out / "aging_deals.csv", result.aging, index=False)
-    _write_csv(out / "tiers.csv", result.tiers)
-    _write_csv(out / "skipped_rows.csv", crm.report.skipped, index=False)
+    write_csv(out / "coaching.csv", result.coaching)
+    write_csv(out / "exceptions.csv", result.exceptions)
+    write_csv(out / "aging_deals.csv", result.aging)
+    write_csv(out / "tiers.csv", result.tiers, index=True)
+    write_csv(out / "skipped_rows.csv", crm.report.skipped)
     _write_png(out / "funnel.png", funnel_benchmark_chart(result.funnel))
     _write_png(out / "reps.png", rep_exceptions_chart(result.exceptions))
     flagged = result.exceptions[result.exceptions.flagged]
@@ -425,7 +426,7 @@ def _tiers(args: argparse.Namespace) -> int:
     as_of = args.as_of or crm.as_of
     tiers = rfm_tiers(crm.opportunities, as_of, rules)
     summary = tier_summary(tiers, rules)
-    _write_csv(out / "tiers.csv", tiers)
+    write_csv(out / "tiers.csv", tiers, index=True)
     written = ["tiers.csv", "tiers.json"]
     report = {"as_of": as_of.date().isoformat(), "customers": len(tiers),
               "tiers": json.loads(summary.reset_index().to_json(orient="records"))}
@@ -434,8 +435,8 @@ def _tiers(args: argparse.Namespace) -> int:
         invoices, skipped = read_invoices(args.invoices)
         aging = receivables_aging(invoices, as_of)
         report["receivables"] = {**aging.summary(), "invoices_skipped": len(skipped)}
-        _write_csv(out / "receivable_alerts.csv", aging.alerts, index=False)
-        _write_csv(out / "invoices_skipped.csv", skipped, index=False)
+        write_csv(out / "receivable_alerts.csv", aging.alerts)
+        write_csv(out / "invoices_skipped.csv", skipped)
         _write_png(out / "receivables.png", aging_chart(aging.buckets))
         written += _RECEIVABLES
         print(f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
@@ -661,10 +662,6 @@ def _route(text: str) -> tuple[str, list[str], int, float]:
 
 
 _RECEIVABLES = ["receivable_alerts.csv", "invoices_skipped.csv", "receivables.png"]
-
-
-def _write_csv(path: Path, table: pd.DataFrame, **options) -> None:
-    write_with(path, lambda tmp: table.to_csv(tmp, **options))
 
 
 def _write_png(path: Path, figure) -> None:
