@@ -261,10 +261,11 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_crm(args: argparse.Namespace):
+def _read_crm(export: Path, mapping: str):
+    """The export read through the mapping, its report (rows used, rows skipped and why) printed."""
     from sim.crm import read_opportunities
 
-    crm = read_opportunities(args.export, args.mapping)
+    crm = read_opportunities(export, mapping)
     print(crm.report)
     return crm
 
@@ -275,7 +276,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     out = output_file(args.out, (".yaml", ".yml"))
     report = output_dir(args.report, "--report") if args.report is not None else None
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     try:
         cal = calibrate(crm)
     except ValueError as exc:
@@ -299,7 +300,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from sim.forecast import backtest
 
     out = output_dir(args.out)
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     try:
         table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
                          replications=args.replications, seed=args.seed,
@@ -334,7 +335,7 @@ def _forecast(args: argparse.Namespace) -> int:
     from sim.plots.forecast import fan_chart
 
     out = output_dir(args.out)
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
     try:
@@ -376,13 +377,12 @@ def _date(text: str) -> pd.Timestamp:
 
 
 def _diagnose(args: argparse.Namespace) -> int:
-    from sim.crm import read_opportunities
     from sim.diagnostics import diagnose, load_benchmark
     from sim.plots.diagnostics import funnel_benchmark_chart, rep_exceptions_chart
     from sim.tiers import PRACTICE, load_tier_rules
 
     out = output_dir(args.out)
-    crm = read_opportunities(args.file, args.mapping)
+    crm = _read_crm(args.file, args.mapping)
     benchmark = load_benchmark(args.benchmark) if args.benchmark else None
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
@@ -416,12 +416,11 @@ def _fraction(text: str) -> float:
 
 
 def _tiers(args: argparse.Namespace) -> int:
-    from sim.crm import read_opportunities
     from sim.plots.diagnostics import aging_chart
     from sim.tiers import PRACTICE, load_tier_rules, read_invoices, receivables_aging, rfm_tiers, tier_summary
 
     out = output_dir(args.out)
-    crm = read_opportunities(args.file, args.mapping)
+    crm = _read_crm(args.file, args.mapping)
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     as_of = args.as_of or crm.as_of
     tiers = rfm_tiers(crm.opportunities, as_of, rules)
