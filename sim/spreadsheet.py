@@ -62,11 +62,13 @@ def write_csv(path: str | Path, table: pd.DataFrame, *, index: bool = False) -> 
 
     >>> import tempfile
     >>> path = write_csv(Path(tempfile.mkdtemp()) / "t.csv", pd.DataFrame({"rep": ["=cmd()"], "n": [-1]}))
-    >>> path.read_text().splitlines()
-    ['rep,n', "'=cmd(),-1"]
+    >>> path.read_bytes().splitlines()
+    [b'rep,n', b"'=cmd(),-1"]
     """
     safe = escape_frame(table)
-    return write_with(path, lambda tmp: safe.to_csv(tmp, index=index))
+    # RFC 4180's line ends: the writer then quotes a cell holding a lone carriage return, which
+    # would otherwise end the row for every reader
+    return write_with(path, lambda tmp: safe.to_csv(tmp, index=index, lineterminator="\r\n"))
 
 
 def write_xlsx(path: str | Path, tables: dict[str, pd.DataFrame], *, index: bool = False) -> Path:
