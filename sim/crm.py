@@ -68,7 +68,8 @@ from sim.crm_values import check_date_format, read_amounts, read_dates
 from sim.errors import Problem, ScenarioError
 from sim.yaml_io import load_model, parse_yaml, validate
 
-__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
+__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "Table", "load_mapping",
+           "read_opportunities", "read_table"]
 
 CanonicalField = Literal[
     "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel"
@@ -321,7 +322,7 @@ class CrmImport:
 
 
 @dataclass(frozen=True)
-class _Sheet:
+class Table:
     """A table as read from a file: text cells (None where empty), each row's line and its number of fields."""
 
     table: pd.DataFrame
@@ -329,7 +330,7 @@ class _Sheet:
     fields: pd.Series
 
     @classmethod
-    def of(cls, header: list[str], header_line: int, rows: list[list[str]], lines: list[int], where: str) -> "_Sheet":
+    def of(cls, header: list[str], header_line: int, rows: list[list[str]], lines: list[int], where: str) -> "Table":
         named = [h for h in header if h]
         repeated = sorted({h for h in named if named.count(h) > 1})
         if repeated:
@@ -344,7 +345,7 @@ def _blank(record: list[str]) -> bool:
     return all(not cell for cell in record)
 
 
-def _read_csv(path: Path, encoding: str) -> _Sheet:
+def _read_csv(path: Path, encoding: str) -> Table:
     """The CSV file's records with the line each starts on, counted by the CSV reader itself.
 
     Blank lines (and rows of empty cells) are passed over; a quoted field may span lines.
@@ -371,46 +372,62 @@ def _read_csv(path: Path, encoding: str) -> _Sheet:
             raise ScenarioError([Problem("", f"cannot read the file ({exc})", str(path), reader.line_num)]) from None
     if header is None:
         raise ScenarioError([Problem("", "the file is empty", str(path))])
-    return _Sheet.of(header, header_line, rows, lines, str(path))
+    return Table.of(header, header_line, rows, lines, str(path))
 
 
-def _excel_text(value: Any, m: CrmMapping) -> str:
-    """A cell of a workbook as the text the mapping reads: numbers with its decimal mark, dates in its format."""
+def _excel_text(value: Any, decimal: str, date_format: str | None) -> str:
+    """A cell of a workbook as the text the export's reader expects: numbers with its decimal mark, dates in its format."""
     if isinstance(value, (dt.datetime, dt.date)):
-        return value.strftime(m.date_format or "%Y-%m-%d %H:%M:%S")
+        return value.strftime(date_format or "%Y-%m-%d %H:%M:%S")
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         if not np.isfinite(value):
             return str(value)
-        return np.format_float_positional(float(value), trim="-").replace(".", m.decimal)
+        return np.format_float_positional(float(value), trim="-").replace(".", decimal)
     return str(value).strip()
 
 
-def _read_excel(path: Path, m: CrmMapping) -> _Sheet:
+def _read_excel(path: Path, sheet: str | int | None, decimal: str, date_format: str | None) -> Table:
     """The workbook's sheet, each row with its row number in the sheet; blank rows passed over."""
-    grid = pd.read_excel(path, sheet_name=0 if m.sheet is None else m.sheet, header=None, dtype=object, na_filter=False)
-    records = [[_excel_text(v, m) for v in row] for row in grid.itertuples(index=False, name=None)]
+    grid = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object, na_filter=False)
+    records = [[_excel_text(v, decimal, date_format) for v in row] for row in grid.itertuples(index=False, name=None)]
     numbered = [(i + 1, r) for i, r in enumerate(records) if not _blank(r)]  # sheet rows count from 1
     if not numbered:
         raise ScenarioError([Problem("", "the sheet is empty", str(path))])
     (header_line, header), rest = numbered[0], numbered[1:]
-    return _Sheet.of(header, header_line, [r for _, r in rest], [i for i, _ in rest], str(path))
+    return Table.of(header, header_line, [r for _, r in rest], [i for i, _ in rest], str(path))
 
 
-def _read_table(path: Path, m: CrmMapping, main: bool = True) -> _Sheet:
-    """Read a CSV or Excel file of the export; empty cells and the mapping's ``na_values`` become None."""
+def read_table(path: str | Path, encoding: str = "utf-8-sig", sheet: str | int | None = None,
+               na_values: tuple[str, ...] = (), decimal: str = ".", date_format: str | None = None) -> Table:
+    """Read a CSV or Excel file of an export as text, each row with its line in the file.
+
+    Only empty cells (and ``na_values``) are missing: pandas' NA strings (``None``, ``NA``,
+    ``n/a``...) stay text. A workbook's numbers are written with ``decimal`` and its dates in
+    ``date_format`` (else ISO), so they read as the export's text would. Raise
+    :class:`ScenarioError` naming the file (and the line, where the CSV reader gives one).
+
+    >>> table = read_table("data/maven_crm/sales_teams.csv")
+    >>> table.line.tolist()[:3], table.table.columns.tolist()
+    ([2, 3, 4], ['sales_agent', 'manager', 'regional_office'])
+    """
+    path = Path(path)
     if not path.is_file():
         raise ScenarioError([Problem("", "file not found", file=str(path))])
     try:
         if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-            sheet = _read_excel(path, m if main else m.model_copy(update={"sheet": None}))
+            read = _read_excel(path, sheet, decimal, date_format)
         else:
-            sheet = _read_csv(path, m.encoding)
+            read = _read_csv(path, encoding)
     except (OSError, ValueError, UnicodeDecodeError, LookupError) as exc:
         raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
-    table = sheet.table
+    table = read.table
     if len(table):
-        table = table.where(~table.isin(["", *m.na_values]), None)
-    return _Sheet(table, sheet.line, sheet.fields)
+        table = table.where(~table.isin(["", *na_values]), None)
+    return Table(table, read.line, read.fields)
+
+
+def _read_export(path: Path, m: CrmMapping, sheet: str | int | None) -> Table:
+    return read_table(path, m.encoding, sheet, m.na_values, m.decimal, m.date_format)
 
 
 def _missing_columns(frame: pd.DataFrame, wanted: Mapping[str, str], file: str, where: str) -> list[Problem]:
@@ -450,7 +467,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
         fields_in_row = pd.Series(len(raw.columns), index=raw.index)
     else:
         path = _locate(source, m)
-        sheet = _read_table(path, m)
+        sheet = _read_export(path, m, m.sheet)
         raw, line, fields_in_row, file, folder = sheet.table, sheet.line, sheet.fields, str(path), path.parent
     problems = _missing_columns(raw, m.columns, file, "columns")
     if problems:
@@ -468,7 +485,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
             for canon in join.columns:
                 fields.setdefault(canon, pd.Series([None] * len(raw), dtype=object))
             continue
-        table = _read_table(table_path, m, main=False).table
+        table = _read_export(table_path, m, None).table
         key = join.key or m.columns[join.by]
         problems = _missing_columns(table, {**join.columns, join.by: key}, str(table_path), f"joins.{join.file}")
         if problems:

@@ -247,3 +247,20 @@ def test_the_writer_escapes_every_formula_start_and_leaves_numbers_alone(tmp_pat
     assert _unsafe(cells) == [] and cells.count("'" + cell) == 3  # column name, index label, cell
     assert {"-12.5", "+3", "1e5", "-1.0", "-3.5"} <= set(cells)
     assert path.read_text(encoding="utf-8").count("'") >= 3
+
+
+def test_invoices_are_read_by_the_same_rules(tmp_path):
+    from sim.tiers import read_invoices
+
+    path = tmp_path / "invoices.csv"
+    path.write_text("invoice_id,customer,amount,issued,paid\n"
+                    "\n"  # line 2: blank
+                    "1,None,\"1,000\",2017-12-20,\n"  # line 3: a customer named None
+                    "2,\"N\nA\",(50),2017-10-01,\n"  # lines 4-5: negative
+                    "3,NA,1e400,2017-10-01,\n"  # line 6
+                    "4,NA,10,2017,\n"  # line 7: a bare year
+                    "5,NA,10,2017-10-01,2017-09-01\n", encoding="utf-8")  # line 8
+    invoices, skipped = read_invoices(path)
+    assert list(skipped[["row", "problem"]].itertuples(index=False, name=None)) == [
+        (4, "negative amount"), (6, "unparseable amount"), (7, "unparseable date"), (8, "paid before issued")]
+    assert invoices[["customer", "amount"]].values.tolist() == [["None", 1000.0]]
