@@ -264,3 +264,13 @@ def test_invoices_are_read_by_the_same_rules(tmp_path):
     assert list(skipped[["row", "problem"]].itertuples(index=False, name=None)) == [
         (4, "negative amount"), (6, "unparseable amount"), (7, "unparseable date"), (8, "paid before issued")]
     assert invoices[["customer", "amount"]].values.tolist() == [["None", 1000.0]]
+
+
+def test_a_given_as_of_date_bounds_the_export_and_becomes_its_today(tmp_path):
+    path = _export(tmp_path, "C1,Ann,X,K,Won,2017-01-02,2017-02-01,10\n"
+                             "C2,Ann,X,K,Won,2017-01-02,2017-03-02,10\n"  # line 3: closed after the as-of date
+                             "C3,Ann,X,K,Engaging,2017-03-01,,\n")  # line 4: created after it
+    crm = read_opportunities(path, "maven", as_of="2017-02-28")
+    assert list(crm.report.skipped[["row", "column"]].itertuples(index=False, name=None)) == [
+        (3, "close_date"), (4, "engage_date")]
+    assert crm.as_of == pd.Timestamp("2017-02-28") and crm.opportunities["opportunity_id"].tolist() == ["C1"]
