@@ -30,7 +30,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 
@@ -44,7 +44,7 @@ _CODE = re.compile(r"^[A-Z]{3}(?=[\s\d(\-\u2212.,$])|(?<=[\s\d)])[A-Z]{3}$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_pattern(decimal: str, thousands: str) -> re.Pattern[str]:
     d = re.escape(decimal)
     whole = r"\d+" if not thousands else rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
@@ -134,7 +134,7 @@ def read_date(text: str, fmt: str | None = None) -> dt.datetime:
         if not _ISO.match(text):
             raise ValueError(f"'{text}' is not an ISO date (YYYY-MM-DD)")
         try:
-            day = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            day = dt.datetime.fromisoformat(text)
         except ValueError as exc:
             raise ValueError(f"'{text}' is not a date ({exc})") from None
     else:
