@@ -30,6 +30,7 @@ import pandas as pd
 from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
+from sim.spreadsheet import write_csv
 from sim.experiments import DEFAULT_ENGINE
 from sim.limits import check as check_limits
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
@@ -152,7 +153,7 @@ def _plan(args: argparse.Namespace) -> int:
     for problem in report["problems"]:
         print(f"the plan cannot: {problem}")
     if out is not None:
-        _write_csv(out / "plan.csv", plan, index=False)
+        write_csv(out / "plan.csv", plan)
         write_json(out / "feasibility.json", report)
         write_text(out / "scenario.yaml", planned_text)
         print(f"wrote {out / 'plan.csv'}, {out / 'feasibility.json'} and {out / 'scenario.yaml'} "
@@ -273,10 +274,11 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_crm(args: argparse.Namespace):
+def _read_crm(export: Path, mapping: str):
+    """The export read through the mapping, its report (rows used, rows skipped and why) printed."""
     from sim.crm import read_opportunities
 
-    crm = read_opportunities(args.export, args.mapping)
+    crm = read_opportunities(export, mapping)
     print(crm.report)
     return crm
 
@@ -287,7 +289,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     out = output_file(args.out, (".yaml", ".yml"))
     report = output_dir(args.report, "--report") if args.report is not None else None
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     try:
         cal = calibrate(crm)
     except ValueError as exc:
@@ -297,9 +299,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     dump(cal.scenario(horizon_days=args.horizon_days, name=args.name), out)
     print(f"wrote {out}")
     if report is not None:
-        _write_csv(report / "rejected_rows.csv", crm.report.skipped, index=False)
+        write_csv(report / "rejected_rows.csv", crm.report.skipped)
         for name in ("conversion", "time_fits", "values", "reps", "arrivals", "cycle"):
-            _write_csv(report / f"{name}.csv", getattr(cal, name))
+            write_csv(report / f"{name}.csv", getattr(cal, name), index=True)
         write_json(report / "calibration.json", {
             "rows_read": cal.rows_read, "rows_used": cal.rows_used, "as_of": str(cal.as_of.date()),
             "win_probability": cal.win_probability, "problems": crm.report.counts.to_dict(), "notes": list(cal.notes)})
@@ -311,7 +313,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from sim.forecast import backtest
 
     out = output_dir(args.out)
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     try:
         table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
                          replications=args.replications, seed=args.seed,
@@ -334,7 +336,7 @@ def _backtest(args: argparse.Namespace) -> int:
                    "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
                    "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
                    "coverage": float(table["covered"].mean())})
-    _write_csv(out / "backtest.csv", table, index=False)
+    write_csv(out / "backtest.csv", table)
     write_json(out / "backtest.json", result)
     print(f"wrote {out / 'backtest.json'}")
     return 0
@@ -346,7 +348,7 @@ def _forecast(args: argparse.Namespace) -> int:
     from sim.plots.forecast import fan_chart
 
     out = output_dir(args.out)
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
     try:
@@ -369,7 +371,7 @@ def _forecast(args: argparse.Namespace) -> int:
     if args.target is not None:
         print(f"  probability of reaching {args.target:,.0f}: {result['p_hit_target']:.0%}")
     write_json(out / "forecast.json", result)
-    _write_csv(out / "fan.csv", outlook.fan())
+    write_csv(out / "fan.csv", outlook.fan(), index=True)
     _write_png(out / "fan.png", fan_chart(outlook, target=args.target))
     print(f"wrote {out / 'forecast.json'}, fan.csv and fan.png")
     return 0
@@ -388,24 +390,23 @@ def _date(text: str) -> pd.Timestamp:
 
 
 def _diagnose(args: argparse.Namespace) -> int:
-    from sim.crm import read_opportunities
     from sim.diagnostics import diagnose, load_benchmark
     from sim.plots.diagnostics import funnel_benchmark_chart, rep_exceptions_chart
     from sim.tiers import PRACTICE, load_tier_rules
 
     out = output_dir(args.out)
-    crm = read_opportunities(args.file, args.mapping)
+    crm = _read_crm(args.file, args.mapping)
     benchmark = load_benchmark(args.benchmark) if args.benchmark else None
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
                       materiality=args.materiality, alpha=args.alpha)
     summary = {"rows_read": crm.report.rows_read, "rows_used": crm.report.rows_used, **result.summary()}
     write_json(out / "diagnostics.json", summary)
-    _write_csv(out / "coaching.csv", result.coaching, index=False)
-    _write_csv(out / "exceptions.csv", result.exceptions, index=False)
-    _write_csv(out / "aging_deals.csv", result.aging, index=False)
-    _write_csv(out / "tiers.csv", result.tiers)
-    _write_csv(out / "skipped_rows.csv", crm.report.skipped, index=False)
+    write_csv(out / "coaching.csv", result.coaching)
+    write_csv(out / "exceptions.csv", result.exceptions)
+    write_csv(out / "aging_deals.csv", result.aging)
+    write_csv(out / "tiers.csv", result.tiers, index=True)
+    write_csv(out / "skipped_rows.csv", crm.report.skipped)
     _write_png(out / "funnel.png", funnel_benchmark_chart(result.funnel))
     _write_png(out / "reps.png", rep_exceptions_chart(result.exceptions))
     flagged = result.exceptions[result.exceptions.flagged]
@@ -428,17 +429,16 @@ def _fraction(text: str) -> float:
 
 
 def _tiers(args: argparse.Namespace) -> int:
-    from sim.crm import read_opportunities
     from sim.plots.diagnostics import aging_chart
     from sim.tiers import PRACTICE, load_tier_rules, read_invoices, receivables_aging, rfm_tiers, tier_summary
 
     out = output_dir(args.out)
-    crm = read_opportunities(args.file, args.mapping)
+    crm = _read_crm(args.file, args.mapping)
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
     as_of = args.as_of or crm.as_of
     tiers = rfm_tiers(crm.opportunities, as_of, rules)
     summary = tier_summary(tiers, rules)
-    _write_csv(out / "tiers.csv", tiers)
+    write_csv(out / "tiers.csv", tiers, index=True)
     written = ["tiers.csv", "tiers.json"]
     report = {"as_of": as_of.date().isoformat(), "customers": len(tiers),
               "tiers": json.loads(summary.reset_index().to_json(orient="records"))}
@@ -447,8 +447,8 @@ def _tiers(args: argparse.Namespace) -> int:
         invoices, skipped = read_invoices(args.invoices)
         aging = receivables_aging(invoices, as_of)
         report["receivables"] = {**aging.summary(), "invoices_skipped": len(skipped)}
-        _write_csv(out / "receivable_alerts.csv", aging.alerts, index=False)
-        _write_csv(out / "invoices_skipped.csv", skipped, index=False)
+        write_csv(out / "receivable_alerts.csv", aging.alerts)
+        write_csv(out / "invoices_skipped.csv", skipped)
         _write_png(out / "receivables.png", aging_chart(aging.buckets))
         written += _RECEIVABLES
         print(f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
@@ -674,10 +674,6 @@ def _route(text: str) -> tuple[str, list[str], int, float]:
 
 
 _RECEIVABLES = ["receivable_alerts.csv", "invoices_skipped.csv", "receivables.png"]
-
-
-def _write_csv(path: Path, table: pd.DataFrame, **options) -> None:
-    write_with(path, lambda tmp: table.to_csv(tmp, **options))
 
 
 def _write_png(path: Path, figure) -> None:

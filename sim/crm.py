@@ -16,14 +16,21 @@ same form (validated; errors name file, line and field)::
     stage_values: {Closed Won: Won}       # raw value -> stage, when the names differ
     lost_stage: Proposal                  # furthest stage of a lost deal the export does not tell
     date_format: "%d/%m/%Y"               # default: ISO dates (2024-03-31)
+    decimal: ","                          # default: "." ...
+    thousands: "."                        # ... and ","; "" for none
+    na_values: ["n/a", "-"]               # cells meaning "missing" (default: only empty cells)
     encoding: gbk                         # default: UTF-8
     joins:                                # look-up tables next to the main file
       - {file: owners.csv, by: rep, key: Owner, columns: {team: Manager, region: Office}}
 
-Rows that cannot be used (unparseable dates or amounts, a close before the deal was
-created, a negative value, an unknown stage, a repeated id, a closed deal without dates)
-are skipped and listed by line number in the file (the header is line 1), never dropped
-silently.
+Numbers and dates are read strictly by :mod:`sim.crm_values`; only empty cells (and the
+mapping's ``na_values``) are missing, so a rep named ``None`` or an account ``NA`` keeps
+its name. Rows that cannot be used (unparseable dates or amounts, a date after the
+export's as-of date, a close before the deal was created or over ten years after it, a
+negative value, an unknown stage, a repeated id, a closed deal without dates, more fields
+than the header) are skipped and listed by their line in the file as the CSV reader
+counts it (blank lines and quoted line breaks included), with the value and the reason,
+never dropped silently.
 
 Examples
 --------
@@ -39,15 +46,16 @@ Examples
   opportunity_id status     stage   value
 0              a    won       Won  1000.0
 1              b   open  Engaging     NaN
->>> crm.report.skipped
-   row       column                 problem
-0    4   close_date  closed before created
-1    5  opportunity_id          duplicate id
+>>> crm.report.skipped[["row", "problem", "detail"]]
+   row                problem                           detail
+0    4  closed before created  2017-03-01 is before 2017-03-05
+1    5           duplicate id                              'a'
 """
 
 from __future__ import annotations
 
-import re
+import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
@@ -56,10 +64,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.crm_values import check_date_format, read_amounts, read_dates
 from sim.errors import Problem, ScenarioError
 from sim.yaml_io import load_model, parse_yaml, validate
 
-__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "load_mapping", "read_opportunities"]
+__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "Table", "load_mapping",
+           "read_opportunities", "read_table"]
 
 CanonicalField = Literal[
     "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel"
@@ -71,11 +81,19 @@ CANONICAL_COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "statu
 UNPARSEABLE_DATE = "unparseable date"
 MISSING_DATE = "missing date"
 CLOSE_BEFORE_CREATED = "closed before created"
+DATE_AFTER_AS_OF = "date after the as-of date"
+CYCLE_TOO_LONG = "closed too long after created"
 UNPARSEABLE_VALUE = "unparseable value"
+WIDE_ROW = "more fields than the header"
 NEGATIVE_VALUE = "negative value"
 UNKNOWN_STAGE = "unknown stage"
 MISSING_ID = "missing id"
 DUPLICATE_ID = "duplicate id"
+
+MAX_CYCLE_DAYS = 3653
+"""The longest time from created to closed believed (ten years): a longer one is taken for a
+mistyped year, which would also make the forecast's table of deal ages (quadratic in the
+longest cycle) too large to hold."""
 
 
 class _Model(BaseModel):
@@ -109,6 +127,10 @@ class CrmMapping(_Model):
     lost_stage: str | None = Field(None, description="Furthest stage of a lost deal. Default: the stage before won.")
     recode: dict[CanonicalField, dict[str, str]] = Field({}, description="Fix spellings: field -> {raw: value}.")
     date_format: str | None = Field(None, description="strftime format of the dates. Default: ISO 8601.")
+    decimal: Literal[".", ","] = Field(".", description="Decimal separator of amounts.")
+    thousands: Literal[",", ".", " ", "\u00a0", "\u202f", "'", ""] = Field(
+        ",", description="Thousands separator of amounts (\"\" for none; spaces, no-break spaces and `'` allowed).")
+    na_values: tuple[str, ...] = Field((), description="Cell texts meaning missing, besides an empty cell (e.g. `n/a`).")
     joins: tuple[Join, ...] = Field((), description="Look-up tables joined to the main table.")
 
     @model_validator(mode="after")
@@ -127,6 +149,10 @@ class CrmMapping(_Model):
             problems.append(Problem("lost_stage", f"'{self.lost_stage}' is not one of the stages"))
         if len(set(self.stages)) != len(self.stages):
             problems.append(Problem("stages", "a stage is named twice"))
+        if self.date_format is not None and (why := check_date_format(self.date_format)):
+            problems.append(Problem("date_format", why))
+        if self.decimal == self.thousands:
+            problems.append(Problem("thousands", f"is the same as the decimal separator '{self.decimal}'"))
         if problems:
             raise ScenarioError(problems)
         return self
@@ -239,8 +265,9 @@ class ImportReport:
             lines.append(f"  {problem}: {n:,}")
         if len(self.skipped):
             shown = self.skipped.head(10)
-            lines.append("First skipped rows (line in the file, column, problem):")
-            lines += [f"  line {r.row}: {r.column}: {r.problem}" for r in shown.itertuples()]
+            lines.append("First skipped rows (line in the file, column, problem, detail):")
+            lines += [f"  line {r.row}: " + (f"{r.column}: " if r.column else "") + r.problem
+                      + (f" ({r.detail})" if r.detail else "") for r in shown.itertuples()]
             if len(self.skipped) > len(shown):
                 lines.append(f"  ... and {len(self.skipped) - len(shown):,} more")
         lines += [f"Note: {n}" for n in self.notes]
@@ -294,15 +321,113 @@ class CrmImport:
         return CrmImport(out, report, self.stages, self.mapping, day)
 
 
-def _read_table(path: Path, sheet: str | int | None, encoding: str = "utf-8-sig") -> pd.DataFrame:
+@dataclass(frozen=True)
+class Table:
+    """A table as read from a file: text cells (None where empty), each row's line and its number of fields."""
+
+    table: pd.DataFrame
+    line: pd.Series
+    fields: pd.Series
+
+    @classmethod
+    def of(cls, header: list[str], header_line: int, rows: list[list[str]], lines: list[int], where: str) -> "Table":
+        named = [h for h in header if h]
+        repeated = sorted({h for h in named if named.count(h) > 1})
+        if repeated:
+            raise ScenarioError([Problem("", f"the header names {', '.join(map(repr, repeated))} more than once",
+                                         where, header_line)])
+        width = len(header)
+        table = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=header, dtype=object)
+        return cls(table, pd.Series(lines, dtype=int, name="row"), pd.Series([len(r) for r in rows], dtype=int))
+
+
+def _blank(record: list[str]) -> bool:
+    return all(not cell for cell in record)
+
+
+def _read_csv(path: Path, encoding: str) -> Table:
+    """The CSV file's records with the line each starts on, counted by the CSV reader itself.
+
+    Blank lines (and rows of empty cells) are passed over; a quoted field may span lines.
+    """
+    header: list[str] | None = None
+    header_line = 1
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    with path.open(encoding=encoding, newline="") as stream:
+        reader = csv.reader(stream)
+        ended = 0  # the last line of the previous record
+        try:
+            for record in reader:
+                first, ended = ended + 1, reader.line_num
+                record = [cell.strip() for cell in record]
+                if _blank(record):
+                    continue
+                if header is None:
+                    header, header_line = record, first
+                else:
+                    rows.append(record)
+                    lines.append(first)
+        except csv.Error as exc:
+            raise ScenarioError([Problem("", f"cannot read the file ({exc})", str(path), reader.line_num)]) from None
+    if header is None:
+        raise ScenarioError([Problem("", "the file is empty", str(path))])
+    return Table.of(header, header_line, rows, lines, str(path))
+
+
+def _excel_text(value: Any, decimal: str, date_format: str | None) -> str:
+    """A cell of a workbook as the text the export's reader expects: numbers with its decimal mark, dates in its format."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime(date_format or "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        if not np.isfinite(value):
+            return str(value)
+        return np.format_float_positional(float(value), trim="-").replace(".", decimal)
+    return str(value).strip()
+
+
+def _read_excel(path: Path, sheet: str | int | None, decimal: str, date_format: str | None) -> Table:
+    """The workbook's sheet, each row with its row number in the sheet; blank rows passed over."""
+    grid = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object, na_filter=False)
+    records = [[_excel_text(v, decimal, date_format) for v in row] for row in grid.itertuples(index=False, name=None)]
+    numbered = [(i + 1, r) for i, r in enumerate(records) if not _blank(r)]  # sheet rows count from 1
+    if not numbered:
+        raise ScenarioError([Problem("", "the sheet is empty", str(path))])
+    (header_line, header), rest = numbered[0], numbered[1:]
+    return Table.of(header, header_line, [r for _, r in rest], [i for i, _ in rest], str(path))
+
+
+def read_table(path: str | Path, encoding: str = "utf-8-sig", sheet: str | int | None = None,
+               na_values: tuple[str, ...] = (), decimal: str = ".", date_format: str | None = None) -> Table:
+    """Read a CSV or Excel file of an export as text, each row with its line in the file.
+
+    Only empty cells (and ``na_values``) are missing: pandas' NA strings (``None``, ``NA``,
+    ``n/a``...) stay text. A workbook's numbers are written with ``decimal`` and its dates in
+    ``date_format`` (else ISO), so they read as the export's text would. Raise
+    :class:`ScenarioError` naming the file (and the line, where the CSV reader gives one).
+
+    >>> table = read_table("data/maven_crm/sales_teams.csv")
+    >>> table.line.tolist()[:3], table.table.columns.tolist()
+    ([2, 3, 4], ['sales_agent', 'manager', 'regional_office'])
+    """
+    path = Path(path)
     if not path.is_file():
         raise ScenarioError([Problem("", "file not found", file=str(path))])
     try:
         if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
-        return pd.read_csv(path, dtype=str, encoding=encoding, skipinitialspace=True)
-    except (OSError, ValueError, UnicodeDecodeError, LookupError, pd.errors.ParserError) as exc:
+            read = _read_excel(path, sheet, decimal, date_format)
+        else:
+            read = _read_csv(path, encoding)
+    except (OSError, ValueError, UnicodeDecodeError, LookupError) as exc:
         raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
+    table = read.table
+    if len(table):
+        table = table.where(~table.isin(["", *na_values]), None)
+    return Table(table, read.line, read.fields)
+
+
+def _read_export(path: Path, m: CrmMapping, sheet: str | int | None) -> Table:
+    return read_table(path, m.encoding, sheet, m.na_values, m.decimal, m.date_format)
 
 
 def _missing_columns(frame: pd.DataFrame, wanted: Mapping[str, str], file: str, where: str) -> list[Problem]:
@@ -320,33 +445,33 @@ def _locate(source: str | Path, m: CrmMapping) -> Path:
     return path
 
 
-def _parse_dates(raw: pd.Series, fmt: str | None) -> pd.Series:
-    text = raw.astype("string").str.strip()
-    return pd.to_datetime(text, errors="coerce", format=fmt or "ISO8601").astype("datetime64[ns]")
-
-
-_MONEY = re.compile(r"[^\d.eE+\-]")
-
-
-def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | Mapping | CrmMapping = "maven") -> CrmImport:
+def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | Mapping | CrmMapping = "maven",
+                       as_of: Any = None) -> CrmImport:
     """Read an export (file, folder holding it, or a raw table) into canonical opportunities.
+
+    Dates after ``as_of`` (the day the export was taken; default: tomorrow, since no export
+    holds a later day in any time zone) are rejected, so one mistyped year cannot move the
+    export's "today"; given, it is also the import's :attr:`CrmImport.as_of`.
 
     Joined look-up files are found next to the main file; a raw table skips the joins.
     Raise :class:`ScenarioError` when the file or a mapped column is missing; bad rows do
-    not raise but are listed in ``report.skipped``.
+    not raise but are listed in ``report.skipped`` with their line, column, problem and
+    the detail (the value and why it was refused).
     """
     m = load_mapping(mapping)
     notes: list[str] = []
     if isinstance(source, pd.DataFrame):
         raw = source.reset_index(drop=True).astype(object).where(source.notna().to_numpy(), None)
         file, folder = "<table>", None
+        line = pd.Series(np.arange(len(raw)) + 2, name="row")  # header is line 1
+        fields_in_row = pd.Series(len(raw.columns), index=raw.index)
     else:
         path = _locate(source, m)
-        raw, file, folder = _read_table(path, m.sheet, m.encoding), str(path), path.parent
+        sheet = _read_export(path, m, m.sheet)
+        raw, line, fields_in_row, file, folder = sheet.table, sheet.line, sheet.fields, str(path), path.parent
     problems = _missing_columns(raw, m.columns, file, "columns")
     if problems:
         raise ScenarioError(problems)
-    line = pd.Series(np.arange(len(raw)) + 2, name="row")  # header is line 1
     fields: dict[str, pd.Series] = {canon: raw[col] for canon, col in m.columns.items()}
     source_column: dict[str, str] = dict(m.columns)
     for join in m.joins:
@@ -360,7 +485,7 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
             for canon in join.columns:
                 fields.setdefault(canon, pd.Series([None] * len(raw), dtype=object))
             continue
-        table = _read_table(table_path, None, m.encoding)
+        table = _read_export(table_path, m, None).table
         key = join.key or m.columns[join.by]
         problems = _missing_columns(table, {**join.columns, join.by: key}, str(table_path), f"joins.{join.file}")
         if problems:
@@ -376,16 +501,26 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     n = len(raw)
     bad: list[pd.DataFrame] = []
 
-    def flag(mask: pd.Series, canon: str, problem: str) -> None:
-        mask = mask.fillna(False).to_numpy(bool)
+    def flag(mask: pd.Series, canon: str, problem: str, detail: pd.Series | str = "") -> None:
+        mask = pd.Series(mask).fillna(False).to_numpy(bool)
         if mask.any():
-            bad.append(pd.DataFrame({"row": line[mask].to_numpy(), "column": source_column.get(canon, canon), "problem": problem}))
+            why = detail[mask].to_numpy() if isinstance(detail, pd.Series) else detail
+            bad.append(pd.DataFrame({"row": line[mask].to_numpy(), "column": source_column.get(canon, canon),
+                                     "problem": problem, "detail": why}))
 
+    width = len(raw.columns)
+    flag(fields_in_row > width, "", WIDE_ROW, fields_in_row.astype(str) + f" fields; the header has {width}")
     empty = pd.Series([None] * n, dtype=object)
     text = {canon: fields.get(canon, empty).astype("string").str.strip().replace("", pd.NA) for canon in fields}
     for canon, fixes in m.recode.items():
         if canon in text:
             text[canon] = text[canon].replace(fixes)
+
+    def given(canon: str) -> pd.Series:
+        return text.get(canon, empty.astype("string"))
+
+    def quoted(values: pd.Series) -> pd.Series:
+        return "'" + values.astype(str) + "'"
 
     # id
     if "opportunity_id" in text:
@@ -405,45 +540,54 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
         stage[won.to_numpy()] = m.won_stage
         stage[lost.to_numpy()] = m.default_lost_stage
         unknown = pd.isna(stage)
-        flag(unknown, "stage", UNKNOWN_STAGE)
+        flag(unknown, "stage", UNKNOWN_STAGE, quoted(raw_stage))
         status = np.where(won, "won", np.where(lost, "lost", "open"))
         status = np.where(stage == m.won_stage, "won", status)  # a raw value naming the won stage
     else:
         unknown = pd.Series(False, index=ids.index)
     # dates
-    created = _parse_dates(text.get("created", empty.astype("string")), m.date_format)
-    closed = _parse_dates(text.get("closed", empty.astype("string")), m.date_format)
+    created, created_why, created_offsets = read_dates(given("created").astype(object), m.date_format)
+    closed, closed_why, closed_offsets = read_dates(given("closed").astype(object), m.date_format)
     if "stage" not in text:  # won_when_closed
-        status = np.where(closed.notna() | text.get("closed", empty.astype("string")).notna(), "won", "open")
+        status = np.where(closed.notna() | given("closed").notna(), "won", "open")
         stage = pd.Series(np.where(status == "won", m.won_stage, m.stages[0]), dtype=object)
     is_closed = pd.Series(status != "open")
-    for canon, parsed in (("created", created), ("closed", closed)):
-        given = text.get(canon, empty.astype("string")).notna()
-        if canon == "closed":
-            given &= is_closed  # an open deal's close date is only an expectation
-        flag(given & parsed.isna(), canon, UNPARSEABLE_DATE)
-    flag(is_closed & text.get("created", empty.astype("string")).isna(), "created", MISSING_DATE)
-    flag(is_closed & text.get("closed", empty.astype("string")).isna(), "closed", MISSING_DATE)
-    flag(is_closed & (closed < created), "closed", CLOSE_BEFORE_CREATED)
+    flag(given("created").notna() & created.isna(), "created", UNPARSEABLE_DATE, created_why)
+    # an open deal's close date is only an expectation
+    flag(is_closed & given("closed").notna() & closed.isna(), "closed", UNPARSEABLE_DATE, closed_why)
+    for canon, offsets in (("created", created_offsets), ("closed", closed_offsets)):
+        if len(offsets) > 1:
+            notes.append(f"{source_column.get(canon, canon)}: times with several UTC offsets ({', '.join(offsets)}); "
+                         f"each is read as the local day it shows")
+    limit = _as_of_limit(as_of)
+    after = f"after the as-of date {limit.date()}"
+    flag(created > limit, "created", DATE_AFTER_AS_OF, created.dt.date.astype(str) + f" is {after}")
+    flag(is_closed & (closed > limit), "closed", DATE_AFTER_AS_OF, closed.dt.date.astype(str) + f" is {after}")
+    flag(is_closed & given("created").isna(), "created", MISSING_DATE)
+    flag(is_closed & given("closed").isna(), "closed", MISSING_DATE)
+    flag(is_closed & (closed < created), "closed", CLOSE_BEFORE_CREATED,
+         closed.dt.date.astype(str) + " is before " + created.dt.date.astype(str))
+    cycle = (closed - created).dt.days
+    flag(is_closed & (closed <= limit) & (cycle > MAX_CYCLE_DAYS), "closed", CYCLE_TOO_LONG,
+         cycle.astype("Int64").astype(str) + f" days after created; at most {MAX_CYCLE_DAYS:,} are believed")
     closed = closed.where(is_closed.to_numpy())
     # value
     if "value" in text:
-        cleaned = text["value"].str.replace(_MONEY, "", regex=True)
-        value = pd.to_numeric(cleaned, errors="coerce").astype(float)
-        flag(text["value"].notna() & value.isna(), "value", UNPARSEABLE_VALUE)
-        flag(value < 0, "value", NEGATIVE_VALUE)
+        value, value_why = read_amounts(text["value"].astype(object), m.decimal, m.thousands)
+        flag(text["value"].notna() & value.isna(), "value", UNPARSEABLE_VALUE, value_why)
+        flag(value < 0, "value", NEGATIVE_VALUE, quoted(text["value"]))
     else:
         value = pd.Series(np.nan, index=ids.index)
-    flag(duplicate, "opportunity_id", DUPLICATE_ID)
+    flag(duplicate, "opportunity_id", DUPLICATE_ID, quoted(ids))
 
-    skipped = (pd.concat(bad, ignore_index=True) if bad else pd.DataFrame({"row": [], "column": [], "problem": []}))
-    skipped = skipped.astype({"row": int, "column": object, "problem": object}).sort_values(["row", "column"], kind="stable")
-    skipped = skipped.reset_index(drop=True)
+    columns = {"row": int, "column": object, "problem": object, "detail": object}
+    skipped = pd.concat(bad, ignore_index=True) if bad else pd.DataFrame({c: [] for c in columns})
+    skipped = skipped.astype(columns).sort_values(["row", "column"], kind="stable").reset_index(drop=True)
     keep = ~line.isin(skipped["row"]).to_numpy()
 
     out = pd.DataFrame({"opportunity_id": ids.astype(str).astype(object)})
     for canon in TEXT_FIELDS:
-        out[canon] = text.get(canon, empty.astype("string")).astype("string")
+        out[canon] = given(canon).astype("string")
     out["created"] = created
     out["closed"] = closed
     out["status"] = pd.Series(status, dtype=object)
@@ -454,4 +598,11 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     if undated:
         notes.append(f"{undated:,} open opportunities have no created date (kept, created is empty)")
     report = ImportReport(rows_read=n, rows_used=len(out), skipped=skipped, notes=tuple(notes))
-    return CrmImport(opportunities=out, report=report, stages=m.stages, mapping=m)
+    known_on = None if as_of is None else pd.Timestamp(as_of).normalize()
+    return CrmImport(opportunities=out, report=report, stages=m.stages, mapping=m, known_on=known_on)
+
+
+def _as_of_limit(as_of: Any) -> pd.Timestamp:
+    """The last moment a date of the export may fall on: the end of ``as_of``, else of tomorrow."""
+    day = pd.Timestamp(as_of).normalize() if as_of is not None else pd.Timestamp(dt.date.today()) + pd.Timedelta(days=1)
+    return day + pd.Timedelta(days=1) - pd.Timedelta(1)

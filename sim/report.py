@@ -5,13 +5,9 @@ from ``python -m sim run --out``), a comparison (``comparison.json``) or a sweep
 (``manifest.json`` and ``results.parquet``) -- and writes its tables and charts.
 
 Text that a spreadsheet would read as a formula (a strategy named ``=HYPERLINK(...)``) is
-escaped in Excel exports by :func:`escape_cell`: a leading ``=``, ``+``, ``-`` or ``@`` gets a
-``'`` in front, so it shows as text and never runs.
-
-Examples
---------
->>> escape_cell("=1+2"), escape_cell("-cmd"), escape_cell("inbound"), escape_cell(3.5)
-("'=1+2", "'-cmd", 'inbound', 3.5)
+escaped in Excel exports by :mod:`sim.spreadsheet`, the one writer of tables meant for
+spreadsheets: a leading ``=``, ``+``, ``-`` or ``@`` gets a ``'`` in front, so it shows as
+text and never runs.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -31,27 +26,11 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from sim.errors import Problem, ScenarioError
 from sim.experiments import SweepResult
-from sim.outputs import output_file, write_text, write_with
+from sim.outputs import output_file, write_text
 from sim.plots import experiments as charts
+from sim.spreadsheet import write_xlsx
 
-__all__ = ["Report", "build_report", "escape_cell", "write_report"]
-
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def escape_cell(value: Any) -> Any:
-    """``value``, with a ``'`` prefixed when it is text a spreadsheet would take for a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def escape_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with every text cell, column name and index label escaped (see :func:`escape_cell`)."""
-    out = table.map(escape_cell)
-    out.columns = [escape_cell(str(c)) for c in out.columns]
-    out.index = [escape_cell(i) for i in out.index]
-    return out
+__all__ = ["Report", "build_report", "write_report"]
 
 
 @dataclass
@@ -166,11 +145,7 @@ def to_xlsx(report: Report, path: Path) -> None:
     """
     for fig in report.figures.values():
         plt.close(fig)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        pd.DataFrame({"report": [escape_cell(report.title)]}).to_excel(writer, sheet_name="about", index=False)
-        for name, table in report.tables.items():
-            sheet = "".join(c for c in name if c not in "[]:*?/\\")[:31]
-            escape_frame(table).to_excel(writer, sheet_name=sheet, index=False)
+    write_xlsx(path, {"about": pd.DataFrame({"report": [report.title]}), **report.tables})
 
 
 def write_report(directory: str | Path, out: str | Path) -> Path:
@@ -179,7 +154,7 @@ def write_report(directory: str | Path, out: str | Path) -> Path:
     report = build_report(directory)
     if out.suffix.lower() == ".xlsx":
         try:
-            write_with(out, lambda tmp: to_xlsx(report, Path(tmp)))  # a workbook that fails half-way replaces nothing
+            to_xlsx(report, out)  # a workbook that fails half-way replaces nothing
         except IllegalCharacterError as exc:
             raise ScenarioError([Problem("", f"a name holds a character a workbook cannot store ({exc}); the HTML "
                                              f"report can show it", file=str(directory))]) from None

@@ -220,32 +220,35 @@ INVOICE_COLUMNS = ("invoice_id", "customer", "amount", "issued", "paid")
 
 def read_invoices(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read an invoice table (CSV or Excel with columns ``invoice_id, customer, amount, issued, paid``;
-    ISO dates, ``paid`` empty while unpaid). Return the usable invoices and the skipped rows, each
-    with its line in the file (the header is line 1) and the problem."""
+    ISO dates, ``paid`` empty while unpaid) with the CRM reader's rules (:func:`sim.crm.read_table`,
+    :mod:`sim.crm_values`). Return the usable invoices and the skipped rows, each with its line in
+    the file, the column, the problem and the detail (the value and why it was refused)."""
+    from sim.crm import read_table
+    from sim.crm_values import read_amounts, read_dates
+
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError([Problem("", "file not found", file=str(path))])
-    try:
-        raw = (pd.read_excel(path, dtype=str) if path.suffix.lower() in {".xlsx", ".xls"}
-               else pd.read_csv(path, dtype=str, encoding="utf-8-sig", skipinitialspace=True))
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ScenarioError([Problem("", f"cannot read the file ({exc})", file=str(path))]) from None
+    read = read_table(path)
+    raw, line = read.table, read.line
     missing = [c for c in INVOICE_COLUMNS if c not in raw.columns]
     if missing:
         raise ScenarioError([Problem(c, f"column missing (the file has: {', '.join(map(str, raw.columns))})",
                                      file=str(path)) for c in missing])
-    amount = pd.to_numeric(raw.amount, errors="coerce")
-    issued = pd.to_datetime(raw.issued, errors="coerce", format="ISO8601")
-    paid = pd.to_datetime(raw.paid, errors="coerce", format="ISO8601")
-    checks = [("amount", amount.isna(), "unparseable amount"), ("amount", amount < 0, "negative amount"),
-              ("issued", issued.isna(), "unparseable date"),
-              ("paid", paid.isna() & raw.paid.notna(), "unparseable date"),
-              ("paid", paid < issued, "paid before issued")]
-    problems = [pd.DataFrame({"row": raw.index[bad] + 2, "column": column, "problem": problem})
-                for column, bad, problem in checks if bad.any()]
+    amount, amount_why = read_amounts(raw.amount.astype(object))
+    issued, issued_why, _ = read_dates(raw.issued.astype(object))
+    paid, paid_why, _ = read_dates(raw.paid.astype(object))
+    empty = pd.Series("empty", index=raw.index)
+    checks = [("amount", amount.isna(), "unparseable amount", amount_why.fillna(empty)),
+              ("amount", amount < 0, "negative amount", "'" + raw.amount.astype(str) + "'"),
+              ("issued", issued.isna(), "unparseable date", issued_why.fillna(empty)),
+              ("paid", paid.isna() & raw.paid.notna(), "unparseable date", paid_why),
+              ("paid", paid < issued, "paid before issued",
+               paid.dt.date.astype(str) + " is before " + issued.dt.date.astype(str))]
+    problems = [pd.DataFrame({"row": line[bad.to_numpy()].to_numpy(), "column": column, "problem": problem,
+                              "detail": detail[bad.to_numpy()].to_numpy()})
+                for column, bad, problem, detail in checks if bad.any()]
     skipped = (pd.concat(problems, ignore_index=True).drop_duplicates("row").sort_values("row", ignore_index=True)
-               if problems else pd.DataFrame({"row": pd.Series(dtype=int), "column": [], "problem": []}))
-    keep = ~raw.index.isin(skipped.row - 2)
+               if problems else pd.DataFrame({"row": pd.Series(dtype=int), "column": [], "problem": [], "detail": []}))
+    keep = ~line.isin(skipped.row).to_numpy()
     invoices = pd.DataFrame({"invoice_id": raw.invoice_id, "customer": raw.customer, "amount": amount,
                              "issued": issued, "paid": paid})[keep].reset_index(drop=True)
     return invoices.astype({"issued": "datetime64[ns]", "paid": "datetime64[ns]"}), skipped

@@ -86,7 +86,7 @@ EXPECTED_BAD = [
 def test_bad_rows_are_listed_by_line_never_dropped_silently(tmp_path):
     crm = read_opportunities(_broken_copy(tmp_path), "maven")
     report = crm.report
-    assert list(report.skipped.itertuples(index=False, name=None)) == EXPECTED_BAD
+    assert list(report.skipped[["row", "column", "problem"]].itertuples(index=False, name=None)) == EXPECTED_BAD
     assert report.rows_read == 8801 and report.rows_used == 8801 - 5
     assert report.counts.to_dict() == {p: 1 for _, _, p in EXPECTED_BAD}
     text = str(report)
@@ -100,7 +100,7 @@ def test_excel_export_gives_the_same_rows_and_line_numbers(tmp_path):
     xlsx = tmp_path / "sales_pipeline.xlsx"
     frame.to_excel(xlsx, index=False)
     crm = read_opportunities(xlsx, "maven")
-    assert list(crm.report.skipped.itertuples(index=False, name=None)) == EXPECTED_BAD
+    assert list(crm.report.skipped[["row", "column", "problem"]].itertuples(index=False, name=None)) == EXPECTED_BAD
     assert crm.opportunities["team"].notna().all()  # sales_teams.csv found next to it
 
 
@@ -158,7 +158,7 @@ def test_user_mapping_file_reads_a_custom_export(tmp_path):
     assert ops["stage"].astype(str).tolist() == ["Won", "Demo", "Lead"]
     assert ops["value"].iloc[0] == 1200.0
     assert ops["created"].iloc[0] == pd.Timestamp("2024-01-31")
-    assert list(crm.report.skipped.itertuples(index=False, name=None)) == [(5, "Step", "unknown stage")]
+    assert list(crm.report.skipped[["row", "column", "problem"]].itertuples(index=False, name=None)) == [(5, "Step", "unknown stage")]
 
 
 def test_salesforce_preset_reads_us_dates_and_ignores_open_close_dates():
@@ -186,7 +186,7 @@ def test_olist_preset_joins_closed_deals_as_wins():
     ops = crm.opportunities
     assert crm.report.rows_read == 8000
     assert crm.stages == ("MQL", "Won")
-    assert list(crm.report.skipped.itertuples(index=False, name=None)) == [
+    assert list(crm.report.skipped[["row", "column", "problem"]].itertuples(index=False, name=None)) == [
         (6359, "olist_closed_deals_dataset.csv:won_date", "closed before created")
     ]
     assert (ops["status"] == "won").sum() == 841

@@ -164,7 +164,8 @@ def test_cli_calibrate_writes_a_runnable_scenario_and_the_rejected_rows(tmp_path
     out = capsys.readouterr().out
     assert code == 0 and "Read 8,800 rows; used 8,799; skipped 1." in out and "unknown stage: 1" in out
     rejected = pd.read_csv(tmp_path / "rep" / "rejected_rows.csv")
-    assert rejected.to_dict("records") == [{"row": 10, "column": "deal_stage", "problem": "unknown stage"}]
+    assert rejected.to_dict("records") == [{"row": 10, "column": "deal_stage", "problem": "unknown stage",
+                                            "detail": "'Maybe'"}]
     assert json.loads((tmp_path / "rep" / "calibration.json").read_text())["rows_used"] == 8799
     scenario = sim.load(tmp_path / "s.yaml")
     assert sim.simulate(scenario, replications=1, seed=1, detail=False).replications["leads"].iloc[0] > 0

@@ -12,19 +12,20 @@ import pytest
 import sim
 from sim.cli import main
 from sim.experiments import Strategy, compare, load_sweep, sweep
-from sim.report import escape_cell, escape_frame, write_report
+from sim.report import write_report
+from sim.spreadsheet import escape_cell, escape_frame
 
 from .conftest import ROOT
 
 B2B = sim.load(ROOT / "playbooks" / "b2b_saas.yaml").model_copy(update={"horizon_days": 45})
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)"])
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+A1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
 def test_text_that_looks_like_a_formula_is_escaped(text):
     assert escape_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("value", ["inbound", "a=b", "", 3.5, -2, None])
+@pytest.mark.parametrize("value", ["inbound", "a=b", "", 3.5, -2, None, "-2", "+1.5"])
 def test_other_cells_are_left_alone(value):
     assert escape_cell(value) == value
 
