@@ -61,6 +61,7 @@ import pandas as pd
 from sim.crm import CrmImport
 from sim.diagnostics import rep_exceptions, stage_funnel
 from sim.errors import Problem, ScenarioError
+from sim.forecast import Outlook, forecast
 from sim.scenario import Calendar
 from sim.targets import allocate
 from sim.worktime import working_days
@@ -109,8 +110,8 @@ def read_plan(plan_dir: str | Path) -> pd.DataFrame:
     problems: list[Problem] = []
     rows = []
     for i, row in enumerate(raw[list(_PLAN_COLUMNS)].itertuples(index=False), start=2):
-        def bad(column: str, message: str) -> None:
-            problems.append(Problem(column, message, file=str(path), line=i))
+        def bad(column: str, message: str, line: int = i) -> None:
+            problems.append(Problem(column, message, file=str(path), line=line))
 
         if row.level not in LEVEL_FIELDS:
             bad("level", f"{row.level!r} is not a plan level ({', '.join(LEVEL_FIELDS)})")
@@ -272,21 +273,20 @@ def _won_between(ops: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> p
     return ops[(ops["status"] == "won") & (ops["closed"] >= start) & (ops["closed"] <= end)]
 
 
-def _outlook(crm: CrmImport, until: pd.Timestamp, replications: int, seed: int) -> Any:
+def _outlook(crm: CrmImport, until: pd.Timestamp, replications: int, seed: int) -> Outlook | None:
     """The forecast from the day after ``crm.as_of`` to ``until`` (None when nothing is left or the data cannot tell)."""
-    from sim.forecast import forecast
-
     if until <= crm.as_of:
         return None
     try:
         return forecast(crm, until, replications=replications, seed=seed)
-    except (ValueError, KeyError, IndexError):
+    except ValueError:  # e.g. a unit without a won deal to calibrate from
         return None
 
 
-def _remaining(outlook: Any, as_of: pd.Timestamp, end: pd.Timestamp, replications: int) -> np.ndarray | None:
-    """Per replication, the forecast revenue from the day after ``as_of`` to ``end``."""
-    days = (min(end, as_of + pd.Timedelta(days=10**5)) - as_of).days
+def _remaining(outlook: Outlook | None, as_of: pd.Timestamp, end: pd.Timestamp,
+               replications: int) -> np.ndarray | None:
+    """Per replication, the forecast revenue from the day after ``as_of`` to ``end`` (None: no forecast)."""
+    days = (end - as_of).days
     if days <= 0:
         return np.zeros(replications)
     if outlook is None:
@@ -319,8 +319,8 @@ def _plan_rates(history: np.ndarray, win_rate: float) -> tuple[float, ...]:
 
 
 def _actual_drivers(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, end: pd.Timestamp,
-                    plan: Drivers) -> tuple[Drivers, int]:
-    """The actual window's drivers (a stage without decided deals keeps the plan's rate) and its won deals."""
+                    plan: Drivers) -> Drivers:
+    """The actual window's drivers (a stage without decided deals keeps the plan's rate)."""
     won = _won_between(ops, start, end)
     decided = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] >= start) & (ops["closed"] <= end)]
     rates = _stage_rates(decided, stages)
@@ -328,7 +328,7 @@ def _actual_drivers(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestam
     revenue = float(won["value"].sum())
     size = revenue / len(won) if len(won) else plan.deal_size
     leads = float(((ops["created"] >= start) & (ops["created"] <= end)).sum())
-    return Drivers(revenue, leads, tuple(float(r) for r in rates), size), len(won)
+    return Drivers(revenue, leads, tuple(float(r) for r in rates), size)
 
 
 def _gap_row(level: str, unit: str, plan: Drivers, actual: Drivers, stages: Sequence[str]) -> dict[str, Any]:
@@ -445,7 +445,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
         rates = _plan_rates(history_rates, year_deals / year_leads if year_leads > 0 else 0.0)
         plan_drivers = Drivers(plan_revenue, float((rows["leads"] * weight).sum()), rates,
                                plan_revenue / plan_deals if plan_deals > 0 else 0.0)
-        actual_drivers, _ = _actual_drivers(unit_ops, stages, plan_start, as_of, plan_drivers)
+        actual_drivers = _actual_drivers(unit_ops, stages, plan_start, as_of, plan_drivers)
         gap_rows.append(_gap_row(level, unit, plan_drivers, actual_drivers, stages))
         if level == "company":
             company_plan = plan_drivers
@@ -478,7 +478,7 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
         for rep, share in zip(active, shares):
             plan = Drivers(float(share), company_plan.leads / len(active), company_plan.stage_rates,
                            company_plan.deal_size)
-            actual, _ = _actual_drivers(ops[(ops["rep"].astype(object) == rep).fillna(False).to_numpy(bool)],
+            actual = _actual_drivers(ops[(ops["rep"].astype(object) == rep).fillna(False).to_numpy(bool)],
                                         stages, start, as_of, plan)
             rows.append(_gap_row("rep", rep, plan, actual, stages))
         table = pd.DataFrame(rows).assign(plan_basis="an even share of the company's plan")
@@ -529,7 +529,7 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
 
 
 def _curve(ops: pd.DataFrame, targets: pd.Series, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,
-           calendar: Calendar, outlook: Any) -> pd.DataFrame:
+           calendar: Calendar, outlook: Outlook | None) -> pd.DataFrame:
     """The company's cumulative plan (months spread over their working days), actual and projection by day."""
     days = pd.date_range(start, end, freq="D", name="day")
     daily_plan = []
