@@ -1,5 +1,5 @@
 """The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report|calibrate|backtest|forecast|
-diagnose|tiers|incentives ...``.
+track|diagnose|tiers|incentives ...``.
 
 Bad input (a wrong scenario file, a missing file, an ``--out`` that cannot be written, a run
 too big for the machine) prints one line per problem on stderr and exits with status 2, never
@@ -377,6 +377,59 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _track(args: argparse.Namespace) -> int:
+    from sim.plots.tracking import plan_vs_actual_chart
+    from sim.scenario import Calendar
+    from sim.tracking import read_plan, track
+
+    out = output_dir(args.out)
+    plan = read_plan(args.plan_dir)
+    crm = _read_crm(args)
+    try:
+        calendar = Calendar(holidays={"country": args.country}) if args.country else Calendar()
+    except ValueError:
+        print(f"--country: {args.country!r} is not a country the holidays package knows (e.g. US, CN)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        result = track(crm, plan, args.as_of, calendar=calendar, checkpoints=args.checkpoints,
+                       tolerance=args.tolerance, replications=args.replications, seed=args.seed)
+    except ValueError as exc:
+        print(f"{args.plan_dir}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for checkpoint in result.checkpoints:
+        print(checkpoint["line"])
+    company = result.status[result.status["level"] == "company"]
+    for row in company.itertuples():
+        print(f"{row.horizon} {row.period}: {row.actual_to_date:,.0f} against {row.target_to_date:,.0f} to date "
+              f"({row.pace}); projected P50 {row.p50:,.0f} of {row.target:,.0f}, P(make it) {row.p_make:.0%}")
+    gap = result.gaps.iloc[0]
+    parts = ", ".join(f"{name} {gap[name]:+,.0f}" for name in
+                      ["volume", *(f"conversion:{s}" for s in result.stages), "deal_size", "timing"])
+    print(f"gap to date {gap['gap']:+,.0f}: {parts}")
+    for note in result.notes:
+        print(f"note: {note}")
+    write_json(out / "tracking.json", result.summary())
+    write_csv(out / "tracking.csv", result.status)
+    write_csv(out / "gaps.csv", pd.concat([result.gaps, result.reps], ignore_index=True))
+    _write_png(out / "tracking.png", plan_vs_actual_chart(result))
+    print(f"wrote {out / 'tracking.json'}, tracking.csv, gaps.csv and tracking.png")
+    return 0
+
+
+def _checkpoints(text: str) -> tuple[int | str, ...]:
+    """``10,20,end``: days of the month (1-31) and ``end``."""
+    days: list[int | str] = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part == "end":
+            days.append("end")
+        elif part.isdigit() and 1 <= int(part) <= 31:
+            days.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(f"{part!r} is not a day of the month (1-31) or 'end'")
+    return tuple(days)
+
+
 def _hazard_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hazard-days", type=_positive_int, metavar="D",
                    help="judge open deals' chances from the last D days of deal experience only (default: all)")
@@ -638,6 +691,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
     p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
     p.set_defaults(handler=_forecast)
+
+    p = sub.add_parser("track", help="hold a CRM export against a plan: pace, projections, why the gap")
+    p.add_argument("plan_dir", type=_path, metavar="PLAN_DIR", help="folder holding plan.csv (salesplay plan --out)")
+    p.add_argument("export", metavar="EXPORT")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
+    p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="date of the review")
+    p.add_argument("--checkpoints", type=_checkpoints, default=(10, 20, "end"), metavar="DAYS",
+                   help="days of the month that get a status line (default: 10,20,end)")
+    p.add_argument("--tolerance", type=_fraction, default=0.05, metavar="T",
+                   help="within this share of the target to date counts as on track")
+    p.add_argument("--country", metavar="CC", help="pace months by this country's working days (public holidays)")
+    p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S")
+    p.add_argument("--out", type=_path, required=True, metavar="DIR",
+                   help="write tracking.json, tracking.csv, gaps.csv and tracking.png here")
+    p.set_defaults(handler=_track)
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
     p.add_argument("file", metavar="SCENARIO")

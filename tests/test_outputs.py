@@ -23,7 +23,7 @@ SWEEP = "scenario: {scenario}\nparameters: {{teams.sdr.headcount: [4, 5]}}\nrepl
 
 
 COMMANDS = ["run", "plan", "allocate", "compare", "sweep", "calibrate", "calibrate --report", "backtest", "forecast",
-            "diagnose", "tiers", "incentives", "report"]
+            "track", "diagnose", "tiers", "incentives", "report"]
 
 
 def _commands(tmp_path, out: str) -> dict[str, list[str]]:
@@ -39,6 +39,7 @@ def _commands(tmp_path, out: str) -> dict[str, list[str]]:
         "calibrate --report": ["calibrate", str(MAVEN), "--out", str(tmp_path / "ok.yaml"), "--report", out],
         "backtest": ["backtest", str(MAVEN), "--cutoff", "2017-06-30", "--out", out],
         "forecast": ["forecast", str(MAVEN), "--out", out],
+        "track": ["track", str(tmp_path), str(MAVEN), "--as-of", "2017-09-10", "--out", out],
         "diagnose": ["diagnose", str(MAVEN), "--out", out],
         "tiers": ["tiers", str(MAVEN), "--out", out],
         "incentives": ["incentives", SCENARIO, "--plan", PLAN, "--replications", "1", "--out", out],

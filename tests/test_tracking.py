@@ -1,0 +1,229 @@
+"""Plan against actual: a plan made from Maven to 2017-06-30, tracked at the September checkpoints;
+the gap's decomposition exact to the unit; bad input refused with exit 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.calibrate import calibrate
+from sim.cli import main
+from sim.crm import read_opportunities
+from sim.targets import plan_table
+from sim.tracking import Drivers, decompose, read_plan, shapley, track
+from tests.conftest import MAVEN
+
+PIPELINE = MAVEN / "sales_pipeline.csv"
+CHECKPOINT_DAYS = ("2017-09-10", "2017-09-20", "2017-09-30")
+TARGET = 12_000_000
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory):
+    """plan.csv as ``salesplay plan --method even --out`` writes it, for a scenario calibrated on Maven to 2017-06-30."""
+    scenario = calibrate(read_opportunities(MAVEN, "maven").as_known_on("2017-06-30")).scenario()
+    folder = tmp_path_factory.mktemp("plan")
+    plan_table(scenario, TARGET, "even").to_csv(folder / "plan.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tracked(plan_dir, tmp_path_factory):
+    """The CLI's outputs at each checkpoint day (50 replications: the figures checked below do not depend on them)."""
+    outputs = {}
+    for day in CHECKPOINT_DAYS:
+        out = tmp_path_factory.mktemp(f"track-{day}")
+        assert main(["track", str(plan_dir), str(MAVEN), "--mapping", "maven", "--as-of", day,
+                     "--replications", "50", "--seed", "3", "--out", str(out)]) == 0
+        outputs[day] = out
+    return outputs
+
+
+def _won(start: str, end: str) -> float:
+    """Won revenue closed between two days, read straight from the raw file."""
+    raw = pd.read_csv(PIPELINE)
+    won = raw[(raw.deal_stage == "Won") & raw.close_date.between(start, end)]
+    return float(won.close_value.sum())
+
+
+def _parts(row: dict, stages: list[str]) -> int:
+    return row["volume"] + sum(row[f"conversion:{s}"] for s in stages) + row["deal_size"] + row["timing"]
+
+
+@pytest.mark.parametrize("day", CHECKPOINT_DAYS)
+def test_maven_checkpoints_hold_actuals_against_the_plan(tracked, day):
+    summary = json.loads((tracked[day] / "tracking.json").read_text())
+    # one status line for each checkpoint of September passed by the as-of day
+    assert [c["date"] for c in summary["checkpoints"]] == [d for d in CHECKPOINT_DAYS if d <= day]
+    company = {r["horizon"]: r for r in summary["status"] if r["level"] == "company"}
+    assert company["month"]["actual_to_date"] == round(_won("2017-09-01", day))
+    assert company["year"]["actual_to_date"] == round(_won("2017-07-01", day))
+    # September 2017 has 21 weekdays; the 10th closes the 6th, the 20th the 14th
+    worked = {"2017-09-10": 6, "2017-09-20": 14, "2017-09-30": 21}[day]
+    assert company["month"]["target_to_date"] == round(TARGET / 12 * worked / 21)
+    assert company["year"]["target"] == TARGET and company["quarter"]["target"] == TARGET // 4
+    for row in company.values():
+        assert 0 <= row["p_make"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
+        assert row["p10"] >= row["actual_to_date"]  # what is won stays won
+    if day == "2017-09-30":  # nothing of the month is left to forecast
+        assert company["month"]["p10"] == company["month"]["p90"] == company["month"]["actual_to_date"]
+    # every product the plan names is tracked; their targets add up to the company's
+    tiers = [r for r in summary["status"] if r["level"] == "tier" and r["horizon"] == "year"]
+    assert len(tiers) == 7 and sum(r["target"] for r in tiers) == TARGET
+    assert sum(r["actual_to_date"] for r in tiers) == pytest.approx(company["year"]["actual_to_date"], abs=len(tiers))
+    assert any("rep: the export names no rep of the plan" in n for n in summary["notes"])  # plan seats, not people
+
+
+@pytest.mark.parametrize("day", CHECKPOINT_DAYS)
+def test_maven_gap_decomposition_adds_up_to_the_unit(tracked, day):
+    gap = json.loads((tracked[day] / "tracking.json").read_text())["gap"]
+    stages = [p.split(":", 1)[1] for p in gap["parts"] if p.startswith("conversion:")]
+    assert stages == ["Prospecting", "Engaging"]
+    for row in gap["by_unit"] + gap["reps"]:
+        assert row["gap"] == row["actual"] - row["target"] == _parts(row, stages)
+    company = gap["by_unit"][0]
+    assert company["actual"] == round(_won("2017-07-01", day))
+    # every rep at work splits the company's plan; their actuals add up to the company's
+    assert sum(r["target"] for r in gap["reps"]) == company["target"]
+    assert sum(r["actual"] for r in gap["reps"]) == company["actual"]
+    assert gap["reps_carrying_most"] and all(r["gap"] < 0 for r in gap["reps_carrying_most"])
+
+
+def test_maven_outputs_are_written_and_formula_safe(tracked):
+    out = tracked["2017-09-30"]
+    assert (out / "tracking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("tracking.csv", "gaps.csv"):
+        with open(out / name, newline="") as f:
+            cells = [cell for row in csv.reader(f) for cell in row]
+        assert cells and not any(c[:1] in "=+@" or (c.startswith("-") and not _number(c)) for c in cells if c)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def test_unit_names_that_look_like_formulas_are_escaped(tmp_path):
+    raw = pd.read_csv(PIPELINE)
+    raw.loc[raw["product"] == "GTK 500", "product"] = "=HYPERLINK(1)"
+    export = tmp_path / "export"
+    export.mkdir()
+    raw.to_csv(export / "sales_pipeline.csv", index=False)
+    months = pd.period_range("2017-07", periods=12, freq="M").astype(str)
+    plan = pd.DataFrame({"level": ["company"] * 12 + ["tier"] * 12, "unit": ["all"] * 12 + ["=HYPERLINK(1)"] * 12,
+                         "period": list(months) * 2, "revenue_target": [1000] * 12 + [100] * 12,
+                         "deals": 1.0, "leads": 2.0})
+    (tmp_path / "plan").mkdir()
+    plan.to_csv(tmp_path / "plan" / "plan.csv", index=False)
+    assert main(["track", str(tmp_path / "plan"), str(export), "--as-of", "2017-08-31", "--replications", "5",
+                 "--checkpoints", "end", "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "tracking.csv").read_text()
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+
+
+# ----------------------------------------------------------------------------- the decomposition
+
+_amount = st.floats(0, 1e7, allow_nan=False)
+_count = st.floats(0, 1e5, allow_nan=False)
+_rate = st.floats(0, 1, allow_nan=False)
+
+
+@st.composite
+def _drivers(draw, stages: int) -> Drivers:
+    return Drivers(draw(_amount), draw(_count), tuple(draw(_rate) for _ in range(stages)), draw(_amount) / 100)
+
+
+@given(st.integers(1, 5).flatmap(lambda k: st.tuples(_drivers(k), _drivers(k))))
+def test_parts_add_up_to_the_gap_exactly(pair):
+    plan, actual = pair
+    stages = [f"s{i}" for i in range(len(plan.stage_rates))]
+    parts = decompose(plan, actual, stages)
+    assert parts["gap"] == round(actual.revenue) - round(plan.revenue)
+    assert parts["volume"] + sum(parts["conversion"].values()) + parts["deal_size"] + parts["timing"] == parts["gap"]
+    assert all(isinstance(v, int) for v in (parts["volume"], parts["deal_size"], parts["timing"], *parts["conversion"].values()))
+
+
+@given(st.integers(1, 5).flatmap(lambda k: st.tuples(_drivers(k), _drivers(k))))
+def test_shapley_shares_add_up_to_the_change_of_the_product(pair):
+    plan, actual = pair
+    shares = shapley(plan.factors, actual.factors)
+    change = np.prod(actual.factors) - np.prod(plan.factors)
+    assert shares.sum() == pytest.approx(change, rel=1e-9, abs=1e-6 * max(1.0, np.prod(plan.factors)))
+
+
+def test_revenue_the_model_explains_leaves_no_timing():
+    plan = Drivers(revenue=1_000_000, leads=1000, stage_rates=(0.5, 0.4), deal_size=5000)
+    actual = Drivers(revenue=800 * 0.6 * 0.3 * 5500, leads=800, stage_rates=(0.6, 0.3), deal_size=5500)
+    parts = decompose(plan, actual, ("a", "b"))
+    assert abs(parts["timing"]) <= 2  # only the rounding of the four parts
+    assert parts["volume"] < 0 < parts["deal_size"] and parts["conversion"]["a"] > 0 > parts["conversion"]["b"]
+
+
+def test_only_the_factor_that_moved_carries_the_gap():
+    plan = Drivers(revenue=1000, leads=100, stage_rates=(0.5,), deal_size=20)
+    parts = decompose(plan, Drivers(revenue=1200, leads=100, stage_rates=(0.6,), deal_size=20), ("a",))
+    assert parts == {"gap": 200, "volume": 0, "conversion": {"a": 200}, "deal_size": 0, "timing": 0}
+    late = decompose(plan, Drivers(revenue=700, leads=100, stage_rates=(0.5,), deal_size=20), ("a",))
+    assert late == {"gap": -300, "volume": 0, "conversion": {"a": 0}, "deal_size": 0, "timing": -300}
+
+
+# ----------------------------------------------------------------------------- bad input
+
+def test_missing_plan_exits_2(tmp_path, capsys):
+    assert main(["track", str(tmp_path), str(MAVEN), "--as-of", "2017-09-10", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'plan.csv'}: file not found" in err and "Traceback" not in err
+
+
+def test_bad_date_exits_2(plan_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["track", str(plan_dir), str(MAVEN), "--as-of", "2017-09-31", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "'2017-09-31' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_as_of_before_the_plan_exits_2(plan_dir, tmp_path, capsys):
+    assert main(["track", str(plan_dir), str(MAVEN), "--as-of", "2017-06-30", "--out", str(tmp_path)]) == 2
+    assert "the plan starts on 2017-07-01, after the as-of date 2017-06-30" in capsys.readouterr().err
+
+
+def test_bad_plan_cells_are_named_by_line_and_field(tmp_path, capsys):
+    (tmp_path / "plan.csv").write_text("level,unit,period,revenue_target,deals,leads\n"
+                                       "company,all,2017-07,1000,1,2\n"
+                                       "region,all,2017-08,-5,1,2\n")
+    assert main(["track", str(tmp_path), str(MAVEN), "--as-of", "2017-09-10", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"{tmp_path / 'plan.csv'}:3: level: 'region' is not a plan level (company, tier, channel, team, rep)",
+                   f"{tmp_path / 'plan.csv'}:3: revenue_target: '-5' is not a number of zero or more"]
+
+
+def test_read_plan_needs_the_plan_columns(tmp_path):
+    (tmp_path / "plan.csv").write_text("level,unit,period\ncompany,all,2017-07\n")
+    with pytest.raises(Exception, match=r"plan.csv:1: revenue_target: column missing"):
+        read_plan(tmp_path)
+
+
+def test_checkpoints_option_is_checked(plan_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["track", str(plan_dir), str(MAVEN), "--as-of", "2017-09-10", "--checkpoints", "10,32",
+              "--out", str(tmp_path)])
+    assert exit_.value.code == 2 and "'32' is not a day of the month" in capsys.readouterr().err
+
+
+def test_track_api_keeps_what_was_won(plan_dir):
+    t = track(read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(),
+              replications=20, seed=1)
+    curve = t.curve
+    assert curve.loc["2017-09-20", "actual"] == curve.loc["2017-09-20", "p50"] == _won("2017-07-01", "2017-09-20")
+    assert math.isnan(curve.loc["2017-09-21", "actual"]) and curve["p10"].dropna().is_monotonic_increasing
+    assert curve["plan"].iloc[-1] == pytest.approx(TARGET)
