@@ -384,7 +384,7 @@ def _track(args: argparse.Namespace) -> int:
 
     out = output_dir(args.out)
     plan = read_plan(args.plan_dir)
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     try:
         calendar = Calendar(holidays={"country": args.country}) if args.country else Calendar()
     except ValueError:
