@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import posixpath
 import re
@@ -47,17 +46,16 @@ def _moved(text: str, source: str, page: str) -> str:
 
 def cli_markdown() -> str:
     """The command-line reference: the parser's help for the command and every sub-command."""
-    from sim.cli import _parser
+    from sim.cli import build_parser, sub_commands
 
-    parser = _parser()
+    parser = build_parser()
     parser.prog = "salesplay"
     parts = ["# Command line\n",
              "`salesplay` (also `python -m sim`) runs every part of Salesplay from a shell. A problem with an "
              "input file is printed one line each (file, line, field) and the command exits with status 2. "
              "This page is generated from the command's own parser.\n",
              "```text", parser.format_help().rstrip(), "```\n"]
-    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
-    for name, sub in commands.choices.items():
+    for name, sub in sub_commands(parser).items():
         sub.prog = f"salesplay {name}"
         parts += [f"## salesplay {name}\n", "```text", sub.format_help().rstrip(), "```\n"]
     return "\n".join(parts)

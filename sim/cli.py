@@ -555,7 +555,22 @@ def _backend_options(p: argparse.ArgumentParser) -> None:
                    help="run on a dask.distributed scheduler (tcp://host:port), or 'local' for a LocalCluster")
 
 
-def _parser() -> argparse.ArgumentParser:
+def sub_commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each sub-command's own parser, by name, in the order ``--help`` lists them.
+
+    >>> list(sub_commands(build_parser()))[:3]
+    ['validate', 'run', 'plan']
+    """
+    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return dict(commands.choices)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``salesplay`` command's parser; the docs' command-line page is generated from it.
+
+    >>> build_parser().parse_args(["validate", "playbooks/b2b_saas.yaml"]).command
+    'validate'
+    """
     parser = argparse.ArgumentParser(prog="python -m sim", description="Salesplay: simulate and rehearse a sales plan.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -812,7 +827,7 @@ def _dask_address(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input)."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

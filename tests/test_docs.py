@@ -39,9 +39,9 @@ def test_the_hooks_examples_hold():
 
 
 def test_every_sub_command_has_its_section():
-    from sim.cli import _parser
+    from sim.cli import build_parser, sub_commands
 
-    commands = _parser()._subparsers._group_actions[0].choices
+    commands = sub_commands(build_parser())
     page = hooks.cli_markdown()
     assert [name for name in commands if f"## salesplay {name}\n" not in page] == []
 
