@@ -580,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate a scenario and summarise the results")
     p.add_argument("file", metavar="FILE")
-    _run_options(p, engine="des", replications=20)
+    _run_options(p, engine="fast", replications=200)
     p.add_argument("--out", type=_path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
     p.add_argument("--summary-only", dest="detail", action="store_false",
                    help="with --out, write per-replication and per-stage tables only, not per-lead ones")

@@ -21,7 +21,7 @@ def test_run_writes_summary_and_tables(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert {"scenario", "engine", "replications", "seed", "leads", "won", "revenue", "collected",
             "p_hit_target", "mean_days_to_win", "stages"} <= set(summary)
-    assert (summary["engine"], summary["replications"], summary["seed"]) == ("des", 2, 7)
+    assert (summary["engine"], summary["replications"], summary["seed"]) == ("fast", 2, 7)
     for figure in ("leads", "won", "revenue", "collected"):
         assert set(summary[figure]) == {"mean", "p10", "p50", "p90"}
         assert summary[figure]["p10"] <= summary[figure]["p50"] <= summary[figure]["p90"]
