@@ -35,7 +35,7 @@ from sim.experiments import DEFAULT_ENGINE
 from sim.limits import check as check_limits
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
-from sim.targets import METHODS
+from sim.targets import METHODS, REP_BASES
 from sim.yaml_io import field_lines, parse_yaml, read_text
 
 __all__ = ["main"]
@@ -112,15 +112,27 @@ _STAGE_FORMATS = {
 
 def _plan(args: argparse.Namespace) -> int:
     from sim.feasibility import feasibility
-    from sim.targets import plan_table
+    from sim.targets import plan_table, rep_weights
 
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
     options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if args.method == "reserve" \
         else {}
+    reps = None
+    if args.rep_basis != "capacity":
+        if args.export is None:
+            print(f"--rep-basis {args.rep_basis}: give the CRM export with --export", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        crm = _read_crm(args.export, args.mapping)
+        crm = crm.as_known_on(args.as_of) if args.as_of is not None else crm
+        try:
+            reps = rep_weights(crm, args.rep_basis)
+        except ValueError as exc:
+            print(f"{args.export}: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
-        plan = plan_table(scenario, args.target, args.method, args.challenge, **options)
+        plan = plan_table(scenario, args.target, args.method, args.challenge, reps=reps, **options)
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -290,6 +302,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     out = output_file(args.out, (".yaml", ".yml"))
     report = output_dir(args.report, "--report") if args.report is not None else None
     crm = _read_crm(args.export, args.mapping)
+    crm = crm.as_known_on(args.as_of) if args.as_of is not None else crm
     try:
         cal = calibrate(crm)
     except ValueError as exc:
@@ -596,6 +609,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reserve-share", type=_non_negative_float, default=0.0, metavar="S",
                    help="with --method reserve: share of the target the reserve month carries")
     p.add_argument("--challenge", type=_positive_float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
+    p.add_argument("--rep-basis", choices=REP_BASES, default="capacity",
+                   help="split among reps by each seat's capacity (default), or by each named rep's won revenue "
+                        "in the past year (history) or open pipeline (pipeline) in --export")
+    p.add_argument("--export", metavar="EXPORT", help="with --rep-basis history|pipeline: the CRM export")
+    p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="the export's mapping (default: maven)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="read the export as known on this day")
     _run_options(p, engine="fast", replications=200)
     p.add_argument("--out", type=_path, metavar="DIR", help="write plan.csv and feasibility.json here")
     p.set_defaults(handler=_plan)
@@ -676,6 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="column mapping: maven, olist, salesforce, hubspot, or a YAML file")
     p.add_argument("--out", type=_path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
     p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="calibrate on the export as it read on this day (default: as it reads now)")
     p.add_argument("--name", default=None, help="scenario name")
     p.add_argument("--report", type=_path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
     p.set_defaults(handler=_calibrate)

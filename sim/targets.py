@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import DEFAULT_START
+from sim.crm import CrmImport
 from sim.cycle import lead_mix
 from sim.model.staffing import draw_roster
 from sim.scenario import Calendar, Scenario
@@ -38,10 +39,12 @@ from sim.schedule import revenue_seasonality, schedule
 from sim.worktime import working_days as _working_days
 
 __all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
-           "working_days", "days_per_week"]
+           "working_days", "days_per_week", "REP_BASES", "rep_weights"]
 
 METHODS = ("even", "seasonal", "reserve", "front_loaded")
 Method = Literal["even", "seasonal", "reserve", "front_loaded"]
+REP_BASES = ("capacity", "history", "pipeline")
+RepBasis = Literal["capacity", "history", "pipeline"]
 
 
 def allocate(total: int, weights: Sequence[float]) -> np.ndarray:
@@ -263,8 +266,43 @@ def _rep_capacity(scenario: Scenario, months: pd.PeriodIndex) -> pd.DataFrame:
     return pd.DataFrame(capacity).reindex(months, fill_value=0.0)
 
 
+def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd.Series:
+    """Each named rep's weight in the plan, from an export: past results or prospects in hand.
+
+    ``history`` weighs a rep by the revenue won in the ``lookback_days`` up to the export's as-of
+    day; ``pipeline`` by the open deals' weighted value (stage probability x expected value,
+    :func:`sim.forecast.weighted_pipeline`). Reps with nothing on that basis are left out (a new
+    rep has no history: plan such seats by capacity). ``capacity`` needs no export: it is
+    :func:`plan_table`'s default.
+
+    >>> from sim.crm import read_opportunities
+    >>> crm = read_opportunities("data/maven_crm", "maven").as_known_on("2017-06-30")
+    >>> w = rep_weights(crm, "history")
+    >>> len(w), round(float(w.sum()), 6)
+    (30, 1.0)
+    """
+    ops = crm.opportunities
+    if basis == "history":
+        since = crm.as_of - pd.Timedelta(days=lookback_days)
+        won = ops[(ops["status"] == "won") & (ops["closed"] > since) & (ops["closed"] <= crm.as_of)]
+        amount = won.groupby("rep", observed=True)["value"].sum()
+    elif basis == "pipeline":
+        from sim.forecast import weighted_pipeline
+
+        open_ = ops[ops["status"] == "open"]
+        weighted = weighted_pipeline(crm).set_index("opportunity_id")["weighted"]
+        amount = weighted.groupby(open_.set_index("opportunity_id")["rep"].reindex(weighted.index)).sum()
+    else:
+        raise ValueError(f"rep basis {basis!r}: from an export, give 'history' or 'pipeline' (capacity needs none)")
+    amount = amount[amount > 0].sort_index()
+    if amount.empty:
+        raise ValueError(f"no rep in the export has any {'won revenue' if basis == 'history' else 'open pipeline'} "
+                         f"to weigh by (rep basis {basis!r})")
+    return (amount / amount.sum()).rename(basis)
+
+
 def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "even", challenge: float = 1.0,
-               **options) -> pd.DataFrame:
+               reps: Mapping[str, float] | None = None, **options) -> pd.DataFrame:
     """The plan by level (company, tier, channel, rep), unit and month, with every measure.
 
     ``annual`` defaults to the scenario's ``targets.annual_revenue``. Revenue targets are whole
@@ -273,7 +311,8 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     they must be bought, one cycle ahead of their revenue; stage entries and rep work when they
     happen, the opening pipeline's included; ``challenge`` raises the targets they serve, e.g. 1.1),
     shared among units by each unit's revenue and rates; rep rows split the company by each rep's
-    productive capacity in the month (ramp-up included).
+    productive capacity in the month (the closing team's seats, ramp-up included), or, given
+    ``reps`` (weights by rep name, e.g. :func:`rep_weights` from an export), by those weights.
     """
     if annual is None:
         if scenario.targets is None:
@@ -290,7 +329,8 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
             units.append(("tier", tier, _per_revenue(scenario, tiers=keep), {}))
     for i, channel in enumerate(scenario.channels):
         units.append(("channel", channel.name, _per_revenue(scenario, channels=np.eye(len(scenario.channels))[i]), {}))
-    capacity = _rep_capacity(scenario, months.index)
+    capacity = _rep_capacity(scenario, months.index) if reps is None else \
+        pd.DataFrame({name: float(w) for name, w in reps.items()}, index=months.index)
     timed = _company_in_time(scenario, months * challenge)
     rows = []
     for level in ("company", "tier", "channel", "rep"):

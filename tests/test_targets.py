@@ -131,3 +131,36 @@ def test_staffing_gap_is_named_when_a_team_is_short():
     gaps = staffing_gaps(staffing(short, plan_table(short, method="even")))
     assert gaps and all(g.startswith("solutions team needs ") for g in gaps)
     assert math.isclose(float(gaps[0].split("has ")[1]), 6.0)
+
+
+def test_reps_weighed_by_history_get_their_share_of_last_years_won_revenue_read_straight_from_the_file():
+    """``--rep-basis history``: a rep's weight is the revenue won in the year to the as-of day, by the raw file."""
+    from sim.crm import read_opportunities
+    from sim.targets import rep_weights
+    from tests.conftest import MAVEN
+
+    weights = rep_weights(read_opportunities(MAVEN, "maven").as_known_on("2017-06-30"), "history")
+    raw = pd.read_csv(MAVEN / "sales_pipeline.csv", parse_dates=["close_date"])
+    won = raw[(raw.deal_stage == "Won") & raw.close_date.between("2016-07-01", "2017-06-30")]
+    expected = won.groupby("sales_agent").close_value.sum()
+    assert set(weights.index) == set(expected.index)
+    np.testing.assert_allclose(weights[expected.index].to_numpy(), (expected / expected.sum()).to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("basis", ["history", "pipeline"])
+def test_plan_by_named_reps_adds_up_to_the_company_in_every_month(tmp_path, capsys, basis):
+    from tests.conftest import MAVEN
+
+    out = tmp_path / "plan"
+    assert main(["plan", str(B2B), "--target", "24000000", "--rep-basis", basis, "--export", str(MAVEN),
+                 "--as-of", "2017-06-30", "--replications", "2", "--out", str(out)]) == 0
+    plan = pd.read_csv(out / "plan.csv")
+    reps = plan[plan.level == "rep"]
+    company = plan[plan.level == "company"].set_index("period").revenue_target
+    assert reps.unit.nunique() > 20 and not reps.unit.str.contains("account_execs").any()  # named reps, not seats
+    assert (reps.groupby("period").revenue_target.sum() == company).all()
+
+
+def test_a_rep_basis_from_an_export_without_the_export_is_refused(capsys):
+    assert main(["plan", str(B2B), "--rep-basis", "pipeline"]) == 2
+    assert capsys.readouterr().err == "--rep-basis pipeline: give the CRM export with --export\n"
