@@ -291,7 +291,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     report = output_dir(args.report, "--report") if args.report is not None else None
     crm = _read_crm(args.export, args.mapping)
     try:
-        cal = calibrate(crm)
+        cal = calibrate(crm if args.as_of is None else crm.as_known_on(args.as_of))
     except ValueError as exc:
         print(f"{args.export}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -384,7 +384,7 @@ def _track(args: argparse.Namespace) -> int:
 
     out = output_dir(args.out)
     plan = read_plan(args.plan_dir)
-    crm = _read_crm(args)
+    crm = _read_crm(args.export, args.mapping)
     try:
         calendar = Calendar(holidays={"country": args.country}) if args.country else Calendar()
     except ValueError:
@@ -661,6 +661,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="column mapping: maven, olist, salesforce, hubspot, or a YAML file")
     p.add_argument("--out", type=_path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
     p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="calibrate on the export as it read on this date (default: all of it); the year starts the day after")
     p.add_argument("--name", default=None, help="scenario name")
     p.add_argument("--report", type=_path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
     p.set_defaults(handler=_calibrate)

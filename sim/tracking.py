@@ -33,7 +33,10 @@ actual is shared among its factors by their Shapley values (the average, over ev
 switching the factors from plan to actual, of each factor's change of the product), which add up
 exactly to the change. **Timing** is what the product does not explain: the revenue closed in the
 window beyond what the window's own leads bring at the window's rates (deals of earlier leads
-closing, slipped deals, pipeline still to close), actual less plan. Each part is rounded to the
+closing, slipped deals, pipeline still to close), actual less plan. The plan has such a timing of
+its own: ``salesplay plan`` buys leads one cycle ahead of the revenue they bring and counts on the
+opening pipeline's deals, so its window's revenue is not its window's leads' either; timing
+compares the two lags. Each part is rounded to the
 currency unit and timing takes the rounding, so the parts add up to the gap exactly.
 
 Examples
@@ -63,6 +66,7 @@ from sim.diagnostics import rep_exceptions, stage_funnel
 from sim.errors import Problem, ScenarioError
 from sim.forecast import Outlook, forecast
 from sim.scenario import Calendar
+from sim.spreadsheet import unescape_cell
 from sim.targets import allocate
 from sim.worktime import working_days
 
@@ -130,7 +134,7 @@ def read_plan(plan_dir: str | Path) -> pd.DataFrame:
                 numbers[column] = math.nan
             if not (math.isfinite(numbers[column]) and numbers[column] >= 0):
                 bad(column, f"{getattr(row, column)!r} is not a number of zero or more")
-        rows.append({"level": row.level, "unit": row.unit.strip(), "period": period, **numbers})
+        rows.append({"level": row.level, "unit": unescape_cell(row.unit.strip()), "period": period, **numbers})
     if problems:
         raise ScenarioError(problems)
     plan = pd.DataFrame(rows, columns=list(_PLAN_COLUMNS))

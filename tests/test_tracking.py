@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.calibrate import calibrate
 from sim.cli import main
 from sim.crm import read_opportunities
-from sim.targets import plan_table
+from sim.spreadsheet import write_csv
 from sim.tracking import Drivers, decompose, read_plan, shapley, track
 from tests.conftest import MAVEN
 
@@ -26,11 +25,20 @@ TARGET = 12_000_000
 
 
 @pytest.fixture(scope="module")
-def plan_dir(tmp_path_factory):
-    """plan.csv as ``salesplay plan --method even --out`` writes it, for a scenario calibrated on Maven to 2017-06-30."""
-    scenario = calibrate(read_opportunities(MAVEN, "maven").as_known_on("2017-06-30")).scenario()
+def scenario_file(tmp_path_factory):
+    """A scenario calibrated through the CLI on Maven as it read on 2017-06-30 (its year starts on 07-01)."""
+    path = tmp_path_factory.mktemp("calibrated") / "maven.yaml"
+    assert main(["calibrate", str(MAVEN), "--mapping", "maven", "--as-of", "2017-06-30", "--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def plan_dir(scenario_file, tmp_path_factory):
+    """The folder ``salesplay plan --method even --out`` writes (plan.csv, feasibility.json, scenario.yaml):
+    the lagged plan, written through the formula-safe writer, is what ``track`` reads."""
     folder = tmp_path_factory.mktemp("plan")
-    plan_table(scenario, TARGET, "even").to_csv(folder / "plan.csv", index=False)
+    assert main(["plan", str(scenario_file), "--target", str(TARGET), "--method", "even", "--replications", "2",
+                 "--out", str(folder)]) == 0
     return folder
 
 
@@ -124,7 +132,7 @@ def test_unit_names_that_look_like_formulas_are_escaped(tmp_path):
                          "period": list(months) * 2, "revenue_target": [1000] * 12 + [100] * 12,
                          "deals": 1.0, "leads": 2.0})
     (tmp_path / "plan").mkdir()
-    plan.to_csv(tmp_path / "plan" / "plan.csv", index=False)
+    write_csv(tmp_path / "plan" / "plan.csv", plan)  # as `plan --out` writes it: the unit escaped, and read back
     assert main(["track", str(tmp_path / "plan"), str(export), "--as-of", "2017-08-31", "--replications", "5",
                  "--checkpoints", "end", "--out", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "tracking.csv").read_text()
