@@ -379,6 +379,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _track(args: argparse.Namespace) -> int:
     from sim.plots.tracking import plan_vs_actual_chart
+    from sim.review import review, review_markdown
     from sim.scenario import Calendar
     from sim.tracking import read_plan, track
 
@@ -408,11 +409,16 @@ def _track(args: argparse.Namespace) -> int:
     print(f"gap to date {gap['gap']:+,.0f}: {parts}")
     for note in result.notes:
         print(f"note: {note}")
-    write_json(out / "tracking.json", result.summary())
+    sheet = review(result, crm)
+    for row in sheet.head(5).itertuples():
+        print(f"act {row.rank}: {row.action} ({row.level} {row.unit}, {row.cause}, {row.amount:+,.0f})")
+    write_json(out / "tracking.json", {**result.summary(), "plan_dir": str(Path(args.plan_dir).resolve())})
     write_csv(out / "tracking.csv", result.status)
     write_csv(out / "gaps.csv", pd.concat([result.gaps, result.reps], ignore_index=True))
+    write_csv(out / "review.csv", sheet)
+    write_text(out / "review.md", review_markdown(result, sheet))
     _write_png(out / "tracking.png", plan_vs_actual_chart(result))
-    print(f"wrote {out / 'tracking.json'}, tracking.csv, gaps.csv and tracking.png")
+    print(f"wrote {out / 'tracking.json'}, tracking.csv, gaps.csv, review.md, review.csv and tracking.png")
     return 0
 
 
@@ -694,7 +700,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
     p.set_defaults(handler=_forecast)
 
-    p = sub.add_parser("track", help="hold a CRM export against a plan: pace, projections, why the gap")
+    p = sub.add_parser("track", help="hold a CRM export against a plan: pace, projections, why the gap, what to do")
     p.add_argument("plan_dir", type=_path, metavar="PLAN_DIR", help="folder holding plan.csv (salesplay plan --out)")
     p.add_argument("export", metavar="EXPORT")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
@@ -707,7 +713,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
     p.add_argument("--out", type=_path, required=True, metavar="DIR",
-                   help="write tracking.json, tracking.csv, gaps.csv and tracking.png here")
+                   help="write tracking.json, tracking.csv, gaps.csv, review.md, review.csv and tracking.png here")
     p.set_defaults(handler=_track)
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")

@@ -342,6 +342,8 @@ def _gap_row(level: str, unit: str, plan: Drivers, actual: Drivers, stages: Sequ
             **{f"conversion:{s}": v for s, v in parts["conversion"].items()},
             "deal_size": parts["deal_size"], "timing": parts["timing"],
             "plan_leads": plan.leads, "actual_leads": actual.leads,
+            **{f"plan_rate:{s}": r for s, r in zip(stages, plan.stage_rates)},
+            **{f"actual_rate:{s}": r for s, r in zip(stages, actual.stage_rates)},
             "plan_win_rate": float(np.prod(plan.stage_rates)), "actual_win_rate": float(np.prod(actual.stage_rates)),
             "plan_deal_size": plan.deal_size, "actual_deal_size": actual.deal_size}
 

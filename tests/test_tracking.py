@@ -107,10 +107,22 @@ def test_maven_gap_decomposition_adds_up_to_the_unit(tracked, day):
 def test_maven_outputs_are_written_and_formula_safe(tracked):
     out = tracked["2017-09-30"]
     assert (out / "tracking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for name in ("tracking.csv", "gaps.csv"):
+    assert (out / "review.md").read_text().startswith("# Review of the plan as of 2017-09-30\n")
+    for name in ("tracking.csv", "gaps.csv", "review.csv"):
         with open(out / name, newline="") as f:
             cells = [cell for row in csv.reader(f) for cell in row]
         assert cells and not any(c[:1] in "=+@" or (c.startswith("-") and not _number(c)) for c in cells if c)
+
+
+@pytest.mark.parametrize("day", CHECKPOINT_DAYS)
+def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
+    summary = json.loads((tracked[day] / "tracking.json").read_text())
+    company = summary["gap"]["by_unit"][0]
+    sheet = pd.read_csv(tracked[day] / "review.csv")
+    assert sheet["rank"].tolist() == list(range(1, len(sheet) + 1)) and (sheet["amount"] < 0).all()
+    rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"]
+    assert rows["deals closing later than planned"] == company["timing"] < 0  # the plan's lag: deals still to close
+    assert summary["plan_dir"] and "review the aged deals" in (tracked[day] / "review.md").read_text()
 
 
 def _number(text: str) -> bool:
