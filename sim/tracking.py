@@ -70,7 +70,8 @@ from sim.spreadsheet import unescape_cell
 from sim.targets import allocate
 from sim.worktime import working_days
 
-__all__ = ["CHECKPOINTS", "LEVEL_FIELDS", "Drivers", "Tracking", "decompose", "read_plan", "shapley", "track"]
+__all__ = ["CHECKPOINTS", "LEVEL_FIELDS", "Drivers", "Tracking", "decompose", "elapsed_share", "read_plan", "shapley",
+           "track"]
 
 LEVEL_FIELDS = {"company": None, "tier": "product", "channel": "channel", "team": "team", "rep": "rep"}
 """Each plan level and the export's field that names its units (the company is every deal)."""
@@ -252,8 +253,12 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (None if v is pd.NA else v) for k, v in row.items()} for row in table.to_dict("records")]
 
 
-def _elapsed(month: pd.Period, day: pd.Timestamp, calendar: Calendar) -> float:
-    """Share of ``month``'s working days on or before ``day`` (calendar days if it has none)."""
+def elapsed_share(month: pd.Period, day: pd.Timestamp, calendar: Calendar) -> float:
+    """Share of ``month``'s working days on or before ``day`` (calendar days if it has none).
+
+    >>> elapsed_share(pd.Period("2017-09", "M"), pd.Timestamp("2017-09-10"), Calendar())  # 6 of 21 weekdays
+    0.2857142857142857
+    """
     first = month.start_time.normalize()
     flags = working_days(calendar, first.date(), 0, int(month.days_in_month)).astype(float)
     if flags.sum() == 0:
@@ -394,7 +399,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     position = months.get_loc(month_now)
     horizon_months = {"month": months[position:position + 1],
                       "quarter": months[position // 3 * 3:position // 3 * 3 + 3], "year": months}
-    elapsed = {m: _elapsed(m, as_of, calendar) for m in months}
+    elapsed = {m: elapsed_share(m, as_of, calendar) for m in months}
     history = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] < plan_start)]
 
     units = [("company", "all", np.ones(len(ops), bool))]
@@ -512,7 +517,7 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     first, end = month.start_time.normalize(), month.end_time.normalize()
     known = crm.as_known_on(day)
     target = float(targets.get(month, 0))
-    to_date = target * _elapsed(month, day, calendar)
+    to_date = target * elapsed_share(month, day, calendar)
     actual = float(_won_between(known.opportunities, first, day)["value"].sum())
     pace = _pace(actual, to_date, tolerance)
     name = "month end" if day == end else _ordinal(day.day)
