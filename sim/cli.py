@@ -446,7 +446,9 @@ def _track(args: argparse.Namespace) -> int:
     company = result.status[result.status["level"] == "company"]
     for row in company.itertuples():
         print(f"{row.horizon} {row.period}: {row.actual_to_date:,.0f} against {row.target_to_date:,.0f} to date "
-              f"({row.pace}); projected P50 {row.p50:,.0f} of {row.target:,.0f}, P(make it) {row.p_make:.0%}")
+              f"({row.pace}); projected P50 {row.p50:,.0f} (P10 {row.p10:,.0f}, P90 {row.p90:,.0f}) of "
+              f"{row.target:,.0f}, P(make it) {row.p_make:.0%} (95% interval {row.p_make_low:.0%} to "
+              f"{row.p_make_high:.0%})")
     gap = result.gaps.iloc[0]
     parts = ", ".join(f"{name} {gap[name]:+,.0f}" for name in
                       ["volume", *(f"conversion:{s}" for s in result.stages), "deal_size", "timing"])

@@ -61,6 +61,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.calibrate import wilson
 from sim.crm import CrmImport
 from sim.diagnostics import rep_exceptions, stage_funnel
 from sim.errors import Problem, ScenarioError
@@ -207,7 +208,8 @@ class Tracking:
     """A plan held against the actuals on one day (see :func:`track`).
 
     ``status``: per level, unit and horizon (month, quarter, year): the target, the target and
-    the actual to date, attainment, pace, the projection (P10/P50/P90) and ``p_make``;
+    the actual to date, attainment, pace, the projection (P10/P50/P90) and ``p_make`` with its 95%
+    Monte Carlo interval (``p_make_low``, ``p_make_high``);
     ``months``: target and actual per plan month up to the as-of month; ``checkpoints``: one
     status line each; ``gaps``: the decomposition of every tracked unit's gap to date, and
     ``reps`` of each rep's (with the credibility of the rep's win rate); ``curve``: the company's
@@ -442,7 +444,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
                 "attainment": actual / to_date if to_date > 0 else math.nan, "pace": _pace(actual, to_date, tolerance),
                 **{q: math.nan if projected is None else float(np.quantile(projected, p))
                    for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))},
-                "p_make": math.nan if projected is None else float(np.mean(projected >= target))})
+                **_chance(projected, target)})
         for m in months[:position + 1]:
             won = _won_between(unit_ops, m.start_time.normalize(), min(as_of, m.end_time.normalize()))
             month_rows.append({"level": level, "unit": unit, "period": m, "target": int(rows.loc[m, "revenue_target"]),
@@ -505,6 +507,22 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
     return table.sort_values("gap", kind="stable").reset_index(drop=True)
 
 
+def _chance(projected: np.ndarray | None, target: float) -> dict[str, float]:
+    """``p_make``, the share of simulated futures reaching ``target``, and its 95% Wilson interval
+    (``p_make_low``, ``p_make_high``): the Monte Carlo error of that share, not the model's."""
+    if projected is None:
+        return dict.fromkeys(("p_make", "p_make_low", "p_make_high"), math.nan)
+    made = int(np.sum(projected >= target))
+    low, high = wilson(made, len(projected), 0.95)
+    return {"p_make": made / len(projected), "p_make_low": float(low), "p_make_high": float(high)}
+
+
+def _chance_words(chance: dict[str, float]) -> str:
+    """``64% chance (95% interval 60% to 68%)``."""
+    return (f"{chance['p_make']:.0%} chance (95% interval {chance['p_make_low']:.0%} to "
+            f"{chance['p_make_high']:.0%})")
+
+
 def _ordinal(day: int) -> str:
     suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     return f"{day}{suffix}"
@@ -525,18 +543,18 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     line = f"{day.date()} ({name}): {actual:,.0f} won against {to_date:,.0f} planned to date ({share}{pace})"
     rest = _remaining(_outlook(known, end, replications, seed), day, end, replications)
     quantiles = dict.fromkeys(("p10", "p50", "p90"), math.nan)
-    p_make = math.nan
+    chance = _chance(None, target)
     if rest is not None:
         projected = actual + rest
         quantiles = {q: float(np.quantile(projected, p)) for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))}
-        p_make = float(np.mean(projected >= target))
+        chance = _chance(projected, target)
         if day < end:
             line += (f"; month end P50 {quantiles['p50']:,.0f} (P10 {quantiles['p10']:,.0f}, P90 "
-                     f"{quantiles['p90']:,.0f}), {p_make:.0%} chance of the month's {target:,.0f}")
+                     f"{quantiles['p90']:,.0f}), {_chance_words(chance)} of the month's {target:,.0f}")
         else:
             line += f"; the month closed {'on' if actual >= target else 'short of'} its target of {target:,.0f}"
     return {"date": str(day.date()), "checkpoint": name, "target": round(target), "target_to_date": round(to_date),
-            "actual": round(actual), "pace": pace, **quantiles, "p_make": p_make, "line": line}
+            "actual": round(actual), "pace": pace, **quantiles, **chance, "line": line}
 
 
 def _curve(ops: pd.DataFrame, targets: pd.Series, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,

@@ -78,7 +78,8 @@ def test_maven_checkpoints_hold_actuals_against_the_plan(tracked, day):
     assert company["month"]["target_to_date"] == round(TARGET / 12 * worked / 21)
     assert company["year"]["target"] == TARGET and company["quarter"]["target"] == TARGET // 4
     for row in company.values():
-        assert 0 <= row["p_make"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
+        assert 0 <= row["p_make_low"] <= row["p_make"] <= row["p_make_high"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
+        assert row["p_make_high"] - row["p_make_low"] > 0.05  # 50 futures cannot pin a chance down
         assert row["p10"] >= row["actual_to_date"]  # what is won stays won
     if day == "2017-09-30":  # nothing of the month is left to forecast
         assert company["month"]["p10"] == company["month"]["p90"] == company["month"]["actual_to_date"]
@@ -247,3 +248,17 @@ def test_track_api_keeps_what_was_won(plan_dir):
     assert curve.loc["2017-09-20", "actual"] == curve.loc["2017-09-20", "p50"] == _won("2017-07-01", "2017-09-20")
     assert math.isnan(curve.loc["2017-09-21", "actual"]) and curve["p10"].dropna().is_monotonic_increasing
     assert curve["plan"].iloc[-1] == pytest.approx(TARGET)
+
+
+def test_chart_shows_the_fan_and_each_periods_chance_with_its_interval(plan_dir):
+    from sim.plots.tracking import plan_vs_actual_chart
+
+    t = track(read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(),
+              replications=40, seed=1)
+    fig = plan_vs_actual_chart(t)
+    chart, table = fig.axes
+    assert {"plan", "actual", "projection P10-P90", "projection P50"} <= {t.get_text() for t in chart.get_legend().get_texts()}
+    texts = [c.get_text().get_text() for c in table.tables[0].get_celld().values()]
+    year = t.status[(t.status.level == "company") & (t.status.horizon == "year")].iloc[0]
+    assert f"{year.p_make:.0%} ({year.p_make_low:.0%} to {year.p_make_high:.0%})" in texts
+    assert {"month", "quarter", "year"} <= set(texts)
