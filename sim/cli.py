@@ -111,13 +111,18 @@ _STAGE_FORMATS = {
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from sim.feasibility import feasibility
     from sim.targets import plan_table, rep_weights
 
+    if args.from_track is not None:
+        return _replan(args)
+    if args.file is None:
+        print("plan: give a scenario FILE (or --from-track DIR to plan the rest of a tracked year)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
-    options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if args.method == "reserve" \
+    method = args.method or "reserve"
+    options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if method == "reserve" \
         else {}
     reps = None
     if args.rep_basis != "capacity":
@@ -132,10 +137,50 @@ def _plan(args: argparse.Namespace) -> int:
             print(f"{args.export}: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
     try:
-        plan = plan_table(scenario, args.target, args.method, args.challenge, reps=reps, **options)
+        plan = plan_table(scenario, args.target, method, args.challenge, reps=reps, **options)
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    print(f"{scenario.name}: plan by month ({method}), {args.replications} replications")
+    return _plan_outputs(args, scenario, plan, out)
+
+
+def _replan(args: argparse.Namespace) -> int:
+    """``plan --from-track DIR``: the rest of the tracked plan's year, keeping what is won (:mod:`sim.replan`)."""
+    from sim.replan import read_tracking, replan
+    from sim.scenario import Calendar
+    from sim.tracking import read_plan
+
+    for option, given in (("--target", args.target is not None), ("--method", args.method is not None)):
+        if given:
+            print(f"{option}: not with --from-track (the tracked plan's target and split carry on)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    record = read_tracking(args.from_track)
+    plan = read_plan(record.plan_dir)
+    file = args.file or str(record.plan_dir / "scenario.yaml")
+    scenario = load(file)
+    _within_limits(args, file, scenario, args.replications, args.engine, detail=False)
+    out = output_dir(args.out) if args.out is not None else None
+    try:
+        calendar = Calendar(holidays={"country": record.country}) if record.country else Calendar()
+        rest = replan(scenario, plan, record.achieved, record.as_of, calendar, args.challenge)
+    except ValueError as exc:
+        print(f"{args.from_track}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{scenario.name}: the rest of the year from {rest.scenario.start_date}, keeping {rest.achieved:,.0f} won to "
+          f"{rest.as_of.date()}: {rest.remaining:,.0f} left of {rest.annual:,.0f}, split like the plan's months; "
+          f"{args.replications} replications")
+    _plan_outputs(args, rest.scenario, rest.plan, out)
+    if out is not None:
+        write_json(out / "replan.json", rest.summary())
+        print(f"wrote {out / 'replan.json'} (what is kept and what is left)")
+    return 0
+
+
+def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFrame, out: Path | None) -> int:
+    """Feasibility of ``plan`` on ``scenario``, printed, and written to ``out`` with the plan and planned scenario."""
+    from sim.feasibility import feasibility
+
     report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine,
                          planned=True)
     planned_text = report.pop("planned_scenario")
@@ -143,7 +188,6 @@ def _plan(args: argparse.Namespace) -> int:
     shown = company[["revenue_target", "deals", "leads", "budget"]].assign(
         p_hit=[report["p_hit"][p] for p in company.index],
         p_hit_planned=[report["planned"]["p_hit"][p] for p in company.index])
-    print(f"{scenario.name}: plan by month ({args.method}), {args.replications} replications")
     print(shown.to_string(formatters={"revenue_target": "{:,.0f}".format, "deals": "{:,.1f}".format,
                                       "leads": "{:,.0f}".format, "budget": "{:,.0f}".format,
                                       "p_hit": "{:.0%}".format, "p_hit_planned": "{:.0%}".format}))
@@ -392,6 +436,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _track(args: argparse.Namespace) -> int:
     from sim.plots.tracking import plan_vs_actual_chart
+    from sim.review import review, review_markdown
     from sim.scenario import Calendar
     from sim.tracking import read_plan, track
 
@@ -414,18 +459,26 @@ def _track(args: argparse.Namespace) -> int:
     company = result.status[result.status["level"] == "company"]
     for row in company.itertuples():
         print(f"{row.horizon} {row.period}: {row.actual_to_date:,.0f} against {row.target_to_date:,.0f} to date "
-              f"({row.pace}); projected P50 {row.p50:,.0f} of {row.target:,.0f}, P(make it) {row.p_make:.0%}")
+              f"({row.pace}); projected P50 {row.p50:,.0f} (P10 {row.p10:,.0f}, P90 {row.p90:,.0f}) of "
+              f"{row.target:,.0f}, P(make it) {row.p_make:.0%} (95% interval {row.p_make_low:.0%} to "
+              f"{row.p_make_high:.0%})")
     gap = result.gaps.iloc[0]
     parts = ", ".join(f"{name} {gap[name]:+,.0f}" for name in
                       ["volume", *(f"conversion:{s}" for s in result.stages), "deal_size", "timing"])
     print(f"gap to date {gap['gap']:+,.0f}: {parts}")
     for note in result.notes:
         print(f"note: {note}")
-    write_json(out / "tracking.json", result.summary())
+    sheet = review(result, crm)
+    for row in sheet.head(5).itertuples():
+        print(f"act {row.rank}: {row.action} ({row.level} {row.unit}, {row.cause}, {row.amount:+,.0f})")
+    write_json(out / "tracking.json", {**result.summary(), "plan_dir": str(Path(args.plan_dir).resolve()),
+                                       "country": args.country})
     write_csv(out / "tracking.csv", result.status)
     write_csv(out / "gaps.csv", pd.concat([result.gaps, result.reps], ignore_index=True))
+    write_csv(out / "review.csv", sheet)
+    write_text(out / "review.md", review_markdown(result, sheet))
     _write_png(out / "tracking.png", plan_vs_actual_chart(result))
-    print(f"wrote {out / 'tracking.json'}, tracking.csv, gaps.csv and tracking.png")
+    print(f"wrote {out / 'tracking.json'}, tracking.csv, gaps.csv, review.md, review.csv and tracking.png")
     return 0
 
 
@@ -601,10 +654,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("plan", help="break the annual target down and check it against staffing and simulation")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", nargs="?",
+                   help="the scenario (with --from-track, default: the tracked plan's scenario.yaml)")
+    p.add_argument("--from-track", type=_path, metavar="DIR",
+                   help="plan the rest of the year tracked in DIR (salesplay track --out), keeping what is won")
     p.add_argument("--target", type=_positive_int, metavar="AMOUNT",
                    help="annual revenue target (default: the scenario's targets.annual_revenue)")
-    p.add_argument("--method", choices=METHODS, default="reserve", help="how the year is split over months")
+    p.add_argument("--method", choices=METHODS, help="how the year is split over months (default: reserve)")
     p.add_argument("--reserve-month", type=_whole, default=12, metavar="M", help="with --method reserve (1-12)")
     p.add_argument("--reserve-share", type=_non_negative_float, default=0.0, metavar="S",
                    help="with --method reserve: share of the target the reserve month carries")
@@ -696,7 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=_path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
     p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
     p.add_argument("--as-of", type=_date, metavar="DATE",
-                   help="calibrate on the export as it read on this day (default: as it reads now)")
+                   help="calibrate on the export as it read on this date (default: all of it); the year starts the day after")
     p.add_argument("--name", default=None, help="scenario name")
     p.add_argument("--report", type=_path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
     p.set_defaults(handler=_calibrate)
@@ -728,7 +784,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write forecast.json, fan.csv, fan.png here")
     p.set_defaults(handler=_forecast)
 
-    p = sub.add_parser("track", help="hold a CRM export against a plan: pace, projections, why the gap")
+    p = sub.add_parser("track", help="hold a CRM export against a plan: pace, projections, why the gap, what to do")
     p.add_argument("plan_dir", type=_path, metavar="PLAN_DIR", help="folder holding plan.csv (salesplay plan --out)")
     p.add_argument("export", metavar="EXPORT")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
@@ -741,7 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
     p.add_argument("--out", type=_path, required=True, metavar="DIR",
-                   help="write tracking.json, tracking.csv, gaps.csv and tracking.png here")
+                   help="write tracking.json, tracking.csv, gaps.csv, review.md, review.csv and tracking.png here")
     p.set_defaults(handler=_track)
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")

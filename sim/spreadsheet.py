@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.outputs import write_with
 
-__all__ = ["escape_cell", "escape_frame", "write_csv", "write_xlsx"]
+__all__ = ["escape_cell", "escape_frame", "unescape_cell", "write_csv", "write_xlsx"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -33,6 +33,17 @@ def escape_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def unescape_cell(text: str) -> str:
+    """The text :func:`escape_cell` was given, for a file of ours read back (``plan.csv`` by ``track``).
+
+    >>> unescape_cell("'=1+2"), unescape_cell("'quoted"), unescape_cell("inbound")
+    ('=1+2', "'quoted", 'inbound')
+    """
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text[1:]):
+        return text[1:]
+    return text
 
 
 def _escape_labels(labels: pd.Index) -> pd.Index:

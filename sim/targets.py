@@ -302,7 +302,8 @@ def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd
 
 
 def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "even", challenge: float = 1.0,
-               reps: Mapping[str, float] | None = None, **options) -> pd.DataFrame:
+               monthly: pd.Series | None = None, reps: Mapping[str, float] | None = None,
+               **options) -> pd.DataFrame:
     """The plan by level (company, tier, channel, rep), unit and month, with every measure.
 
     ``annual`` defaults to the scenario's ``targets.annual_revenue``. Revenue targets are whole
@@ -313,12 +314,18 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     shared among units by each unit's revenue and rates; rep rows split the company by each rep's
     productive capacity in the month (the closing team's seats, ramp-up included), or, given
     ``reps`` (weights by rep name, e.g. :func:`rep_weights` from an export), by those weights.
+    ``monthly`` (whole amounts by month, e.g. the rest of a year: :func:`sim.replan.remaining_targets`)
+    replaces the split of ``annual``.
     """
-    if annual is None:
-        if scenario.targets is None:
-            raise ValueError("give the annual target, or set targets.annual_revenue in the scenario")
-        annual = round(scenario.targets.annual_revenue)
-    months = split_months(int(annual), scenario, method, **options)
+    if monthly is not None:
+        months = pd.Series(monthly.to_numpy(dtype=np.int64), index=pd.PeriodIndex(monthly.index, freq="M"),
+                           name="revenue_target")
+    else:
+        if annual is None:
+            if scenario.targets is None:
+                raise ValueError("give the annual target, or set targets.annual_revenue in the scenario")
+            annual = round(scenario.targets.annual_revenue)
+        months = split_months(int(annual), scenario, method, **options)
     units: list[tuple[str, str, dict[str, float], dict[pd.Period, float]]] = []
     company = _per_revenue(scenario)
     units.append(("company", "all", company, {m: 1.0 for m in months.index}))

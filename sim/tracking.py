@@ -33,7 +33,10 @@ actual is shared among its factors by their Shapley values (the average, over ev
 switching the factors from plan to actual, of each factor's change of the product), which add up
 exactly to the change. **Timing** is what the product does not explain: the revenue closed in the
 window beyond what the window's own leads bring at the window's rates (deals of earlier leads
-closing, slipped deals, pipeline still to close), actual less plan. Each part is rounded to the
+closing, slipped deals, pipeline still to close), actual less plan. The plan has such a timing of
+its own: ``salesplay plan`` buys leads one cycle ahead of the revenue they bring and counts on the
+opening pipeline's deals, so its window's revenue is not its window's leads' either; timing
+compares the two lags. Each part is rounded to the
 currency unit and timing takes the rounding, so the parts add up to the gap exactly.
 
 Examples
@@ -58,15 +61,18 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.calibrate import wilson
 from sim.crm import CrmImport
 from sim.diagnostics import rep_exceptions, stage_funnel
 from sim.errors import Problem, ScenarioError
 from sim.forecast import Outlook, forecast
 from sim.scenario import Calendar
+from sim.spreadsheet import unescape_cell
 from sim.targets import allocate
 from sim.worktime import working_days
 
-__all__ = ["CHECKPOINTS", "LEVEL_FIELDS", "Drivers", "Tracking", "decompose", "read_plan", "shapley", "track"]
+__all__ = ["CHECKPOINTS", "LEVEL_FIELDS", "Drivers", "Tracking", "decompose", "elapsed_share", "read_plan", "shapley",
+           "track"]
 
 LEVEL_FIELDS = {"company": None, "tier": "product", "channel": "channel", "team": "team", "rep": "rep"}
 """Each plan level and the export's field that names its units (the company is every deal)."""
@@ -130,7 +136,7 @@ def read_plan(plan_dir: str | Path) -> pd.DataFrame:
                 numbers[column] = math.nan
             if not (math.isfinite(numbers[column]) and numbers[column] >= 0):
                 bad(column, f"{getattr(row, column)!r} is not a number of zero or more")
-        rows.append({"level": row.level, "unit": row.unit.strip(), "period": period, **numbers})
+        rows.append({"level": row.level, "unit": unescape_cell(row.unit.strip()), "period": period, **numbers})
     if problems:
         raise ScenarioError(problems)
     plan = pd.DataFrame(rows, columns=list(_PLAN_COLUMNS))
@@ -202,7 +208,8 @@ class Tracking:
     """A plan held against the actuals on one day (see :func:`track`).
 
     ``status``: per level, unit and horizon (month, quarter, year): the target, the target and
-    the actual to date, attainment, pace, the projection (P10/P50/P90) and ``p_make``;
+    the actual to date, attainment, pace, the projection (P10/P50/P90) and ``p_make`` with its 95%
+    Monte Carlo interval (``p_make_low``, ``p_make_high``);
     ``months``: target and actual per plan month up to the as-of month; ``checkpoints``: one
     status line each; ``gaps``: the decomposition of every tracked unit's gap to date, and
     ``reps`` of each rep's (with the credibility of the rep's win rate); ``curve``: the company's
@@ -248,8 +255,12 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (None if v is pd.NA else v) for k, v in row.items()} for row in table.to_dict("records")]
 
 
-def _elapsed(month: pd.Period, day: pd.Timestamp, calendar: Calendar) -> float:
-    """Share of ``month``'s working days on or before ``day`` (calendar days if it has none)."""
+def elapsed_share(month: pd.Period, day: pd.Timestamp, calendar: Calendar) -> float:
+    """Share of ``month``'s working days on or before ``day`` (calendar days if it has none).
+
+    >>> elapsed_share(pd.Period("2017-09", "M"), pd.Timestamp("2017-09-10"), Calendar())  # 6 of 21 weekdays
+    0.2857142857142857
+    """
     first = month.start_time.normalize()
     flags = working_days(calendar, first.date(), 0, int(month.days_in_month)).astype(float)
     if flags.sum() == 0:
@@ -338,6 +349,8 @@ def _gap_row(level: str, unit: str, plan: Drivers, actual: Drivers, stages: Sequ
             **{f"conversion:{s}": v for s, v in parts["conversion"].items()},
             "deal_size": parts["deal_size"], "timing": parts["timing"],
             "plan_leads": plan.leads, "actual_leads": actual.leads,
+            **{f"plan_rate:{s}": r for s, r in zip(stages, plan.stage_rates)},
+            **{f"actual_rate:{s}": r for s, r in zip(stages, actual.stage_rates)},
             "plan_win_rate": float(np.prod(plan.stage_rates)), "actual_win_rate": float(np.prod(actual.stage_rates)),
             "plan_deal_size": plan.deal_size, "actual_deal_size": actual.deal_size}
 
@@ -388,7 +401,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     position = months.get_loc(month_now)
     horizon_months = {"month": months[position:position + 1],
                       "quarter": months[position // 3 * 3:position // 3 * 3 + 3], "year": months}
-    elapsed = {m: _elapsed(m, as_of, calendar) for m in months}
+    elapsed = {m: elapsed_share(m, as_of, calendar) for m in months}
     history = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] < plan_start)]
 
     units = [("company", "all", np.ones(len(ops), bool))]
@@ -431,7 +444,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
                 "attainment": actual / to_date if to_date > 0 else math.nan, "pace": _pace(actual, to_date, tolerance),
                 **{q: math.nan if projected is None else float(np.quantile(projected, p))
                    for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))},
-                "p_make": math.nan if projected is None else float(np.mean(projected >= target))})
+                **_chance(projected, target)})
         for m in months[:position + 1]:
             won = _won_between(unit_ops, m.start_time.normalize(), min(as_of, m.end_time.normalize()))
             month_rows.append({"level": level, "unit": unit, "period": m, "target": int(rows.loc[m, "revenue_target"]),
@@ -494,6 +507,22 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
     return table.sort_values("gap", kind="stable").reset_index(drop=True)
 
 
+def _chance(projected: np.ndarray | None, target: float) -> dict[str, float]:
+    """``p_make``, the share of simulated futures reaching ``target``, and its 95% Wilson interval
+    (``p_make_low``, ``p_make_high``): the Monte Carlo error of that share, not the model's."""
+    if projected is None:
+        return dict.fromkeys(("p_make", "p_make_low", "p_make_high"), math.nan)
+    made = int(np.sum(projected >= target))
+    low, high = wilson(made, len(projected), 0.95)
+    return {"p_make": made / len(projected), "p_make_low": float(low), "p_make_high": float(high)}
+
+
+def _chance_words(chance: dict[str, float]) -> str:
+    """``64% chance (95% interval 60% to 68%)``."""
+    return (f"{chance['p_make']:.0%} chance (95% interval {chance['p_make_low']:.0%} to "
+            f"{chance['p_make_high']:.0%})")
+
+
 def _ordinal(day: int) -> str:
     suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     return f"{day}{suffix}"
@@ -506,7 +535,7 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     first, end = month.start_time.normalize(), month.end_time.normalize()
     known = crm.as_known_on(day)
     target = float(targets.get(month, 0))
-    to_date = target * _elapsed(month, day, calendar)
+    to_date = target * elapsed_share(month, day, calendar)
     actual = float(_won_between(known.opportunities, first, day)["value"].sum())
     pace = _pace(actual, to_date, tolerance)
     name = "month end" if day == end else _ordinal(day.day)
@@ -514,18 +543,18 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     line = f"{day.date()} ({name}): {actual:,.0f} won against {to_date:,.0f} planned to date ({share}{pace})"
     rest = _remaining(_outlook(known, end, replications, seed), day, end, replications)
     quantiles = dict.fromkeys(("p10", "p50", "p90"), math.nan)
-    p_make = math.nan
+    chance = _chance(None, target)
     if rest is not None:
         projected = actual + rest
         quantiles = {q: float(np.quantile(projected, p)) for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))}
-        p_make = float(np.mean(projected >= target))
+        chance = _chance(projected, target)
         if day < end:
             line += (f"; month end P50 {quantiles['p50']:,.0f} (P10 {quantiles['p10']:,.0f}, P90 "
-                     f"{quantiles['p90']:,.0f}), {p_make:.0%} chance of the month's {target:,.0f}")
+                     f"{quantiles['p90']:,.0f}), {_chance_words(chance)} of the month's {target:,.0f}")
         else:
             line += f"; the month closed {'on' if actual >= target else 'short of'} its target of {target:,.0f}"
     return {"date": str(day.date()), "checkpoint": name, "target": round(target), "target_to_date": round(to_date),
-            "actual": round(actual), "pace": pace, **quantiles, "p_make": p_make, "line": line}
+            "actual": round(actual), "pace": pace, **quantiles, **chance, "line": line}
 
 
 def _curve(ops: pd.DataFrame, targets: pd.Series, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.calibrate import calibrate
 from sim.cli import main
 from sim.crm import read_opportunities
-from sim.targets import plan_table
+from sim.spreadsheet import write_csv
 from sim.tracking import Drivers, decompose, read_plan, shapley, track
 from tests.conftest import MAVEN
 
@@ -26,11 +25,20 @@ TARGET = 12_000_000
 
 
 @pytest.fixture(scope="module")
-def plan_dir(tmp_path_factory):
-    """plan.csv as ``salesplay plan --method even --out`` writes it, for a scenario calibrated on Maven to 2017-06-30."""
-    scenario = calibrate(read_opportunities(MAVEN, "maven").as_known_on("2017-06-30")).scenario()
+def scenario_file(tmp_path_factory):
+    """A scenario calibrated through the CLI on Maven as it read on 2017-06-30 (its year starts on 07-01)."""
+    path = tmp_path_factory.mktemp("calibrated") / "maven.yaml"
+    assert main(["calibrate", str(MAVEN), "--mapping", "maven", "--as-of", "2017-06-30", "--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def plan_dir(scenario_file, tmp_path_factory):
+    """The folder ``salesplay plan --method even --out`` writes (plan.csv, feasibility.json, scenario.yaml):
+    the lagged plan, written through the formula-safe writer, is what ``track`` reads."""
     folder = tmp_path_factory.mktemp("plan")
-    plan_table(scenario, TARGET, "even").to_csv(folder / "plan.csv", index=False)
+    assert main(["plan", str(scenario_file), "--target", str(TARGET), "--method", "even", "--replications", "2",
+                 "--out", str(folder)]) == 0
     return folder
 
 
@@ -70,7 +78,8 @@ def test_maven_checkpoints_hold_actuals_against_the_plan(tracked, day):
     assert company["month"]["target_to_date"] == round(TARGET / 12 * worked / 21)
     assert company["year"]["target"] == TARGET and company["quarter"]["target"] == TARGET // 4
     for row in company.values():
-        assert 0 <= row["p_make"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
+        assert 0 <= row["p_make_low"] <= row["p_make"] <= row["p_make_high"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
+        assert row["p_make_high"] - row["p_make_low"] > 0.05  # 50 futures cannot pin a chance down
         assert row["p10"] >= row["actual_to_date"]  # what is won stays won
     if day == "2017-09-30":  # nothing of the month is left to forecast
         assert company["month"]["p10"] == company["month"]["p90"] == company["month"]["actual_to_date"]
@@ -99,10 +108,22 @@ def test_maven_gap_decomposition_adds_up_to_the_unit(tracked, day):
 def test_maven_outputs_are_written_and_formula_safe(tracked):
     out = tracked["2017-09-30"]
     assert (out / "tracking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for name in ("tracking.csv", "gaps.csv"):
+    assert (out / "review.md").read_text().startswith("# Review of the plan as of 2017-09-30\n")
+    for name in ("tracking.csv", "gaps.csv", "review.csv"):
         with open(out / name, newline="") as f:
             cells = [cell for row in csv.reader(f) for cell in row]
         assert cells and not any(c[:1] in "=+@" or (c.startswith("-") and not _number(c)) for c in cells if c)
+
+
+@pytest.mark.parametrize("day", CHECKPOINT_DAYS)
+def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
+    summary = json.loads((tracked[day] / "tracking.json").read_text())
+    company = summary["gap"]["by_unit"][0]
+    sheet = pd.read_csv(tracked[day] / "review.csv")
+    assert sheet["rank"].tolist() == list(range(1, len(sheet) + 1)) and (sheet["amount"] < 0).all()
+    rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"]
+    assert rows["deals closing later than planned"] == company["timing"] < 0  # the plan's lag: deals still to close
+    assert summary["plan_dir"] and "review the aged deals" in (tracked[day] / "review.md").read_text()
 
 
 def _number(text: str) -> bool:
@@ -124,7 +145,7 @@ def test_unit_names_that_look_like_formulas_are_escaped(tmp_path):
                          "period": list(months) * 2, "revenue_target": [1000] * 12 + [100] * 12,
                          "deals": 1.0, "leads": 2.0})
     (tmp_path / "plan").mkdir()
-    plan.to_csv(tmp_path / "plan" / "plan.csv", index=False)
+    write_csv(tmp_path / "plan" / "plan.csv", plan)  # as `plan --out` writes it: the unit escaped, and read back
     assert main(["track", str(tmp_path / "plan"), str(export), "--as-of", "2017-08-31", "--replications", "5",
                  "--checkpoints", "end", "--out", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "tracking.csv").read_text()
@@ -227,3 +248,17 @@ def test_track_api_keeps_what_was_won(plan_dir):
     assert curve.loc["2017-09-20", "actual"] == curve.loc["2017-09-20", "p50"] == _won("2017-07-01", "2017-09-20")
     assert math.isnan(curve.loc["2017-09-21", "actual"]) and curve["p10"].dropna().is_monotonic_increasing
     assert curve["plan"].iloc[-1] == pytest.approx(TARGET)
+
+
+def test_chart_shows_the_fan_and_each_periods_chance_with_its_interval(plan_dir):
+    from sim.plots.tracking import plan_vs_actual_chart
+
+    t = track(read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(),
+              replications=40, seed=1)
+    fig = plan_vs_actual_chart(t)
+    chart, table = fig.axes
+    assert {"plan", "actual", "projection P10-P90", "projection P50"} <= {t.get_text() for t in chart.get_legend().get_texts()}
+    texts = [c.get_text().get_text() for c in table.tables[0].get_celld().values()]
+    year = t.status[(t.status.level == "company") & (t.status.horizon == "year")].iloc[0]
+    assert f"{year.p_make:.0%} ({year.p_make_low:.0%} to {year.p_make_high:.0%})" in texts
+    assert {"month", "quarter", "year"} <= set(texts)

@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
@@ -25,11 +27,12 @@ __all__ = ["plan_vs_actual_chart"]
 
 def plan_vs_actual_chart(tracking: Tracking) -> Figure:
     """Cumulative revenue from the plan's first day: the plan, the actual to the as-of date and the
-    projection to the plan's end (P50 line, P10-P90 band)."""
+    projection to the plan's end (P50 line, P10-P90 fan); below it, for the month, quarter and year, the
+    projection against the target and the chance of making it with its 95% interval."""
     style()
     curve = tracking.curve
-    fig = Figure(figsize=(8, 4), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(8, 5.4), layout="constrained")
+    ax, table = fig.subplots(2, 1, height_ratios=[4, 1.3])
     ax.plot(curve.index, curve["plan"], color="tab:red", lw=1.5, label="plan")
     ax.plot(curve.index, curve["actual"], color="k", lw=2, label="actual")
     if curve["p50"].notna().sum() > 1:
@@ -39,5 +42,29 @@ def plan_vs_actual_chart(tracking: Tracking) -> Figure:
     ax.set(title=f"Revenue against plan, as of {tracking.as_of.date()}", xlabel="", ylabel="cumulative revenue")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", fontsize="small")
-    fig.autofmt_xdate()
+    for label in ax.get_xticklabels():
+        label.set(rotation=30, horizontalalignment="right")
+    table.axis("off")
+    rows = tracking.status[tracking.status["level"] == "company"]
+    cells = [[r.horizon, r.period, f"{r.target:,.0f}", f"{r.actual_to_date:,.0f}", _projection(r), _chance(r)]
+             for r in rows.itertuples()]
+    if cells:
+        shown = table.table(cellText=cells, colLabels=["", "period", "target", "won to date",
+                                                       "projection P50 (P10 to P90)", "chance of the target"],
+                            loc="center", cellLoc="center")
+        shown.auto_set_font_size(False)
+        shown.set_fontsize(8)
+        shown.auto_set_column_width(list(range(6)))
     return fig
+
+
+def _projection(row) -> str:
+    if not math.isfinite(row.p50):
+        return "no forecast"
+    return f"{row.p50:,.0f} ({row.p10:,.0f} to {row.p90:,.0f})"
+
+
+def _chance(row) -> str:
+    if not math.isfinite(row.p_make):
+        return "-"
+    return f"{row.p_make:.0%} ({row.p_make_low:.0%} to {row.p_make_high:.0%})"
