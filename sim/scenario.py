@@ -133,6 +133,10 @@ class OpenDeal(_Model):
     tier: str | None = Field(None, description="Customer tier of the deals; required when the channels give tiers.")
     value: NonNegativeFloat | None = Field(
         None, description="Value of each deal if won, where known. Default: drawn from `deal_value`.")
+    conversion: Probability | None = Field(
+        None, description="Chance that the deals convert at their stage, where their age makes it differ from "
+                          "the stage's (`calibrate` writes it from the export's competing risks). "
+                          "Default: the stage's conversion for the tier.")
 
 
 class Opening(_Model):

@@ -164,8 +164,10 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
         for b, (_, _, offset) in enumerate(blocks):
             u = generator(seed, replication, offset + CONVERSION, k).random(len(current[b]))
             p_lead = p[0] if len(p) == 1 else p[arrivals.tier[current[b]]]
-            converted = u < p_lead
             status = opening.status(current[b], k) if offset == OPENING else np.zeros(len(u), dtype=np.int8)
+            if offset == OPENING:
+                p_lead = opening.conversion(current[b], status, p_lead)
+            converted = u < p_lead
             converted |= status == _PASSING
             parts_c.append(converted)
             parts_h.append(status)
@@ -224,7 +226,8 @@ _PASSING, _AT_ITS_STAGE = 1, 2  # an opening deal at a stage before its own, at 
 
 
 class _OpenDeals:
-    """The deals of ``opening.pipeline`` (leads ``first`` on): each deal's stage, age and known value."""
+    """The deals of ``opening.pipeline`` (leads ``first`` on): each deal's stage, age, known value and
+    chance to convert."""
 
     def __init__(self, scenario: Scenario, first: int):
         deals = scenario.opening.pipeline
@@ -235,6 +238,13 @@ class _OpenDeals:
         self.stage = np.repeat([names.index(deal.stage) for deal in deals], counts)
         self.age = np.repeat([deal.age_days for deal in deals], counts)
         self.value = np.repeat([np.nan if deal.value is None else deal.value for deal in deals], counts)
+        self.p = np.repeat([np.nan if deal.conversion is None else deal.conversion for deal in deals], counts)
+
+    def conversion(self, leads: np.ndarray, status: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+        """The leads' chances to convert: a deal's own (``conversion``) at its stage where the pipeline gives
+        one, else ``p``."""
+        own = np.where(status == _AT_ITS_STAGE, self.p[leads - self.first], np.nan)
+        return np.where(np.isnan(own), p, own)
 
     def status(self, leads: np.ndarray, k: int) -> np.ndarray:
         """Per lead: passing stage ``k`` (before its own), at its own stage, or past it (0)."""
