@@ -13,7 +13,9 @@ Everything is estimated from the canonical opportunities of :mod:`sim.crm`:
 - a **competing-risks table** (Aalen–Johansen): the daily hazard of winning and of losing
   by deal age, censoring open deals at the data's end -- what the forecast ages open deals with;
 - **deal value** of won deals by product (the scenario's customer tiers);
-- **rep win rates** shrunk toward their team's rate (empirical-Bayes beta-binomial).
+- **rep win rates** shrunk toward their team's rate (empirical-Bayes beta-binomial);
+- the **open deals** at the data's end (stale ones left out, as the conversion counts them lost, and
+  those of unknown age), which open the scenario's year (``opening.pipeline``) with their ages.
 
 :meth:`Calibration.scenario` writes a scenario the engine runs directly. CRM exports do not
 record rep effort, so stages take no rep time (``work_days: 0``): set it to study capacity.
@@ -197,6 +199,7 @@ class Calibration:
     recent: pd.DataFrame
     notes: tuple[str, ...]
     deals: pd.DataFrame | None = None  # per deal: days, outcome, entry -- what the cycle table was built from
+    open_deals: pd.DataFrame | None = None  # per deal open at the data's end (not stale): stage, tier, age, value
 
     @property
     def win_probability(self) -> float:
@@ -236,7 +239,42 @@ class Calibration:
             "horizon_days": int(horizon_days), "start_date": start.isoformat(), "channels": channels, "stages": stages,
             "teams": [{"name": "sales", "headcount": reps}], "deal_value": value,
         }
+        pipeline = self.pipeline([s["name"] for s in stages], tiers)
+        if pipeline:
+            data["opening"] = {"pipeline": pipeline}
         return Scenario.model_validate(data)
+
+    def pipeline(self, stages: list[str], tiers: list[str]) -> list[dict[str, Any]]:
+        """The open deals as ``opening.pipeline`` rows of a scenario with these ``stages`` and ``tiers``: by stage
+        (a stage the scenario lacks: its last), tier, age and known value. At the deciding (last) stage, whose
+        customer-side time is the time to close from creation, a deal of age ``a`` converts with its product's
+        win rate times ``P(win | open at a) / P(win)`` from the competing-risks table."""
+        if self.open_deals is None or not len(self.open_deals):
+            return []
+        deals = self.open_deals.assign(stage=self.open_deals["stage"].where(self.open_deals["stage"].isin(stages),
+                                                                            stages[-1]))
+        cif, survival = self.cycle["cif_won"].to_numpy(), self.cycle["survival"].to_numpy()
+
+        def still_wins(age: int) -> float:  # P(win | open at the end of day age - 1), over P(win)
+            if age < 1 or cif[-1] <= 0:
+                return 1.0
+            if age > len(cif) or survival[age - 1] <= 1e-12:
+                return 0.0
+            return (cif[-1] - cif[age - 1]) / survival[age - 1] / cif[-1]
+
+        rows = []
+        keys = ["stage", "tier", "age", "value"]
+        for (stage, tier, age, value), group in deals.fillna({"value": -1.0}).groupby(keys, sort=True, dropna=False):
+            row: dict[str, Any] = {"stage": stage, "count": len(group), "age_days": float(age)}
+            if tiers:
+                row["tier"] = tier
+            if value >= 0:
+                row["value"] = float(value)
+            if stage == stages[-1] and age > 0:
+                rate = self.values.loc[tier, "win_rate"] if tiers else self.conversion["rate"].iloc[-1]
+                row["conversion"] = float(np.clip(np.nan_to_num(rate, nan=1.0) * still_wins(int(age)), 0.0, 1.0))
+            rows.append(row)
+        return rows
 
     def __str__(self) -> str:
         conv = self.conversion[["advanced", "lost", "stale", "rate", "low", "high"]]
@@ -380,9 +418,26 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     if len(counts) and ops["rep"].notna().any():
         shrunk = shrink_win_rates(counts["won"], counts["closed"], counts["team"])
         reps = pd.concat([counts[["rep", "team"]], shrunk], axis=1).sort_values("shrunk").reset_index(drop=True)
+    created = ops["created"].dt.normalize()
+    unknown_age = (status == "open") & created.isna().to_numpy()
+    open_now = (status == "open") & ~stale & ~unknown_age
+    open_deals = pd.DataFrame({
+        "stage": ops["stage"].astype(object).to_numpy()[open_now],
+        "tier": (products.to_numpy(object) if products is not None else np.full(len(ops), "", object))[open_now],
+        "age": _days(pd.Series(as_of, index=ops.index), created)[open_now].clip(0),
+        "value": ops["value"].to_numpy(float)[open_now],
+    })
+    if len(open_deals):
+        notes.append(f"{len(open_deals):,} deals open on {as_of.date()} open the scenario's year "
+                     "(opening.pipeline); each continues its time to close given its age and wins with its "
+                     "product's rate scaled by the competing-risks chance of winning at that age; deals at an "
+                     "earlier stage start the time to close afresh when they reach the deciding stage")
+    if unknown_age.any():
+        notes.append(f"{int(unknown_age.sum()):,} open deals without a created date (age unknown, maybe stale) are "
+                     "left out of the opening pipeline, as the forecast leaves them out")
     return Calibration(
         rows_read=crm.report.rows_read, rows_used=crm.report.rows_used, as_of=as_of, stages=crm.stages,
         arrivals=arrivals, conversion=conversion, cycle=cycle, time_fits=time_fits, time_to_close=chosen,
         values=values, value_dists=value_dists, reps=reps, recent=recent, notes=tuple(notes),
-        deals=deals,
+        deals=deals, open_deals=open_deals,
     )

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from sim import distributions
-from sim.scenario import Attrition, Channel, Hire, Ramp, Scenario, Stage, Targets, Team
+from sim.scenario import Attrition, Calendar, Channel, Hire, OpenDeal, Opening, Ramp, Scenario, Stage, Targets, Team
 
 __all__ = ["reference_markdown", "plan_reference_markdown"]
 
@@ -103,7 +103,8 @@ def reference_markdown() -> str:
     parts = [_INTRO]
     for model, title in [(Scenario, "Scenario (top level)"), (Channel, "channels[]"), (Stage, "stages[]"),
                          (Team, "teams[]"), (Hire, "teams[].hires[]"), (Ramp, "teams[].ramp"),
-                         (Attrition, "teams[].attrition"), (Targets, "targets")]:
+                         (Attrition, "teams[].attrition"), (Targets, "targets"), (Calendar, "calendar"),
+                         (Opening, "opening"), (OpenDeal, "opening.pipeline[]")]:
         parts.append(_table(model, title))
     parts.append("## Distributions\n")
     for dist in typing.get_args(typing.get_args(distributions.Distribution)[0]):

@@ -127,10 +127,11 @@ class Aggregator:
             timeline.end_work_all, timeline.end_all, fates.routed, fates.team_all if fates.routed.any() else _NO_ROUTES,
             self.slot_stage, self.slot_team, len(self.scenario.teams), horizon,
             fates.arrivals.time, fates.value, fates.collection, self.month_of_day, len(self.month_labels),
-            *fates.calendar_arrays)
-        leads = len(fates.arrivals) - fates.arrivals.warmup
+            fates.held_all, *fates.calendar_arrays)
+        leads = len(fates.arrivals) - fates.arrivals.warmup - fates.arrivals.opening
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
-        opening = fates.arrivals.warmup - int(decided_before)  # the warm-up's leads still in the funnel at day 0
+        # the warm-up's leads still in the funnel at day 0, or the opening pipeline's deals
+        opening = fates.arrivals.warmup - int(decided_before) + fates.arrivals.opening
         self.rows.append((fates.replication, leads, opening, int(won), int(lost), len(fates.arrivals) - int(decided),
                           float(revenue), float(collected), cost, float(win_days)))
         self.by_slot.append(by_slot)
@@ -188,7 +189,7 @@ _N_SUMS = len(_STAGE_SUMS)
 
 @numba.njit(cache=True)
 def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, team_all, slot_stage, slot_team, n_teams,
-          horizon, arrival, value, collection, month_of_day, n_months, first_day, working, before, days, always):
+          horizon, arrival, value, collection, month_of_day, n_months, held, first_day, working, before, days, always):
     """The sums behind ``stage_stats``, one row per (stage, team) slot, each team's busy days, the
     deals won, their value and the cash collected in each calendar month (three rows), and the money
     of the replication: deals won and lost in the year, their value, the cash collected in it, the
@@ -204,8 +205,8 @@ def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, te
     for slot in range(len(slot_team)):
         k, team = slot_stage[slot], slot_team[slot]
         sums = _slot_sums(offsets[k], offsets[k + 1], converted, arrive, start, end_work, end,
-                          team_all if routed[k] else team_all[:0], team, horizon, first_day, working, before, days,
-                          always)
+                          team_all if routed[k] else team_all[:0], team, horizon, held, first_day, working, before,
+                          days, always)
         for column in range(n_sums):
             by_slot[slot, column] = sums[column]
         busy[team] += sums[n_sums]
@@ -238,12 +239,13 @@ def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, te
 
 
 @numba.njit(cache=True)
-def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team, horizon, first_day, working,
+def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team, horizon, held, first_day, working,
                before, days, always):
     """The ``_STAGE_SUMS`` of leads ``first`` to ``stop - 1`` (those of them that ``team`` works,
     if ``teams`` gives each lead's team) that reached the stage in the year; the working days
     ``team`` spent on them within the year (on any lead, the warm-up's too); and how many of
-    them were lost in the year, and lost at all (by the horizon).
+    them were lost in the year, and lost at all (by the horizon). The opening pipeline's deals (``held``)
+    did not reach their stage, nor the stages before it, in the year.
 
     The sums are numbers, not an array's cells, so they stay in registers.
     """
@@ -265,7 +267,7 @@ def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team
         if not np.isnan(e):
             lost_ever += 1 - c
             lost_in_year += (1 - c) * (e >= 0.0)
-        if a < 0.0:  # reached the stage in the warm-up
+        if a < 0.0 or held[i] > 0:  # reached the stage in the warm-up, or before day 0 (an opening deal)
             continue
         entered += 1
         if not np.isnan(s):
@@ -310,8 +312,9 @@ def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFr
     steps = []
     team_names = [t.name for t in scenario.teams]
     teams = np.split(fates.team_all, fates.offsets[1:-1])
+    held = np.split(fates.held_all, fates.offsets[1:-1])  # opening deals pass the stages before their own: no rows
     for k in range(len(scenario.stages)):
-        reached = ~np.isnan(timeline.arrive[k]) & kept[fates.entrants[k]]
+        reached = ~np.isnan(timeline.arrive[k]) & kept[fates.entrants[k]] & (held[k] != 1)
         done = ~np.isnan(timeline.end[k])
         cold = done & np.isnan(timeline.start[k])
         steps.append(pd.DataFrame({

@@ -48,7 +48,7 @@ from sim.outputs import write_text
 from sim.yaml_io import load_model, parse_yaml, validate
 
 __all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "Calendar", "Holidays",
-           "Opening", "load", "loads", "dump"]
+           "Opening", "OpenDeal", "load", "loads", "dump"]
 
 _TIERED, _FLAT = "by_tier", "flat"
 
@@ -121,6 +121,24 @@ class LeadFlow(_Model):
         None, min_length=12, max_length=12, description="12 monthly multipliers of `leads_per_day`, January first.")
 
 
+class OpenDeal(_Model):
+    """Deals open at day 0 in one stage (see `Opening.pipeline`)."""
+
+    stage: str = Field(min_length=1, description="The stage the deals stand in at day 0.")
+    count: PositiveInt = Field(1, description="How many such deals. Default: 1.")
+    age_days: NonNegativeFloat = Field(
+        0.0, description="Days the deals have spent in the stage by day 0: taken off the stage's customer-side "
+                         "time (`wait_days`), which continues from its distribution given that it exceeds the "
+                         "age. Default: 0 (just entered).")
+    tier: str | None = Field(None, description="Customer tier of the deals; required when the channels give tiers.")
+    value: NonNegativeFloat | None = Field(
+        None, description="Value of each deal if won, where known. Default: drawn from `deal_value`.")
+    conversion: Probability | None = Field(
+        None, description="Chance that the deals convert at their stage, where their age makes it differ from "
+                          "the stage's (`calibrate` writes it from the export's competing risks). "
+                          "Default: the stage's conversion for the tier.")
+
+
 class Opening(_Model):
     """How the year opens: an organisation that already exists carries leads in every stage."""
 
@@ -128,7 +146,13 @@ class Opening(_Model):
         None, description="Days simulated before day 0, with the scenario's own rates and staff, so that the "
                           "funnel holds its usual pipeline when the year starts; nothing from them is counted, "
                           "the leads still in the funnel at day 0 carry on. `0`: a start-up with an empty "
-                          "funnel. Default: long enough for 99% of leads to pass through the funnel and be paid.")
+                          "funnel. Default: long enough for 99% of leads to pass through the funnel and be "
+                          "paid; none when `pipeline` lists the open deals.")
+    pipeline: tuple[OpenDeal, ...] = Field(
+        (), description="The deals open at day 0, instead of a warm-up's: by stage, with their age in the stage, "
+                        "tier and value where known, e.g. `[{stage: negotiate, count: 12, age_days: 20}]` "
+                        "(`calibrate` writes the export's own). They wait for a rep at their stage like any lead "
+                        "and never go cold there. Default: none.")
     lead_flow: dict[str, LeadFlow] = Field(
         {}, description="Channels whose leads before day 0 came at other rates than the year's, e.g. a plan that "
                         "buys more leads this year opens with last year's pipeline: "
@@ -322,6 +346,7 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
         if name not in channel_names:
             yield Problem(f"opening.lead_flow.{name}", _unknown(name, channel_names, "channel"))
     tiers = [t for t in s.tiers if t]
+    yield from _pipeline_problems(s, tiers)
     for i, stage in enumerate(s.stages):
         if stage.team not in team_names:
             yield Problem(f"stages[{i}].team", _unknown(stage.team, team_names, "team"))
@@ -355,6 +380,22 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
         for tier in tiers:
             if tier not in value:
                 yield Problem(field, f"has no value for tier '{tier}'")
+
+
+def _pipeline_problems(s: Scenario, tiers: list[str]) -> Iterable[Problem]:
+    if s.opening is None or not s.opening.pipeline:
+        return
+    if s.opening.warmup_days:
+        yield Problem("opening.warmup_days", "a warm-up and an explicit pipeline both fill the funnel: give one")
+    stage_names = [stage.name for stage in s.stages]
+    for i, deal in enumerate(s.opening.pipeline):
+        if deal.stage not in stage_names:
+            yield Problem(f"opening.pipeline[{i}].stage", _unknown(deal.stage, stage_names, "stage"))
+        if deal.tier is not None and deal.tier not in tiers:
+            yield Problem(f"opening.pipeline[{i}].tier",
+                          _unknown(deal.tier, tiers, "tier") if tiers else "is given, but no channel has a tier mix")
+        elif deal.tier is None and tiers:
+            yield Problem(f"opening.pipeline[{i}].tier", "missing: the channels give a tier mix, so every deal needs one")
 
 
 # --------------------------------------------------------------------------- YAML I/O

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.random.bit_generator import ISpawnableSeedSequence
 
 __all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST",
-           "BEHAVIOUR", "FLOW", "PATIENCE", "CYCLE", "WARMUP", "generator"]
+           "BEHAVIOUR", "FLOW", "PATIENCE", "CYCLE", "WARMUP", "OPENING", "generator"]
 
 # Purposes: each gets its own stream (the number is part of the spawn key; never renumber).
 ARRIVALS, TIERS, CONVERSION, WORK, WAIT, VALUE, COLLECTION, STAFFING = range(8)
@@ -36,6 +36,8 @@ CYCLE = 12  # sim.cycle: the sampled paths a plan times its leads and work by
 # The leads of the warm-up before day 0 draw purpose p from purpose WARMUP + p, so the year's own
 # leads draw the same numbers whatever the warm-up's length (common random numbers).
 WARMUP = 32
+# The deals of an explicit opening pipeline (``opening.pipeline``) draw purpose p from OPENING + p.
+OPENING = 64
 
 _WORD = 2**32
 

@@ -43,7 +43,8 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
     ``continuous=True`` draws only continuous times that stay clear of float resolution, so no two events
     share an instant; ``horizon`` bounds the days simulated, ``attrition`` the share of reps leaving per year.
     ``realistic=True`` also draws what makes a year as it runs: warm-ups (or none), working calendars for the
-    scenario and single teams, leads that go cold (patience) and whose conversion decays with their wait.
+    scenario and single teams, leads that go cold (patience) and whose conversion decays with their wait,
+    opening pipelines of deals in any stage.
     Without it, funnels start empty, as the flow engine's comparisons need.
     """
     _durations = _without_ties if continuous else _any
@@ -107,7 +108,13 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
             data["calendar"] = {"holidays": [f"2025-01-{day:02d}" for day in draw(st.sets(st.integers(1, 31)))]}
             for channel in channels:
                 channel["working_days_only"] = draw(st.booleans())
-        data["opening"] = draw(st.sampled_from([None, {"warmup_days": 0}, {"warmup_days": 3.5}]))
+        data["opening"] = draw(st.sampled_from([None, {"warmup_days": 0}, {"warmup_days": 3.5}, "pipeline"]))
+        if data["opening"] == "pipeline":  # deals open at day 0 in random stages, of random ages
+            data["opening"] = {"pipeline": [
+                {"stage": f"s{draw(st.integers(0, len(stages) - 1))}", "count": draw(st.integers(1, 5)),
+                 "age_days": draw(st.floats(0, 30)), **({"tier": draw(st.sampled_from(tiers))} if tiers else {}),
+                 **({"value": draw(st.floats(0, 1000))} if draw(st.booleans()) else {})}
+                for _ in range(draw(st.integers(1, 3)))]}
     else:
         data["opening"] = {"warmup_days": 0}
     return sim.Scenario.model_validate(data)

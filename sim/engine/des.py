@@ -7,7 +7,8 @@ lead waits for the longest-idle rep of the stage's team (or of the team its tier
 first come, first served, or by tier when the team has a ``priority``), takes ``work_days`` of that rep's
 time (divided by the rep's productivity), then ``wait_days`` of customer-side time, then
 converts or is lost. A lead that no rep starts within its patience goes cold (the request for a
-rep is withdrawn); at a stage with a decay its conversion survives its wait or not. A team with a
+rep is withdrawn); at a stage with a decay its conversion survives its wait or not. A deal of the
+opening pipeline passes the stages before its own at once. A team with a
 working calendar starts work at the next working moment and works in working time
 (:mod:`sim.worktime`). The clock starts on the warm-up's first day. The queue-independent draws
 come from :func:`sim.model.fates.draw_fates`, so this engine and :mod:`sim.engine.fast` agree lead
@@ -108,6 +109,7 @@ class _Record:
         self.slack = [x.tolist() for x in np.split(fates.slack_all, split)]
         self.half_life = fates.half_life.tolist()
         self.calendars = fates.calendar_arrays
+        self.passing = [(h == 1).tolist() for h in np.split(fates.held_all, split)]
 
     def stages(self, fates: Fates, stores: list) -> list[tuple]:
         """Per stage, everything the hot loop touches, as one tuple (see ``_lead``)."""
@@ -116,7 +118,7 @@ class _Record:
         return [
             (pools[t], pools, self.team_of[k], self.arrive[k], self.start[k], self.end_work[k], self.end[k],
              self.rep[k], self.work[k], self.wait[k], self.converts[k], self.next_index[k], self.levels[k],
-             self.patience[k], self.slack[k], self.half_life[k])
+             self.patience[k], self.slack[k], self.half_life[k], self.passing[k])
             for k, t in enumerate(self.team)
         ]
 
@@ -175,7 +177,11 @@ def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
     """One lead's way through the funnel; ``j`` is its position among the stage's entrants."""
     inf = float("inf")
     for (pool, pools, team_of, arrive, start, end_work, end, reps, work, wait, converts, next_index,
-         levels, patience, slack, half_life) in stages:
+         levels, patience, slack, half_life, passing) in stages:
+        if passing[j]:  # an opening deal passing a stage before its own: at once, no rep
+            arrive[j] = start[j] = end_work[j] = end[j] = env.now
+            j = next_index[j]
+            continue
         store, roster, ramps, rep_end, clock = pool if team_of is None else pools[team_of[j]]
         now = arrive[j] = env.now
         request = store.get() if levels is None else store.get(levels[j])

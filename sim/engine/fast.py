@@ -91,7 +91,7 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
         lane_offsets = np.r_[0, np.cumsum(np.bincount(lane_of, minlength=team_lanes[-1]))].astype(np.int64)
         _simulate(alone, order, *times, *common[:4], np.concatenate(fates.next_index), *common[5:],
                   fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon), float(fates.first_day),
-                  fates.patience_all, fates.slack_all, fates.half_life, *calendars)
+                  fates.patience_all, fates.slack_all, fates.half_life, fates.held_all, *calendars)
     return Timeline(fates, horizon, *times[:4], times[4] if reps else None)
 
 
@@ -123,7 +123,7 @@ def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon
     Returns the timeline's arrays (the later stages' times NaN and reps -1, but for the arrival times
     of stage ``stages``) and the positions of that stage's entrants in order of arrival.
     """
-    offsets, work, wait, converts, team_of_stage, rep_offsets, rep_start, rep_end, seasoned, ramp_days = common[:10]
+    offsets, converts = common[0], common[3]
     total, rest = offsets[-1], offsets[stages]
     arrive, start, end_work, end = (np.empty(total) for _ in range(4))
     rep_of = np.empty(total, dtype=np.int32)
@@ -147,30 +147,48 @@ def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon
             order = arrival_order(arrive[first:stop])
         if k == stages:  # the event loop's first stage
             break
-        team = team_of_stage[k]
-        roster = slice(rep_offsets[team], rep_offsets[team + 1])
-        small = roster.stop - roster.start <= _SORTED_UP_TO
-        interchangeable = (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all()
-        if small and not reps and interchangeable and impatient[k]:
-            free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), np.inf)
-            _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait,
-                                           fates.patience_all, free, team, *calendars)
+        if not fates.arrivals.opening:
+            _serve_alone(k, order, fates, common, calendars, reps, horizon, arrive, start, end_work, end, rep_of)
             continue
-        if small and not reps and interchangeable:
-            if calendars[4][team]:
-                free = np.append(np.sort(rep_start[roster]), (np.inf, np.inf))
-                _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
-            else:  # the same pass in the team's working time, then the times mapped back to the calendar
-                on_calendar = arrive[first:stop].copy()
-                arrive[first:stop] = _to_working_time(on_calendar, team, *calendars)
-                free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), (np.inf, np.inf))
-                _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
-                arrive[first:stop] = on_calendar
-                _to_calendar(first, stop, arrive, start, end_work, end, wait, team, *calendars)
-            continue
-        _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:], fates.patience_all,
-                     *calendars, _replace_first_sorted if small else _replace_first_heap)
+        passing = first + np.flatnonzero(fates.held_all[first:stop] == 1)  # opening deals before their own stage
+        _serve_alone(k, order[fates.held_all[first + order] != 1], fates, common, calendars, reps, horizon, arrive,
+                     start, end_work, end, rep_of)
+        start[passing] = end_work[passing] = end[passing] = arrive[passing]  # passed at once, by no rep
+        rep_of[passing] = -1
     return (arrive, start, end_work, end, rep_of), order
+
+
+def _serve_alone(k: int, order: np.ndarray, fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon: float,
+                 arrive, start, end_work, end, rep_of) -> None:
+    """Serve stage ``k``, worked by a team of its own, to the leads in ``order`` of arrival (see
+    :func:`_by_stage`)."""
+    offsets, work, wait = common[:3]
+    team_of_stage, rep_offsets, rep_start, rep_end, seasoned, ramp_days = common[4:10]
+    first, stop = offsets[k], offsets[k + 1]
+    impatient = bool(np.isfinite(fates.patience_all[first:stop]).any())
+    team = team_of_stage[k]
+    roster = slice(rep_offsets[team], rep_offsets[team + 1])
+    small = roster.stop - roster.start <= _SORTED_UP_TO
+    interchangeable = (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all()
+    if small and not reps and interchangeable and impatient:
+        free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), np.inf)
+        _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait,
+                                       fates.patience_all, free, team, *calendars)
+        return
+    if small and not reps and interchangeable:
+        if calendars[4][team]:
+            free = np.append(np.sort(rep_start[roster]), (np.inf, np.inf))
+            _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
+        else:  # the same pass in the team's working time, then the times mapped back to the calendar
+            on_calendar = arrive[first:stop].copy()
+            arrive[first:stop] = _to_working_time(on_calendar, team, *calendars)
+            free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), (np.inf, np.inf))
+            _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
+            arrive[first:stop] = on_calendar
+            _to_calendar(first, stop, arrive, start, end_work, end, wait, team, *calendars)
+        return
+    _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:], fates.patience_all,
+                 *calendars, _replace_first_sorted if small else _replace_first_heap)
 
 
 @numba.njit(cache=True)
@@ -201,7 +219,7 @@ def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, 
     free[n_reps], reps[n_reps] = np.inf, n_reps
     ramping = ramp_days[team] > 0.0
     size = n_reps
-    for q in range(stop - first):
+    for q in range(len(order)):
         i = first + order[q]
         a = arrive[i]
         at = to_work(a, team, first_day, working, before, days, always)
@@ -212,7 +230,7 @@ def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, 
                 break
             size = _drop_first(free, reps, size, replace_first)  # the rep left before this job: gone from the pool
         if size == 0:  # nobody left to work the stage: the rest wait for ever, or until they go cold
-            for q2 in range(q, stop - first):
+            for q2 in range(q, len(order)):
                 i2 = first + order[q2]
                 start[i2] = end_work[i2] = np.inf
                 end[i2] = arrive[i2] + patience[i2]
@@ -257,7 +275,8 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
     """
     first, stop = offsets[k], offsets[k + 1]
     slots = len(free) - 2
-    for q in range(0, stop - first - 1, 2):
+    n = len(order)
+    for q in range(0, n - 1, 2):
         i1, i2 = first + order[q], first + order[q + 1]
         s1 = max(arrive[i1], free[0])
         d1 = s1 + work[i1]
@@ -269,8 +288,8 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
             with_d1 = max(free[j], min(free[j + 1], d1))  # slots j + 1 and j + 2 once d1 is in
             next_with_d1 = max(free[j + 1], min(free[j + 2], d1))
             free[j] = max(with_d1, min(next_with_d1, d2))
-    if (stop - first) % 2:
-        i = first + order[stop - first - 1]
+    if n % 2:
+        i = first + order[n - 1]
         s = max(arrive[i], free[0])
         start[i], end_work[i], end[i] = s, s + work[i], s + work[i] + wait[i]
 
@@ -284,7 +303,7 @@ def _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offse
     (a lead gone cold leaves the free times as they were)."""
     first, stop = offsets[k], offsets[k + 1]
     slots = len(free) - 1
-    for q in range(stop - first):
+    for q in range(len(order)):
         i = first + order[q]
         a = arrive[i]
         s = max(to_work(a, team, first_day, working, before, days, always), free[0])
@@ -425,7 +444,7 @@ def _pop(h_time, h_seq, h_load, size):
 @numba.njit(cache=True)
 def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets, work, wait, converts, next_index,
               rep_offsets, rep_start, rep_end, seasoned, ramp_days, initial_productivity, team_all, lane_of,
-              team_lanes, lane_offsets, horizon, origin, patience, slack, half_life, first_day, working, before,
+              team_lanes, lane_offsets, horizon, origin, patience, slack, half_life, held, first_day, working, before,
               days, always):
     """Play stages ``first_stage`` on, whose entrants arrive at ``arrive`` in ``order``, into the arrays.
 
@@ -539,6 +558,12 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
                 k = k + 1
             else:
                 arriving = -1
+
+        while arriving >= 0 and held[offsets[k] + arriving] == 1:  # an opening deal passing a stage before its own
+            i = offsets[k] + arriving
+            arrive[i] = start[i] = end_work[i] = end[i] = now
+            arriving = next_index[i]
+            k += 1
 
         if arriving >= 0:
             i = offsets[k] + arriving

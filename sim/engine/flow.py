@@ -498,6 +498,9 @@ def unsupported(scenario: Scenario) -> list[str]:
                             "exact engines only")
     if scenario.calendar is not None or any(t.calendar for t in scenario.teams):
         problems.append("calendar: working calendars are modelled by the exact engines only")
+    if scenario.opening is not None and scenario.opening.pipeline:
+        problems.append("opening.pipeline: an explicit opening pipeline is modelled by the exact engines only "
+                        "(without it, flow opens the year with its warm-up's steady state)")
     return problems
 
 

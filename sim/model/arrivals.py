@@ -143,28 +143,42 @@ def _positions_by_time(keys, times, shift):
 
 class Arrivals:
     """All leads of one replication, in order of arrival: time, channel index and tier index. The first
-    ``warmup`` leads arrive in the warm-up, before day 0; ``per_channel`` counts the year's by channel."""
+    ``warmup`` leads arrive in the warm-up, before day 0; the next ``opening`` are the deals of
+    ``opening.pipeline``, at day 0, of no channel (-1); ``per_channel`` counts the year's by channel."""
 
-    __slots__ = ("time", "channel", "tier", "per_channel", "warmup")
+    __slots__ = ("time", "channel", "tier", "per_channel", "warmup", "opening")
 
     def __init__(self, time: np.ndarray, channel: np.ndarray, tier: np.ndarray, per_channel: np.ndarray,
-                 warmup: int = 0):
+                 warmup: int = 0, opening: int = 0):
         self.time, self.channel, self.tier, self.per_channel = time, channel, tier, per_channel
-        self.warmup = warmup
+        self.warmup, self.opening = warmup, opening
 
     def __len__(self) -> int:
         return len(self.time)
 
 
 def draw_arrivals(scenario: Scenario, seed: int, replication: int) -> Arrivals:
-    """The warm-up's leads (if any), then the year's: each channel from its own stream, merged by time."""
+    """The warm-up's leads (if any), or the opening pipeline's deals (if any), then the year's: each
+    channel from its own stream, merged by time."""
     year = _draw(scenario, seed, replication, 0)
     days = warmup_days(scenario)
-    if days == 0:
+    if days > 0:
+        before = _draw(scenario, seed, replication, -days)
+    elif scenario.opening is not None and scenario.opening.pipeline:
+        before = _open_deals(scenario)
+    else:
         return year
-    warm = _draw(scenario, seed, replication, -days)
-    return Arrivals(*(np.concatenate([getattr(warm, name), getattr(year, name)]) for name in ("time", "channel", "tier")),
-                    year.per_channel, len(warm))
+    return Arrivals(*(np.concatenate([getattr(before, name), getattr(year, name)]) for name in ("time", "channel", "tier")),
+                    year.per_channel, len(before) if days > 0 else 0, 0 if days > 0 else len(before))
+
+
+def _open_deals(scenario: Scenario) -> Arrivals:
+    """The deals of ``opening.pipeline``, one lead each, at day 0, of no channel."""
+    deals = scenario.opening.pipeline
+    counts = [deal.count for deal in deals]
+    tier = np.repeat([scenario.tiers.index(deal.tier or "") for deal in deals], counts).astype(np.int32)
+    return Arrivals(np.zeros(len(tier)), np.full(len(tier), -1, dtype=np.int32), tier,
+                    np.zeros(len(scenario.channels), dtype=np.int64))
 
 
 def _draw(scenario: Scenario, seed: int, replication: int, first_day: int) -> Arrivals:

@@ -14,7 +14,10 @@ one thing the queues decide about a lead's way: a lead that no rep starts within
 its draw ``slack = u / p`` (``u`` the conversion's uniform, ``p`` its probability) is below
 ``0.5 ** (wait / half_life)``. Both are drawn here, so the engines still make no draw.
 
-The warm-up's leads (:mod:`sim.model.opening`) come first and draw from streams of their own.
+The warm-up's leads (:mod:`sim.model.opening`) come first and draw from streams of their own; so do
+the deals of an explicit opening pipeline, which are entrants of every stage up to their own: they pass
+the stages before it at day 0 (converting, taking no time and no rep; ``held_all``), and the engines
+forward them without a queue.
 
 Examples
 --------
@@ -30,10 +33,10 @@ import numba
 import numpy as np
 
 from sim.model.arrivals import Arrivals, draw_arrivals
-from sim.model.opening import warmup_days
+from sim.model.opening import remaining, warmup_days
 from sim.model.staffing import Roster, draw_rosters
 from sim.scenario import Scenario
-from sim.streams import COLLECTION, CONVERSION, PATIENCE, VALUE, WAIT, WARMUP, WORK, generator
+from sim.streams import COLLECTION, CONVERSION, OPENING, PATIENCE, VALUE, WAIT, WARMUP, WORK, generator
 from sim.worktime import Calendars, WorkCalendar, team_calendars
 
 __all__ = ["Fates", "by_stage", "compress", "draw_fates", "routes_and_levels"]
@@ -49,11 +52,11 @@ class Fates:
     __slots__ = ("replication", "arrivals", "offsets", "entrants_all", "converts_all", "work_all", "wait_all",
                  "entrants", "converts", "work", "wait", "value", "collection", "rosters", "team_of_stage",
                  "team_of_tier", "level_of_tier", "team_levels", "routed", "_team_all", "_levels_all", "_next_index",
-                 "patience_all", "slack_all", "half_life", "calendars", "first_day", "_calendar_arrays")
+                 "patience_all", "slack_all", "half_life", "calendars", "first_day", "_calendar_arrays", "held_all")
 
     def __init__(self, replication, arrivals, offsets, entrants_all, converts_all, work_all, wait_all, value,
                  collection, rosters, team_of_stage, team_of_tier, level_of_tier, team_levels,
-                 patience_all=None, slack_all=None, half_life=None, calendars=None, first_day=0):
+                 patience_all=None, slack_all=None, half_life=None, calendars=None, first_day=0, held_all=None):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
         self.offsets: np.ndarray = offsets
@@ -84,6 +87,9 @@ class Fates:
         self.half_life: np.ndarray = np.full(n_stages, np.inf) if half_life is None else half_life
         self.calendars: list[WorkCalendar] = calendars or [WorkCalendar(first_day, None) for _ in rosters]
         self.first_day: int = first_day  # the warm-up's first day (0 without one)
+        # per entrant: 1 an opening deal passing a stage before its own (at day 0, taking no time and no
+        # rep), 2 an opening deal at its own stage (there since before day 0), else 0
+        self.held_all: np.ndarray = np.zeros(offsets[-1], dtype=np.int8) if held_all is None else held_all
         self._calendar_arrays: tuple | None = None
         self._team_all: np.ndarray | None = None
         self._levels_all: np.ndarray | None = None
@@ -140,31 +146,41 @@ class Fates:
 
 
 def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
-    """Draw the fates of one replication from its own streams (the warm-up's leads from theirs)."""
+    """Draw the fates of one replication from its own streams (the warm-up's leads and the opening
+    pipeline's deals from theirs)."""
     arrivals = draw_arrivals(scenario, seed, replication)
-    n_warm = arrivals.warmup
-    blocks = [(0, n_warm, WARMUP), (n_warm, len(arrivals), 0)] if n_warm else [(0, len(arrivals), 0)]
+    n_before = arrivals.warmup + arrivals.opening
+    offset_before = WARMUP if arrivals.warmup else OPENING
+    blocks = [(0, n_before, offset_before), (n_before, len(arrivals), 0)] if n_before else [(0, len(arrivals), 0)]
+    opening = _OpenDeals(scenario, arrivals.warmup) if arrivals.opening else None
     stages = scenario.stages
-    entrants, converts, slack, sizes = [], [], [], []
+    entrants, converts, slack, held, sizes = [], [], [], [], []
     current = [np.arange(first, stop) for first, stop, _ in blocks]
     for k in range(len(stages)):
         p = np.array([scenario.conversion_of(k, t) for t in scenario.tiers])
-        entrants.append(np.concatenate(current) if n_warm else current[0])
-        sizes.append([len(c) for c in current])  # each stage's entrants: the warm-up's, then the year's
-        parts_c, parts_s = [], []
+        entrants.append(np.concatenate(current) if n_before else current[0])
+        sizes.append([len(c) for c in current])  # each stage's entrants: the warm-up's (or opening's), then the year's
+        parts_c, parts_s, parts_h = [], [], []
         for b, (_, _, offset) in enumerate(blocks):
             u = generator(seed, replication, offset + CONVERSION, k).random(len(current[b]))
             p_lead = p[0] if len(p) == 1 else p[arrivals.tier[current[b]]]
+            status = opening.status(current[b], k) if offset == OPENING else np.zeros(len(u), dtype=np.int8)
+            if offset == OPENING:
+                p_lead = opening.conversion(current[b], status, p_lead)
             converted = u < p_lead
+            converted |= status == _PASSING
             parts_c.append(converted)
+            parts_h.append(status)
             if stages[k].decay_half_life_days is not None:
                 with np.errstate(divide="ignore", over="ignore"):  # a conversion of 0 (or next to it): never (inf)
-                    parts_s.append(u / p_lead)
+                    parts_s.append(np.where(status == _PASSING, 0.0, u / p_lead))
             current[b] = compress(current[b], converted)
         converts.append(np.concatenate(parts_c))
+        held.append(np.concatenate(parts_h))
         slack.append(np.concatenate(parts_s) if parts_s else np.zeros(len(converts[-1])))
     offsets = np.zeros(len(entrants) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in entrants], out=offsets[1:])
+    held_all, entrants_all = np.concatenate(held), np.concatenate(entrants)
     work, wait, patience = np.empty(offsets[-1]), np.zeros(offsets[-1]), np.full(offsets[-1], np.inf)
     for k, stage in enumerate(stages):
         first = offsets[k]
@@ -175,6 +191,9 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
                 stage.wait_days.fill(generator(seed, replication, offset + WAIT, k), wait[part])
             if stage.patience_days is not None:
                 stage.patience_days.fill(generator(seed, replication, offset + PATIENCE, k), patience[part])
+            if offset == OPENING:
+                opening.hold(entrants_all[part], held_all[part], k, work[part], wait[part], patience[part],
+                             generator(seed, replication, offset + WAIT, k))
             first += sizes[k][b]
 
     value = np.full(len(arrivals), np.nan)
@@ -186,6 +205,8 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
         for t in range(len(scenario.tiers)):  # one stream; tiers drawn in a fixed order
             chosen = won[won_tiers == t]
             value[chosen] = scenario.deal_value_for(scenario.tiers[t]).sample(rng, len(chosen))
+        if offset == OPENING:
+            opening.known_values(won, value)
         rng = generator(seed, replication, offset + COLLECTION)
         days = scenario.collection_days.sample(rng, len(won)) if scenario.collection_days else np.zeros(len(won))
         paid = rng.random(len(won)) >= scenario.bad_debt
@@ -195,9 +216,60 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     calendars = team_calendars(scenario, first_day, scenario.horizon_days)
     half_life = np.array([s.decay_half_life_days or np.inf for s in stages])
     team_of_stage, team_of_tier, level_of_tier, team_levels = routes_and_levels(scenario)
-    return Fates(replication, arrivals, offsets, np.concatenate(entrants), np.concatenate(converts), work, wait,
+    return Fates(replication, arrivals, offsets, entrants_all, np.concatenate(converts), work, wait,
                  value, collection, draw_rosters(scenario, seed, replication, calendars), team_of_stage, team_of_tier,
-                 level_of_tier, team_levels, patience, np.concatenate(slack), half_life, calendars, first_day)
+                 level_of_tier, team_levels, patience, np.concatenate(slack), half_life, calendars, first_day,
+                 held_all if arrivals.opening else None)
+
+
+_PASSING, _AT_ITS_STAGE = 1, 2  # an opening deal at a stage before its own, at its own (Fates.held_all)
+
+
+class _OpenDeals:
+    """The deals of ``opening.pipeline`` (leads ``first`` on): each deal's stage, age, known value and
+    chance to convert."""
+
+    def __init__(self, scenario: Scenario, first: int):
+        deals = scenario.opening.pipeline
+        counts = [deal.count for deal in deals]
+        names = [stage.name for stage in scenario.stages]
+        self.first = first
+        self.stages = scenario.stages
+        self.stage = np.repeat([names.index(deal.stage) for deal in deals], counts)
+        self.age = np.repeat([deal.age_days for deal in deals], counts)
+        self.value = np.repeat([np.nan if deal.value is None else deal.value for deal in deals], counts)
+        self.p = np.repeat([np.nan if deal.conversion is None else deal.conversion for deal in deals], counts)
+
+    def conversion(self, leads: np.ndarray, status: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+        """The leads' chances to convert: a deal's own (``conversion``) at its stage where the pipeline gives
+        one, else ``p``."""
+        own = np.where(status == _AT_ITS_STAGE, self.p[leads - self.first], np.nan)
+        return np.where(np.isnan(own), p, own)
+
+    def status(self, leads: np.ndarray, k: int) -> np.ndarray:
+        """Per lead: passing stage ``k`` (before its own), at its own stage, or past it (0)."""
+        own = self.stage[leads - self.first]
+        return np.where(own > k, _PASSING, np.where(own == k, _AT_ITS_STAGE, 0)).astype(np.int8)
+
+    def hold(self, leads, status, k, work, wait, patience, rng) -> None:
+        """Stage ``k``'s draws of the deals, changed where they stand: a stage before a deal's own takes no
+        time; at its own stage a deal does not go cold, and what is left of its customer-side time
+        follows its age (:func:`sim.model.opening.remaining`, drawn after the stage's own draws)."""
+        passing = status == _PASSING
+        work[passing] = wait[passing] = 0.0
+        patience[status > 0] = np.inf
+        at = np.flatnonzero(status == _AT_ITS_STAGE)
+        if self.stages[k].wait_days is None or len(at) == 0:
+            return
+        ages = self.age[leads[at] - self.first]
+        for age in np.unique(ages):  # in order of age: one stream, a fixed order
+            same = at[ages == age]
+            wait[same] = remaining(self.stages[k].wait_days, float(age), rng, len(same))
+
+    def known_values(self, won: np.ndarray, value: np.ndarray) -> None:
+        """Deals won whose value the pipeline gives keep it."""
+        known = self.value[won - self.first]
+        value[won[~np.isnan(known)]] = known[~np.isnan(known)]
 
 
 def routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
