@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.costs import COSTS
 from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
@@ -77,8 +78,10 @@ def _run(args: argparse.Namespace) -> int:
                        detail=detail, progress=not args.quiet)
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
-    headline = pd.DataFrame({k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")}).T
-    print(headline.to_string(float_format="{:,.0f}".format))
+    headline = pd.DataFrame({**{k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")},
+                             **_cost_rows(summary)}).T
+    print(headline.to_string(float_format="{:,.0f}".format, na_rep="not given"))
+    print(_costs_line(summary))
     print(_opening_line(scenario))
     if summary["p_hit_target"] is not None:
         print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
@@ -88,6 +91,23 @@ def _run(args: argparse.Namespace) -> int:
         results.save(out)
         print(f"wrote {out / 'summary.json'}")
     return 0
+
+
+def _cost_rows(summary: dict) -> dict[str, dict[str, float] | None]:
+    """The headline's cost and profit rows (a part the scenario does not give: every column empty)."""
+    costs = summary["costs"]
+    empty = dict.fromkeys(("mean", "p10", "p50", "p90"), np.nan)
+    rows = {f"{part} cost": costs[part] or empty for part in COSTS}
+    return {**rows, "total cost": costs["total"], "profit": summary["profit"]}
+
+
+def _costs_line(summary: dict) -> str:
+    """What the profit leaves out, in words (or that every cost is given)."""
+    missing = summary["costs"]["not_given"]
+    if not missing:
+        return "profit: revenue minus marketing, staff, hiring and commission (the cost of what is sold is not in it)"
+    return "profit leaves out what the scenario does not give: " + "; ".join(
+        f"{part} ({why})" for part, why in missing.items())
 
 
 def _opening_line(scenario) -> str:
