@@ -32,7 +32,7 @@ from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
 from sim.spreadsheet import write_csv
-from sim.experiments import DEFAULT_ENGINE
+from sim.experiments import DEFAULT_ENGINE, OBJECTIVES
 from sim.limits import check as check_limits
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
@@ -225,17 +225,22 @@ def _allocate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.experiments import Strategy, compare
+    from sim.experiments import Strategy, compare, load_strategies
     from sim.overrides import parse_override
 
     strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
     base = strategies[0]
+    if args.strategies is not None:
+        strategies += load_strategies(args.strategies, base.scenario)
     for text in args.override:
         key, value = parse_override(text)
         strategies.append(Strategy.from_overrides(f"{base.name} + {key}={value}", base.scenario, {key: value},
                                                   file="--override"))
     if len(strategies) < 2:
-        raise ScenarioError([Problem("", "give two or more scenario files, or one and --override KEY=VALUE")])
+        raise ScenarioError([Problem("", "give two or more scenario files, or one and --strategies FILE or "
+                                         "--override KEY=VALUE")])
+    if args.objective == "p_target" and any(s.scenario.targets is None for s in strategies):
+        raise ScenarioError([Problem("--objective", "p_target needs targets.annual_revenue in every scenario")])
     names = [s.name for s in strategies]
     strategies = [Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
                   for i, s in enumerate(strategies)]
@@ -246,26 +251,45 @@ def _compare(args: argparse.Namespace) -> int:
         output_dir(args.out)
     try:
         result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
-                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force)
+                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force,
+                         objective=args.objective)
     except KeyboardInterrupt:
         kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
         print(f"interrupted{kept}", file=sys.stderr)
         return 130
     summary = result.summary()
-    table = pd.DataFrame([{
-        "strategy": s["name"], "revenue mean": s["revenue"]["mean"],
-        "95% interval": f"{s['revenue']['ci95'][0]:,.0f} to {s['revenue']['ci95'][1]:,.0f}",
-        "vs baseline": "" if "revenue_difference" not in s else
-        f"{s['revenue_difference']['mean']:+,.0f} ({s['revenue_difference']['ci95'][0]:+,.0f} to "
-        f"{s['revenue_difference']['ci95'][1]:+,.0f})",
-        "P(best)": s["p_best"],
-        "P(target)": None if s["p_hit_target"] is None else s["p_hit_target"]["mean"]} for s in summary["strategies"]])
-    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine})")
-    print(table.to_string(index=False, formatters={"revenue mean": "{:,.0f}".format, "P(best)": "{:.0%}".format,
-                                                   "P(target)": lambda p: "" if p is None else f"{p:.0%}"}))
+    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine}); "
+          f"ranked by {args.objective}, best first")
+    print(_comparison_table(summary).to_string(index=False))
+    missing = {part: why for s in summary["strategies"] for part, why in s["costs_not_given"].items()}
+    if missing:
+        print("costs not given (left out of cost and profit): " + "; ".join(f"{p} ({w})" for p, w in missing.items()))
     if args.out is not None:
         print(f"wrote {args.out / 'comparison.json'}")
     return 0
+
+
+def _comparison_table(summary: dict) -> pd.DataFrame:
+    """A comparison's strategies, best first by its objective: revenue and cost side by side, profit, the
+    objective's interval and paired difference from the baseline, P(best) and P(target)."""
+    objective = summary["objective"]
+    figure = "p_hit_target" if objective == "p_target" else objective
+    show = "{:.1%}".format if figure == "p_hit_target" else "{:,.0f}".format
+    signed = "{:+.1%}".format if figure == "p_hit_target" else "{:+,.0f}".format
+    by_name = {s["name"]: s for s in summary["strategies"]}
+    rows = []
+    for name in summary["ranking"]:
+        s = by_name[name]
+        low, high = s[figure]["ci95"]
+        difference = s.get(f"{figure}_difference")
+        rows.append({
+            "strategy": name, "revenue": f"{s['revenue']['mean']:,.0f}", "cost": f"{s['costs']['total']['mean']:,.0f}",
+            "profit": f"{s['profit']['mean']:,.0f}", f"{objective} 95% interval": f"{show(low)} to {show(high)}",
+            "vs baseline": "" if difference is None else f"{signed(difference['mean'])} "
+                                                         f"({signed(difference['ci95'][0])} to {signed(difference['ci95'][1])})",
+            "P(best)": f"{s['p_best']:.0%}",
+            "P(target)": "" if s["p_hit_target"] is None else f"{s['p_hit_target']['mean']:.0%}"})
+    return pd.DataFrame(rows)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -290,7 +314,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sim.report import write_report
 
-    print(f"wrote {write_report(args.dir, args.out)}")
+    print(f"wrote {write_report(args.dir, args.out, args.objective)}")
     return 0
 
 
@@ -625,6 +649,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
+    p.add_argument("--strategies", type=_path, metavar="FILE",
+                   help="add the strategies of a YAML file: each a name and the overrides (several changes at once) "
+                        "that make it from the baseline, e.g. 'more SDRs: {teams.sdr.headcount: 6}'")
+    _objective_option(p)
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
     p.add_argument("--out", type=_path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
@@ -645,6 +673,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="an HTML or Excel report of a run, a comparison or a sweep")
     p.add_argument("dir", type=_path, metavar="DIR")
     p.add_argument("--out", type=_path, required=True, metavar="FILE", help="report.html or report.xlsx")
+    _objective_option(p)
     p.set_defaults(handler=_report)
 
     p = sub.add_parser("diagnose", help="funnel, bottlenecks, rep exceptions, aged deals and tiers from a CRM export")
@@ -737,6 +766,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_incentives)
     return parser
+
+
+def _objective_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--objective", choices=tuple(OBJECTIVES), default=next(iter(OBJECTIVES)),
+                        help="rank by profit (revenue minus marketing, staff, hiring and commission), revenue, or "
+                             "the probability of reaching targets.annual_revenue (p_target)")
 
 
 def _limits_option(parser: argparse.ArgumentParser) -> None:
