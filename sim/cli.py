@@ -182,25 +182,37 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _allocate(args: argparse.Namespace) -> int:
-    from sim.allocation import focus_rules, optimise, routing_rules
+    from sim.allocation import apply, focus_rules, optimise, routing_rules
+    from sim.scenario import dump
+    from sim.service import ServiceLevels
 
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
+    levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
     try:
         result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
-                          args.seed, args.engine)
+                          args.seed, args.engine, levels, dict(args.channel_budget), args.fixed)
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    print(f"{scenario.name}: allocation by {args.objective}, {args.replications} replications per candidate "
+          f"(common random numbers), {result['evaluations']} candidates simulated")
+    if result["fixed"]:
+        print(f"volume kept as it is (money cannot buy it): {', '.join(result['fixed'])}")
     for name in ("current", "chosen"):
-        part = result[name]
-        print(f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
-              f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}; "
-              f"mean revenue {part['revenue']['mean']:,.0f}")
-    gain = result["gain"]
-    print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
-          f"better in {gain['p_better']:.0%} of replications")
+        print(_allocation_line(name, result[name]))
+    gain, first, last = result["gain"], *result["gain"]["replications"]
+    show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
+    print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
+          f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {gain['p_better']:.0%} of them")
+    if result["binding"]:
+        print("binding: " + "; ".join(f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a "
+                                      f"better {args.objective})" for b in result["binding"]))
+    elif levels.max_wait or levels.max_utilisation is not None:
+        print("binding: none of the service levels turned down a better allocation")
+    if not result["chosen"]["feasible"]:
+        print("no allocation found keeps every service level: " + ", ".join(result["chosen"]["service"]["broken"]))
     run = (args.replications, args.seed, args.engine)
     weighed = {}  # rules to weigh on the same leads: key in allocation.json -> (title, comparison)
     if args.focus:
@@ -219,9 +231,27 @@ def _allocate(args: argparse.Namespace) -> int:
         print(rules.drop(columns="priority", errors="ignore").to_string(float_format=lambda v: f"{v:,.2f}"))
         result[key] = rules.reset_index().to_dict(orient="records")
     if out is not None:
+        from sim.allocation import Allocation
+
+        chosen = Allocation(result["chosen"]["budget"], result["chosen"]["headcount"])
         write_json(out / "allocation.json", result)
-        print(f"wrote {out / 'allocation.json'}")
+        write_text(out / "scenario.yaml", dump(apply(scenario, chosen)))
+        print(f"wrote {out / 'allocation.json'} and {out / 'scenario.yaml'} (the recommended scenario)")
     return 0
+
+
+def _allocation_line(name: str, part: dict) -> str:
+    """One allocation in a line: budget, reps, money and service levels."""
+    service = part["service"]
+    waits = ", ".join(f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
+                      for w in service["waits"])
+    busiest = max(service["utilisation"].items(), key=lambda item: item[1])
+    verdict = "keeps the service levels" if part["feasible"] else "breaks " + ", ".join(service["broken"])
+    return (f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
+            f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}\n"
+            f"          revenue {part['revenue']['mean']:,.0f}, cost {part['costs']['total']:,.0f}, "
+            f"profit {part['profit']['mean']:,.0f}; {waits + '; ' if waits else ''}busiest team {busiest[0]} "
+            f"{busiest[1]:.0%}; {verdict}")
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -634,15 +664,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=_non_negative_float, required=True, metavar="B",
                    help="marketing budget over the horizon")
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
-    p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
+    _objective_option(p)
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
+    p.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
+                   help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep start "
+                        "on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads in 10)")
+    p.add_argument("--max-utilisation", type=_fraction, metavar="U",
+                   help="a service level: no team busier than this share of its working time, e.g. 0.85")
+    p.add_argument("--channel-budget", type=_channel_budget, action="append", default=[], metavar="NAME:LOW:HIGH",
+                   help="keep a channel's budget between LOW and HIGH, e.g. inbound:200000:800000")
+    p.add_argument("--fixed", action="append", default=[], metavar="CHANNEL",
+                   help="keep this channel's volume as it is (channels with fixed_volume or no cost per lead always are)")
     p.add_argument("--focus", action="store_true",
                    help="also weigh the focus rule: the most valuable tiers served first, against first come, first served")
     p.add_argument("--route", type=_route, metavar="STAGE:TIERS:SENIORS:SKILL",
                    help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
                         "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3")
     _run_options(p, engine="fast", replications=40)
-    p.add_argument("--out", type=_path, metavar="DIR", help="write allocation.json here")
+    p.add_argument("--out", type=_path, metavar="DIR",
+                   help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here")
     p.set_defaults(handler=_allocate)
 
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
@@ -786,6 +826,25 @@ def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int
     parser.add_argument("--replications", type=_positive_int, default=replications, metavar="N")
     parser.add_argument("--seed", type=_seed, default=0, metavar="S")
     _limits_option(parser)
+
+
+def _max_wait(text: str):
+    """``STAGE:DAYS[:SHARE]`` for ``allocate --max-wait``."""
+    from sim.service import MaxWait
+
+    try:
+        return MaxWait.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _channel_budget(text: str) -> tuple[str, tuple[float, float]]:
+    """``NAME:LOW:HIGH`` for ``allocate --channel-budget``."""
+    try:
+        name, low, high = text.rsplit(":", 2)
+        return name, (_non_negative_float(low), _non_negative_float(high))
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:LOW:HIGH, e.g. inbound:200000:800000") from None
 
 
 def _route(text: str) -> tuple[str, list[str], int, float]:
