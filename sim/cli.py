@@ -201,7 +201,7 @@ def _allocate(args: argparse.Namespace) -> int:
     if result["fixed"]:
         print(f"volume kept as it is (money cannot buy it): {', '.join(result['fixed'])}")
     for name in ("current", "chosen"):
-        print(_allocation_line(name, result[name]))
+        print(_allocation_line(name, result[name], bool(levels.max_wait or levels.max_utilisation is not None)))
     gain, first, last = result["gain"], *result["gain"]["replications"]
     show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
     print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
@@ -240,13 +240,14 @@ def _allocate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _allocation_line(name: str, part: dict) -> str:
-    """One allocation in a line: budget, reps, money and service levels."""
+def _allocation_line(name: str, part: dict, limited: bool) -> str:
+    """One allocation in two lines: budget and reps; money and service levels (``limited``: some were asked)."""
     service = part["service"]
     waits = ", ".join(f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
                       for w in service["waits"])
     busiest = max(service["utilisation"].items(), key=lambda item: item[1])
-    verdict = "keeps the service levels" if part["feasible"] else "breaks " + ", ".join(service["broken"])
+    verdict = ("no service level asked" if not limited else "keeps the service levels" if part["feasible"]
+               else "breaks " + ", ".join(service["broken"]))
     return (f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
             f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}\n"
             f"          revenue {part['revenue']['mean']:,.0f}, cost {part['costs']['total']:,.0f}, "
