@@ -181,9 +181,12 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
     fixed : channels whose volume stays as it is (besides those money cannot buy).
     max_rounds : most rounds of the exchange search.
 
-    Returns the current and the chosen allocation (budget, reps, revenue, profit, costs, service levels),
-    the gain in the objective (and in revenue and profit) scored on fresh replications with its 95% interval,
-    the limits that bind, the returns curves and the greedy path.
+    Returns
+    -------
+    dict
+        The current and the chosen allocation (budget, reps, revenue, profit, costs, service levels), the gain
+        in the objective (and in revenue and profit) scored on fresh replications with its 95% interval, the
+        limits that bind, the returns curves and the greedy path.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")

@@ -71,15 +71,14 @@ def worked_by(scenario: Scenario) -> np.ndarray:
 
 def replication_costs(scenario: Scenario, rosters: Sequence[Roster], revenue_by_tier: np.ndarray
                       ) -> tuple[float, float, float]:
-    """Staff, hiring and commission cost of one replication.
+    """Staff, hiring and commission cost of one replication; a team without a figure adds nothing to that part
+    (see :func:`not_given`).
 
     Parameters
     ----------
     scenario : the scenario run.
     rosters : the replication's roster of each team (:func:`sim.model.staffing.draw_rosters`).
     revenue_by_tier : value of the deals won in the year, per tier (``scenario.tiers`` order).
-
-    A team without a figure adds nothing to that part (see :func:`not_given`).
     """
     horizon = float(scenario.horizon_days)
     staff = hiring = 0.0
