@@ -1,30 +1,45 @@
-"""Allocating the marketing budget across channels and headcount across teams.
+"""Allocating the marketing budget across channels and headcount across teams, by profit and within service levels.
 
-The director's question: given this budget and this many reps, where should they go? A
-channel's budget buys leads (``budget / cost_per_lead``); a team's reps are its capacity.
-:func:`optimise` spends the budget in equal steps, each step on the channel whose extra
-leads raise the objective most (expected revenue, or the probability of reaching the
-target) -- a marginal-return greedy search evaluated by simulation on common random numbers,
-so candidates are compared on the same luck. When a headcount is given, reps follow the work:
-each candidate's reps are split over the teams in proportion to the rep time its funnel
-needs (largest remainder), at least one rep per working team.
+The director's question: given this budget and this many reps, where should they go? A channel's
+budget buys leads (``budget / cost_per_lead``); a team's reps are its capacity. Referrals and
+other channels money cannot buy (``fixed_volume``, or no ``cost_per_lead``) keep their volume,
+and so do channels named ``fixed``; each other channel may be held within budget bounds.
+
+:func:`optimise` ranks allocations by an objective -- profit by default (revenue minus marketing,
+staff, hiring and commission: :mod:`sim.costs`), revenue, or the probability of reaching the
+target -- and never recommends one that breaks a service level (:mod:`sim.service`: a wait limit
+at a stage, a ceiling on every team's utilisation). The search, every candidate simulated on the
+same replications (common random numbers, so candidates differ by their allocation, not by luck):
+
+1. **greedy**: from each channel's lower bound, the budget is spent in equal steps, each on the
+   channel whose extra leads raise the objective most while the service levels hold, with reps
+   following the work (split over the teams in proportion to the rep time the funnel needs); it
+   stops when no step helps (profit may fall as leads outrun the reps who work them);
+2. **exchange**: from the better of that and the current allocation, single moves -- a budget
+   step from one channel to another, a step more or less, one rep from a team to another -- are
+   tried and the best improving one taken, until none improves. This catches what the greedy
+   cannot see one channel at a time: budget and headcount interact (more inbound leads need more
+   SDRs before they pay);
+3. **scoring on fresh replications**: the chosen and the current allocation are simulated again
+   on replications the search never saw, so the gain and its 95% interval are not inflated by the
+   search having picked the luckiest candidate, and the service levels are checked there again.
+
+A candidate that breaks a service level ranks below every one that keeps them; the report names
+the limits that turned down better candidates (the ones that bind), and the returns curves move
+each channel's budget in steps around where the budget actually goes.
 
 :func:`focus_rules` and :func:`routing_rules` weigh the other levers practice names: the 80/20
 focus rule -- every team serves its waiting leads by tier (``teams[].priority``), most valuable
 tier first, against first come, first served -- and routing high-value leads to senior reps
 (``stages[].routes`` to a team with a higher ``skill``) against pooling every rep.
 
-The answer comes with the diminishing-returns curve of each channel and team around it, and
-how robust it is: the paired difference in revenue against the current allocation, with
-its 95% interval, and the share of replications in which the new allocation does better.
-
 Examples
 --------
 >>> import sim
 >>> scenario = sim.load("playbooks/b2b_saas.yaml")
 >>> current = current_allocation(scenario)
->>> sorted(current.budget), current.headcount["solutions"]
-(['inbound', 'outbound', 'referral'], 13)
+>>> sorted(current.budget), current.headcount["solutions"]  # referrals cannot be bought
+(['inbound', 'outbound'], 13)
 >>> round(apply(scenario, current).channels[0].leads_per_day, 6)
 30.0
 >>> by_value(scenario)
@@ -33,26 +48,28 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.engine import simulate
-from sim.experiments import Strategy, compare
-from sim.scenario import Scenario
+from sim.costs import COSTS, COLUMNS as COST_COLUMNS
+from sim.experiments import OBJECTIVES, Objective, Strategy, compare
+from sim.overrides import apply_overrides
+from sim.scenario import Scenario, _unknown
+from sim.service import NO_LIMITS, Evaluation, ServiceLevels, evaluate
 from sim.targets import allocate, reverse_funnel
 
-__all__ = ["Allocation", "current_allocation", "apply", "optimise", "by_value", "focus_rules", "routing_rules"]
-
-Objective = Literal["revenue", "p_hit"]
+__all__ = ["Allocation", "buyable", "current_allocation", "apply", "optimise", "by_value", "focus_rules",
+           "routing_rules"]
 
 
 @dataclass(frozen=True)
 class Allocation:
-    """Annual marketing budget per paid channel and reps per team."""
+    """Annual marketing budget per channel money can buy, and reps per team."""
 
     budget: dict[str, float]
     headcount: dict[str, int] = field(default_factory=dict)
@@ -60,31 +77,44 @@ class Allocation:
     def as_dict(self) -> dict[str, Any]:
         return {"budget": {k: round(v, 2) for k, v in self.budget.items()}, "headcount": dict(self.headcount)}
 
+    def key(self) -> tuple:
+        return tuple(sorted((k, round(v, 2)) for k, v in self.budget.items())), tuple(sorted(self.headcount.items()))
 
-def current_allocation(scenario: Scenario) -> Allocation:
-    """The scenario's own allocation: what its paid channels cost over the horizon, and its headcount."""
-    return Allocation(
-        budget={c.name: c.leads_per_day * c.cost_per_lead * scenario.horizon_days
-                for c in scenario.channels if c.cost_per_lead > 0},
-        headcount={t.name: t.headcount for t in scenario.teams},
-    )
+
+def buyable(scenario: Scenario, fixed: Sequence[str] = ()) -> list[str]:
+    """The channels whose volume money buys: a cost per lead, not ``fixed_volume``, not named in ``fixed``."""
+    return [c.name for c in scenario.channels if c.cost_per_lead > 0 and not c.fixed_volume and c.name not in fixed]
+
+
+def current_allocation(scenario: Scenario, fixed: Sequence[str] = ()) -> Allocation:
+    """The scenario's own allocation: what its bought channels cost over the horizon, and its headcount."""
+    spent = {c.name: c.leads_per_day * c.cost_per_lead * scenario.horizon_days for c in scenario.channels}
+    return Allocation(budget={name: spent[name] for name in buyable(scenario, fixed)},
+                      headcount={t.name: t.headcount for t in scenario.teams})
 
 
 def apply(scenario: Scenario, allocation: Allocation) -> Scenario:
-    """The scenario with the allocation's channel budgets (as leads per day) and headcounts."""
-    channels = tuple(
-        c.model_copy(update={"leads_per_day": allocation.budget[c.name] / c.cost_per_lead / scenario.horizon_days})
-        if c.name in allocation.budget else c for c in scenario.channels)
-    teams = tuple(t.model_copy(update={"headcount": allocation.headcount.get(t.name, t.headcount)})
-                  for t in scenario.teams)
-    return scenario.model_copy(update={"channels": channels, "teams": teams})
+    """The scenario with the allocation's channel budgets (as leads per day) and headcounts, validated again."""
+    channels = {c.name: (i, c) for i, c in enumerate(scenario.channels)}
+    teams = {t.name: i for i, t in enumerate(scenario.teams)}
+    overrides: dict[str, Any] = {}
+    for name, amount in allocation.budget.items():
+        i, channel = channels[name]
+        overrides[f"channels.{i}.leads_per_day"] = amount / channel.cost_per_lead / scenario.horizon_days
+    for name, reps in allocation.headcount.items():
+        overrides[f"teams.{teams[name]}.headcount"] = int(reps)
+    return apply_overrides(scenario, overrides, file="<allocation>")
 
 
 def _staffed(scenario: Scenario, budget: dict[str, float], headcount: int | None) -> Allocation:
     """``budget`` with reps following the work (when a total ``headcount`` is given)."""
     if headcount is None:
         return Allocation(budget, {t.name: t.headcount for t in scenario.teams})
-    work = reverse_funnel(apply(scenario, Allocation(budget)), revenue=1.0).rep_days
+    funded = apply(scenario, Allocation(budget))
+    if not any(c.leads_per_day > 0 for c in funded.channels):  # no work to follow: the teams keep their shares
+        shares = allocate(headcount, [t.headcount for t in scenario.teams])
+        return Allocation(budget, {t.name: int(n) for t, n in zip(scenario.teams, shares)})
+    work = reverse_funnel(funded, revenue=1.0).rep_days
     working = [t.name for t in scenario.teams if work[t.name] > 0]
     if headcount < len(working):
         raise ValueError(f"a headcount of {headcount} cannot staff the {len(working)} teams that work the funnel")
@@ -94,94 +124,208 @@ def _staffed(scenario: Scenario, budget: dict[str, float], headcount: int | None
     return Allocation(budget, reps)
 
 
-def _revenue(scenario: Scenario, allocation: Allocation, replications: int, seed: int, engine: str) -> np.ndarray:
-    results = simulate(apply(scenario, allocation), replications=replications, seed=seed, engine=engine,
-                       detail=False, progress=False, workers=1)
-    return results.replications.revenue.to_numpy()
+def _score(evaluation: Evaluation, objective: Objective) -> float:
+    return float(evaluation.replications[OBJECTIVES[objective]].mean())
 
 
-def _score(revenue: np.ndarray, objective: Objective, target: float | None) -> float:
-    if objective == "p_hit":
-        return float((revenue >= target).mean())
-    return float(revenue.mean())
+def _rank(evaluation: Evaluation, objective: Objective) -> tuple[bool, float]:
+    """Order of preference: every allocation that keeps the service levels before any that breaks one."""
+    return evaluation.feasible, _score(evaluation, objective)
 
 
-def _figures(revenue: np.ndarray, target: float | None) -> dict[str, Any]:
-    return {"mean": float(revenue.mean()), "p10": float(np.quantile(revenue, 0.1)),
-            "p50": float(np.quantile(revenue, 0.5)), "p90": float(np.quantile(revenue, 0.9)),
-            "p_hit_target": float((revenue >= target).mean()) if target else None}
+def _figures(values: pd.Series, target: float | None = None) -> dict[str, Any]:
+    v = values.to_numpy(float)
+    out = {"mean": float(v.mean()), "p10": float(np.quantile(v, 0.1)), "p50": float(np.quantile(v, 0.5)),
+           "p90": float(np.quantile(v, 0.9))}
+    if target is not None or values.name == "revenue":
+        out["p_hit_target"] = float((v >= target).mean()) if target else None
+    return out
 
 
-def optimise(scenario: Scenario, budget: float, headcount: int | None = None, objective: Objective = "revenue",
-             steps: int = 10, replications: int = 40, seed: int = 0, engine: str = "fast") -> dict[str, Any]:
-    """Spend ``budget`` (over the horizon) in ``steps`` greedy steps; staff ``headcount`` reps to the work.
+def _describe(allocation: Allocation, evaluation: Evaluation, target: float | None) -> dict[str, Any]:
+    table = evaluation.replications
+    return {**allocation.as_dict(), "revenue": _figures(table["revenue"], target), "profit": _figures(table["profit"]),
+            "costs": {part: float(table[COST_COLUMNS[part]].mean()) for part in COSTS}
+            | {"total": float(table["total_cost"].mean())},
+            "service": evaluation.service(), "feasible": evaluation.feasible}
 
-    Returns the current and the chosen allocation with their simulated revenue, the paired
-    gain with its 95% interval, diminishing-returns curves, and the greedy path.
+
+def _paired(chosen: pd.Series, current: pd.Series) -> dict[str, Any]:
+    """Mean paired difference, its 95% t interval and the share of replications in which ``chosen`` does better."""
+    difference = chosen.to_numpy(float) - current.to_numpy(float)  # replication r saw the same luck in both
+    n = len(difference)
+    half = stats.t.ppf(0.975, n - 1) * difference.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
+    mean = float(difference.mean())
+    return {"mean": mean, "ci95": [mean - float(half), mean + float(half)], "p_better": float((difference > 0).mean())}
+
+
+def optimise(scenario: Scenario, budget: float, headcount: int | None = None, objective: Objective = "profit",
+             steps: int = 10, replications: int = 40, seed: int = 0, engine: str = "fast",
+             levels: ServiceLevels = NO_LIMITS, bounds: Mapping[str, tuple[float, float]] | None = None,
+             fixed: Sequence[str] = (), max_rounds: int = 20) -> dict[str, Any]:
+    """The allocation of ``budget`` (over the horizon) and ``headcount`` reps that is best by ``objective`` and
+    keeps the service ``levels`` (see the module docs for the search).
+
+    Parameters
+    ----------
+    scenario : the scenario whose channels and teams are allocated.
+    budget : marketing budget over the horizon for the channels money buys (an upper limit: profit may be
+        best below it).
+    headcount : reps to split over the teams; ``None`` keeps each team's headcount.
+    objective : ``"profit"``, ``"revenue"`` or ``"p_target"``.
+    steps : the budget is spent in ``budget / steps`` steps.
+    replications, seed, engine : the replications every candidate is simulated on (common random numbers);
+        the final scoring uses the next ``replications`` ones.
+    levels : the service levels a recommendation must keep.
+    bounds : channel → (lowest, highest) budget.
+    fixed : channels whose volume stays as it is (besides those money cannot buy).
+    max_rounds : most rounds of the exchange search.
+
+    Returns
+    -------
+    dict
+        The current and the chosen allocation (budget, reps, revenue, profit, costs, service levels), the gain
+        in the objective (and in revenue and profit) scored on fresh replications with its 95% interval, the
+        limits that bind, the returns curves and the greedy path.
     """
-    paid = [c.name for c in scenario.channels if c.cost_per_lead > 0]
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    names = [c.name for c in scenario.channels]
+    for name in list(fixed) + list(bounds or {}):
+        if name not in names:
+            raise ValueError(_unknown(name, names, "channel"))
+    paid = buyable(scenario, fixed)
     if not paid:
-        raise ValueError("no channel has a cost per lead: there is no budget to allocate")
+        raise ValueError("no channel has a cost per lead and a volume money can buy: there is no budget to allocate")
     if budget <= 0 or steps < 1:
         raise ValueError("budget must be positive and steps at least 1")
     target = scenario.targets.annual_revenue if scenario.targets else None
-    if objective == "p_hit" and target is None:
-        raise ValueError("the p_hit objective needs targets.annual_revenue in the scenario")
-
-    def evaluate(spend: dict[str, float]) -> tuple[Allocation, np.ndarray]:
-        allocation = _staffed(scenario, spend, headcount)
-        return allocation, _revenue(scenario, allocation, replications, seed, engine)
-
+    if objective == "p_target" and target is None:
+        raise ValueError("the p_target objective needs targets.annual_revenue in the scenario")
+    levels.check(scenario)
+    limits = {name: (0.0, budget) for name in paid}
+    for name, (low, high) in (bounds or {}).items():
+        if name not in paid:
+            raise ValueError(f"channel '{name}' has a bound but its volume is fixed (money cannot buy it)")
+        if not 0 <= low <= high:
+            raise ValueError(f"channel '{name}': the bounds {low:g} to {high:g} are not 0 <= low <= high")
+        limits[name] = (low, min(high, budget))
+    if sum(low for low, _ in limits.values()) > budget:
+        raise ValueError("the channels' lower bounds add up to more than the budget")
     step = budget / steps
-    spend = dict.fromkeys(paid, 0.0)
+    search = range(replications)
+    seen: dict[tuple, tuple[Allocation, Evaluation]] = {}
+
+    def run(allocation: Allocation) -> Evaluation:
+        key = allocation.key()
+        if key not in seen:
+            seen[key] = allocation, evaluate(apply(scenario, allocation), search, seed, levels, engine)
+        return seen[key][1]
+
+    def within(spend: dict[str, float]) -> bool:
+        return (sum(spend.values()) <= budget * (1 + 1e-9)
+                and all(limits[n][0] - 1e-6 <= v <= limits[n][1] + 1e-6 for n, v in spend.items()))
+
+    # 1. greedy: a step at a time, where it raises the objective most within the service levels
+    spend = {name: limits[name][0] for name in paid}
+    best = _staffed(scenario, spend, headcount)
     path = []
-    for _ in range(steps):
+    while True:
         candidates = []
         for name in paid:
-            trial = {**spend, name: spend[name] + step}
-            allocation, revenue = evaluate(trial)
-            candidates.append((_score(revenue, objective, target), name, trial, revenue))
-        candidates.sort(key=lambda c: -c[0])
-        best_score, best_name, spend, best_revenue = candidates[0]
-        path.append({"to": best_name, "score": best_score,
+            trial = {**spend, name: min(spend[name] + step, limits[name][1])}
+            if trial[name] > spend[name] + 1e-6 and within(trial):
+                allocation = _staffed(scenario, trial, headcount)
+                candidates.append((_rank(run(allocation), objective), name, allocation))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        if not candidates or candidates[0][0] <= _rank(run(best), objective):
+            break
+        rank, name, best = candidates[0]
+        spend = dict(best.budget)
+        path.append({"to": name, "score": rank[1], "keeps_service_levels": rank[0],
                      "runner_up": candidates[1][1] if len(candidates) > 1 else None,
-                     "margin": best_score - candidates[1][0] if len(candidates) > 1 else None})
-    chosen, chosen_revenue = evaluate(spend)
-    current = current_allocation(scenario)
-    current_revenue = _revenue(scenario, current, replications, seed, engine)
-    difference = chosen_revenue - current_revenue  # paired: replication r saw the same luck in both
-    half = stats.t.ppf(0.975, replications - 1) * difference.std(ddof=1) / np.sqrt(replications)
+                     "margin": rank[1] - candidates[1][0][1] if len(candidates) > 1 else None})
+
+    # 2. exchange: single moves of a budget step or a rep, best improving move first
+    current = current_allocation(scenario, fixed)
+    if (within(current.budget) and (headcount is None or sum(current.headcount.values()) == headcount)
+            and _rank(run(current), objective) > _rank(run(best), objective)):
+        best = current
+    for _ in range(max_rounds):
+        moves = []
+        for name in paid:
+            for other in [None, *paid]:
+                if other == name:
+                    continue
+                trial = dict(best.budget)
+                trial[name] += step
+                if other is not None:
+                    trial[other] -= step
+                moves.append(trial)
+            moves.append({**best.budget, name: best.budget[name] - step})
+        trials = [Allocation(trial, best.headcount) for trial in moves if within(trial)]
+        if headcount is not None:
+            for team, reps in best.headcount.items():
+                for other in best.headcount:
+                    if other != team and reps > 1:
+                        trials.append(Allocation(best.budget, {**best.headcount, team: reps - 1,
+                                                               other: best.headcount[other] + 1}))
+        better = [(rank, trial) for trial in trials if (rank := _rank(run(trial), objective)) > _rank(run(best), objective)]
+        if not better:
+            break
+        best = max(better, key=lambda b: b[0])[1]
+
+    chosen_search = run(best)
+    binding = Counter(limit for allocation, e in seen.values() if not e.feasible
+                      and _score(e, objective) > _score(chosen_search, objective) for limit in e.broken)
+
+    # 3. scoring on fresh replications
+    fresh = range(replications, 2 * replications)
+    chosen_fresh = evaluate(apply(scenario, best), fresh, seed, levels, engine)
+    current_fresh = evaluate(apply(scenario, current), fresh, seed, levels, engine)
+    figure = OBJECTIVES[objective]
+    gain = {"objective": objective, **_paired(chosen_fresh.replications[figure], current_fresh.replications[figure]),
+            "replications": [fresh.start, fresh.stop - 1]}
     return {
         "objective": objective, "budget": budget, "headcount": headcount, "replications": replications,
-        "seed": seed, "engine": engine,
-        "current": {**current.as_dict(), "revenue": _figures(current_revenue, target)},
-        "chosen": {**chosen.as_dict(), "revenue": _figures(chosen_revenue, target)},
-        "gain": {"mean": float(difference.mean()), "ci95": [float(difference.mean() - half),
-                                                            float(difference.mean() + half)],
-                 "p_better": float((difference > 0).mean())},
-        "curves": _curves(scenario, chosen, replications, seed, engine),
+        "seed": seed, "engine": engine, "service_levels": levels.as_dict(),
+        "bounds": {name: list(limits[name]) for name in paid},
+        "fixed": [c.name for c in scenario.channels if c.name not in paid],
+        "current": _describe(current, current_fresh, target),
+        "chosen": _describe(best, chosen_fresh, target),
+        "chosen_on_search": {"service": chosen_search.service(), "score": _score(chosen_search, objective)},
+        "gain": gain,
+        "revenue_gain": _paired(chosen_fresh.replications["revenue"], current_fresh.replications["revenue"]),
+        "profit_gain": _paired(chosen_fresh.replications["profit"], current_fresh.replications["profit"]),
+        "binding": [{"limit": limit, "better_allocations_refused": n} for limit, n in binding.most_common()],
+        "curves": _curves(best, run, paid, {name: (bounds or {}).get(name, (0.0, np.inf)) for name in paid}, step,
+                          objective),
         "path": path,
+        "evaluations": len(seen),
     }
 
 
-def _curves(scenario: Scenario, chosen: Allocation, replications: int, seed: int,
-            engine: str) -> dict[str, dict[str, list[dict[str, float]]]]:
-    """Mean revenue as one channel's budget, or one team's headcount, moves around the chosen allocation."""
+def _curves(chosen: Allocation, run, paid: list[str], limits: Mapping[str, tuple[float, float]], step: float,
+            objective: Objective) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Mean revenue and profit as one channel's budget moves by up to two steps around where the chosen
+    allocation puts it (from its lower bound upwards for a channel it leaves there; past the total budget, to show
+    what more would bring), or one team's headcount by up to two reps, the rest held."""
+    def point(allocation: Allocation) -> dict[str, Any]:
+        e = run(allocation)
+        return {"revenue": float(e.replications.revenue.mean()), "profit": float(e.replications.profit.mean()),
+                "score": _score(e, objective), "keeps_service_levels": e.feasible}
+
     channels = {}
-    for name, amount in chosen.budget.items():
-        points = []
-        for factor in (0.0, 0.5, 1.0, 1.5, 2.0):
-            trial = Allocation({**chosen.budget, name: amount * factor}, chosen.headcount)
-            points.append({"budget": amount * factor,
-                           "revenue": float(_revenue(scenario, trial, replications, seed, engine).mean())})
-        channels[name] = points
+    for name in paid:
+        amount, (low, high) = chosen.budget[name], limits[name]
+        first = max(low, amount - 2 * step)
+        amounts = sorted({round(min(high, first + j * step), 2) for j in range(5)} | {round(amount, 2)})
+        channels[name] = [{"budget": a, **point(Allocation({**chosen.budget, name: a}, chosen.headcount))}
+                          for a in amounts]
     teams = {}
     for name, reps in chosen.headcount.items():
-        points = []
-        for n in range(max(1, reps - 2), reps + 3):
-            trial = Allocation(chosen.budget, {**chosen.headcount, name: n})
-            points.append({"headcount": n, "revenue": float(_revenue(scenario, trial, replications, seed, engine).mean())})
-        teams[name] = points
+        teams[name] = [{"headcount": n, **point(Allocation(chosen.budget, {**chosen.headcount, name: n}))}
+                       for n in range(max(1, reps - 2), reps + 3)]
     return {"channels": channels, "teams": teams}
 
 

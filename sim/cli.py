@@ -27,11 +27,12 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.costs import COSTS
 from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
 from sim.spreadsheet import write_csv
-from sim.experiments import DEFAULT_ENGINE
+from sim.experiments import DEFAULT_ENGINE, OBJECTIVES
 from sim.limits import check as check_limits
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
@@ -77,8 +78,10 @@ def _run(args: argparse.Namespace) -> int:
                        detail=detail, progress=not args.quiet)
     summary = results.summary()
     print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
-    headline = pd.DataFrame({k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")}).T
-    print(headline.to_string(float_format="{:,.0f}".format))
+    headline = pd.DataFrame({**{k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")},
+                             **_cost_rows(summary)}).T
+    print(headline.to_string(float_format="{:,.0f}".format, na_rep="not given"))
+    print(_costs_line(summary))
     print(_opening_line(scenario))
     if summary["p_hit_target"] is not None:
         print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
@@ -88,6 +91,23 @@ def _run(args: argparse.Namespace) -> int:
         results.save(out)
         print(f"wrote {out / 'summary.json'}")
     return 0
+
+
+def _cost_rows(summary: dict) -> dict[str, dict[str, float] | None]:
+    """The headline's cost and profit rows (a part the scenario does not give: every column empty)."""
+    costs = summary["costs"]
+    empty = dict.fromkeys(("mean", "p10", "p50", "p90"), np.nan)
+    rows = {f"{part} cost": costs[part] or empty for part in COSTS}
+    return {**rows, "total cost": costs["total"], "profit": summary["profit"]}
+
+
+def _costs_line(summary: dict) -> str:
+    """What the profit leaves out, in words (or that every cost is given)."""
+    missing = summary["costs"]["not_given"]
+    if not missing:
+        return "profit: revenue minus marketing, staff, hiring and commission (the cost of what is sold is not in it)"
+    return "profit leaves out what the scenario does not give: " + "; ".join(
+        f"{part} ({why})" for part, why in missing.items())
 
 
 def _opening_line(scenario) -> str:
@@ -218,25 +238,37 @@ def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFra
 
 
 def _allocate(args: argparse.Namespace) -> int:
-    from sim.allocation import focus_rules, optimise, routing_rules
+    from sim.allocation import apply, focus_rules, optimise, routing_rules
+    from sim.scenario import dump
+    from sim.service import ServiceLevels
 
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
+    levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
     try:
         result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
-                          args.seed, args.engine)
+                          args.seed, args.engine, levels, dict(args.channel_budget), args.fixed)
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    print(f"{scenario.name}: allocation by {args.objective}, {args.replications} replications per candidate "
+          f"(common random numbers), {result['evaluations']} candidates simulated")
+    if result["fixed"]:
+        print(f"volume kept as it is (money cannot buy it): {', '.join(result['fixed'])}")
     for name in ("current", "chosen"):
-        part = result[name]
-        print(f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
-              f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}; "
-              f"mean revenue {part['revenue']['mean']:,.0f}")
-    gain = result["gain"]
-    print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
-          f"better in {gain['p_better']:.0%} of replications")
+        print(_allocation_line(name, result[name], bool(levels.max_wait or levels.max_utilisation is not None)))
+    gain, first, last = result["gain"], *result["gain"]["replications"]
+    show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
+    print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
+          f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {gain['p_better']:.0%} of them")
+    if result["binding"]:
+        print("binding: " + "; ".join(f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a "
+                                      f"better {args.objective})" for b in result["binding"]))
+    elif levels.max_wait or levels.max_utilisation is not None:
+        print("binding: none of the service levels turned down a better allocation")
+    if not result["chosen"]["feasible"]:
+        print("no allocation found keeps every service level: " + ", ".join(result["chosen"]["service"]["broken"]))
     run = (args.replications, args.seed, args.engine)
     weighed = {}  # rules to weigh on the same leads: key in allocation.json -> (title, comparison)
     if args.focus:
@@ -255,23 +287,47 @@ def _allocate(args: argparse.Namespace) -> int:
         print(rules.drop(columns="priority", errors="ignore").to_string(float_format=lambda v: f"{v:,.2f}"))
         result[key] = rules.reset_index().to_dict(orient="records")
     if out is not None:
+        from sim.allocation import Allocation
+
+        chosen = Allocation(result["chosen"]["budget"], result["chosen"]["headcount"])
         write_json(out / "allocation.json", result)
-        print(f"wrote {out / 'allocation.json'}")
+        write_text(out / "scenario.yaml", dump(apply(scenario, chosen)))
+        print(f"wrote {out / 'allocation.json'} and {out / 'scenario.yaml'} (the recommended scenario)")
     return 0
 
 
+def _allocation_line(name: str, part: dict, limited: bool) -> str:
+    """One allocation in two lines: budget and reps; money and service levels (``limited``: some were asked)."""
+    service = part["service"]
+    waits = ", ".join(f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
+                      for w in service["waits"])
+    busiest = max(service["utilisation"].items(), key=lambda item: item[1])
+    verdict = ("no service level asked" if not limited else "keeps the service levels" if part["feasible"]
+               else "breaks " + ", ".join(service["broken"]))
+    return (f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
+            f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}\n"
+            f"          revenue {part['revenue']['mean']:,.0f}, cost {part['costs']['total']:,.0f}, "
+            f"profit {part['profit']['mean']:,.0f}; {waits + '; ' if waits else ''}busiest team {busiest[0]} "
+            f"{busiest[1]:.0%}; {verdict}")
+
+
 def _compare(args: argparse.Namespace) -> int:
-    from sim.experiments import Strategy, compare
+    from sim.experiments import Strategy, compare, load_strategies
     from sim.overrides import parse_override
 
     strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
     base = strategies[0]
+    if args.strategies is not None:
+        strategies += load_strategies(args.strategies, base.scenario)
     for text in args.override:
         key, value = parse_override(text)
         strategies.append(Strategy.from_overrides(f"{base.name} + {key}={value}", base.scenario, {key: value},
                                                   file="--override"))
     if len(strategies) < 2:
-        raise ScenarioError([Problem("", "give two or more scenario files, or one and --override KEY=VALUE")])
+        raise ScenarioError([Problem("", "give two or more scenario files, or one and --strategies FILE or "
+                                         "--override KEY=VALUE")])
+    if args.objective == "p_target" and any(s.scenario.targets is None for s in strategies):
+        raise ScenarioError([Problem("--objective", "p_target needs targets.annual_revenue in every scenario")])
     names = [s.name for s in strategies]
     strategies = [Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
                   for i, s in enumerate(strategies)]
@@ -282,26 +338,45 @@ def _compare(args: argparse.Namespace) -> int:
         output_dir(args.out)
     try:
         result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
-                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force)
+                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force,
+                         objective=args.objective)
     except KeyboardInterrupt:
         kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
         print(f"interrupted{kept}", file=sys.stderr)
         return 130
     summary = result.summary()
-    table = pd.DataFrame([{
-        "strategy": s["name"], "revenue mean": s["revenue"]["mean"],
-        "95% interval": f"{s['revenue']['ci95'][0]:,.0f} to {s['revenue']['ci95'][1]:,.0f}",
-        "vs baseline": "" if "revenue_difference" not in s else
-        f"{s['revenue_difference']['mean']:+,.0f} ({s['revenue_difference']['ci95'][0]:+,.0f} to "
-        f"{s['revenue_difference']['ci95'][1]:+,.0f})",
-        "P(best)": s["p_best"],
-        "P(target)": None if s["p_hit_target"] is None else s["p_hit_target"]["mean"]} for s in summary["strategies"]])
-    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine})")
-    print(table.to_string(index=False, formatters={"revenue mean": "{:,.0f}".format, "P(best)": "{:.0%}".format,
-                                                   "P(target)": lambda p: "" if p is None else f"{p:.0%}"}))
+    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine}); "
+          f"ranked by {args.objective}, best first")
+    print(_comparison_table(summary).to_string(index=False))
+    missing = {part: why for s in summary["strategies"] for part, why in s["costs_not_given"].items()}
+    if missing:
+        print("costs not given (left out of cost and profit): " + "; ".join(f"{p} ({w})" for p, w in missing.items()))
     if args.out is not None:
         print(f"wrote {args.out / 'comparison.json'}")
     return 0
+
+
+def _comparison_table(summary: dict) -> pd.DataFrame:
+    """A comparison's strategies, best first by its objective: revenue and cost side by side, profit, the
+    objective's interval and paired difference from the baseline, P(best) and P(target)."""
+    objective = summary["objective"]
+    figure = "p_hit_target" if objective == "p_target" else objective
+    show = "{:.1%}".format if figure == "p_hit_target" else "{:,.0f}".format
+    signed = "{:+.1%}".format if figure == "p_hit_target" else "{:+,.0f}".format
+    by_name = {s["name"]: s for s in summary["strategies"]}
+    rows = []
+    for name in summary["ranking"]:
+        s = by_name[name]
+        low, high = s[figure]["ci95"]
+        difference = s.get(f"{figure}_difference")
+        rows.append({
+            "strategy": name, "revenue": f"{s['revenue']['mean']:,.0f}", "cost": f"{s['costs']['total']['mean']:,.0f}",
+            "profit": f"{s['profit']['mean']:,.0f}", f"{objective} 95% interval": f"{show(low)} to {show(high)}",
+            "vs baseline": "" if difference is None else f"{signed(difference['mean'])} "
+                                                         f"({signed(difference['ci95'][0])} to {signed(difference['ci95'][1])})",
+            "P(best)": f"{s['p_best']:.0%}",
+            "P(target)": "" if s["p_hit_target"] is None else f"{s['p_hit_target']['mean']:.0%}"})
+    return pd.DataFrame(rows)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -326,7 +401,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sim.report import write_report
 
-    print(f"wrote {write_report(args.dir, args.out)}")
+    print(f"wrote {write_report(args.dir, args.out, args.objective)}")
     return 0
 
 
@@ -680,21 +755,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=_non_negative_float, required=True, metavar="B",
                    help="marketing budget over the horizon")
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
-    p.add_argument("--objective", choices=("revenue", "p_hit"), default="revenue")
+    _objective_option(p)
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
+    p.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
+                   help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep start "
+                        "on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads in 10)")
+    p.add_argument("--max-utilisation", type=_fraction, metavar="U",
+                   help="a service level: no team busier than this share of its working time, e.g. 0.85")
+    p.add_argument("--channel-budget", type=_channel_budget, action="append", default=[], metavar="NAME:LOW:HIGH",
+                   help="keep a channel's budget between LOW and HIGH, e.g. inbound:200000:800000")
+    p.add_argument("--fixed", action="append", default=[], metavar="CHANNEL",
+                   help="keep this channel's volume as it is (channels with fixed_volume or no cost per lead always are)")
     p.add_argument("--focus", action="store_true",
                    help="also weigh the focus rule: the most valuable tiers served first, against first come, first served")
     p.add_argument("--route", type=_route, metavar="STAGE:TIERS:SENIORS:SKILL",
                    help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
                         "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3")
     _run_options(p, engine="fast", replications=40)
-    p.add_argument("--out", type=_path, metavar="DIR", help="write allocation.json here")
+    p.add_argument("--out", type=_path, metavar="DIR",
+                   help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here")
     p.set_defaults(handler=_allocate)
 
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
+    p.add_argument("--strategies", type=_path, metavar="FILE",
+                   help="add the strategies of a YAML file: each a name and the overrides (several changes at once) "
+                        "that make it from the baseline, e.g. 'more SDRs: {teams.sdr.headcount: 6}'")
+    _objective_option(p)
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
     p.add_argument("--out", type=_path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
@@ -715,6 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="an HTML or Excel report of a run, a comparison or a sweep")
     p.add_argument("dir", type=_path, metavar="DIR")
     p.add_argument("--out", type=_path, required=True, metavar="FILE", help="report.html or report.xlsx")
+    _objective_option(p)
     p.set_defaults(handler=_report)
 
     p = sub.add_parser("diagnose", help="funnel, bottlenecks, rep exceptions, aged deals and tiers from a CRM export")
@@ -811,6 +901,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _objective_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--objective", choices=tuple(OBJECTIVES), default=next(iter(OBJECTIVES)),
+                        help="rank by profit (revenue minus marketing, staff, hiring and commission), revenue, or "
+                             "the probability of reaching targets.annual_revenue (p_target)")
+
+
 def _limits_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-limits", action="store_true",
                         help="run even when the estimated memory or time is above what a 2-core, 24 GiB machine "
@@ -823,6 +919,25 @@ def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int
     parser.add_argument("--replications", type=_positive_int, default=replications, metavar="N")
     parser.add_argument("--seed", type=_seed, default=0, metavar="S")
     _limits_option(parser)
+
+
+def _max_wait(text: str):
+    """``STAGE:DAYS[:SHARE]`` for ``allocate --max-wait``."""
+    from sim.service import MaxWait
+
+    try:
+        return MaxWait.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _channel_budget(text: str) -> tuple[str, tuple[float, float]]:
+    """``NAME:LOW:HIGH`` for ``allocate --channel-budget``."""
+    try:
+        name, low, high = text.rsplit(":", 2)
+        return name, (_non_negative_float(low), _non_negative_float(high))
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:LOW:HIGH, e.g. inbound:200000:800000") from None
 
 
 def _route(text: str) -> tuple[str, list[str], int, float]:

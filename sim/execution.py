@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim.costs import COLUMNS as COST_COLUMNS, add_profit
 from sim.engine import simulate
 from sim.errors import Problem, ScenarioError
 from sim.lifetime import end_with_parent
@@ -41,15 +42,17 @@ from sim.scenario import Scenario
 
 __all__ = ["FIGURES", "default_workers", "describe_backend", "replicate", "run_tasks"]
 
-FIGURES = ("leads", "won", "lost", "open", "revenue", "collected", "marketing_cost", "win_days_total", "hit_target")
-"""Per-replication figures of every experiment table (``hit_target`` is NaN without a target)."""
+FIGURES = ("leads", "won", "lost", "open", "revenue", "collected", *COST_COLUMNS.values(), "total_cost", "profit",
+           "win_days_total", "hit_target")
+"""Per-replication figures of every experiment table (``hit_target`` is NaN without a target; costs and profit
+as in :mod:`sim.costs`)."""
 
 
 def replicate(scenario: Scenario, seed: int, replications: int, engine: str = "des") -> pd.DataFrame:
     """Run ``replications`` replications of ``scenario``; one row of :data:`FIGURES` per replication."""
     results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
                        workers=1)  # one process per task: the parallelism is the experiment's
-    table = results.replications.copy()
+    table = add_profit(results.replications)
     target = scenario.targets.annual_revenue if scenario.targets else np.nan
     table["hit_target"] = np.where(np.isnan(target), np.nan, (table["revenue"] >= target).astype(float))
     return table[["replication", *FIGURES]]

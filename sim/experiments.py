@@ -5,9 +5,10 @@ several strategies with the same seed: replication ``r`` of every strategy sees 
 leads, conversions, work and wait times, deal values and rosters (each drawn from its own
 stream), so the paired difference between two strategies is far less noisy than the
 difference of two independent runs. It reports each headline figure with its 95% confidence
-interval, the paired difference against the baseline (the first strategy) with its interval,
-and the probability that each strategy is best (the share of replications in which it earns
-the most revenue).
+interval, its costs and profit (:mod:`sim.costs`), the paired differences against the baseline
+(the first strategy) with their intervals, and the probability that each strategy is best by the
+objective (profit by default, revenue, or the probability of reaching the target). Strategies
+can be written as a file, each a name and a set of overrides (:func:`load_strategies`).
 
 :func:`sweep` runs a design -- a grid, a Latin hypercube or random points over named
 parameters -- and streams one tidy row per point and replication to a resumable results
@@ -25,8 +26,10 @@ Examples
 >>> result = compare([Strategy("baseline", base), more], replications=3, seed=1, progress=False)
 >>> result.replications.groupby("strategy", sort=False)["leads"].sum().tolist()  # same leads: CRN
 [6051, 6051]
->>> sorted(result.summary()["strategies"][1])
-['marketing_cost', 'name', 'overrides', 'p_best', 'p_hit_target', 'revenue', 'revenue_difference', 'won']
+>>> sorted(result.summary()["strategies"][1])[:6]
+['costs', 'costs_not_given', 'marketing_cost', 'name', 'overrides', 'p_best']
+>>> result.summary()["objective"], sorted(result.summary()["ranking"])  # ranking: best profit first
+('profit', ['baseline', 'more qualifiers'])
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.constraints import PositiveInt
+from sim.costs import COLUMNS as COST_COLUMNS, not_given
 from sim.engine import ENGINES
 from sim.errors import Problem, ScenarioError
 from sim.execution import FIGURES, describe_backend, run_tasks
@@ -54,7 +58,8 @@ from sim.outputs import output_dir, write_json, write_with
 from sim.store import ChunkStore
 from sim.streams import generator
 
-__all__ = ["Strategy", "Comparison", "compare", "SweepSpec", "Sweep", "SweepResult", "load_sweep", "sweep",
+__all__ = ["Strategy", "Comparison", "compare", "load_strategies", "OBJECTIVES", "p_best_by", "SweepSpec", "Sweep",
+           "SweepResult", "load_sweep", "sweep",
            "sensitivity", "DEFAULT_ENGINE"]
 
 DEFAULT_ENGINE = "fast"
@@ -64,6 +69,17 @@ DESIGN = 64
 """Purpose number of the stream that draws Latin-hypercube and random designs (apart from the model's 0-7)."""
 
 _LEVEL = 0.95
+
+OBJECTIVES = {"profit": "profit", "revenue": "revenue", "p_target": "hit_target"}
+"""What a choice can be ranked by (the first is the default) → its per-replication figure: profit (revenue minus
+the costs of :mod:`sim.costs`), revenue, or the probability of reaching ``targets.annual_revenue``."""
+Objective = Literal["profit", "revenue", "p_target"]
+
+BOOTSTRAP = 65
+"""Purpose number of the stream that resamples replications for the probability of being best by P(target)."""
+
+RESAMPLES = 2000
+"""Bootstrap resamples behind the probability of being best by P(target)."""
 
 
 @dataclass(frozen=True)
@@ -112,16 +128,43 @@ def p_best(table: pd.DataFrame, figure: str = "revenue") -> pd.Series:
     return best.div(best.sum(axis=1), axis=0).mean()
 
 
+def p_best_by(table: pd.DataFrame, objective: Objective, seed: int = 0) -> pd.Series:
+    """The probability that each strategy is best by ``objective`` (ties shared).
+
+    By profit or revenue: the share of replications in which it earns the most (:func:`p_best`). A
+    replication either reaches the target or not, so by ``p_target`` it is the share of bootstrap
+    resamples of the replications (the same rows for every strategy: the pairing kept) in which its
+    share reaching the target is the highest.
+
+    >>> table = pd.DataFrame({"strategy": list("abab"), "replication": [0, 0, 1, 1], "hit_target": [1.0, 1, 0, 1]})
+    >>> p_best_by(table, "p_target").round(2).to_dict()
+    {'a': 0.12, 'b': 0.88}
+    """
+    figure = OBJECTIVES[objective]
+    if objective != "p_target":
+        return p_best(table, figure)
+    wide = table.pivot(index="replication", columns="strategy", values=figure)
+    if wide.isna().any().any():
+        return pd.Series(np.nan, index=wide.columns)
+    rows = generator(seed, 0, BOOTSTRAP).integers(0, len(wide), size=(RESAMPLES, len(wide)))
+    rates = wide.to_numpy(float)[rows].mean(axis=1)  # (resamples, strategies)
+    best = rates == rates.max(axis=1, keepdims=True)
+    return pd.Series((best / best.sum(axis=1, keepdims=True)).mean(axis=0), index=wide.columns)
+
+
 class Comparison:
     """Per-replication figures of several strategies run on common random numbers."""
 
     def __init__(self, strategies: Sequence[Strategy], replications: pd.DataFrame, seed: int, engine: str,
-                 backend: dict[str, Any] | None = None):
+                 backend: dict[str, Any] | None = None, objective: Objective = "profit"):
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
         self.strategies = list(strategies)
         self.replications = replications
         self.seed = seed
         self.engine = engine
         self.backend = backend or {}
+        self.objective = objective
 
     def figure(self, name: str) -> pd.DataFrame:
         """One column per strategy, one row per replication."""
@@ -146,9 +189,12 @@ class Comparison:
         return pd.DataFrame(rows, columns=["strategy", "mean", "ci_low", "ci_high", "sd_paired", "sd_unpaired"])
 
     def summary(self) -> dict[str, Any]:
-        """The content of ``comparison.json``."""
-        best = p_best(self.replications)
-        diffs = self.differences("revenue").set_index("strategy")
+        """The content of ``comparison.json``: per strategy its figures (mean, interval, quantiles), costs and
+        profit, the paired differences from the baseline, and the probability of being best by the objective;
+        ``ranking`` lists the strategies best first by the objective's mean."""
+        best = p_best_by(self.replications, self.objective, self.seed)
+        compared = ("revenue", "profit") if self.objective != "p_target" else ("revenue", "profit", "hit_target")
+        diffs = {figure: self.differences(figure).set_index("strategy") for figure in compared}
         out = []
         for i, s in enumerate(self.strategies):
             rows = self.replications[self.replications["strategy"] == s.name]
@@ -158,17 +204,28 @@ class Comparison:
                 "revenue": _spread(rows["revenue"].to_numpy(float)),
                 "won": _spread(rows["won"].to_numpy(float)),
                 "marketing_cost": _spread(rows["marketing_cost"].to_numpy(float)),
+                "costs": {part: _spread(rows[column].to_numpy(float)) for part, column in
+                          (*COST_COLUMNS.items(), ("total", "total_cost"))},
+                "costs_not_given": not_given(s.scenario),
+                "profit": _spread(rows["profit"].to_numpy(float)),
                 "p_hit_target": _proportion(rows["hit_target"].to_numpy(float)),
                 "p_best": float(best[s.name]),
             }
             if i > 0:
-                d = diffs.loc[s.name]
-                entry["revenue_difference"] = {"against": self.strategies[0].name, "mean": float(d["mean"]),
-                                               "ci95": [float(d["ci_low"]), float(d["ci_high"])],
-                                               "sd_paired": float(d["sd_paired"]), "sd_unpaired": float(d["sd_unpaired"])}
+                for figure, table in diffs.items():
+                    d = table.loc[s.name]
+                    name = "p_hit_target" if figure == "hit_target" else figure
+                    entry[f"{name}_difference"] = {
+                        "against": self.strategies[0].name, "mean": float(d["mean"]),
+                        "ci95": [float(d["ci_low"]), float(d["ci_high"])], "sd_paired": float(d["sd_paired"]),
+                        "sd_unpaired": float(d["sd_unpaired"])}
             out.append(entry)
-        return {"kind": "comparison", "baseline": self.strategies[0].name, "replications": int(self.replications["replication"].nunique()),
-                "seed": self.seed, "engine": self.engine, "level": _LEVEL, **self.backend, "strategies": out}
+        score = {e["name"]: (e["p_hit_target"] or {"mean": -1.0})["mean"] if self.objective == "p_target"
+                 else e[self.objective]["mean"] for e in out}
+        return {"kind": "comparison", "objective": self.objective, "baseline": self.strategies[0].name,
+                "replications": int(self.replications["replication"].nunique()), "seed": self.seed,
+                "engine": self.engine, "level": _LEVEL, **self.backend,
+                "ranking": sorted(score, key=lambda name: -score[name]), "strategies": out}
 
     def save(self, directory: str | Path) -> Path:
         """Write ``comparison.json`` and ``replications.parquet`` into ``directory``; return it."""
@@ -180,7 +237,7 @@ class Comparison:
 
 def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int = 0, engine: str = DEFAULT_ENGINE,
             workers: int | None = 1, dask: str | None = None, progress: bool | None = None,
-            out: str | Path | None = None, force: bool = False) -> Comparison:
+            out: str | Path | None = None, force: bool = False, objective: Objective = "profit") -> Comparison:
     """Run every strategy on the same seed (common random numbers) and compare them.
 
     Parameters
@@ -192,6 +249,7 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
     out : a results directory: each strategy's replications are written there as soon as they
         finish (see :mod:`sim.store`), a run that was stopped resumes without recomputing them,
         and ``comparison.json`` is written at the end. ``force`` starts afresh.
+    objective : what ranks the strategies and decides which is best (see :data:`OBJECTIVES`).
     """
     names = [s.name for s in strategies]
     if len(strategies) < 1 or len(set(names)) != len(names):
@@ -213,10 +271,45 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
         tables = {i: store.read_chunk(i) for i in tasks}
     table = pd.concat([tables[i].assign(strategy=s.name) for i, s in enumerate(strategies)], ignore_index=True)
     table = table[["strategy", "replication", *FIGURES]]
-    result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask))
+    result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask), objective)
     if out is not None:
         result.save(out)
     return result
+
+
+def load_strategies(path: str | Path, base: Scenario) -> list[Strategy]:
+    """The strategies of a file: each top-level key a strategy's name, its value the overrides that make it
+    from ``base`` (several changes at once), e.g.::
+
+        more inbound, one more SDR:
+          channels.inbound.leads_per_day: 36
+          teams.sdr.headcount: 5
+
+    Raises :class:`ScenarioError` with every problem of the file, each at its line and field.
+    """
+    file = str(path)
+    data, lines = parse_yaml(read_text(path), file)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("", "is not a mapping of strategy name to overrides "
+                                         "(e.g. 'more SDRs: {teams.sdr.headcount: 6}')", file, 1)])
+    strategies, problems = [], []
+    for name, overrides in data.items():
+        line = lines.get((name,))
+        if not isinstance(name, str) or not name.strip():
+            problems.append(Problem(str(name), "a strategy's name must be text", file, line))
+        elif not isinstance(overrides, dict) or not overrides:
+            problems.append(Problem(name, "needs one or more overrides, e.g. {teams.sdr.headcount: 6}", file, line))
+        else:
+            key_lines = {key: lines.get((name, key), line) for key in overrides}
+            try:
+                scenario = apply_overrides(base, overrides, file, key_lines, prefix=f"{name}.")
+            except ScenarioError as exc:
+                problems += exc.problems
+            else:
+                strategies.append(Strategy(name, scenario, dict(overrides)))
+    if problems:
+        raise ScenarioError(problems)
+    return strategies
 
 
 # --------------------------------------------------------------------------- sweep

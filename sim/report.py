@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from sim.errors import Problem, ScenarioError
-from sim.experiments import SweepResult
+from sim.experiments import OBJECTIVES, SweepResult
 from sim.outputs import output_file, write_text
 from sim.plots import experiments as charts
 from sim.spreadsheet import write_xlsx
@@ -46,27 +46,39 @@ class Report:
 def _comparison(directory: Path) -> Report:
     summary = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
     replications = pd.read_parquet(directory / "replications.parquet")
+    objective = summary.get("objective", "revenue")  # comparisons written before objectives ranked by revenue
+    figure = "p_hit_target" if objective == "p_target" else objective
     rows = []
     for s in summary["strategies"]:
         row = {"strategy": s["name"], "overrides": ", ".join(f"{k}={v}" for k, v in s["overrides"].items())}
-        for figure in ("revenue", "won", "marketing_cost", "p_hit_target"):
-            for k, v in (s[figure] or {}).items():
-                row |= {f"{figure} ci95 low": v[0], f"{figure} ci95 high": v[1]} if k == "ci95" else {f"{figure} {k}": v}
-        row["p_best"] = s["p_best"]
+        spreads = {"revenue": s["revenue"], "total cost": s.get("costs", {}).get("total"), "profit": s.get("profit"),
+                   "won": s["won"], "marketing_cost": s["marketing_cost"], "p_hit_target": s["p_hit_target"]}
+        for name, spread in spreads.items():
+            for k, v in (spread or {}).items():
+                row |= {f"{name} ci95 low": v[0], f"{name} ci95 high": v[1]} if k == "ci95" else {f"{name} {k}": v}
+        row[f"p_best ({objective})"] = s["p_best"]
         rows.append(row)
-    diffs = pd.DataFrame([{"strategy": s["name"], "against": d["against"], "mean": d["mean"], "ci_low": d["ci95"][0],
+    diffs = pd.DataFrame([{"strategy": s["name"], "figure": objective, "against": d["against"], "mean": d["mean"],
+                           "ci_low": d["ci95"][0],
                            "ci_high": d["ci95"][1], "sd_paired": d["sd_paired"], "sd_unpaired": d["sd_unpaired"]}
-                          for s in summary["strategies"] if (d := s.get("revenue_difference"))])
-    report = Report(f"Comparison of {len(rows)} strategies ({summary['replications']} replications, seed {summary['seed']})",
-                    "comparison", {"strategies": pd.DataFrame(rows).set_index("strategy").T.rename_axis(columns=None).reset_index(names="figure")})
+                          for s in summary["strategies"] if (d := s.get(f"{figure}_difference"))])
+    ranking = summary.get("ranking", [s["name"] for s in summary["strategies"]])
+    report = Report(f"Comparison of {len(rows)} strategies ({summary['replications']} replications, seed "
+                    f"{summary['seed']}), ranked by {objective}: best {ranking[0]}", "comparison",
+                    {"strategies": pd.DataFrame(rows).set_index("strategy").loc[ranking].T.rename_axis(columns=None)
+                     .reset_index(names="figure")})
+    column = {"p_target": "hit_target"}.get(objective, objective)
+    if column != "hit_target":
+        report.figures[f"{objective} by strategy"] = charts.strategies_chart(replications, column)
     report.figures["revenue by strategy"] = charts.strategies_chart(replications, "revenue")
     if len(diffs):
         report.tables["differences"] = diffs
-        report.figures["paired difference in revenue"] = charts.differences_chart(diffs, "revenue", summary["baseline"])
+        report.figures[f"paired difference in {objective}"] = charts.differences_chart(diffs, figure,
+                                                                                        summary["baseline"])
     return report
 
 
-def _sweep(directory: Path) -> Report:
+def _sweep(directory: Path, objective: str) -> Report:
     result = SweepResult(directory)
     if result.store.manifest().get("kind") != "sweep":
         raise ScenarioError([Problem("", "the comparison is not finished (no comparison.json); run it again to "
@@ -76,8 +88,9 @@ def _sweep(directory: Path) -> Report:
                                      file=str(directory))])
     params = result.parameters
     by_point = result.by_point()
-    varies = by_point["hit_target"].notna().all() and by_point["hit_target"].nunique() > 1
-    figure = "hit_target" if varies else "revenue"  # a target never (or always) hit says nothing
+    figure = OBJECTIVES[objective]
+    if figure == "hit_target" and not (by_point[figure].notna().all() and by_point[figure].nunique() > 1):
+        figure = "profit"  # a target never (or always) hit says nothing
     sens = result.sensitivity(figure)
     spec = result.store.manifest()["spec"]
     report = Report(f"Sweep: {len(by_point)} points ({spec['design']}) x {spec['replications']} replications",
@@ -91,20 +104,28 @@ def _sweep(directory: Path) -> Report:
 def _run(directory: Path) -> Report:
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
     replications = pd.read_parquet(directory / "replications.parquet")
-    headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected", "marketing_cost")}).T
+    costs = summary.get("costs", {})
+    headline = pd.DataFrame({**{k: summary[k] for k in ("leads", "won", "revenue", "collected")},
+                             **{f"{part} cost": costs.get(part) or {} for part in ("marketing", "staff", "hiring",
+                                                                                 "commission", "total")},
+                             "profit": summary.get("profit") or {}}).T
     report = Report(f"Run of {summary['scenario']} ({summary['replications']} replications, seed {summary['seed']})",
                     "run", {"headline": headline.reset_index(names="figure"), "stages": pd.DataFrame(summary["stages"])})
+    if costs.get("not_given"):
+        report.tables["costs not given (left out of cost and profit)"] = pd.DataFrame(
+            {"cost": list(costs["not_given"]), "missing": list(costs["not_given"].values())})
     report.figures["revenue"] = charts.replications_chart(replications, "revenue", summary.get("target"))
     return report
 
 
-def build_report(directory: str | Path) -> Report:
-    """The report of whatever ``directory`` holds: a comparison, a sweep or a run."""
+def build_report(directory: str | Path, objective: str = "profit") -> Report:
+    """The report of whatever ``directory`` holds: a comparison (ranked by the objective it was run with), a
+    sweep (the sensitivity of ``objective``'s figure) or a run."""
     directory = Path(directory)
     if (directory / "comparison.json").exists():
         return _comparison(directory)
     if (directory / "manifest.json").exists():
-        return _sweep(directory)
+        return _sweep(directory, objective)
     if (directory / "summary.json").exists():
         return _run(directory)
     raise ScenarioError([Problem("", "holds no run, comparison or sweep (no summary.json, comparison.json "
@@ -148,10 +169,10 @@ def to_xlsx(report: Report, path: Path) -> None:
     write_xlsx(path, {"about": pd.DataFrame({"report": [report.title]}), **report.tables})
 
 
-def write_report(directory: str | Path, out: str | Path) -> Path:
+def write_report(directory: str | Path, out: str | Path, objective: str = "profit") -> Path:
     """Write the report of ``directory`` to ``out`` (``.html`` or ``.xlsx``); return ``out``."""
     out = output_file(out, (".html", ".xlsx"))
-    report = build_report(directory)
+    report = build_report(directory, objective)
     if out.suffix.lower() == ".xlsx":
         try:
             to_xlsx(report, out)  # a workbook that fails half-way replaces nothing

@@ -4,7 +4,8 @@ Every engine's :class:`~sim.model.timeline.Timeline` is reduced here, the same w
 
 - ``replications``: one row per replication (the year's leads, the opening pipeline's leads in
   the funnel at day 0, won, lost, open at the horizon -- ``leads + opening == won + lost + open`` --,
-  revenue, collected, marketing cost, total days from arrival to win);
+  revenue, collected, marketing, staff, hiring and commission cost (:mod:`sim.costs`), total days
+  from arrival to win);
 - ``stage_stats``: one row per replication and stage (entered, started, converted, lost, of
   them abandoned -- gone cold waiting for a rep --, total wait, work and time in stage, the
   team's busy and available rep-days, in working days where the team keeps a calendar);
@@ -33,7 +34,7 @@ Examples
 >>> import sim
 >>> results = sim.simulate(sim.load("benchmarks/w1.yaml"), replications=2, seed=1)
 >>> sorted(results.summary())[:4]
-['collected', 'engine', 'leads', 'marketing_cost']
+['collected', 'costs', 'engine', 'leads']
 >>> len(results.replications)
 2
 """
@@ -48,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import months_of_horizon
+from sim.costs import COLUMNS as COST_COLUMNS, add_profit, given, not_given, replication_costs
 from sim.model.timeline import Timeline
 from sim.outputs import output_dir, remove_stale, write_json, write_with
 from sim.scenario import Scenario
@@ -112,6 +114,7 @@ class Aggregator:
         self.slot_team = np.array([t for _, t in self.slots], dtype=np.int64)
         self.slot_stage = np.array([k for k, _ in self.slots], dtype=np.int64)
         self.cost_per_lead = np.array([c.cost_per_lead for c in scenario.channels])
+        self.commission = any(t.commission_rate for t in scenario.teams)  # else no need to split revenue by tier
         self.month_labels, self.month_of_day = months_of_horizon(scenario.start_date, int(np.ceil(scenario.horizon_days)))
         self.rows: list[tuple] = []
         self.by_slot: list[np.ndarray] = []
@@ -130,10 +133,13 @@ class Aggregator:
             fates.held_all, *fates.calendar_arrays)
         leads = len(fates.arrivals) - fates.arrivals.warmup - fates.arrivals.opening
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
+        staff, hiring, commission = replication_costs(
+            self.scenario, fates.rosters, _revenue_by_tier(timeline, len(self.scenario.tiers)) if self.commission
+            else np.zeros(len(self.scenario.tiers)))
         # the warm-up's leads still in the funnel at day 0, or the opening pipeline's deals
         opening = fates.arrivals.warmup - int(decided_before) + fates.arrivals.opening
         self.rows.append((fates.replication, leads, opening, int(won), int(lost), len(fates.arrivals) - int(decided),
-                          float(revenue), float(collected), cost, float(win_days)))
+                          float(revenue), float(collected), cost, staff, hiring, commission, float(win_days)))
         self.by_slot.append(by_slot)
         self.busy.append(busy)
         self.rep_days.append(np.array([r.available_days(horizon, c) for r, c in zip(fates.rosters, fates.calendars)]))
@@ -166,7 +172,16 @@ class Aggregator:
 
 
 _REPLICATION_COLUMNS = ("replication", "leads", "opening", "won", "lost", "open", "revenue", "collected",
-                        "marketing_cost", "win_days_total")
+                        *COST_COLUMNS.values(), "win_days_total")
+
+
+def _revenue_by_tier(timeline: Timeline, n_tiers: int) -> np.ndarray:
+    """Value of the deals won in the year, per tier (the revenue of ``_sums``, split)."""
+    fates = timeline.fates
+    final = len(fates.entrants) - 1
+    won = timeline.converted[final] & (timeline.end[final] >= 0.0)  # NaN (not decided) compares false
+    leads = fates.entrants[final][won]
+    return np.bincount(fates.arrivals.tier[leads], weights=fates.value[leads], minlength=n_tiers)
 
 
 def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
@@ -439,6 +454,7 @@ class Results:
         def ratio(num: float, den: float) -> float | None:
             return float(num / den) if den else None
 
+        money = add_profit(reps)
         by_stage = stages.groupby("stage", sort=False, observed=True).sum(numeric_only=True)
         stage_list = []
         for stage in self.scenario.stages:
@@ -469,6 +485,10 @@ class Results:
             "revenue": spread(reps["revenue"]),
             "collected": spread(reps["collected"]),
             "marketing_cost": spread(reps["marketing_cost"]),
+            "costs": {**{part: spread(reps[column]) if part in given(self.scenario) else None
+                         for part, column in COST_COLUMNS.items()},
+                      "total": spread(money["total_cost"]), "not_given": not_given(self.scenario)},
+            "profit": spread(money["profit"]),
             "target": target,
             "p_hit_target": float((reps["revenue"] >= target).mean()) if target else None,
             "mean_days_to_win": ratio(reps["win_days_total"].sum(), reps["won"].sum()),

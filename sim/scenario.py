@@ -177,6 +177,9 @@ class Channel(_Model):
     working_days_only: bool = Field(
         False, description="Leads arrive only on the scenario calendar's working days, `leads_per_day` of them "
                            "per working day (outbound prospecting, say). Default: every calendar day.")
+    fixed_volume: bool = Field(
+        False, description="Money does not buy more of this channel's leads (referrals, say): `allocate` keeps its "
+                           "volume as it is. A channel without a `cost_per_lead` is fixed too. Default: bought.")
 
     @field_validator("tiers")
     @classmethod
@@ -258,6 +261,18 @@ class Team(_Model):
                         "Default: first come, first served.")
     calendar: Calendar | None = Field(
         None, description="This team's working days, where they differ from the scenario's `calendar`.")
+    cost_per_rep_year: NonNegativeFloat | None = Field(
+        None, description="What one rep costs a year, salary and on-costs (social charges, benefits, tools), in "
+                          "currency units; counted for the days each rep is on the team, so hires and leavers cost "
+                          "their part of the year. Default: not given (profit leaves staff out and says so).")
+    cost_per_hire: NonNegativeFloat | None = Field(
+        None, description="What filling a seat costs (recruiting fees, onboarding), for each planned hire and "
+                          "replacement who starts in the year. Default: not given.")
+    commission_rate: Probability | None = Field(
+        None, description="Commission this team's reps earn on the value of the deals won that passed through "
+                          "their hands (the tiers the team works at any stage), e.g. `0.05`; a flat rate (an "
+                          "incentive plan's quotas and tiers are priced by `salesplay incentives`). Default: none "
+                          "paid; a scenario where no team has one says commission is not given.")
 
 
 class Targets(_Model):

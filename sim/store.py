@@ -50,8 +50,8 @@ __all__ = ["ChunkStore", "FORMAT", "VERSION"]
 FORMAT = "salesplay-results"
 """The ``format`` of every manifest this store writes: what tells our folders from others."""
 
-VERSION = 1
-"""Version of the layout; a manifest of another version is not resumed."""
+VERSION = 2
+"""Version of the layout (2: costs and profit among the figures); a manifest of another version is not resumed."""
 
 _KEY = b"salesplay_chunk"  # Parquet metadata: which chunk a file holds, checked before it is used
 _CHUNK = re.compile(r"\d{5,}\.parquet")

@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import sim
 from sim.allocation import Allocation, apply, by_value, current_allocation, focus_rules, optimise
 from sim.cli import main
+from sim.service import CONFIDENCE, MaxWait, ServiceLevels, evaluate
 from tests.conftest import ROOT
 
 
@@ -32,14 +34,18 @@ def _two_channels() -> sim.Scenario:
 def test_greedy_spends_on_the_better_channel_and_money_adds_up():
     """Over 30 seeds the gain was 53,000 (sd 2,400) and its interval's half-width at most 9,600: the low end
     is above zero but for noise of 18 sd. The greedy path chose the warm channel at every step for all 30."""
-    result = optimise(_two_channels(), budget=6000, headcount=6, steps=4, replications=8, seed=1)
+    result = optimise(_two_channels(), budget=6000, headcount=6, steps=4, replications=8, seed=1,
+                      objective="revenue")
     chosen = result["chosen"]
     assert chosen["budget"]["warm"] == pytest.approx(6000) and chosen["budget"]["cold"] == 0
     assert sum(chosen["headcount"].values()) == 6 and min(chosen["headcount"].values()) >= 1
     assert result["gain"]["mean"] > 0 and result["gain"]["ci95"][0] > 0
     assert [p["to"] for p in result["path"]] == ["warm"] * 4
-    curve = [p["revenue"] for p in result["curves"]["channels"]["warm"]]
-    assert curve[0] < curve[2] < curve[4]  # more budget, more revenue
+    curve = result["curves"]["channels"]["warm"]
+    assert [p["budget"] for p in curve] == [3000, 4500, 6000, 7500, 9000]  # steps around where the budget goes
+    revenue = [p["revenue"] for p in curve]
+    assert revenue[0] < revenue[2] < revenue[4]  # more budget, more revenue
+    assert [p["budget"] for p in result["curves"]["channels"]["cold"]] == [0, 1500, 3000, 4500, 6000]
 
 
 def test_current_allocation_round_trips():
@@ -50,11 +56,15 @@ def test_current_allocation_round_trips():
     assert apply(scenario, Allocation({"inbound": 0.0})).channels[0].leads_per_day == 0
 
 
-def test_allocation_is_compared_on_common_random_numbers():
+def test_allocation_is_scored_on_fresh_replications_of_the_same_seed():
+    """The search simulates replications 0-5; the gain is scored on 6-11, which the search never saw."""
     scenario = _two_channels()
     result = optimise(scenario, budget=6000, steps=2, replications=6, seed=3)
-    direct = sim.simulate(scenario, replications=6, seed=3, engine="fast", detail=False).replications.revenue
-    assert result["current"]["revenue"]["mean"] == pytest.approx(float(np.mean(direct)))
+    direct = sim.simulate(scenario, replications=12, seed=3, engine="fast", detail=False).replications
+    assert result["gain"]["replications"] == [6, 11]
+    assert result["current"]["revenue"]["mean"] == pytest.approx(float(np.mean(direct.revenue[6:])))
+    profit = direct.revenue - direct.marketing_cost  # no staff, hiring or commission figures in this scenario
+    assert result["current"]["profit"]["mean"] == pytest.approx(float(np.mean(profit[6:])))
 
 
 def test_allocate_cli_writes_json_and_refuses_a_free_funnel(tmp_path, capsys):
@@ -66,7 +76,7 @@ def test_allocate_cli_writes_json_and_refuses_a_free_funnel(tmp_path, capsys):
     result = json.loads((out / "allocation.json").read_text())
     assert {"current", "chosen", "gain", "curves"} <= set(result)
     assert main(["allocate", str(ROOT / "benchmarks" / "w1.yaml"), "--budget", "1000"]) == 2
-    assert "no channel has a cost per lead" in capsys.readouterr().err
+    assert "no channel has a cost per lead and a volume money can buy" in capsys.readouterr().err
 
 
 def _stretched_team() -> sim.Scenario:
@@ -109,3 +119,64 @@ def test_focus_rule_needs_tiers(capsys):
     assert "A first" in capsys.readouterr().out
     with pytest.raises(ValueError, match="at least two customer tiers"):
         focus_rules(sim.load(ROOT / "benchmarks" / "w1.yaml"), replications=2)
+
+
+# --------------------------------------------------------------------------- objectives, bounds and service levels
+
+
+def test_fixed_channels_keep_their_volume_and_bounds_hold():
+    scenario = _two_channels()
+    pinned = optimise(scenario, budget=6000, steps=4, replications=4, seed=2, fixed=["warm"])
+    assert list(pinned["chosen"]["budget"]) == ["cold"] and pinned["fixed"] == ["warm"]
+    bounded = optimise(scenario, budget=6000, steps=4, replications=4, seed=2, bounds={"cold": (3000, 4000)},
+                       objective="revenue")
+    assert 3000 <= bounded["chosen"]["budget"]["cold"] <= 4000
+    assert sum(bounded["chosen"]["budget"].values()) <= 6000 + 1e-6
+    b2b = sim.load(ROOT / "playbooks" / "b2b_saas.yaml")
+    assert sorted(current_allocation(b2b).budget) == ["inbound", "outbound"]  # referrals: fixed_volume
+    with pytest.raises(ValueError, match="its volume is fixed"):
+        optimise(b2b, budget=1000, bounds={"referral": (0, 10)})
+    with pytest.raises(ValueError, match="channel 'inbund' does not exist"):
+        optimise(b2b, budget=1000, fixed=["inbund"])
+
+
+def test_an_allocation_that_breaks_a_service_level_never_wins():
+    """Every warm lead bought loads the closers: with a ceiling on utilisation the allocator stops short of
+    the budget, and the ceiling is named as what binds."""
+    scenario = _two_channels()
+    free = optimise(scenario, budget=6000, steps=4, replications=6, seed=1)
+    busiest = max(free["chosen"]["service"]["utilisation"].values())
+    ceiling = ServiceLevels(max_utilisation=round(busiest * 0.6, 2))
+    capped = optimise(scenario, budget=6000, steps=4, replications=6, seed=1, levels=ceiling)
+    assert capped["chosen_on_search"]["service"]["broken"] == []
+    assert max(capped["chosen_on_search"]["service"]["utilisation_high"].values()) <= ceiling.max_utilisation
+    assert sum(capped["chosen"]["budget"].values()) < sum(free["chosen"]["budget"].values())
+    assert capped["binding"] and capped["binding"][0]["limit"].startswith("max-utilisation")
+    better = [p for curve in capped["curves"]["channels"].values() for p in curve
+              if p["score"] > capped["chosen_on_search"]["score"]]
+    assert better and not any(p["keeps_service_levels"] for p in better)
+
+
+def test_b2b_saas_recommendation_keeps_first_contact_within_three_days(tmp_path, capsys):
+    """The written scenario, simulated on 60 replications of another seed, keeps first contact within 3 days
+    for 90% of leads and every team at most 85% busy. Each figure is a ratio over replications: the test allows
+    3.3 of its standard errors below the limit, so if the scenario truly keeps a limit, the test fails for it
+    with probability below 1 in 2000 (normal approximation of the ratio estimator; two limits, below 1 in 1000)."""
+    out = tmp_path / "alloc"
+    assert main(["allocate", str(ROOT / "playbooks" / "b2b_saas.yaml"), "--budget", "1000000", "--headcount", "33",
+                 "--max-wait", "qualify:3:0.9", "--max-utilisation", "0.85", "--steps", "5", "--replications",
+                 "20", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((out / "allocation.json").read_text())
+    assert result["objective"] == "profit" and result["chosen"]["feasible"]
+    assert "chosen" in printed and "binding" in printed and "gain in profit" in printed
+    recommended = sim.load(out / "scenario.yaml")
+    assert {t.name: t.headcount for t in recommended.teams} == result["chosen"]["headcount"]
+    assert sum(t.headcount for t in recommended.teams) == 33
+    check = evaluate(recommended, range(60), seed=987, levels=ServiceLevels((MaxWait("qualify", 3.0, 0.9),), 0.85))
+    wait = check.waits[0]
+    se = (wait["share"] - wait["share_low"]) / stats.t.ppf(CONFIDENCE, 59)
+    assert wait["share"] >= 0.9 - 3.3 * se
+    for team, busy in check.utilisation.items():
+        se = (check.utilisation_high[team] - busy) / stats.t.ppf(CONFIDENCE, 59)
+        assert busy <= 0.85 + 3.3 * se, team

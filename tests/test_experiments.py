@@ -16,8 +16,8 @@ import sim
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.execution import replicate
-from sim.experiments import (Comparison, Strategy, SweepSpec, compare, design_points, load_sweep, p_best,
-                             sensitivity, sweep)
+from sim.experiments import (Comparison, Strategy, SweepSpec, compare, design_points, load_strategies, load_sweep,
+                             p_best, p_best_by, sensitivity, sweep)
 
 from .conftest import ROOT
 
@@ -71,6 +71,8 @@ def test_intervals_are_the_hand_worked_ones():
     table = pd.DataFrame({"strategy": ["a"] * 3 + ["b"] * 3, "replication": [0, 1, 2] * 2,
                           "revenue": [1.0, 2.0, 3.0, 2.0, 4.0, 6.0], "won": [1, 2, 3, 1, 1, 1],
                           "marketing_cost": [1.0] * 6, "hit_target": [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
+    table = table.assign(staff_cost=0.0, hiring_cost=0.0, commission_cost=0.0, total_cost=table.marketing_cost,
+                         profit=table.revenue - table.marketing_cost)
     result = Comparison([Strategy("a", B2B), Strategy("b", B2B)], table, seed=0, engine="des")
     a, b = result.summary()["strategies"]
     half = stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)  # sd 1, n 3
@@ -254,3 +256,77 @@ def test_a_comparison_with_a_results_directory_resumes(tmp_path):
     assert json.loads((out / "comparison.json").read_text()) == first.summary()
     with pytest.raises(ScenarioError, match="holds another run"):
         compare(strategies, replications=4, seed=2, progress=False, out=out)
+
+
+# --------------------------------------------------------------------------- objectives and strategy files
+
+STRATEGIES = """\
+more inbound:
+  channels.inbound.leads_per_day: 36
+more inbound, one more SDR:
+  channels.inbound.leads_per_day: 36
+  teams.sdr.headcount: 5
+"""
+
+
+def test_a_strategy_file_combines_changes(tmp_path):
+    path = tmp_path / "strategies.yaml"
+    path.write_text(STRATEGIES)
+    first, both = load_strategies(path, B2B)
+    assert first.name == "more inbound" and first.scenario.channels[0].leads_per_day == 36
+    assert first.scenario.team("sdr").headcount == 4
+    assert both.scenario.channels[0].leads_per_day == 36 and both.scenario.team("sdr").headcount == 5
+    assert both.overrides == {"channels.inbound.leads_per_day": 36, "teams.sdr.headcount": 5}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("- teams.sdr.headcount: 5\n", "s.yaml:1: is not a mapping of strategy name to overrides"),
+    ("fine:\n  teams.sdr.headcount: 5\nempty: {}\n", "s.yaml:3: empty: needs one or more overrides"),
+    ("a:\n  teams.sdr.headcount: 5\nb:\n  teams.sdrr.headcount: 5\n",
+     "s.yaml:4: b.teams.sdrr.headcount: team 'sdrr' does not exist (did you mean 'sdr'?)"),
+    ("a:\n  channels.inbound.cost_per_lead: -1\n", "s.yaml:2: a.channels.inbound.cost_per_lead: -1"),
+])
+def test_a_bad_strategy_file_is_refused_at_its_line_and_field(tmp_path, capsys, text, message):
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    scenario = tmp_path / "b2b.yaml"
+    sim.dump(B2B, scenario)
+    assert main(["compare", str(scenario), "--strategies", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_compare_ranks_by_profit_and_shows_cost_beside_revenue(tmp_path, capsys):
+    path, scenario = tmp_path / "strategies.yaml", tmp_path / "b2b.yaml"
+    path.write_text(STRATEGIES)
+    sim.dump(B2B, scenario)
+    assert main(["compare", str(scenario), "--strategies", str(path), "--replications", "4", "--quiet",
+                 "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "ranked by profit" in printed and all(column in printed for column in ("revenue", "cost", "profit"))
+    summary = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    table = pd.read_parquet(tmp_path / "out" / "replications.parquet")
+    assert summary["objective"] == "profit"
+    # profit is revenue minus the parts of the cost, replication by replication
+    parts = table[["marketing_cost", "staff_cost", "hiring_cost", "commission_cost"]].sum(axis=1)
+    assert np.allclose(table.total_cost, parts, rtol=1e-12) and np.allclose(table.profit, table.revenue - parts,
+                                                                             rtol=1e-12)
+    means = {s["name"]: s["profit"]["mean"] for s in summary["strategies"]}
+    assert summary["ranking"] == sorted(means, key=lambda name: -means[name])
+    assert sum(s["p_best"] for s in summary["strategies"]) == pytest.approx(1.0)
+    wide = table.pivot(index="replication", columns="strategy", values="profit")
+    share = (wide.idxmax(axis=1).value_counts() / len(wide)).to_dict()  # no ties between distinct strategies
+    assert {s["name"]: s["p_best"] for s in summary["strategies"]} == {n: share.get(n, 0.0) for n in means}
+    extra = summary["strategies"][1]["costs"]["marketing"]["mean"] - summary["strategies"][0]["costs"]["marketing"]["mean"]
+    assert extra > 0  # more inbound leads cost more marketing
+
+
+def test_p_best_by_target_resamples_the_pairs():
+    """b reaches the target in every replication, a in half of 40: a resample of 40 in which a reaches it every
+    time has probability 0.5**40, so b is best in every one of the resamples."""
+    table = pd.DataFrame({"strategy": ["a", "b"] * 40, "replication": np.repeat(np.arange(40), 2),
+                          "hit_target": np.ravel([[r % 2, 1.0] for r in range(40)])})
+    assert p_best_by(table, "p_target").to_dict() == {"a": 0.0, "b": 1.0}
+    assert p_best_by(table.assign(hit_target=1.0), "p_target").to_dict() == {"a": 0.5, "b": 0.5}
+    table["profit"] = np.where(table.strategy == "a", 2.0, 1.0)
+    assert p_best_by(table, "profit").to_dict() == {"a": 1.0, "b": 0.0}

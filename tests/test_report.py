@@ -58,7 +58,7 @@ def test_html_report_of_a_comparison_embeds_its_charts(comparison_dir, tmp_path)
     assert main(["report", str(comparison_dir), "--out", str(tmp_path / "r.html")]) == 0
     text = (tmp_path / "r.html").read_text()
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
-    assert len(images) == 2 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)  # profit, revenue, difference
     assert '=HYPERLINK("http://evil")' in text  # shown as text: HTML runs no formulas
 
 
@@ -77,7 +77,11 @@ def test_reports_of_a_sweep_and_of_a_run(tmp_path):
     sweep(load_sweep(spec), tmp_path / "sw", progress=False)
     text = write_report(tmp_path / "sw", tmp_path / "sw.html").read_text()
     assert "tornado" in text and text.count("data:image/png") == 2
-    assert "sensitivity of revenue" in text  # no target reachable: the figure is revenue
+    assert "sensitivity of profit" in text  # the default objective
+    text = write_report(tmp_path / "sw", tmp_path / "sw.html", objective="p_target").read_text()
+    assert "sensitivity of profit" in text  # no target reachable in 45 days: P(target) says nothing, profit does
+    text = write_report(tmp_path / "sw", tmp_path / "sw.html", objective="revenue").read_text()
+    assert "sensitivity of revenue" in text
     sim.simulate(B2B, replications=2, seed=1, detail=False).save(tmp_path / "run")
     assert "data:image/png" in write_report(tmp_path / "run", tmp_path / "run.html").read_text()
     assert "headline" in openpyxl.load_workbook(write_report(tmp_path / "run", tmp_path / "run.xlsx")).sheetnames

@@ -100,6 +100,7 @@ from scipy.signal import fftconvolve
 from scipy.special import gammainc, ndtri
 
 from sim.calendar import months_of_horizon
+from sim.costs import replication_costs
 from sim.model.arrivals import daily_rates
 from sim.model.fates import routes_and_levels
 from sim.model.opening import warmup_days
@@ -608,6 +609,13 @@ def _integers(share: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
+def _revenue_by_tier(scenario: Scenario, counts: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    """Each replication's revenue split over tiers as the last stage's conversions times the tier's mean deal
+    value (the flow model draws won deals' values together)."""
+    weight = counts[:, 4, -1, :] * np.array([scenario.deal_value_for(tier).mean for tier in scenario.tiers])
+    return revenue[:, None] * weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-12)
+
+
 def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, monthly, pipeline) -> Results:
     s, h = scenario, scenario.horizon_days
     n = len(counts)
@@ -615,11 +623,14 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     won = money[:, 3].astype(np.int64)
     lost = (counts[:, 3] - counts[:, 4]).sum(axis=(1, 2)) + pipeline[:, 1]
     opening = pipeline[:, 0]
+    costs = np.array([replication_costs(s, rosters[j] if len(rosters) == n else rosters[0], by_tier)
+                      for j, by_tier in enumerate(_revenue_by_tier(s, counts, money[:, 0]))]).reshape(n, 3)
     replications = pd.DataFrame({
         "replication": reps_index, "leads": leads.sum(axis=1), "opening": opening, "won": won,
         "lost": lost,
         "open": leads.sum(axis=1) + opening - won - lost, "revenue": money[:, 0], "collected": money[:, 1],
         "marketing_cost": leads @ np.array([c.cost_per_lead for c in s.channels], dtype=float),
+        "staff_cost": costs[:, 0], "hiring_cost": costs[:, 1], "commission_cost": costs[:, 2],
         "win_days_total": money[:, 2],
     })
     # Per stage, tier and replication: mean wait and work in this replication's capacity.

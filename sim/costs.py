@@ -1,0 +1,129 @@
+"""What a simulated year costs, and the profit it leaves.
+
+Four costs, each from the scenario's own figures and the replication's own luck:
+
+- **marketing**: the year's leads of each channel times its ``cost_per_lead``;
+- **staff**: each rep's days on the team within the year times the team's ``cost_per_rep_year``
+  over 365 (a hire costs from the day they start, a leaver until the day they go, a vacancy
+  nothing);
+- **hiring**: the team's ``cost_per_hire`` for every planned hire and replacement who starts in
+  the year;
+- **commission**: the team's ``commission_rate`` on the value of the deals won that passed through
+  its hands (the tiers it works at any stage).
+
+Profit is revenue minus these. A cost the scenario does not give is not taken as zero in silence:
+:func:`not_given` names what is missing, and every summary carries it beside the profit.
+
+Examples
+--------
+>>> import sim
+>>> from sim.model.staffing import Roster
+>>> scenario = sim.loads('''
+... name: Tiny
+... horizon_days: 365
+... channels: [{name: web, leads_per_day: 5, cost_per_lead: 10}]
+... stages: [{name: sell, team: ae, work_days: {dist: fixed, value: 0.1}, conversion: 0.2}]
+... teams: [{name: ae, headcount: 2, cost_per_rep_year: 73000, cost_per_hire: 5000, commission_rate: 0.05}]
+... deal_value: {dist: fixed, value: 1000}
+... ''')
+>>> roster = Roster([-30.0, 0.0, 100.0], [400.0, 200.0, 500.0], [True, True, False], 0.0, 1.0)
+>>> staff, hiring, commission = replication_costs(scenario, [roster], np.array([2_000_000.0]))
+>>> staff, hiring, commission  # (365 + 200 + 265) days x 200 a day; one hire; 5% of 2M
+(166000.0, 5000.0, 100000.0)
+>>> not_given(scenario)
+{}
+>>> from sim.overrides import apply_overrides
+>>> not_given(apply_overrides(scenario, {"teams.ae.cost_per_rep_year": None}))
+{'staff': 'teams without cost_per_rep_year: ae'}
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.model.staffing import Roster
+from sim.scenario import Scenario
+
+__all__ = ["COSTS", "COLUMNS", "replication_costs", "worked_by", "not_given", "given", "add_profit"]
+
+COSTS = ("marketing", "staff", "hiring", "commission")
+"""The parts of a year's cost, in the order summaries show them."""
+
+COLUMNS = {name: f"{name}_cost" for name in COSTS}
+"""Each part's column in ``Results.replications``."""
+
+DAYS_PER_YEAR = 365.0
+"""A rep's yearly cost is spread over calendar days: a weekend on the payroll costs like a weekday."""
+
+
+def worked_by(scenario: Scenario) -> np.ndarray:
+    """Whether team ``i`` (row) works leads of tier ``j`` (column, ``scenario.tiers`` order) at any stage."""
+    names = [t.name for t in scenario.teams]
+    works = np.zeros((len(names), len(scenario.tiers)), dtype=bool)
+    for stage in scenario.stages:
+        for j, tier in enumerate(scenario.tiers):
+            works[names.index(stage.team_for(tier)), j] = True
+    return works
+
+
+def replication_costs(scenario: Scenario, rosters: Sequence[Roster], revenue_by_tier: np.ndarray
+                      ) -> tuple[float, float, float]:
+    """Staff, hiring and commission cost of one replication; a team without a figure adds nothing to that part
+    (see :func:`not_given`).
+
+    Parameters
+    ----------
+    scenario : the scenario run.
+    rosters : the replication's roster of each team (:func:`sim.model.staffing.draw_rosters`).
+    revenue_by_tier : value of the deals won in the year, per tier (``scenario.tiers`` order).
+    """
+    horizon = float(scenario.horizon_days)
+    staff = hiring = 0.0
+    for team, roster in zip(scenario.teams, rosters):
+        if team.cost_per_rep_year is not None:
+            days = np.clip(np.minimum(roster.end, horizon) - np.maximum(roster.start, 0.0), 0.0, None).sum()
+            staff += float(days) * team.cost_per_rep_year / DAYS_PER_YEAR
+        if team.cost_per_hire is not None:
+            joined = (~roster.seasoned) & (roster.start >= 0.0) & (roster.start < horizon)
+            hiring += int(joined.sum()) * team.cost_per_hire
+    rates = np.array([t.commission_rate or 0.0 for t in scenario.teams])
+    return staff, hiring, float(rates @ worked_by(scenario) @ np.asarray(revenue_by_tier, dtype=float))
+
+
+def not_given(scenario: Scenario) -> dict[str, str]:
+    """The costs the scenario leaves out, each with what is missing; empty when every figure is given.
+
+    Hiring is missing only for a team that takes people on (hires or attrition) without a cost per
+    hire; commission where no team has a rate (teams paid no commission need none); marketing only where a channel
+    has no cost per lead (its leads are then free).
+    """
+    missing: dict[str, str] = {}
+    free = [c.name for c in scenario.channels if c.cost_per_lead == 0]
+    if free:
+        missing["marketing"] = f"channels without cost_per_lead (counted as free): {', '.join(free)}"
+    for part, field in (("staff", "cost_per_rep_year"), ("hiring", "cost_per_hire")):
+        # hiring matters only to teams that take people on: planned hires or replacements of leavers
+        teams = [t.name for t in scenario.teams if getattr(t, field) is None
+                 and (part == "staff" or t.hires or t.attrition is not None)]
+        if teams:
+            missing[part] = f"teams without {field}: {', '.join(teams)}"
+    if all(t.commission_rate is None for t in scenario.teams):
+        missing["commission"] = "no team has a commission_rate"
+    return missing
+
+
+def given(scenario: Scenario) -> tuple[str, ...]:
+    """The parts of :data:`COSTS` the scenario gives a figure for, for some team at least (marketing always:
+    a channel's cost per lead is 0 unless stated)."""
+    fields = {"staff": "cost_per_rep_year", "hiring": "cost_per_hire", "commission": "commission_rate"}
+    return tuple(part for part in COSTS
+                 if part == "marketing" or any(getattr(t, fields[part]) is not None for t in scenario.teams))
+
+
+def add_profit(replications: pd.DataFrame) -> pd.DataFrame:
+    """``replications`` with ``total_cost`` (the four parts) and ``profit`` (revenue minus it) added."""
+    total = sum(replications[column] for column in COLUMNS.values())
+    return replications.assign(total_cost=total, profit=replications["revenue"] - total)

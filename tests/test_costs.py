@@ -1,0 +1,115 @@
+"""Costs and profit: each part from its own figures, the parts adding up, what is not given said so."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import sim
+from sim.cli import main
+from sim.costs import COLUMNS, given, not_given
+from sim.overrides import apply_overrides
+from tests.conftest import ROOT, W1
+
+B2B = ROOT / "playbooks" / "b2b_saas.yaml"
+
+TINY = """
+name: Costed
+horizon_days: 365
+channels:
+  - {name: web, leads_per_day: 8, cost_per_lead: 40, tiers: {A: 0.3, B: 0.7}}
+stages:
+  - {name: qualify, team: sdr, work_days: {dist: exponential, mean: 0.1}, conversion: 0.5}
+  - {name: close, team: ae, work_days: {dist: exponential, mean: 0.3}, conversion: 0.4, routes: {A: seniors}}
+teams:
+  - {name: sdr, headcount: 2, cost_per_rep_year: 73000, commission_rate: 0.01}
+  - {name: ae, headcount: 3, hires: [{day: 100, count: 2}], cost_per_rep_year: 146000, cost_per_hire: 9000,
+     commission_rate: 0.05}
+  - {name: seniors, headcount: 1, cost_per_rep_year: 200000, commission_rate: 0.1}
+deal_value: {A: {dist: fixed, value: 5000}, B: {dist: fixed, value: 1000}}
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny() -> sim.Scenario:
+    return sim.loads(TINY)
+
+
+@pytest.mark.parametrize("engine", ["des", "fast"])
+def test_fixed_staff_and_hires_cost_exactly_their_days(tiny, engine):
+    """Without attrition the roster is known: 2 SDRs and 3 + 1 AEs all year, 2 AEs from day 100."""
+    reps = sim.simulate(tiny, replications=2, seed=3, engine=engine, detail=False, progress=False).replications
+    staff = 2 * 73000 + 3 * 146000 + 2 * 146000 * (365 - 100) / 365 + 200000
+    assert reps["staff_cost"].to_numpy() == pytest.approx([staff, staff], rel=1e-12)
+    assert reps["hiring_cost"].tolist() == [18000.0, 18000.0]
+    assert reps["marketing_cost"].tolist() == (reps["leads"] * 40.0).tolist()
+
+
+def test_commission_follows_the_deals_each_team_worked(tiny):
+    """Tier A is closed by the seniors, B by the AEs; the SDRs touched both: commission splits by tier, exactly."""
+    results = sim.simulate(tiny, replications=3, seed=5, engine="fast", progress=False)
+    won = results.leads[results.leads.outcome == "won"]
+    by_tier = won.groupby(["replication", "tier"], observed=False)["value"].sum().unstack().fillna(0.0)
+    expected = 0.01 * (by_tier.A + by_tier.B) + 0.05 * by_tier.B + 0.1 * by_tier.A
+    assert results.replications["commission_cost"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
+    assert results.replications["revenue"].to_numpy() == pytest.approx((by_tier.A + by_tier.B).to_numpy(), rel=1e-12)
+
+
+def test_staff_and_hiring_follow_every_rep_with_attrition():
+    """With leavers and replacements, the staff cost is each rep's days on the team (from the reps table) and
+    hiring counts every replacement and hire starting in the year."""
+    scenario = sim.load(B2B)
+    results = sim.simulate(scenario, replications=3, seed=11, engine="fast", progress=False)
+    reps = results.reps
+    horizon = scenario.horizon_days
+    days = (np.minimum(reps.end_day, horizon) - np.maximum(reps.start_day, 0.0)).clip(lower=0.0)
+    rate = reps.team.map({t.name: t.cost_per_rep_year / 365 for t in scenario.teams})
+    per_hire = reps.team.map({t.name: t.cost_per_hire for t in scenario.teams})
+    joined = ~reps.seasoned & (reps.start_day >= 0) & (reps.start_day < horizon)
+    staff = (days * rate).groupby(reps.replication).sum()
+    hiring = (joined * per_hire).groupby(reps.replication).sum()
+    assert results.replications["staff_cost"].to_numpy() == pytest.approx(staff.to_numpy(), rel=1e-12)
+    assert results.replications["hiring_cost"].to_numpy() == pytest.approx(hiring.to_numpy(), rel=1e-12)
+    assert (results.replications["hiring_cost"] > 2 * 30000).all()  # the two planned AE hires at least
+
+
+@pytest.mark.parametrize("engine", ["fast", "flow"])
+def test_summary_costs_add_up_and_profit_is_revenue_minus_them(engine):
+    results = sim.simulate(sim.load(B2B), replications=20, seed=2, engine=engine, detail=False, progress=False)
+    summary, reps = results.summary(), results.replications
+    costs = summary["costs"]
+    assert costs["not_given"] == {}
+    total = sum(reps[column] for column in COLUMNS.values())
+    assert costs["total"]["mean"] == pytest.approx(sum(costs[part]["mean"] for part in COLUMNS), rel=1e-12)
+    assert summary["profit"]["mean"] == pytest.approx((reps.revenue - total).mean(), rel=1e-12)
+    assert summary["profit"]["p10"] == pytest.approx(np.quantile(reps.revenue - total, 0.1), rel=1e-12)
+    # the account executives work every tier and are the only team paid commission
+    assert reps["commission_cost"].to_numpy() == pytest.approx(0.08 * reps.revenue.to_numpy(), rel=1e-12)
+
+
+def test_a_scenario_without_costs_says_so(w1):
+    summary = sim.simulate(w1, replications=1, seed=0, engine="fast", detail=False, progress=False).summary()
+    assert given(w1) == ("marketing",)
+    assert summary["costs"]["staff"] is None and summary["costs"]["commission"] is None
+    assert "cost_per_rep_year" in summary["costs"]["not_given"]["staff"]
+    assert "no team has a commission_rate" == summary["costs"]["not_given"]["commission"]
+    assert "hiring" not in summary["costs"]["not_given"]  # no team of W1 hires or loses anyone
+
+
+def test_not_given_names_the_teams_missing_a_figure():
+    scenario = apply_overrides(sim.load(B2B), {"teams.sdr.cost_per_hire": None, "channels.outbound.cost_per_lead": 0})
+    missing = not_given(scenario)
+    assert missing == {"marketing": "channels without cost_per_lead (counted as free): outbound",
+                       "hiring": "teams without cost_per_hire: sdr"}
+
+
+def test_run_prints_costs_and_profit_and_writes_them(tmp_path, capsys):
+    assert main(["run", str(W1), "--replications", "1", "--engine", "fast", "--quiet", "--summary-only",
+                 "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "staff cost" in printed and "not given" in printed and "profit" in printed
+    assert "profit leaves out what the scenario does not give: " in printed
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["costs"]["staff"] is None and summary["profit"]["mean"] == summary["revenue"]["mean"]
