@@ -312,10 +312,14 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     from sim.forecast import backtest
 
+    cutoffs = sorted({*args.cutoff, *(d for spec in args.cutoffs for d in spec)})
+    if not cutoffs:
+        print("backtest: give at least one --cutoff DATE or --cutoffs START:END:STEP", file=sys.stderr)
+        return EXIT_BAD_INPUT
     out = output_dir(args.out)
     crm = _read_crm(args.export, args.mapping)
     try:
-        table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
+        table = backtest(crm, cutoffs, until=args.until, period_days=args.period_days,
                          replications=args.replications, seed=args.seed,
                          known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
     except ValueError as exc:
@@ -433,6 +437,15 @@ def _checkpoints(text: str) -> tuple[int | str, ...]:
 def _hazard_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hazard-days", type=_positive_int, metavar="D",
                    help="judge open deals' chances from the last D days of deal experience only (default: all)")
+
+
+def _cutoff_range(text: str) -> list[pd.Timestamp]:
+    from sim.rolling import cutoff_range
+
+    try:
+        return cutoff_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _date(text: str) -> pd.Timestamp:
@@ -668,8 +681,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backtest", help="forecast from past cut-offs and compare with what happened")
     p.add_argument("export", metavar="EXPORT")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
-    p.add_argument("--cutoff", type=_date, action="append", required=True, metavar="DATE",
+    p.add_argument("--cutoff", type=_date, action="append", default=[], metavar="DATE",
                    help="cut-off date (repeat for several)")
+    p.add_argument("--cutoffs", type=_cutoff_range, action="append", default=[], metavar="START:END:STEP",
+                   help="every cut-off of a range, STEP monthly or weekly (e.g. 2017-05-31:2017-09-30:monthly)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the data's last date)")
     p.add_argument("--period-days", type=_positive_int, metavar="D", help="instead of --until: D days after each cut-off")
     p.add_argument("--known-arrivals", action="store_true",
