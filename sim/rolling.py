@@ -36,7 +36,7 @@ from sim.forecast import (
     weighted_pipeline,
 )
 
-__all__ = ["cutoff_range", "rolling_backtest", "Backtest", "Choice", "choose", "zombie_share", "STEPS", "METHODS",
+__all__ = ["cutoff_range", "rolling_backtest", "Backtest", "Choice", "choose", "zombie_share", "STEPS", "METHODS", "Z90",
            "BASE_METHODS"]
 
 STEPS = ("monthly", "weekly")
@@ -223,16 +223,28 @@ def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
     range is the method's own.
     """
     run.earlier = len(earlier)
-    for m, point in run.points.items():
-        past = [r for r in earlier if m in r.points]
-        extra = 0.0
-        if past:
-            errors = np.array([_log_error(r.points[m], r.actual) for r in past])
-            own = np.array([r.spread[m] for r in past])
-            extra = max(0.0, float(np.mean(errors**2) - np.mean(own**2)))
-        s = np.sqrt(run.spread[m] ** 2 + extra)
-        run.low[m] = float(np.expm1(np.log1p(point) - Z90 * s))
-        run.high[m] = float(np.expm1(np.log1p(point) + Z90 * s))
+    for m in run.points:
+        run.low[m], run.high[m] = _range(run, m, earlier)
+
+
+def _range(run: _Run, method: str, earlier: list[_Run]) -> tuple[float, float]:
+    past = [r for r in earlier if method in r.points]
+    extra = 0.0
+    if past:
+        errors = np.array([_log_error(r.points[method], r.actual) for r in past])
+        own = np.array([r.spread[method] for r in past])
+        extra = max(0.0, float(np.mean(errors**2) - np.mean(own**2)))
+    centre, s = np.log1p(run.points[method]), np.sqrt(run.spread[method] ** 2 + extra)
+    return float(np.expm1(centre - Z90 * s)), float(np.expm1(centre + Z90 * s))
+
+
+def _held_out_coverage(runs: list[_Run], method: str) -> float:
+    """Share of ``runs`` whose actual lies in the range calibrated, as above, on the other runs."""
+    held = []
+    for i, run in enumerate(runs):
+        low, high = _range(run, method, runs[:i] + runs[i + 1:])
+        held.append(low <= run.actual <= high)
+    return float(np.mean(held))
 
 
 def _earliest(crm: CrmImport, lookback_days: int) -> pd.Timestamp | None:
@@ -368,8 +380,9 @@ class Choice:
     """A forecast by the method the backtests favour (or the one asked for), with every method beside it.
 
     ``table``: per method the forecast, P10 and P90 (calibrated as in :func:`rolling_backtest`),
-    and over the finished earlier cut-offs its mean absolute percentage error and the share of
-    actuals its ranges held (``coverage``, of ``backtests``).
+    and over the finished earlier cut-offs (``backtests``) its mean absolute percentage error and
+    ``coverage``: the share of their actuals inside the range the same rule gives each of them
+    from the errors of the others (held-out, since the earliest of them had no earlier ones).
     """
 
     method: str
@@ -407,11 +420,11 @@ def choose(crm: CrmImport, until: Any, method: str | None = None, replications: 
     for m in METHODS:
         if m not in run.points:
             continue
-        past = [_score(r, m) for r in earlier if m in r.points]
+        past = [r for r in earlier if m in r.points]
+        errors = [abs(r.points[m] - r.actual) / r.actual for r in past if r.actual]
         rows.append({"method": m, "p10": run.low[m], "point": run.points[m], "p90": run.high[m],
-                     "mean_abs_pct_error": float(np.mean([p["abs_pct_error"] for p in past])) if past else np.nan,
-                     "coverage": float(np.mean([p["covered"] for p in past])) if past else np.nan,
-                     "backtests": len(past)})
+                     "mean_abs_pct_error": float(np.mean(errors)) if errors else np.nan,
+                     "coverage": _held_out_coverage(past, m) if len(past) > 1 else np.nan, "backtests": len(past)})
     table = pd.DataFrame(rows).set_index("method")
     if method is not None:
         if method not in table.index:
