@@ -44,6 +44,7 @@ BASE_METHODS = ("run_rate", "seasonal_naive", "weighted_pipeline", "simulation")
 METHODS = (*BASE_METHODS, "combination")
 EARLIER_CUTOFFS = 6  # weekly finished cut-offs before each cut-off that calibrate it (zombies, weights, ranges)
 EARLIER_REPLICATIONS = 200  # replications of their simulations: only the median and spread are used
+ZOMBIE_MIN_DAYS = 14  # shortest window over which open deals' wins are held against their odds
 ZOMBIE_AGE_QUANTILE = 0.5  # open deals older than this quantile of won deals' time to close are "old"
 Z90 = float(stats.norm.ppf(0.9))
 
@@ -91,7 +92,6 @@ class _Run:
     points: dict[str, float]
     spread: dict[str, float]  # each method's own standard deviation on the log1p scale
     actual: float | None
-    odds: pd.DataFrame  # open deals: age, p_won (by the fate table), won (in the period, when known)
     outlook: Outlook
     zombies: ZombieShare
     known: CrmImport
@@ -112,15 +112,16 @@ def _log_error(point: float, actual: float) -> float:
 def zombie_share(earlier: list[pd.DataFrame], age: float) -> ZombieShare:
     """Share of open deals that never close, young (up to ``age`` days) and old, from earlier cut-offs.
 
-    ``earlier``: for each finished earlier cut-off, its open deals' ``age``, ``p_won`` (the
-    fate table's probability of a win within the period) and ``won`` (whether it was). Each
-    share is ``1 - min(1, observed / expected wins)``: a pipeline that wins as often as the
-    table says has no zombies; one that wins half as often is half dead.
+    ``earlier``: for each earlier cut-off, its open deals' ``age``, ``p_won`` (the fate table's
+    probability of a win by the cut-off being forecast) and ``won`` (whether it was). Each
+    share is ``1 - observed / expected wins`` when the shortfall is beyond chance (more than
+    two Poisson standard deviations of the expected wins), else 0: a pipeline that wins as
+    often as the table says has no zombies; one that wins half as often is half dead.
 
-    >>> past = pd.DataFrame({"age": [10, 10, 90, 90], "p_won": [0.5, 0.5, 0.5, 0.5], "won": [1, 0, 0, 0]})
+    >>> past = pd.DataFrame({"age": [10] * 200 + [90] * 200, "p_won": 0.5, "won": [1, 0] * 100 + [1, 0, 0, 0] * 50})
     >>> z = zombie_share([past], age=30)
     >>> z.young, z.old
-    (0.0, 1.0)
+    (0.0, 0.5)
     """
     if not earlier:
         return ZombieShare(age)
@@ -130,8 +131,26 @@ def zombie_share(earlier: list[pd.DataFrame], age: float) -> ZombieShare:
     for group in (~old, old):
         expected = float(pooled.loc[group, "p_won"].sum())
         observed = float(pooled.loc[group, "won"].sum())
-        shares.append(1 - min(1.0, observed / expected) if expected > 0 else 0.0)
+        shares.append(1 - observed / expected if observed < expected - 2 * np.sqrt(expected) else 0.0)
     return ZombieShare(age, *shares)
+
+
+def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_days: int | None,
+                     earliest: pd.Timestamp | None) -> list[pd.DataFrame]:
+    """The open deals of the cut-off one period earlier (or of the earliest with a full run-rate
+    window, if later), their odds of a win by ``cutoff`` by the fate table then, and whether they
+    were won by ``cutoff``: what :func:`zombie_share` weighs. Empty when no such cut-off lies at
+    least ``ZOMBIE_MIN_DAYS`` before."""
+    if earliest is None:
+        return []
+    start = max(cutoff - pd.Timedelta(days=days), earliest)
+    window = (cutoff - start).days
+    if window < ZOMBIE_MIN_DAYS:
+        return []
+    then = crm.as_known_on(start)
+    odds = open_deal_odds(then, calibrate(then, hazard_days=hazard_days), window)
+    won = set(_won_between(crm, start, cutoff)["opportunity_id"])
+    return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
 
 
 def _measure(crm: CrmImport) -> str:
@@ -178,7 +197,7 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     spread["weighted_pipeline"] = _spread(points["weighted_pipeline"], float(np.sum(p * (1 - p) * weight**2)))
     won_days = cal.deals.loc[cal.deals["outcome"] == "won", "days"] if cal.deals is not None else pd.Series([], float)
     age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
-    zombies = zombie_share([r.odds for r in earlier], age)
+    zombies = zombie_share(_zombie_evidence(crm, cutoff, days, hazard_days, _earliest(known, lookback_days)), age)
     arrived = None
     if known_arrivals:
         created = crm.opportunities["created"].dt.normalize()
@@ -188,12 +207,8 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     points["simulation"] = float(np.median(simulated))
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
-    odds = open_deal_odds(known, cal, days)
-    finished = end <= crm.as_of
-    won_ids = set(_won_between(crm, cutoff, end)["opportunity_id"]) if finished else set()
-    odds["won"] = odds["opportunity_id"].isin(won_ids).astype(int)
-    actual = _total(_won_between(crm, cutoff, end), measure) if finished else None
-    run = _Run(cutoff, end, points, spread, actual, odds, outlook, zombies, known, cal.rows_used)
+    actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
+    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used)
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
