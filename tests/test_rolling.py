@@ -123,3 +123,30 @@ def test_zombie_share_discounts_only_a_shortfall_beyond_chance():
     share = zombie_share([young, old], age=30)
     assert share.young == 0.0 and share.old == pytest.approx(0.6)
     assert zombie_share([], age=30).of(np.array([1, 100])).tolist() == [0.0, 0.0]
+
+
+def test_cli_backtest_compares_the_methods_and_forecast_says_which_and_why(tmp_path, capsys):
+    assert main(["backtest", str(PIPELINE), "--cutoffs", "2017-08-31:2017-09-30:monthly", "--period-days", "91",
+                 "--replications", "20", "--seed", "4", "--out", str(tmp_path / "b")]) == 0
+    result = json.loads((tmp_path / "b" / "backtest.json").read_text())
+    assert [b["cutoff"] for b in result["backtests"]] == ["2017-08-31", "2017-09-30"]
+    assert "coverage" in result and "naive_mean_abs_pct_error" in result  # the earlier fields stay
+    assert set(result["methods"]) == {"run_rate", "weighted_pipeline", "simulation", "combination"}
+    assert set(result["methods"]["run_rate"]) >= {"mean_abs_pct_error", "bias_pct", "coverage", "mean_width"}
+    assert result["chosen"] == min(result["methods"], key=lambda m: result["methods"][m]["mean_abs_pct_error"])
+    assert len(pd.read_csv(tmp_path / "b" / "methods.csv")) == 8
+    out = capsys.readouterr().out
+    assert f"chosen: {result['chosen']}" in out and "no seasonal naive forecast" in out
+
+    assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--replications", "20", "--seed", "4",
+                 "--out", str(tmp_path / "f")]) == 0
+    result = json.loads((tmp_path / "f" / "forecast.json").read_text())
+    out = capsys.readouterr().out
+    assert result["method"] in result["methods"] and f"method: {result['method']} (lowest mean absolute error" in out
+    assert out.count("such ranges held the actual in") == len(result["methods"])
+    assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--replications", "20", "--method", "simulation",
+                 "--out", str(tmp_path / "g")]) == 0
+    assert "method: simulation (asked for)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["forecast", str(PIPELINE), "--method", "guess", "--out", str(tmp_path / "h")])
+    assert exit_.value.code == 2 and "invalid choice: 'guess'" in capsys.readouterr().err
