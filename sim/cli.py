@@ -36,6 +36,7 @@ from sim.experiments import DEFAULT_ENGINE, OBJECTIVES
 from sim.limits import check as check_limits
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
+from sim.rolling import METHODS as FORECAST_METHODS
 from sim.targets import METHODS, REP_BASES
 from sim.yaml_io import field_lines, parse_yaml, read_text
 
@@ -442,21 +443,34 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from sim.forecast import backtest
+    from sim.rolling import rolling_backtest
 
+    cutoffs = sorted({*args.cutoff, *(d for spec in args.cutoffs for d in spec)})
+    if not cutoffs:
+        print("backtest: give at least one --cutoff DATE or --cutoffs START:END:STEP", file=sys.stderr)
+        return EXIT_BAD_INPUT
     out = output_dir(args.out)
     crm = _read_crm(args.export, args.mapping)
     try:
-        table = backtest(crm, args.cutoff, until=args.until, period_days=args.period_days,
-                         replications=args.replications, seed=args.seed,
-                         known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
+        result_ = rolling_backtest(crm, cutoffs, until=args.until, period_days=args.period_days,
+                                   replications=args.replications, seed=args.seed,
+                                   known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
     except ValueError as exc:
         print(f"{args.export}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    table, methods, chosen = result_.table, result_.methods(), result_.chosen
     shown = table[["cutoff", "until", "predicted_won_p50", "actual_won", "predicted_revenue_p10", "predicted_revenue_p50",
                    "predicted_revenue_p90", "actual_revenue", "naive_revenue", "abs_pct_error", "naive_abs_pct_error",
                    "covered"]]
+    print("the simulation:")
     print(shown.to_string(index=False, float_format="{:,.2f}".format))
+    print(f"every method ({'revenue' if result_.measure == 'revenue' else 'won deals'}; P10-P90 calibrated on "
+          "finished earlier cut-offs):")
+    print(result_.scores.to_string(index=False, float_format="{:,.3f}".format))
+    print(pd.DataFrame(methods).T.to_string(float_format="{:.3f}".format))
+    print(f"chosen: {chosen} (lowest mean absolute percentage error over the cut-offs)")
+    for note in result_.notes:
+        print(f"note: {note}")
     records = []
     for row in table.to_dict("records"):
         record = {k: v for k, v in row.items() if not k.startswith(("predicted_won_", "predicted_revenue_"))}
@@ -467,17 +481,21 @@ def _backtest(args: argparse.Namespace) -> int:
     result.update({"replications": args.replications, "seed": args.seed, "backtests": records,
                    "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
                    "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
-                   "coverage": float(table["covered"].mean())})
+                   "coverage": float(table["covered"].mean()),
+                   "measure": result_.measure, "methods": methods, "chosen": chosen,
+                   "method_backtests": [{k: (str(v) if k in ("cutoff", "until") else v) for k, v in row.items()}
+                                        for row in result_.scores.to_dict("records")],
+                   "notes": list(result_.notes)})
     write_csv(out / "backtest.csv", table)
+    write_csv(out / "methods.csv", result_.scores)
     write_json(out / "backtest.json", result)
-    print(f"wrote {out / 'backtest.json'}")
+    print(f"wrote {out / 'backtest.json'}, backtest.csv and methods.csv")
     return 0
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate
-    from sim.forecast import forecast
     from sim.plots.forecast import fan_chart
+    from sim.rolling import Z90, choose
 
     out = output_dir(args.out)
     crm = _read_crm(args.export, args.mapping)
@@ -486,26 +504,43 @@ def _forecast(args: argparse.Namespace) -> int:
     try:
         until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
                                else crm.as_of + pd.offsets.QuarterEnd(1))
-        outlook = forecast(crm, until, replications=args.replications, seed=args.seed,
-                           cal=calibrate(crm, hazard_days=args.hazard_days))
+        choice = choose(crm, until, method=args.method, replications=args.replications, seed=args.seed,
+                        hazard_days=args.hazard_days)
     except ValueError as exc:
         print(f"{args.export}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    outlook, table = choice.outlook, choice.table
+    chosen = table.loc[choice.method]
+    spread = (math.log1p(chosen["p90"]) - math.log1p(chosen["p10"])) / (2 * Z90)
+    p_hit = None
+    if args.target is not None:
+        # the chosen method's range is normal on the log1p scale (see sim.rolling)
+        gap = math.log1p(args.target) - math.log1p(chosen["point"])
+        z = gap / spread if spread > 0 else math.copysign(math.inf, gap)
+        p_hit = 0.5 * math.erfc(z / math.sqrt(2))
+    methods = {m: {k: (None if pd.isna(v) else float(v)) for k, v in row.items()} for m, row in table.iterrows()}
     result = {"from": str(outlook.start.date()), "until": str(outlook.end.date()), "open_deals": outlook.open_deals,
+              "measure": choice.measure, "method": choice.method, "why": choice.reason,
+              "forecast": methods[choice.method], "methods": methods,
+              "zombie_share": {"age": choice.zombies.age, "young": choice.zombies.young, "old": choice.zombies.old},
               "won": outlook.won_quantiles(), "revenue": outlook.revenue_quantiles(),
               "weighted_pipeline": outlook.weighted, "open_pipeline_expected": outlook.weighted_by_age,
-              "target": args.target, "p_hit_target": None if args.target is None else outlook.p_hit(args.target)}
-    rev = result["revenue"]
-    print(f"forecast {result['from']} to {result['until']} from {outlook.open_deals:,} open deals and new arrivals:")
-    print(f"  revenue P10 {rev['p10']:,.0f}  P50 {rev['p50']:,.0f}  P90 {rev['p90']:,.0f}; "
-          f"won deals P50 {result['won']['p50']:,.0f}")
+              "target": args.target, "p_hit_target": p_hit}
+    unit = "revenue" if choice.measure == "revenue" else "won deals"
+    print(f"forecast of {unit} {result['from']} to {result['until']} from {outlook.open_deals:,} open deals and new arrivals:")
+    print(f"  method: {choice.method} ({choice.reason})")
+    for m, row in table.iterrows():
+        held = (f"such ranges held the actual in {row['coverage']:.0%} of {int(row['backtests'])} backtests"
+                if row["backtests"] > 1 else "too few finished backtests: the method's own range, coverage unknown")
+        print(f"  {'*' if m == choice.method else ' '} {m:<18} P10 {row['p10']:>13,.0f}  forecast {row['point']:>13,.0f}  "
+              f"P90 {row['p90']:>13,.0f}  ({held})")
     print(f"  weighted pipeline (stage probability x value): {outlook.weighted:,.0f}")
     if args.target is not None:
-        print(f"  probability of reaching {args.target:,.0f}: {result['p_hit_target']:.0%}")
+        print(f"  probability of reaching {args.target:,.0f} ({choice.method}): {p_hit:.0%}")
     write_json(out / "forecast.json", result)
     write_csv(out / "fan.csv", outlook.fan(), index=True)
     _write_png(out / "fan.png", fan_chart(outlook, target=args.target))
-    print(f"wrote {out / 'forecast.json'}, fan.csv and fan.png")
+    print(f"wrote {out / 'forecast.json'}, fan.csv and fan.png (the simulation's fan)")
     return 0
 
 
@@ -574,6 +609,15 @@ def _checkpoints(text: str) -> tuple[int | str, ...]:
 def _hazard_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hazard-days", type=_positive_int, metavar="D",
                    help="judge open deals' chances from the last D days of deal experience only (default: all)")
+
+
+def _cutoff_range(text: str) -> list[pd.Timestamp]:
+    from sim.rolling import cutoff_range
+
+    try:
+        return cutoff_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _date(text: str) -> pd.Timestamp:
@@ -850,8 +894,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backtest", help="forecast from past cut-offs and compare with what happened")
     p.add_argument("export", metavar="EXPORT")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
-    p.add_argument("--cutoff", type=_date, action="append", required=True, metavar="DATE",
+    p.add_argument("--cutoff", type=_date, action="append", default=[], metavar="DATE",
                    help="cut-off date (repeat for several)")
+    p.add_argument("--cutoffs", type=_cutoff_range, action="append", default=[], metavar="START:END:STEP",
+                   help="every cut-off of a range, STEP monthly or weekly (e.g. 2017-05-31:2017-09-30:monthly)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the data's last date)")
     p.add_argument("--period-days", type=_positive_int, metavar="D", help="instead of --until: D days after each cut-off")
     p.add_argument("--known-arrivals", action="store_true",
@@ -867,7 +913,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="forecast as if on this date (default: the data's end)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the quarter's end)")
-    p.add_argument("--target", type=_positive_float, metavar="AMOUNT", help="revenue target of the period")
+    p.add_argument("--target", type=_positive_float, metavar="AMOUNT",
+                   help="target of the period (revenue, or won deals when the export has no values)")
+    p.add_argument("--method", choices=FORECAST_METHODS, metavar="NAME",
+                   help=f"forecast by this method ({', '.join(FORECAST_METHODS)}); "
+                        "default: the one with the lowest error in backtests at earlier cut-offs")
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=1000, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")

@@ -45,7 +45,8 @@ from sim.calibrate import Calibration, calibrate, cycle_table
 from sim.crm import CrmImport
 from sim.streams import FORECAST, generator
 
-__all__ = ["Outlook", "forecast", "backtest", "naive_run_rate", "weighted_pipeline", "fate_table"]
+__all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
+           "weighted_pipeline", "open_deal_odds", "fate_table"]
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 
@@ -91,6 +92,27 @@ def _fates(cum: np.ndarray, ages: np.ndarray, u: np.ndarray) -> tuple[np.ndarray
     outcome = np.where(idx >= width, 2, idx // horizon)
     outcome = np.where(beyond, 2, outcome)
     return outcome, idx % horizon
+
+
+@dataclass(frozen=True)
+class ZombieShare:
+    """The share of open deals that will never close: ``young`` for deals up to ``age`` days old, ``old`` beyond.
+
+    A CRM keeps deals nobody works any more as open; a table fitted on deal ages credits them
+    with the chances of live deals. :func:`sim.rolling.zombie_share` estimates the shares from
+    earlier cut-offs (one minus observed over expected wins of the deals then open).
+
+    >>> ZombieShare(age=60, young=0.1, old=0.5).of(np.array([10, 90])).tolist()
+    [0.1, 0.5]
+    """
+
+    age: float
+    young: float = 0.0
+    old: float = 0.0
+
+    def of(self, ages: np.ndarray) -> np.ndarray:
+        """The zombie share of open deals of these ages."""
+        return np.where(np.asarray(ages) > self.age, self.old, self.young)
 
 
 @dataclass(frozen=True)
@@ -168,7 +190,8 @@ def _tiered(cal: Calibration) -> bool:
 
 
 def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0, cal: Calibration | None = None,
-             arrivals: bool = True, new_leads: pd.DataFrame | None = None, uncertainty: bool = True) -> Outlook:
+             arrivals: bool = True, new_leads: pd.DataFrame | None = None, uncertainty: bool = True,
+             zombies: "ZombieShare | None" = None) -> Outlook:
     """Monte Carlo forecast of the deals won from the day after ``crm.as_of`` to ``until`` (inclusive).
 
     ``crm`` is the export as known at the start (see :meth:`CrmImport.as_known_on`); ``cal``
@@ -177,7 +200,9 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     arrivals by known ones -- a forecast of how many of a given lead cohort will be won.
     Open deals without a created date (age unknown) count in the weighted pipeline only.
     ``uncertainty=False`` keeps the calibrated rates fixed (the range is then only the chance
-    in the deals' fates).
+    in the deals' fates). ``zombies``: the share of open deals, by age, that will never close
+    (estimated from earlier cut-offs, see :class:`ZombieShare`); each replication leaves that
+    share of the open deals open, drawn deal by deal.
     """
     _dated(crm)
     cal = cal or calibrate(crm)
@@ -190,6 +215,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
     ages = ((cutoff - open_["created"].dt.normalize()).dt.days).to_numpy(int)
     created_day = -ages  # day of creation relative to the cut-off
+    never_close = np.zeros(len(ages)) if zombies is None else zombies.of(ages)
     tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
     names = [*tiers, "(all)"]  # value distributions by code; the last for a product unknown to the calibration
     open_tier = _codes(open_["product"], tiers) if _tiered(cal) else np.full(len(open_), len(tiers))
@@ -227,6 +253,8 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
             n_new, new_day, new_tier = len(known_day), known_day, known_tier
         all_ages = np.concatenate([ages, np.full(n_new, -1)])
         outcome, close_age = _fates(cum_r, all_ages, rng.random(len(all_ages)))
+        if zombies is not None:
+            outcome[: len(ages)][generator(seed, r, FORECAST, 2).random(len(ages)) < never_close] = 2
         close_day = np.concatenate([created_day, new_day]) + close_age  # relative to the cut-off
         hit = (outcome == 0) & (close_day >= 1) & (close_day <= days)
         tier = np.concatenate([open_tier, new_tier])
@@ -239,24 +267,73 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
         daily[r] = np.bincount(close_day[hit] - 1, weights=value[hit], minlength=days)
     weighted = float(weighted_pipeline(crm, cal)["weighted"].sum())
     # expected revenue from the open deals alone: P(won in the period | age) × expected value
-    p_in = np.zeros(len(ages))
-    inside = ages + 1 < cum.shape[0]
-    horizon = cum.shape[1] // 2
-    for i in np.flatnonzero(inside):
-        last = min(ages[i] + days, horizon - 1)
-        p_in[i] = cum[ages[i] + 1, last]
+    p_in = _won_within(cum, ages, days) * (1 - never_close)
     by_age = float(np.sum(p_in * _expected_values(cal, pd.Series(np.asarray(names, object)[open_tier]))))
     return Outlook(start, end, won, revenue, won_new, daily, weighted, by_age, len(open_))
 
 
-def naive_run_rate(crm: CrmImport, days: int, lookback_days: int = 90) -> tuple[float, float]:
-    """Won deals and revenue of the last ``lookback_days`` before ``crm.as_of``, scaled to ``days``."""
+def _won_within(cum: np.ndarray, ages: np.ndarray, days: int) -> np.ndarray:
+    """Probability that each open deal of ``ages`` is won within the next ``days`` days (by the fate table)."""
+    p_in = np.zeros(len(ages))
+    horizon = cum.shape[1] // 2
+    for i in np.flatnonzero(ages + 1 < cum.shape[0]):
+        p_in[i] = cum[ages[i] + 1, min(ages[i] + days, horizon - 1)]
+    return p_in
+
+
+def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
+    """Each dated open deal's age at ``crm.as_of`` and probability of being won within ``days`` days.
+
+    The probability is read from the fate table alone (no zombie share): what
+    :class:`ZombieShare` is estimated against.
+
+    >>> from sim.crm import read_opportunities
+    >>> from sim.calibrate import calibrate
+    >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv").as_known_on("2017-06-30")
+    >>> odds = open_deal_odds(crm, calibrate(crm), 91)
+    >>> bool(odds["p_won"].between(0, 1).all()), list(odds.columns)
+    (True, ['opportunity_id', 'age', 'p_won'])
+    """
+    ops = crm.opportunities
+    open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
+    ages = ((crm.as_of.normalize() - open_["created"].dt.normalize()).dt.days).to_numpy(int)
+    return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "age": ages,
+                         "p_won": _won_within(fate_table(cal.cycle), ages, days)})
+
+
+def run_rate_window(crm: CrmImport, lookback_days: int = 90) -> tuple[pd.DataFrame, int]:
+    """The won deals of the last ``lookback_days`` before ``crm.as_of`` and the window's length in days.
+
+    When the export records closes for fewer days (its first close is later), the window is
+    the days since the first close, so a young export is not read as a slow one.
+    """
     ops = crm.opportunities
     cutoff = crm.as_of.normalize()
-    recent = ops[(ops["status"] == "won") & (ops["closed"] > cutoff - pd.Timedelta(days=lookback_days))
+    first = ops["closed"].min()
+    window = lookback_days if pd.isna(first) else max(1, min(lookback_days, (cutoff - first.normalize()).days + 1))
+    recent = ops[(ops["status"] == "won") & (ops["closed"] > cutoff - pd.Timedelta(days=window))
                  & (ops["closed"] <= cutoff)]
-    scale = days / lookback_days
+    return recent, window
+
+
+def naive_run_rate(crm: CrmImport, days: int, lookback_days: int = 90) -> tuple[float, float]:
+    """Won deals and revenue of the last ``lookback_days`` before ``crm.as_of``, scaled to ``days``
+    (see :func:`run_rate_window` for an export with a shorter history)."""
+    recent, window = run_rate_window(crm, lookback_days)
+    scale = days / window
     return len(recent) * scale, float(recent["value"].sum()) * scale
+
+
+def seasonal_naive(crm: CrmImport, days: int) -> pd.DataFrame | None:
+    """The deals won in the same ``days`` a year before the period (None when the export's
+    closes do not reach back that far: a seasonal forecast needs a full year of history)."""
+    ops = crm.opportunities
+    cutoff = crm.as_of.normalize()
+    start = cutoff - pd.DateOffset(years=1)
+    first = ops["closed"].min()
+    if pd.isna(first) or first.normalize() > start:
+        return None
+    return ops[(ops["status"] == "won") & (ops["closed"] > start) & (ops["closed"] <= start + pd.Timedelta(days=days))]
 
 
 def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_days: int | None = None,
@@ -276,7 +353,6 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     _dated(crm)
     rows = []
     ops = crm.opportunities
-    has_values = ops.loc[ops["status"] == "won", "value"].notna().any()
     for cutoff in cutoffs:
         cutoff = pd.Timestamp(cutoff).normalize()
         end = (pd.Timestamp(until) if until is not None
@@ -288,27 +364,35 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
             day = ops["created"].dt.normalize()
             arrived = ops[(day > cutoff) & (day <= end)]
         out = forecast(known, end, replications, seed, cal, new_leads=arrived)
-        close_day = ops["closed"].dt.normalize()
-        won = ops[(ops["status"] == "won") & (close_day > cutoff) & (close_day <= end)]
-        actual_won, actual_revenue = len(won), float(won["value"].sum())
-        naive_won, naive_revenue = naive_run_rate(known, (end - cutoff).days, lookback_days)
-        pw, pr = out.won_quantiles(), out.revenue_quantiles()
-        if has_values:
-            actual, predicted, naive = actual_revenue, pr["p50"], naive_revenue
-            low, high = pr["p10"], pr["p90"]
-        else:
-            actual, predicted, naive = actual_won, pw["p50"], naive_won
-            low, high = pw["p10"], pw["p90"]
-        rows.append({
-            "cutoff": cutoff.date(), "until": end.date(), "rows_used": cal.rows_used,
-            **{f"predicted_won_{k}": v for k, v in pw.items()}, "actual_won": actual_won, "naive_won": naive_won,
-            **{f"predicted_revenue_{k}": v for k, v in pr.items()}, "actual_revenue": actual_revenue,
-            "naive_revenue": naive_revenue, "weighted_pipeline": out.weighted,
-            "predicted_new_won_p50": float(np.median(out.won_new)),
-            "actual_new_won": int((won["created"] > cutoff).sum()),
-            "abs_pct_error": abs(predicted - actual) / actual if actual else np.nan,
-            "bias_pct": (predicted - actual) / actual if actual else np.nan,
-            "naive_abs_pct_error": abs(naive - actual) / actual if actual else np.nan,
-            "covered": bool(low <= actual <= high),
-        })
+        rows.append(backtest_row(crm, known, out, cal.rows_used, lookback_days))
     return pd.DataFrame(rows)
+
+
+def backtest_row(crm: CrmImport, known: CrmImport, out: Outlook, rows_used: int, lookback_days: int = 90) -> dict:
+    """One row of :func:`backtest`: the forecast ``out`` made on ``known`` against what ``crm`` says happened."""
+    ops = crm.opportunities
+    has_values = ops.loc[ops["status"] == "won", "value"].notna().any()
+    cutoff, end = known.as_of.normalize(), out.end
+    close_day = ops["closed"].dt.normalize()
+    won = ops[(ops["status"] == "won") & (close_day > cutoff) & (close_day <= end)]
+    actual_won, actual_revenue = len(won), float(won["value"].sum())
+    naive_won, naive_revenue = naive_run_rate(known, (end - cutoff).days, lookback_days)
+    pw, pr = out.won_quantiles(), out.revenue_quantiles()
+    if has_values:
+        actual, predicted, naive = actual_revenue, pr["p50"], naive_revenue
+        low, high = pr["p10"], pr["p90"]
+    else:
+        actual, predicted, naive = actual_won, pw["p50"], naive_won
+        low, high = pw["p10"], pw["p90"]
+    return {
+        "cutoff": cutoff.date(), "until": end.date(), "rows_used": rows_used,
+        **{f"predicted_won_{k}": v for k, v in pw.items()}, "actual_won": actual_won, "naive_won": naive_won,
+        **{f"predicted_revenue_{k}": v for k, v in pr.items()}, "actual_revenue": actual_revenue,
+        "naive_revenue": naive_revenue, "weighted_pipeline": out.weighted,
+        "predicted_new_won_p50": float(np.median(out.won_new)),
+        "actual_new_won": int((won["created"] > cutoff).sum()),
+        "abs_pct_error": abs(predicted - actual) / actual if actual else np.nan,
+        "bias_pct": (predicted - actual) / actual if actual else np.nan,
+        "naive_abs_pct_error": abs(naive - actual) / actual if actual else np.nan,
+        "covered": bool(low <= actual <= high),
+    }

@@ -241,3 +241,44 @@ def test_on_a_stationary_process_the_backtest_is_accurate_and_the_range_honest(s
     assert abs(table["bias_pct"].mean()) < 0.15
     inside = (table.predicted_won_p10 <= table.actual_won) & (table.actual_won <= table.predicted_won_p90)
     assert inside.sum() >= 1  # 80% ranges: at least 1 of 5 inside even with bad luck
+
+
+def _campaign_export(seed: int, months: int = 18, per_month: float = 360.0, cv: float = 0.6) -> pd.DataFrame:
+    """Deals from a stationary process whose monthly lead volume varies at random (independent gamma
+    factors of coefficient of variation ``cv``: campaigns), 30% won, gamma cycle, lognormal value."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-01")
+    parts = []
+    for m in range(months):
+        first = start + pd.DateOffset(months=m)
+        n = rng.poisson(per_month * rng.gamma(1 / cv**2, cv**2))
+        parts.append(first + pd.to_timedelta(rng.integers(0, first.days_in_month, n), unit="D"))
+    created = pd.DatetimeIndex(np.concatenate(parts))
+    n = len(created)
+    closed = created + pd.to_timedelta(np.ceil(rng.gamma(4.0, 10.0, n)), unit="D")  # mean 40 days
+    won = rng.random(n) < 0.3
+    is_open = closed > start + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+    value = np.where(won, np.round(rng.lognormal(np.log(2000), 0.4, n)), 0.0)
+    frame = pd.DataFrame({"opportunity_id": [f"d{i}" for i in range(n)],
+                          "deal_stage": np.where(is_open, "Engaging", np.where(won, "Won", "Lost")),
+                          "engage_date": created.strftime("%Y-%m-%d"),
+                          "close_date": np.where(is_open, None, closed.strftime("%Y-%m-%d")),
+                          "close_value": np.where(is_open, None, value.astype(str)), "product": "P"})
+    frame["sales_agent"], frame["account"] = "Ann", "K"
+    return frame
+
+
+def test_the_simulation_beats_the_run_rate_on_a_stationary_process_it_can_see(seed):
+    """The simulation sees this month's campaign in the open pipeline; the run-rate averages the
+    last 90 days. Over 24 seeds of one process (10 monthly cut-offs, 30 days), the log of the
+    run-rate's mean absolute error over the simulation's had a mean of 1.31 and an sd of 0.42;
+    pooled over two independent processes its sd is about 0.30, so zero is over 4 sd away: false
+    failures below 1e-4, for any seed."""
+    sim_errors, naive_errors = [], []
+    for process in (seed, seed + 1000):
+        crm = read_opportunities(_campaign_export(process), "maven")
+        table = backtest(crm, pd.date_range("2023-07-31", "2024-04-30", freq="ME"), period_days=30,
+                         replications=100, seed=process)
+        sim_errors += table["abs_pct_error"].tolist()
+        naive_errors += table["naive_abs_pct_error"].tolist()
+    assert np.mean(sim_errors) < np.mean(naive_errors)
