@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["COLOURS", "money", "percent", "money_axis", "percent_axis", "band_caption", "styled"]
+__all__ = ["COLOURS", "money", "percent", "money_axis", "percent_axis", "unit_axis", "band_caption", "styled"]
 
 COLOURS = {"target": "#E69F00", "simulated": "#0072B2", "current": "#7F7F7F", "edited": "#D55E00",
            "actual": "#000000"}
@@ -61,6 +61,26 @@ def money_axis(ax: Axes, axis: str = "y") -> None:
 def percent_axis(ax: Axes, axis: str = "y", digits: int = 0) -> None:
     """Label ``ax``'s x or y axis in percents (``0.25`` → ``25%``)."""
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(lambda v, _: percent(v, digits)))
+
+
+_SHARES = ("p_", "hit", "share", "rate", "utilisation", "probability", "conversion")
+
+
+def unit_axis(ax: Axes, figure: str, axis: str = "y") -> None:
+    """Label an axis that shows the figure named ``figure``: percents for probabilities, shares and
+    rates (``p_hit_target``, ``conversion_rate``), K/M for amounts and counts.
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> unit_axis(ax, "p_hit_target"); ax.yaxis.get_major_formatter()(0.25, 0)
+    '25%'
+    >>> unit_axis(ax, "revenue", "x"); ax.xaxis.get_major_formatter()(2_500_000, 0)
+    '2.5M'
+    """
+    if any(word in figure for word in _SHARES):
+        percent_axis(ax, axis)
+    else:
+        money_axis(ax, axis)
 
 
 _BAND = {

@@ -117,3 +117,19 @@ def test_the_page_shows_the_same_answer_as_the_plan_command():
     assert panel.odds.trials == 6 and panel.odds.p == expected["p_hit_annual"]
     assert [m["p50"] for m in panel.months] == [m["p50"] for m in expected["months"]]
     assert "final" in panel.status.value
+
+
+def test_incentive_figures_read_with_units_and_the_probability_with_its_interval():
+    import re
+
+    from sim.incentives import load_plan
+    from sim.widgets.incentives import IncentivePanel
+
+    scenario = sim.load(ROOT / "tests" / "incentives" / "tiny.yaml")
+    plan = load_plan(ROOT / "playbooks" / "incentives" / "flat.yaml").model_copy(update={"team": None})
+    panel = IncentivePanel(scenario, plan, replications=3)
+    panel.top_rate.value = 0.15
+    text = panel.summary.value
+    assert re.search(r"\d+% \(\d+–\d+%\)", text), text  # the probability and its interval
+    assert re.search(r"cost of sales \d+\.\d% → \d+\.\d%", text), text
+    assert "0.1" not in re.sub(r"<[^>]+>", " ", text).split()  # no raw shares

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.formatting import money_axis
 from sim.plots import style
 
 __all__ = ["curves_chart", "comparison_table"]
@@ -32,11 +33,14 @@ def curves_chart(result: dict) -> Figure:
     by_budget.set(title="Revenue by channel budget (others as chosen)", xlabel="budget over the horizon",
                   ylabel="mean revenue")
     by_budget.legend(fontsize=8)
+    money_axis(by_budget, "x")
+    money_axis(by_budget, "y")
     for name, points in result["curves"]["teams"].items():
         frame = pd.DataFrame(points)
         by_reps.plot(frame.headcount, frame.revenue, marker="o", label=name)
     by_reps.set(title="Revenue by team headcount (others as chosen)", xlabel="reps")
     by_reps.legend(fontsize=8)
+    money_axis(by_reps, "y")
     return fig
 
 
