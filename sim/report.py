@@ -26,6 +26,8 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from sim.errors import Problem, ScenarioError
 from sim.experiments import SweepResult
+from sim.formatting import money
+from sim.odds import Odds
 from sim.outputs import output_file, write_text
 from sim.plots import experiments as charts
 from sim.spreadsheet import write_xlsx
@@ -94,6 +96,10 @@ def _run(directory: Path) -> Report:
     headline = pd.DataFrame({k: summary[k] for k in ("leads", "won", "revenue", "collected", "marketing_cost")}).T
     report = Report(f"Run of {summary['scenario']} ({summary['replications']} replications, seed {summary['seed']})",
                     "run", {"headline": headline.reset_index(names="figure"), "stages": pd.DataFrame(summary["stages"])})
+    if summary.get("target"):
+        hits = Odds.of(replications["revenue"] >= summary["target"])
+        report.tables["target"] = pd.DataFrame({"figure": ["annual target", "probability of reaching it (95% interval)"],
+                                                "value": [money(summary["target"]), hits.text()]})
     report.figures["revenue"] = charts.replications_chart(replications, "revenue", summary.get("target"))
     return report
 

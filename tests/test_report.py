@@ -79,7 +79,9 @@ def test_reports_of_a_sweep_and_of_a_run(tmp_path):
     assert "tornado" in text and text.count("data:image/png") == 2
     assert "sensitivity of revenue" in text  # no target reachable: the figure is revenue
     sim.simulate(B2B, replications=2, seed=1, detail=False).save(tmp_path / "run")
-    assert "data:image/png" in write_report(tmp_path / "run", tmp_path / "run.html").read_text()
+    page = write_report(tmp_path / "run", tmp_path / "run.html").read_text()
+    assert "data:image/png" in page
+    assert re.search(r"probability of reaching it \(95% interval\)</td>\s*<td>\d+% \(\d+–\d+%\)", page), page[-800:]
     assert "headline" in openpyxl.load_workbook(write_report(tmp_path / "run", tmp_path / "run.xlsx")).sheetnames
 
 
