@@ -133,3 +133,31 @@ def test_incentive_figures_read_with_units_and_the_probability_with_its_interval
     assert re.search(r"\d+% \(\d+–\d+%\)", text), text  # the probability and its interval
     assert re.search(r"cost of sales \d+\.\d% → \d+\.\d%", text), text
     assert "0.1" not in re.sub(r"<[^>]+>", " ", text).split()  # no raw shares
+    assert panel.widget().left_sidebar is not None
+
+
+def test_every_panel_lays_its_controls_beside_its_results():
+    import ipywidgets as widgets
+
+    from sim.widgets.allocation import AllocationPanel
+
+    plan = PlanPanel(sim.load(B2B), policy=TINY).widget()
+    allocation = AllocationPanel(sim.load(B2B), replications=2, steps=1).widget()
+    for layout in (plan.children[0], allocation):
+        assert isinstance(layout, widgets.AppLayout) and layout.left_sidebar is not None and layout.center is not None
+
+
+def test_allocation_answers_in_a_sentence_with_its_interval_and_says_when_there_is_no_budget():
+    import re
+
+    from sim.widgets.allocation import AllocationPanel
+
+    panel = AllocationPanel(sim.load(B2B), replications=3, steps=1)
+    panel.recommend()
+    sentence = re.sub(r"<[^>]+>", "", panel.answer.value)
+    assert re.search(r"95% interval -?[\d.]+[KM]? to -?[\d.]+[KM]?", sentence), sentence
+    assert "for the same budget as today" in sentence and "{" not in sentence
+    assert re.search(r"better in \d+% \(\d+–\d+%\) of 3 simulated years", sentence), sentence
+    panel.budget.value = 0
+    assert panel.result is None and panel.chart.outputs == ()
+    assert panel.recommend() is None and "nothing to split" in panel.answer.value

@@ -165,5 +165,5 @@ class IncentivePanel:
         """The panel: controls on the left, figures and charts beside them."""
         return widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()),
                                  center=widgets.VBox([self.summary, self.charts]),
-                                 pane_widths=["22em", "1fr", "0fr"], pane_heights=["0px", "auto", "0px"],
+                                 pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
                                  grid_gap="1em")

@@ -284,7 +284,7 @@ class PlanPanel:
         saving = widgets.VBox([widgets.HBox([self.save_name, self.save_button, self.load_button, self.export_button]),
                                self.overwrite, self.save_message])
         results = widgets.VBox([self.figures, self.status, self.chart, self.caption, self.details])
-        return widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()), center=results, footer=saving,
-                                 pane_widths=["22em", "1fr", "0fr"], pane_heights=["0px", "auto", "auto"],
-                                 grid_gap="1em")
+        return widgets.VBox([widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()), center=results,
+                                               pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
+                                               grid_gap="1em"), saving])
 
