@@ -152,7 +152,7 @@ class IncentivePanel:
                   **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(self.results, plans).items()}}
         self.summary.value = (
             self._table(summary["plans"])
-            + f"<p>On the same {current['replications']} simulated years, the edited plan "
+            + f"<p class='sp-incentive-difference'>On the same {current['replications']} simulated years, the edited plan "
               + (f"costs <b>{money(extra_cost)}</b> more" if extra_cost >= 0 else f"saves <b>{money(-extra_cost)}</b>")
               + (f" and brings <b>{money(extra_revenue)}</b> more revenue" if extra_revenue >= 0
                  else f" and loses <b>{money(-extra_revenue)}</b> of revenue")
