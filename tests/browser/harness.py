@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -137,4 +138,5 @@ def clipped_labels(page) -> list[str]:
 def python_reprs(page) -> list[str]:
     """Tracebacks and Python reprs (a dict, ``nan``, ``inf``) shown on the page."""
     text = page.locator("body").inner_text()
-    return [pattern for pattern in ("Traceback", "{'", "nan", " inf ", "Error:") if pattern in text]
+    return [pattern for pattern in (r"Traceback", r"\{'", r"\bnan\b", r"\binf\b", r"\w+Error:")
+            if re.search(pattern, text)]
