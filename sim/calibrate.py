@@ -44,6 +44,7 @@ from scipy import optimize, stats
 
 from sim.crm import CrmImport
 from sim.distributions import Distribution
+from sim.odds import wilson
 from sim.scenario import Scenario
 
 __all__ = ["Calibration", "calibrate", "fit_distribution", "wilson", "shrink_win_rates", "cycle_table", "KS_LIMIT"]
@@ -53,22 +54,6 @@ STALE_QUANTILE = 0.95  # an open deal older than this quantile of won deals' cyc
 LEVEL = 0.90  # confidence of the intervals
 _DIST = TypeAdapter(Distribution)
 _QUANTILES = 200  # points kept of an empirical distribution
-
-
-def wilson(successes: Any, trials: Any, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (vectorised; NaN where there are no trials).
-
-    >>> low, high = wilson(8, 10, 0.95)
-    >>> round(float(low), 3), round(float(high), 3)
-    (0.49, 0.943)
-    """
-    k, n = np.asarray(successes, float), np.asarray(trials, float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
 
 
 def fit_distribution(x: Any, ks_limit: float = KS_LIMIT) -> tuple[Any, pd.DataFrame]:
@@ -342,7 +327,7 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     conversion = pd.DataFrame(rows).set_index("stage")
     decided = conversion["advanced"] + conversion["lost"] + conversion["stale"]
     conversion["rate"] = conversion["advanced"] / decided.where(decided > 0)
-    conversion["low"], conversion["high"] = wilson(conversion["advanced"], decided)
+    conversion["low"], conversion["high"] = wilson(conversion["advanced"], decided, LEVEL)
 
     # time to close of won and of lost deals
     fits, chosen = [], {}

@@ -31,9 +31,11 @@ from sim.costs import COSTS
 from sim.engine import ENGINES, SUMMARY_ONLY, simulate
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, load
+from sim.settings import ANSWER_REPLICATIONS
 from sim.spreadsheet import write_csv
 from sim.experiments import DEFAULT_ENGINE, OBJECTIVES
 from sim.limits import check as check_limits
+from sim.odds import Odds
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
 from sim.rolling import METHODS as FORECAST_METHODS
@@ -142,9 +144,10 @@ def _plan(args: argparse.Namespace) -> int:
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
-    method = args.method or "reserve"
-    options = {"reserve_month": args.reserve_month, "reserve_share": args.reserve_share} if method == "reserve" \
-        else {}
+    saved = scenario.targets  # a plan saved from the annual-plan page keeps its split and reserve month
+    method = args.method or (saved and saved.split) or "reserve"
+    reserve_month = args.reserve_month if args.reserve_month is not None else (saved and saved.reserve_month) or 12
+    options = {"reserve_month": reserve_month, "reserve_share": args.reserve_share} if method == "reserve" else {}
     reps = None
     if args.rep_basis != "capacity":
         if args.export is None:
@@ -214,8 +217,9 @@ def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFra
                                       "p_hit": "{:.0%}".format, "p_hit_planned": "{:.0%}".format}))
     print("leads: bought one sales cycle ahead of the revenue they bring; p_hit: the scenario as it stands; "
           "p_hit_planned: the scenario that carries the plan out (scenario.yaml with --out)")
-    print(f"probability of reaching the annual target: {report['p_hit_annual']:.1%} as it stands, "
-          f"{report['planned']['p_hit_annual']:.1%} as planned")
+    as_is, planned = (Odds(round(r["p_hit_annual"] * args.replications), args.replications)
+                      for r in (report, report["planned"]))
+    print(f"probability of reaching the annual target: {as_is} as it stands, {planned} as planned")
     for hire_team, hires in report["planned"]["hires"].items():
         if hires:
             print(f"planned hires, {hire_team}: " + ", ".join(f"{h['count']} on day {h['day']}" for h in hires))
@@ -779,8 +783,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="plan the rest of the year tracked in DIR (salesplay track --out), keeping what is won")
     p.add_argument("--target", type=_positive_int, metavar="AMOUNT",
                    help="annual revenue target (default: the scenario's targets.annual_revenue)")
-    p.add_argument("--method", choices=METHODS, help="how the year is split over months (default: reserve)")
-    p.add_argument("--reserve-month", type=_whole, default=12, metavar="M", help="with --method reserve (1-12)")
+    p.add_argument("--method", choices=METHODS,
+                   help="how the year is split over months (default: the scenario's targets.split, else reserve)")
+    p.add_argument("--reserve-month", type=_whole, metavar="M",
+                   help="with --method reserve (1-12; default: the scenario's targets.reserve_month, else 12)")
     p.add_argument("--reserve-share", type=_non_negative_float, default=0.0, metavar="S",
                    help="with --method reserve: share of the target the reserve month carries")
     p.add_argument("--challenge", type=_positive_float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
@@ -790,7 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="EXPORT", help="with --rep-basis history|pipeline: the CRM export")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="the export's mapping (default: maven)")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="read the export as known on this day")
-    _run_options(p, engine="fast", replications=200)
+    _run_options(p, engine="fast", replications=ANSWER_REPLICATIONS)  # the same answer as the annual-plan page
     p.add_argument("--out", type=_path, metavar="DIR", help="write plan.csv and feasibility.json here")
     p.set_defaults(handler=_plan)
 

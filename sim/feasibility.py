@@ -27,10 +27,12 @@ from typing import Any
 import pandas as pd
 
 from sim.engine import simulate
+from sim.odds import Odds
+from sim.results import Results
 from sim.scenario import WEEKDAYS, Scenario
 from sim.schedule import Schedule, planned_scenario, schedule
 
-__all__ = ["staffing", "staffing_gaps", "odds", "feasibility"]
+__all__ = ["staffing", "staffing_gaps", "odds", "chances", "feasibility"]
 
 
 def _quarter(period: pd.Period | str) -> str:
@@ -89,22 +91,31 @@ def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: 
     reaching each month's and the year's target."""
     results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
                        workers=workers)
+    return {**chances(results, plan), "replications": replications, "seed": seed, "engine": engine}
+
+
+def chances(results: Results, plan: pd.DataFrame) -> dict[str, Any]:
+    """The probability that a run's revenue reaches each month's and the year's target (with its 95%
+    Wilson interval, ``p_hit_low``/``p_hit_high``), and P10/P50/P90 revenue."""
     revenue = results.monthly.pivot(index="replication", columns="month", values="revenue")
     company = plan[plan.level == "company"].set_index("period").revenue_target
     per_month = []
     for period, target in company.items():
         simulated = revenue[period] if period in revenue else pd.Series(0.0, index=revenue.index)
-        per_month.append({"period": period, "target": int(target), "p_hit": float((simulated >= target).mean()),
+        hit = Odds.of(simulated >= target)
+        per_month.append({"period": period, "target": int(target), "p_hit": hit.p,
+                          "p_hit_low": hit.interval[0], "p_hit_high": hit.interval[1],
                           **{k: float(simulated.quantile(q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))}})
     annual = results.replications.revenue
+    annual_hit = Odds.of(annual >= company.sum())
     summary = results.summary()
     return {
-        "p_hit_annual": float((annual >= company.sum()).mean()),
+        "p_hit_annual": annual_hit.p,
+        "p_hit_annual_interval": list(annual_hit.interval),
         "annual_revenue": {k: float(annual.quantile(q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))},
         "months": per_month,
         "opening_pipeline": summary["opening"]["mean"],  # leads in the funnel on day 0 (warm start)
         "abandoned": {s["name"]: s["abandoned"] for s in summary["stages"]},  # leads gone cold, per year
-        "replications": replications, "seed": seed, "engine": engine,
     }
 
 
@@ -118,19 +129,19 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
     the plan cannot do (``problems``)."""
     timed = schedule(scenario, _company_target(plan), max_utilisation)
     table = staffing(scenario, plan, max_utilisation, timed)
-    chances = odds(scenario, plan, replications, seed, engine, workers)
+    as_is = odds(scenario, plan, replications, seed, engine, workers)
     teams = {}
     for team, rows in table.groupby("team", sort=False):
         teams[team] = {"required_reps": dict(zip(rows.quarter, rows.required_reps.round(2))),
                        "available_reps": dict(zip(rows.quarter, rows.available_reps.round(2)))}
     return {
-        **_summary(chances),
+        **_summary(as_is),
         "assumptions": _assumptions(scenario),
-        "opening_pipeline": chances["opening_pipeline"],
-        "abandoned": chances["abandoned"],
+        "opening_pipeline": as_is["opening_pipeline"],
+        "abandoned": as_is["abandoned"],
         "teams": teams,
         "staffing_gaps": staffing_gaps(table),
-        "as_is": _summary(chances),
+        "as_is": _summary(as_is),
         "problems": timed.problems,
         **(_planned(scenario, plan, timed, replications, seed, engine, workers) if planned else {}),
         "max_utilisation": max_utilisation,
@@ -138,10 +149,11 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
     }
 
 
-def _summary(chances: dict[str, Any]) -> dict[str, Any]:
+def _summary(figures: dict[str, Any]) -> dict[str, Any]:
     """The odds of one scenario, as feasibility.json holds them."""
-    return {"p_hit_annual": chances["p_hit_annual"], "annual_revenue": chances["annual_revenue"],
-            "p_hit": {m["period"]: m["p_hit"] for m in chances["months"]}, "months": chances["months"]}
+    return {"p_hit_annual": figures["p_hit_annual"], "p_hit_annual_interval": figures["p_hit_annual_interval"],
+            "annual_revenue": figures["annual_revenue"],
+            "p_hit": {m["period"]: m["p_hit"] for m in figures["months"]}, "months": figures["months"]}
 
 
 def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, replications: int, seed: int,

@@ -26,6 +26,8 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from sim.errors import Problem, ScenarioError
 from sim.experiments import OBJECTIVES, SweepResult
+from sim.formatting import money
+from sim.odds import Odds
 from sim.outputs import output_file, write_text
 from sim.plots import experiments as charts
 from sim.spreadsheet import write_xlsx
@@ -114,6 +116,10 @@ def _run(directory: Path) -> Report:
     if costs.get("not_given"):
         report.tables["costs not given (left out of cost and profit)"] = pd.DataFrame(
             {"cost": list(costs["not_given"]), "missing": list(costs["not_given"].values())})
+    if summary.get("target"):
+        hits = Odds.of(replications["revenue"] >= summary["target"])
+        report.tables["target"] = pd.DataFrame({"figure": ["annual target", "probability of reaching it (95% interval)"],
+                                                "value": [money(summary["target"]), hits.text()]})
     report.figures["revenue"] = charts.replications_chart(replications, "revenue", summary.get("target"))
     return report
 

@@ -279,6 +279,11 @@ class Targets(_Model):
     """What the plan must achieve."""
 
     annual_revenue: PositiveFloat = Field(description="Revenue (value of deals won within the horizon) to reach.")
+    split: Literal["even", "seasonal", "reserve", "front_loaded"] | None = Field(
+        None, description="How the annual target is split over the months, as the plan was saved. Default: the "
+                          "command's `--method`.")
+    reserve_month: int | None = Field(None, ge=1, le=12, description="With the `reserve` split: the month held "
+                                                                       "in reserve (1-12). Default: 12.")
 
 
 class Scenario(_Model):

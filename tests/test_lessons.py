@@ -103,3 +103,71 @@ def test_exercise_widget_checks_and_switches_language():
     answer.value = "0,84"
     button.click()
     assert "正确！" in feedback.value and "0.84" in feedback.value
+
+
+@pytest.mark.parametrize("text, value", [("1,090,909", 1_090_909), ("1.090.909", 1_090_909), ("1 090 909", 1_090_909),
+                                         ("1,090,909.5", 1_090_909.5), ("1.090.909,5", 1_090_909.5), ("0,35", 0.35),
+                                         ("0,350", 0.35), ("12,5", 12.5), ("75%", 0.75), ("1.500", 1.5), ("-3", -3)])
+def test_answers_read_thousands_separators_and_decimal_commas(text, value):
+    from sim.lessons.lesson import read_number
+
+    assert read_number(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["1,500", "-2,000", "10,000"])
+def test_a_number_that_reads_two_ways_is_refused_not_guessed(text):
+    from sim.lessons.lesson import AmbiguousNumber, read_number
+
+    with pytest.raises(AmbiguousNumber):
+        read_number(text)
+
+
+@pytest.mark.parametrize("text", ["abc", "1,5,6", "inf", "", "%"])
+def test_what_is_not_a_number_is_refused(text):
+    from sim.lessons.lesson import read_number
+
+    with pytest.raises(ValueError):
+        read_number(text)
+
+
+def test_the_exercise_says_which_two_numbers_an_ambiguous_answer_could_be():
+    lesson = load_lesson("targets")
+    box = lesson.exercise("monthly")
+    answer, button = box.children[1].children
+    feedback = box.children[2]
+    answer.value = "1,500"
+    button.click()
+    assert "1500" in feedback.value and "1.500" in feedback.value
+    lesson.set_language("zh")
+    assert "两种读法" in feedback.value
+    answer.value = f"{lesson.exercises['monthly'].answer:,.0f}"  # 1,090,909: thousands commas
+    button.click()
+    assert "正确" in feedback.value
+
+
+def test_chinese_lessons_name_split_methods_teams_and_stages_in_chinese():
+    from sim.lessons.targets import experiment_panel as targets_panel
+
+    lesson = load_lesson("targets", "zh")
+    panel = targets_panel(lesson)
+    method = panel.children[0].children[1]
+    assert [label for label, _ in method.options][2] == "11个月+储备月" and method.value == "reserve"
+    lesson.set_language("en")
+    assert method.value == "reserve" and method.options[2][0] == "11 months + reserve month"
+    funnel = load_lesson("funnel", "zh")
+    assert [funnel.term(s) for s in ("qualify", "solutions", "unknown")] == ["线索获取", "解决方案顾问", "unknown"]
+
+
+def test_an_overloaded_team_is_said_to_grow_without_limit_not_inf(monkeypatch):
+    import sim.lessons.capacity as capacity
+
+    shown = []
+    monkeypatch.setattr(capacity, "show", lambda out, *objects: shown.append(objects))
+    lesson = load_lesson("capacity")
+    panel = capacity.experiment_panel(lesson, replications=1)
+    rate, reps = panel.children[0].children
+    reps.value = 4  # 7 leads a day x 1.2 rep-days on 4 reps: over capacity
+    text = shown[-1][0].data
+    assert "grows without limit" in text and "inf" not in text
+    lesson.set_language("zh")
+    assert "无限增长" in shown[-1][0].data

@@ -32,3 +32,34 @@ def test_chinese_labels_render_without_missing_glyphs():
             figure.savefig(io.BytesIO(), format="png")
     labels = [t.get_text() for t in funnel_chart(results).axes[0].get_yticklabels()]
     assert labels == ["线索获取", "意向确认", "谈判签约"]
+
+
+def _tick_labels(fig) -> list[str]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    labels = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            assert axis.get_offset_text().get_text() == "", "an axis with an offset (1e6) the reader must apply"
+            labels += [t.get_text() for t in axis.get_ticklabels()]
+    return labels
+
+
+def test_money_axes_read_in_k_and_m_without_offsets():
+    """Charts of amounts in the tens of millions label their ticks 19M, 19.5M..., never 1e7 or 19000000."""
+    import re
+
+    from sim.plots.incentives import cost_vs_revenue
+    from sim.plots.plan import plan_chart
+
+    months = [{"period": f"2027-{m:02d}", "target": 1_900_000 + m, "p10": 1_500_000, "p50": 1_800_000,
+               "p90": 2_100_000, "p_hit": 0.4} for m in range(1, 13)]
+    spread = {"mean": 19_200_000, "p10": 19_000_000, "p90": 19_400_000}
+    cost = {"mean": 2_300_000, "p10": 2_250_000, "p90": 2_350_000}
+    summaries = [{"plan": "current", "revenue": spread, "comp_cost": cost, "cost_of_sales": {"mean": 0.12}},
+                 {"plan": "edited", "revenue": spread, "comp_cost": cost, "cost_of_sales": {"mean": 0.122}}]
+    for fig in (plan_chart(months), cost_vs_revenue(summaries)):
+        labels = [t for t in _tick_labels(fig) if t]
+        assert labels and not any(re.search(r"\de[+-]?\d|\d{5,}", t) for t in labels), labels
+        assert any(t.endswith("M") for t in labels), labels

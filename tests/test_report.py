@@ -83,7 +83,9 @@ def test_reports_of_a_sweep_and_of_a_run(tmp_path):
     text = write_report(tmp_path / "sw", tmp_path / "sw.html", objective="revenue").read_text()
     assert "sensitivity of revenue" in text
     sim.simulate(B2B, replications=2, seed=1, detail=False).save(tmp_path / "run")
-    assert "data:image/png" in write_report(tmp_path / "run", tmp_path / "run.html").read_text()
+    page = write_report(tmp_path / "run", tmp_path / "run.html").read_text()
+    assert "data:image/png" in page
+    assert re.search(r"probability of reaching it \(95% interval\)</td>\s*<td>\d+% \(\d+–\d+%\)", page), page[-800:]
     assert "headline" in openpyxl.load_workbook(write_report(tmp_path / "run", tmp_path / "run.xlsx")).sheetnames
 
 

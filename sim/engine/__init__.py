@@ -66,7 +66,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 
 def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: str = "des", detail: bool = True,
-             progress: bool | None = None, workers: int | None = None, block: int | None = None) -> Results:
+             progress: bool | None = None, workers: int | None = None, block: int | None = None,
+             start: int = 0) -> Results:
     """Run ``replications`` replications of ``scenario`` and gather the results.
 
     Parameters
@@ -83,6 +84,8 @@ def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: s
     workers : processes to use; by default every core when there is more than one block.
     block : replications per block of work; by default ``BLOCK``, or fewer so that each of the
         ``workers`` asked for gets a block (a widget's 20 replications on two cores: two blocks of 10).
+    start : the first replication's number: replications ``start`` to ``start + replications - 1``, the
+        same numbers as in a run from 0 (a page refines an answer batch after batch).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -92,7 +95,7 @@ def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: s
         raise ValueError(f"engine {engine!r} keeps no per-lead tables: simulate with detail=False")
     if block is None:
         block = min(BLOCK, math.ceil(replications / workers)) if workers else BLOCK
-    blocks = [(first, min(first + block, replications)) for first in range(0, replications, block)]
+    blocks = [(first, min(first + block, start + replications)) for first in range(start, start + replications, block)]
     if workers is None:
         workers = min(len(blocks), os.cpu_count() or 1)
     show = replications > 1 if progress is None else progress

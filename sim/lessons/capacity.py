@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -97,14 +98,17 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
     import ipywidgets as widgets
     from IPython.display import Markdown
 
-    rate = widgets.FloatSlider(value=7, min=2, max=14, step=0.5, continuous_update=False)
-    reps = widgets.IntSlider(value=10, min=4, max=20, continuous_update=False)
+    style = {"description_width": "initial"}
+    rate = widgets.FloatSlider(value=7, min=2, max=14, step=0.5, continuous_update=False, style=style)
+    reps = widgets.IntSlider(value=10, min=4, max=20, continuous_update=False, style=style)
     out = widgets.Output()
 
     def render(*_) -> None:
         rate.description, reps.description = lesson.text("labels.leads_per_day"), lesson.text("labels.reps")
         result = run_experiment(rate.value, reps.value, replications, seed)
-        figures = Markdown(lesson.text("figures", utilisation=result["utilisation"], erlang=result["erlang_wait"],
+        overloaded = not math.isfinite(result["erlang_wait"])  # utilisation at or above 1: no steady state
+        figures = Markdown(lesson.text("figures_overloaded" if overloaded else "figures",
+                                       utilisation=result["utilisation"], erlang=result["erlang_wait"],
                                        simulated=result["simulated_wait"] or 0.0))
         label = f"{rate.value:g} {lesson.text('labels.leads_per_day')}, {reps.value} {lesson.text('labels.reps')}"
         show(out, figures, queue_chart({label: result["queue"]}, lesson.text("labels.queue_title"),

@@ -21,7 +21,9 @@ from typing import Sequence
 import pandas as pd
 
 import sim
+from sim.formatting import styled
 from sim.lessons.lesson import Exercise
+from sim.odds import Odds
 from sim.resources import B2B_PLAYBOOK, resource
 from sim.widgets import show
 
@@ -93,19 +95,26 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
 
     scenario = sim.load(PLAYBOOK)
     sliders = {s.name: widgets.FloatSlider(value=0, min=-0.2, max=0.2, step=0.05, description=s.name,
-                                           readout_format="+.0%", continuous_update=False) for s in scenario.stages}
+                                           readout_format="+.0%", continuous_update=False,
+                                           style={"description_width": "initial"}) for s in scenario.stages}
     out = widgets.Output()
 
     def render(*_) -> None:
+        for name, slider in sliders.items():
+            slider.description = lesson.term(name)
         changed = with_conversion_change(scenario, {name: s.value for name, s in sliders.items()})
         results = sim.simulate(changed, replications=replications, seed=seed, engine="fast", detail=False,
                                progress=False)
         summary = results.summary()
         review = stage_review(results, BENCHMARK)
         review.columns = [lesson.text(f"labels.{c}") for c in review.columns]
+        review.index = [lesson.term(stage) for stage in review.index]
+        review[lesson.text("labels.team")] = [lesson.term(team) for team in review[lesson.text("labels.team")]]
+        hits = Odds.of(results.replications.revenue >= changed.targets.annual_revenue)
         figures = Markdown(lesson.text("figures", won=summary["won"]["mean"], revenue=summary["revenue"]["p50"],
-                                       p_hit=summary["p_hit_target"] or 0.0))
-        show(out, figures, review.style.format(precision=2))
+                                       p_hit=hits.text()))
+        shares = [lesson.text(f"labels.{c}") for c in ("conversion", "benchmark", "gap", "utilisation")]
+        show(out, figures, styled(review, percent_columns=shares))
 
     for slider in sliders.values():
         slider.observe(render, names="value")

@@ -12,12 +12,19 @@ Examples
 (False, 'high')
 >>> ex.check(4.02, attempt=1).correct
 True
+>>> read_number("1,090,909"), read_number("0,35"), read_number("75%"), read_number("1 500")
+(1090909.0, 0.35, 0.75, 1500.0)
+>>> read_number("1,500")
+Traceback (most recent call last):
+...
+sim.lessons.lesson.AmbiguousNumber: 1,500
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,10 +34,46 @@ import yaml
 
 from sim.widgets import show
 
-__all__ = ["LANGUAGES", "Exercise", "Feedback", "Lesson", "load_lesson"]
+__all__ = ["LANGUAGES", "Exercise", "Feedback", "Lesson", "load_lesson", "read_number", "AmbiguousNumber"]
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _CONTENT = Path(__file__).with_name("content")
+
+
+class AmbiguousNumber(ValueError):
+    """A number that reads two ways: ``1,500`` is 1500 with a thousands comma, 1.5 with a decimal comma."""
+
+
+# Thousands groups: by commas (a decimal point may follow); by dots only when there are two groups or a decimal
+# comma follows, since a single dot is read as a decimal point (1.500 is one and a half).
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d+)?|[1-9]\d{0,2}(?:\.\d{3})+,\d+")
+
+
+def read_number(text: str) -> float:
+    """A learner's number: thousands separated by commas, dots or spaces (``1,090,909``, ``1.090.909``,
+    ``1 090 909``), a decimal point or a decimal comma (``0,35``), a trailing ``%``.
+
+    A single dot is a decimal point (``1.500`` is 1.5). A single comma followed by exactly three
+    digits (``1,500``) reads either way: refused with :class:`AmbiguousNumber` rather than guessed
+    (``0,500`` is a decimal). Anything else not a number raises ``ValueError``.
+    """
+    value = re.sub(r"[\s\u00a0\u202f]", "", text)
+    share = value.endswith("%")
+    value = value.rstrip("%")
+    sign = "-" if value.startswith("-") else ""
+    digits = value.lstrip("+-")
+    if re.fullmatch(r"[1-9]\d{0,2},\d{3}", digits):
+        raise AmbiguousNumber(text.strip())
+    if _GROUPED.fullmatch(digits):  # thousands groups: the other mark, if any, is the decimal one
+        decimal = "." if "," in digits.split(".")[0] and "." in digits else "," if "." in digits.split(",")[0] else ""
+        thousands = "," if decimal != "," else "."
+        digits = digits.replace(thousands, "").replace(decimal, ".") if decimal else digits.replace(thousands, "")
+    elif digits.count(",") == 1 and "." not in digits:
+        digits = digits.replace(",", ".")  # a decimal comma: 0,35
+    number = float(sign + digits)  # ValueError when it is still not a number
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number / 100 if share else number
 
 
 @dataclass(frozen=True)
@@ -104,6 +147,11 @@ class Lesson:
         entry = self._catalogue[key]
         return entry[self.language].format(**params) if params else entry[self.language]
 
+    def term(self, raw: str) -> str:
+        """A playbook's name (a team, a stage, a split method) in the current language: the lesson's
+        ``names.<raw>`` entry, or ``raw`` itself when the lesson has none."""
+        return self.text(f"names.{raw}") if f"names.{raw}" in self._catalogue else raw
+
     # ------------------------------------------------------------------ widgets
 
     def set_language(self, language: str) -> None:
@@ -172,6 +220,11 @@ class Lesson:
                 feedback.value = ""
             elif result == "not a number":
                 feedback.value = f"<span style='color:#9a6700'>{self.text('ui.not_a_number')}</span>"
+            elif isinstance(result, AmbiguousNumber):
+                whole, fraction = str(result).replace(",", ""), str(result).replace(",", ".")
+                feedback.value = ("<span style='color:#9a6700'>"
+                                  + self.text("ui.ambiguous", text=str(result), whole=whole, fraction=fraction)
+                                  + "</span>")
             elif result.correct:
                 feedback.value = (f"<b style='color:#1a7f37'>{self.text('ui.correct')}</b> "
                                   + self.text(f"exercises.{key}.explanation", **params))
@@ -185,11 +238,12 @@ class Lesson:
 
         def on_check(_button) -> None:
             try:
-                value = float(answer.value.strip().replace(",", ".").rstrip("%"))
+                value = read_number(answer.value)
+            except AmbiguousNumber as ambiguous:
+                state["last"] = ambiguous
             except ValueError:
                 state["last"] = "not a number"
             else:
-                value = value / 100 if answer.value.strip().endswith("%") else value
                 state["attempts"] += 1
                 state["last"] = exercise.check(value, state["attempts"])
             render_feedback()

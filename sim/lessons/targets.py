@@ -16,6 +16,7 @@ import sim
 from sim.lessons.lesson import Exercise
 from sim.plots import style
 from sim.resources import B2B_PLAYBOOK, resource
+from sim.formatting import COLOURS, money_axis
 from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
 from sim.widgets import show
 
@@ -60,9 +61,9 @@ def month_chart(months: pd.Series, title: str, ylabel: str) -> Figure:
     fig = Figure(figsize=(8, 3.2))
     fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.18)
     ax = fig.subplots()
-    ax.bar([str(m) for m in months.index], months.to_numpy(), color="#5b8def")
+    ax.bar([str(pd.Period(m, "M").month) for m in months.index], months.to_numpy(), color=COLOURS["target"])
     ax.set(title=title, ylabel=ylabel)
-    ax.tick_params(axis="x", rotation=45)
+    money_axis(ax)
     return fig
 
 
@@ -88,20 +89,34 @@ def experiment_panel(lesson):
     scenario = sim.load(PLAYBOOK)
     target = widgets.IntSlider(value=24_000_000, min=12_000_000, max=36_000_000, step=1_000_000,
                                readout_format=",d", continuous_update=False)
-    method = widgets.Dropdown(options=METHODS, value="reserve")
-    reserve = widgets.IntSlider(value=12, min=1, max=12, continuous_update=False)
+    style = {"description_width": "initial"}
+    target.style = style
+    method = widgets.Dropdown(options=METHODS, value="reserve", style=style)
+    reserve = widgets.IntSlider(value=12, min=1, max=12, continuous_update=False, style=style)
     out = widgets.Output()
+    relabelling = []  # set while the options are renamed: their change is not the learner's
 
     def render(*_) -> None:
+        if relabelling:
+            return
         target.description = lesson.text("labels.target")
         method.description = lesson.text("labels.method")
         reserve.description = lesson.text("labels.reserve")
+        chosen = method.value
+        relabelling.append(True)
+        try:
+            method.options = [(lesson.term(m), m) for m in METHODS]
+            method.value = chosen
+        finally:
+            relabelling.clear()
+        reserve.disabled = chosen != "reserve"
         options = {"reserve_month": reserve.value} if method.value == "reserve" else {}
         plan = plan_table(scenario, target.value, method.value, **options)
         company = plan[plan.level == "company"].set_index("period").revenue_target
         busiest = company.idxmax()
         table = daily_actions(scenario, plan, busiest)
         table.columns = [lesson.text("labels.reps"), lesson.text("labels.per_day"), lesson.text("labels.per_week")]
+        table.index = [lesson.term(team) for team in table.index]
         show(out, month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")),
              Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))),
              table)

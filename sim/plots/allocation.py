@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.formatting import money_axis
 from sim.plots import style
 
 __all__ = ["curves_chart", "comparison_table"]
@@ -41,6 +42,9 @@ def curves_chart(result: dict, figure: str | None = None) -> Figure:
     by_budget.set(title=f"Mean {figure} by channel budget (others as chosen)", xlabel="budget over the horizon",
                   ylabel=f"mean {figure}")
     by_reps.set(title=f"Mean {figure} by team headcount (others as chosen)", xlabel="reps")
+    money_axis(by_budget, "x")
+    money_axis(by_budget, "y")
+    money_axis(by_reps, "y")
     return fig
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.formatting import money_axis
 from sim.plots import style
 
 __all__ = ["funnel_benchmark_chart", "rep_exceptions_chart", "aging_chart"]
@@ -74,4 +75,5 @@ def aging_chart(buckets: pd.Series, title: str = "Receivables by days unpaid") -
     ax = fig.subplots()
     ax.bar(buckets.index.astype(str), buckets.to_numpy(), color=[_CLEAR] + [_FLAGGED] * (len(buckets) - 1))
     ax.set(title=title, xlabel="days", ylabel="amount")
+    money_axis(ax)
     return fig

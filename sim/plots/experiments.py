@@ -20,6 +20,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from sim.formatting import COLOURS, unit_axis
+from sim.odds import Odds
 from sim.plots import style
 
 __all__ = ["strategies_chart", "differences_chart", "tornado", "sweep_chart", "replications_chart"]
@@ -36,7 +38,9 @@ def strategies_chart(replications: pd.DataFrame, figure: str = "revenue") -> Fig
     for box in boxes["boxes"]:
         box.set_facecolor("#9ecae1")
     ax.invert_yaxis()  # the baseline on top
-    ax.set(xlabel=figure, title=f"{figure} per replication")
+    unit_axis(ax, figure, "x")
+    best = max(names, key=lambda n: groups.get_group(n).mean())
+    ax.set(xlabel=f"{figure} (box: middle half of replications)", title=f"{figure} per replication: {best} highest on average")
     fig.tight_layout()
     return fig
 
@@ -51,7 +55,10 @@ def differences_chart(differences: pd.DataFrame, figure: str = "revenue", baseli
                 fmt="o", capsize=4, color="#08519c")
     ax.axvline(0, color="grey", lw=1)
     ax.set_yticks(y, differences["strategy"])
-    ax.set(xlabel=f"{figure} minus {baseline} (paired, 95% interval)", title="difference from the baseline")
+    unit_axis(ax, figure, "x")
+    better = int((differences["ci_low"] > 0).sum())
+    ax.set(xlabel=f"{figure} minus {baseline} (paired, 95% interval)",
+           title=f"Difference from {baseline}: {better} of {len(differences)} credibly better")
     fig.tight_layout()
     return fig
 
@@ -74,7 +81,8 @@ def tornado(sensitivity: pd.DataFrame, figure: str, centre: float | None = None)
         ax.axvline(centre, color="grey", lw=1)
     labels = [f"{p} ({_short(lo)} → {_short(hi)})" for p, lo, hi in zip(table["parameter"], table["low_value"], table["high_value"])]
     ax.set_yticks(y, labels)
-    ax.set(xlabel=figure, title=f"sensitivity of {figure}")
+    unit_axis(ax, figure, "x")
+    ax.set(xlabel=figure, title=f"Sensitivity of {figure}: {table['parameter'].iloc[-1]} moves it most")
     ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
     return fig
@@ -89,9 +97,10 @@ def sweep_chart(by_point: pd.DataFrame, parameters: list[str], figure: str) -> F
     style()
     fig, axes = plt.subplots(1, len(parameters), figsize=(3.5 * len(parameters) + 0.5, 3.2), squeeze=False, sharey=True)
     for ax, name in zip(axes[0], parameters):
-        sns.scatterplot(data=by_point, x=name, y=figure, ax=ax, color="#08519c")
+        sns.scatterplot(data=by_point, x=name, y=figure, ax=ax, color=COLOURS["simulated"])
         ax.set(xlabel=name)
     axes[0][0].set(ylabel=figure)
+    unit_axis(axes[0][0], figure)
     fig.tight_layout()
     return fig
 
@@ -100,10 +109,14 @@ def replications_chart(replications: pd.DataFrame, figure: str = "revenue", targ
     """Histogram of ``figure`` over the replications of one run, with the target if any."""
     style()
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    sns.histplot(replications[figure], ax=ax, color="#6baed6")
+    sns.histplot(replications[figure], ax=ax, color=COLOURS["simulated"])
+    title = f"{figure} per replication"
     if target is not None:
-        ax.axvline(target, color="#cb181d", lw=1.5, label="target")
+        ax.axvline(target, color=COLOURS["target"], lw=1.5, label="target")
         ax.legend()
-    ax.set(xlabel=figure, title=f"{figure} per replication")
+        hits = Odds.of(replications[figure] >= target)
+        title = f"{figure} reaches the target in {hits} of replications"
+    unit_axis(ax, figure, "x")
+    ax.set(xlabel=figure, title=title)
     fig.tight_layout()
     return fig

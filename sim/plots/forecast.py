@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
 
 from sim.forecast import Outlook
+from sim.formatting import money_axis
 from sim.plots import style
 
 __all__ = ["fan_chart", "backtest_chart"]
@@ -38,7 +38,7 @@ def fan_chart(outlook: Outlook, target: float | None = None, actual: pd.Series |
     if actual is not None:
         ax.plot(actual.index, actual.to_numpy(), color="k", lw=1.5, label="actual")
     ax.set(title=title or f"Revenue to {outlook.end.date()}: P10-P90 fan", xlabel="", ylabel="cumulative revenue")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    money_axis(ax)
     ax.legend(loc="best", fontsize="small")
     fig.autofmt_xdate()
     return fig
@@ -55,7 +55,7 @@ def backtest_chart(table: pd.DataFrame, measure: str = "revenue") -> Figure:
     ax.plot(x, table[f"actual_{measure}"], "ks", label="actual")
     ax.plot(x + 0.1, table[f"naive_{measure}"], "x", color="tab:orange", ms=9, label="naive run-rate")
     ax.set_xticks(x, [str(c) for c in table["cutoff"]])
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    money_axis(ax)
     ax.set(title=f"Backtest: {measure} in the period after each cut-off", xlabel="cut-off", ylabel=measure)
     ax.legend(fontsize="small")
     return fig

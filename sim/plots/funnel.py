@@ -15,6 +15,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from sim.formatting import COLOURS, money_axis
+from sim.odds import Odds
 from sim.plots import style
 from sim.results import Results
 
@@ -33,6 +35,7 @@ def funnel_chart(results: Results) -> Figure:
         if rate is not None and not np.isnan(rate):
             ax.annotate(f"{rate:.0%}", (stages.entered[i], i), xytext=(4, 0), textcoords="offset points", va="center")
     ax.set(title=f"Funnel: {results.scenario.name}", xlabel="leads per replication (mean)", ylabel="")
+    money_axis(ax, "x")
     return fig
 
 
@@ -45,8 +48,12 @@ def revenue_chart(results: Results) -> Figure:
     sns.histplot(revenue, ax=ax, bins=min(30, max(5, len(revenue) // 3)))
     for q, ls in ((0.1, ":"), (0.5, "-"), (0.9, ":")):
         ax.axvline(revenue.quantile(q), color="k", ls=ls, lw=1)
+    title = "Revenue across replications (P10, P50, P90)"
     if results.scenario.targets:
-        ax.axvline(results.scenario.targets.annual_revenue, color="tab:red", lw=2, label="target")
+        target = results.scenario.targets.annual_revenue
+        ax.axvline(target, color=COLOURS["target"], lw=2, label="target")
         ax.legend()
-    ax.set(title="Revenue across replications (P10, P50, P90)", xlabel="revenue", ylabel="replications")
+        title = f"Revenue reaches the target in {Odds.of(revenue >= target)} of replications"
+    ax.set(title=title, xlabel="revenue (lines: P10, P50, P90)", ylabel="replications")
+    money_axis(ax, "x")
     return fig

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
 
+from sim.formatting import money_axis
 from sim.plots import style
 from sim.tracking import Tracking
 
@@ -40,7 +40,7 @@ def plan_vs_actual_chart(tracking: Tracking) -> Figure:
         ax.plot(curve.index, curve["p50"], ls="--", lw=1.5, label="projection P50")
     ax.axvline(tracking.as_of, color="tab:gray", lw=1)
     ax.set(title=f"Revenue against plan, as of {tracking.as_of.date()}", xlabel="", ylabel="cumulative revenue")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    money_axis(ax)
     ax.legend(loc="upper left", fontsize="small")
     for label in ax.get_xticklabels():
         label.set(rotation=30, horizontalalignment="right")

@@ -1,8 +1,11 @@
 """The director's incentive-design panel: edit a plan with sliders; see cost, spread and revenue respond.
 
-The year is simulated once (per-lead detail kept); every slider move re-applies the edited plan
-and the current one to that same run (common random numbers), so differences are the plan's
-alone; the reps' response (elasticity) applies to both plans. The panel shows the payout
+The year is simulated once (per-lead detail kept, at the run policy's seed: :func:`sim.settings.answer`);
+every slider move re-applies the edited plan and the current one to that same run (common random
+numbers), so differences are the plan's alone; the reps' response (elasticity) applies to both plans.
+Per-lead detail makes each replication costly, so the page runs fewer replications than the
+annual plan and shows the probability of reaching the target with its interval, which says how
+far that count can be trusted. The panel shows the payout
 curves, the figures side by side, the spread of pay across reps and the share of wins at
 quarter ends next to the CRM data's.
 
@@ -13,6 +16,8 @@ Examples
 >>> scenario = sim.load("tests/incentives/tiny.yaml")
 >>> panel = IncentivePanel(scenario, load_plan("playbooks/incentives/flat.yaml").model_copy(update={"team": None}),
 ...                        replications=2)
+>>> "cost of sales" in panel.summary.value and "%" in panel.summary.value
+True
 >>> panel.top_rate.value = 0.15
 >>> panel.edited().commission.tiers[-1].rate
 0.15
@@ -22,35 +27,40 @@ True
 
 from __future__ import annotations
 
-import time
+import html
 
 import ipywidgets as widgets
 import pandas as pd
 
 from sim.engine import simulate
+from sim.errors import ScenarioError
+from sim.formatting import money, percent
 from sim.incentives import IncentivePlan, compare_plans
 from sim.plots.incentives import cost_vs_revenue, pay_distribution, payout_curve, quarter_end_chart
+from sim.odds import Odds
 from sim.scenario import Scenario
+from sim.settings import SEED
 from sim.timing import crm_quarter_end_share, plans_quarter_end_share
 from sim.widgets import show
 
 __all__ = ["IncentivePanel"]
 
-_FIGURES = {"revenue": "revenue (mean)", "comp_cost": "comp cost (mean)", "cost_of_sales": "cost of sales",
-            "share_at_quota": "reps at quota", "gini": "Gini of pay", "p_hit_target": "P(target)"}
+_FIGURES = {"revenue": "revenue (mean)", "comp_cost": "compensation cost (mean)",
+            "cost_of_sales": "cost of sales (compensation / revenue)", "share_at_quota": "reps at quota",
+            "gini": "inequality of pay (Gini, 0 = equal)", "p_hit_target": "probability of reaching the target"}
 
 
 class IncentivePanel:
     """Sliders for the edited plan's rates, accelerator, threshold, cap, kicker, period and elasticity."""
 
-    def __init__(self, scenario: Scenario, current: IncentivePlan, replications: int = 20, seed: int = 1,
+    def __init__(self, scenario: Scenario, current: IncentivePlan, replications: int = 20, seed: int = SEED,
                  engine: str = "fast"):
         self.scenario = scenario
         self.current = current
         self.results = simulate(scenario, replications=replications, seed=seed, engine=engine, progress=False)
         tiers = current.commission.tiers if current.commission else ()
         base = tiers[0].rate if tiers else 0.08
-        style, layout = {"description_width": "13em"}, widgets.Layout(width="34em")
+        style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
 
         def slider(description, value, low, high, step, fmt=".0%"):
             return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
@@ -72,11 +82,10 @@ class IncentivePanel:
                              current.kickers.get(first_tier, 0.0) if first_tier else 0.0, 0.0, 0.1, 0.005, ".1%")
         self.kicker.disabled = first_tier is None
         self.period = widgets.Dropdown(options=["month", "quarter", "year"], value=current.period,
-                                       description="payout period", style=style)
+                                       description="payout period", style=style, layout=layout)
         self.elasticity = slider("reps' response (elasticity)", current.behaviour.elasticity, 0.0, 2.0, 0.1, ".1f")
         self.summary = widgets.HTML()
         self.charts = widgets.Output()
-        self.seconds = 0.0
         self.crm_share = crm_quarter_end_share()
         for control in self.controls():
             control.observe(self._update, names="value")
@@ -112,25 +121,49 @@ class IncentivePanel:
         _, summary = compare_plans(self.results, self.plans())
         return {s["plan"]: {k: s[k]["mean"] for k in _FIGURES} for s in summary["plans"]}
 
+    def _table(self, summaries: list[dict]) -> str:
+        """The figures of both plans with their units; the probability with its interval."""
+        def cell(key: str, s: dict) -> str:
+            value = s[key]["mean"]
+            if key == "p_hit_target":
+                return "no target" if pd.isna(value) else str(Odds(round(value * s["replications"]), s["replications"]))
+            if key in ("revenue", "comp_cost"):
+                return money(value)
+            return f"{value:.2f}" if key == "gini" else percent(value, 1)
+
+        rows = "".join(f"<tr><th style='text-align:left'>{label}</th>"
+                       + "".join(f"<td style='text-align:right;padding:0 1em'>{cell(k, s)}</td>" for s in summaries)
+                       + "</tr>" for k, label in _FIGURES.items())
+        head = "".join(f"<th style='text-align:right;padding:0 1em'>{html.escape(s['plan'])} plan</th>"
+                       for s in summaries)
+        return f"<table class='sp-incentive-figures'><tr><th></th>{head}</tr>{rows}</table>"
+
     def _update(self, *_) -> None:
-        began = time.perf_counter()
-        plans = self.plans()
-        table, summary = compare_plans(self.results, plans)
-        figures = pd.DataFrame({s["plan"]: {label: s[k]["mean"] for k, label in _FIGURES.items()}
-                                for s in summary["plans"]})
-        edited = summary["plans"][1]
-        per_extra = edited.get("cost_per_extra_revenue")
+        try:
+            plans = self.plans()
+            table, summary = compare_plans(self.results, plans)
+        except (ValueError, ScenarioError) as error:  # terms the plan model refuses: said in the panel
+            self.summary.value = f"<p style='color:#b35900'>These terms are not a plan: {html.escape(str(error))}</p>"
+            show(self.charts)
+            return
+        current, edited = summary["plans"]
+        extra_revenue, extra_cost = edited["extra_revenue"]["mean"], edited["extra_cost"]["mean"]
         shares = {"CRM data (Apr-Dec 2017)": self.crm_share,
                   **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(self.results, plans).items()}}
         self.summary.value = (
-            figures.to_html(float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
-            + f"<p>Edited against current, same replications: extra revenue {edited['extra_revenue']['mean']:+,.0f}, "
-              f"extra cost {edited['extra_cost']['mean']:+,.0f}"
-            + (f", cost per extra unit of revenue {per_extra:.3f}" if per_extra is not None else "") + "</p>")
+            self._table(summary["plans"])
+            + f"<p class='sp-incentive-difference'>On the same {current['replications']} simulated years, the edited plan "
+              + (f"costs <b>{money(extra_cost)}</b> more" if extra_cost >= 0 else f"saves <b>{money(-extra_cost)}</b>")
+              + (f" and brings <b>{money(extra_revenue)}</b> more revenue" if extra_revenue >= 0
+                 else f" and loses <b>{money(-extra_revenue)}</b> of revenue")
+              + f": cost of sales {percent(current['cost_of_sales']['mean'], 1)} → "
+                f"{percent(edited['cost_of_sales']['mean'], 1)}.</p>")
         show(self.charts, payout_curve(plans), pay_distribution(table), cost_vs_revenue(summary["plans"]),
              quarter_end_chart(shares))
-        self.seconds = time.perf_counter() - began
 
     def widget(self) -> widgets.Widget:
-        """The panel: controls on top, figures and charts below."""
-        return widgets.VBox([*self.controls(), self.summary, self.charts])
+        """The panel: controls on the left, figures and charts beside them."""
+        return widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()),
+                                 center=widgets.VBox([self.summary, self.charts]),
+                                 pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
+                                 grid_gap="1em")

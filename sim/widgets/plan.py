@@ -1,50 +1,65 @@
 """The director's annual-plan panel: edit target, split and resources; see the plan re-simulated.
 
+Every change answers at once from the run policy's quick batch and refines to its full count
+in the background (:class:`sim.widgets.refine.Refiner`), each probability with its interval;
+a control combination the model cannot plan (no leads at all, say) is said in the panel, and
+the figures of the last plan are cleared rather than left standing.
+
 Examples
 --------
 >>> import sim
->>> panel = PlanPanel(sim.load("playbooks/b2b_saas.yaml"), replications=2)
+>>> from sim.settings import Answer
+>>> panel = PlanPanel(sim.load("playbooks/b2b_saas.yaml"), policy=Answer(seed=0, quick=2, replications=2))
 >>> panel.edited().team("solutions").headcount
 13
 >>> panel.headcount["solutions"].value = 10
 >>> panel.edited().team("solutions").headcount
 10
+>>> "%" in panel.odds.text()
+True
 """
 
 from __future__ import annotations
 
-import time
+import html
 from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
 
-from sim.feasibility import feasibility
+from sim.errors import ScenarioError
+from sim.feasibility import chances, staffing, staffing_gaps
+from sim.formatting import band_caption, money, styled
+from sim.odds import Odds
 from sim.plots.plan import plan_chart
-from sim.scenario import Scenario, dump
+from sim.results import Results
+from sim.scenario import Scenario, dump, load
+from sim.settings import Answer
+from sim.spreadsheet import write_xlsx
 from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
 from sim.widgets import show
+from sim.widgets.refine import Refiner
 
 __all__ = ["PlanPanel"]
+
+_WARN = "<p style='color:#b35900'>{}</p>"
 
 
 class PlanPanel:
     """Widgets for the annual target, split method, reserve month, headcount per team and budget per channel."""
 
-    def __init__(self, scenario: Scenario, replications: int = 20, seed: int = 1, source: str | Path | None = None,
+    def __init__(self, scenario: Scenario, policy: Answer | None = None, source: str | Path | None = None,
                  workers: int = 1):
         self.base = scenario
-        self.replications = replications
-        self.seed = seed
-        self.workers = workers  # processes per re-simulation (the same numbers on any count)
         self.source = Path(source) if source else None
+        self.refiner = Refiner(policy, workers=workers, on_error=self._show_error)
         target = scenario.targets.annual_revenue if scenario.targets else 1_000_000
-        style = {"description_width": "12em"}
-        layout = widgets.Layout(width="32em")
+        style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
         self.target = widgets.IntSlider(value=round(target), min=round(target * 0.5), max=round(target * 1.5),
-                                        step=max(1, round(target / 100)), description="annual target", readout_format=",d",
-                                        continuous_update=False, style=style, layout=layout)
-        self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split", style=style)
+                                        step=max(1, round(target / 100)), description="annual target",
+                                        readout_format=",d", continuous_update=False, style=style, layout=layout)
+        self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split over months",
+                                       style=style, layout=layout)
         self.reserve_month = widgets.IntSlider(value=12, min=1, max=12, description="reserve month",
                                                continuous_update=False, style=style, layout=layout)
         self.headcount = {t.name: widgets.IntSlider(value=t.headcount, min=0, max=max(10, 2 * t.headcount),
@@ -53,27 +68,48 @@ class PlanPanel:
         self.budget = {c.name: widgets.IntSlider(value=round(self._monthly_budget(c)), min=0,
                                                  max=max(1, round(self._monthly_budget(c) * 2)),
                                                  step=max(1, round(self._monthly_budget(c) / 50)),
-                                                 description=f"{c.name} budget/month", readout_format=",d",
-                                                 continuous_update=False,
-                                                 style=style, layout=layout)
+                                                 description=f"{c.name} budget per month", readout_format=",d",
+                                                 continuous_update=False, style=style, layout=layout)
                        for c in scenario.channels if c.cost_per_lead > 0}
+        self._apply_saved_choices(scenario)
         self.figures = widgets.HTML()
+        self.status = widgets.HTML()
         self.chart = widgets.Output()
+        self.caption = widgets.HTML(f"<p style='font-size:0.9em;color:#555'>{band_caption()}</p>")
         self.details = widgets.Output()
-        self.save_name = widgets.Text(value=self._default_save_name(), description="save as", style=style,
-                                      layout=layout)
-        self.overwrite = widgets.Checkbox(value=False, description="overwrite if the file exists")
+        self.save_name = widgets.Text(value=self._default_save_name(), description="file", style=style,
+                                      layout=widgets.Layout(width="32em"))
+        self.overwrite = widgets.Checkbox(value=False, description="overwrite if the file exists", style=style)
         self.save_button = widgets.Button(description="save plan", button_style="success")
+        self.load_button = widgets.Button(description="load plan")
+        self.export_button = widgets.Button(description="export to Excel")
         self.save_message = widgets.HTML()
         self.save_button.on_click(lambda _: self.save())
-        for control in (self.target, self.method, self.reserve_month, *self.headcount.values(), *self.budget.values()):
+        self.load_button.on_click(lambda _: self.load())
+        self.export_button.on_click(lambda _: self.export())
+        self.plan: pd.DataFrame | None = None
+        self.odds: Odds | None = None
+        self.months: list[dict] = []
+        self._holding = False
+        self.notes = ""
+        for control in self.controls():
             control.observe(lambda _: self.update(), names="value")
-        self.seconds = 0.0
         self.update()
+
+    def controls(self) -> list[widgets.Widget]:
+        """The editing widgets, in display order."""
+        return [self.target, self.method, self.reserve_month, *self.headcount.values(), *self.budget.values()]
 
     @staticmethod
     def _monthly_budget(channel) -> float:
         return channel.leads_per_day * channel.cost_per_lead * 365 / 12
+
+    def _apply_saved_choices(self, scenario: Scenario) -> None:
+        saved = scenario.targets
+        if saved is not None and saved.split is not None:
+            self.method.value = saved.split
+        if saved is not None and saved.reserve_month is not None:
+            self.reserve_month.value = saved.reserve_month
 
     def _default_save_name(self) -> str:
         if self.source is None:
@@ -81,40 +117,88 @@ class PlanPanel:
         return str(self.source.with_name(f"{self.source.stem}_plan.yaml"))
 
     def edited(self) -> Scenario:
-        """The scenario with the panel's target, headcounts and channel budgets."""
+        """The scenario with the panel's target, split, headcounts and channel budgets."""
         teams = tuple(t.model_copy(update={"headcount": self.headcount[t.name].value}) for t in self.base.teams)
         channels = tuple(
             c.model_copy(update={"leads_per_day": self.budget[c.name].value * 12 / 365 / c.cost_per_lead})
             if c.name in self.budget else c for c in self.base.channels)
-        targets = {"annual_revenue": float(self.target.value)}
+        targets = {"annual_revenue": float(self.target.value), "split": self.method.value,
+                   **({"reserve_month": self.reserve_month.value} if self.method.value == "reserve" else {})}
         return Scenario.model_validate({**self.base.model_dump(by_alias=True),
                                         "teams": [t.model_dump(by_alias=True) for t in teams],
                                         "channels": [c.model_dump(by_alias=True) for c in channels],
                                         "targets": targets})
 
+    def _problem(self, scenario: Scenario) -> str | None:
+        """Why the controls cannot be planned, in words (None when they can)."""
+        if all(c.leads_per_day == 0 for c in scenario.channels):
+            return "Every channel's budget is 0: no leads come in, so there is no revenue to plan. Give a channel a budget."
+        return None
+
     def update(self) -> None:
-        """Re-plan and re-simulate; redraw figures, chart and tables."""
-        started = time.perf_counter()
-        scenario = self.edited()
-        options = {"reserve_month": self.reserve_month.value} if self.method.value == "reserve" else {}
+        """Re-plan and re-simulate; redraw figures, chart and tables (or say why the plan cannot be made)."""
+        if self._holding:
+            return
         self.reserve_month.disabled = self.method.value != "reserve"
-        plan = plan_table(scenario, self.target.value, self.method.value, **options)
-        report = feasibility(scenario, plan, replications=self.replications, seed=self.seed, workers=self.workers)
-        gaps = report["staffing_gaps"]
+        try:
+            scenario = self.edited()
+            problem = self._problem(scenario)
+            if problem is None:
+                options = {"reserve_month": self.reserve_month.value} if self.method.value == "reserve" else {}
+                plan = plan_table(scenario, self.target.value, self.method.value, **options)
+        except (ValueError, ScenarioError) as error:
+            problem = f"This plan cannot be made: {error}"
+        if problem is not None:
+            self.refiner.cancel()
+            self._clear(problem)
+            return
+        self.plan = plan
+        gaps = staffing_gaps(staffing(scenario, plan))
+        empty = [t.name for t in scenario.teams if t.headcount == 0]
+        notes = [f"The {name} team has no reps: every lead it should work waits, and no deal passes it."
+                 for name in empty] + gaps
+        self.notes = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
+        show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
+                                  count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
+        self.status.value = "<p><i>Simulating…</i></p>"
+        self.refiner.start(scenario, lambda results, final: self._draw(results, plan, final))
+
+    def _draw(self, results: Results, plan: pd.DataFrame, final: bool) -> None:
+        figures = chances(results, plan)
+        revenue = results.replications.revenue
+        self.odds = Odds.of(revenue >= float(plan[plan.level == "company"].revenue_target.sum()))
+        self.months = figures["months"]
+        annual = figures["annual_revenue"]
         self.figures.value = (
-            f"<p class='sp-figures'>Probability of reaching the annual target: <b>{report['p_hit_annual']:.0%}</b>"
-            f" · simulated revenue P10 <b>{report['annual_revenue']['p10']:,.0f}</b>"
-            f" · P50 <b>{report['annual_revenue']['p50']:,.0f}</b>"
-            f" · P90 <b>{report['annual_revenue']['p90']:,.0f}</b></p>"
-            + ("<p style='color:#b35900'>" + "<br>".join(gaps) + "</p>" if gaps else "<p>No staffing gap.</p>"))
-        show(self.chart, plan_chart(report["months"]))
-        show(self.details, self.activity_targets(scenario, plan))
-        self.seconds = time.perf_counter() - started
+            f"<p class='sp-figures'>Probability of reaching the annual target: <b>{self.odds}</b>"
+            f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
+            f" · P90 <b>{money(annual['p90'])}</b></p>" + self.notes)
+        count = len(revenue)
+        self.status.value = (f"<p style='color:#555'>From {count:,} replications (seed {self.refiner.policy.seed}),"
+                             " final.</p>" if final else
+                             f"<p style='color:#555'><i>Refining: {count:,} of {self.refiner.policy.replications:,}"
+                             " replications so far…</i></p>")
+        show(self.chart, plan_chart(figures["months"]))
+
+    def _clear(self, message: str) -> None:
+        """Say ``message`` in place of the figures; clear the chart and table so nothing stale stays."""
+        self.plan, self.odds, self.months = None, None, []
+        self.figures.value = _WARN.format(html.escape(message))
+        self.status.value = ""
+        show(self.chart)
+        show(self.details)
+
+    def _show_error(self, error: Exception) -> None:
+        self._clear(f"The refinement stopped: {error}")
+
+    @staticmethod
+    def _activity_columns(scenario: Scenario) -> list[str]:
+        return [f"{team.name}: per rep per {unit}" for team in scenario.teams for unit in ("working day", "week")]
 
     @staticmethod
     def activity_targets(scenario: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
         """Per month: the revenue target, deals and leads, and each team's activities (leads worked:
-        calls, meetings, visits) per rep per working day and per week."""
+        calls, meetings, visits) per rep per working day and per week (blank for a team without reps)."""
         company = plan[plan.level == "company"].set_index("period")
         per_revenue = reverse_funnel(scenario, 1.0).worked
         table = pd.DataFrame({"revenue target": company.revenue_target, "deals": company.deals.round(1),
@@ -122,24 +206,85 @@ class PlanPanel:
         for i, team in enumerate(scenario.teams):
             calendar = scenario.calendar_of(i)
             days = [working_days(pd.Period(p, "M"), calendar) for p in company.index]
-            per_rep_day = company.revenue_target * per_revenue[team.name] / max(team.headcount, 1) / days
+            reps = team.headcount if team.headcount > 0 else float("nan")
+            per_rep_day = company.revenue_target * per_revenue[team.name] / reps / days
             table[f"{team.name}: per rep per working day"] = per_rep_day.round(1)
             table[f"{team.name}: per rep per week"] = (per_rep_day * days_per_week(calendar)).round(1)
-        return table
+        return table.rename_axis("month")
+
+    def _writable(self, path: Path) -> bool:
+        if path.exists() and not self.overwrite.value:
+            self.save_message.value = _WARN.format(f"{html.escape(str(path))} exists: tick 'overwrite' to replace it.")
+            return False
+        return True
 
     def save(self) -> Path | None:
-        """Write the edited scenario to a new YAML file; an existing file only when ``overwrite`` is ticked."""
+        """Write the edited scenario, with its split and reserve month, to a new YAML file (an existing
+        file only when ``overwrite`` is ticked); :meth:`load` reads every choice back."""
         path = Path(self.save_name.value)
-        if path.exists() and not self.overwrite.value:
-            self.save_message.value = f"<span style='color:#b35900'>{path} exists: tick 'overwrite' to replace it.</span>"
+        if not self._writable(path):
             return None
         dump(self.edited(), path)
-        self.save_message.value = f"Saved <code>{path}</code>."
+        self.save_message.value = f"Saved <code>{html.escape(str(path))}</code>."
+        return path
+
+    def load(self) -> Scenario | None:
+        """Set every control from the plan saved at the file name (a scenario of the same teams and channels)."""
+        path = Path(self.save_name.value)
+        try:
+            scenario = load(path)
+        except (OSError, ScenarioError) as error:
+            self.save_message.value = _WARN.format(html.escape(f"Cannot load {path}: {error}"))
+            return None
+        if [t.name for t in scenario.teams] != list(self.headcount) or \
+                {c.name for c in scenario.channels if c.cost_per_lead > 0} != set(self.budget):
+            self.save_message.value = _WARN.format(html.escape(
+                f"{path} has other teams or channels than this page's plan: open it on a page of its own."))
+            return None
+        self._holding = True  # one re-simulation for the whole plan, not one per control
+        try:
+            self.base = scenario
+            if scenario.targets is not None:
+                self.target.max = max(self.target.max, round(scenario.targets.annual_revenue))
+                self.target.value = round(scenario.targets.annual_revenue)
+            self._apply_saved_choices(scenario)
+            for team in scenario.teams:
+                self.headcount[team.name].max = max(self.headcount[team.name].max, team.headcount)
+                self.headcount[team.name].value = team.headcount
+            for channel in scenario.channels:
+                if channel.name in self.budget:
+                    budget = round(self._monthly_budget(channel))
+                    self.budget[channel.name].max = max(self.budget[channel.name].max, budget)
+                    self.budget[channel.name].value = budget
+        finally:
+            self._holding = False
+        self.update()
+        self.save_message.value = f"Loaded <code>{html.escape(str(path))}</code>."
+        return scenario
+
+    def export(self) -> Path | None:
+        """Write the plan by level and month, the odds by month and the activities to an Excel file
+        beside the save name (``.xlsx``), text escaped against formulas."""
+        path = Path(self.save_name.value).with_suffix(".xlsx")
+        if self.plan is None:
+            self.save_message.value = _WARN.format("There is no plan to export: change the controls first.")
+            return None
+        if not self._writable(path):
+            return None
+        odds = pd.DataFrame(self.months)
+        write_xlsx(path, {"plan": self.plan.assign(period=self.plan.period.astype(str)),
+                          "odds by month": odds.assign(period=odds.period.astype(str)),
+                          "activities": self.activity_targets(self.edited(), self.plan).reset_index()
+                          .assign(month=lambda t: t.month.astype(str))})
+        self.save_message.value = f"Exported <code>{html.escape(str(path))}</code>."
         return path
 
     def widget(self) -> widgets.Widget:
-        """The whole panel, ready to display."""
-        controls = widgets.VBox([self.target, self.method, self.reserve_month, *self.headcount.values(),
-                                 *self.budget.values()])
-        saving = widgets.VBox([widgets.HBox([self.save_name, self.save_button]), self.overwrite, self.save_message])
-        return widgets.VBox([controls, self.figures, self.chart, self.details, saving])
+        """The whole panel: controls on the left, figures, chart and table beside them, saving below."""
+        saving = widgets.VBox([widgets.HBox([self.save_name, self.save_button, self.load_button, self.export_button]),
+                               self.overwrite, self.save_message])
+        results = widgets.VBox([self.figures, self.status, self.chart, self.caption, self.details])
+        return widgets.VBox([widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()), center=results,
+                                               pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
+                                               grid_gap="1em"), saving])
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -122,3 +123,20 @@ def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
                f"--ServerApp.root_dir={notebook.parent}", "--allow-root"]
     return serve(command, port, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
+
+
+# Every widget label whose text does not fit its box (the browser cuts it with an ellipsis).
+_CLIPPED = """() => Array.from(document.querySelectorAll('.widget-label, .widget-label-basic, button'))
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
+def clipped_labels(page) -> list[str]:
+    """The visible control labels and buttons whose text is cut (wider than their box)."""
+    return page.evaluate(_CLIPPED)
+
+
+def python_reprs(page) -> list[str]:
+    """Tracebacks and Python reprs (a dict, ``nan``, ``inf``) shown on the page."""
+    text = page.locator("body").inner_text()
+    return [pattern for pattern in (r"Traceback", r"\{'", r"\bnan\b", r"\binf\b", r"\w+Error:")
+            if re.search(pattern, text)]

@@ -8,8 +8,9 @@ import re
 import pytest
 
 import sim
+from sim.settings import QUICK_REPLICATIONS, SEED, Answer
 from sim.widgets.plan import PlanPanel
-from tests.browser.harness import ROOT, open_dashboard
+from tests.browser.harness import ROOT, clipped_labels, open_dashboard, python_reprs
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -20,9 +21,11 @@ TIMEOUT = 120_000
 def _figures_text(solutions_reps: int) -> str:
     """What the simulator gives for that setting, as the dashboard words it."""
     playbook = ROOT / "playbooks" / "b2b_saas.yaml"
-    panel = PlanPanel(sim.load(playbook), replications=int(os.environ.get("SALESPLAY_REPLICATIONS", "4")),
-                      source=playbook)
+    count = int(os.environ.get("SALESPLAY_REPLICATIONS", "4"))  # what the harness gives the server
+    policy = Answer(seed=SEED, quick=min(QUICK_REPLICATIONS, count), replications=count)  # the page's policy
+    panel = PlanPanel(sim.load(playbook), policy=policy, source=playbook)
     panel.headcount["solutions"].value = solutions_reps
+    panel.refiner.wait()  # the final answer, which the page shows once refined
     first_paragraph = panel.figures.value.split("</p>")[0]
     return re.sub(r"<[^>]+>", "", first_paragraph)
 
@@ -40,3 +43,4 @@ def test_headcount_change_resimulates_to_the_simulators_figures(page, screenshot
         page.wait_for_function("text => document.querySelector('.sp-figures').innerText === text", arg=expected,
                                timeout=TIMEOUT)
         page.screenshot(path=screenshots / "annual_plan_12_consultants.png", full_page=True)
+        assert clipped_labels(page) == [] and python_reprs(page) == []

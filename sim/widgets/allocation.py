@@ -1,0 +1,141 @@
+"""The director's allocation panel: a budget and a headcount; the split the optimiser recommends, in words.
+
+The search (:func:`sim.allocation.optimise`) simulates dozens of allocations, so it runs when
+the director asks (the *recommend* button), not on every slider move; the page says it is
+searching meanwhile. The gain over the current allocation is a sentence: how much more
+revenue, its 95% interval, how often the recommendation does better (with that share's own
+interval) and what it costs against the current budget.
+
+Examples
+--------
+>>> import sim
+>>> panel = AllocationPanel(sim.load("playbooks/b2b_saas.yaml"), replications=2, steps=1)
+>>> panel.budget.value == round(panel.current_budget)
+True
+>>> panel.recommend()["budget"] == panel.budget.value
+True
+>>> "more revenue" in panel.answer.value or "less revenue" in panel.answer.value
+True
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from sim.allocation import current_allocation, optimise
+from sim.errors import ScenarioError
+from sim.formatting import money, styled
+from sim.odds import Odds
+from sim.plots.allocation import curves_chart
+from sim.scenario import Scenario
+from sim.settings import SEED
+from sim.widgets import show
+
+__all__ = ["AllocationPanel"]
+
+_WARN = "<p style='color:#b35900'>{}</p>"
+
+
+class AllocationPanel:
+    """A slider for the marketing budget over the horizon, one for the reps across teams, and a button."""
+
+    def __init__(self, scenario: Scenario, replications: int = 20, steps: int = 8, seed: int = SEED):
+        self.scenario = scenario
+        self.replications, self.steps, self.seed = replications, steps, seed
+        current = current_allocation(scenario)
+        self.current_budget = sum(current.budget.values())
+        self.current_headcount = sum(current.headcount.values())
+        style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
+        self.budget = widgets.IntSlider(value=round(self.current_budget), min=0, max=round(2 * self.current_budget),
+                                        step=max(1, round(self.current_budget / 100)), readout_format=",d",
+                                        description="marketing budget for the year", continuous_update=False,
+                                        style=style, layout=layout)
+        self.headcount = widgets.IntSlider(value=self.current_headcount, min=len(current.headcount),
+                                           max=2 * self.current_headcount, description="reps across the teams",
+                                           continuous_update=False, style=style, layout=layout)
+        self.button = widgets.Button(description="recommend an allocation", button_style="primary",
+                                     layout=widgets.Layout(width="auto"))
+        self.status = widgets.HTML()
+        self.answer = widgets.HTML()
+        self.table = widgets.Output()
+        self.chart = widgets.Output()
+        self.result: dict[str, Any] | None = None
+        self.button.on_click(lambda _: self.recommend())
+        for control in (self.budget, self.headcount):
+            control.observe(lambda _: self._stale(), names="value")
+
+    def _stale(self) -> None:
+        """A control moved: the shown recommendation is for other values, so it goes."""
+        self.result = None
+        self.answer.value = "<p>Press <b>recommend an allocation</b> to search for this budget and headcount.</p>"
+        show(self.table)
+        show(self.chart)
+
+    def recommend(self) -> dict[str, Any] | None:
+        """Search the best split of the budget and reps; show it against the current one."""
+        if self.budget.value <= 0:
+            self._stale()
+            self.answer.value = _WARN.format("With no budget there is nothing to split: give the year a budget.")
+            return None
+        self.button.disabled = True
+        self.status.value = (f"<p><i>Searching: {self.steps} budget steps, each weighed on {self.replications} "
+                             "simulated years…</i></p>")
+        try:
+            result = optimise(self.scenario, budget=float(self.budget.value), headcount=self.headcount.value,
+                              steps=self.steps, replications=self.replications, seed=self.seed)
+        except (ValueError, ScenarioError) as error:
+            self._stale()
+            self.answer.value = _WARN.format(html.escape(f"No recommendation for these values: {error}"))
+            return None
+        finally:
+            self.button.disabled = False
+            self.status.value = ""
+        self.result = result
+        self.answer.value = self.sentence(result)
+        show(self.table, styled(self.comparison(result)))
+        show(self.chart, curves_chart(result))
+        return result
+
+    def sentence(self, result: dict[str, Any]) -> str:
+        """The recommendation's gain in words, with its interval, how often it wins and its cost."""
+        gain, (low, high) = result["gain"]["mean"], result["gain"]["ci95"]
+        n = result["replications"]
+        better = Odds(round(result["gain"]["p_better"] * n), n)
+        split = ", ".join(f"{name} {money(amount)}" for name, amount in result["chosen"]["budget"].items())
+        extra = result["budget"] - self.current_budget
+        cost = ("for the same budget as today" if abs(extra) < 0.5 else
+                f"for {money(abs(extra))} {'more' if extra > 0 else 'less'} budget than today")
+        verdict = "more revenue" if gain >= 0 else "less revenue"
+        sure = ("" if low > 0 or high < 0 else
+                " The interval holds zero: on this many simulated years the two cannot be told apart.")
+        return (f"<p class='sp-allocation'>Spending the year's budget as <b>{split}</b> with "
+                f"{result['headcount']} reps brings <b>{money(abs(gain))} {verdict}</b> than the current allocation "
+                f"(95% interval {money(low)} to {money(high)}), {cost}; it does better in {better} of "
+                f"{n} simulated years.{sure}</p>")
+
+    @staticmethod
+    def comparison(result: dict[str, Any]) -> pd.DataFrame:
+        """The current and the recommended allocation side by side (rows: budgets, reps, revenue, odds), as text
+        in the units a director reads."""
+        rows = {}
+        for label, part in (("current", result["current"]), ("recommended", result["chosen"])):
+            revenue = part["revenue"]
+            n = result["replications"]
+            hit = revenue.get("p_hit_target")
+            rows[label] = {**{f"budget for the year: {k}": money(v) for k, v in part["budget"].items()},
+                           **{f"reps: {k}": str(v) for k, v in part["headcount"].items()},
+                           "revenue P10": money(revenue["p10"]), "revenue mean": money(revenue["mean"]),
+                           "revenue P90": money(revenue["p90"]),
+                           "probability of reaching the target": "" if hit is None else Odds(round(hit * n), n).text()}
+        return pd.DataFrame(rows)
+
+    def widget(self) -> widgets.Widget:
+        """Controls on the left; the answer, the table and the curves beside them."""
+        controls = widgets.VBox([self.budget, self.headcount, self.button, self.status])
+        results = widgets.VBox([self.answer, self.table, self.chart])
+        return widgets.AppLayout(left_sidebar=controls, center=results, pane_widths=["340px", "1fr", "0fr"],
+                                 pane_heights=["0px", "1fr", "0px"], grid_gap="1em")
