@@ -371,6 +371,8 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     ``tolerance`` the band around the target to date that counts as on track; ``replications``
     and ``seed`` the forecasts'. Raise ``ValueError`` when ``as_of`` is before the plan's first day.
 
+    Examples
+    --------
     >>> from sim.crm import read_opportunities
     >>> crm = read_opportunities("data/maven_crm", "maven")
     >>> months = pd.period_range("2017-07", periods=12, freq="M")
