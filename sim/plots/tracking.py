@@ -39,7 +39,8 @@ def plan_vs_actual_chart(tracking: Tracking) -> Figure:
         ax.fill_between(curve.index, curve["p10"], curve["p90"], alpha=0.3, label="projection P10-P90")
         ax.plot(curve.index, curve["p50"], ls="--", lw=1.5, label="projection P50")
     ax.axvline(tracking.as_of, color="tab:gray", lw=1)
-    ax.set(title=f"Revenue against plan, as of {tracking.as_of.date()}", xlabel="", ylabel="cumulative revenue")
+    what = "Revenue" if tracking.measure == "revenue" else "Won deals"
+    ax.set(title=f"{what} against plan, as of {tracking.as_of.date()}", xlabel="", ylabel=f"cumulative {what.lower()}")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", fontsize="small")
     for label in ax.get_xticklabels():
