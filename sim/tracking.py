@@ -480,7 +480,8 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     company_rows = plan[plan["level"] == "company"].groupby("period")["revenue_target"].sum().reindex(months, fill_value=0)
     named = [row for row in gap_rows if row["level"] == "rep"]
     reps = _rep_gaps(ops, stages, plan_start, as_of, company_plan, named)
-    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed)
+    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed,
+                                        company_outlook if day == as_of else None)
                             for day in _checkpoint_days(month_now, checkpoints) if day <= as_of)
     curve = _curve(ops, company_rows, plan_start, plan_end, as_of, calendar, company_outlook)
     return Tracking(as_of, plan_start, plan_end, tolerance, stages, pd.DataFrame(status_rows), pd.DataFrame(month_rows),
@@ -563,8 +564,9 @@ def _ordinal(day: int) -> str:
 
 
 def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar: Calendar, tolerance: float,
-                replications: int, seed: int) -> dict[str, Any]:
-    """The company's month to date on ``day``, as known that day: pace and the month's projection."""
+                replications: int, seed: int, outlook: Outlook | None = None) -> dict[str, Any]:
+    """The company's month to date on ``day``, as known that day: pace and the month's projection
+    (from ``outlook`` when given: the as-of day's own forecast, so its line and the status agree)."""
     month = day.to_period("M")
     first, end = month.start_time.normalize(), month.end_time.normalize()
     known = crm.as_known_on(day)
@@ -575,7 +577,7 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     name = "month end" if day == end else _ordinal(day.day)
     share = f"{actual / to_date:.0%}, " if to_date > 0 else ""
     line = f"{day.date()} ({name}): {actual:,.0f} won against {to_date:,.0f} planned to date ({share}{pace})"
-    rest = _remaining(_outlook(known, end, replications, seed), day, end, replications)
+    rest = _remaining(outlook or _outlook(known, end, replications, seed), day, end, replications)
     quantiles = dict.fromkeys(("p10", "p50", "p90"), math.nan)
     chance = _chance(None, target)
     if rest is not None:

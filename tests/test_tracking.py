@@ -81,6 +81,8 @@ def test_maven_checkpoints_hold_actuals_against_the_plan(tracked, day):
         assert 0 <= row["p_make_low"] <= row["p_make"] <= row["p_make_high"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
         assert row["p_make_high"] - row["p_make_low"] > 0.05  # 50 futures cannot pin a chance down
         assert row["p10"] >= row["actual_to_date"]  # what is won stays won
+    today = summary["checkpoints"][-1]  # the as-of day's line and the month's status tell the same story
+    assert (today["p50"], today["p_make"]) == (company["month"]["p50"], company["month"]["p_make"])
     if day == "2017-09-30":  # nothing of the month is left to forecast
         assert company["month"]["p10"] == company["month"]["p90"] == company["month"]["actual_to_date"]
     # every product the plan names is tracked; their targets add up to the company's
