@@ -564,7 +564,7 @@ def _track(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         result = track(crm, plan, args.as_of, calendar=calendar, checkpoints=args.checkpoints,
-                       tolerance=args.tolerance, replications=args.replications, seed=args.seed)
+                       tolerance=args.tolerance, replications=args.replications, seed=args.seed, measure=args.measure)
     except ValueError as exc:
         print(f"{args.plan_dir}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -940,6 +940,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=_fraction, default=0.05, metavar="T",
                    help="within this share of the target to date counts as on track")
     p.add_argument("--country", metavar="CC", help="pace months by this country's working days (public holidays)")
+    p.add_argument("--measure", choices=("revenue", "deals"), default="revenue",
+                   help="track revenue against the plan's targets, or won deals against its deals (exports without values)")
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
     p.add_argument("--out", type=_path, required=True, metavar="DIR",

@@ -77,6 +77,9 @@ def read_tracking(folder: str | Path) -> TrackingRecord:
     except (KeyError, ValueError, TypeError):
         as_of = None
         problems.append(Problem("as_of", "missing or not a date", file=str(path)))
+    if isinstance(data, dict) and data.get("measure", "revenue") != "revenue":
+        problems.append(Problem("measure", f"{data.get('measure')!r}: a replan keeps revenue won; track with "
+                                "--measure revenue", file=str(path)))
     achieved = year[0].get("actual_to_date") if year else None
     if not isinstance(achieved, (int, float)) or not math.isfinite(achieved) or achieved < 0:
         problems.append(Problem("status", "no company row for the year with an actual_to_date of zero or more",

@@ -73,7 +73,7 @@ def review(tracking: Tracking, crm: CrmImport, materiality: float = 0.01) -> pd.
         mask = _mask(ops, row["level"], row["unit"])
         for cause_row in sorted(_causes(row, tracking, ops[mask]), key=lambda r: r["amount"]):
             rows.append({"level": row["level"], "unit": row["unit"], **cause_row})
-    rows += _reallocations(gaps)
+    rows += _reallocations(tracking)
     rows += _coaching(tracking)
     rows += _replan(tracking)
     company_to_date = float(gaps.loc[gaps["level"] == "company", "target"].iloc[0])
@@ -104,7 +104,8 @@ def _causes(row: dict[str, Any], tracking: Tracking, ops: pd.DataFrame) -> list[
         found.append({"cause": "too few leads", "amount": row["volume"],
                       "finding": f"{row['actual_leads']:,.0f} leads against {row['plan_leads']:,.0f} planned to date",
                       "action": "more first contacts: "
-                                + (f"{short:,.0f} more leads to make up, each worth {per_lead:,.0f} at the plan's rates"
+                                + (f"{short:,.0f} more leads to make up, each worth {_worth(per_lead, tracking)} at the "
+                                   "plan's rates"
                                    if short > 0 else "the leads came, but each brought less than planned")})
     for stage in tracking.stages:
         amount = row[f"conversion:{stage}"]
@@ -132,6 +133,10 @@ def _causes(row: dict[str, Any], tracking: Tracking, ops: pd.DataFrame) -> list[
     return found
 
 
+def _worth(per_lead: float, tracking: Tracking) -> str:
+    return f"{per_lead:,.0f}" if tracking.measure == "revenue" else f"{per_lead:.2f} won deals"
+
+
 def _size_action(row: dict[str, Any], tracking: Tracking) -> str:
     action = "steer effort to the higher-value customers and products, and check the discounts"
     if row["level"] != "company":
@@ -144,10 +149,10 @@ def _size_action(row: dict[str, Any], tracking: Tracking) -> str:
                      f"{worst['plan_deal_size']:,.0f})")
 
 
-def _reallocations(gaps: pd.DataFrame) -> list[dict[str, Any]]:
+def _reallocations(tracking: Tracking) -> list[dict[str, Any]]:
     """At each level of several units: from the unit that brings least per lead to the unit short of
     leads that brings most, when the second brings more."""
-    rows = []
+    gaps, rows = tracking.gaps, []
     for level, effort in _EFFORT.items():
         units = gaps[(gaps["level"] == level) & (gaps["actual_leads"] > 0)]
         if len(units) < 2:
@@ -162,8 +167,8 @@ def _reallocations(gaps: pd.DataFrame) -> list[dict[str, Any]]:
             continue
         rows.append({"level": level, "unit": units.loc[to, "unit"], "cause": "too few leads where they pay most",
                      "amount": int(units.loc[to, "volume"]),
-                     "finding": f"{units.loc[to, 'unit']} brings {per_lead[to]:,.0f} a lead and is short of leads; "
-                                f"{units.loc[source, 'unit']} brings {per_lead[source]:,.0f}",
+                     "finding": f"{units.loc[to, 'unit']} brings {_worth(per_lead[to], tracking)} a lead and is short "
+                                f"of leads; {units.loc[source, 'unit']} brings {_worth(per_lead[source], tracking)}",
                      "action": f"reallocate {effort} from {units.loc[source, 'unit']} to {units.loc[to, 'unit']} "
                                "(weigh it with salesplay allocate)"})
     return rows

@@ -83,6 +83,8 @@ CHECKPOINTS: tuple[int | str, ...] = (10, 20, "end")
 PLAN_FILE = "plan.csv"
 _PLAN_COLUMNS = ("level", "unit", "period", "revenue_target", "deals", "leads")
 HORIZONS = ("month", "quarter", "year")
+MEASURES = ("revenue", "deals")
+"""What is tracked: revenue against the plan's targets, or won deals against its deals."""
 
 
 # ----------------------------------------------------------------------------- the plan file
@@ -228,6 +230,7 @@ class Tracking:
     reps: pd.DataFrame
     curve: pd.DataFrame
     notes: tuple[str, ...]
+    measure: str = "revenue"
 
     def summary(self, top: int = 5) -> dict[str, Any]:
         """Everything as plain data (for ``tracking.json``); the ``top`` reps and stages carrying most of the gap."""
@@ -236,7 +239,7 @@ class Tracking:
         behind_reps = self.reps[self.reps["gap"] < 0].nsmallest(top, "gap")
         return {
             "as_of": str(self.as_of.date()), "plan": {"start": str(self.plan_start.date()), "end": str(self.plan_end.date())},
-            "tolerance": self.tolerance,
+            "measure": self.measure, "tolerance": self.tolerance,
             "checkpoints": [dict(c) for c in self.checkpoints],
             "status": _records(self.status),
             "months": _records(self.months.assign(period=self.months["period"].astype(str))),
@@ -364,13 +367,18 @@ def _checkpoint_days(month: pd.Period, checkpoints: Sequence[int | str]) -> list
 
 def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | None = None,
           checkpoints: Sequence[int | str] = CHECKPOINTS, tolerance: float = 0.05, replications: int = 500,
-          seed: int = 0) -> Tracking:
+          seed: int = 0, measure: str = "revenue") -> Tracking:
     """Hold the export's won deals to ``as_of`` against ``plan`` (:func:`read_plan`); see the module's notes.
 
     ``calendar`` gives the working days that pace a month's target (weekdays by default);
     ``tolerance`` the band around the target to date that counts as on track; ``replications``
-    and ``seed`` the forecasts'. Raise ``ValueError`` when ``as_of`` is before the plan's first day.
+    and ``seed`` the forecasts'. ``measure="deals"`` tracks won deals against the plan's ``deals``
+    instead of revenue against its targets (for exports without deal values, e.g. Olist): every won
+    deal counts 1, so the figures are counts and deal size never carries a gap. Raise ``ValueError``
+    when ``as_of`` is before the plan's first day.
 
+    Examples
+    --------
     >>> from sim.crm import read_opportunities
     >>> crm = read_opportunities("data/maven_crm", "maven")
     >>> months = pd.period_range("2017-07", periods=12, freq="M")
@@ -384,6 +392,10 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     >>> bool(parts.sum() == gap["gap"] == gap["actual"] - gap["target"])
     True
     """
+    if measure not in MEASURES:
+        raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
+    if measure == "deals":
+        crm, plan = _counted(crm), _deal_targets(plan)
     calendar = calendar or Calendar()
     as_of = pd.Timestamp(as_of).normalize()
     months = pd.PeriodIndex(sorted(plan.loc[plan["level"] == "company", "period"].unique()), freq="M")
@@ -394,6 +406,8 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     ops = known.opportunities
     stages = tuple(crm.stages[:-1] or crm.stages)  # the won stage converts nothing: the funnel's stages before it
     notes: list[str] = []
+    if measure == "revenue" and not ops.loc[ops["status"] == "won", "value"].notna().any():
+        notes.append("the export holds no deal values, so revenue is nought: track won deals with measure 'deals'")
     if as_of > crm.as_of:
         notes.append(f"the export ends on {crm.as_of.date()}, before the as-of date: later days count as no sales")
     ref = min(as_of, plan_end)
@@ -466,11 +480,30 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     company_rows = plan[plan["level"] == "company"].groupby("period")["revenue_target"].sum().reindex(months, fill_value=0)
     named = [row for row in gap_rows if row["level"] == "rep"]
     reps = _rep_gaps(ops, stages, plan_start, as_of, company_plan, named)
-    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed)
+    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed,
+                                        company_outlook if day == as_of else None)
                             for day in _checkpoint_days(month_now, checkpoints) if day <= as_of)
     curve = _curve(ops, company_rows, plan_start, plan_end, as_of, calendar, company_outlook)
     return Tracking(as_of, plan_start, plan_end, tolerance, stages, pd.DataFrame(status_rows), pd.DataFrame(month_rows),
-                    checkpoint_rows, pd.DataFrame(gap_rows), reps, curve, tuple(notes))
+                    checkpoint_rows, pd.DataFrame(gap_rows), reps, curve, tuple(notes), measure)
+
+
+def _counted(crm: CrmImport) -> CrmImport:
+    """The export with every won deal worth 1 (and no other values): its revenue is its won count."""
+    ops = crm.opportunities
+    return dataclasses.replace(crm, opportunities=ops.assign(value=np.where(ops["status"] == "won", 1.0, np.nan)))
+
+
+def _deal_targets(plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan with each unit's won deals as its targets: the unit's year rounded to whole deals and
+    split over its months exactly."""
+    plan = plan.copy()
+    for _, rows in plan.groupby(["level", "unit"], sort=False):
+        deals = rows["deals"].to_numpy(float)
+        plan.loc[rows.index, "revenue_target"] = (allocate(round(deals.sum()), deals) if deals.sum() > 0
+                                                  else np.zeros(len(rows), np.int64))
+    plan["revenue_target"] = plan["revenue_target"].astype(np.int64)
+    return plan.assign(deals=plan["revenue_target"].astype(float))  # a deal is worth 1: no gap in deal size
 
 
 def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_of: pd.Timestamp,
@@ -513,8 +546,10 @@ def _chance(projected: np.ndarray | None, target: float) -> dict[str, float]:
     if projected is None:
         return dict.fromkeys(("p_make", "p_make_low", "p_make_high"), math.nan)
     made = int(np.sum(projected >= target))
+    share = made / len(projected)
     low, high = wilson(made, len(projected), 0.95)
-    return {"p_make": made / len(projected), "p_make_low": float(low), "p_make_high": float(high)}
+    # the interval holds the share; at 0 or 1 rounding would put it a hair outside
+    return {"p_make": share, "p_make_low": min(float(low), share), "p_make_high": max(float(high), share)}
 
 
 def _chance_words(chance: dict[str, float]) -> str:
@@ -529,8 +564,9 @@ def _ordinal(day: int) -> str:
 
 
 def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar: Calendar, tolerance: float,
-                replications: int, seed: int) -> dict[str, Any]:
-    """The company's month to date on ``day``, as known that day: pace and the month's projection."""
+                replications: int, seed: int, outlook: Outlook | None = None) -> dict[str, Any]:
+    """The company's month to date on ``day``, as known that day: pace and the month's projection
+    (from ``outlook`` when given: the as-of day's own forecast, so its line and the status agree)."""
     month = day.to_period("M")
     first, end = month.start_time.normalize(), month.end_time.normalize()
     known = crm.as_known_on(day)
@@ -541,7 +577,7 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     name = "month end" if day == end else _ordinal(day.day)
     share = f"{actual / to_date:.0%}, " if to_date > 0 else ""
     line = f"{day.date()} ({name}): {actual:,.0f} won against {to_date:,.0f} planned to date ({share}{pace})"
-    rest = _remaining(_outlook(known, end, replications, seed), day, end, replications)
+    rest = _remaining(outlook or _outlook(known, end, replications, seed), day, end, replications)
     quantiles = dict.fromkeys(("p10", "p50", "p90"), math.nan)
     chance = _chance(None, target)
     if rest is not None:

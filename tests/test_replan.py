@@ -137,3 +137,11 @@ def test_plan_from_track_refuses_a_target(plan_dir, tmp_path, capsys):
 def test_plan_needs_a_scenario_or_a_tracking(capsys):
     assert main(["plan"]) == 2
     assert "give a scenario FILE (or --from-track DIR" in capsys.readouterr().err
+
+
+def test_a_tracking_of_won_deals_cannot_be_replanned(tmp_path):
+    status = [{"level": "company", "horizon": "year", "actual_to_date": 12}]
+    (tmp_path / "tracking.json").write_text(json.dumps({"as_of": "2017-09-30", "plan_dir": str(tmp_path),
+                                                        "status": status, "measure": "deals"}))
+    with pytest.raises(sim.ScenarioError, match="measure: 'deals': a replan keeps revenue won"):
+        read_tracking(tmp_path)

@@ -17,7 +17,7 @@ from sim.cli import main
 from sim.crm import read_opportunities
 from sim.spreadsheet import write_csv
 from sim.tracking import Drivers, decompose, read_plan, shapley, track
-from tests.conftest import MAVEN
+from tests.conftest import MAVEN, OLIST, needs_olist
 
 PIPELINE = MAVEN / "sales_pipeline.csv"
 CHECKPOINT_DAYS = ("2017-09-10", "2017-09-20", "2017-09-30")
@@ -81,6 +81,8 @@ def test_maven_checkpoints_hold_actuals_against_the_plan(tracked, day):
         assert 0 <= row["p_make_low"] <= row["p_make"] <= row["p_make_high"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
         assert row["p_make_high"] - row["p_make_low"] > 0.05  # 50 futures cannot pin a chance down
         assert row["p10"] >= row["actual_to_date"]  # what is won stays won
+    today = summary["checkpoints"][-1]  # the as-of day's line and the month's status tell the same story
+    assert (today["p50"], today["p_make"]) == (company["month"]["p50"], company["month"]["p_make"])
     if day == "2017-09-30":  # nothing of the month is left to forecast
         assert company["month"]["p10"] == company["month"]["p90"] == company["month"]["actual_to_date"]
     # every product the plan names is tracked; their targets add up to the company's
@@ -262,3 +264,54 @@ def test_chart_shows_the_fan_and_each_periods_chance_with_its_interval(plan_dir)
     year = t.status[(t.status.level == "company") & (t.status.horizon == "year")].iloc[0]
     assert f"{year.p_make:.0%} ({year.p_make_low:.0%} to {year.p_make_high:.0%})" in texts
     assert {"month", "quarter", "year"} <= set(texts)
+
+
+# ----------------------------------------------------------------------------- won deals instead of revenue
+
+def _won_count(crm, start: str, end: str) -> int:
+    ops = crm.opportunities
+    return int(((ops.status == "won") & ops.closed.between(start, end)).sum())
+
+
+def test_deals_measure_counts_won_deals_against_the_plans_deals(plan_dir, tmp_path):
+    assert main(["track", str(plan_dir), str(MAVEN), "--as-of", "2017-09-20", "--measure", "deals",
+                 "--replications", "30", "--checkpoints", "end", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "tracking.json").read_text())
+    assert summary["measure"] == "deals"
+    company = {r["horizon"]: r for r in summary["status"] if r["level"] == "company"}
+    crm = read_opportunities(MAVEN, "maven")
+    assert company["year"]["actual_to_date"] == _won_count(crm, "2017-07-01", "2017-09-20")
+    plan = read_plan(plan_dir)
+    assert company["year"]["target"] == round(plan.loc[plan.level == "company", "deals"].sum())
+    for row in summary["gap"]["by_unit"]:
+        assert row["deal_size"] == 0 and row["gap"] == _parts(row, ["Prospecting", "Engaging"])
+    assert 0 <= company["year"]["p_make_low"] <= company["year"]["p_make"] <= company["year"]["p_make_high"] <= 1
+
+
+def test_unknown_measure_is_refused(plan_dir):
+    with pytest.raises(ValueError, match="measure 'units' is not one of revenue, deals"):
+        track(read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", measure="units")
+
+
+@needs_olist
+def test_olist_won_deals_tracked_by_channel(tmp_path):
+    """Olist records no deal values: its won deals are tracked against a plan of deals, by lead origin."""
+    crm = read_opportunities(OLIST, "olist")
+    months = pd.period_range("2018-01", periods=12, freq="M").astype(str)
+    rows = [{"level": "company", "unit": "all", "period": m, "revenue_target": 0, "deals": 100.0, "leads": 800.0}
+            for m in months]
+    rows += [{"level": "channel", "unit": origin, "period": m, "revenue_target": 0, "deals": share * 100,
+              "leads": share * 800} for origin, share in (("organic_search", 0.6), ("paid_search", 0.4)) for m in months]
+    write_csv(tmp_path / "plan.csv", pd.DataFrame(rows))
+    assert main(["track", str(tmp_path), str(OLIST), "--mapping", "olist", "--as-of", "2018-03-31", "--measure", "deals",
+                 "--replications", "30", "--out", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "tracking.json").read_text())
+    company = {r["horizon"]: r for r in summary["status"] if r["level"] == "company"}
+    known = crm.as_known_on("2018-03-31")
+    assert company["year"]["actual_to_date"] == _won_count(known, "2018-01-01", "2018-03-31") > 0
+    assert company["year"]["target"] == 1200 and company["quarter"]["target_to_date"] == 300
+    channels = {r["unit"] for r in summary["status"] if r["level"] == "channel"}
+    assert channels == {"organic_search", "paid_search"}
+    stages = [p.split(":", 1)[1] for p in summary["gap"]["parts"] if p.startswith("conversion:")]
+    for row in summary["gap"]["by_unit"]:
+        assert row["gap"] == row["actual"] - row["target"] == _parts(row, stages) and row["deal_size"] == 0

@@ -18,7 +18,7 @@ import math
 
 from matplotlib.figure import Figure
 
-from sim.formatting import money_axis
+from sim.formatting import unit_axis
 from sim.plots import style
 from sim.tracking import Tracking
 
@@ -39,8 +39,9 @@ def plan_vs_actual_chart(tracking: Tracking) -> Figure:
         ax.fill_between(curve.index, curve["p10"], curve["p90"], alpha=0.3, label="projection P10-P90")
         ax.plot(curve.index, curve["p50"], ls="--", lw=1.5, label="projection P50")
     ax.axvline(tracking.as_of, color="tab:gray", lw=1)
-    ax.set(title=f"Revenue against plan, as of {tracking.as_of.date()}", xlabel="", ylabel="cumulative revenue")
-    money_axis(ax)
+    what = "Revenue" if tracking.measure == "revenue" else "Won deals"
+    ax.set(title=f"{what} against plan, as of {tracking.as_of.date()}", xlabel="", ylabel=f"cumulative {what.lower()}")
+    unit_axis(ax, tracking.measure)  # K/M for money and for counts alike
     ax.legend(loc="upper left", fontsize="small")
     for label in ax.get_xticklabels():
         label.set(rotation=30, horizontalalignment="right")

@@ -1,0 +1,28 @@
+"""The director's plan-against-actual notebook in Voila, driven in Chromium: the level picked in the
+dropdown redraws the status and gap tables, and the review sheet and the replan are on the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.harness import open_dashboard
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+NOTEBOOK = "notebooks/director/plan_vs_actual.ipynb"
+TIMEOUT = 180_000
+
+
+def test_level_dropdown_redraws_the_tables(page, screenshots):
+    with open_dashboard(page, NOTEBOOK, TIMEOUT):
+        level = page.locator(".widget-dropdown", has_text="level").locator("select")
+        level.wait_for(timeout=TIMEOUT)
+        page.get_by_text("Nothing is short of the plan", exact=False).or_(
+            page.get_by_text("review the aged deals", exact=False)).first.wait_for(timeout=TIMEOUT)
+        page.get_by_text("kept ", exact=False).first.wait_for(timeout=TIMEOUT)  # the replan's line
+        panel = page.locator(".widget-vbox .widget-output")
+        panel.get_by_text("company", exact=True).first.wait_for(timeout=TIMEOUT)
+        assert panel.filter(has_text="GTK 500").count() == 0  # the company's rows only
+        level.select_option("tier")
+        panel.filter(has_text="GTK 500").first.wait_for(timeout=TIMEOUT)
+        page.screenshot(path=screenshots / "plan_vs_actual_tier.png", full_page=True)
