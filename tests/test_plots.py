@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
+
 import sim
 from sim.plots.funnel import funnel_chart, revenue_chart
+from tests.conftest import ROOT
 
 
 def _chinese_scenario() -> sim.Scenario:
@@ -63,3 +66,18 @@ def test_money_axes_read_in_k_and_m_without_offsets():
         labels = [t for t in _tick_labels(fig) if t]
         assert labels and not any(re.search(r"\de[+-]?\d|\d{5,}", t) for t in labels), labels
         assert any(t.endswith("M") for t in labels), labels
+
+
+def test_lag_chart_stacks_the_opening_pipelines_revenue_under_the_bought_leads_and_shows_every_months_leads():
+    from sim.plots.schedule import lag_chart
+    from sim.schedule import schedule
+    from sim.targets import split_months
+
+    scenario = sim.load(ROOT / "playbooks" / "b2b_saas.yaml")
+    timed = schedule(scenario, split_months(24_000_000, scenario, "reserve"))
+    revenue_ax, leads_ax = lag_chart(timed).axes
+    opening, bought = revenue_ax.containers
+    np.testing.assert_allclose([b.get_height() for b in opening], timed.opening_revenue)
+    np.testing.assert_allclose([b.get_y() + b.get_height() for b in bought], timed.revenue)
+    np.testing.assert_allclose([b.get_height() for b in leads_ax.containers[0]], timed.leads)
+    assert timed.opening_revenue[0] > timed.opening_revenue[-1]  # January lives on the opening pipeline
