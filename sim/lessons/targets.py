@@ -9,18 +9,21 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 import sim
 from sim.lessons.lesson import Exercise
 from sim.plots import style
+from sim.plots.schedule import lag_chart
 from sim.resources import B2B_PLAYBOOK, resource
 from sim.formatting import COLOURS, money_axis
+from sim.schedule import Schedule, schedule
 from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
 from sim.widgets import show
 
-__all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "experiment_panel"]
+__all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "opening_share", "experiment_panel"]
 
 PLAYBOOK = resource(B2B_PLAYBOOK)
 
@@ -81,6 +84,26 @@ def daily_actions(scenario: sim.Scenario, plan: pd.DataFrame, month: str) -> pd.
     return pd.DataFrame(rows).T
 
 
+_LAG_LABELS = {"title": "lag_title", "opening": "opening", "bought": "bought", "target": "target_mark",
+               "revenue": "revenue_month", "leads": "leads_to_buy"}
+
+
+def opening_share(timed: Schedule, steady: float = 0.1) -> dict[str, object]:
+    """How much of the first month's expected revenue the opening pipeline brings, and the first month in which
+    it brings less than ``steady`` of it (from then on the year's own leads carry the revenue).
+
+    >>> from sim.targets import split_months
+    >>> scenario = sim.load(PLAYBOOK)
+    >>> facts = opening_share(schedule(scenario, split_months(24_000_000, scenario, "even")))
+    >>> facts["first"], facts["opening"] > 0.5, facts["steady"]
+    ('2027-01', True, '2027-04')
+    """
+    share = np.asarray(timed.opening_revenue, dtype=float) / np.maximum(np.asarray(timed.revenue, dtype=float), 1e-9)
+    later = np.flatnonzero(share < steady)
+    return {"first": str(timed.months[0]), "opening": float(share[0]),
+            "steady": str(timed.months[later[0]]) if len(later) else str(timed.months[-1])}
+
+
 def experiment_panel(lesson):
     """Target, split method and reserve month; the monthly split and a month's daily actions redrawn."""
     import ipywidgets as widgets
@@ -117,9 +140,12 @@ def experiment_panel(lesson):
         table = daily_actions(scenario, plan, busiest)
         table.columns = [lesson.text("labels.reps"), lesson.text("labels.per_day"), lesson.text("labels.per_week")]
         table.index = [lesson.term(team) for team in table.index]
+        timed = schedule(scenario, company)
         show(out, month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")),
              Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))),
-             table)
+             table,
+             lag_chart(timed, {key: lesson.text(f"labels.{name}") for key, name in _LAG_LABELS.items()}),
+             Markdown(lesson.text("lag", **opening_share(timed))))
 
     for control in (target, method, reserve):
         control.observe(render, names="value")
