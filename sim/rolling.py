@@ -28,6 +28,7 @@ from sim.forecast import (
     Outlook,
     _dated,
     backtest_row,
+    expected_outcome,
     ZombieShare,
     forecast,
     open_deal_odds,
@@ -42,8 +43,12 @@ __all__ = ["cutoff_range", "rolling_backtest", "Backtest", "Choice", "choose", "
 STEPS = ("monthly", "weekly")
 BASE_METHODS = ("run_rate", "seasonal_naive", "weighted_pipeline", "simulation")
 METHODS = (*BASE_METHODS, "combination")
+# the weighted pipeline is the managers' baseline, not combined: it forecasts what the open deals
+# will eventually bring, whenever they close and without new deals, not the period's wins
+COMBINED = ("run_rate", "seasonal_naive", "simulation")
 EARLIER_CUTOFFS = 6  # weekly finished cut-offs before each cut-off that calibrate it (zombies, weights, ranges)
 EARLIER_REPLICATIONS = 200  # replications of their simulations: only the median and spread are used
+HAZARD_WINDOWS = (None, 90, 45)  # days of recent deal experience the simulation's fate table may be fitted on
 ZOMBIE_MIN_DAYS = 14  # shortest window over which open deals' wins are held against their odds
 ZOMBIE_AGE_QUANTILE = 0.5  # open deals older than this quantile of won deals' time to close are "old"
 Z90 = float(stats.norm.ppf(0.9))
@@ -96,6 +101,8 @@ class _Run:
     zombies: ZombieShare
     known: CrmImport
     rows_used: int
+    hazard_days: int | None  # the deal experience the simulation's fate table was fitted on (None: all)
+    expected: dict[int | None, float]  # the simulation's expected outcome by hazard window, for choosing one
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
     earlier: int = 0  # finished earlier cut-offs that calibrated the ranges
@@ -136,7 +143,7 @@ def zombie_share(earlier: list[pd.DataFrame], age: float) -> ZombieShare:
 
 
 def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_days: int | None,
-                     earliest: pd.Timestamp | None) -> list[pd.DataFrame]:
+                     earliest: pd.Timestamp | None, calibrations: dict) -> list[pd.DataFrame]:
     """The open deals of the cut-off one period earlier (or of the earliest with a full run-rate
     window, if later), their odds of a win by ``cutoff`` by the fate table then, and whether they
     were won by ``cutoff``: what :func:`zombie_share` weighs. Empty when no such cut-off lies at
@@ -147,8 +154,7 @@ def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_day
     window = (cutoff - start).days
     if window < ZOMBIE_MIN_DAYS:
         return []
-    then = crm.as_known_on(start)
-    odds = open_deal_odds(then, calibrate(then, hazard_days=hazard_days), window)
+    odds = open_deal_odds(crm.as_known_on(start), _calibration(crm, start, hazard_days, calibrations), window)
     won = set(_won_between(crm, start, cutoff)["opportunity_id"])
     return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
 
@@ -174,10 +180,11 @@ def _spread(point: float, variance: float) -> float:
 
 
 def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[_Run], *, measure: str,
-         replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool) -> _Run:
+         replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool,
+         calibrations: dict) -> _Run:
     """Every method's forecast from ``cutoff`` to ``end`` with only what was known at the cut-off."""
     known = crm.as_known_on(cutoff)
-    cal = calibrate(known, hazard_days=hazard_days)
+    cal = _calibration(crm, cutoff, hazard_days, calibrations)
     days = (end - cutoff).days
     size = (lambda frame: frame["value"].to_numpy(float)) if measure == "revenue" else (lambda frame: np.ones(len(frame)))
     points, spread = {}, {}
@@ -195,29 +202,57 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     weight = value if measure == "revenue" else np.ones(len(p))
     points["weighted_pipeline"] = float(np.sum(p * weight))
     spread["weighted_pipeline"] = _spread(points["weighted_pipeline"], float(np.sum(p * (1 - p) * weight**2)))
-    won_days = cal.deals.loc[cal.deals["outcome"] == "won", "days"] if cal.deals is not None else pd.Series([], float)
-    age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
-    zombies = zombie_share(_zombie_evidence(crm, cutoff, days, hazard_days, _earliest(known, lookback_days)), age)
+    earliest = _earliest(known, lookback_days)
+    fits, expected = {}, {}
+    for window_days in (HAZARD_WINDOWS if hazard_days is None else (hazard_days,)):
+        fitted = _calibration(crm, cutoff, window_days, calibrations)
+        won_days = fitted.deals.loc[fitted.deals["outcome"] == "won", "days"]
+        age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
+        evidence = _zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations)
+        fits[window_days] = (fitted, zombie_share(evidence, age))
+        won, revenue = expected_outcome(known, fitted, end, fits[window_days][1])
+        expected[window_days] = revenue if measure == "revenue" else won
+    chosen = _hazard_window(list(fits), earlier)
+    fitted, zombies = fits[chosen]
     arrived = None
     if known_arrivals:
         created = crm.opportunities["created"].dt.normalize()
         arrived = crm.opportunities[(created > cutoff) & (created <= end)]
-    outlook = forecast(known, end, replications, seed, cal, new_leads=arrived, zombies=zombies)
+    outlook = forecast(known, end, replications, seed, fitted, new_leads=arrived, zombies=zombies)
     simulated = outlook.revenue if measure == "revenue" else outlook.won
     points["simulation"] = float(np.median(simulated))
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
-    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used)
+    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected)
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
 
 
+def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict) -> Any:
+    """The export as known at ``cutoff`` calibrated (cached: runs and zombie evidence share cut-offs)."""
+    key = (cutoff, hazard_days)
+    if key not in calibrations:
+        calibrations[key] = calibrate(crm.as_known_on(cutoff), hazard_days=hazard_days)
+    return calibrations[key]
+
+
+def _hazard_window(windows: list[int | None], earlier: list[_Run]) -> int | None:
+    """The hazard window whose expected outcome had the lowest mean squared log error at the finished
+    earlier cut-offs (the first of ``windows``, all of the history, when there are none)."""
+    past = [r for r in earlier if all(w in r.expected for w in windows)]
+    if not past:
+        return windows[0]
+    return min(windows, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
+                                       windows.index(w)))
+
+
 def _combine(run: _Run, earlier: list[_Run]) -> None:
-    """The combination: a weighted mean of the methods' log1p forecasts, weights the inverse of each
-    method's mean squared log error at the earlier cut-offs (equal weights when there are none)."""
-    methods = [m for m in BASE_METHODS if m in run.points]
+    """The combination: a weighted mean of the log1p forecasts of the methods that forecast the
+    period (``COMBINED``), weights the inverse of each method's mean squared log error at the
+    earlier cut-offs (equal weights when there are none)."""
+    methods = [m for m in COMBINED if m in run.points]
     errors = {m: [_log_error(r.points[m], r.actual) for r in earlier if m in r.points] for m in methods}
     if all(errors[m] for m in methods):
         weights = np.array([1 / max(np.mean(np.square(errors[m])), 1e-6) for m in methods])
@@ -283,9 +318,11 @@ def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **op
                 break
             wanted.setdefault((start, start + days), min(options["replications"], EARLIER_REPLICATIONS))
     done: dict[tuple[pd.Timestamp, pd.Timestamp], _Run] = {}
+    calibrations: dict = {}
     for cutoff, end in sorted(wanted):
         earlier = [r for r in done.values() if r.end <= cutoff and r.days == (end - cutoff).days]
-        done[(cutoff, end)] = _run(crm, cutoff, end, earlier, **{**options, "replications": wanted[(cutoff, end)]})
+        done[(cutoff, end)] = _run(crm, cutoff, end, earlier, **{**options, "replications": wanted[(cutoff, end)]},
+                                   calibrations=calibrations)
     return done
 
 
@@ -380,7 +417,7 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
         run = runs[key]
         rows.append({**backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
                      "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
-                     "zombie_age": run.zombies.age})
+                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days})
         scores += [_score(run, m) for m in METHODS if m in run.points]
         if "seasonal_naive" not in run.points:
             notes.append(f"{run.cutoff.date()}: no seasonal naive forecast (the export's closes do not reach back a year)")
