@@ -419,11 +419,15 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
                      "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
                      "zombie_age": run.zombies.age, "hazard_days": run.hazard_days})
         scores += [_score(run, m) for m in METHODS if m in run.points]
-        if "seasonal_naive" not in run.points:
-            notes.append(f"{run.cutoff.date()}: no seasonal naive forecast (the export's closes do not reach back a year)")
-        if run.earlier == 0:
-            notes.append(f"{run.cutoff.date()}: no finished earlier cut-off: ranges are the methods' own, "
-                         "no zombie share, the combination's weights equal")
+    evaluated = [runs[key] for key in targets]
+    unseasonal = [str(r.cutoff.date()) for r in evaluated if "seasonal_naive" not in r.points]
+    if unseasonal:
+        notes.append(f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year")
+    alone = [str(r.cutoff.date()) for r in evaluated if r.earlier == 0]
+    if alone:
+        fitted = ", the simulation fitted on all the history" if hazard_days is None else ""
+        notes.append(f"no finished earlier cut-off at {', '.join(alone)}: the ranges are the methods' own, the "
+                     f"combination's weights equal{fitted}")
     return Backtest(pd.DataFrame(rows), pd.DataFrame(scores), measure, tuple(notes))
 
 

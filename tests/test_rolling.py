@@ -136,7 +136,7 @@ def test_cli_backtest_compares_the_methods_and_forecast_says_which_and_why(tmp_p
     assert result["chosen"] == min(result["methods"], key=lambda m: result["methods"][m]["mean_abs_pct_error"])
     assert len(pd.read_csv(tmp_path / "b" / "methods.csv")) == 8
     out = capsys.readouterr().out
-    assert f"chosen: {result['chosen']}" in out and "no seasonal naive forecast" in out
+    assert f"chosen: {result['chosen']}" in out and "no seasonal naive forecast at 2017-08-31, 2017-09-30" in out
 
     assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--replications", "20", "--seed", "4",
                  "--out", str(tmp_path / "f")]) == 0
