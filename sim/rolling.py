@@ -2,7 +2,9 @@
 
 A rolling-origin backtest forecasts the same horizon from every cut-off of a range with only
 what was known at each (:meth:`sim.crm.CrmImport.as_known_on`) and scores the forecasts
-against what happened.
+against what happened. :func:`rolling_backtest` does it for every method of ``METHODS``;
+:func:`choose` forecasts by the method that backtests before the forecast's own date favour.
+Every P10–P90 range is calibrated on the method's errors at finished earlier cut-offs.
 
 Examples
 --------
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.calibrate import calibrate
+from sim.calibrate import Calibration, calibrate
 from sim.crm import CrmImport
 from sim.forecast import (
     Outlook,
@@ -230,7 +232,7 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     return run
 
 
-def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict) -> Any:
+def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict) -> Calibration:
     """The export as known at ``cutoff`` calibrated (cached: runs and zombie evidence share cut-offs)."""
     key = (cutoff, hazard_days)
     if key not in calibrations:
@@ -387,10 +389,12 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     Each cut-off is calibrated on finished earlier cut-offs only: up to ``EARLIER_CUTOFFS``
     weekly cut-offs whose period of the same length had ended by then (with at least
     ``lookback_days`` of closes behind them), and earlier cut-offs of the backtest itself.
-    From them come the zombie shares (:func:`zombie_share`), the combination's weights (the
-    inverse of each method's mean squared log error) and the ranges (see ``_calibrate_ranges``:
-    the method's own spread plus the unexplained part of its earlier errors). Arguments are
-    those of :func:`sim.forecast.backtest`.
+    From them come the simulation's hazard window (``HAZARD_WINDOWS``, unless ``hazard_days``
+    fixes it), the combination's weights (the inverse of each method's mean squared log error)
+    and the ranges (see ``_calibrate_ranges``: the method's own spread plus the unexplained part
+    of its earlier errors). The zombie shares (:func:`zombie_share`) come from the open deals of
+    the cut-off one period back and what became of them by the cut-off. Arguments are those of
+    :func:`sim.forecast.backtest`; a period must end by the export's last date.
 
     >>> from sim.crm import read_opportunities
     >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven")

@@ -21,6 +21,7 @@ from sim.forecast import (
     fate_table,
     forecast,
     naive_run_rate,
+    seasonal_naive,
     weighted_pipeline,
 )
 from tests.conftest import MAVEN, OLIST, needs_olist
@@ -298,3 +299,12 @@ def test_the_simulation_beats_the_run_rate_on_a_stationary_process_it_can_see(se
         sim_errors += table["abs_pct_error"].tolist()
         naive_errors += table["naive_abs_pct_error"].tolist()
     assert np.mean(sim_errors) < np.mean(naive_errors)
+
+
+def test_seasonal_naive_needs_a_year_of_closes():
+    crm = read_opportunities(_campaign_export(5), "maven")
+    ops = crm.opportunities
+    assert seasonal_naive(crm.as_known_on("2023-12-31"), 30) is None  # closes start in January 2023
+    year_ago = seasonal_naive(crm.as_known_on("2024-05-31"), 30)
+    expected = ops[(ops.status == "won") & (ops.closed > "2023-05-31") & (ops.closed <= "2023-06-30")]
+    assert sorted(year_ago["opportunity_id"]) == sorted(expected["opportunity_id"]) and len(expected) > 0

@@ -150,3 +150,15 @@ def test_cli_backtest_compares_the_methods_and_forecast_says_which_and_why(tmp_p
     with pytest.raises(SystemExit) as exit_:
         main(["forecast", str(PIPELINE), "--method", "guess", "--out", str(tmp_path / "h")])
     assert exit_.value.code == 2 and "invalid choice: 'guess'" in capsys.readouterr().err
+
+
+def test_the_seasonal_naive_joins_where_a_year_of_closes_exists():
+    from tests.test_forecast import _campaign_export
+
+    crm = read_opportunities(_campaign_export(5), "maven")
+    result = rolling_backtest(crm, ["2024-05-31"], period_days=30, replications=20, seed=5)
+    assert "seasonal_naive" in result.methods() and not result.notes
+    ops = crm.opportunities
+    year_ago = ops[(ops.status == "won") & (ops.closed > "2023-05-31") & (ops.closed <= "2023-06-30")]
+    row = result.scores.set_index("method").loc["seasonal_naive"]
+    assert row["point"] == pytest.approx(year_ago["value"].sum()) and row["earlier_cutoffs"] > 0
