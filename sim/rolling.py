@@ -271,8 +271,8 @@ def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
     On the log1p scale the range is the forecast ± z·s, z the normal 90% quantile and
     s² = own² + max(0, mean(e²) − mean(own_e²)): the method's own variance (chance, and the
     rates' error for the simulation) plus the part of its earlier squared log errors ``e`` that
-    its own spreads at those cut-offs ``own_e`` do not explain. With no earlier cut-off the
-    range is the method's own.
+    its own spreads at those cut-offs ``own_e`` do not explain (see ``_as_now``). With no
+    earlier cut-off the range is the method's own.
     """
     run.earlier = len(earlier)
     for m in run.points:
@@ -283,11 +283,19 @@ def _range(run: _Run, method: str, earlier: list[_Run]) -> tuple[float, float]:
     past = [r for r in earlier if method in r.points]
     extra = 0.0
     if past:
-        errors = np.array([_log_error(r.points[method], r.actual) for r in past])
+        errors = np.array([_log_error(_as_now(r, run, method), r.actual) for r in past])
         own = np.array([r.spread[method] for r in past])
         extra = max(0.0, float(np.mean(errors**2) - np.mean(own**2)))
     centre, s = np.log1p(run.points[method]), np.sqrt(run.spread[method] ** 2 + extra)
     return float(np.expm1(centre - Z90 * s)), float(np.expm1(centre + Z90 * s))
+
+
+def _as_now(past: _Run, run: _Run, method: str) -> float:
+    """The earlier forecast of ``method`` as the method is set up now: for the simulation, its
+    expected outcome with the hazard window chosen now (the window chosen then may differ)."""
+    if method == "simulation" and run.hazard_days in past.expected:
+        return past.expected[run.hazard_days]
+    return past.points[method]
 
 
 def _held_out_coverage(runs: list[_Run], method: str) -> float:
