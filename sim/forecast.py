@@ -46,7 +46,7 @@ from sim.crm import CrmImport
 from sim.streams import FORECAST, generator
 
 __all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
-           "weighted_pipeline", "open_deal_odds", "fate_table"]
+           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table"]
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 
@@ -279,6 +279,41 @@ def _won_within(cum: np.ndarray, ages: np.ndarray, days: int) -> np.ndarray:
     for i in np.flatnonzero(ages + 1 < cum.shape[0]):
         p_in[i] = cum[ages[i] + 1, min(ages[i] + days, horizon - 1)]
     return p_in
+
+
+def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: ZombieShare | None = None) -> tuple[float, float]:
+    """The expected won deals and revenue of :func:`forecast` with the rates fixed (``uncertainty=False``),
+    worked out rather than simulated: each dated open deal's odds of a win in the period (less
+    its zombie share) and new deals arriving evenly at the recent rate, times expected values.
+
+    >>> from sim.crm import read_opportunities
+    >>> from sim.calibrate import calibrate
+    >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv").as_known_on("2017-09-30")
+    >>> won, revenue = expected_outcome(crm, calibrate(crm), "2017-12-31")
+    >>> bool(0 < won < revenue)
+    True
+    """
+    _dated(crm)
+    cutoff = crm.as_of.normalize()
+    days = (pd.Timestamp(until).normalize() - cutoff).days
+    tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
+    odds = open_deal_odds(crm, cal, days)
+    ops = crm.opportunities.set_index("opportunity_id")
+    products = ops.loc[odds["opportunity_id"], "product"] if _tiered(cal) else pd.Series(["(all)"] * len(odds))
+    p = odds["p_won"].to_numpy() * (1 - (zombies.of(odds["age"].to_numpy()) if zombies is not None else 0.0))
+    cum = fate_table(cal.cycle)
+    horizon = cum.shape[1] // 2
+    # a new deal created on day d of the period is won in it with probability P(won by age days - d)
+    new_won = float(cal.recent["leads_per_day"].sum()) * float(np.sum(cum[0, np.minimum(days - np.arange(1, days + 1),
+                                                                                        horizon - 1)]))
+    if _tiered(cal):
+        counts = cal.recent[[f"mix:{t}" for t in tiers]].mul(cal.recent["leads_per_day"], axis=0).sum().to_numpy(float)
+        mix = counts / counts.sum() if counts.sum() > 0 else np.full(len(tiers), 1 / len(tiers))
+        new_value = float(np.sum(mix * _expected_values(cal, pd.Series(tiers))))
+    else:
+        new_value = float(_expected_values(cal, pd.Series(["(all)"]))[0])
+    open_value = _expected_values(cal, products.reset_index(drop=True))
+    return float(p.sum()) + new_won, float(np.sum(p * open_value)) + new_won * new_value
 
 
 def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 A rolling-origin backtest forecasts the same horizon from every cut-off of a range with only
 what was known at each (:meth:`sim.crm.CrmImport.as_known_on`) and scores the forecasts
-against what happened.
+against what happened. :func:`rolling_backtest` does it for every method of ``METHODS``;
+:func:`choose` forecasts by the method that backtests before the forecast's own date favour.
+Every P10–P90 range is calibrated on the method's errors at finished earlier cut-offs.
 
 Examples
 --------
@@ -22,12 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.calibrate import calibrate
+from sim.calibrate import Calibration, calibrate
 from sim.crm import CrmImport
 from sim.forecast import (
     Outlook,
     _dated,
     backtest_row,
+    expected_outcome,
     ZombieShare,
     forecast,
     open_deal_odds,
@@ -42,8 +45,12 @@ __all__ = ["cutoff_range", "rolling_backtest", "Backtest", "Choice", "choose", "
 STEPS = ("monthly", "weekly")
 BASE_METHODS = ("run_rate", "seasonal_naive", "weighted_pipeline", "simulation")
 METHODS = (*BASE_METHODS, "combination")
+# the weighted pipeline is the managers' baseline, not combined: it forecasts what the open deals
+# will eventually bring, whenever they close and without new deals, not the period's wins
+COMBINED = ("run_rate", "seasonal_naive", "simulation")
 EARLIER_CUTOFFS = 6  # weekly finished cut-offs before each cut-off that calibrate it (zombies, weights, ranges)
 EARLIER_REPLICATIONS = 200  # replications of their simulations: only the median and spread are used
+HAZARD_WINDOWS = (None, 90, 45)  # days of recent deal experience the simulation's fate table may be fitted on
 ZOMBIE_MIN_DAYS = 14  # shortest window over which open deals' wins are held against their odds
 ZOMBIE_AGE_QUANTILE = 0.5  # open deals older than this quantile of won deals' time to close are "old"
 Z90 = float(stats.norm.ppf(0.9))
@@ -96,6 +103,8 @@ class _Run:
     zombies: ZombieShare
     known: CrmImport
     rows_used: int
+    hazard_days: int | None  # the deal experience the simulation's fate table was fitted on (None: all)
+    expected: dict[int | None, float]  # the simulation's expected outcome by hazard window, for choosing one
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
     earlier: int = 0  # finished earlier cut-offs that calibrated the ranges
@@ -136,7 +145,7 @@ def zombie_share(earlier: list[pd.DataFrame], age: float) -> ZombieShare:
 
 
 def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_days: int | None,
-                     earliest: pd.Timestamp | None) -> list[pd.DataFrame]:
+                     earliest: pd.Timestamp | None, calibrations: dict) -> list[pd.DataFrame]:
     """The open deals of the cut-off one period earlier (or of the earliest with a full run-rate
     window, if later), their odds of a win by ``cutoff`` by the fate table then, and whether they
     were won by ``cutoff``: what :func:`zombie_share` weighs. Empty when no such cut-off lies at
@@ -147,8 +156,7 @@ def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_day
     window = (cutoff - start).days
     if window < ZOMBIE_MIN_DAYS:
         return []
-    then = crm.as_known_on(start)
-    odds = open_deal_odds(then, calibrate(then, hazard_days=hazard_days), window)
+    odds = open_deal_odds(crm.as_known_on(start), _calibration(crm, start, hazard_days, calibrations), window)
     won = set(_won_between(crm, start, cutoff)["opportunity_id"])
     return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
 
@@ -174,10 +182,11 @@ def _spread(point: float, variance: float) -> float:
 
 
 def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[_Run], *, measure: str,
-         replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool) -> _Run:
+         replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool,
+         calibrations: dict) -> _Run:
     """Every method's forecast from ``cutoff`` to ``end`` with only what was known at the cut-off."""
     known = crm.as_known_on(cutoff)
-    cal = calibrate(known, hazard_days=hazard_days)
+    cal = _calibration(crm, cutoff, hazard_days, calibrations)
     days = (end - cutoff).days
     size = (lambda frame: frame["value"].to_numpy(float)) if measure == "revenue" else (lambda frame: np.ones(len(frame)))
     points, spread = {}, {}
@@ -195,29 +204,57 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     weight = value if measure == "revenue" else np.ones(len(p))
     points["weighted_pipeline"] = float(np.sum(p * weight))
     spread["weighted_pipeline"] = _spread(points["weighted_pipeline"], float(np.sum(p * (1 - p) * weight**2)))
-    won_days = cal.deals.loc[cal.deals["outcome"] == "won", "days"] if cal.deals is not None else pd.Series([], float)
-    age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
-    zombies = zombie_share(_zombie_evidence(crm, cutoff, days, hazard_days, _earliest(known, lookback_days)), age)
+    earliest = _earliest(known, lookback_days)
+    fits, expected = {}, {}
+    for window_days in (HAZARD_WINDOWS if hazard_days is None else (hazard_days,)):
+        fitted = _calibration(crm, cutoff, window_days, calibrations)
+        won_days = fitted.deals.loc[fitted.deals["outcome"] == "won", "days"]
+        age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
+        evidence = _zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations)
+        fits[window_days] = (fitted, zombie_share(evidence, age))
+        won, revenue = expected_outcome(known, fitted, end, fits[window_days][1])
+        expected[window_days] = revenue if measure == "revenue" else won
+    chosen = _hazard_window(list(fits), earlier)
+    fitted, zombies = fits[chosen]
     arrived = None
     if known_arrivals:
         created = crm.opportunities["created"].dt.normalize()
         arrived = crm.opportunities[(created > cutoff) & (created <= end)]
-    outlook = forecast(known, end, replications, seed, cal, new_leads=arrived, zombies=zombies)
+    outlook = forecast(known, end, replications, seed, fitted, new_leads=arrived, zombies=zombies)
     simulated = outlook.revenue if measure == "revenue" else outlook.won
     points["simulation"] = float(np.median(simulated))
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
-    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used)
+    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected)
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
 
 
+def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict) -> Calibration:
+    """The export as known at ``cutoff`` calibrated (cached: runs and zombie evidence share cut-offs)."""
+    key = (cutoff, hazard_days)
+    if key not in calibrations:
+        calibrations[key] = calibrate(crm.as_known_on(cutoff), hazard_days=hazard_days)
+    return calibrations[key]
+
+
+def _hazard_window(windows: list[int | None], earlier: list[_Run]) -> int | None:
+    """The hazard window whose expected outcome had the lowest mean squared log error at the finished
+    earlier cut-offs (the first of ``windows``, all of the history, when there are none)."""
+    past = [r for r in earlier if all(w in r.expected for w in windows)]
+    if not past:
+        return windows[0]
+    return min(windows, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
+                                       windows.index(w)))
+
+
 def _combine(run: _Run, earlier: list[_Run]) -> None:
-    """The combination: a weighted mean of the methods' log1p forecasts, weights the inverse of each
-    method's mean squared log error at the earlier cut-offs (equal weights when there are none)."""
-    methods = [m for m in BASE_METHODS if m in run.points]
+    """The combination: a weighted mean of the log1p forecasts of the methods that forecast the
+    period (``COMBINED``), weights the inverse of each method's mean squared log error at the
+    earlier cut-offs (equal weights when there are none)."""
+    methods = [m for m in COMBINED if m in run.points]
     errors = {m: [_log_error(r.points[m], r.actual) for r in earlier if m in r.points] for m in methods}
     if all(errors[m] for m in methods):
         weights = np.array([1 / max(np.mean(np.square(errors[m])), 1e-6) for m in methods])
@@ -234,8 +271,8 @@ def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
     On the log1p scale the range is the forecast ± z·s, z the normal 90% quantile and
     s² = own² + max(0, mean(e²) − mean(own_e²)): the method's own variance (chance, and the
     rates' error for the simulation) plus the part of its earlier squared log errors ``e`` that
-    its own spreads at those cut-offs ``own_e`` do not explain. With no earlier cut-off the
-    range is the method's own.
+    its own spreads at those cut-offs ``own_e`` do not explain (see ``_as_now``). With no
+    earlier cut-off the range is the method's own.
     """
     run.earlier = len(earlier)
     for m in run.points:
@@ -246,11 +283,19 @@ def _range(run: _Run, method: str, earlier: list[_Run]) -> tuple[float, float]:
     past = [r for r in earlier if method in r.points]
     extra = 0.0
     if past:
-        errors = np.array([_log_error(r.points[method], r.actual) for r in past])
+        errors = np.array([_log_error(_as_now(r, run, method), r.actual) for r in past])
         own = np.array([r.spread[method] for r in past])
         extra = max(0.0, float(np.mean(errors**2) - np.mean(own**2)))
     centre, s = np.log1p(run.points[method]), np.sqrt(run.spread[method] ** 2 + extra)
     return float(np.expm1(centre - Z90 * s)), float(np.expm1(centre + Z90 * s))
+
+
+def _as_now(past: _Run, run: _Run, method: str) -> float:
+    """The earlier forecast of ``method`` as the method is set up now: for the simulation, its
+    expected outcome with the hazard window chosen now (the window chosen then may differ)."""
+    if method == "simulation" and run.hazard_days in past.expected:
+        return past.expected[run.hazard_days]
+    return past.points[method]
 
 
 def _held_out_coverage(runs: list[_Run], method: str) -> float:
@@ -283,9 +328,11 @@ def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **op
                 break
             wanted.setdefault((start, start + days), min(options["replications"], EARLIER_REPLICATIONS))
     done: dict[tuple[pd.Timestamp, pd.Timestamp], _Run] = {}
+    calibrations: dict = {}
     for cutoff, end in sorted(wanted):
         earlier = [r for r in done.values() if r.end <= cutoff and r.days == (end - cutoff).days]
-        done[(cutoff, end)] = _run(crm, cutoff, end, earlier, **{**options, "replications": wanted[(cutoff, end)]})
+        done[(cutoff, end)] = _run(crm, cutoff, end, earlier, **{**options, "replications": wanted[(cutoff, end)]},
+                                   calibrations=calibrations)
     return done
 
 
@@ -350,10 +397,12 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     Each cut-off is calibrated on finished earlier cut-offs only: up to ``EARLIER_CUTOFFS``
     weekly cut-offs whose period of the same length had ended by then (with at least
     ``lookback_days`` of closes behind them), and earlier cut-offs of the backtest itself.
-    From them come the zombie shares (:func:`zombie_share`), the combination's weights (the
-    inverse of each method's mean squared log error) and the ranges (see ``_calibrate_ranges``:
-    the method's own spread plus the unexplained part of its earlier errors). Arguments are
-    those of :func:`sim.forecast.backtest`.
+    From them come the simulation's hazard window (``HAZARD_WINDOWS``, unless ``hazard_days``
+    fixes it), the combination's weights (the inverse of each method's mean squared log error)
+    and the ranges (see ``_calibrate_ranges``: the method's own spread plus the unexplained part
+    of its earlier errors). The zombie shares (:func:`zombie_share`) come from the open deals of
+    the cut-off one period back and what became of them by the cut-off. Arguments are those of
+    :func:`sim.forecast.backtest`; a period must end by the export's last date.
 
     >>> from sim.crm import read_opportunities
     >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven")
@@ -380,13 +429,17 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
         run = runs[key]
         rows.append({**backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
                      "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
-                     "zombie_age": run.zombies.age})
+                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days})
         scores += [_score(run, m) for m in METHODS if m in run.points]
-        if "seasonal_naive" not in run.points:
-            notes.append(f"{run.cutoff.date()}: no seasonal naive forecast (the export's closes do not reach back a year)")
-        if run.earlier == 0:
-            notes.append(f"{run.cutoff.date()}: no finished earlier cut-off: ranges are the methods' own, "
-                         "no zombie share, the combination's weights equal")
+    evaluated = [runs[key] for key in targets]
+    unseasonal = [str(r.cutoff.date()) for r in evaluated if "seasonal_naive" not in r.points]
+    if unseasonal:
+        notes.append(f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year")
+    alone = [str(r.cutoff.date()) for r in evaluated if r.earlier == 0]
+    if alone:
+        fitted = ", the simulation fitted on all the history" if hazard_days is None else ""
+        notes.append(f"no finished earlier cut-off at {', '.join(alone)}: the ranges are the methods' own, the "
+                     f"combination's weights equal{fitted}")
     return Backtest(pd.DataFrame(rows), pd.DataFrame(scores), measure, tuple(notes))
 
 
