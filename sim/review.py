@@ -122,7 +122,7 @@ def _causes(row: dict[str, Any], tracking: Tracking, ops: pd.DataFrame) -> list[
                       "action": _size_action(row, tracking)})
     if row["timing"] < 0:
         aged = aging_deals(ops, tracking.as_of)
-        value = float(aged["value"].sum()) if len(aged) else 0.0
+        value = float(aged["value"].sum()) if len(aged) and tracking.measure == "revenue" else 0.0
         found.append({"cause": "deals closing later than planned", "amount": row["timing"],
                       "finding": "revenue closed to date is short of what its leads bring at its own rates "
                                  "(slipped deals, pipeline still to close)",
