@@ -126,6 +126,16 @@ def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
     rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"]
     assert rows["deals closing later than planned"] == company["timing"] < 0  # the plan's lag: deals still to close
     assert summary["plan_dir"] and "review the aged deals" in (tracked[day] / "review.md").read_text()
+    tiers = {r["unit"]: r for r in summary["gap"]["by_unit"] if r["level"] == "tier"}
+    per_lead = {u: r["actual_win_rate"] * r["actual_deal_size"] for u, r in tiers.items() if r["actual_leads"] > 0}
+    moves = sheet[sheet["cause"] == "too few leads where they pay most"]
+    assert len(moves) <= 1 and (day != "2017-09-30" or len(moves) == 1)  # at most one move a level
+    for moved in moves.itertuples():
+        source = moved.action.split(" from ")[1].split(" to ")[0]
+        assert tiers[moved.unit]["volume"] == moved.amount < 0 and tiers[moved.unit]["gap"] < 0
+        assert per_lead[moved.unit] == max(per_lead[u] for u in per_lead
+                                           if tiers[u]["volume"] < 0 and tiers[u]["gap"] < 0)
+        assert per_lead[source] == min(per_lead.values()) < per_lead[moved.unit]
 
 
 def _number(text: str) -> bool:
