@@ -283,8 +283,13 @@ def _subset(crm: CrmImport, mask: np.ndarray) -> CrmImport:
     return dataclasses.replace(crm, opportunities=crm.opportunities[mask].reset_index(drop=True))
 
 
+def _within(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Times on the days from ``start`` to ``end``, both whole days (an export may carry the time of day)."""
+    return (times >= start.normalize()) & (times < end.normalize() + pd.Timedelta(days=1))
+
+
 def _won_between(ops: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    return ops[(ops["status"] == "won") & (ops["closed"] >= start) & (ops["closed"] <= end)]
+    return ops[(ops["status"] == "won") & _within(ops["closed"], start, end)]
 
 
 def _outlook(crm: CrmImport, until: pd.Timestamp, replications: int, seed: int) -> Outlook | None:
@@ -336,12 +341,12 @@ def _actual_drivers(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestam
                     plan: Drivers) -> Drivers:
     """The actual window's drivers (a stage without decided deals keeps the plan's rate)."""
     won = _won_between(ops, start, end)
-    decided = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] >= start) & (ops["closed"] <= end)]
+    decided = ops[ops["status"].isin(["won", "lost"]) & _within(ops["closed"], start, end)]
     rates = _stage_rates(decided, stages)
     rates = np.where(np.isfinite(rates), rates, np.asarray(plan.stage_rates))
     revenue = float(won["value"].sum())
     size = revenue / len(won) if len(won) else plan.deal_size
-    leads = float(((ops["created"] >= start) & (ops["created"] <= end)).sum())
+    leads = float(_within(ops["created"], start, end).sum())
     return Drivers(revenue, leads, tuple(float(r) for r in rates), size)
 
 
@@ -514,8 +519,7 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
     if named:
         table = pd.DataFrame(named).assign(plan_basis="the rep's plan")
     else:
-        in_window = (((ops["created"] >= start) & (ops["created"] <= as_of))
-                     | ((ops["closed"] >= start) & (ops["closed"] <= as_of)))
+        in_window = _within(ops["created"], start, as_of) | _within(ops["closed"], start, as_of)
         active = sorted(ops.loc[in_window, "rep"].dropna().astype(str).unique())
         if not active:
             return pd.DataFrame(columns=["level", "unit", "gap", "flagged", "reason"])
@@ -528,7 +532,7 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
                                         stages, start, as_of, plan)
             rows.append(_gap_row("rep", rep, plan, actual, stages))
         table = pd.DataFrame(rows).assign(plan_basis="an even share of the company's plan")
-    decided = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] >= start) & (ops["closed"] <= as_of)]
+    decided = ops[ops["status"].isin(["won", "lost"]) & _within(ops["closed"], start, as_of)]
     if decided["rep"].notna().any():
         by = "team" if decided["team"].notna().any() else None
         judged = rep_exceptions(decided, by=by)[["rep", "flagged", "reason"]].astype({"rep": object})

@@ -325,3 +325,19 @@ def test_olist_won_deals_tracked_by_channel(tmp_path):
     stages = [p.split(":", 1)[1] for p in summary["gap"]["parts"] if p.startswith("conversion:")]
     for row in summary["gap"]["by_unit"]:
         assert row["gap"] == row["actual"] - row["target"] == _parts(row, stages) and row["deal_size"] == 0
+
+
+def test_deals_closed_later_on_the_as_of_day_count(tmp_path):
+    """An export may carry the time of day: a deal won at 15:00 on the as-of day is won by that day."""
+    raw = pd.read_csv(PIPELINE)
+    raw["close_date"] = raw["close_date"].where(raw["close_date"].isna(), raw["close_date"] + "T15:00")
+    (tmp_path / "export").mkdir()
+    raw.to_csv(tmp_path / "export" / "sales_pipeline.csv", index=False)
+    months = pd.period_range("2017-07", periods=12, freq="M")
+    plan = pd.DataFrame({"level": "company", "unit": "all", "period": months, "revenue_target": 1_000_000,
+                         "deals": 400.0, "leads": 700.0})
+    t = track(read_opportunities(tmp_path / "export", "maven"), plan, "2017-09-30", checkpoints=("end",),
+              replications=5)
+    month = t.status[(t.status.level == "company") & (t.status.horizon == "month")].iloc[0]
+    assert month["actual_to_date"] == round(_won("2017-09-01", "2017-09-30")) == t.checkpoints[0]["actual"]
+    assert t.gaps.iloc[0]["actual"] == round(_won("2017-07-01", "2017-09-30"))
