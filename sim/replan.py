@@ -11,8 +11,9 @@ through :func:`sim.schedule.schedule`) on the scenario moved to start the day af
 
 Named simplifications: the rest of the year opens with the scenario's own steady pipeline (its
 warm-up), not the export's open deals; hires dated before the new start join the headcount as
-seasoned reps. A replan made on a month's last day starts cleanly with the next month; one made
-mid-month plans the rest of that month as its first row.
+seasoned reps. A replan made on a month's last day starts with the next month; one made mid-month
+plans the rest of that month as its first row (``replan.json`` keeps the first day, from which
+``salesplay track`` paces that month).
 
 Examples
 --------
