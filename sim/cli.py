@@ -564,7 +564,8 @@ def _track(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         result = track(crm, plan, args.as_of, calendar=calendar, checkpoints=args.checkpoints,
-                       tolerance=args.tolerance, replications=args.replications, seed=args.seed, measure=args.measure)
+                       tolerance=args.tolerance, replications=args.replications, seed=args.seed, measure=args.measure,
+                       start=_replan_start(args.plan_dir))
     except ValueError as exc:
         print(f"{args.plan_dir}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -594,6 +595,16 @@ def _track(args: argparse.Namespace) -> int:
     _write_png(out / "tracking.png", plan_vs_actual_chart(result))
     print(f"wrote {out / 'tracking.json'}, tracking.csv, gaps.csv, review.md, review.csv and tracking.png")
     return 0
+
+
+def _replan_start(plan_dir: Path) -> str | None:
+    """The first day of a plan made by ``plan --from-track`` (its ``replan.json``), which may fall within a month."""
+    path = Path(plan_dir) / "replan.json"
+    try:
+        start = json.loads(path.read_text(encoding="utf-8")).get("start") if path.is_file() else None
+        return None if start is None else str(dt.date.fromisoformat(start))
+    except (OSError, ValueError, AttributeError, TypeError):
+        raise ScenarioError([Problem("start", "not a date (YYYY-MM-DD)", file=str(path))]) from None
 
 
 def _checkpoints(text: str) -> tuple[int | str, ...]:

@@ -11,8 +11,9 @@ through :func:`sim.schedule.schedule`) on the scenario moved to start the day af
 
 Named simplifications: the rest of the year opens with the scenario's own steady pipeline (its
 warm-up), not the export's open deals; hires dated before the new start join the headcount as
-seasoned reps. A replan made on a month's last day starts cleanly with the next month; one made
-mid-month plans the rest of that month as its first row.
+seasoned reps. A replan made on a month's last day starts with the next month; one made mid-month
+plans the rest of that month as its first row (``replan.json`` keeps the first day, from which
+``salesplay track`` paces that month).
 
 Examples
 --------
@@ -92,7 +93,8 @@ def read_tracking(folder: str | Path) -> TrackingRecord:
 def remaining_targets(plan: pd.DataFrame, achieved: int, as_of: Any, calendar: Calendar | None = None) -> pd.Series:
     """The rest of the plan's annual target, ``annual - achieved`` (none when more is won), over the
     months after ``as_of`` in the plan's own proportions; the as-of month (unless it is over) weighs
-    only its working days still to come, and months left all at nought share the rest evenly.
+    only its working days still to come, and months left all at nought share the rest by their
+    working days to come (evenly when none is left).
 
     The result's months start with the as-of month (or the next one when ``as_of`` is its last day);
     ``achieved + result.sum() == annual`` exactly whenever ``achieved <= annual``.
@@ -109,6 +111,8 @@ def remaining_targets(plan: pd.DataFrame, achieved: int, as_of: Any, calendar: C
     weights = np.array([company[m] * (1 - elapsed_share(m, as_of, calendar)) for m in left], dtype=float)
     if weights.sum() <= 0:
         weights = np.array([1 - elapsed_share(m, as_of, calendar) for m in left])
+    if weights.sum() <= 0:  # only a month's last days off work are left
+        weights = np.ones(len(left))
     remainder = max(annual - int(achieved), 0)
     return pd.Series(allocate(remainder, weights), index=pd.PeriodIndex(left, freq="M"), name="revenue_target")
 

@@ -53,7 +53,8 @@ from sim.tracking import LEVEL_FIELDS, Tracking
 __all__ = ["COLUMNS", "review", "review_markdown"]
 
 COLUMNS = ("rank", "level", "unit", "cause", "amount", "finding", "action")
-"""The sheet's columns: ``amount`` is the part of the gap to date (negative: a shortfall), in currency units."""
+"""The sheet's columns: ``amount`` is the part of the gap to date (negative: a shortfall), in currency
+units (won deals when the tracking counts deals)."""
 
 _EFFORT = {"channel": "lead budget", "tier": "first contacts", "team": "reps"}
 
@@ -62,7 +63,7 @@ def review(tracking: Tracking, crm: CrmImport, materiality: float = 0.01) -> pd.
     """The review sheet of ``tracking`` (see the module's notes); ``crm`` is the export it was tracked on.
 
     One row per shortfall and action, ranked: the company's parts first, most money first, then the
-    other levels', the reallocations, the reps to coach and the replan.
+    other levels' with their reallocations, then the reps, and the replan last.
     """
     ops = crm.as_known_on(tracking.as_of).opportunities
     gaps = tracking.gaps
@@ -122,7 +123,7 @@ def _causes(row: dict[str, Any], tracking: Tracking, ops: pd.DataFrame) -> list[
                       "action": _size_action(row, tracking)})
     if row["timing"] < 0:
         aged = aging_deals(ops, tracking.as_of)
-        value = float(aged["value"].sum()) if len(aged) else 0.0
+        value = float(aged["value"].sum()) if len(aged) and tracking.measure == "revenue" else 0.0
         found.append({"cause": "deals closing later than planned", "amount": row["timing"],
                       "finding": "revenue closed to date is short of what its leads bring at its own rates "
                                  "(slipped deals, pipeline still to close)",

@@ -258,18 +258,31 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (None if v is pd.NA else v) for k, v in row.items()} for row in table.to_dict("records")]
 
 
-def elapsed_share(month: pd.Period, day: pd.Timestamp, calendar: Calendar) -> float:
-    """Share of ``month``'s working days on or before ``day`` (calendar days if it has none).
+def elapsed_share(month: pd.Period, day: pd.Timestamp, calendar: Calendar, since: pd.Timestamp | None = None) -> float:
+    """Share of ``month``'s working days on or before ``day`` (calendar days if it has none); with
+    ``since``, of its working days from ``since`` on (a plan that starts within the month).
 
     >>> elapsed_share(pd.Period("2017-09", "M"), pd.Timestamp("2017-09-10"), Calendar())  # 6 of 21 weekdays
     0.2857142857142857
+    >>> since = pd.Timestamp("2017-09-21")  # 2 of the 7 weekdays from the 21st
+    >>> round(elapsed_share(pd.Period("2017-09", "M"), pd.Timestamp("2017-09-22"), Calendar(), since), 4)
+    0.2857
     """
+    flags = _day_weights(month, calendar, since)
+    upto = int(np.clip((day - month.start_time.normalize()).days + 1, 0, len(flags)))
+    return float(flags[:upto].sum() / flags.sum())
+
+
+def _day_weights(month: pd.Period, calendar: Calendar, since: pd.Timestamp | None = None) -> np.ndarray:
+    """One weight per day of ``month``: its working days (every day if it has none), none before ``since``."""
     first = month.start_time.normalize()
     flags = working_days(calendar, first.date(), 0, int(month.days_in_month)).astype(float)
+    skip = 0 if since is None else int(np.clip((since - first).days, 0, len(flags) - 1))
+    flags[:skip] = 0.0
     if flags.sum() == 0:
         flags = np.ones(len(flags))
-    upto = int(np.clip((day - first).days + 1, 0, len(flags)))
-    return float(flags[:upto].sum() / flags.sum())
+        flags[:skip] = 0.0
+    return flags
 
 
 def _pace(actual: float, target: float, tolerance: float) -> str:
@@ -283,8 +296,18 @@ def _subset(crm: CrmImport, mask: np.ndarray) -> CrmImport:
     return dataclasses.replace(crm, opportunities=crm.opportunities[mask].reset_index(drop=True))
 
 
+def _opens(month: pd.Period, plan_start: pd.Timestamp) -> pd.Timestamp:
+    """The first day of ``month`` that the plan covers."""
+    return max(month.start_time.normalize(), plan_start)
+
+
+def _within(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Times on the days from ``start`` to ``end``, both whole days (an export may carry the time of day)."""
+    return (times >= start.normalize()) & (times < end.normalize() + pd.Timedelta(days=1))
+
+
 def _won_between(ops: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    return ops[(ops["status"] == "won") & (ops["closed"] >= start) & (ops["closed"] <= end)]
+    return ops[(ops["status"] == "won") & _within(ops["closed"], start, end)]
 
 
 def _outlook(crm: CrmImport, until: pd.Timestamp, replications: int, seed: int) -> Outlook | None:
@@ -336,12 +359,12 @@ def _actual_drivers(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestam
                     plan: Drivers) -> Drivers:
     """The actual window's drivers (a stage without decided deals keeps the plan's rate)."""
     won = _won_between(ops, start, end)
-    decided = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] >= start) & (ops["closed"] <= end)]
+    decided = ops[ops["status"].isin(["won", "lost"]) & _within(ops["closed"], start, end)]
     rates = _stage_rates(decided, stages)
     rates = np.where(np.isfinite(rates), rates, np.asarray(plan.stage_rates))
     revenue = float(won["value"].sum())
     size = revenue / len(won) if len(won) else plan.deal_size
-    leads = float(((ops["created"] >= start) & (ops["created"] <= end)).sum())
+    leads = float(_within(ops["created"], start, end).sum())
     return Drivers(revenue, leads, tuple(float(r) for r in rates), size)
 
 
@@ -367,15 +390,16 @@ def _checkpoint_days(month: pd.Period, checkpoints: Sequence[int | str]) -> list
 
 def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | None = None,
           checkpoints: Sequence[int | str] = CHECKPOINTS, tolerance: float = 0.05, replications: int = 500,
-          seed: int = 0, measure: str = "revenue") -> Tracking:
+          seed: int = 0, measure: str = "revenue", start: Any = None) -> Tracking:
     """Hold the export's won deals to ``as_of`` against ``plan`` (:func:`read_plan`); see the module's notes.
 
     ``calendar`` gives the working days that pace a month's target (weekdays by default);
     ``tolerance`` the band around the target to date that counts as on track; ``replications``
     and ``seed`` the forecasts'. ``measure="deals"`` tracks won deals against the plan's ``deals``
     instead of revenue against its targets (for exports without deal values, e.g. Olist): every won
-    deal counts 1, so the figures are counts and deal size never carries a gap. Raise ``ValueError``
-    when ``as_of`` is before the plan's first day.
+    deal counts 1, so the figures are counts and deal size never carries a gap. ``start`` is the plan's
+    first day when it starts within its first month (a replan made mid-month: that month's target is
+    for its days from ``start``). Raise ``ValueError`` when ``as_of`` is before the plan's first day.
 
     Examples
     --------
@@ -400,6 +424,8 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     as_of = pd.Timestamp(as_of).normalize()
     months = pd.PeriodIndex(sorted(plan.loc[plan["level"] == "company", "period"].unique()), freq="M")
     plan_start, plan_end = months[0].start_time.normalize(), months[-1].end_time.normalize()
+    if start is not None:
+        plan_start = max(plan_start, min(pd.Timestamp(start).normalize(), months[0].end_time.normalize()))
     if as_of < plan_start:
         raise ValueError(f"the plan starts on {plan_start.date()}, after the as-of date {as_of.date()}: nothing to track")
     known = crm.as_known_on(as_of)
@@ -415,7 +441,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     position = months.get_loc(month_now)
     horizon_months = {"month": months[position:position + 1],
                       "quarter": months[position // 3 * 3:position // 3 * 3 + 3], "year": months}
-    elapsed = {m: elapsed_share(m, as_of, calendar) for m in months}
+    elapsed = {m: elapsed_share(m, as_of, calendar, plan_start) for m in months}
     history = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] < plan_start)]
 
     units = [("company", "all", np.ones(len(ops), bool))]
@@ -445,7 +471,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
         if level == "company":
             company_outlook = outlook
         for horizon, period_months in horizon_months.items():
-            start, end = period_months[0].start_time.normalize(), period_months[-1].end_time.normalize()
+            start, end = _opens(period_months[0], plan_start), period_months[-1].end_time.normalize()
             target = float(rows.loc[period_months, "revenue_target"].sum())
             to_date = float(sum(rows.loc[m, "revenue_target"] * elapsed[m] for m in period_months))
             actual = float(_won_between(unit_ops, start, min(as_of, end))["value"].sum())
@@ -460,7 +486,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
                    for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))},
                 **_chance(projected, target)})
         for m in months[:position + 1]:
-            won = _won_between(unit_ops, m.start_time.normalize(), min(as_of, m.end_time.normalize()))
+            won = _won_between(unit_ops, _opens(m, plan_start), min(as_of, m.end_time.normalize()))
             month_rows.append({"level": level, "unit": unit, "period": m, "target": int(rows.loc[m, "revenue_target"]),
                                "target_to_date": round(rows.loc[m, "revenue_target"] * elapsed[m]),
                                "actual": round(float(won["value"].sum()))})
@@ -480,7 +506,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     company_rows = plan[plan["level"] == "company"].groupby("period")["revenue_target"].sum().reindex(months, fill_value=0)
     named = [row for row in gap_rows if row["level"] == "rep"]
     reps = _rep_gaps(ops, stages, plan_start, as_of, company_plan, named)
-    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed,
+    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed, plan_start,
                                         company_outlook if day == as_of else None)
                             for day in _checkpoint_days(month_now, checkpoints) if day <= as_of)
     curve = _curve(ops, company_rows, plan_start, plan_end, as_of, calendar, company_outlook)
@@ -514,8 +540,7 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
     if named:
         table = pd.DataFrame(named).assign(plan_basis="the rep's plan")
     else:
-        in_window = (((ops["created"] >= start) & (ops["created"] <= as_of))
-                     | ((ops["closed"] >= start) & (ops["closed"] <= as_of)))
+        in_window = _within(ops["created"], start, as_of) | _within(ops["closed"], start, as_of)
         active = sorted(ops.loc[in_window, "rep"].dropna().astype(str).unique())
         if not active:
             return pd.DataFrame(columns=["level", "unit", "gap", "flagged", "reason"])
@@ -528,7 +553,7 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
                                         stages, start, as_of, plan)
             rows.append(_gap_row("rep", rep, plan, actual, stages))
         table = pd.DataFrame(rows).assign(plan_basis="an even share of the company's plan")
-    decided = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] >= start) & (ops["closed"] <= as_of)]
+    decided = ops[ops["status"].isin(["won", "lost"]) & _within(ops["closed"], start, as_of)]
     if decided["rep"].notna().any():
         by = "team" if decided["team"].notna().any() else None
         judged = rep_exceptions(decided, by=by)[["rep", "flagged", "reason"]].astype({"rep": object})
@@ -564,14 +589,14 @@ def _ordinal(day: int) -> str:
 
 
 def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar: Calendar, tolerance: float,
-                replications: int, seed: int, outlook: Outlook | None = None) -> dict[str, Any]:
+                replications: int, seed: int, since: pd.Timestamp, outlook: Outlook | None = None) -> dict[str, Any]:
     """The company's month to date on ``day``, as known that day: pace and the month's projection
     (from ``outlook`` when given: the as-of day's own forecast, so its line and the status agree)."""
     month = day.to_period("M")
-    first, end = month.start_time.normalize(), month.end_time.normalize()
+    first, end = _opens(month, since), month.end_time.normalize()
     known = crm.as_known_on(day)
     target = float(targets.get(month, 0))
-    to_date = target * elapsed_share(month, day, calendar)
+    to_date = target * elapsed_share(month, day, calendar, since)
     actual = float(_won_between(known.opportunities, first, day)["value"].sum())
     pace = _pace(actual, to_date, tolerance)
     name = "month end" if day == end else _ordinal(day.day)
@@ -599,9 +624,9 @@ def _curve(ops: pd.DataFrame, targets: pd.Series, start: pd.Timestamp, end: pd.T
     days = pd.date_range(start, end, freq="D", name="day")
     daily_plan = []
     for month, target in targets.items():
-        flags = working_days(calendar, month.start_time.date(), 0, int(month.days_in_month)).astype(float)
-        flags = flags if flags.sum() > 0 else np.ones(len(flags))
-        daily_plan.append(target * flags / flags.sum())
+        flags = _day_weights(month, calendar, start)
+        opens = max(0, (start - month.start_time.normalize()).days)
+        daily_plan.append((target * flags / flags.sum())[opens:])
     curve = pd.DataFrame({"plan": np.cumsum(np.concatenate(daily_plan))}, index=days)
     won = _won_between(ops, start, min(as_of, end))
     actual = won.groupby(won["closed"].dt.normalize())["value"].sum().reindex(days, fill_value=0.0).cumsum()

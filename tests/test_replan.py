@@ -121,11 +121,17 @@ def test_plan_from_track_keeps_what_is_won(plan_dir, tmp_path, as_of, capsys):
         sums = plan[plan.level == level].groupby("period").revenue_target.sum()
         assert sums.tolist() == company.set_index("period").revenue_target.loc[sums.index].tolist()
     assert "keeping" in capsys.readouterr().out
-    if as_of == "2017-09-30":  # the replan is a plan like any other: it can be tracked in turn
-        assert main(["track", str(replanned), str(MAVEN), "--as-of", "2017-12-31", "--replications", "5",
-                     "--out", str(tmp_path / "again")]) == 0
-        again = json.loads((tmp_path / "again" / "tracking.json").read_text())
-        assert again["plan"] == {"start": "2017-10-01", "end": "2018-06-30"}
+    # the replan is a plan like any other: it can be tracked in turn, from its own first day
+    day = {"2017-09-20": "2017-09-30", "2017-09-30": "2017-12-31"}[as_of]
+    assert main(["track", str(replanned), str(MAVEN), "--as-of", day, "--replications", "5",
+                 "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "tracking.json").read_text())
+    assert again["plan"] == {"start": kept["start"], "end": "2018-06-30"}
+    company_again = {r["horizon"]: r for r in again["status"] if r["level"] == "company"}
+    assert company_again["year"]["actual_to_date"] == _won(kept["start"], day)
+    if as_of == "2017-09-20":  # September's row was for its last ten days, all gone by the 30th
+        assert company_again["month"]["target_to_date"] == company_again["month"]["target"] == kept["months"]["2017-09"]
+        assert again["gap"]["by_unit"][0]["target"] == kept["months"]["2017-09"]
 
 
 def test_plan_from_track_refuses_a_target(plan_dir, tmp_path, capsys):

@@ -126,6 +126,16 @@ def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
     rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"]
     assert rows["deals closing later than planned"] == company["timing"] < 0  # the plan's lag: deals still to close
     assert summary["plan_dir"] and "review the aged deals" in (tracked[day] / "review.md").read_text()
+    tiers = {r["unit"]: r for r in summary["gap"]["by_unit"] if r["level"] == "tier"}
+    per_lead = {u: r["actual_win_rate"] * r["actual_deal_size"] for u, r in tiers.items() if r["actual_leads"] > 0}
+    moves = sheet[sheet["cause"] == "too few leads where they pay most"]
+    assert len(moves) <= 1 and (day != "2017-09-30" or len(moves) == 1)  # at most one move a level
+    for moved in moves.itertuples():
+        source = moved.action.split(" from ")[1].split(" to ")[0]
+        assert tiers[moved.unit]["volume"] == moved.amount < 0 and tiers[moved.unit]["gap"] < 0
+        assert per_lead[moved.unit] == max(per_lead[u] for u in per_lead
+                                           if tiers[u]["volume"] < 0 and tiers[u]["gap"] < 0)
+        assert per_lead[source] == min(per_lead.values()) < per_lead[moved.unit]
 
 
 def _number(text: str) -> bool:
@@ -315,3 +325,19 @@ def test_olist_won_deals_tracked_by_channel(tmp_path):
     stages = [p.split(":", 1)[1] for p in summary["gap"]["parts"] if p.startswith("conversion:")]
     for row in summary["gap"]["by_unit"]:
         assert row["gap"] == row["actual"] - row["target"] == _parts(row, stages) and row["deal_size"] == 0
+
+
+def test_deals_closed_later_on_the_as_of_day_count(tmp_path):
+    """An export may carry the time of day: a deal won at 15:00 on the as-of day is won by that day."""
+    raw = pd.read_csv(PIPELINE)
+    raw["close_date"] = raw["close_date"].where(raw["close_date"].isna(), raw["close_date"] + "T15:00")
+    (tmp_path / "export").mkdir()
+    raw.to_csv(tmp_path / "export" / "sales_pipeline.csv", index=False)
+    months = pd.period_range("2017-07", periods=12, freq="M")
+    plan = pd.DataFrame({"level": "company", "unit": "all", "period": months, "revenue_target": 1_000_000,
+                         "deals": 400.0, "leads": 700.0})
+    t = track(read_opportunities(tmp_path / "export", "maven"), plan, "2017-09-30", checkpoints=("end",),
+              replications=5)
+    month = t.status[(t.status.level == "company") & (t.status.horizon == "month")].iloc[0]
+    assert month["actual_to_date"] == round(_won("2017-09-01", "2017-09-30")) == t.checkpoints[0]["actual"]
+    assert t.gaps.iloc[0]["actual"] == round(_won("2017-07-01", "2017-09-30"))
