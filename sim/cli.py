@@ -1,5 +1,5 @@
-"""The command line: ``python -m sim validate|run|plan|allocate|compare|sweep|report|calibrate|backtest|forecast|
-track|diagnose|tiers|incentives ...``.
+"""The command line: ``python -m sim validate|run|plan|allocate|hire|compare|sweep|report|calibrate|backtest|
+forecast|track|diagnose|tiers|incentives ...``.
 
 Bad input (a wrong scenario file, a missing file, an ``--out`` that cannot be written, a run
 too big for the machine) prints one line per problem on stderr and exits with status 2, never
@@ -314,6 +314,45 @@ def _allocation_line(name: str, part: dict, limited: bool) -> str:
             f"          revenue {part['revenue']['mean']:,.0f}, cost {part['costs']['total']:,.0f}, "
             f"profit {part['profit']['mean']:,.0f}; {waits + '; ' if waits else ''}busiest team {busiest[0]} "
             f"{busiest[1]:.0%}; {verdict}")
+
+
+def _hire(args: argparse.Namespace) -> int:
+    from sim.hiring import headcount_over_time, hiring_plan
+    from sim.plots.hiring import headcount_chart
+    from sim.scenario import dump
+
+    scenario = load(args.file)
+    _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
+    out = output_dir(args.out)
+    try:
+        plan = hiring_plan(scenario, args.target, args.method, args.probability, args.replications, args.seed,
+                           args.engine)
+    except ValueError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    summary = plan.summary
+    print(f"{scenario.name}: hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, "
+          f"at least cost ({summary['evaluations']} candidates simulated)")
+    for team, hires in summary["hires"].items():
+        listed = ", ".join(f"{h['count']} on day {h['day']} (ramped up by {h['ramped_by'] or 'the end of the year'})"
+                           for h in hires)
+        print(f"  {team}: {listed or 'no hire'}")
+    p, (low, high) = summary["p_target"]["mean"], summary["p_target"]["ci95"]
+    print(f"P(target) on fresh replications: {p:.0%} (95% interval {low:.0%} to {high:.0%}); revenue "
+          f"{summary['revenue']['mean']:,.0f}, cost {summary['costs']['total']['mean']:,.0f} (staff "
+          f"{summary['costs']['staff']['mean']:,.0f}, hiring {summary['costs']['hiring']['mean']:,.0f}), profit "
+          f"{summary['profit']['mean']:,.0f}")
+    if p < args.probability:
+        print(f"the plan does not reach {args.probability:.0%} on fresh replications: more replications, or a lower "
+              "target, would settle it")
+    for problem in summary["problems"]:
+        print(f"note on the staffing first planned, before hires were taken away: {problem}")
+    write_json(out / "hiring.json", summary)
+    write_text(out / "scenario.yaml", dump(plan.scenario))
+    _write_png(out / "headcount.png", headcount_chart(headcount_over_time(plan.scenario, seed=args.seed)))
+    print(f"wrote {out / 'hiring.json'}, scenario.yaml (the scenario with these hires and the leads the target "
+          "needs) and headcount.png")
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -836,6 +875,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=_path, metavar="DIR",
                    help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here")
     p.set_defaults(handler=_allocate)
+
+    p = sub.add_parser("hire", help="hires per team and month that reach a revenue target at least cost")
+    p.add_argument("file", metavar="SCENARIO")
+    p.add_argument("--target", type=_positive_int, required=True, metavar="AMOUNT", help="annual revenue target")
+    p.add_argument("--method", choices=METHODS, default="reserve", help="how the target is split over months")
+    p.add_argument("--probability", type=_fraction, default=0.8, metavar="P",
+                   help="the probability of reaching the target the plan must keep (default 0.8)")
+    _run_options(p, engine="fast", replications=40)
+    p.add_argument("--out", type=_path, required=True, metavar="DIR",
+                   help="write hiring.json, scenario.yaml (the scenario with the hires) and headcount.png here")
+    p.set_defaults(handler=_hire)
 
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")

@@ -41,7 +41,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.calendar import DEFAULT_START
-from sim.constraints import NonNegativeFloat, PositiveFloat, PositiveInt
+from sim.constraints import NonNegativeFloat, PositiveFloat, PositiveInt, Probability
 from sim.errors import Problem, ScenarioError
 from sim.model.behaviour import Behaviour, respond
 from sim.model.staffing import draw_roster
@@ -118,7 +118,17 @@ class IncentivePlan(_Model):
     quota: Literal["from_targets"] | PositiveFloat = Field(
         "from_targets", description="Revenue quota per rep and full period, or `from_targets`: the scenario's "
         "annual target split by month (`quota_split`), summed into periods and divided over the team's seats.")
-    quota_split: str = Field("even", description=f"With `from_targets`: how the year is split ({', '.join(METHODS)}).")
+    quota_split: str = Field("even", description=f"With `from_targets`: how the year is split ({', '.join(METHODS)}); "
+                                                 "`reserve` (as `salesplay plan` does by default) follows the revenue "
+                                                 "the cycle brings each month and holds a reserve month.")
+    reserve_month: PositiveInt = Field(
+        12, description="With `quota_split: reserve`: the month (1-12) held in reserve, as in the plan.")
+    reserve_share: NonNegativeFloat = Field(
+        0.0, description="With `quota_split: reserve`: the share of the year the reserve month carries (0: none).")
+    new_hire_quota: tuple[Probability, ...] = Field(
+        (), description="Ramped quotas: the share of full quota a new hire or replacement carries in each month of "
+                        "tenure, e.g. `[0.25, 0.5, 0.75]` (full quota from the fourth month), so reps ramping up are "
+                        "not held to a seasoned rep's number. Default: full quota from the first day.")
     base_salary: NonNegativeFloat = Field(0.0, description="Base pay per rep and full period.")
     commission: Commission | None = Field(None, description="Commission tiers, threshold and cap. Default: none.")
     kickers: dict[str, NonNegativeFloat] = Field(
@@ -141,6 +151,10 @@ class IncentivePlan(_Model):
 def _plan_problems(plan: IncentivePlan) -> Iterable[Problem]:
     if plan.quota_split not in METHODS:
         yield Problem("quota_split", _unknown(plan.quota_split, METHODS, "split method"))
+    if plan.reserve_month > 12:
+        yield Problem("reserve_month", f"{plan.reserve_month} is not a month (1 to 12)")
+    if plan.reserve_share >= 1:
+        yield Problem("reserve_share", f"{plan.reserve_share:g} is not a share below 1")
     if plan.commission is None:
         return
     tiers = plan.commission.tiers
@@ -246,7 +260,9 @@ def _full_quota(plan: IncentivePlan, scenario: Scenario, periods: pd.PeriodIndex
     """
     if plan.quota != "from_targets":
         return np.full(len(periods), float(plan.quota))
-    year = split_months(round(scenario.targets.annual_revenue), scenario, plan.quota_split)
+    options = ({"reserve_month": plan.reserve_month, "reserve_share": plan.reserve_share}
+               if plan.quota_split == "reserve" else {})
+    year = split_months(round(scenario.targets.annual_revenue), scenario, plan.quota_split, **options)
     span = pd.period_range(periods[0].asfreq("M", how="start"), periods[-1].asfreq("M", how="end"), freq="M")
     month_of_plan = np.array([(m - year.index[0]).n for m in span]) % 12  # the annual split, every year
     months = pd.Series(year.to_numpy()[month_of_plan], index=span)
@@ -260,8 +276,8 @@ def _full_quota(plan: IncentivePlan, scenario: Scenario, periods: pd.PeriodIndex
         return np.where(seats > 0, target / seats, 0.0)
 
 
-def _overlap(start: np.ndarray, end: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Days each of the intervals [start, end) shares with [a, b)."""
+def _overlap(start: np.ndarray, end: np.ndarray, a, b) -> np.ndarray:
+    """Days each of the intervals [start, end) shares with [a, b) (numbers, or arrays like ``start``)."""
     return np.clip(np.minimum(end, b) - np.maximum(start, a), 0, None)
 
 
@@ -365,11 +381,21 @@ def _grid(results: Results, plan: IncentivePlan, first: np.ndarray, length: np.n
     p = np.tile(np.arange(n), len(reps))
     start = np.repeat(np.maximum(reps["start_day"].to_numpy(dtype=float), 0.0), n)  # on the team since the warm-up: day 0
     end = np.repeat(reps["end_day"].to_numpy(dtype=float), n)
-    days = np.clip(np.minimum(end, ends[p]) - np.maximum(start, first[p]), 0, None)
+    lo, hi = np.maximum(start, first[p]), np.minimum(end, ends[p])
+    days = np.clip(hi - lo, 0, None)
+    # ramped quotas: a new rep's days in their j-th month of tenure count for new_hire_quota[j] of a day
+    new = np.repeat(~reps["seasoned"].to_numpy(dtype=bool), n)
+    quota_days = days.copy()
+    for j, share in enumerate(plan.new_hire_quota):
+        month = _overlap(lo, hi, start + j * _MONTH, start + (j + 1) * _MONTH) if days.size else days
+        quota_days -= np.where(new, (1.0 - share) * np.clip(month, 0, None), 0.0)
     grid = pd.DataFrame({"replication": np.repeat(reps["replication"].to_numpy(), n),
                          "rep": np.repeat(reps["rep"].to_numpy(), n), "period": p, "days": days,
-                         "quota": full[p] * days / length[p]})
+                         "quota": full[p] * quota_days / length[p]})
     return grid[grid["days"] > 0].set_index(["replication", "rep", "period"])
+
+
+_MONTH = 365.25 / 12  # a month of tenure, in days
 
 
 def _won_in_periods(deals: pd.DataFrame, first: np.ndarray, horizon: float) -> pd.DataFrame:

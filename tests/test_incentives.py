@@ -269,6 +269,40 @@ def test_quota_prorated_for_a_rep_who_joins_mid_period():
     assert january.base.tolist() == pytest.approx([3100, 3100, 1600])
 
 
+def test_quarterly_quotas_follow_the_plans_reserve_split():
+    """The plan holds March (in this half-year horizon) in reserve: Q1's quotas carry January and February only,
+    exactly the months `salesplay plan --method reserve --reserve-month 3` gives."""
+    results = sim.simulate(sim.load(TINY), replications=1, seed=2, engine="fast", progress=False)
+    p = plan(quota="from_targets", period="quarter", quota_split="reserve", reserve_month=3, reserve_share=0.05)
+    quotas = rep_periods(results, p).groupby("period_label").quota.sum()
+    months = sim.targets.split_months(400_000, results.scenario, "reserve", reserve_month=3, reserve_share=0.05)
+    assert months.iloc[2] == 20_000  # the reserve month carries its 5%
+    assert quotas["2027Q1"] == pytest.approx(months.iloc[:3].sum())
+    assert quotas["2027Q2"] == pytest.approx(months.iloc[3:6].sum())
+    with pytest.raises(ScenarioError, match="reserve_month: 13 is not a month"):
+        loads_plan("name: x\nquota: 1\nreserve_month: 13\n")
+
+
+def test_new_hires_carry_ramped_quotas():
+    """A hire on day 15 carries a quarter of quota in their first month of tenure, half in the second, then all;
+    the seasoned reps' quotas are untouched."""
+    scenario = sim.load(TINY)
+    team = scenario.team("closers").model_copy(update={"hires": (sim.scenario.Hire(day=15, count=1),)})
+    scenario = scenario.model_copy(update={"teams": (scenario.teams[0], team)})
+    results = sim.simulate(scenario, replications=1, seed=3, progress=False)
+    table = rep_periods(results, plan(new_hire_quota=[0.25, 0.5])).sort_values(["period", "rep"])
+    month = 365.25 / 12
+    january, february, march = (table[table.period == m] for m in range(3))
+    assert january.quota.tolist() == pytest.approx([20000, 20000, 20000 * 16 * 0.25 / 31])
+    # February (days 31-59): the first month of tenure runs to day 15 + a month, the second past February's end
+    first = 15 + month - 31
+    assert february.quota.iloc[2] == pytest.approx(20000 * (0.25 * first + 0.5 * (28 - first)) / 28)
+    # March (days 59-90): the second month of tenure ends on day 15 + 2 months, full quota after it
+    second = 15 + 2 * month - 59
+    assert march.quota.tolist() == pytest.approx([20000, 20000, 20000 * (0.5 * second + (31 - second)) / 31])
+    assert table[table.period >= 3].quota.tolist() == pytest.approx([20000] * 3 * (len(table) // 3 - 3))
+
+
 def test_des_and_fast_runs_give_the_same_payouts():
     scenario = sim.load(TINY)
     p = plan(commission=tiers((0, 0.05), (1.0, 0.1)), behaviour={"elasticity": 1.0})

@@ -22,7 +22,7 @@ PLAN = str(ROOT / "playbooks" / "incentives" / "flat.yaml")
 SWEEP = "scenario: {scenario}\nparameters: {{teams.sdr.headcount: [4, 5]}}\nreplications: 2\n"
 
 
-COMMANDS = ["run", "plan", "allocate", "compare", "sweep", "calibrate", "calibrate --report", "backtest", "forecast",
+COMMANDS = ["run", "plan", "allocate", "hire", "compare", "sweep", "calibrate", "calibrate --report", "backtest", "forecast",
             "track", "diagnose", "tiers", "incentives", "report"]
 
 
@@ -33,6 +33,7 @@ def _commands(tmp_path, out: str) -> dict[str, list[str]]:
         "run": ["run", SCENARIO, "--replications", "1", "--out", out],
         "plan": ["plan", SCENARIO, "--replications", "1", "--out", out],
         "allocate": ["allocate", SCENARIO, "--budget", "1000", "--replications", "1", "--out", out],
+        "hire": ["hire", SCENARIO, "--target", "1000000", "--replications", "1", "--out", out],
         "compare": ["compare", SCENARIO, "--override", "teams.sdr.headcount=5", "--replications", "1", "--out", out],
         "sweep": ["sweep", str(sweep), "--out", out],
         "calibrate": ["calibrate", str(MAVEN), "--out", out + "/x.yaml"],
@@ -57,6 +58,7 @@ def no_work(monkeypatch):
         monkeypatch.setattr(sim.cli, name, refuse)
     for module, name in (("sim.crm", "read_opportunities"), ("sim.execution", "replicate"),
                          ("sim.feasibility", "feasibility"), ("sim.allocation", "optimise"),
+                         ("sim.hiring", "hiring_plan"),
                          ("sim.report", "build_report")):
         monkeypatch.setattr(importlib.import_module(module), name, refuse)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import ScenarioError
-from sim.store import FORMAT, ChunkStore
+from sim.store import FORMAT, VERSION, ChunkStore
 
 
 def _chunk(point: int, replications: int = 3) -> pd.DataFrame:
@@ -26,7 +26,7 @@ def store(tmp_path) -> ChunkStore:
 
 def test_the_manifest_identifies_the_store(store):
     manifest = json.loads(store.manifest_path.read_text())
-    assert manifest["format"] == FORMAT and manifest["version"] == 1 and len(manifest["spec_hash"]) == 64
+    assert manifest["format"] == FORMAT and manifest["version"] == VERSION == 2 and len(manifest["spec_hash"]) == 64
     assert store.manifest() == {"kind": "sweep", "points": 4}
 
 

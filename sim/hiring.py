@@ -1,0 +1,162 @@
+"""When to hire to make the year: hires per team and month that reach a revenue target at the least cost.
+
+The lagged plan (:mod:`sim.schedule`) already says which reps each team lacks month by month to
+work a target's leads at no more than 85% of its working time, and dates each hire to finish its
+ramp-up by the month that needs it (time to fill is the ``ramp``'s start: a hire dated day ``d``
+joins on ``d``; attrition and replacements come from the scenario). Staffing to that ceiling
+errs on the side of too many reps, so :func:`hiring_plan` then simulates the planned scenario and
+takes hires away, the cut that saves the most cost first (half a batch of hires at first, fewer
+when that loses the target), while the probability of reaching the target stays at or above
+``probability`` -- every candidate on the same replications (common random numbers). The plan is
+finally scored on fresh replications: P(target) with its 95% interval, revenue, each cost and profit.
+
+Examples
+--------
+>>> import sim
+>>> scenario = sim.load("playbooks/b2b_saas.yaml")
+>>> plan = hiring_plan(scenario, 30_000_000, replications=4, seed=1, max_evaluations=2)
+>>> sorted(plan.summary["hires"]) == sorted(t.name for t in scenario.teams)
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.calendar import DEFAULT_START
+from sim.costs import COSTS, COLUMNS as COST_COLUMNS
+from sim.model.staffing import draw_rosters
+from sim.scenario import Scenario
+from sim.schedule import Schedule, planned_scenario, schedule
+from sim.service import Evaluation, evaluate
+from sim.targets import split_months
+
+__all__ = ["HiringPlan", "hiring_plan", "headcount_over_time"]
+
+
+@dataclass(frozen=True)
+class HiringPlan:
+    """The scenario with the chosen hires (and the leads the target needs), and what ``hiring.json`` holds."""
+
+    scenario: Scenario
+    summary: dict[str, Any]
+
+
+def _with_hires(scenario: Scenario, plan: Schedule, hires: dict[str, list[tuple[int, int]]]) -> Scenario:
+    kept = {team: [(day, count) for day, count in batches if count > 0] for team, batches in hires.items()}
+    return planned_scenario(scenario, dataclasses.replace(plan, hires=kept))
+
+
+def _cost(evaluation: Evaluation) -> float:
+    return float(evaluation.replications["total_cost"].mean())
+
+
+def _p_target(evaluation: Evaluation) -> float:
+    return float(evaluation.replications["hit_target"].mean())
+
+
+def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", probability: float = 0.8,
+                replications: int = 40, seed: int = 0, engine: str = "fast", max_utilisation: float = 0.85,
+                max_evaluations: int = 60) -> HiringPlan:
+    """Hires per team and month that reach ``target`` (annual revenue) with at least ``probability``, at least cost.
+
+    Parameters
+    ----------
+    scenario : the organisation as it stands (its own hires and attrition included).
+    target : the annual revenue target, split over months by ``method`` (see :func:`sim.targets.split_months`).
+    probability : the chance of reaching the target the plan must keep.
+    replications, seed, engine : the replications every candidate is simulated on; the final scoring uses the
+        next ``replications`` ones.
+    max_utilisation : the ceiling the lagged plan staffs each team to.
+    max_evaluations : most candidates simulated while taking hires away.
+    """
+    if not 0 < probability < 1:
+        raise ValueError(f"{probability:g} is not a probability between 0 and 1")
+    monthly = split_months(int(round(target)), scenario, method)
+    plan = schedule(scenario, monthly, max_utilisation)
+    search = range(replications)
+    hires = {team: list(batches) for team, batches in plan.hires.items()}
+
+    def run(candidate: dict[str, list[tuple[int, int]]]) -> Evaluation:
+        return evaluate(_with_hires(scenario, plan, candidate), search, seed, engine=engine)
+
+    best = run(hires)
+    evaluations, removed = 1, 0
+    # how many reps a batch gives up at a time: half of it at first, halved whenever that loses the target
+    steps = {(team, i): max(1, count // 2) for team, batches in hires.items() for i, (_, count) in enumerate(batches)}
+    while _p_target(best) >= probability and evaluations < max_evaluations and any(steps.values()):
+        trials = []
+        for (team, i), step in steps.items():
+            day, count = hires[team][i]
+            if step == 0 or count == 0 or evaluations >= max_evaluations:
+                continue
+            step = min(step, count)
+            trial = {**hires, team: [*hires[team][:i], (day, count - step), *hires[team][i + 1:]]}
+            evaluation = run(trial)
+            evaluations += 1
+            if _p_target(evaluation) >= probability:
+                trials.append((_cost(evaluation), -_p_target(evaluation), step, trial, evaluation))
+            else:
+                steps[team, i] = step // 2
+        if trials:
+            trials.sort(key=lambda t: t[:2])
+            _, _, step, hires, best = trials[0]
+            removed += step
+    chosen = _with_hires(scenario, plan, hires)
+    fresh = evaluate(chosen, range(replications, 2 * replications), seed, engine=engine)
+    hits = fresh.replications["hit_target"].to_numpy(float)
+    interval = stats.binomtest(int(hits.sum()), len(hits)).proportion_ci(0.95, method="wilson")
+    table = fresh.replications
+    months = {int(d): str(m) for m, d in zip(plan.months, _month_starts(scenario, plan.months))}
+    summary = {
+        "target": float(target), "method": method, "probability_required": probability,
+        "replications": replications, "seed": seed, "engine": engine,
+        "hires": {team: [{"day": int(day), "count": int(count), "ramped_by": _ramped_by(scenario, team, day, months)}
+                         for day, count in batches if count > 0] for team, batches in hires.items()},
+        "hires_total": int(sum(count for batches in hires.values() for _, count in batches)),
+        "hires_taken_away": removed,
+        "p_target": {"mean": float(hits.mean()), "ci95": [float(interval.low), float(interval.high)],
+                     "replications": [replications, 2 * replications - 1]},
+        "p_target_on_search": _p_target(best),
+        "revenue": _spread(table["revenue"]), "profit": _spread(table["profit"]),
+        "costs": {part: _spread(table[COST_COLUMNS[part]]) for part in COSTS} | {"total": _spread(table["total_cost"])},
+        "leads_per_month": {str(m): float(n) for m, n in zip(plan.months, plan.leads)},
+        "problems": list(plan.problems),
+        "evaluations": evaluations + 1,
+    }
+    return HiringPlan(chosen, summary)
+
+
+def _spread(values: pd.Series) -> dict[str, float]:
+    v = values.to_numpy(float)
+    return {"mean": float(v.mean()), **{f"p{q}": float(np.quantile(v, q / 100)) for q in (10, 50, 90)}}
+
+
+def _month_starts(scenario: Scenario, months: pd.PeriodIndex) -> list[int]:
+    start = pd.Timestamp(scenario.start_date or DEFAULT_START)
+    return [max(0, (m.start_time - start).days) for m in months]
+
+
+def _ramped_by(scenario: Scenario, team: str, day: int, months: dict[int, str]) -> str | None:
+    """The month by whose start a hire of ``day`` has finished ramping up (``None``: after the horizon)."""
+    ramp = scenario.team(team).ramp
+    ready = day + (ramp.days if ramp else 0.0)
+    later = [start for start in months if start >= ready - 1e-9]
+    return months[min(later)] if later else None
+
+
+def headcount_over_time(scenario: Scenario, rosters: int = 50, seed: int = 0) -> pd.DataFrame:
+    """Mean reps on each team (columns) on each day of the horizon (rows), over ``rosters`` simulated rosters
+    (hires, leavers and their replacements as the scenario says)."""
+    days = np.arange(scenario.horizon_days, dtype=float)
+    total = np.zeros((len(scenario.teams), len(days)))
+    for r in range(rosters):
+        for i, roster in enumerate(draw_rosters(scenario, seed, r)):
+            total[i] += roster.headcount(days)
+    return pd.DataFrame((total / rosters).T, columns=[t.name for t in scenario.teams])

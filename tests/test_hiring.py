@@ -1,0 +1,73 @@
+"""Hiring plans: the hires reach the target in simulation, at a cost whose parts add up."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import sim
+from sim.cli import main
+from sim.hiring import headcount_over_time, hiring_plan
+from tests.conftest import ROOT
+
+B2B = ROOT / "playbooks" / "b2b_saas.yaml"
+
+
+def test_hire_writes_a_plan_that_reaches_its_target_at_a_stated_cost(tmp_path, capsys):
+    """The plan keeps P(target) at 0.8 or more on its search replications, so the target sits at or below the
+    20th percentile of the year's revenue: the mean is at least 0.84 sd above it (revenue is close to normal
+    over a year of deals). The test asks the mean of 40 fresh replications of another seed to reach the target:
+    a false failure would need the mean of 40 to fall 0.84 sd below the true mean, probability below 1e-7."""
+    out = tmp_path / "hire"
+    assert main(["hire", str(B2B), "--target", "36000000", "--replications", "12", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "P(target) on fresh replications" in printed and "wrote" in printed
+    plan = json.loads((out / "hiring.json").read_text())
+    assert (out / "headcount.png").read_bytes().startswith(b"\x89PNG")
+    costs = plan["costs"]
+    assert costs["total"]["mean"] == pytest.approx(sum(costs[p]["mean"] for p in
+                                                       ("marketing", "staff", "hiring", "commission")), rel=1e-12)
+    assert plan["profit"]["mean"] == pytest.approx(plan["revenue"]["mean"] - costs["total"]["mean"], rel=1e-9)
+    assert plan["p_target_on_search"] >= 0.8
+    scenario = sim.load(out / "scenario.yaml")
+    original = sim.load(B2B)
+    for team in scenario.teams:
+        added = sum(h.count for h in team.hires) - sum(h.count for h in original.team(team.name).hires)
+        assert added == sum(h["count"] for h in plan["hires"][team.name])
+    assert plan["hires_total"] == sum(h["count"] for hires in plan["hires"].values() for h in hires)
+    revenue = sim.simulate(scenario, replications=40, seed=4242, engine="fast", detail=False,
+                           progress=False).replications.revenue
+    assert revenue.mean() >= 36_000_000
+
+
+def test_fewer_hires_are_kept_when_they_still_reach_the_target():
+    """The schedule staffs to 85% busy; taking hires away while P(target) holds never costs more."""
+    scenario = sim.load(B2B)
+    cut = hiring_plan(scenario, 36_000_000, replications=8, seed=2, max_evaluations=12)
+    kept = hiring_plan(scenario, 36_000_000, replications=8, seed=2, max_evaluations=0)
+    assert kept.summary["hires_taken_away"] == 0
+    assert cut.summary["hires_total"] + cut.summary["hires_taken_away"] == kept.summary["hires_total"]
+    assert cut.summary["hires_total"] < kept.summary["hires_total"]
+    assert cut.summary["costs"]["hiring"]["mean"] < kept.summary["costs"]["hiring"]["mean"]
+
+
+def test_headcount_over_time_follows_the_hires():
+    scenario = sim.loads("""
+name: Hires
+horizon_days: 100
+channels: [{name: web, leads_per_day: 1}]
+stages: [{name: sell, team: ae, work_days: {dist: fixed, value: 0.1}, conversion: 0.2}]
+teams: [{name: ae, headcount: 2, hires: [{day: 30, count: 3}]}]
+deal_value: {dist: fixed, value: 1000}
+""")
+    frame = headcount_over_time(scenario, rosters=2)
+    assert frame.ae.iloc[[0, 29, 30, 99]].tolist() == [2, 2, 5, 5]
+    assert np.isclose(frame.ae.mean(), (2 * 30 + 5 * 70) / 100)
+
+
+def test_hire_refuses_a_bad_probability(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["hire", str(B2B), "--target", "1000", "--probability", "1.5", "--out", "x"])
+    assert exit_.value.code == 2
