@@ -156,7 +156,9 @@ def test_allocation_answers_in_a_sentence_with_its_interval_and_says_when_there_
     panel.recommend()
     sentence = re.sub(r"<[^>]+>", "", panel.answer.value)
     assert re.search(r"95% interval -?[\d.]+[KM]? to -?[\d.]+[KM]?", sentence), sentence
-    assert "for the same budget as today" in sentence and "{" not in sentence
+    assert re.search(r"more profit|less profit", sentence) and "{" not in sentence, sentence
+    assert re.search(r"revenue [+-][\d.]+[KM]?, costs [+-][\d.]+[KM]?", sentence), sentence
+    assert "first contact within 3 days for 90% of leads" in sentence, sentence
     assert re.search(r"better in \d+% \(\d+–\d+%\) of 3 simulated years", sentence), sentence
     panel.budget.value = 0
     assert panel.result is None and panel.chart.outputs == ()

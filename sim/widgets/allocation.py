@@ -2,9 +2,11 @@
 
 The search (:func:`sim.allocation.optimise`) simulates dozens of allocations, so it runs when
 the director asks (the *recommend* button), not on every slider move; the page says it is
-searching meanwhile. The gain over the current allocation is a sentence: how much more
-revenue, its 95% interval, how often the recommendation does better (with that share's own
-interval) and what it costs against the current budget.
+searching meanwhile. It ranks by profit (revenue less marketing, staff, hiring and commission)
+and keeps the service levels (by default first contact within three days for nine leads in ten,
+and no team more than 85% busy). The gain over the current allocation is a sentence: how much
+more profit, its 95% interval, how often the recommendation does better (with that share's own
+interval), what it does to revenue and to costs, and which limit held it back.
 
 Examples
 --------
@@ -14,7 +16,7 @@ Examples
 True
 >>> panel.recommend()["budget"] == panel.budget.value
 True
->>> "more revenue" in panel.answer.value or "less revenue" in panel.answer.value
+>>> "more profit" in panel.answer.value or "less profit" in panel.answer.value
 True
 """
 
@@ -32,12 +34,16 @@ from sim.formatting import money, styled
 from sim.odds import Odds
 from sim.plots.allocation import curves_chart
 from sim.scenario import Scenario
+from sim.service import MaxWait, ServiceLevels
 from sim.settings import SEED
 from sim.widgets import show
 
 __all__ = ["AllocationPanel"]
 
 _WARN = "<p style='color:#b35900'>{}</p>"
+
+FIRST_CONTACT_DAYS, FIRST_CONTACT_SHARE, MAX_UTILISATION = 3, 0.9, 0.85
+"""The page's service levels (the practice's first contact within 72 hours; slack for prospecting)."""
 
 
 class AllocationPanel:
@@ -49,6 +55,9 @@ class AllocationPanel:
         current = current_allocation(scenario)
         self.current_budget = sum(current.budget.values())
         self.current_headcount = sum(current.headcount.values())
+        self.levels = ServiceLevels(max_wait=(MaxWait(scenario.stages[0].name, days=FIRST_CONTACT_DAYS,
+                                                      share=FIRST_CONTACT_SHARE),),
+                                    max_utilisation=MAX_UTILISATION)
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
         self.budget = widgets.IntSlider(value=round(self.current_budget), min=0, max=round(2 * self.current_budget),
                                         step=max(1, round(self.current_budget / 100)), readout_format=",d",
@@ -86,7 +95,7 @@ class AllocationPanel:
                              "simulated years…</i></p>")
         try:
             result = optimise(self.scenario, budget=float(self.budget.value), headcount=self.headcount.value,
-                              steps=self.steps, replications=self.replications, seed=self.seed)
+                              steps=self.steps, replications=self.replications, seed=self.seed, levels=self.levels)
         except (ValueError, ScenarioError) as error:
             self._stale()
             self.answer.value = _WARN.format(html.escape(f"No recommendation for these values: {error}"))
@@ -101,21 +110,27 @@ class AllocationPanel:
         return result
 
     def sentence(self, result: dict[str, Any]) -> str:
-        """The recommendation's gain in words, with its interval, how often it wins and its cost."""
-        gain, (low, high) = result["gain"]["mean"], result["gain"]["ci95"]
+        """The recommendation's profit gain in words, with its interval, how often it wins, what it does to
+        revenue and costs, and the service limit that held it back."""
+        gain, (low, high) = result["profit_gain"]["mean"], result["profit_gain"]["ci95"]
         n = result["replications"]
-        better = Odds(round(result["gain"]["p_better"] * n), n)
+        better = Odds(round(result["profit_gain"]["p_better"] * n), n)
         split = ", ".join(f"{name} {money(amount)}" for name, amount in result["chosen"]["budget"].items())
-        extra = result["budget"] - self.current_budget
-        cost = ("for the same budget as today" if abs(extra) < 0.5 else
-                f"for {money(abs(extra))} {'more' if extra > 0 else 'less'} budget than today")
-        verdict = "more revenue" if gain >= 0 else "less revenue"
+        revenue = result["revenue_gain"]["mean"]
+        costs = result["chosen"]["costs"]["total"] - result["current"]["costs"]["total"]
+        verdict = "more profit" if gain >= 0 else "less profit"
         sure = ("" if low > 0 or high < 0 else
                 " The interval holds zero: on this many simulated years the two cannot be told apart.")
+        kept = ("it keeps first contact within {days} days for {share:.0%} of leads and every team at most "
+                "{busy:.0%} busy").format(days=FIRST_CONTACT_DAYS, share=FIRST_CONTACT_SHARE, busy=MAX_UTILISATION)
+        if not result["chosen"]["feasible"]:
+            kept = "no allocation found keeps every service level: " + kept.replace("it keeps", "the limits ask for")
+        binding = f"; the limit that held it back most: {result['binding'][0]['limit']}" if result["binding"] else ""
         return (f"<p class='sp-allocation'>Spending the year's budget as <b>{split}</b> with "
-                f"{result['headcount']} reps brings <b>{money(abs(gain))} {verdict}</b> than the current allocation "
-                f"(95% interval {money(low)} to {money(high)}), {cost}; it does better in {better} of "
-                f"{n} simulated years.{sure}</p>")
+                f"{result['headcount']} reps brings <b>{money(abs(gain))} {verdict}</b> a year than the current "
+                f"allocation (95% interval {money(low)} to {money(high)}), better in {better} of {n} simulated "
+                f"years the search never saw: revenue {'+' if revenue >= 0 else '-'}{money(abs(revenue))}, costs "
+                f"{'+' if costs >= 0 else '-'}{money(abs(costs))}. {kept[0].upper()}{kept[1:]}{binding}.{sure}</p>")
 
     @staticmethod
     def comparison(result: dict[str, Any]) -> pd.DataFrame:
@@ -129,7 +144,8 @@ class AllocationPanel:
             rows[label] = {**{f"budget for the year: {k}": money(v) for k, v in part["budget"].items()},
                            **{f"reps: {k}": str(v) for k, v in part["headcount"].items()},
                            "revenue P10": money(revenue["p10"]), "revenue mean": money(revenue["mean"]),
-                           "revenue P90": money(revenue["p90"]),
+                           "revenue P90": money(revenue["p90"]), "costs (mean)": money(part["costs"]["total"]),
+                           "profit (mean)": money(part["profit"]["mean"]),
                            "probability of reaching the target": "" if hit is None else Odds(round(hit * n), n).text()}
         return pd.DataFrame(rows)
 
