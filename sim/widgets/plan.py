@@ -91,7 +91,6 @@ class PlanPanel:
         self.odds: Odds | None = None
         self.months: list[dict] = []
         self._holding = False
-        self.notes = ""
         for control in self.controls():
             control.observe(lambda _: self.update(), names="value")
         self.update()
@@ -157,13 +156,13 @@ class PlanPanel:
         empty = [t.name for t in scenario.teams if t.headcount == 0]
         notes = [f"The {name} team has no reps: every lead it should work waits, and no deal passes it."
                  for name in empty] + gaps
-        self.notes = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
+        notes_html = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
         show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
                                   count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
         self.status.value = "<p><i>Simulating…</i></p>"
-        self.refiner.start(scenario, lambda results, final: self._draw(results, plan, final))
+        self.refiner.start(scenario, lambda results, final: self._draw(results, plan, notes_html, final))
 
-    def _draw(self, results: Results, plan: pd.DataFrame, final: bool) -> None:
+    def _draw(self, results: Results, plan: pd.DataFrame, notes: str, final: bool) -> None:
         figures = chances(results, plan)
         revenue = results.replications.revenue
         self.odds = Odds.of(revenue >= float(plan[plan.level == "company"].revenue_target.sum()))
@@ -172,7 +171,7 @@ class PlanPanel:
         self.figures.value = (
             f"<p class='sp-figures'>Probability of reaching the annual target: <b>{self.odds}</b>"
             f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
-            f" · P90 <b>{money(annual['p90'])}</b></p>" + self.notes)
+            f" · P90 <b>{money(annual['p90'])}</b></p>" + notes)
         count = len(revenue)
         self.status.value = (f"<p style='color:#555'>From {count:,} replications (seed {self.refiner.policy.seed}),"
                              " final.</p>" if final else
