@@ -161,3 +161,18 @@ def test_allocation_answers_in_a_sentence_with_its_interval_and_says_when_there_
     panel.budget.value = 0
     assert panel.result is None and panel.chart.outputs == ()
     assert panel.recommend() is None and "nothing to split" in panel.answer.value
+
+
+def test_the_plan_command_keeps_a_saved_plans_split_and_prints_odds_with_their_interval(tmp_path, capsys):
+    import re
+
+    from sim.cli import main
+
+    panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
+    panel.method.value = "seasonal"
+    panel.save_name.value = str(tmp_path / "plan.yaml")
+    panel.save()
+    assert main(["plan", str(tmp_path / "plan.yaml"), "--replications", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "plan by month (seasonal)" in out
+    assert re.search(r"annual target: \d+% \([\d.]+–[\d.]+%\) as it stands, \d+% \([\d.]+–[\d.]+%\) as planned", out), out
