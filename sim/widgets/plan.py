@@ -57,7 +57,7 @@ class PlanPanel:
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
         self.target = widgets.IntSlider(value=round(target), min=round(target * 0.5), max=round(target * 1.5),
                                         step=max(1, round(target / 100)), description="annual target",
-                                        readout_format=",d", continuous_update=False, style=style, layout=layout)
+                                        readout_format=".3s", continuous_update=False, style=style, layout=layout)
         self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split over months",
                                        style=style, layout=layout)
         self.reserve_month = widgets.IntSlider(value=12, min=1, max=12, description="reserve month",
