@@ -176,3 +176,22 @@ def test_the_plan_command_keeps_a_saved_plans_split_and_prints_odds_with_their_i
     out = capsys.readouterr().out
     assert "plan by month (seasonal)" in out
     assert re.search(r"annual target: \d+% \([\d.]+–[\d.]+%\) as it stands, \d+% \([\d.]+–[\d.]+%\) as planned", out), out
+
+
+def test_a_newer_change_cancels_the_older_refinement():
+    """Whatever the threads' timing, nothing of the older run is drawn once the newer one has started,
+    and the last drawing is the newer run's full answer."""
+    from sim.widgets.refine import Refiner
+
+    scenario = sim.load(ROOT / "benchmarks" / "w1.yaml").model_copy(update={"horizon_days": 30})
+    drawn = []
+    refiner = Refiner(Answer(seed=0, quick=1, replications=6), batch=1)
+    refiner.start(scenario, lambda results, final: drawn.append(("old", len(results.replications), final)))
+    older = refiner._thread
+    refiner.start(scenario.model_copy(update={"horizon_days": 20}),
+                  lambda results, final: drawn.append(("new", len(results.replications), final)))
+    older.join()
+    refiner.wait()
+    first_new = next(i for i, d in enumerate(drawn) if d[0] == "new")
+    assert all(d[0] == "new" for d in drawn[first_new:])
+    assert drawn[-1] == ("new", 6, True) and not refiner.busy
