@@ -46,6 +46,7 @@ def test_saving_keeps_the_split_and_reserve_month_and_loads_them_back(tmp_path):
     panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
     panel.reserve_month.value = 6
     panel.headcount["solutions"].value = 9
+    panel.win_rate["proposal"].value = 0.1
     panel.save_name.value = str(tmp_path / "plan.yaml")
     assert panel.save() is not None
     fresh = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
@@ -195,3 +196,12 @@ def test_a_newer_change_cancels_the_older_refinement():
     first_new = next(i for i, d in enumerate(drawn) if d[0] == "new")
     assert all(d[0] == "new" for d in drawn[first_new:])
     assert drawn[-1] == ("new", 6, True) and not refiner.busy
+
+
+def test_a_win_rate_lever_moves_its_stage_and_the_answer():
+    panel = PlanPanel(sim.load(B2B), policy=Answer(seed=0, quick=3, replications=3))
+    before = [m["p50"] for m in panel.months]
+    panel.win_rate["negotiation"].value = 0.1
+    assert panel.edited().stages[3].conversion == pytest.approx({"A": 0.75, "B": 0.6, "C": 0.45})
+    assert panel.edited().stages[2].conversion == 0.5
+    assert sum(m["p50"] for m in panel.months) > sum(before)
