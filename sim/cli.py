@@ -83,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
     print(headline.to_string(float_format="{:,.0f}".format))
     print(_opening_line(scenario))
     if summary["p_hit_target"] is not None:
-        print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
+        hits = Odds.of(results.replications.revenue >= summary["target"])
+        print(f"probability of reaching the target {summary['target']:,.0f}: {hits} (95% interval)")
     print()
     print(results.summary_table().to_string(formatters=_STAGE_FORMATS))
     if out is not None:
@@ -185,7 +186,8 @@ def _allocate(args: argparse.Namespace) -> int:
               f"mean revenue {part['revenue']['mean']:,.0f}")
     gain = result["gain"]
     print(f"gain: {gain['mean']:,.0f} (95% interval {gain['ci95'][0]:,.0f} to {gain['ci95'][1]:,.0f}); "
-          f"better in {gain['p_better']:.0%} of replications")
+          f"better in {Odds(round(gain['p_better'] * result['replications']), result['replications'])} of "
+          "replications")
     run = (args.replications, args.seed, args.engine)
     weighed = {}  # rules to weigh on the same leads: key in allocation.json -> (title, comparison)
     if args.focus:
