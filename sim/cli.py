@@ -87,7 +87,8 @@ def _run(args: argparse.Namespace) -> int:
     print(_costs_line(summary))
     print(_opening_line(scenario))
     if summary["p_hit_target"] is not None:
-        print(f"probability of reaching the target {summary['target']:,.0f}: {summary['p_hit_target']:.1%}")
+        hits = Odds.of(results.replications.revenue >= summary["target"])
+        print(f"probability of reaching the target {summary['target']:,.0f}: {hits} (95% interval)")
     print()
     print(results.summary_table().to_string(formatters=_STAGE_FORMATS))
     if out is not None:
@@ -264,9 +265,10 @@ def _allocate(args: argparse.Namespace) -> int:
     for name in ("current", "chosen"):
         print(_allocation_line(name, result[name], bool(levels.max_wait or levels.max_utilisation is not None)))
     gain, first, last = result["gain"], *result["gain"]["replications"]
+    better = Odds(round(gain["p_better"] * (last - first + 1)), last - first + 1)
     show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
     print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
-          f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {gain['p_better']:.0%} of them")
+          f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them")
     if result["binding"]:
         print("binding: " + "; ".join(f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a "
                                       f"better {args.objective})" for b in result["binding"]))

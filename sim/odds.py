@@ -10,8 +10,8 @@ Examples
 >>> chance = Odds(650, 1000)
 >>> str(chance)
 '65% (62–68%)'
->>> Odds(0, 20).text(), Odds(20, 20).text()
-('0% (0–16%)', '100% (84–100%)')
+>>> Odds(0, 20).text(), Odds(20, 20).text(), Odds(1000, 1000).text()
+('0% (0–16%)', '100% (84–100%)', '100% (99.6–100%)')
 >>> Odds.of([True, False, True, True]).successes
 3
 """
@@ -70,11 +70,17 @@ class Odds:
         return float(low), float(high)
 
     def text(self) -> str:
-        """``65% (62–68%)``: the share and its interval in whole percents."""
+        """``65% (62–68%)``: the share and its interval in whole percents (one decimal where whole
+        percents would hide the interval: ``100% (99.6–100%)``)."""
         if not self.trials:
             return "not simulated"
         low, high = self.interval
-        return f"{self.p:.0%} ({low * 100:.0f}–{high * 100:.0f}%)"
+        digits = 1 if round(low * 100) == round(high * 100) else 0
+
+        def bound(share: float) -> str:
+            return f"{share * 100:.{digits}f}".removesuffix(".0")
+
+        return f"{self.p:.0%} ({bound(low)}–{bound(high)}%)"
 
     def __str__(self) -> str:
         return self.text()

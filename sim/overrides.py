@@ -31,7 +31,7 @@ from sim.errors import Problem, ScenarioError, format_loc
 from sim.scenario import Scenario, _unknown
 from sim.yaml_io import parse_value, validate
 
-__all__ = ["apply_overrides", "parse_override", "resolve_path"]
+__all__ = ["apply_overrides", "parse_override", "resolve_path", "with_conversion_change"]
 
 _NAMED_LISTS = {"channels": "channel", "stages": "stage", "teams": "team"}
 
@@ -135,3 +135,24 @@ def _renamed(problem: Problem, placed: dict[str, str], prefix: str, file: str, l
         if problem.field == field or problem.field.startswith((field + ".", field + "[")):
             return Problem(prefix + key + problem.field[len(field):], problem.message, file, lines.get(key))
     return Problem(problem.field, problem.message, file, None)
+
+
+def with_conversion_change(scenario: Scenario, points: Mapping[str, float]) -> Scenario:
+    """The scenario with each named stage's conversion (its win rate) moved by ``points``, every tier
+    alike and kept within 0 to 1, validated again.
+
+    >>> import sim
+    >>> base = sim.load("playbooks/b2b_saas.yaml")
+    >>> [stage.conversion for stage in with_conversion_change(base, {"discovery": 0.1}).stages][1]
+    0.6
+    """
+
+    def moved(stage: Any) -> Any:
+        change = points.get(stage.name, 0.0)
+        if isinstance(stage.conversion, dict):
+            return {tier: min(1.0, max(0.0, p + change)) for tier, p in stage.conversion.items()}
+        return min(1.0, max(0.0, stage.conversion + change))
+
+    data = scenario.model_dump(by_alias=True)
+    data["stages"] = [{**s.model_dump(by_alias=True), "conversion": moved(s)} for s in scenario.stages]
+    return Scenario.model_validate(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ def test_run_writes_summary_and_tables(tmp_path, capsys):
     assert status == 0
     printed = capsys.readouterr().out
     assert "revenue" in printed and "qualify" in printed and "probability of reaching the target" in printed
+    assert re.search(r"probability of reaching the target [\d,]+: \d+% \([\d.]+–[\d.]+%\)", printed), printed
     summary = json.loads((out / "summary.json").read_text())
     assert {"scenario", "engine", "replications", "seed", "leads", "won", "revenue", "collected",
             "p_hit_target", "mean_days_to_win", "stages"} <= set(summary)

@@ -46,6 +46,7 @@ def test_saving_keeps_the_split_and_reserve_month_and_loads_them_back(tmp_path):
     panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
     panel.reserve_month.value = 6
     panel.headcount["solutions"].value = 9
+    panel.win_rate["proposal"].value = 0.1
     panel.save_name.value = str(tmp_path / "plan.yaml")
     assert panel.save() is not None
     fresh = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
@@ -163,3 +164,46 @@ def test_allocation_answers_in_a_sentence_with_its_interval_and_says_when_there_
     panel.budget.value = 0
     assert panel.result is None and panel.chart.outputs == ()
     assert panel.recommend() is None and "nothing to split" in panel.answer.value
+
+
+def test_the_plan_command_keeps_a_saved_plans_split_and_prints_odds_with_their_interval(tmp_path, capsys):
+    import re
+
+    from sim.cli import main
+
+    panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
+    panel.method.value = "seasonal"
+    panel.save_name.value = str(tmp_path / "plan.yaml")
+    panel.save()
+    assert main(["plan", str(tmp_path / "plan.yaml"), "--replications", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "plan by month (seasonal)" in out
+    assert re.search(r"annual target: \d+% \([\d.]+–[\d.]+%\) as it stands, \d+% \([\d.]+–[\d.]+%\) as planned", out), out
+
+
+def test_a_newer_change_cancels_the_older_refinement():
+    """Whatever the threads' timing, nothing of the older run is drawn once the newer one has started,
+    and the last drawing is the newer run's full answer."""
+    from sim.widgets.refine import Refiner
+
+    scenario = sim.load(ROOT / "benchmarks" / "w1.yaml").model_copy(update={"horizon_days": 30})
+    drawn = []
+    refiner = Refiner(Answer(seed=0, quick=1, replications=6), batch=1)
+    refiner.start(scenario, lambda results, final: drawn.append(("old", len(results.replications), final)))
+    older = refiner._thread
+    refiner.start(scenario.model_copy(update={"horizon_days": 20}),
+                  lambda results, final: drawn.append(("new", len(results.replications), final)))
+    older.join()
+    refiner.wait()
+    first_new = next(i for i, d in enumerate(drawn) if d[0] == "new")
+    assert all(d[0] == "new" for d in drawn[first_new:])
+    assert drawn[-1] == ("new", 6, True) and not refiner.busy
+
+
+def test_a_win_rate_lever_moves_its_stage_and_the_answer():
+    panel = PlanPanel(sim.load(B2B), policy=Answer(seed=0, quick=3, replications=3))
+    before = [m["p50"] for m in panel.months]
+    panel.win_rate["negotiation"].value = 0.1
+    assert panel.edited().stages[3].conversion == pytest.approx({"A": 0.75, "B": 0.6, "C": 0.45})
+    assert panel.edited().stages[2].conversion == 0.5
+    assert sum(m["p50"] for m in panel.months) > sum(before)

@@ -24,6 +24,7 @@ import sim
 from sim.formatting import styled
 from sim.lessons.lesson import Exercise
 from sim.odds import Odds
+from sim.overrides import with_conversion_change
 from sim.resources import B2B_PLAYBOOK, resource
 from sim.widgets import show
 
@@ -59,19 +60,6 @@ def exercises() -> dict[str, Exercise]:
                                             "best_gain": max(gains), "worst_gain": min(gains)},
                               1 + max(range(len(gains)), key=gains.__getitem__), tolerance=0),
     }
-
-
-def with_conversion_change(scenario: sim.Scenario, points: dict[str, float]) -> sim.Scenario:
-    """The scenario with each named stage's conversion moved by ``points`` (every tier alike, kept in 0..1)."""
-
-    def moved(stage):
-        change = points.get(stage.name, 0.0)
-        if isinstance(stage.conversion, dict):
-            return {tier: min(1.0, max(0.0, p + change)) for tier, p in stage.conversion.items()}
-        return min(1.0, max(0.0, stage.conversion + change))
-
-    return scenario.model_copy(update={"stages": tuple(s.model_copy(update={"conversion": moved(s)})
-                                                       for s in scenario.stages)})
 
 
 def stage_review(results: sim.Results, benchmark: dict[str, float]) -> pd.DataFrame:

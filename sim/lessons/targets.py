@@ -111,7 +111,7 @@ def experiment_panel(lesson):
 
     scenario = sim.load(PLAYBOOK)
     target = widgets.IntSlider(value=24_000_000, min=12_000_000, max=36_000_000, step=1_000_000,
-                               readout_format=",d", continuous_update=False)
+                               readout_format=".3s", continuous_update=False)
     style = {"description_width": "initial"}
     target.style = style
     method = widgets.Dropdown(options=METHODS, value="reserve", style=style)

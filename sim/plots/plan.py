@@ -34,7 +34,7 @@ def plan_chart(months: list[dict], title: str | None = None) -> Figure:
     x = range(len(frame))
     fig = Figure(figsize=(8, 3.8))
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.86, bottom=0.16)  # fixed margins: no second layout pass
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.86, bottom=0.22)  # fixed margins: no second layout pass
     ax.bar(x, frame.target, color=COLOURS["target"], alpha=0.55, label="target")
     ax.fill_between(x, frame.p10, frame.p90, color=COLOURS["simulated"], alpha=0.2, label="simulated P10–P90")
     ax.plot(x, frame.p50, color=COLOURS["simulated"], marker="o", label="simulated median")
@@ -48,5 +48,5 @@ def plan_chart(months: list[dict], title: str | None = None) -> Figure:
     ax.set_title(title or _finding(frame), fontsize=11)
     ax.set_ylabel("revenue per month")
     money_axis(ax)
-    ax.legend(loc="lower left", fontsize=8, ncols=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8, ncols=3, frameon=False)  # under the months
     return fig

@@ -60,7 +60,7 @@ class AllocationPanel:
                                     max_utilisation=MAX_UTILISATION)
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
         self.budget = widgets.IntSlider(value=round(self.current_budget), min=0, max=round(2 * self.current_budget),
-                                        step=max(1, round(self.current_budget / 100)), readout_format=",d",
+                                        step=max(1, round(self.current_budget / 100)), readout_format=".3s",
                                         description="marketing budget for the year", continuous_update=False,
                                         style=style, layout=layout)
         self.headcount = widgets.IntSlider(value=self.current_headcount, min=len(current.headcount),

@@ -31,6 +31,7 @@ from sim.errors import ScenarioError
 from sim.feasibility import chances, staffing, staffing_gaps
 from sim.formatting import band_caption, money, styled
 from sim.odds import Odds
+from sim.overrides import with_conversion_change
 from sim.plots.plan import plan_chart
 from sim.results import Results
 from sim.scenario import Scenario, dump, load
@@ -46,7 +47,8 @@ _WARN = "<p style='color:#b35900'>{}</p>"
 
 
 class PlanPanel:
-    """Widgets for the annual target, split method, reserve month, headcount per team and budget per channel."""
+    """Widgets for the annual target, split method, reserve month, headcount per team, budget per channel
+    and win rate per stage."""
 
     def __init__(self, scenario: Scenario, policy: Answer | None = None, source: str | Path | None = None,
                  workers: int = 1):
@@ -57,7 +59,7 @@ class PlanPanel:
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
         self.target = widgets.IntSlider(value=round(target), min=round(target * 0.5), max=round(target * 1.5),
                                         step=max(1, round(target / 100)), description="annual target",
-                                        readout_format=",d", continuous_update=False, style=style, layout=layout)
+                                        readout_format=".3s", continuous_update=False, style=style, layout=layout)
         self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split over months",
                                        style=style, layout=layout)
         self.reserve_month = widgets.IntSlider(value=12, min=1, max=12, description="reserve month",
@@ -71,6 +73,9 @@ class PlanPanel:
                                                  description=f"{c.name} budget per month", readout_format=",d",
                                                  continuous_update=False, style=style, layout=layout)
                        for c in scenario.channels if c.cost_per_lead > 0}
+        self.win_rate = {s.name: widgets.FloatSlider(value=0.0, min=-0.2, max=0.2, step=0.01, readout_format="+.0%",
+                                                     description=f"{s.name} win rate", continuous_update=False,
+                                                     style=style, layout=layout) for s in scenario.stages}
         self._apply_saved_choices(scenario)
         self.figures = widgets.HTML()
         self.status = widgets.HTML()
@@ -91,14 +96,14 @@ class PlanPanel:
         self.odds: Odds | None = None
         self.months: list[dict] = []
         self._holding = False
-        self.notes = ""
         for control in self.controls():
             control.observe(lambda _: self.update(), names="value")
         self.update()
 
     def controls(self) -> list[widgets.Widget]:
         """The editing widgets, in display order."""
-        return [self.target, self.method, self.reserve_month, *self.headcount.values(), *self.budget.values()]
+        return [self.target, self.method, self.reserve_month, *self.headcount.values(), *self.budget.values(),
+                *self.win_rate.values()]
 
     @staticmethod
     def _monthly_budget(channel) -> float:
@@ -117,17 +122,19 @@ class PlanPanel:
         return str(self.source.with_name(f"{self.source.stem}_plan.yaml"))
 
     def edited(self) -> Scenario:
-        """The scenario with the panel's target, split, headcounts and channel budgets."""
+        """The scenario with the panel's target, split, headcounts, channel budgets and each stage's win
+        rate moved by its lever (in points, every tier alike)."""
         teams = tuple(t.model_copy(update={"headcount": self.headcount[t.name].value}) for t in self.base.teams)
         channels = tuple(
             c.model_copy(update={"leads_per_day": self.budget[c.name].value * 12 / 365 / c.cost_per_lead})
             if c.name in self.budget else c for c in self.base.channels)
         targets = {"annual_revenue": float(self.target.value), "split": self.method.value,
                    **({"reserve_month": self.reserve_month.value} if self.method.value == "reserve" else {})}
-        return Scenario.model_validate({**self.base.model_dump(by_alias=True),
-                                        "teams": [t.model_dump(by_alias=True) for t in teams],
-                                        "channels": [c.model_dump(by_alias=True) for c in channels],
-                                        "targets": targets})
+        resourced = Scenario.model_validate({**self.base.model_dump(by_alias=True),
+                                             "teams": [t.model_dump(by_alias=True) for t in teams],
+                                             "channels": [c.model_dump(by_alias=True) for c in channels],
+                                             "targets": targets})
+        return with_conversion_change(resourced, {name: lever.value for name, lever in self.win_rate.items()})
 
     def _problem(self, scenario: Scenario) -> str | None:
         """Why the controls cannot be planned, in words (None when they can)."""
@@ -157,13 +164,13 @@ class PlanPanel:
         empty = [t.name for t in scenario.teams if t.headcount == 0]
         notes = [f"The {name} team has no reps: every lead it should work waits, and no deal passes it."
                  for name in empty] + gaps
-        self.notes = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
+        notes_html = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
         show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
                                   count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
         self.status.value = "<p><i>Simulating…</i></p>"
-        self.refiner.start(scenario, lambda results, final: self._draw(results, plan, final))
+        self.refiner.start(scenario, lambda results, final: self._draw(results, plan, notes_html, final))
 
-    def _draw(self, results: Results, plan: pd.DataFrame, final: bool) -> None:
+    def _draw(self, results: Results, plan: pd.DataFrame, notes: str, final: bool) -> None:
         figures = chances(results, plan)
         revenue = results.replications.revenue
         self.odds = Odds.of(revenue >= float(plan[plan.level == "company"].revenue_target.sum()))
@@ -172,7 +179,7 @@ class PlanPanel:
         self.figures.value = (
             f"<p class='sp-figures'>Probability of reaching the annual target: <b>{self.odds}</b>"
             f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
-            f" · P90 <b>{money(annual['p90'])}</b></p>" + self.notes)
+            f" · P90 <b>{money(annual['p90'])}</b></p>" + notes)
         count = len(revenue)
         self.status.value = (f"<p style='color:#555'>From {count:,} replications (seed {self.refiner.policy.seed}),"
                              " final.</p>" if final else
@@ -237,7 +244,8 @@ class PlanPanel:
             self.save_message.value = _WARN.format(html.escape(f"Cannot load {path}: {error}"))
             return None
         if [t.name for t in scenario.teams] != list(self.headcount) or \
-                {c.name for c in scenario.channels if c.cost_per_lead > 0} != set(self.budget):
+                {c.name for c in scenario.channels if c.cost_per_lead > 0} != set(self.budget) or \
+                [s.name for s in scenario.stages] != list(self.win_rate):
             self.save_message.value = _WARN.format(html.escape(
                 f"{path} has other teams or channels than this page's plan: open it on a page of its own."))
             return None
@@ -251,6 +259,8 @@ class PlanPanel:
             for team in scenario.teams:
                 self.headcount[team.name].max = max(self.headcount[team.name].max, team.headcount)
                 self.headcount[team.name].value = team.headcount
+            for lever in self.win_rate.values():
+                lever.value = 0.0  # the loaded plan's win rates are its stages' own
             for channel in scenario.channels:
                 if channel.name in self.budget:
                     budget = round(self._monthly_budget(channel))
