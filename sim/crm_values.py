@@ -183,8 +183,11 @@ def read_dates(text: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.S
 
 FORECAST_CATEGORIES: dict[str, str] = {
     "commit": "commit",
+    "forecast": "commit",
     "best case": "best_case",
     "bestcase": "best_case",
+    "most likely": "best_case",
+    "mostlikely": "best_case",
     "pipeline": "pipeline",
     "omitted": "omitted",
     "omit": "omitted",
@@ -193,7 +196,9 @@ FORECAST_CATEGORIES: dict[str, str] = {
     "closed won": "closed",
 }
 """A CRM's forecast category (lower case, ``_`` and ``-`` read as spaces) -> ours: Salesforce's
-``Commit``, ``Best Case``, ``Pipeline``, ``Omitted``, ``Closed``; HubSpot's labels (``Commit``,
+``Commit``, ``Best Case``, ``Pipeline``, ``Omitted``, ``Closed`` (``ForecastCategoryName``) and the
+API values of its ``ForecastCategory`` (``Forecast`` for commit, ``BestCase``; ``MostLikely`` rolls
+up into best case, as Salesforce's cumulative roll-ups count it); HubSpot's labels (``Commit``,
 ``Best case``, ``Pipeline``, ``Not forecasted``, ``Closed won``) and internal values
 (``COMMIT``, ``BEST_CASE``, ``PIPELINE``, ``OMIT``, ``CLOSED``)."""
 

@@ -106,8 +106,10 @@ def test_as_known_on_forgets_what_the_crm_said_of_deals_closed_later(tmp_path):
 
 
 def test_category_and_probability_readers():
-    categories, why = read_forecast_categories(pd.Series(["COMMIT", "best-case", "OMIT", "Closed won", "Pipeline"]))
-    assert categories.tolist() == ["commit", "best_case", "omitted", "closed", "pipeline"] and why.isna().all()
+    categories, why = read_forecast_categories(pd.Series(["COMMIT", "best-case", "OMIT", "Closed won", "Pipeline",
+                                                          "Forecast", "MostLikely", "Not forecasted"]))
+    assert categories.tolist() == ["commit", "best_case", "omitted", "closed", "pipeline", "commit", "best_case",
+                                   "omitted"] and why.isna().all()
     fractions, why = read_probabilities(pd.Series(["0.25", "0,5"]), decimal=",")
     assert pd.isna(fractions[0]) and why.notna()[0] and fractions[1] == 0.5
 
