@@ -23,12 +23,18 @@ same form (validated; errors name file, line and field)::
     joins:                                # look-up tables next to the main file
       - {file: owners.csv, by: rep, key: Owner, columns: {team: Manager, region: Office}}
 
+Three optional fields carry what the CRM itself forecasts of an open deal (see
+:mod:`sim.crm_forecast`): ``expected_close``, ``forecast_category`` (read by the table
+:data:`sim.crm_values.FORECAST_CATEGORIES`) and ``probability`` (0-1, or 0-100 %); a
+column mapped to one of them but absent from the file leaves the field empty, with a note.
+
 Numbers and dates are read strictly by :mod:`sim.crm_values`; only empty cells (and the
 mapping's ``na_values``) are missing, so a rep named ``None`` or an account ``NA`` keeps
 its name. Rows that cannot be used (unparseable dates or amounts, a date after the
 export's as-of date, a close before the deal was created or over ten years after it, a
 negative value, an unknown stage, a repeated id, a closed deal without dates, more fields
-than the header) are skipped and listed by their line in the file as the CSV reader
+than the header, an open deal's unreadable expected close, an unknown forecast category, a
+probability that is not one) are skipped and listed by their line in the file as the CSV reader
 counts it (blank lines and quoted line breaks included), with the value and the reason,
 never dropped silently.
 

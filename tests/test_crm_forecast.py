@@ -127,3 +127,20 @@ def test_cli_forecast_reports_the_crm_view_and_writes_a_formula_safe_slipped_csv
     slipped = pd.read_csv(tmp_path / "f" / "slipped.csv", dtype=str)
     assert slipped["opportunity_id"].tolist() == ["o5", "o1", "o3"]
     assert set(slipped["rep"]) == {"'=HYPERLINK(1)"}
+
+
+def test_hubspot_export_with_fractional_probabilities(tmp_path):
+    path = tmp_path / "deals.csv"
+    pd.DataFrame({
+        "Record ID": ["1", "2", "3", "4"], "Deal owner": ["Ann"] * 4, "Team": ["East"] * 4, "Associated Company": ["K"] * 4,
+        "Deal Stage": ["Contract Sent", "Qualified To Buy", "Closed Won", "Appointment Scheduled"],
+        "Create Date": ["2024-01-05", "2024-02-01", "2024-01-02", "2024-03-01"],
+        "Close Date": ["2024-03-15", "2024-05-01", "2024-02-01", "2024-03-30"],
+        "Amount": ["500", "300", "200", "100"], "Original Source Type": ["Web"] * 4, "Deal Type": ["New"] * 4,
+        "Forecast category": ["Commit", "Best case", "Closed won", "Not forecasted"],
+        "Deal probability": ["0.9", "0.4", "1", "0.2"]}).to_csv(path, index=False)
+    crm = read_opportunities(path, "hubspot", as_of="2024-03-31")
+    view = crm_forecast(crm)
+    assert view.rollups["value"].to_dict() == {"commit": 500.0, "best_case": 800.0, "pipeline": 800.0, "all_open": 900.0}
+    assert view.probability_weighted == pytest.approx(0.9 * 500 + 0.4 * 300 + 0.2 * 100)
+    assert view.slipped["opportunity_id"].tolist() == ["1", "4"] and view.slipped["days_slipped"].tolist() == [16, 1]
