@@ -539,6 +539,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    from sim.crm_forecast import crm_forecast
     from sim.plots.forecast import fan_chart
     from sim.rolling import Z90, choose
 
@@ -571,6 +572,8 @@ def _forecast(args: argparse.Namespace) -> int:
               "won": outlook.won_quantiles(), "revenue": outlook.revenue_quantiles(),
               "weighted_pipeline": outlook.weighted, "open_pipeline_expected": outlook.weighted_by_age,
               "target": args.target, "p_hit_target": p_hit}
+    crm_view = crm_forecast(crm)
+    result["crm_forecast"] = crm_view.summary()
     unit = "revenue" if choice.measure == "revenue" else "won deals"
     print(f"forecast of {unit} {result['from']} to {result['until']} from {outlook.open_deals:,} open deals and new arrivals:")
     print(f"  method: {choice.method} ({choice.reason})")
@@ -580,12 +583,17 @@ def _forecast(args: argparse.Namespace) -> int:
         print(f"  {'*' if m == choice.method else ' '} {m:<18} P10 {row['p10']:>13,.0f}  forecast {row['point']:>13,.0f}  "
               f"P90 {row['p90']:>13,.0f}  ({held})")
     print(f"  weighted pipeline (stage probability x value): {outlook.weighted:,.0f}")
+    for line in crm_view.lines():
+        print(line)
     if args.target is not None:
         print(f"  probability of reaching {args.target:,.0f} ({choice.method}): {p_hit:.0%}")
     write_json(out / "forecast.json", result)
     write_csv(out / "fan.csv", outlook.fan(), index=True)
     _write_png(out / "fan.png", fan_chart(outlook, target=args.target))
     print(f"wrote {out / 'forecast.json'}, fan.csv and fan.png (the simulation's fan)")
+    if crm_view.has_expected_close:
+        write_csv(out / "slipped.csv", crm_view.slipped)
+        print(f"wrote {out / 'slipped.csv'} (open deals past their expected close date)")
     return 0
 
 

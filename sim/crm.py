@@ -23,12 +23,18 @@ same form (validated; errors name file, line and field)::
     joins:                                # look-up tables next to the main file
       - {file: owners.csv, by: rep, key: Owner, columns: {team: Manager, region: Office}}
 
+Three optional fields carry what the CRM itself forecasts of an open deal (see
+:mod:`sim.crm_forecast`): ``expected_close``, ``forecast_category`` (read by the table
+:data:`sim.crm_values.FORECAST_CATEGORIES`) and ``probability`` (0-1, or 0-100 %); a
+column mapped to one of them but absent from the file leaves the field empty, with a note.
+
 Numbers and dates are read strictly by :mod:`sim.crm_values`; only empty cells (and the
 mapping's ``na_values``) are missing, so a rep named ``None`` or an account ``NA`` keeps
 its name. Rows that cannot be used (unparseable dates or amounts, a date after the
 export's as-of date, a close before the deal was created or over ten years after it, a
 negative value, an unknown stage, a repeated id, a closed deal without dates, more fields
-than the header) are skipped and listed by their line in the file as the CSV reader
+than the header, an open deal's unreadable expected close, an unknown forecast category, a
+probability that is not one) are skipped and listed by their line in the file as the CSV reader
 counts it (blank lines and quoted line breaks included), with the value and the reason,
 never dropped silently.
 
@@ -64,7 +70,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.crm_values import check_date_format, read_amounts, read_dates
+from sim.crm_values import check_date_format, read_amounts, read_dates, read_forecast_categories, read_probabilities
 from sim.errors import Problem, ScenarioError
 from sim.yaml_io import load_model, parse_yaml, validate
 
@@ -72,10 +78,13 @@ __all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join
            "read_opportunities", "read_table"]
 
 CanonicalField = Literal[
-    "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel"
+    "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel",
+    "expected_close", "forecast_category", "probability"
 ]
 TEXT_FIELDS = ("rep", "team", "region", "account", "product", "channel")
-CANONICAL_COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value")
+FORECAST_FIELDS = ("expected_close", "forecast_category", "probability")
+"""What the CRM itself says of an open deal; optional: a mapped column absent from the file leaves the field empty."""
+CANONICAL_COLUMNS = ("opportunity_id", *TEXT_FIELDS, "created", "closed", "status", "stage", "value", *FORECAST_FIELDS)
 
 # The problems a row can have (the ``problem`` column of the report).
 UNPARSEABLE_DATE = "unparseable date"
@@ -87,6 +96,8 @@ UNPARSEABLE_VALUE = "unparseable value"
 WIDE_ROW = "more fields than the header"
 NEGATIVE_VALUE = "negative value"
 UNKNOWN_STAGE = "unknown stage"
+UNKNOWN_CATEGORY = "unknown forecast category"
+UNPARSEABLE_PROBABILITY = "unparseable probability"
 MISSING_ID = "missing id"
 DUPLICATE_ID = "duplicate id"
 
@@ -199,7 +210,8 @@ name: salesforce
 description: A Salesforce "Opportunities" report exported as CSV with US dates (standard sales process).
 columns: {opportunity_id: Opportunity ID, rep: Opportunity Owner, team: Owner Role, account: Account Name,
           stage: Stage, created: Created Date, closed: Close Date, value: Amount, channel: Lead Source,
-          product: Product Name, region: Billing State/Province}
+          product: Product Name, region: Billing State/Province,
+          expected_close: Close Date, forecast_category: Forecast Category, probability: Probability (%)}
 stages: [Prospecting, Qualification, Needs Analysis, Value Proposition, Id. Decision Makers,
          Perception Analysis, Proposal/Price Quote, Negotiation/Review, Closed Won]
 won: [Closed Won]
@@ -211,7 +223,8 @@ name: hubspot
 description: A HubSpot deals export (default sales pipeline) as CSV.
 columns: {opportunity_id: Record ID, rep: Deal owner, team: Team, account: Associated Company,
           stage: Deal Stage, created: Create Date, closed: Close Date, value: Amount,
-          channel: Original Source Type, product: Deal Type}
+          channel: Original Source Type, product: Deal Type,
+          expected_close: Close Date, forecast_category: Forecast category, probability: Deal probability}
 stages: [Appointment Scheduled, Qualified To Buy, Presentation Scheduled, Decision Maker Bought-In,
          Contract Sent, Closed Won]
 won: [Closed Won]
@@ -295,8 +308,9 @@ class CrmImport:
     def as_known_on(self, date: Any) -> "CrmImport":
         """The export as it would have read on ``date``: deals created by then, later closes still open.
 
-        A deal won later is put at the stage before the won stage; undated deals are left out
-        (nobody can tell whether they existed on ``date``).
+        A deal won later is put at the stage before the won stage, with its expected close,
+        forecast category and probability emptied (the export holds only their last values);
+        undated deals are left out (nobody can tell whether they existed on ``date``).
 
         >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv")
         >>> then = crm.as_known_on("2017-06-30")
@@ -314,6 +328,10 @@ class CrmImport:
         out.loc[later, "status"] = "open"
         out.loc[later, "closed"] = pd.NaT
         out.loc[later, "value"] = np.nan
+        # what the CRM forecast of them then is not in the export (its close date is now the actual one)
+        out.loc[later, "expected_close"] = pd.NaT
+        out.loc[later, "forecast_category"] = pd.NA
+        out.loc[later, "probability"] = np.nan
         out = out.reset_index(drop=True)
         left_out = len(ops) - len(out)
         notes = (*self.report.notes, f"as known on {day.date()}: {left_out:,} deals created later or undated left out")
@@ -469,10 +487,14 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
         path = _locate(source, m)
         sheet = _read_export(path, m, m.sheet)
         raw, line, fields_in_row, file, folder = sheet.table, sheet.line, sheet.fields, str(path), path.parent
-    problems = _missing_columns(raw, m.columns, file, "columns")
+    required = {canon: col for canon, col in m.columns.items() if canon not in FORECAST_FIELDS}
+    problems = _missing_columns(raw, required, file, "columns")
     if problems:
         raise ScenarioError(problems)
-    fields: dict[str, pd.Series] = {canon: raw[col] for canon, col in m.columns.items()}
+    fields: dict[str, pd.Series] = {canon: raw[col] for canon, col in m.columns.items() if col in raw.columns}
+    absent = [col for canon, col in m.columns.items() if canon not in fields]
+    if absent:
+        notes.append(f"{', '.join(map(repr, absent))} not in the file: the CRM's own forecast of open deals left empty")
     source_column: dict[str, str] = dict(m.columns)
     for join in m.joins:
         if join.by not in fields:
@@ -571,6 +593,14 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     flag(is_closed & (closed <= limit) & (cycle > MAX_CYCLE_DAYS), "closed", CYCLE_TOO_LONG,
          cycle.astype("Int64").astype(str) + f" days after created; at most {MAX_CYCLE_DAYS:,} are believed")
     closed = closed.where(is_closed.to_numpy())
+    # what the CRM forecasts of an open deal: its expected close (only an open deal's is checked), category, probability
+    expected_close, expected_why, _ = read_dates(given("expected_close").astype(object), m.date_format)
+    flag(~is_closed & given("expected_close").notna() & expected_close.isna(), "expected_close", UNPARSEABLE_DATE,
+         expected_why)
+    category, category_why = read_forecast_categories(given("forecast_category").astype(object))
+    flag(category_why.notna(), "forecast_category", UNKNOWN_CATEGORY, category_why)
+    probability, probability_why = read_probabilities(given("probability").astype(object), m.decimal)
+    flag(probability_why.notna(), "probability", UNPARSEABLE_PROBABILITY, probability_why)
     # value
     if "value" in text:
         value, value_why = read_amounts(text["value"].astype(object), m.decimal, m.thousands)
@@ -593,6 +623,9 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     out["status"] = pd.Series(status, dtype=object)
     out["stage"] = pd.Categorical(pd.Series(stage, dtype=object).where(~unknown.to_numpy()), categories=list(m.stages), ordered=True)
     out["value"] = value.to_numpy()
+    out["expected_close"] = expected_close.to_numpy()
+    out["forecast_category"] = pd.array(category.to_numpy(), dtype="string")
+    out["probability"] = probability.to_numpy()
     out = out.loc[keep, list(CANONICAL_COLUMNS)].reset_index(drop=True)
     undated = int((out["status"].eq("open") & out["created"].isna()).sum())
     if undated:

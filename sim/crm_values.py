@@ -34,7 +34,8 @@ from functools import cache
 
 import pandas as pd
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "check_date_format", "read_amount", "read_amounts", "read_date", "read_dates"]
+__all__ = ["FIRST_YEAR", "FORECAST_CATEGORIES", "LAST_YEAR", "check_date_format", "read_amount", "read_amounts", "read_date",
+           "read_dates", "read_forecast_categories", "read_probabilities"]
 
 FIRST_YEAR, LAST_YEAR = pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1
 """The years a date may fall in: those pandas' nanosecond timestamps hold whole."""
@@ -178,3 +179,72 @@ def read_dates(text: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.S
     days = pd.to_datetime(text.map(local).astype(object), errors="raise").astype("datetime64[ns]")
     offsets = tuple(sorted({_offset(v) for v in parsed.values()}))
     return days, text.map(reasons).astype(object), offsets
+
+
+FORECAST_CATEGORIES: dict[str, str] = {
+    "commit": "commit",
+    "forecast": "commit",
+    "best case": "best_case",
+    "bestcase": "best_case",
+    "most likely": "best_case",
+    "mostlikely": "best_case",
+    "pipeline": "pipeline",
+    "omitted": "omitted",
+    "omit": "omitted",
+    "not forecasted": "omitted",
+    "closed": "closed",
+    "closed won": "closed",
+}
+"""A CRM's forecast category (lower case, ``_`` and ``-`` read as spaces) -> ours: Salesforce's
+``Commit``, ``Best Case``, ``Pipeline``, ``Omitted``, ``Closed`` (``ForecastCategoryName``) and the
+API values of its ``ForecastCategory`` (``Forecast`` for commit, ``BestCase``; ``MostLikely`` rolls
+up into best case, as Salesforce's cumulative roll-ups count it); HubSpot's labels (``Commit``,
+``Best case``, ``Pipeline``, ``Not forecasted``, ``Closed won``) and internal values
+(``COMMIT``, ``BEST_CASE``, ``PIPELINE``, ``OMIT``, ``CLOSED``)."""
+
+
+def read_forecast_categories(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Forecast categories of a text column as ``commit``, ``best_case``, ``pipeline``, ``omitted`` or
+    ``closed`` (missing stays NA) and, per row, why one was not understood (or NA).
+
+    >>> cats, reasons = read_forecast_categories(pd.Series(["Best Case", "BEST_CASE", "Not forecasted", "Maybe", None]))
+    >>> cats.tolist(), reasons.notna().tolist()
+    (['best_case', 'best_case', 'omitted', <NA>, <NA>], [False, False, False, True, False])
+    """
+    known = {item: FORECAST_CATEGORIES.get(" ".join(str(item).lower().replace("_", " ").replace("-", " ").split()))
+             for item in text.dropna().unique()}
+    reasons = {item: f"'{item}' is not a forecast category (one of: {', '.join(dict.fromkeys(FORECAST_CATEGORIES))})"
+               for item, cat in known.items() if cat is None}
+    return text.map(known).astype("string"), text.map(reasons).astype(object)
+
+
+def read_probabilities(text: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
+    """Win probabilities of a text column as fractions 0-1 (missing stays NaN) and, per row, why one was rejected.
+
+    A column is in percent when any cell ends with ``%`` or any number in it is above 1
+    (Salesforce's ``Probability (%)``: ``10``, ``90``); else it holds fractions (HubSpot's
+    ``0.2``). Only plain numbers, with the mapping's decimal mark, are read; a percent above
+    100 is rejected.
+
+    >>> read_probabilities(pd.Series(["10", "90%", None]))[0].tolist(), read_probabilities(pd.Series(["0.2", "1"]))[0].tolist()
+    ([0.1, 0.9, nan], [0.2, 1.0])
+    >>> read_probabilities(pd.Series(["150", "high"]))[1].tolist()
+    ["'150' is above 100%", "'high' is not a probability (0-1, or 0-100 %)"]
+    """
+    number = re.compile(rf"^(\d+(?:{re.escape(decimal)}\d+)?|{re.escape(decimal)}\d+)\s*(%?)$")
+    read: dict[str, tuple[float, bool]] = {}
+    reasons: dict[str, str] = {}
+    for item in text.dropna().unique():
+        match = number.match(str(item).strip())
+        if match is None:
+            reasons[item] = f"'{item}' is not a probability (0-1, or 0-100 %)"
+        else:
+            read[item] = float(match[1].replace(decimal, ".")), bool(match[2])
+    percent = any(marked or value > 1 for value, marked in read.values())
+    values: dict[str, float] = {}
+    for item, (value, _) in read.items():
+        if percent and value > 100:
+            reasons[item] = f"'{item}' is above 100%"
+        else:
+            values[item] = value / 100 if percent else value
+    return text.map(values).astype(float), text.map(reasons).astype(object)
