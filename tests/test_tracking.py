@@ -123,9 +123,13 @@ def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
     company = summary["gap"]["by_unit"][0]
     sheet = pd.read_csv(tracked[day] / "review.csv")
     assert sheet["rank"].tolist() == list(range(1, len(sheet) + 1)) and (sheet["amount"] < 0).all()
-    rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"]
-    assert rows["deals closing later than planned"] == company["timing"] < 0  # the plan's lag: deals still to close
-    assert summary["plan_dir"] and "review the aged deals" in (tracked[day] / "review.md").read_text()
+    rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"].drop("the year", errors="ignore")
+    parts = {"too few leads": "volume", "smaller deals": "deal_size", "deals closing later than planned": "timing",
+             **{f"conversion at {key.split(':', 1)[1]}": key for key in company if key.startswith("conversion:")}}
+    shortfalls = {cause: company[part] for cause, part in parts.items() if company[part] <= -0.01 * company["target"]}
+    assert shortfalls and rows.to_dict() == shortfalls  # every material shortfall of the gap, by its own amount
+    page = (tracked[day] / "review.md").read_text()
+    assert summary["plan_dir"] and all(action in page for action in sheet["action"])
     tiers = {r["unit"]: r for r in summary["gap"]["by_unit"] if r["level"] == "tier"}
     per_lead = {u: r["actual_win_rate"] * r["actual_deal_size"] for u, r in tiers.items() if r["actual_leads"] > 0}
     moves = sheet[sheet["cause"] == "too few leads where they pay most"]
