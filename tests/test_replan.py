@@ -31,7 +31,7 @@ def _company(targets) -> pd.DataFrame:
 
 
 @given(targets=st.lists(st.integers(0, 2_000_000), min_size=12, max_size=12).filter(lambda t: sum(t) > 0),
-       share=st.floats(0, 1), day=st.integers(0, 364))
+       share=st.floats(0, 1), day=st.integers(0, 363))  # on day 364, the plan's last, nothing is left to plan
 def test_achieved_and_the_remainder_make_the_annual_target_to_the_unit(targets, share, day):
     annual = sum(targets)
     achieved = int(annual * share)
@@ -40,6 +40,11 @@ def test_achieved_and_the_remainder_make_the_annual_target_to_the_unit(targets, 
     assert achieved + int(rest.sum()) == annual
     assert rest.index[0] == (as_of + pd.Timedelta(days=1)).to_period("M") and rest.index[-1] == MONTHS[-1]
     assert (rest >= 0).all()
+
+
+def test_nothing_is_left_to_plan_on_the_plans_last_day():
+    with pytest.raises(ValueError, match="the plan ends on 2018-06-30, by the as-of date 2018-06-30: nothing left"):
+        remaining_targets(_company([100] * 12), achieved=0, as_of="2018-06-30")
 
 
 def test_the_remainder_follows_the_plans_split():
