@@ -82,8 +82,13 @@ def test_cli_sweep_on_a_dask_scheduler(spec_file, tmp_path, cluster, capsys):
 # The sweep command with a gate: the point after the first `hold` waits for the test, reading a standard
 # input that never comes, so the sweep cannot finish before the test has stopped it, however slow or busy the
 # machine. A signal ends the wait as it would end a computation (SIGINT: KeyboardInterrupt).
+#
+# Ctrl-C must reach the sweep as KeyboardInterrupt even when the test runner's worker ignores SIGINT (an ignored
+# signal is inherited by child processes, and Python then leaves it ignored), hence the handler set first.
 _GATED_SWEEP = """
+import signal
 import sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import sim.execution
 from sim.cli import main
 
@@ -144,7 +149,9 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_points(spec_file, tmp_path):
     process = _start_sweep(spec_file, out, hold=1)
     _wait_for_chunks(process, out, 1)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=_HANG)
+    process.wait(timeout=_HANG)  # stdin stays open: the gate holds until the signal has been handled
+    err = process.stderr.read()
+    process.stdin.close()
     assert process.returncode == 130, err
     assert "Traceback" not in err and "run the same command again to resume" in err
     assert len(list((out / "chunks").glob("*.parquet"))) == 1
