@@ -15,7 +15,7 @@ def test_comparison_report_shows_its_charts_and_tables(page, tmp_path, screensho
     report = write_report(tmp_path / "cmp", tmp_path / "report.html")
     page.goto(report.as_uri())
     images = page.locator("img")
-    assert images.count() == 2
+    assert images.count() == 3  # profit (the objective) and revenue by strategy, the paired difference in profit
     for i in range(images.count()):
         width = images.nth(i).evaluate("img => img.complete ? img.naturalWidth : 0")
         assert width > 300  # decoded and drawn, not a broken image
