@@ -32,14 +32,15 @@ from sim.results import Results
 from sim.scenario import WEEKDAYS, Scenario
 from sim.schedule import Schedule, planned_scenario, schedule
 
-__all__ = ["staffing", "staffing_gaps", "odds", "chances", "feasibility"]
+__all__ = ["company_targets", "staffing", "staffing_gaps", "odds", "chances", "feasibility"]
 
 
 def _quarter(period: pd.Period | str) -> str:
     return f"Q{pd.Period(period, 'M').quarter}"
 
 
-def _company_target(plan: pd.DataFrame) -> pd.Series:
+def company_targets(plan: pd.DataFrame) -> pd.Series:
+    """The plan's company revenue target by month, as :func:`sim.schedule.schedule` takes it."""
     company = plan[plan.level == "company"].set_index("period").revenue_target
     return pd.Series(company.to_numpy(dtype=float), index=pd.PeriodIndex(company.index, freq="M"))
 
@@ -48,7 +49,7 @@ def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.
              timed: Schedule | None = None) -> pd.DataFrame:
     """Reps each team needs and has in each quarter (productive reps: a new hire counts by productivity),
     from the work the plan brings when it happens (:func:`sim.schedule.schedule`), on working days."""
-    timed = timed or schedule(scenario, _company_target(plan), max_utilisation)
+    timed = timed or schedule(scenario, company_targets(plan), max_utilisation)
     rows = [{"quarter": _quarter(month), "team": team, "required_reps": timed.required_reps[team][m],
              "available_reps": timed.available_reps[team][m]}
             for team in timed.required_reps for m, month in enumerate(timed.months)]
@@ -127,7 +128,7 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
     scenario that carries the plan out (``planned``: its leads by month, hires and odds;
     ``planned_scenario``: its YAML text; see :func:`sim.schedule.planned_scenario`), and in words what
     the plan cannot do (``problems``)."""
-    timed = schedule(scenario, _company_target(plan), max_utilisation)
+    timed = schedule(scenario, company_targets(plan), max_utilisation)
     table = staffing(scenario, plan, max_utilisation, timed)
     as_is = odds(scenario, plan, replications, seed, engine, workers)
     teams = {}

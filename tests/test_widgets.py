@@ -207,3 +207,22 @@ def test_a_win_rate_lever_moves_its_stage_and_the_answer():
     assert panel.edited().stages[3].conversion == pytest.approx({"A": 0.75, "B": 0.6, "C": 0.45})
     assert panel.edited().stages[2].conversion == 0.5
     assert sum(m["p50"] for m in panel.months) > sum(before)
+
+
+def test_as_planned_simulates_the_scenario_that_carries_the_plan_out_the_same_as_the_plan_command():
+    """The toggle's answer is feasibility's 'planned' odds at the policy's seed and count: the page and ``plan``
+    agree on the planned scenario too."""
+    from sim.feasibility import feasibility
+    from sim.targets import plan_table
+
+    policy = Answer(seed=0, quick=2, replications=6)
+    panel = PlanPanel(sim.load(B2B), policy=policy)
+    panel.refiner.wait()
+    assert "as is" in panel.figures.value
+    panel.version.value = "planned"
+    panel.refiner.wait()
+    scenario = panel.edited()
+    report = feasibility(scenario, plan_table(scenario, method="reserve", reserve_month=12), policy.replications,
+                         policy.seed, planned=True)
+    assert "as planned" in panel.figures.value and panel.odds.p == report["planned"]["p_hit_annual"]
+    assert [m["p50"] for m in panel.months] == [m["p50"] for m in report["planned"]["months"]]

@@ -3,7 +3,11 @@
 Every change answers at once from the run policy's quick batch and refines to its full count
 in the background (:class:`sim.widgets.refine.Refiner`), each probability with its interval;
 a control combination the model cannot plan (no leads at all, say) is said in the panel, and
-the figures of the last plan are cleared rather than left standing.
+the figures of the last plan are cleared rather than left standing. The plan in time (when the
+leads for each month's revenue must be bought, :mod:`sim.schedule`) is drawn beside the odds,
+which are those of the scenario **as is** (the controls' budgets and headcounts) or **as
+planned** (the scenario that carries the plan out: leads bought month by month, hires dated so
+ramp-up ends in time, :func:`sim.schedule.planned_scenario`).
 
 Examples
 --------
@@ -17,6 +21,9 @@ Examples
 10
 >>> "%" in panel.odds.text()
 True
+>>> panel.version.value = "planned"
+>>> "as planned" in panel.figures.value
+True
 """
 
 from __future__ import annotations
@@ -28,13 +35,15 @@ import ipywidgets as widgets
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.feasibility import chances, staffing, staffing_gaps
+from sim.feasibility import chances, company_targets, staffing, staffing_gaps
 from sim.formatting import band_caption, money, styled
 from sim.odds import Odds
 from sim.overrides import with_conversion_change
 from sim.plots.plan import plan_chart
+from sim.plots.schedule import lag_chart
 from sim.results import Results
 from sim.scenario import Scenario, dump, load
+from sim.schedule import planned_scenario, schedule
 from sim.settings import Answer
 from sim.spreadsheet import write_xlsx
 from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
@@ -76,10 +85,15 @@ class PlanPanel:
         self.win_rate = {s.name: widgets.FloatSlider(value=0.0, min=-0.2, max=0.2, step=0.01, readout_format="+.0%",
                                                      description=f"{s.name} win rate", continuous_update=False,
                                                      style=style, layout=layout) for s in scenario.stages}
+        self.version = widgets.ToggleButtons(options=[("as is", "as_is"), ("as planned", "planned")], value="as_is",
+                                             description="simulate the plan", style=style,
+                                             tooltips=["the controls' budgets and headcounts",
+                                                       "leads bought month by month and hires as the plan asks"])
         self._apply_saved_choices(scenario)
         self.figures = widgets.HTML()
         self.status = widgets.HTML()
         self.chart = widgets.Output()
+        self.lag = widgets.Output()
         self.caption = widgets.HTML(f"<p style='font-size:0.9em;color:#555'>{band_caption()}</p>")
         self.details = widgets.Output()
         self.save_name = widgets.Text(value=self._default_save_name(), description="file", style=style,
@@ -103,7 +117,7 @@ class PlanPanel:
     def controls(self) -> list[widgets.Widget]:
         """The editing widgets, in display order."""
         return [self.target, self.method, self.reserve_month, *self.headcount.values(), *self.budget.values(),
-                *self.win_rate.values()]
+                *self.win_rate.values(), self.version]
 
     @staticmethod
     def _monthly_budget(channel) -> float:
@@ -160,24 +174,32 @@ class PlanPanel:
             self._clear(problem)
             return
         self.plan = plan
-        gaps = staffing_gaps(staffing(scenario, plan))
+        timed = schedule(scenario, company_targets(plan))
+        planned = self.version.value == "planned"
+        gaps = staffing_gaps(staffing(scenario, plan, timed=timed))
         empty = [t.name for t in scenario.teams if t.headcount == 0]
         notes = [f"The {name} team has no reps: every lead it should work waits, and no deal passes it."
-                 for name in empty] + gaps
+                 for name in empty] + ([] if planned else gaps) + [f"The plan cannot: {p}" for p in timed.problems]
+        if planned:
+            notes += [f"Planned hires, {team}: " + ", ".join(f"{count} on day {day}" for day, count in hires)
+                      for team, hires in timed.hires.items() if hires]
+        show(self.lag, lag_chart(timed))
         notes_html = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
         show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
                                   count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
         self.status.value = "<p><i>Simulating…</i></p>"
-        self.refiner.start(scenario, lambda results, final: self._draw(results, plan, notes_html, final))
+        simulated = planned_scenario(scenario, timed) if planned else scenario
+        label = "as planned" if planned else "as is"
+        self.refiner.start(simulated, lambda results, final: self._draw(results, plan, notes_html, final, label))
 
-    def _draw(self, results: Results, plan: pd.DataFrame, notes: str, final: bool) -> None:
+    def _draw(self, results: Results, plan: pd.DataFrame, notes: str, final: bool, label: str = "as is") -> None:
         figures = chances(results, plan)
         revenue = results.replications.revenue
         self.odds = Odds.of(revenue >= float(plan[plan.level == "company"].revenue_target.sum()))
         self.months = figures["months"]
         annual = figures["annual_revenue"]
         self.figures.value = (
-            f"<p class='sp-figures'>Probability of reaching the annual target: <b>{self.odds}</b>"
+            f"<p class='sp-figures'>Probability of reaching the annual target {label}: <b>{self.odds}</b>"
             f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
             f" · P90 <b>{money(annual['p90'])}</b></p>" + notes)
         count = len(revenue)
@@ -193,6 +215,7 @@ class PlanPanel:
         self.figures.value = _WARN.format(html.escape(message))
         self.status.value = ""
         show(self.chart)
+        show(self.lag)
         show(self.details)
 
     def _show_error(self, error: Exception) -> None:
@@ -293,7 +316,7 @@ class PlanPanel:
         """The whole panel: controls on the left, figures, chart and table beside them, saving below."""
         saving = widgets.VBox([widgets.HBox([self.save_name, self.save_button, self.load_button, self.export_button]),
                                self.overwrite, self.save_message])
-        results = widgets.VBox([self.figures, self.status, self.chart, self.caption, self.details])
+        results = widgets.VBox([self.figures, self.status, self.chart, self.caption, self.lag, self.details])
         return widgets.VBox([widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()), center=results,
                                                pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
                                                grid_gap="1em"), saving])
