@@ -202,7 +202,7 @@ def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, 
     ``replace_first`` keeps the pool in order: :func:`_replace_first_sorted` or :func:`_replace_first_heap`
     (numba compiles this function once for each).
     """
-    first, stop = offsets[k], offsets[k + 1]
+    first = offsets[k]
     team = team_of_stage[k]
     base, n_reps = rep_offsets[team], rep_offsets[team + 1] - rep_offsets[team]
     # The pool of reps keyed by (the time they are free, rep number), the longest-idle free rep
@@ -273,7 +273,7 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
     unpredictable branch ends it, and each pass serves two leads, which beats both one lead a pass
     and named reps. (A lone last lead needs no pass.)
     """
-    first, stop = offsets[k], offsets[k + 1]
+    first = offsets[k]
     slots = len(free) - 2
     n = len(order)
     for q in range(0, n - 1, 2):
@@ -301,7 +301,7 @@ def _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offse
     the team's working clock are ``free`` (sorted, then ``inf``), leads going cold when their start would
     come after their patience: the times of :func:`_serve_stage` without naming reps, one lead a pass
     (a lead gone cold leaves the free times as they were)."""
-    first, stop = offsets[k], offsets[k + 1]
+    first = offsets[k]
     slots = len(free) - 1
     for q in range(len(order)):
         i = first + order[q]
