@@ -5,7 +5,7 @@ Examples
 >>> import sim
 >>> panel = PlanPanel(sim.load("playbooks/b2b_saas.yaml"), replications=2)
 >>> panel.edited().team("solutions").headcount
-13
+18
 >>> panel.headcount["solutions"].value = 10
 >>> panel.edited().team("solutions").headcount
 10
