@@ -39,7 +39,7 @@ Examples
 >>> scenario = sim.load("playbooks/b2b_saas.yaml")
 >>> current = current_allocation(scenario)
 >>> sorted(current.budget), current.headcount["solutions"]  # referrals cannot be bought
-(['inbound', 'outbound'], 13)
+(['inbound', 'outbound'], 18)
 >>> round(apply(scenario, current).channels[0].leads_per_day, 6)
 30.0
 >>> by_value(scenario)

@@ -116,11 +116,9 @@ def _costs_line(summary: dict) -> str:
 
 def _opening_line(scenario) -> str:
     """How the simulated year opens and whose days count as working days, in words."""
-    from sim.model.opening import warmup_days
+    from sim.model.opening import in_words
 
-    days = warmup_days(scenario)
-    opening = (f"opening: the pipeline of a {days}-day warm-up before day 0 (leads in the funnel at day 0 carry on)"
-               if days else "opening: an empty funnel (a start-up; opening.warmup_days is 0)")
+    opening = f"opening: {in_words(scenario)}"
     calendar = "reps work on their calendar's working days" if scenario.calendar or any(
         t.calendar for t in scenario.teams) else "reps work every calendar day (no calendar given)"
     return f"{opening}; {calendar}"

@@ -66,11 +66,9 @@ def staffing_gaps(table: pd.DataFrame, tolerance: float = 0.05) -> list[str]:
 
 def _assumptions(scenario: Scenario) -> dict[str, Any]:
     """How the simulated year opens and which days each team works, in words."""
-    from sim.model.opening import warmup_days
+    from sim.model.opening import in_words
 
-    days = warmup_days(scenario)
-    opening = (f"the year opens with the pipeline of a {days}-day warm-up" if days
-               else "the year opens with an empty funnel (a start-up)")
+    opening = f"the year opens with {in_words(scenario)}"
 
     def days_worked(calendar) -> str:
         if calendar is None:

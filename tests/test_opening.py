@@ -197,3 +197,10 @@ def test_remaining_times_follow_the_conditional_distribution():
 def test_the_flow_engine_refuses_a_pipeline_by_name():
     with pytest.raises(ValueError, match="opening.pipeline: an explicit opening pipeline is modelled by the exact"):
         sim.simulate(_with_pipeline(_PIPELINE), replications=2, seed=1, engine="flow", detail=False, progress=False)
+
+
+def test_printed_assumptions_name_a_listed_pipeline():
+    from sim.model.opening import in_words
+
+    assert in_words(_with_pipeline(_PIPELINE)) == "107 open deals listed in opening.pipeline"
+    assert in_words(_long_cycle({"warmup_days": 0})).startswith("an empty funnel")

@@ -47,7 +47,7 @@ def test_unknown_names_fields_and_bad_values_read_like_scenario_errors():
 
 
 def test_the_same_message_as_a_scenario_file():
-    text = (ROOT / "playbooks" / "b2b_saas.yaml").read_text().replace("headcount: 13", "headcount: -2")
+    text = (ROOT / "playbooks" / "b2b_saas.yaml").read_text().replace("headcount: 18", "headcount: -2")
     with pytest.raises(ScenarioError) as from_file:
         sim.loads(text, file="f.yaml")
     with pytest.raises(ScenarioError) as from_override:

@@ -11,6 +11,7 @@ import sim
 from sim.engine import des, fast
 from sim.errors import ScenarioError
 from sim.queueing import mean_wait, priority_waits
+from sim.worktime import to_work
 from tests.scenarios import funnels, mmc
 
 ENGINES = {"des": des, "fast": fast}
@@ -26,21 +27,27 @@ def _two_tiers(priority: list[str], a_share: float = 0.3, rate: float = 9.0, rep
 
 def _violations(timeline, scenario: sim.Scenario) -> list[str]:
     """Pairs of leads a team served against its priority: a lead started while another lead of a
-    better level (or of the same level, arrived earlier) was already waiting."""
+    better level (or of the same level, arrived earlier) was still waiting (not started, not gone cold) -- on the team's working
+    clock, where leads arriving over days off all arrive at the next working moment."""
     fates = timeline.fates
     team_of = fates.team_all  # the stage's team, or the one the lead's tier is routed to
-    arrive, start = timeline.arrive_all, timeline.start_all
     problems = []
     for team in range(len(scenario.teams)):
-        mine = np.flatnonzero((team_of == team) & ~np.isnan(arrive))
-        began = np.where(np.isnan(start[mine]), np.inf, start[mine])
+        def clock(times, team=team):
+            return np.array([to_work(t, team, *fates.calendar_arrays) for t in times])
+
+        mine = np.flatnonzero((team_of == team) & ~np.isnan(timeline.arrive_all))
+        arrive = clock(timeline.arrive_all[mine])
+        start, end = timeline.start_all[mine], timeline.end_all[mine]
+        began = clock(np.where(np.isnan(start), np.inf, start))
+        left = clock(np.where(np.isnan(start), np.where(np.isnan(end), np.inf, end), start))  # started or gone cold
         level = fates.levels_all[mine]
         for served in np.flatnonzero(np.isfinite(began)):
             s = began[served]
             # Leads of a better level waiting when this one started: arrived before, started after.
-            better = (level < level[served]) & (arrive[mine] < s) & (began > s)
+            better = (level < level[served]) & (arrive < s) & (left > s)
             # Leads of the same level that arrived earlier (strictly) and started later.
-            earlier = (level == level[served]) & (arrive[mine] < arrive[mine[served]]) & (began > s)
+            earlier = (level == level[served]) & (arrive < arrive[served]) & (left > s)
             if better.any() or earlier.any():
                 problems.append(f"team {team}: lead-stage {mine[served]} started at {s}")
     return problems

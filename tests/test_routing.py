@@ -98,4 +98,4 @@ def test_allocate_cli_weighs_routing(capsys):
     assert main([*args, "--route", "negotiation:A:4:1.3"]) == 0
     assert "A to 4 seniors" in capsys.readouterr().out
     assert main([*args, "--route", "negotiation:A:40:1.3"]) == 2
-    assert "seniors must be between 1 and 15" in capsys.readouterr().err
+    assert "seniors must be between 1 and 21" in capsys.readouterr().err

@@ -110,7 +110,7 @@ from sim.results import Results, stage_slots
 from sim.scenario import Scenario
 from sim.streams import FLOW, generator
 
-__all__ = ["run_block", "APPROXIMATION"]
+__all__ = ["run_block", "APPROXIMATION", "simplified"]
 
 APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a time-varying M/G/c queue (pointwise "
                  "stationary fluid flow, Allen-Cunneen when stationary); waits approximate near full load, on short "
@@ -505,11 +505,33 @@ def unsupported(scenario: Scenario) -> list[str]:
     return problems
 
 
+def simplified(scenario: Scenario) -> Scenario:
+    """``scenario`` as this engine can run it: every day a working day (leads of working days only arrive
+    every day at the same rate), leads that never go cold and whose conversion does not decay, the
+    year opening with the warm-up's pipeline instead of a listed one. Its answers then leave out what
+    those fields model (queues grow over weekends, leads lost to waiting).
+
+    >>> from sim.scenario import load
+    >>> unsupported(simplified(load("playbooks/b2b_saas.yaml")))
+    []
+    """
+    opening = scenario.opening
+    if opening is not None and opening.pipeline:
+        opening = opening.model_copy(update={"pipeline": ()})
+    return scenario.model_copy(update={
+        "calendar": None, "opening": opening,
+        "teams": tuple(t.model_copy(update={"calendar": None}) for t in scenario.teams),
+        "stages": tuple(s.model_copy(update={"patience_days": None, "decay_half_life_days": None})
+                        for s in scenario.stages),
+        "channels": tuple(c.model_copy(update={"working_days_only": False}) for c in scenario.channels)})
+
+
 def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     """Replications ``first`` to ``stop - 1`` of a run seeded ``seed``, as summary-only results."""
     problems = unsupported(scenario)
     if problems:
-        raise ValueError("the flow engine cannot run this scenario (use engine 'fast'): " + "; ".join(problems))
+        raise ValueError("the flow engine cannot run this scenario (use engine 'fast', or drop these fields with "
+                         "sim.engine.flow.simplified): " + "; ".join(problems))
     rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
     random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
     plan = _plan(scenario, seed if random_rosters else None)

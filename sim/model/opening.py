@@ -42,7 +42,7 @@ from scipy import stats
 from sim.distributions import Distribution
 from sim.scenario import Scenario
 
-__all__ = ["warmup_days", "remaining"]
+__all__ = ["warmup_days", "remaining", "in_words"]
 
 _Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 
@@ -64,6 +64,21 @@ def warmup_days(scenario: Scenario) -> int:
     shape = mean * mean / var
     quantile = mean * (1 - 1 / (9 * shape) + _Z99 * math.sqrt(1 / (9 * shape))) ** 3
     return math.ceil(max(quantile, mean))
+
+
+def in_words(scenario: Scenario) -> str:
+    """What the funnel holds when the year opens, in words (for printed assumptions).
+
+    >>> from sim.scenario import load
+    >>> in_words(load("benchmarks/w1.yaml"))
+    'the pipeline of a warm-up of 11 days before day 0 (leads in the funnel at day 0 carry on)'
+    """
+    if scenario.opening is not None and scenario.opening.pipeline:
+        return f"{sum(deal.count for deal in scenario.opening.pipeline):,} open deals listed in opening.pipeline"
+    days = warmup_days(scenario)
+    if days:
+        return f"the pipeline of a warm-up of {days} days before day 0 (leads in the funnel at day 0 carry on)"
+    return "an empty funnel (a start-up; opening.warmup_days is 0)"
 
 
 def remaining(dist: Distribution, age: float, rng: np.random.Generator, size: int) -> np.ndarray:

@@ -15,7 +15,7 @@ Examples
 >>> from sim.settings import Answer
 >>> panel = PlanPanel(sim.load("playbooks/b2b_saas.yaml"), policy=Answer(seed=0, quick=2, replications=2))
 >>> panel.edited().team("solutions").headcount
-13
+18
 >>> panel.headcount["solutions"].value = 10
 >>> panel.edited().team("solutions").headcount
 10
