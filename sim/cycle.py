@@ -112,6 +112,37 @@ class Cycle:
         return np.diff(before, axis=0)
 
 
+    def from_stage(self, event: Event, tier: int, entry: int, edges: Sequence[float], stage: int | None = None,
+                   weight: float = 1.0, conversion: float | None = None, age: float = 0.0) -> np.ndarray:
+        """Expected events in each interval ``[edges[i], edges[i + 1])`` for one deal of ``tier`` that stands
+        at stage ``entry`` on day 0 (a listed opening deal): the paths that reach ``entry``, from there on.
+
+        ``event`` is as in :meth:`monthly` (stages before ``entry`` are behind it: none); ``weight``
+        multiplies the count (e.g. the deal's value for ``"won"``); ``conversion``, where given, replaces
+        the chance of passing ``entry``. A deal ``age`` days into its stage continues on the paths whose
+        time in the stage is longer than that, less the age (the engines condition the customer-side
+        time alone; the rep's start at ``entry`` is counted from day 0, as there).
+        """
+        times = {"enter": self.enter, "start": self.start, "won": self.enter}[event]
+        k = self.enter.shape[2] - 1 if event == "won" else stage
+        if k < entry:
+            return np.zeros(len(edges) - 1)
+        offsets = times[tier, :, k] - self.enter[tier, :, entry]
+        reached = self.reach[tier, :, entry]
+        keep = np.ones(len(offsets), dtype=bool)
+        if age > 0 and k > entry:
+            in_stage = self.enter[tier, :, entry + 1] - self.enter[tier, :, entry]
+            longer = in_stage > age
+            if (reached * longer).sum() > 0:  # else no sampled path lasts that long: the deal goes on as new
+                keep, offsets = longer, np.maximum(offsets - age, 0.0)
+        reached = np.where(keep, reached, 0.0)
+        mass = np.where(keep, self.reach[tier, :, k], 0.0) / max(reached.sum(), 1e-300) * weight
+        if conversion is not None and k > entry:
+            passed = np.where(keep, self.reach[tier, :, entry + 1], 0.0).sum() / max(reached.sum(), 1e-300)
+            mass = mass * (conversion / passed if passed > 0 else 0.0)
+        return np.histogram(offsets, bins=np.asarray(edges, dtype=float), weights=mass)[0]
+
+
 def lead_mix(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Per channel its share of the year's leads, and per channel and tier the tier's share of its leads."""
     tiers = scenario.tiers

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -269,19 +269,44 @@ def _flows(scenario: Scenario, cycle: Cycle, goal: np.ndarray, edges: np.ndarray
         matrix = cycle.monthly(event, intervals, edges, stage, weights)
         return matrix[:, split:], matrix[:, :split] @ warm_leads
 
+    listed = _listed(scenario, cycle, edges)
     revenue_per_lead, opening_revenue = per_month("won", weights=cycle.value)
+    opening_revenue = opening_revenue + listed("won")
     leads = _solve_leads(revenue_per_lead, opening_revenue, goal, np.diff(edges))
     revenue = revenue_per_lead @ leads + opening_revenue
     entering, rep_days = {}, {t.name: np.zeros(len(goal)) for t in scenario.teams}
     for k, stage in enumerate(scenario.stages):
         new, old = per_month("enter", k)
-        entering[stage.name] = new @ leads + old
+        entering[stage.name] = new @ leads + old + listed("enter", k)
         for i, team in enumerate(scenario.teams):
             work = np.where(cycle.team[:, k] == i, cycle.work[:, k], 0.0)
             if work.any():
                 new, old = per_month("start", k, work)
-                rep_days[team.name] += new @ leads + old
+                rep_days[team.name] += new @ leads + old + listed("start", k, work)
     return leads, revenue, opening_revenue, entering, rep_days
+
+
+def _listed(scenario: Scenario, cycle: Cycle, edges: np.ndarray) -> Callable[..., np.ndarray]:
+    """Events by month from the opening pipeline's listed deals (:meth:`sim.cycle.Cycle.from_stage`): a function
+    of the event, stage and per-tier weights (``"won"``: each deal's value, or its tier's mean)."""
+    deals = scenario.opening.pipeline if scenario.opening is not None else ()
+    stages = [s.name for s in scenario.stages]
+    tiers = list(scenario.tiers)
+
+    def events(event: str, stage: int | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+        total = np.zeros(len(edges) - 1)
+        for deal in deals:
+            t, entry = tiers.index(deal.tier) if deal.tier is not None else 0, stages.index(deal.stage)
+            if event == "enter" and stage == entry:
+                continue  # the deal stands in its stage on day 0: not an entry of the year, as in the engines
+            if event == "won":
+                weight = deal.value if deal.value is not None else float(cycle.value[t])
+            else:
+                weight = float(weights[t, stage]) if weights is not None else 1.0
+            total += deal.count * cycle.from_stage(event, t, entry, edges, stage, weight, deal.conversion,
+                                                   deal.age_days)
+        return total
+    return events
 
 
 def planned_scenario(scenario: Scenario, plan: Schedule) -> Scenario:
