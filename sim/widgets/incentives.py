@@ -21,6 +21,7 @@ True
 >>> panel.top_rate.value = 0.15
 >>> panel.edited().commission.tiers[-1].rate
 0.15
+>>> panel.base_rate.value = 0.10  # every sale pays more, whoever reaches the accelerator
 >>> panel.figures()["edited"]["comp_cost"] > panel.figures()["current"]["comp_cost"]
 True
 """

@@ -34,13 +34,14 @@ def test_headcount_change_resimulates_to_the_simulators_figures(page, screenshot
     with open_dashboard(page, NOTEBOOK, TIMEOUT):
         figures = page.locator(".sp-figures")
         figures.wait_for(timeout=TIMEOUT)
-        assert figures.inner_text() == _figures_text(13)
+        reps = sim.load(ROOT / "playbooks" / "b2b_saas.yaml").team("solutions").headcount
+        assert figures.inner_text() == _figures_text(reps)
         slider = page.locator(".widget-slider", has_text="solutions reps").locator(".noUi-handle")
         slider.focus()
-        slider.press("ArrowLeft")  # 13 -> 12 solution consultants
-        expected = _figures_text(12)
-        assert expected != _figures_text(13)
+        slider.press("ArrowLeft")  # one solution consultant fewer
+        expected = _figures_text(reps - 1)
+        assert expected != _figures_text(reps)
         page.wait_for_function("text => document.querySelector('.sp-figures').innerText === text", arg=expected,
                                timeout=TIMEOUT)
-        page.screenshot(path=screenshots / "annual_plan_12_consultants.png", full_page=True)
+        page.screenshot(path=screenshots / "annual_plan_one_consultant_fewer.png", full_page=True)
         assert clipped_labels(page) == [] and python_reprs(page) == []
