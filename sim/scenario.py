@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal, Union
+from typing import Annotated, Any, Iterable, Literal, Mapping, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -318,6 +318,18 @@ class Scenario(_Model):
         if problems:
             raise ScenarioError(problems)
         return self
+
+    def replace(self, changes: Mapping[str, Any]) -> Scenario:
+        """This scenario with ``changes`` (dotted path → value) applied and validated again: the one
+        way to change a scenario (:func:`sim.overrides.apply_overrides` gives the rules and the errors).
+
+        >>> s = load("playbooks/b2b_saas.yaml").replace({"teams.solutions.headcount": 14, "horizon_days": 90})
+        >>> s.team("solutions").headcount, s.horizon_days
+        (14, 90)
+        """
+        from sim.overrides import apply_overrides  # overrides builds on this module
+
+        return apply_overrides(self, changes)
 
     @property
     def tiers(self) -> tuple[str, ...]:
