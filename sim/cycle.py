@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sim.model.arrivals import daily_rates
 from sim.queueing import erlang_c
@@ -113,34 +114,73 @@ class Cycle:
 
 
     def from_stage(self, event: Event, tier: int, entry: int, edges: Sequence[float], stage: int | None = None,
-                   weight: float = 1.0, conversion: float | None = None, age: float = 0.0) -> np.ndarray:
-        """Expected events in each interval ``[edges[i], edges[i + 1])`` for one deal of ``tier`` that stands
-        at stage ``entry`` on day 0 (a listed opening deal): the paths that reach ``entry``, from there on.
+                   weight: ArrayLike = 1.0, conversion: ArrayLike = np.nan, age: ArrayLike = 0.0) -> np.ndarray:
+        """Expected events in each interval ``[edges[i], edges[i + 1])`` for deals of ``tier`` that stand at
+        stage ``entry`` on day 0 (listed opening deals), summed over the deals: the paths that reach
+        ``entry``, from there on.
 
-        ``event`` is as in :meth:`monthly` (stages before ``entry`` are behind it: none); ``weight``
-        multiplies the count (e.g. the deal's value for ``"won"``); ``conversion``, where given, replaces
-        the chance of passing ``entry``. A deal ``age`` days into its stage continues on the paths whose
-        time in the stage is longer than that, less the age (the engines condition the customer-side
-        time alone; the rep's start at ``entry`` is counted from day 0, as there).
+        ``event`` is as in :meth:`monthly` (stages before ``entry`` are behind the deals: none). Per deal
+        (or one value for all): ``weight`` multiplies its count (e.g. its value for ``"won"``);
+        ``conversion``, unless NaN, replaces its chance of passing ``entry``; a deal ``age`` days into
+        its stage continues on the paths whose time in the stage is longer than that, less the age
+        (the engines condition the customer-side time alone; the rep's start at ``entry`` is counted
+        from day 0, as there).
+
+        >>> import sim
+        >>> cycle = sales_cycle(sim.load("playbooks/b2b_saas.yaml"))  # tier A, at the proposal stage:
+        >>> new = cycle.from_stage("won", 0, 2, [0, 30, 365])
+        >>> aged = cycle.from_stage("won", 0, 2, [0, 30, 365], age=20.0)
+        >>> bool(aged[0] > new[0])  # a deal already 20 days into its stage closes sooner
+        True
+        >>> bool(np.allclose(cycle.from_stage("won", 0, 2, [0, 30, 365], age=[0.0, 20.0]), new + aged))
+        True
         """
+        edges = np.asarray(edges, dtype=float)
         times = {"enter": self.enter, "start": self.start, "won": self.enter}[event]
         k = self.enter.shape[2] - 1 if event == "won" else stage
         if k < entry:
             return np.zeros(len(edges) - 1)
+        weight, conversion, age = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                                        for v in (weight, conversion, age)))
         offsets = times[tier, :, k] - self.enter[tier, :, entry]
-        reached = self.reach[tier, :, entry]
-        keep = np.ones(len(offsets), dtype=bool)
-        if age > 0 and k > entry:
-            in_stage = self.enter[tier, :, entry + 1] - self.enter[tier, :, entry]
-            longer = in_stage > age
-            if (reached * longer).sum() > 0:  # else no sampled path lasts that long: the deal goes on as new
-                keep, offsets = longer, np.maximum(offsets - age, 0.0)
-        reached = np.where(keep, reached, 0.0)
-        mass = np.where(keep, self.reach[tier, :, k], 0.0) / max(reached.sum(), 1e-300) * weight
-        if conversion is not None and k > entry:
-            passed = np.where(keep, self.reach[tier, :, entry + 1], 0.0).sum() / max(reached.sum(), 1e-300)
-            mass = mass * (conversion / passed if passed > 0 else 0.0)
-        return np.histogram(offsets, bins=np.asarray(edges, dtype=float), weights=mass)[0]
+        reached, arrived = self.reach[tier, :, entry], self.reach[tier, :, k]
+        if k == entry:  # nothing to condition: every deal spreads alike
+            return _binned(offsets, edges, arrived / max(reached.sum(), 1e-300) * weight.sum())
+        # An aged deal keeps the paths longer in the stage than its age, shifted back by it (a kept path's
+        # offset is at least its time in the stage, so never negative). With the paths in order of offset,
+        # the events before ``x`` are a prefix sum up to ``x + age``: no sort or histogram per deal.
+        order = np.argsort(offsets, kind="stable")
+        offsets, reached, arrived = offsets[order], reached[order], arrived[order]
+        in_stage = (self.enter[tier, :, entry + 1] - self.enter[tier, :, entry])[order]
+        passing = self.reach[tier, order, entry + 1]
+        total = np.zeros(len(edges))
+        for lo in range(0, len(weight), _DEALS_AT_ONCE):  # bounded memory: deals x paths at a time
+            w, c, a = (v[lo:lo + _DEALS_AT_ONCE, None] for v in (weight, conversion, age))
+            longer = in_stage > a
+            aged = (a > 0) & ((reached * longer).sum(axis=1, keepdims=True) > 0)  # else no sampled path lasts
+            keep = np.where(aged, longer, True)                                # so long: it goes on as new
+            share = np.maximum((keep * reached).sum(axis=1, keepdims=True), 1e-300)
+            scale = w / share
+            passed = (keep * passing).sum(axis=1, keepdims=True) / share
+            scale = scale * np.where(np.isnan(c), 1.0, np.divide(c, passed, out=np.zeros_like(c), where=passed > 0))
+            before = np.concatenate([np.zeros((len(w), 1)), np.cumsum(keep * arrived, axis=1)], axis=1)
+            shift = np.where(aged, a, 0.0)
+            at = np.searchsorted(offsets, edges + shift, side="left")
+            at[:, -1] = np.searchsorted(offsets, edges[-1] + shift[:, 0], side="right")  # the last bin is closed
+            total += (np.take_along_axis(before, at, axis=1) * scale).sum(axis=0)
+        return np.diff(total)
+
+
+_DEALS_AT_ONCE = 64
+
+
+def _binned(x: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``np.histogram(x, edges, weights=weights)[0]`` (last bin closed) by searching the few edges
+    rather than sorting the many values."""
+    bins = np.searchsorted(edges, x, side="right") - 1
+    bins[x == edges[-1]] = len(edges) - 2
+    inside = (bins >= 0) & (bins < len(edges) - 1)
+    return np.bincount(bins[inside], weights=weights[inside], minlength=len(edges) - 1)
 
 
 def lead_mix(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:

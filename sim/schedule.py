@@ -292,19 +292,23 @@ def _listed(scenario: Scenario, cycle: Cycle, edges: np.ndarray) -> Callable[...
     deals = scenario.opening.pipeline if scenario.opening is not None else ()
     stages = [s.name for s in scenario.stages]
     tiers = list(scenario.tiers)
+    groups: dict[tuple[int, int], list] = {}
+    for deal in deals:
+        groups.setdefault((tiers.index(deal.tier) if deal.tier is not None else 0, stages.index(deal.stage)), []).append(deal)
 
     def events(event: str, stage: int | None = None, weights: np.ndarray | None = None) -> np.ndarray:
         total = np.zeros(len(edges) - 1)
-        for deal in deals:
-            t, entry = tiers.index(deal.tier) if deal.tier is not None else 0, stages.index(deal.stage)
+        for (t, entry), group in groups.items():
             if event == "enter" and stage == entry:
-                continue  # the deal stands in its stage on day 0: not an entry of the year, as in the engines
+                continue  # the deals stand in their stage on day 0: not entries of the year, as in the engines
+            count = np.array([d.count for d in group], dtype=float)
             if event == "won":
-                weight = deal.value if deal.value is not None else float(cycle.value[t])
+                weight = np.array([d.value if d.value is not None else cycle.value[t] for d in group], dtype=float)
             else:
-                weight = float(weights[t, stage]) if weights is not None else 1.0
-            total += deal.count * cycle.from_stage(event, t, entry, edges, stage, weight, deal.conversion,
-                                                   deal.age_days)
+                weight = np.full(len(group), float(weights[t, stage]) if weights is not None else 1.0)
+            conversion = [np.nan if d.conversion is None else d.conversion for d in group]
+            total += cycle.from_stage(event, t, entry, edges, stage, count * weight, conversion,
+                                      [d.age_days for d in group])
         return total
     return events
 
