@@ -125,7 +125,8 @@ def _opening(scenario: Scenario) -> tuple[list[tuple[float, float]], np.ndarray]
 
 def revenue_seasonality(scenario: Scenario) -> np.ndarray:
     """Expected revenue in each calendar month (January first) of the horizon's first year, at the
-    scenario's own lead rates: the lead seasonality shifted by the cycle, opening pipeline included.
+    scenario's own lead rates: the lead seasonality shifted by the cycle, opening pipeline (usual or
+    listed) included.
 
     >>> import sim
     >>> seasons = revenue_seasonality(sim.load("playbooks/b2b_saas.yaml"))
@@ -146,7 +147,7 @@ def _revenue_seasonality(text: str) -> np.ndarray:
     bought = [rates[int(a):int(b)].sum() for a, b in zip(edges[:-1], edges[1:])]
     cycle = sales_cycle(scenario)
     revenue = cycle.monthly("won", warm + list(zip(edges[:-1], edges[1:])), edges, weights=cycle.value) @ \
-        np.concatenate([warm_leads, bought])
+        np.concatenate([warm_leads, bought]) + _listed(scenario, cycle, edges)("won")
     by_calendar_month = np.zeros(12)
     np.add.at(by_calendar_month, [m.month - 1 for m in months], revenue)
     return by_calendar_month
