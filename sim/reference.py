@@ -54,23 +54,27 @@ Distributions are written as a mapping with a `dist` key, e.g.
 """
 
 
-def _describe(annotation) -> str:
-    """A reader's name for a field type: ``probability (0 to 1)``, ``list of number ≥ 0``, ..."""
+_KEYED_BY = {"lead_flow": "channel"}  # mappings keyed by something other than a customer tier
+
+
+def _describe(annotation, keys: str = "tier") -> str:
+    """A reader's name for a field type: ``probability (0 to 1)``, ``list of number ≥ 0``, ...; a mapping's
+    values are named per ``keys``."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         labels = [getattr(m.func, "label", None) for m in args[1:] if hasattr(m, "func")]
-        return next((label for label in labels if label), None) or _describe(args[0])
+        return next((label for label in labels if label), None) or _describe(args[0], keys)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in args if a is not type(None)]
         if options == list(typing.get_args(typing.get_args(distributions.Distribution)[0])):
             return "distribution"
-        return " or ".join(dict.fromkeys(_describe(a) for a in options))
+        return " or ".join(dict.fromkeys(_describe(a, keys) for a in options))
     if origin is typing.Literal:
         return " or ".join(f"`{a}`" for a in args)
     if origin is tuple:
         return f"list of {_describe(args[0])}"
     if origin is dict:
-        return f"{_describe(args[1])} per tier"
+        return f"{_describe(args[1])} per {keys}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping (below)"
     return {float: "number", int: "whole number", str: "text", bool: "true or false",
@@ -93,7 +97,7 @@ def _table(model: type[BaseModel], title: str) -> str:
     for name, field in model.model_fields.items():
         shown = field.alias or name
         type_name = _describe(typing.Annotated[(field.annotation, *field.metadata)] if field.metadata
-                              else field.annotation)
+                              else field.annotation, _KEYED_BY.get(name, "tier"))
         lines.append(f"| `{shown}` | {type_name} | {_default(field)} | {field.description or ''} |")
     return "\n".join(lines) + "\n"
 
