@@ -159,6 +159,9 @@ def _plan(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"{args.export}: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if reps.attrs["by_seat"]:
+            print(f"Note: planned as one seat each, with nothing to weigh by {args.rep_basis}: "
+                  f"{', '.join(reps.attrs['by_seat'])}")
     try:
         plan = plan_table(scenario, args.target, method, args.challenge, reps=reps, **options)
     except ValueError as exc:

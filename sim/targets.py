@@ -271,15 +271,16 @@ def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd
 
     ``history`` weighs a rep by the revenue won in the ``lookback_days`` up to the export's as-of
     day; ``pipeline`` by the open deals' weighted value (stage probability x expected value,
-    :func:`sim.forecast.weighted_pipeline`). Reps with nothing on that basis are left out (a new
-    rep has no history: plan such seats by capacity). ``capacity`` needs no export: it is
-    :func:`plan_table`'s default.
+    :func:`sim.forecast.weighted_pipeline`). A rep the export names with nothing on that basis (a new
+    rep has no history) is planned by capacity, as one seat: a share of ``1 / reps``, the others
+    sharing the rest by the basis; their names are in ``attrs["by_seat"]``. ``capacity`` needs no
+    export: it is :func:`plan_table`'s default.
 
     >>> from sim.crm import read_opportunities
-    >>> crm = read_opportunities("data/maven_crm", "maven").as_known_on("2017-06-30")
-    >>> w = rep_weights(crm, "history")
-    >>> len(w), round(float(w.sum()), 6)
-    (30, 1.0)
+    >>> crm = read_opportunities("data/maven_crm", "maven").as_known_on("2017-12-31")
+    >>> w = rep_weights(crm, "pipeline")
+    >>> len(w), round(float(w.sum()), 6), len(w.attrs["by_seat"])  # three reps hold no open deal
+    (30, 1.0, 3)
     """
     ops = crm.opportunities
     if basis == "history":
@@ -294,11 +295,16 @@ def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd
         amount = weighted.groupby(open_.set_index("opportunity_id")["rep"].reindex(weighted.index)).sum()
     else:
         raise ValueError(f"rep basis {basis!r}: from an export, give 'history' or 'pipeline' (capacity needs none)")
-    amount = amount[amount > 0].sort_index()
+    amount = amount[amount > 0]
     if amount.empty:
         raise ValueError(f"no rep in the export has any {'won revenue' if basis == 'history' else 'open pipeline'} "
                          f"to weigh by (rep basis {basis!r})")
-    return (amount / amount.sum()).rename(basis)
+    named = sorted(set(ops["rep"].dropna().astype(str)) | set(amount.index.astype(str)))
+    by_seat = [rep for rep in named if rep not in amount.index]
+    weights = pd.Series(1 / len(named), index=named, name=basis)
+    weights[amount.index] = amount / amount.sum() * (1 - len(by_seat) / len(named))
+    weights.attrs["by_seat"] = by_seat
+    return weights
 
 
 def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "even", challenge: float = 1.0,

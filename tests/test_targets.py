@@ -147,6 +147,24 @@ def test_reps_weighed_by_history_get_their_share_of_last_years_won_revenue_read_
     np.testing.assert_allclose(weights[expected.index].to_numpy(), (expected / expected.sum()).to_numpy(), rtol=1e-12)
 
 
+def test_reps_with_nothing_on_the_basis_are_planned_as_one_seat_each_not_left_out():
+    """On Maven at 2017-12-31 three of the 30 reps hold no open deal: each gets 1/30 of the plan, the other 27
+    share the rest in proportion to their weighted pipelines."""
+    from sim.crm import read_opportunities
+    from sim.forecast import weighted_pipeline
+    from sim.targets import rep_weights
+    from tests.conftest import MAVEN
+
+    crm = read_opportunities(MAVEN, "maven").as_known_on("2017-12-31")
+    weights = rep_weights(crm, "pipeline")
+    assert len(weights) == crm.opportunities.rep.nunique() == 30
+    seats = weights.attrs["by_seat"]
+    assert len(seats) == 3 and np.allclose(weights[seats], 1 / 30)
+    pipeline = weighted_pipeline(crm).merge(crm.opportunities[["opportunity_id", "rep"]]).groupby("rep").weighted.sum()
+    rest = weights.drop(seats)
+    np.testing.assert_allclose(rest.to_numpy(), (pipeline[rest.index] / pipeline.sum() * 27 / 30).to_numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("basis", ["history", "pipeline"])
 def test_plan_by_named_reps_adds_up_to_the_company_in_every_month(tmp_path, capsys, basis):
     from tests.conftest import MAVEN
