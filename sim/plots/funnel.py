@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import sim
->>> results = sim.simulate(sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 10}), seed=1)
+>>> results = sim.simulate(sim.load("benchmarks/w1.yaml").replace({"horizon_days": 10}), seed=1)
 >>> funnel_chart(results).axes[0].get_title()
 'Funnel: W1 reference workload'
 """
