@@ -42,11 +42,8 @@ def _year_as_it_runs(w1: sim.Scenario) -> sim.Scenario:
     """W1 on a Monday-to-Friday calendar (leads arrive on working days, as many per working day as W1's per
     day, so teams are as busy on the days they work), first contact within a patience of three days on
     average, and the default warm start."""
-    data = w1.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    data["calendar"] = {}
-    data["channels"][0]["working_days_only"] = True
-    data["stages"][0]["patience_days"] = {"dist": "exponential", "mean": 3}
-    return sim.Scenario.model_validate(data)
+    return w1.replace({"calendar": {}, "channels.0.working_days_only": True,
+                       "stages.0.patience_days": {"dist": "exponential", "mean": 3}})
 
 
 def _exponent(sizes: list[float], seconds: list[float]) -> float:
@@ -55,7 +52,7 @@ def _exponent(sizes: list[float], seconds: list[float]) -> float:
 
 def main() -> None:
     w1 = sim.load(W1)
-    sim.simulate(w1.model_copy(update={"horizon_days": 5}), replications=2, engine="fast", progress=False)  # compile
+    sim.simulate(w1.replace({"horizon_days": 5}), replications=2, engine="fast", progress=False)  # compile
     des_rate = 1 / _seconds(w1, 1, engine="des")
     fast_1000 = _seconds(w1, 1000)
     fast_rate = 1000 / fast_1000
@@ -68,16 +65,15 @@ def main() -> None:
           f"{_seconds(w1, 1000, workers=2):.2f} s on two")
     print(f"  peak memory, 1,000 replications in summary mode: {_peak_memory_mib(1000):,.0f} MiB (required < 2,048)")
 
-    cold = w1.model_copy(update={"opening": sim.scenario.Opening(warmup_days=0)})
+    cold = w1.replace({"opening": {"warmup_days": 0}})
     realistic = _year_as_it_runs(w1)
-    sim.simulate(realistic.model_copy(update={"horizon_days": 5}), replications=2, engine="fast", progress=False)
+    sim.simulate(realistic.replace({"horizon_days": 5}), replications=2, engine="fast", progress=False)
     print(f"  W1 as a year runs, one core, {200} replications each (replications/s, side by side in this run):")
     for label, scenario in (("empty start, every day worked", cold), ("warm start (the default)", w1),
                             ("warm start, Monday-Friday, patience", realistic)):
         print(f"    {label:<40}{200 / _seconds(scenario, 200):>10.1f}")
     rates = [50, 200, 800]
-    seconds = [_seconds(w1.model_copy(update={"channels": (w1.channels[0].model_copy(update={"leads_per_day": r}),)}),
-                        20) for r in rates]
+    seconds = [_seconds(w1.replace({"channels.0.leads_per_day": r}), 20) for r in rates]
     print(f"  scaling in leads/day {rates}: {', '.join(f'{s:.2f}s' for s in seconds)} "
           f"-> exponent {_exponent(rates, seconds):.2f} (linear = 1)")
     counts = [10, 100, 1000]

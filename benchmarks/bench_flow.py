@@ -25,7 +25,7 @@ MATERIAL = 0.01  # days: shorter mean waits (minutes) are left out of the compar
 
 def main() -> None:
     w1 = sim.load(W1)
-    sim.simulate(w1.model_copy(update={"horizon_days": 5}), replications=2, engine="fast", progress=False)  # compile
+    sim.simulate(w1.replace({"horizon_days": 5}), replications=2, engine="fast", progress=False)  # compile
     rates = {"des": 1 / _seconds(w1, 1, "des"), "fast": 100 / _seconds(w1, 100, "fast")}
     flow_1000 = _seconds(w1, 1000, "flow")
     rates["flow"] = 1000 / flow_1000

@@ -54,13 +54,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.costs import COSTS, COLUMNS as COST_COLUMNS
+from sim.costs import COSTS, COLUMNS as COST_COLUMNS, leads_per_day_bought, marketing_budget
 from sim.experiments import OBJECTIVES, Objective, Strategy, compare
-from sim.overrides import apply_overrides
 from sim.scenario import Scenario, _unknown
 from sim.service import NO_LIMITS, Evaluation, ServiceLevels, evaluate
+from sim.stats import mean_interval, spread
 from sim.targets import allocate, reverse_funnel
 
 __all__ = ["Allocation", "buyable", "current_allocation", "apply", "optimise", "by_value", "focus_rules",
@@ -88,7 +87,7 @@ def buyable(scenario: Scenario, fixed: Sequence[str] = ()) -> list[str]:
 
 def current_allocation(scenario: Scenario, fixed: Sequence[str] = ()) -> Allocation:
     """The scenario's own allocation: what its bought channels cost over the horizon, and its headcount."""
-    spent = {c.name: c.leads_per_day * c.cost_per_lead * scenario.horizon_days for c in scenario.channels}
+    spent = {c.name: marketing_budget(c, scenario.horizon_days) for c in scenario.channels}
     return Allocation(budget={name: spent[name] for name in buyable(scenario, fixed)},
                       headcount={t.name: t.headcount for t in scenario.teams})
 
@@ -100,10 +99,10 @@ def apply(scenario: Scenario, allocation: Allocation) -> Scenario:
     overrides: dict[str, Any] = {}
     for name, amount in allocation.budget.items():
         i, channel = channels[name]
-        overrides[f"channels.{i}.leads_per_day"] = amount / channel.cost_per_lead / scenario.horizon_days
+        overrides[f"channels.{i}.leads_per_day"] = leads_per_day_bought(channel, amount, scenario.horizon_days)
     for name, reps in allocation.headcount.items():
         overrides[f"teams.{teams[name]}.headcount"] = int(reps)
-    return apply_overrides(scenario, overrides, file="<allocation>")
+    return scenario.replace(overrides)
 
 
 def _staffed(scenario: Scenario, budget: dict[str, float], headcount: int | None) -> Allocation:
@@ -135,8 +134,7 @@ def _rank(evaluation: Evaluation, objective: Objective) -> tuple[bool, float]:
 
 def _figures(values: pd.Series, target: float | None = None) -> dict[str, Any]:
     v = values.to_numpy(float)
-    out = {"mean": float(v.mean()), "p10": float(np.quantile(v, 0.1)), "p50": float(np.quantile(v, 0.5)),
-           "p90": float(np.quantile(v, 0.9))}
+    out: dict[str, Any] = spread(v)
     if target is not None or values.name == "revenue":
         out["p_hit_target"] = float((v >= target).mean()) if target else None
     return out
@@ -153,10 +151,7 @@ def _describe(allocation: Allocation, evaluation: Evaluation, target: float | No
 def _paired(chosen: pd.Series, current: pd.Series) -> dict[str, Any]:
     """Mean paired difference, its 95% t interval and the share of replications in which ``chosen`` does better."""
     difference = chosen.to_numpy(float) - current.to_numpy(float)  # replication r saw the same luck in both
-    n = len(difference)
-    half = stats.t.ppf(0.975, n - 1) * difference.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
-    mean = float(difference.mean())
-    return {"mean": mean, "ci95": [mean - float(half), mean + float(half)], "p_better": float((difference > 0).mean())}
+    return {**mean_interval(difference), "p_better": float((difference > 0).mean())}
 
 
 def optimise(scenario: Scenario, budget: float, headcount: int | None = None, objective: Objective = "profit",
@@ -336,8 +331,7 @@ def by_value(scenario: Scenario) -> tuple[str, ...]:
 
 
 def _with_priority(scenario: Scenario, priority: tuple[str, ...]) -> Scenario:
-    teams = tuple(t.model_copy(update={"priority": priority}) for t in scenario.teams)
-    return scenario.model_copy(update={"teams": teams})
+    return scenario.replace({f"teams.{i}.priority": list(priority) for i in range(len(scenario.teams))})
 
 
 def _compare_rules(variants: dict[str, Scenario], replications: int, seed: int, engine: str) -> pd.DataFrame:
@@ -402,16 +396,13 @@ def routing_rules(scenario: Scenario, stage: str, tiers: list[str], seniors: int
     if not tiers or unknown:
         raise ValueError(f"route one or more of the tiers {', '.join(t for t in scenario.tiers if t)}")
     pooled_skill = (seniors * senior_skill + (team.headcount - seniors) * team.skill) / team.headcount
-    pooled = scenario.model_copy(update={"teams": tuple(
-        t.model_copy(update={"skill": pooled_skill}) if t.name == team.name else t for t in scenario.teams)})
-    senior_team = team.model_copy(update={"name": f"{team.name} seniors", "headcount": seniors, "hires": (),
-                                          "skill": senior_skill, "priority": ()})
-    teams = tuple(t.model_copy(update={"headcount": team.headcount - seniors}) if t.name == team.name else t
-                  for t in scenario.teams) + (senior_team,)
-    stages = tuple(s.model_copy(update={"routes": {**s.routes, **dict.fromkeys(tiers, senior_team.name)}})
-                   if i == k else s for i, s in enumerate(scenario.stages))
-    routed = Scenario.model_validate({**scenario.model_dump(by_alias=True),
-                                      "teams": [t.model_dump(by_alias=True) for t in teams],
-                                      "stages": [s.model_dump(by_alias=True) for s in stages]})
+    j = [t.name for t in scenario.teams].index(team.name)
+    pooled = scenario.replace({f"teams.{j}.skill": pooled_skill})
+    teams = [t.model_dump(mode="json", by_alias=True, exclude_defaults=True) for t in scenario.teams]
+    seniors_team = {**teams[j], "name": f"{team.name} seniors", "headcount": seniors, "hires": [],
+                    "skill": senior_skill, "priority": []}
+    teams[j] = {**teams[j], "headcount": team.headcount - seniors}
+    routes = {**scenario.stages[k].routes, **dict.fromkeys(tiers, seniors_team["name"])}
+    routed = scenario.replace({"teams": [*teams, seniors_team], f"stages.{k}.routes": routes})
     label = f"{', '.join(tiers)} to {seniors} seniors"
     return _compare_rules({"pooled (any rep, any lead)": pooled, label: routed}, replications, seed, engine)

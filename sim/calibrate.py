@@ -44,10 +44,10 @@ from scipy import optimize, stats
 
 from sim.crm import CrmImport
 from sim.distributions import Distribution
-from sim.odds import wilson
+from sim.stats import quantiles, wilson
 from sim.scenario import Scenario
 
-__all__ = ["Calibration", "calibrate", "fit_distribution", "wilson", "shrink_win_rates", "cycle_table", "KS_LIMIT"]
+__all__ = ["Calibration", "calibrate", "fit_distribution", "shrink_win_rates", "cycle_table", "KS_LIMIT"]
 
 KS_LIMIT = 0.05  # largest CDF gap (KS distance) at which a fitted family is still used
 STALE_QUANTILE = 0.95  # an open deal older than this quantile of won deals' cycle counts as lost
@@ -84,14 +84,14 @@ def fit_distribution(x: Any, ks_limit: float = KS_LIMIT) -> tuple[Any, pd.DataFr
     for name, (spec, frozen, k) in dists.items():
         loglik = float(np.sum(frozen.logpdf(x)))
         rows.append({"dist": name, "n": len(x), "aic": 2 * k - 2 * loglik, "ks": stats.kstest(x, frozen.cdf).statistic})
-    quantiles = np.quantile(x, (np.arange(_QUANTILES) + 0.5) / _QUANTILES)
+    points = np.quantile(x, (np.arange(_QUANTILES) + 0.5) / _QUANTILES)
     rows.append({"dist": "empirical", "n": len(x), "aic": np.nan,
-                 "ks": stats.ks_2samp(x, quantiles).statistic})
+                 "ks": stats.ks_2samp(x, points).statistic})
     table = pd.DataFrame(rows).set_index("dist")
     best = table["aic"].idxmin()
     chosen = best if table.loc[best, "ks"] <= ks_limit else "empirical"
     table["chosen"] = table.index == chosen
-    spec = dists[chosen][0] if chosen != "empirical" else {"dist": "empirical", "values": [float(round(q, 4)) for q in quantiles]}
+    spec = dists[chosen][0] if chosen != "empirical" else {"dist": "empirical", "values": [float(round(q, 4)) for q in points]}
     spec = {k: float(v) if isinstance(v, (float, np.floating)) else v for k, v in spec.items()}
     return _DIST.validate_python(spec), table
 
@@ -368,8 +368,7 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
             value_dists[name] = fit_distribution(v, ks_limit)[0] if len(v) >= 2 else all_dist
         value_rows.append({"product": name, "won": w, "decided": decided_here,
                            "win_rate": w / decided_here if decided_here else float(conversion["rate"].iloc[-1]),
-                           "mean": v.mean() if len(v) else np.nan, "p10": np.quantile(v, 0.1) if len(v) else np.nan,
-                           "p50": np.median(v) if len(v) else np.nan, "p90": np.quantile(v, 0.9) if len(v) else np.nan,
+                           "mean": v.mean() if len(v) else np.nan, **quantiles(v),
                            "dist": value_dists[name].dist})
     values = pd.DataFrame(value_rows).set_index("product")
 

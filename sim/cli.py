@@ -21,8 +21,9 @@ import json
 import math
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,16 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             print(f"{file}: ok")
     return EXIT_BAD_INPUT if failed else 0
+
+
+@contextmanager
+def _input_from(source: object) -> Iterator[None]:
+    """A ``ValueError`` raised within (the model refusing what it was given) is bad input from ``source``
+    (a file, folder or option): one line, ``source: message``, and exit status 2 from :func:`main`."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ScenarioError([Problem("", str(exc), file=str(source))]) from None
 
 
 def _within_limits(args: argparse.Namespace, file: str, scenario: Scenario, replications: int, engine: str,
@@ -138,8 +149,8 @@ def _plan(args: argparse.Namespace) -> int:
     if args.from_track is not None:
         return _replan(args)
     if args.file is None:
-        print("plan: give a scenario FILE (or --from-track DIR to plan the rest of a tracked year)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise ScenarioError([Problem("", "plan: give a scenario FILE (or --from-track DIR to plan the rest of a tracked "
+                                         "year)")])
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
@@ -150,23 +161,16 @@ def _plan(args: argparse.Namespace) -> int:
     reps = None
     if args.rep_basis != "capacity":
         if args.export is None:
-            print(f"--rep-basis {args.rep_basis}: give the CRM export with --export", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            raise ScenarioError([Problem("", f"--rep-basis {args.rep_basis}: give the CRM export with --export")])
         crm = _read_crm(args.export, args.mapping)
         crm = crm.as_known_on(args.as_of) if args.as_of is not None else crm
-        try:
+        with _input_from(args.export):
             reps = rep_weights(crm, args.rep_basis)
-        except ValueError as exc:
-            print(f"{args.export}: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
         if reps.attrs["by_seat"]:
             print(f"Note: planned as one seat each, with nothing to weigh by {args.rep_basis}: "
                   f"{', '.join(reps.attrs['by_seat'])}")
-    try:
+    with _input_from(args.file):
         plan = plan_table(scenario, args.target, method, args.challenge, reps=reps, **options)
-    except ValueError as exc:
-        print(f"{args.file}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     print(f"{scenario.name}: plan by month ({method}), {args.replications} replications")
     return _plan_outputs(args, scenario, plan, out)
 
@@ -179,20 +183,16 @@ def _replan(args: argparse.Namespace) -> int:
 
     for option, given in (("--target", args.target is not None), ("--method", args.method is not None)):
         if given:
-            print(f"{option}: not with --from-track (the tracked plan's target and split carry on)", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            raise ScenarioError([Problem(option, "not with --from-track (the tracked plan's target and split carry on)")])
     record = read_tracking(args.from_track)
     plan = read_plan(record.plan_dir)
     file = args.file or str(record.plan_dir / "scenario.yaml")
     scenario = load(file)
     _within_limits(args, file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
-    try:
+    with _input_from(args.from_track):
         calendar = Calendar(holidays={"country": record.country}) if record.country else Calendar()
         rest = replan(scenario, plan, record.achieved, record.as_of, calendar, args.challenge)
-    except ValueError as exc:
-        print(f"{args.from_track}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     print(f"{scenario.name}: the rest of the year from {rest.scenario.start_date}, keeping {rest.achieved:,.0f} won to "
           f"{rest.as_of.date()}: {rest.remaining:,.0f} left of {rest.annual:,.0f}, split like the plan's months; "
           f"{args.replications} replications")
@@ -253,12 +253,9 @@ def _allocate(args: argparse.Namespace) -> int:
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
     levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
-    try:
+    with _input_from(args.file):
         result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
                           args.seed, args.engine, levels, dict(args.channel_budget), args.fixed)
-    except ValueError as exc:
-        print(f"{args.file}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     print(f"{scenario.name}: allocation by {args.objective}, {args.replications} replications per candidate "
           f"(common random numbers), {result['evaluations']} candidates simulated")
     if result["fixed"]:
@@ -286,11 +283,8 @@ def _allocate(args: argparse.Namespace) -> int:
         weighed["routing"] = (f"routing at {stage} (seniors convert {skill:g} times the stage's rate):",
                               lambda: routing_rules(scenario, stage, tiers, seniors, skill, *run))
     for key, (title, weigh) in weighed.items():
-        try:
+        with _input_from(args.file):
             rules = weigh()
-        except ValueError as exc:
-            print(f"{args.file}: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
         print(title)
         print(rules.drop(columns="priority", errors="ignore").to_string(float_format=lambda v: f"{v:,.2f}"))
         result[key] = rules.reset_index().to_dict(orient="records")
@@ -327,12 +321,9 @@ def _hire(args: argparse.Namespace) -> int:
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out)
-    try:
+    with _input_from(args.file):
         plan = hiring_plan(scenario, args.target, args.method, args.probability, args.replications, args.seed,
                            args.engine)
-    except ValueError as exc:
-        print(f"{args.file}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     summary = plan.summary
     print(f"{scenario.name}: hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, "
           f"at least cost ({summary['evaluations']} candidates simulated)")
@@ -469,11 +460,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     report = output_dir(args.report, "--report") if args.report is not None else None
     crm = _read_crm(args.export, args.mapping)
     crm = crm.as_known_on(args.as_of) if args.as_of is not None else crm
-    try:
+    with _input_from(args.export):
         cal = calibrate(crm)
-    except ValueError as exc:
-        print(f"{args.export}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     print(cal)
     dump(cal.scenario(horizon_days=args.horizon_days, name=args.name), out)
     print(f"wrote {out}")
@@ -493,17 +481,13 @@ def _backtest(args: argparse.Namespace) -> int:
 
     cutoffs = sorted({*args.cutoff, *(d for spec in args.cutoffs for d in spec)})
     if not cutoffs:
-        print("backtest: give at least one --cutoff DATE or --cutoffs START:END:STEP", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise ScenarioError([Problem("", "backtest: give at least one --cutoff DATE or --cutoffs START:END:STEP")])
     out = output_dir(args.out)
     crm = _read_crm(args.export, args.mapping)
-    try:
+    with _input_from(args.export):
         result_ = rolling_backtest(crm, cutoffs, until=args.until, period_days=args.period_days,
                                    replications=args.replications, seed=args.seed,
                                    known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
-    except ValueError as exc:
-        print(f"{args.export}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     table, methods, chosen = result_.table, result_.methods(), result_.chosen
     shown = table[["cutoff", "until", "predicted_won_p50", "actual_won", "predicted_revenue_p10", "predicted_revenue_p50",
                    "predicted_revenue_p90", "actual_revenue", "naive_revenue", "abs_pct_error", "naive_abs_pct_error",
@@ -548,14 +532,11 @@ def _forecast(args: argparse.Namespace) -> int:
     crm = _read_crm(args.export, args.mapping)
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
-    try:
+    with _input_from(args.export):
         until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
                                else crm.as_of + pd.offsets.QuarterEnd(1))
         choice = choose(crm, until, method=args.method, replications=args.replications, seed=args.seed,
                         hazard_days=args.hazard_days)
-    except ValueError as exc:
-        print(f"{args.export}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     outlook, table = choice.outlook, choice.table
     chosen = table.loc[choice.method]
     spread = (math.log1p(chosen["p90"]) - math.log1p(chosen["p10"])) / (2 * Z90)
@@ -610,15 +591,12 @@ def _track(args: argparse.Namespace) -> int:
     try:
         calendar = Calendar(holidays={"country": args.country}) if args.country else Calendar()
     except ValueError:
-        print(f"--country: {args.country!r} is not a country the holidays package knows (e.g. US, CN)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
+        raise ScenarioError([Problem("--country", f"{args.country!r} is not a country the holidays package knows "
+                                                  "(e.g. US, CN)")]) from None
+    with _input_from(args.plan_dir):
         result = track(crm, plan, args.as_of, calendar=calendar, checkpoints=args.checkpoints,
                        tolerance=args.tolerance, replications=args.replications, seed=args.seed, measure=args.measure,
                        start=_replan_start(args.plan_dir))
-    except ValueError as exc:
-        print(f"{args.plan_dir}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     for checkpoint in result.checkpoints:
         print(checkpoint["line"])
     company = result.status[result.status["level"] == "company"]
@@ -1148,7 +1126,9 @@ def _dask_address(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (2 for bad input)."""
+    """Run the command line; return the exit status. Bad input, wherever a handler finds it (a
+    :class:`ScenarioError`; :func:`_input_from` turns a model's ``ValueError`` into one), is said here,
+    one line per problem, with exit status 2."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:

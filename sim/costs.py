@@ -32,8 +32,7 @@ Examples
 (166000.0, 5000.0, 100000.0)
 >>> not_given(scenario)
 {}
->>> from sim.overrides import apply_overrides
->>> not_given(apply_overrides(scenario, {"teams.ae.cost_per_rep_year": None}))
+>>> not_given(scenario.replace({"teams.ae.cost_per_rep_year": None}))
 {'staff': 'teams without cost_per_rep_year: ae'}
 """
 
@@ -45,9 +44,10 @@ import numpy as np
 import pandas as pd
 
 from sim.model.staffing import Roster
-from sim.scenario import Scenario
+from sim.scenario import Channel, Scenario
 
-__all__ = ["COSTS", "COLUMNS", "replication_costs", "worked_by", "not_given", "given", "add_profit"]
+__all__ = ["COSTS", "COLUMNS", "replication_costs", "worked_by", "not_given", "given", "add_profit",
+           "marketing_budget", "leads_per_day_bought"]
 
 COSTS = ("marketing", "staff", "hiring", "commission")
 """The parts of a year's cost, in the order summaries show them."""
@@ -57,6 +57,25 @@ COLUMNS = {name: f"{name}_cost" for name in COSTS}
 
 DAYS_PER_YEAR = 365.0
 """A rep's yearly cost is spread over calendar days: a weekend on the payroll costs like a weekday."""
+
+
+def marketing_budget(channel: Channel, days: float) -> float:
+    """What ``channel``'s leads cost over ``days`` at its ``leads_per_day``: the budget it spends.
+
+    >>> import sim
+    >>> inbound = sim.load("playbooks/b2b_saas.yaml").channels[0]
+    >>> marketing_budget(inbound, 365) == inbound.leads_per_day * inbound.cost_per_lead * 365
+    True
+    >>> leads_per_day_bought(inbound, marketing_budget(inbound, 30), 30) == inbound.leads_per_day
+    True
+    """
+    return channel.leads_per_day * channel.cost_per_lead * days
+
+
+def leads_per_day_bought(channel: Channel, budget: float, days: float) -> float:
+    """The leads per day that ``budget`` buys from ``channel`` over ``days`` (the inverse of
+    :func:`marketing_budget`; the channel must have a ``cost_per_lead``)."""
+    return budget / channel.cost_per_lead / days
 
 
 def worked_by(scenario: Scenario) -> np.ndarray:

@@ -13,7 +13,7 @@ all finished work.
 Examples
 --------
 >>> import sim
->>> s = sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 5})
+>>> s = sim.load("benchmarks/w1.yaml").replace({"horizon_days": 5})
 >>> table = replicate(s, seed=1, replications=2)
 >>> list(table["replication"]), list(table.columns[:3])
 ([0, 1], ['replication', 'leads', 'won'])

@@ -21,7 +21,7 @@ same numbers to the bit.
 Examples
 --------
 >>> import sim
->>> base = sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 10})
+>>> base = sim.load("benchmarks/w1.yaml").replace({"horizon_days": 10})
 >>> more = Strategy.from_overrides("more qualifiers", base, {"teams.qualifiers.headcount": 30})
 >>> result = compare([Strategy("baseline", base), more], replications=3, seed=1, progress=False)
 >>> result.replications.groupby("strategy", sort=False)["leads"].sum().tolist()  # same leads: CRN
@@ -42,7 +42,6 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from scipy import stats
 from scipy.stats import qmc
 
 from sim.constraints import PositiveInt
@@ -56,6 +55,7 @@ from sim.scenario import Scenario, dump, load
 from sim.yaml_io import field_lines, parse_yaml, read_text, validate
 from sim.outputs import output_dir, write_json, write_with
 from sim.store import ChunkStore
+from sim.stats import LEVEL, mean_interval, proportion, quantiles
 from sim.streams import generator
 
 __all__ = ["Strategy", "Comparison", "compare", "load_strategies", "OBJECTIVES", "p_best_by", "SweepSpec", "Sweep",
@@ -67,8 +67,6 @@ DEFAULT_ENGINE = "fast"
 
 DESIGN = 64
 """Purpose number of the stream that draws Latin-hypercube and random designs (apart from the model's 0-7)."""
-
-_LEVEL = 0.95
 
 OBJECTIVES = {"profit": "profit", "revenue": "revenue", "p_target": "hit_target"}
 """What a choice can be ranked by (the first is the default) → its per-replication figure: profit (revenue minus
@@ -100,25 +98,8 @@ class Strategy:
 # --------------------------------------------------------------------------- compare
 
 
-def _mean_ci(values: np.ndarray) -> dict[str, Any]:
-    """Mean and its t interval (``ci95``: low, high)."""
-    mean = float(values.mean())
-    if len(values) < 2 or np.all(values == values[0]):
-        return {"mean": mean, "ci95": [mean, mean]}
-    low, high = stats.ttest_1samp(values, 0.0).confidence_interval(_LEVEL)
-    return {"mean": mean, "ci95": [float(low), float(high)]}
-
-
 def _spread(values: np.ndarray) -> dict[str, float]:
-    return {**_mean_ci(values), **{f"p{q}": float(np.quantile(values, q / 100)) for q in (10, 50, 90)}}
-
-
-def _proportion(hits: np.ndarray) -> dict[str, float] | None:
-    if np.isnan(hits).any():
-        return None
-    k, n = int(hits.sum()), len(hits)
-    ci = stats.binomtest(k, n).proportion_ci(_LEVEL, method="wilson")
-    return {"mean": k / n, "ci95": [float(ci.low), float(ci.high)]}
+    return {**mean_interval(values), **quantiles(values)}
 
 
 def p_best(table: pd.DataFrame, figure: str = "revenue") -> pd.Series:
@@ -182,7 +163,7 @@ class Comparison:
         rows = []
         for name in wide.columns[1:]:
             diff = wide[name].to_numpy(float) - base
-            mean = _mean_ci(diff)
+            mean = mean_interval(diff)
             rows.append({"strategy": name, "mean": mean["mean"], "ci_low": mean["ci95"][0], "ci_high": mean["ci95"][1],
                          "sd_paired": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
                          "sd_unpaired": float(np.sqrt(wide[name].var() + wide.iloc[:, 0].var()))})
@@ -208,7 +189,7 @@ class Comparison:
                           (*COST_COLUMNS.items(), ("total", "total_cost"))},
                 "costs_not_given": not_given(s.scenario),
                 "profit": _spread(rows["profit"].to_numpy(float)),
-                "p_hit_target": _proportion(rows["hit_target"].to_numpy(float)),
+                "p_hit_target": None if rows["hit_target"].isna().any() else proportion(rows["hit_target"]),
                 "p_best": float(best[s.name]),
             }
             if i > 0:
@@ -224,7 +205,7 @@ class Comparison:
                  else e[self.objective]["mean"] for e in out}
         return {"kind": "comparison", "objective": self.objective, "baseline": self.strategies[0].name,
                 "replications": int(self.replications["replication"].nunique()), "seed": self.seed,
-                "engine": self.engine, "level": _LEVEL, **self.backend,
+                "engine": self.engine, "level": LEVEL, **self.backend,
                 "ranking": sorted(score, key=lambda name: -score[name]), "strategies": out}
 
     def save(self, directory: str | Path) -> Path:

@@ -31,6 +31,7 @@ from sim.odds import Odds
 from sim.results import Results
 from sim.scenario import WEEKDAYS, Scenario
 from sim.schedule import Schedule, planned_scenario, schedule
+from sim.stats import quantiles
 
 __all__ = ["company_targets", "staffing", "staffing_gaps", "odds", "chances", "feasibility"]
 
@@ -104,14 +105,14 @@ def chances(results: Results, plan: pd.DataFrame) -> dict[str, Any]:
         hit = Odds.of(simulated >= target)
         per_month.append({"period": period, "target": int(target), "p_hit": hit.p,
                           "p_hit_low": hit.interval[0], "p_hit_high": hit.interval[1],
-                          **{k: float(simulated.quantile(q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))}})
+                          **quantiles(simulated)})
     annual = results.replications.revenue
     annual_hit = Odds.of(annual >= company.sum())
     summary = results.summary()
     return {
         "p_hit_annual": annual_hit.p,
         "p_hit_annual_interval": list(annual_hit.interval),
-        "annual_revenue": {k: float(annual.quantile(q)) for k, q in (("p10", .1), ("p50", .5), ("p90", .9))},
+        "annual_revenue": quantiles(annual),
         "months": per_month,
         "opening_pipeline": summary["opening"]["mean"],  # leads in the funnel on day 0 (warm start)
         "abandoned": {s["name"]: s["abandoned"] for s in summary["stages"]},  # leads gone cold, per year

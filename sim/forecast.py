@@ -43,12 +43,11 @@ import pandas as pd
 
 from sim.calibrate import Calibration, calibrate, cycle_table
 from sim.crm import CrmImport
+from sim.stats import quantiles, spread
 from sim.streams import FORECAST, generator
 
 __all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
            "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table"]
-
-QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 
 
 def fate_table(cycle: pd.DataFrame) -> np.ndarray:
@@ -136,11 +135,11 @@ class Outlook:
 
     def revenue_quantiles(self) -> dict[str, float]:
         """Mean and P10/P50/P90 of the period's revenue."""
-        return {"mean": float(self.revenue.mean()), **{k: float(np.quantile(self.revenue, q)) for k, q in QUANTILES.items()}}
+        return spread(self.revenue)
 
     def won_quantiles(self) -> dict[str, float]:
         """Mean and P10/P50/P90 of the period's won deals."""
-        return {"mean": float(self.won.mean()), **{k: float(np.quantile(self.won, q)) for k, q in QUANTILES.items()}}
+        return spread(self.won)
 
     def p_hit(self, target: float) -> float:
         """Share of replications whose revenue reaches ``target``."""
@@ -149,7 +148,7 @@ class Outlook:
     def fan(self) -> pd.DataFrame:
         """Cumulative revenue by day: P10, P50, P90 and mean across replications."""
         cum = np.cumsum(self.daily_revenue, axis=1)
-        table = {k: np.quantile(cum, q, axis=0) for k, q in QUANTILES.items()}
+        table = quantiles(cum, axis=0)
         return pd.DataFrame({**table, "mean": cum.mean(axis=0)}, index=self.days.rename("day"))
 
 

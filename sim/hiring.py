@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.calendar import DEFAULT_START
 from sim.costs import COSTS, COLUMNS as COST_COLUMNS
@@ -35,6 +34,7 @@ from sim.model.staffing import draw_rosters
 from sim.scenario import Scenario
 from sim.schedule import Schedule, planned_scenario, schedule
 from sim.service import Evaluation, evaluate
+from sim.stats import proportion, spread
 from sim.targets import split_months
 
 __all__ = ["HiringPlan", "hiring_plan", "headcount_over_time"]
@@ -111,7 +111,6 @@ def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", prob
     chosen = _with_hires(scenario, plan, hires)
     fresh = evaluate(chosen, range(replications, 2 * replications), seed, engine=engine)
     hits = fresh.replications["hit_target"].to_numpy(float)
-    interval = stats.binomtest(int(hits.sum()), len(hits)).proportion_ci(0.95, method="wilson")
     table = fresh.replications
     months = {int(d): str(m) for m, d in zip(plan.months, _month_starts(scenario, plan.months))}
     summary = {
@@ -121,21 +120,15 @@ def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", prob
                          for day, count in batches if count > 0] for team, batches in hires.items()},
         "hires_total": int(sum(count for batches in hires.values() for _, count in batches)),
         "hires_taken_away": removed,
-        "p_target": {"mean": float(hits.mean()), "ci95": [float(interval.low), float(interval.high)],
-                     "replications": [replications, 2 * replications - 1]},
+        "p_target": {**proportion(hits), "replications": [replications, 2 * replications - 1]},
         "p_target_on_search": _p_target(best),
-        "revenue": _spread(table["revenue"]), "profit": _spread(table["profit"]),
-        "costs": {part: _spread(table[COST_COLUMNS[part]]) for part in COSTS} | {"total": _spread(table["total_cost"])},
+        "revenue": spread(table["revenue"]), "profit": spread(table["profit"]),
+        "costs": {part: spread(table[COST_COLUMNS[part]]) for part in COSTS} | {"total": spread(table["total_cost"])},
         "leads_per_month": {str(m): float(n) for m, n in zip(plan.months, plan.leads)},
         "problems": list(plan.problems),
         "evaluations": evaluations + 1,
     }
     return HiringPlan(chosen, summary)
-
-
-def _spread(values: pd.Series) -> dict[str, float]:
-    v = values.to_numpy(float)
-    return {"mean": float(v.mean()), **{f"p{q}": float(np.quantile(v, q / 100)) for q in (10, 50, 90)}}
 
 
 def _month_starts(scenario: Scenario, months: pd.PeriodIndex) -> list[int]:

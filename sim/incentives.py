@@ -47,6 +47,7 @@ from sim.model.behaviour import Behaviour, respond
 from sim.model.staffing import draw_roster
 from sim.results import Results
 from sim.scenario import Scenario, _unknown
+from sim.stats import spread
 from sim.yaml_io import load_model, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
@@ -56,7 +57,6 @@ __all__ = ["Tier", "Commission", "ProcessBonus", "TeamBonus", "LargeDealBonus", 
 
 COMPONENTS = ("base", "commission", "kicker", "process_bonus", "team_bonus", "large_deal_bonus", "clawback")
 _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
-_QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 
 
 class _Model(BaseModel):
@@ -497,10 +497,7 @@ def _by_replication(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame
 
 
 def _spread(values: pd.Series) -> dict[str, float | None]:
-    v = values.dropna().to_numpy(dtype=float)
-    if len(v) == 0:
-        return {"mean": None, **dict.fromkeys(_QUANTILES)}
-    return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in _QUANTILES.items()}}
+    return spread(values.dropna(), missing=None)
 
 
 def plan_summary(results: Results, plan: IncentivePlan, reference: IncentivePlan | None = None) -> dict:

@@ -1,4 +1,5 @@
-"""A probability estimated from replications: its Wilson interval and the one way pages show both.
+"""A probability estimated from replications: its Wilson interval (:func:`sim.stats.wilson`) and the one
+way pages show both.
 
 Every page, command and report that shows a chance (of reaching a target, of one plan beating
 another) shows it as ``65% (61–69%)``: the share of replications, then its 95% Wilson score
@@ -22,27 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-__all__ = ["LEVEL", "Odds", "wilson"]
+from sim.stats import wilson
 
-LEVEL = 0.95  # confidence of the interval every page shows
-
-
-def wilson(successes: Any, trials: Any, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (vectorised; NaN where there are no trials).
-
-    >>> low, high = wilson(8, 10, 0.95)
-    >>> round(float(low), 3), round(float(high), 3)
-    (0.49, 0.943)
-    """
-    k, n = np.asarray(successes, float), np.asarray(trials, float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
+__all__ = ["Odds"]
 
 
 @dataclass(frozen=True)

@@ -148,11 +148,10 @@ def with_conversion_change(scenario: Scenario, points: Mapping[str, float]) -> S
     """
 
     def moved(stage: Any) -> Any:
-        change = points.get(stage.name, 0.0)
+        change = points[stage.name]
         if isinstance(stage.conversion, dict):
             return {tier: min(1.0, max(0.0, p + change)) for tier, p in stage.conversion.items()}
         return min(1.0, max(0.0, stage.conversion + change))
 
-    data = scenario.model_dump(by_alias=True)
-    data["stages"] = [{**s.model_dump(by_alias=True), "conversion": moved(s)} for s in scenario.stages]
-    return Scenario.model_validate(data)
+    return scenario.replace({f"stages.{i}.conversion": moved(stage) for i, stage in enumerate(scenario.stages)
+                             if stage.name in points})

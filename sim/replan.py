@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError
-from sim.overrides import apply_overrides
 from sim.scenario import Calendar, Scenario
 from sim.targets import allocate, plan_table
 from sim.tracking import elapsed_share
@@ -132,7 +131,7 @@ def rest_of_year(scenario: Scenario, as_of: Any, end: Any) -> Scenario:
         overrides[f"teams.{team.name}.headcount"] = team.headcount + joined
         overrides[f"teams.{team.name}.hires"] = [{"day": h.day - shift, "count": h.count}
                                                  for h in team.hires if h.day >= shift]
-    return apply_overrides(scenario, overrides)
+    return scenario.replace(overrides)
 
 
 @dataclass(frozen=True)

@@ -53,12 +53,12 @@ from sim.costs import COLUMNS as COST_COLUMNS, add_profit, given, not_given, rep
 from sim.model.timeline import Timeline
 from sim.outputs import output_dir, remove_stale, write_json, write_with
 from sim.scenario import Scenario
+from sim.stats import spread
 from sim.worktime import to_work
 
 __all__ = ["Results", "Aggregator", "detail_tables"]
 
 OUTCOMES = ("won", "lost", "open", "cold")
-_QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 
 
 def _lead_outcomes(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,7 +100,7 @@ class Aggregator:
 
     >>> from sim.scenario import load
     >>> from sim.engine.fast import run_replication
-    >>> scenario = load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 20})
+    >>> scenario = load("benchmarks/w1.yaml").replace({"horizon_days": 20})
     >>> aggregator = Aggregator(scenario)
     >>> aggregator.add(run_replication(scenario, 1, 0))
     >>> replications, stage_stats, monthly = aggregator.tables()
@@ -446,10 +446,6 @@ class Results:
         """Headline figures across replications (the content of ``summary.json``)."""
         reps, stages = self.replications, self.stage_stats
         target = self.scenario.targets.annual_revenue if self.scenario.targets else None
-
-        def spread(values: pd.Series) -> dict[str, float]:
-            v = values.to_numpy(dtype=float)
-            return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in _QUANTILES.items()}}
 
         def ratio(num: float, den: float) -> float | None:
             return float(num / den) if den else None

@@ -47,7 +47,6 @@ from sim.cycle import Cycle, Queue, lead_mix, sales_cycle
 from sim.model.arrivals import daily_rates
 from sim.model.opening import warmup_days
 from sim.model.staffing import Roster, draw_roster
-from sim.overrides import apply_overrides
 from sim.scenario import Scenario, Team
 from sim.streams import STAFFING, generator
 from sim.worktime import working_days
@@ -343,4 +342,4 @@ def planned_scenario(scenario: Scenario, plan: Schedule) -> Scenario:
             overrides[f"teams.{team.name}.hires"] = old + [{"day": d, "count": n} for d, n in plan.hires[team.name]]
     overrides["name"] = f"{scenario.name} (planned)"
     overrides["targets"] = {"annual_revenue": float(plan.target.sum())}
-    return apply_overrides(scenario, overrides)
+    return scenario.replace(overrides)

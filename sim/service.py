@@ -124,7 +124,7 @@ def served_in_time(timeline: Timeline, stage: int, days: float) -> tuple[int, in
 
     >>> from sim.scenario import load
     >>> from sim.engine.fast import run_replication
-    >>> timeline = run_replication(load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 5}), 1, 0)
+    >>> timeline = run_replication(load("benchmarks/w1.yaml").replace({"horizon_days": 5}), 1, 0)
     >>> within, counted = served_in_time(timeline, 0, 1.0)
     >>> within <= counted == int((timeline.arrive[0] >= 0).sum())
     True

@@ -61,7 +61,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.calibrate import wilson
+from sim.stats import quantiles, wilson
 from sim.crm import CrmImport
 from sim.diagnostics import rep_exceptions, stage_funnel
 from sim.errors import Problem, ScenarioError
@@ -482,8 +482,7 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
                 "level": level, "unit": unit, "horizon": horizon, "period": label,
                 "target": round(target), "target_to_date": round(to_date), "actual_to_date": round(actual),
                 "attainment": actual / to_date if to_date > 0 else math.nan, "pace": _pace(actual, to_date, tolerance),
-                **{q: math.nan if projected is None else float(np.quantile(projected, p))
-                   for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))},
+                **quantiles([] if projected is None else projected),
                 **_chance(projected, target)})
         for m in months[:position + 1]:
             won = _won_between(unit_ops, _opens(m, plan_start), min(as_of, m.end_time.normalize()))
@@ -572,7 +571,7 @@ def _chance(projected: np.ndarray | None, target: float) -> dict[str, float]:
         return dict.fromkeys(("p_make", "p_make_low", "p_make_high"), math.nan)
     made = int(np.sum(projected >= target))
     share = made / len(projected)
-    low, high = wilson(made, len(projected), 0.95)
+    low, high = wilson(made, len(projected))
     # the interval holds the share; at 0 or 1 rounding would put it a hair outside
     return {"p_make": share, "p_make_low": min(float(low), share), "p_make_high": max(float(high), share)}
 
@@ -603,19 +602,19 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
     share = f"{actual / to_date:.0%}, " if to_date > 0 else ""
     line = f"{day.date()} ({name}): {actual:,.0f} won against {to_date:,.0f} planned to date ({share}{pace})"
     rest = _remaining(outlook or _outlook(known, end, replications, seed), day, end, replications)
-    quantiles = dict.fromkeys(("p10", "p50", "p90"), math.nan)
+    spread = quantiles([])
     chance = _chance(None, target)
     if rest is not None:
         projected = actual + rest
-        quantiles = {q: float(np.quantile(projected, p)) for q, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))}
+        spread = quantiles(projected)
         chance = _chance(projected, target)
         if day < end:
-            line += (f"; month end P50 {quantiles['p50']:,.0f} (P10 {quantiles['p10']:,.0f}, P90 "
-                     f"{quantiles['p90']:,.0f}), {_chance_words(chance)} of the month's {target:,.0f}")
+            line += (f"; month end P50 {spread['p50']:,.0f} (P10 {spread['p10']:,.0f}, P90 "
+                     f"{spread['p90']:,.0f}), {_chance_words(chance)} of the month's {target:,.0f}")
         else:
             line += f"; the month closed {'on' if actual >= target else 'short of'} its target of {target:,.0f}"
     return {"date": str(day.date()), "checkpoint": name, "target": round(target), "target_to_date": round(to_date),
-            "actual": round(actual), "pace": pace, **quantiles, **chance, "line": line}
+            "actual": round(actual), "pace": pace, **spread, **chance, "line": line}
 
 
 def _curve(ops: pd.DataFrame, targets: pd.Series, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,

@@ -14,7 +14,7 @@ the work is split.
 Examples
 --------
 >>> import sim
->>> scenario = sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 5})
+>>> scenario = sim.load("benchmarks/w1.yaml").replace({"horizon_days": 5})
 >>> a = simulate(scenario, replications=3, seed=3, detail=False)
 >>> b = simulate(scenario, replications=3, seed=3, engine="fast", detail=False, block=2)
 >>> a.replications.equals(b.replications)

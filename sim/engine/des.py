@@ -32,7 +32,7 @@ from simpy.core import BoundClass
 from simpy.resources.store import StoreGet
 
 from sim.model.fates import Fates, draw_fates
-from sim.model.staffing import Roster
+from sim.model.staffing import Roster, ramp_productivity
 from sim.model.timeline import Timeline
 from sim.scenario import Scenario
 from sim.worktime import end_at, start_at, to_work
@@ -206,7 +206,7 @@ def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
         pace = 1.0
         if ramps and not roster.seasoned[rep] and roster.ramp_days > 0:
             tenure = at - clock.to_work(roster.start[rep])
-            pace = min(1.0, roster.initial_productivity + (1.0 - roster.initial_productivity) * tenure / roster.ramp_days)
+            pace = float(ramp_productivity(tenure, roster.ramp_days, roster.initial_productivity))
         if clock.always:  # the delay itself, as SimPy adds it to its clock
             yield env.timeout(work[j] / pace)
         else:

@@ -94,6 +94,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.signal import fftconvolve
@@ -515,15 +517,16 @@ def simplified(scenario: Scenario) -> Scenario:
     >>> unsupported(simplified(load("playbooks/b2b_saas.yaml")))
     []
     """
-    opening = scenario.opening
-    if opening is not None and opening.pipeline:
-        opening = opening.model_copy(update={"pipeline": ()})
-    return scenario.model_copy(update={
-        "calendar": None, "opening": opening,
-        "teams": tuple(t.model_copy(update={"calendar": None}) for t in scenario.teams),
-        "stages": tuple(s.model_copy(update={"patience_days": None, "decay_half_life_days": None})
-                        for s in scenario.stages),
-        "channels": tuple(c.model_copy(update={"working_days_only": False}) for c in scenario.channels)})
+    changes: dict[str, Any] = {"calendar": None}
+    if scenario.opening is not None and scenario.opening.pipeline:
+        changes["opening.pipeline"] = []
+    for i in range(len(scenario.teams)):
+        changes[f"teams.{i}.calendar"] = None
+    for i in range(len(scenario.stages)):
+        changes.update({f"stages.{i}.patience_days": None, f"stages.{i}.decay_half_life_days": None})
+    for i in range(len(scenario.channels)):
+        changes[f"channels.{i}.working_days_only"] = False
+    return scenario.replace(changes)
 
 
 def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:

@@ -23,12 +23,15 @@ Examples
 ([0.0, 0.0, 30.0], [True, True, False])
 >>> float(r.productivity(2, 60.0))
 0.75
+>>> float(ramp_productivity(30.0, 60.0, 0.5))  # halfway through a ramp from a half
+0.75
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from sim.model.opening import warmup_days
@@ -36,7 +39,17 @@ from sim.scenario import Scenario, Team
 from sim.streams import STAFFING, generator
 from sim.worktime import WorkCalendar, team_calendars
 
-__all__ = ["Roster", "draw_roster", "draw_rosters", "on_working_days"]
+__all__ = ["Roster", "ramp_productivity", "draw_roster", "draw_rosters", "on_working_days"]
+
+
+@numba.vectorize(["float64(float64, float64, float64)"], cache=True)
+def ramp_productivity(tenure: float, ramp_days: float, initial: float) -> float:
+    """Share of a seasoned rep's speed a new rep works at after ``tenure`` days on the team, ramping up
+    linearly from ``initial`` to full over ``ramp_days`` (none: full at once); compiled, so the engines'
+    kernels call it as the roster does, and vectorised over arrays of days."""
+    if ramp_days <= 0.0:
+        return 1.0
+    return min(1.0, initial + (1.0 - initial) * tenure / ramp_days)
 
 
 class Roster:
@@ -58,9 +71,8 @@ class Roster:
         """Share of a seasoned rep's speed that ``rep`` works at on ``time`` (a day or an array of days)."""
         if self.seasoned[rep] or self.ramp_days <= 0:
             return 1.0
-        p0 = self.initial_productivity
         with np.errstate(over="ignore"):  # a ramp of a split second: the quotient overflows to inf, the result is 1
-            return np.minimum(1.0, p0 + (1.0 - p0) * (time - self.start[rep]) / self.ramp_days)
+            return ramp_productivity(np.subtract(time, self.start[rep]), self.ramp_days, self.initial_productivity)
 
     def available_days(self, horizon_days: float, calendar: WorkCalendar | None = None) -> float:
         """Rep-days on the team within ``[0, horizon_days)``: working days only, given the team's ``calendar``."""
@@ -77,11 +89,11 @@ class Roster:
         lo, hi = np.maximum(start, days), np.minimum(end, days + 1)
         on_hand = np.clip(hi - lo, 0.0, 1.0)
         if self.ramp_days > 0:
-            p0 = self.initial_productivity
-            with np.errstate(over="ignore", divide="ignore"):  # a split-second ramp: the quotient overflows, clipped
-                # share of the ramp done at mid-day; before the rep starts (nothing on hand) it is 0, not negative
-                done = np.clip(((lo + hi) / 2 - start) / self.ramp_days, 0.0, 1.0)
-            productivity = np.where(self.seasoned[:, None], 1.0, p0 + (1 - p0) * done)
+            with np.errstate(over="ignore"):  # a split-second ramp: the quotient overflows to inf, the result is 1
+                # at mid-day; before the rep starts (nothing on hand) the tenure is 0, not negative
+                ramped = ramp_productivity(np.maximum((lo + hi) / 2 - start, 0.0), self.ramp_days,
+                                           self.initial_productivity)
+            productivity = np.where(self.seasoned[:, None], 1.0, ramped)
         else:
             productivity = 1.0
         return on_hand.sum(axis=0), (on_hand * productivity).sum(axis=0)

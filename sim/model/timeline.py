@@ -16,7 +16,7 @@ Examples
 --------
 >>> from sim.scenario import load
 >>> from sim.engine.des import run_replication
->>> timeline = run_replication(load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 2}), 1, 0)
+>>> timeline = run_replication(load("benchmarks/w1.yaml").replace({"horizon_days": 2}), 1, 0)
 >>> bool(timeline.arrive[1].base is timeline.arrive_all), int(timeline.offsets[1]) == len(timeline.arrive[0])
 (True, True)
 """

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import sim
->>> results = sim.simulate(sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 10}), seed=1)
+>>> results = sim.simulate(sim.load("benchmarks/w1.yaml").replace({"horizon_days": 10}), seed=1)
 >>> funnel_chart(results).axes[0].get_title()
 'Funnel: W1 reference workload'
 """
@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.formatting import COLOURS, money_axis
 from sim.odds import Odds
+from sim.stats import quantiles
 from sim.plots import style
 from sim.results import Results
 
@@ -46,8 +47,8 @@ def revenue_chart(results: Results) -> Figure:
     fig = Figure(figsize=(8, 3.5), layout="constrained")
     ax = fig.subplots()
     sns.histplot(revenue, ax=ax, bins=min(30, max(5, len(revenue) // 3)))
-    for q, ls in ((0.1, ":"), (0.5, "-"), (0.9, ":")):
-        ax.axvline(revenue.quantile(q), color="k", ls=ls, lw=1)
+    for name, value in quantiles(revenue).items():
+        ax.axvline(value, color="k", ls="-" if name == "p50" else ":", lw=1)
     title = "Revenue across replications (P10, P50, P90)"
     if results.scenario.targets:
         target = results.scenario.targets.annual_revenue

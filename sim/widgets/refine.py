@@ -13,7 +13,7 @@ Examples
 >>> from sim.settings import Answer
 >>> drawn = []
 >>> refiner = Refiner(Answer(seed=0, quick=2, replications=4), batch=1)
->>> scenario = sim.load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 30})
+>>> scenario = sim.load("benchmarks/w1.yaml").replace({"horizon_days": 30})
 >>> refiner.start(scenario, lambda results, done: drawn.append((len(results.replications), done)))
 >>> refiner.wait()
 >>> drawn
