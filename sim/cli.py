@@ -272,6 +272,9 @@ def _allocate(args: argparse.Namespace) -> int:
                                       f"better {args.objective})" for b in result["binding"]))
     elif levels.max_wait or levels.max_utilisation is not None:
         print("binding: none of the service levels turned down a better allocation")
+    if result["current_on_search"]["service"]["broken"]:
+        print("the current allocation breaks " + ", ".join(result["current_on_search"]["service"]["broken"]) +
+              " on the search's replications, so it could not be kept as it is")
     if not result["chosen"]["feasible"]:
         print("no allocation found keeps every service level: " + ", ".join(result["chosen"]["service"]["broken"]))
     run = (args.replications, args.seed, args.engine)
@@ -356,8 +359,10 @@ def _hire(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from sim.engine import EXACT
     from sim.experiments import Strategy, compare, load_strategies
     from sim.overrides import parse_override
+    from sim.service import ServiceLevels
 
     strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
     base = strategies[0]
@@ -378,12 +383,16 @@ def _compare(args: argparse.Namespace) -> int:
     biggest = max(strategies, key=lambda s: s.scenario.horizon_days * sum(c.leads_per_day for c in s.scenario.channels))
     _within_limits(args, args.files[0], biggest.scenario, args.replications, args.engine, detail=False,
                    runs=len(strategies))
+    levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
+    if (levels.max_wait or levels.max_utilisation is not None) and args.engine not in EXACT:
+        raise ScenarioError([Problem("--engine", f"service levels are measured lead by lead: use {' or '.join(EXACT)}, "
+                                                 f"not {args.engine}")])
     if args.out is not None:
         output_dir(args.out)
     try:
         result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
                          workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force,
-                         objective=args.objective)
+                         objective=args.objective, levels=levels)
     except KeyboardInterrupt:
         kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
         print(f"interrupted{kept}", file=sys.stderr)
@@ -392,6 +401,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine}); "
           f"ranked by {args.objective}, best first")
     print(_comparison_table(summary).to_string(index=False))
+    if "service_levels" in summary:
+        print(_service_lines(summary, args.objective))
     missing = {part: why for s in summary["strategies"] for part, why in s["costs_not_given"].items()}
     if missing:
         print("costs not given (left out of cost and profit): " + "; ".join(f"{p} ({w})" for p, w in missing.items()))
@@ -418,9 +429,27 @@ def _comparison_table(summary: dict) -> pd.DataFrame:
             "profit": f"{s['profit']['mean']:,.0f}", f"{objective} 95% interval": f"{show(low)} to {show(high)}",
             "vs baseline": "" if difference is None else f"{signed(difference['mean'])} "
                                                          f"({signed(difference['ci95'][0])} to {signed(difference['ci95'][1])})",
-            "P(best)": f"{s['p_best']:.0%}",
+            "P(best)": "" if s["p_best"] is None else f"{s['p_best']:.0%}",
             "P(target)": "" if s["p_hit_target"] is None else f"{s['p_hit_target']['mean']:.0%}"})
+        if "service" in s:
+            rows[-1]["service levels"] = "kept" if s["keeps_service_levels"] else "broken"
     return pd.DataFrame(rows)
+
+
+def _service_lines(summary: dict, objective: str) -> str:
+    """Each strategy's waits and busiest team against the service levels, the limits it breaks, and the winner."""
+    lines = []
+    for s in summary["strategies"]:
+        service = s["service"]
+        waits = [f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
+                 for w in service["waits"]]
+        team, busy = max(service["utilisation"].items(), key=lambda item: item[1])
+        verdict = "keeps the service levels" if s["keeps_service_levels"] else "breaks " + ", ".join(service["broken"])
+        lines.append(f"  {s['name']}: {'; '.join([*waits, f'busiest team {team} {busy:.0%}'])}; {verdict}")
+    winner = summary["winner"]
+    lines.append(f"winner: {winner} (best {objective} among the strategies that keep the service levels)" if winner
+                 else "no strategy keeps every service level: none is recommended")
+    return "service levels (measured on the same replications, each held with 95% confidence):\n" + "\n".join(lines)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -865,11 +894,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
     _objective_option(p)
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
-    p.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
-                   help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep start "
-                        "on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads in 10)")
-    p.add_argument("--max-utilisation", type=_fraction, metavar="U",
-                   help="a service level: no team busier than this share of its working time, e.g. 0.85")
+    _service_options(p)
     p.add_argument("--channel-budget", type=_channel_budget, action="append", default=[], metavar="NAME:LOW:HIGH",
                    help="keep a channel's budget between LOW and HIGH, e.g. inbound:200000:800000")
     p.add_argument("--fixed", action="append", default=[], metavar="CHANNEL",
@@ -903,6 +928,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add the strategies of a YAML file: each a name and the overrides (several changes at once) "
                         "that make it from the baseline, e.g. 'more SDRs: {teams.sdr.headcount: 6}'")
     _objective_option(p)
+    _service_options(p)
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
     p.add_argument("--out", type=_path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
@@ -1034,6 +1060,16 @@ def _objective_option(parser: argparse.ArgumentParser) -> None:
                              "the probability of reaching targets.annual_revenue (p_target)")
 
 
+def _service_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-wait`` and ``--max-utilisation``: the service levels a choice must keep."""
+    parser.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
+                        help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep "
+                             "start on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads "
+                             "in 10)")
+    parser.add_argument("--max-utilisation", type=_fraction, metavar="U",
+                        help="a service level: no team busier than this share of its working time, e.g. 0.85")
+
+
 def _limits_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-limits", action="store_true",
                         help="run even when the estimated memory or time is above what a 2-core, 24 GiB machine "
@@ -1049,7 +1085,7 @@ def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int
 
 
 def _max_wait(text: str):
-    """``STAGE:DAYS[:SHARE]`` for ``allocate --max-wait``."""
+    """``STAGE:DAYS[:SHARE]`` for ``--max-wait``."""
     from sim.service import MaxWait
 
     try:
