@@ -329,23 +329,26 @@ def _hire(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     try:
         plan = hiring_plan(scenario, args.target, args.method, args.probability, args.replications, args.seed,
-                           args.engine)
+                           args.engine, budget=args.budget)
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     summary = plan.summary
-    print(f"{scenario.name}: hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, "
-          f"at least cost ({summary['evaluations']} candidates simulated)")
+    asked = (f"the best chance of reaching {args.target:,.0f} with hires costing at most {args.budget:,.0f} in the year"
+             if args.budget is not None else
+             f"hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, at least cost")
+    print(f"{scenario.name}: {asked} ({summary['evaluations']} candidates simulated)")
     for team, hires in summary["hires"].items():
         listed = ", ".join(f"{h['count']} on day {h['day']} (ramped up by {h['ramped_by'] or 'the end of the year'})"
                            for h in hires)
         print(f"  {team}: {listed or 'no hire'}")
     p, (low, high) = summary["p_target"]["mean"], summary["p_target"]["ci95"]
+    print(f"the hires cost {summary['hires_cost']:,.0f} in the year (hiring, and salaries from their start)")
     print(f"P(target) on fresh replications: {p:.0%} (95% interval {low:.0%} to {high:.0%}); revenue "
           f"{summary['revenue']['mean']:,.0f}, cost {summary['costs']['total']['mean']:,.0f} (staff "
           f"{summary['costs']['staff']['mean']:,.0f}, hiring {summary['costs']['hiring']['mean']:,.0f}), profit "
           f"{summary['profit']['mean']:,.0f}")
-    if p < args.probability:
+    if p < args.probability and args.budget is None:
         print(f"the plan does not reach {args.probability:.0%} on fresh replications: more replications, or a lower "
               "target, would settle it")
     for problem in summary["problems"]:
@@ -909,12 +912,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here")
     p.set_defaults(handler=_allocate)
 
-    p = sub.add_parser("hire", help="hires per team and month that reach a revenue target at least cost")
+    p = sub.add_parser("hire", help="hires per team and month that reach a revenue target at least cost, or give "
+                                    "the best chance of it within a budget")
     p.add_argument("file", metavar="SCENARIO")
     p.add_argument("--target", type=_positive_int, required=True, metavar="AMOUNT", help="annual revenue target")
     p.add_argument("--method", choices=METHODS, default="reserve", help="how the target is split over months")
     p.add_argument("--probability", type=_fraction, default=0.8, metavar="P",
                    help="the probability of reaching the target the plan must keep (default 0.8)")
+    p.add_argument("--budget", type=_non_negative_float, metavar="AMOUNT",
+                   help="instead: the best probability of reaching the target with hires costing at most AMOUNT in "
+                        "the year (hiring fees and their salaries from the day they start)")
     _run_options(p, engine="fast", replications=40)
     p.add_argument("--out", type=_path, required=True, metavar="DIR",
                    help="write hiring.json, scenario.yaml (the scenario with the hires) and headcount.png here")
