@@ -265,8 +265,13 @@ def _allocate(args: argparse.Namespace) -> int:
     gain, first, last = result["gain"], *result["gain"]["replications"]
     better = Odds(round(gain["p_better"] * (last - first + 1)), last - first + 1)
     show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
-    print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
-          f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them")
+    unchanged = all(result["chosen"][key] == result["current"][key] for key in ("budget", "headcount"))
+    if unchanged:
+        print(f"the current allocation is the best found: no move of budget or reps raised {args.objective} "
+              "within the service levels")
+    else:
+        print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
+              f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them")
     if result["binding"]:
         print("binding: " + "; ".join(f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a "
                                       f"better {args.objective})" for b in result["binding"]))

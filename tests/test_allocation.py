@@ -177,7 +177,8 @@ def test_b2b_saas_recommendation_keeps_first_contact_within_three_days(tmp_path,
     result = json.loads((out / "allocation.json").read_text())
     assert result["objective"] == "profit" and result["chosen"]["feasible"]
     assert result["chosen_on_search"]["service"]["broken"] == []
-    assert "chosen" in printed and "binding" in printed and "gain in profit" in printed
+    assert "chosen" in printed and "binding" in printed
+    assert "gain in profit" in printed or "the current allocation is the best found" in printed
     recommended = sim.load(out / "scenario.yaml")
     assert {t.name: t.headcount for t in recommended.teams} == result["chosen"]["headcount"]
     assert sum(t.headcount for t in recommended.teams) == headcount

@@ -16,6 +16,7 @@ import sim
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.execution import replicate
+from sim.service import ServiceLevels
 from sim.experiments import (Comparison, Strategy, SweepSpec, compare, design_points, load_strategies, load_sweep,
                              p_best, p_best_by, sensitivity, sweep)
 
@@ -389,3 +390,18 @@ def test_compare_refuses_service_levels_it_cannot_measure(tmp_path, capsys):
     assert "--max-wait: stage 'qualify' does not exist" in capsys.readouterr().err
     assert main([*run, "--max-utilisation", "0.85", "--engine", "flow"]) == 2
     assert "--engine: service levels are measured lead by lead" in capsys.readouterr().err
+
+
+def test_the_report_of_a_comparison_names_no_winner_that_breaks_a_service_level(tmp_path):
+    from sim.report import build_report
+
+    strategies = [Strategy("base", _one_team(6)), Strategy.from_overrides("twice", _one_team(6),
+                                                                          {"channels.web.leads_per_day": 12})]
+    levels = ServiceLevels(max_utilisation=0.85)
+    compare(strategies, replications=4, seed=1, progress=False, out=tmp_path / "held", levels=levels)
+    report = build_report(tmp_path / "held")
+    assert report.title.endswith("best base")
+    table = report.tables["service levels"].set_index("strategy")
+    assert table.loc["twice", "breaks"] == "max-utilisation reps" and not table.loc["twice", "keeps them"]
+    compare(strategies[1:], replications=4, seed=1, progress=False, out=tmp_path / "none", levels=levels)
+    assert build_report(tmp_path / "none").title.endswith("no strategy keeps every service level")
