@@ -269,9 +269,10 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
     # 2. exchange: single moves of a budget step or a rep, best improving move first, from the best of the greedy's
     # allocation, the current one and the current budget with reps following its work
     current = current_allocation(scenario, fixed)
-    if within(current.budget) and (headcount is None or sum(current.headcount.values()) == headcount):
-        best = max([best, current, _staffed(scenario, current.budget, headcount)],
-                   key=lambda start: _rank(run(start), objective))
+    if within(current.budget):
+        same_reps = headcount is None or sum(current.headcount.values()) == headcount
+        starts = [best, _staffed(scenario, current.budget, headcount), *([current] if same_reps else [])]
+        best = max(starts, key=lambda start: _rank(run(start), objective))
     for _ in range(max_rounds):
         moves = []
         for name in paid:
