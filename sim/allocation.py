@@ -1,7 +1,7 @@
 """Allocating the marketing budget across channels and headcount across teams, by profit and within service levels.
 
 The director's question: given this budget and this many reps, where should they go? A channel's
-budget buys leads (``budget / cost_per_lead``); a team's reps are its capacity. Referrals and
+budget buys leads (``budget / cost_per_lead`` over the horizon, :func:`sim.costs.leads_per_unit`); a team's reps are its capacity. Referrals and
 other channels money cannot buy (``fixed_volume``, or no ``cost_per_lead``) keep their volume,
 and so do channels named ``fixed``; each other channel may be held within budget bounds.
 
@@ -15,11 +15,13 @@ same replications (common random numbers, so candidates differ by their allocati
    channel whose extra leads raise the objective most while the service levels hold, with reps
    following the work (split over the teams in proportion to the rep time the funnel needs); it
    stops when no step helps (profit may fall as leads outrun the reps who work them);
-2. **exchange**: from the better of that and the current allocation, single moves -- a budget
-   step from one channel to another, a step more or less, one rep from a team to another -- are
-   tried and the best improving one taken, until none improves. This catches what the greedy
-   cannot see one channel at a time: budget and headcount interact (more inbound leads need more
-   SDRs before they pay);
+2. **exchange**: from the best of that, the current allocation and the current budget with reps
+   following its work, single moves -- a budget step from one channel to another, a step more or
+   less (each with the reps as they are and with the reps following the work), one rep from a team
+   to another -- are tried and the best improving one taken, until none improves. This catches what
+   the greedy cannot see one channel at a time: budget and headcount interact (more inbound leads
+   need more SDRs and account executives before they pay, and break a utilisation ceiling until
+   they have them);
 3. **scoring on fresh replications**: the chosen and the current allocation are simulated again
    on replications the search never saw, so the gain and its 95% interval are not inflated by the
    search having picked the luckiest candidate, and the service levels are checked there again.
@@ -86,8 +88,9 @@ def buyable(scenario: Scenario, fixed: Sequence[str] = ()) -> list[str]:
 
 
 def current_allocation(scenario: Scenario, fixed: Sequence[str] = ()) -> Allocation:
-    """The scenario's own allocation: what its bought channels cost over the horizon, and its headcount."""
-    spent = {c.name: marketing_budget(c, scenario.horizon_days) for c in scenario.channels}
+    """The scenario's own allocation: what its bought channels' expected leads cost over the horizon, and its
+    headcount."""
+    spent = {c.name: marketing_budget(scenario, c) for c in scenario.channels}
     return Allocation(budget={name: spent[name] for name in buyable(scenario, fixed)},
                       headcount={t.name: t.headcount for t in scenario.teams})
 
@@ -99,7 +102,7 @@ def apply(scenario: Scenario, allocation: Allocation) -> Scenario:
     overrides: dict[str, Any] = {}
     for name, amount in allocation.budget.items():
         i, channel = channels[name]
-        overrides[f"channels.{i}.leads_per_day"] = leads_per_day_bought(channel, amount, scenario.horizon_days)
+        overrides[f"channels.{i}.leads_per_day"] = leads_per_day_bought(scenario, channel, amount)
     for name, reps in allocation.headcount.items():
         overrides[f"teams.{teams[name]}.headcount"] = int(reps)
     return scenario.replace(overrides)
@@ -181,7 +184,8 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
     dict
         The current and the chosen allocation (budget, reps, revenue, profit, costs, service levels), the gain
         in the objective (and in revenue and profit) scored on fresh replications with its 95% interval, the
-        limits that bind, the returns curves and the greedy path.
+        limits that bind, the current allocation's service levels on the search's replications (a current
+        allocation that breaks one there cannot be the recommendation), the returns curves and the greedy path.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
@@ -241,11 +245,13 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
                      "runner_up": candidates[1][1] if len(candidates) > 1 else None,
                      "margin": rank[1] - candidates[1][0][1] if len(candidates) > 1 else None})
 
-    # 2. exchange: single moves of a budget step or a rep, best improving move first
+    # 2. exchange: single moves of a budget step or a rep, best improving move first, from the best of the greedy's
+    # allocation, the current one and the current budget with reps following its work
     current = current_allocation(scenario, fixed)
-    if (within(current.budget) and (headcount is None or sum(current.headcount.values()) == headcount)
-            and _rank(run(current), objective) > _rank(run(best), objective)):
-        best = current
+    if within(current.budget):
+        same_reps = headcount is None or sum(current.headcount.values()) == headcount
+        starts = [best, _staffed(scenario, current.budget, headcount), *([current] if same_reps else [])]
+        best = max(starts, key=lambda start: _rank(run(start), objective))
     for _ in range(max_rounds):
         moves = []
         for name in paid:
@@ -258,7 +264,10 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
                     trial[other] -= step
                 moves.append(trial)
             moves.append({**best.budget, name: best.budget[name] - step})
-        trials = [Allocation(trial, best.headcount) for trial in moves if within(trial)]
+        # a budget move with the reps as they are, and with the reps following the move's work: more leads of one
+        # channel may pay only once the teams that work them have the reps
+        trials = [allocation for trial in moves if within(trial)
+                  for allocation in (Allocation(trial, best.headcount), _staffed(scenario, trial, headcount))]
         if headcount is not None:
             for team, reps in best.headcount.items():
                 for other in best.headcount:
@@ -289,6 +298,7 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
         "current": _describe(current, current_fresh, target),
         "chosen": _describe(best, chosen_fresh, target),
         "chosen_on_search": {"service": chosen_search.service(), "score": _score(chosen_search, objective)},
+        "current_on_search": {"service": run(current).service(), "score": _score(run(current), objective)},
         "gain": gain,
         "revenue_gain": _paired(chosen_fresh.replications["revenue"], current_fresh.replications["revenue"]),
         "profit_gain": _paired(chosen_fresh.replications["profit"], current_fresh.replications["profit"]),

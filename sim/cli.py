@@ -265,13 +265,21 @@ def _allocate(args: argparse.Namespace) -> int:
     gain, first, last = result["gain"], *result["gain"]["replications"]
     better = Odds(round(gain["p_better"] * (last - first + 1)), last - first + 1)
     show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
-    print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
-          f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them")
+    unchanged = all(result["chosen"][key] == result["current"][key] for key in ("budget", "headcount"))
+    if unchanged:
+        print(f"the current allocation is the best found: no move of budget or reps raised {args.objective} "
+              "within the service levels")
+    else:
+        print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
+              f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them")
     if result["binding"]:
         print("binding: " + "; ".join(f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a "
                                       f"better {args.objective})" for b in result["binding"]))
     elif levels.max_wait or levels.max_utilisation is not None:
         print("binding: none of the service levels turned down a better allocation")
+    if result["current_on_search"]["service"]["broken"]:
+        print("the current allocation breaks " + ", ".join(result["current_on_search"]["service"]["broken"]) +
+              " on the search's replications, so it could not be kept as it is")
     if not result["chosen"]["feasible"]:
         print("no allocation found keeps every service level: " + ", ".join(result["chosen"]["service"]["broken"]))
     run = (args.replications, args.seed, args.engine)
@@ -323,20 +331,23 @@ def _hire(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     with _input_from(args.file):
         plan = hiring_plan(scenario, args.target, args.method, args.probability, args.replications, args.seed,
-                           args.engine)
+                           args.engine, budget=args.budget)
     summary = plan.summary
-    print(f"{scenario.name}: hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, "
-          f"at least cost ({summary['evaluations']} candidates simulated)")
+    asked = (f"the best chance of reaching {args.target:,.0f} with hires costing at most {args.budget:,.0f} in the year"
+             if args.budget is not None else
+             f"hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, at least cost")
+    print(f"{scenario.name}: {asked} ({summary['evaluations']} candidates simulated)")
     for team, hires in summary["hires"].items():
         listed = ", ".join(f"{h['count']} on day {h['day']} (ramped up by {h['ramped_by'] or 'the end of the year'})"
                            for h in hires)
         print(f"  {team}: {listed or 'no hire'}")
     p, (low, high) = summary["p_target"]["mean"], summary["p_target"]["ci95"]
+    print(f"the hires cost {summary['hires_cost']:,.0f} in the year (hiring, and salaries from their start)")
     print(f"P(target) on fresh replications: {p:.0%} (95% interval {low:.0%} to {high:.0%}); revenue "
           f"{summary['revenue']['mean']:,.0f}, cost {summary['costs']['total']['mean']:,.0f} (staff "
           f"{summary['costs']['staff']['mean']:,.0f}, hiring {summary['costs']['hiring']['mean']:,.0f}), profit "
           f"{summary['profit']['mean']:,.0f}")
-    if p < args.probability:
+    if p < args.probability and args.budget is None:
         print(f"the plan does not reach {args.probability:.0%} on fresh replications: more replications, or a lower "
               "target, would settle it")
     for problem in summary["problems"]:
@@ -350,8 +361,10 @@ def _hire(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from sim.engine import EXACT
     from sim.experiments import Strategy, compare, load_strategies
     from sim.overrides import parse_override
+    from sim.service import ServiceLevels
 
     strategies = [Strategy(Path(f).stem, load(f)) for f in args.files]
     base = strategies[0]
@@ -372,12 +385,16 @@ def _compare(args: argparse.Namespace) -> int:
     biggest = max(strategies, key=lambda s: s.scenario.horizon_days * sum(c.leads_per_day for c in s.scenario.channels))
     _within_limits(args, args.files[0], biggest.scenario, args.replications, args.engine, detail=False,
                    runs=len(strategies))
+    levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
+    if (levels.max_wait or levels.max_utilisation is not None) and args.engine not in EXACT:
+        raise ScenarioError([Problem("--engine", f"service levels are measured lead by lead: use {' or '.join(EXACT)}, "
+                                                 f"not {args.engine}")])
     if args.out is not None:
         output_dir(args.out)
     try:
         result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
                          workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force,
-                         objective=args.objective)
+                         objective=args.objective, levels=levels)
     except KeyboardInterrupt:
         kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
         print(f"interrupted{kept}", file=sys.stderr)
@@ -386,6 +403,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine}); "
           f"ranked by {args.objective}, best first")
     print(_comparison_table(summary).to_string(index=False))
+    if "service_levels" in summary:
+        print(_service_lines(summary, args.objective))
     missing = {part: why for s in summary["strategies"] for part, why in s["costs_not_given"].items()}
     if missing:
         print("costs not given (left out of cost and profit): " + "; ".join(f"{p} ({w})" for p, w in missing.items()))
@@ -412,9 +431,27 @@ def _comparison_table(summary: dict) -> pd.DataFrame:
             "profit": f"{s['profit']['mean']:,.0f}", f"{objective} 95% interval": f"{show(low)} to {show(high)}",
             "vs baseline": "" if difference is None else f"{signed(difference['mean'])} "
                                                          f"({signed(difference['ci95'][0])} to {signed(difference['ci95'][1])})",
-            "P(best)": f"{s['p_best']:.0%}",
+            "P(best)": "" if s["p_best"] is None else f"{s['p_best']:.0%}",
             "P(target)": "" if s["p_hit_target"] is None else f"{s['p_hit_target']['mean']:.0%}"})
+        if "service" in s:
+            rows[-1]["service levels"] = "kept" if s["keeps_service_levels"] else "broken"
     return pd.DataFrame(rows)
+
+
+def _service_lines(summary: dict, objective: str) -> str:
+    """Each strategy's waits and busiest team against the service levels, the limits it breaks, and the winner."""
+    lines = []
+    for s in summary["strategies"]:
+        service = s["service"]
+        waits = [f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
+                 for w in service["waits"]]
+        team, busy = max(service["utilisation"].items(), key=lambda item: item[1])
+        verdict = "keeps the service levels" if s["keeps_service_levels"] else "breaks " + ", ".join(service["broken"])
+        lines.append(f"  {s['name']}: {'; '.join([*waits, f'busiest team {team} {busy:.0%}'])}; {verdict}")
+    winner = summary["winner"]
+    lines.append(f"winner: {winner} (best {objective} among the strategies that keep the service levels)" if winner
+                 else "no strategy keeps every service level: none is recommended")
+    return "service levels (measured on the same replications, each held with 95% confidence):\n" + "\n".join(lines)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -846,11 +883,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
     _objective_option(p)
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
-    p.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
-                   help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep start "
-                        "on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads in 10)")
-    p.add_argument("--max-utilisation", type=_fraction, metavar="U",
-                   help="a service level: no team busier than this share of its working time, e.g. 0.85")
+    _service_options(p)
     p.add_argument("--channel-budget", type=_channel_budget, action="append", default=[], metavar="NAME:LOW:HIGH",
                    help="keep a channel's budget between LOW and HIGH, e.g. inbound:200000:800000")
     p.add_argument("--fixed", action="append", default=[], metavar="CHANNEL",
@@ -865,12 +898,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here")
     p.set_defaults(handler=_allocate)
 
-    p = sub.add_parser("hire", help="hires per team and month that reach a revenue target at least cost")
+    p = sub.add_parser("hire", help="hires per team and month that reach a revenue target at least cost, or give "
+                                    "the best chance of it within a budget")
     p.add_argument("file", metavar="SCENARIO")
     p.add_argument("--target", type=_positive_int, required=True, metavar="AMOUNT", help="annual revenue target")
     p.add_argument("--method", choices=METHODS, default="reserve", help="how the target is split over months")
     p.add_argument("--probability", type=_fraction, default=0.8, metavar="P",
                    help="the probability of reaching the target the plan must keep (default 0.8)")
+    p.add_argument("--budget", type=_non_negative_float, metavar="AMOUNT",
+                   help="instead: the best probability of reaching the target with hires costing at most AMOUNT in "
+                        "the year (hiring fees and their salaries from the day they start)")
     _run_options(p, engine="fast", replications=40)
     p.add_argument("--out", type=_path, required=True, metavar="DIR",
                    help="write hiring.json, scenario.yaml (the scenario with the hires) and headcount.png here")
@@ -884,6 +921,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add the strategies of a YAML file: each a name and the overrides (several changes at once) "
                         "that make it from the baseline, e.g. 'more SDRs: {teams.sdr.headcount: 6}'")
     _objective_option(p)
+    _service_options(p)
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
     p.add_argument("--out", type=_path, metavar="DIR",
                    help="write each strategy as it finishes (resumable), then comparison.json, here")
@@ -1015,6 +1053,16 @@ def _objective_option(parser: argparse.ArgumentParser) -> None:
                              "the probability of reaching targets.annual_revenue (p_target)")
 
 
+def _service_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-wait`` and ``--max-utilisation``: the service levels a choice must keep."""
+    parser.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
+                        help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep "
+                             "start on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads "
+                             "in 10)")
+    parser.add_argument("--max-utilisation", type=_fraction, metavar="U",
+                        help="a service level: no team busier than this share of its working time, e.g. 0.85")
+
+
 def _limits_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-limits", action="store_true",
                         help="run even when the estimated memory or time is above what a 2-core, 24 GiB machine "
@@ -1030,7 +1078,7 @@ def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int
 
 
 def _max_wait(text: str):
-    """``STAGE:DAYS[:SHARE]`` for ``allocate --max-wait``."""
+    """``STAGE:DAYS[:SHARE]`` for ``--max-wait``."""
     from sim.service import MaxWait
 
     try:

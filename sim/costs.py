@@ -43,11 +43,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from sim.model.arrivals import daily_rates
 from sim.model.staffing import Roster
 from sim.scenario import Channel, Scenario
 
 __all__ = ["COSTS", "COLUMNS", "replication_costs", "worked_by", "not_given", "given", "add_profit",
-           "marketing_budget", "leads_per_day_bought"]
+           "leads_per_unit", "marketing_budget", "leads_per_day_bought"]
 
 COSTS = ("marketing", "staff", "hiring", "commission")
 """The parts of a year's cost, in the order summaries show them."""
@@ -59,23 +60,37 @@ DAYS_PER_YEAR = 365.0
 """A rep's yearly cost is spread over calendar days: a weekend on the payroll costs like a weekday."""
 
 
-def marketing_budget(channel: Channel, days: float) -> float:
-    """What ``channel``'s leads cost over ``days`` at its ``leads_per_day``: the budget it spends.
+def leads_per_unit(scenario: Scenario, channel: Channel) -> float:
+    """The leads ``channel`` brings over the horizon for each lead per day of its ``leads_per_day``: the horizon's
+    days weighted by the seasonality, and only the working days for a channel that works only on them, so that a
+    budget buys the leads the year will really cost.
 
     >>> import sim
-    >>> inbound = sim.load("playbooks/b2b_saas.yaml").channels[0]
-    >>> marketing_budget(inbound, 365) == inbound.leads_per_day * inbound.cost_per_lead * 365
-    True
-    >>> leads_per_day_bought(inbound, marketing_budget(inbound, 30), 30) == inbound.leads_per_day
+    >>> scenario = sim.load("playbooks/b2b_saas.yaml")
+    >>> inbound, outbound = scenario.channels[:2]
+    >>> round(leads_per_unit(scenario, inbound)), leads_per_unit(scenario, outbound) < 260  # weekdays, holidays off
+    (365, True)
+    """
+    unit = channel.model_copy(update={"leads_per_day": 1.0})  # a channel, not the scenario: nothing to validate
+    return float(daily_rates(unit, scenario).sum())
+
+
+def marketing_budget(scenario: Scenario, channel: Channel) -> float:
+    """What ``channel``'s leads cost over the scenario's horizon at its ``leads_per_day``: the budget it spends.
+
+    >>> import sim
+    >>> scenario = sim.load("playbooks/b2b_saas.yaml")
+    >>> inbound = scenario.channels[0]
+    >>> round(leads_per_day_bought(scenario, inbound, marketing_budget(scenario, inbound)), 9) == inbound.leads_per_day
     True
     """
-    return channel.leads_per_day * channel.cost_per_lead * days
+    return channel.leads_per_day * channel.cost_per_lead * leads_per_unit(scenario, channel)
 
 
-def leads_per_day_bought(channel: Channel, budget: float, days: float) -> float:
-    """The leads per day that ``budget`` buys from ``channel`` over ``days`` (the inverse of
+def leads_per_day_bought(scenario: Scenario, channel: Channel, budget: float) -> float:
+    """The ``leads_per_day`` that ``budget`` buys from ``channel`` over the scenario's horizon (the inverse of
     :func:`marketing_budget`; the channel must have a ``cost_per_lead``)."""
-    return budget / channel.cost_per_lead / days
+    return budget / channel.cost_per_lead / leads_per_unit(scenario, channel)
 
 
 def worked_by(scenario: Scenario) -> np.ndarray:

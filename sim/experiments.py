@@ -8,7 +8,11 @@ difference of two independent runs. It reports each headline figure with its 95%
 interval, its costs and profit (:mod:`sim.costs`), the paired differences against the baseline
 (the first strategy) with their intervals, and the probability that each strategy is best by the
 objective (profit by default, revenue, or the probability of reaching the target). Strategies
-can be written as a file, each a name and a set of overrides (:func:`load_strategies`).
+can be written as a file, each a name and a set of overrides (:func:`load_strategies`). Given
+service levels (:mod:`sim.service`: a wait limit at a stage, a ceiling on every team's
+utilisation), each strategy is simulated once more on the same replications to measure its waits
+and utilisation; a strategy that breaks a limit ranks below every one that keeps them, is never
+the winner, and the summary names the limits it breaks.
 
 :func:`sweep` runs a design -- a grid, a Latin hypercube or random points over named
 parameters -- and streams one tidy row per point and replication to a resumable results
@@ -46,12 +50,13 @@ from scipy.stats import qmc
 
 from sim.constraints import PositiveInt
 from sim.costs import COLUMNS as COST_COLUMNS, not_given
-from sim.engine import ENGINES
+from sim.engine import ENGINES, EXACT
 from sim.errors import Problem, ScenarioError
 from sim.execution import FIGURES, describe_backend, run_tasks
 from sim.limits import check_points, grid_points
 from sim.overrides import apply_overrides
 from sim.scenario import Scenario, dump, load
+from sim.service import NO_LIMITS, Evaluation, ServiceLevels, evaluate
 from sim.yaml_io import field_lines, parse_yaml, read_text, validate
 from sim.outputs import output_dir, write_json, write_with
 from sim.store import ChunkStore
@@ -137,7 +142,8 @@ class Comparison:
     """Per-replication figures of several strategies run on common random numbers."""
 
     def __init__(self, strategies: Sequence[Strategy], replications: pd.DataFrame, seed: int, engine: str,
-                 backend: dict[str, Any] | None = None, objective: Objective = "profit"):
+                 backend: dict[str, Any] | None = None, objective: Objective = "profit",
+                 levels: ServiceLevels = NO_LIMITS, service: Mapping[str, Evaluation] | None = None):
         if objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
         self.strategies = list(strategies)
@@ -146,6 +152,12 @@ class Comparison:
         self.engine = engine
         self.backend = backend or {}
         self.objective = objective
+        self.levels = levels
+        self.service = dict(service or {})  # strategy name -> its waits and utilisation held against the levels
+
+    def keeps(self, name: str) -> bool:
+        """Whether strategy ``name`` keeps every service level (always, when none was given)."""
+        return name not in self.service or self.service[name].feasible
 
     def figure(self, name: str) -> pd.DataFrame:
         """One column per strategy, one row per replication."""
@@ -172,8 +184,12 @@ class Comparison:
     def summary(self) -> dict[str, Any]:
         """The content of ``comparison.json``: per strategy its figures (mean, interval, quantiles), costs and
         profit, the paired differences from the baseline, and the probability of being best by the objective;
-        ``ranking`` lists the strategies best first by the objective's mean."""
-        best = p_best_by(self.replications, self.objective, self.seed)
+        ``ranking`` lists the strategies best first by the objective's mean, those that keep the service levels
+        before any that breaks one; ``winner`` is the first of them unless it breaks a level. With service levels,
+        each strategy's ``service`` holds its waits and utilisation, and the probability of being best is taken
+        among the strategies that keep them (``null`` for one that breaks a level)."""
+        keepers = [s.name for s in self.strategies if self.keeps(s.name)] or [s.name for s in self.strategies]
+        best = p_best_by(self.replications[self.replications["strategy"].isin(keepers)], self.objective, self.seed)
         compared = ("revenue", "profit") if self.objective != "p_target" else ("revenue", "profit", "hit_target")
         diffs = {figure: self.differences(figure).set_index("strategy") for figure in compared}
         out = []
@@ -190,8 +206,13 @@ class Comparison:
                 "costs_not_given": not_given(s.scenario),
                 "profit": _spread(rows["profit"].to_numpy(float)),
                 "p_hit_target": None if rows["hit_target"].isna().any() else proportion(rows["hit_target"]),
-                "p_best": float(best[s.name]),
+                "p_best": float(best[s.name]) if s.name in best.index else None,
             }
+            if entry["p_best"] is None:
+                entry["p_best_null_because"] = "it breaks a service level: the best is taken among those that keep them"
+            if s.name in self.service:
+                entry["service"] = self.service[s.name].service()
+                entry["keeps_service_levels"] = self.keeps(s.name)
             if i > 0:
                 for figure, table in diffs.items():
                     d = table.loc[s.name]
@@ -203,10 +224,14 @@ class Comparison:
             out.append(entry)
         score = {e["name"]: (e["p_hit_target"] or {"mean": -1.0})["mean"] if self.objective == "p_target"
                  else e[self.objective]["mean"] for e in out}
+        ranking = sorted(score, key=lambda name: (not self.keeps(name), -score[name]))
+        winner = {"winner": ranking[0]} if self.keeps(ranking[0]) else {
+            "winner": None, "winner_null_because": "no strategy keeps every service level"}
+        levels = {"service_levels": self.levels.as_dict()} if self.service else {}
         return {"kind": "comparison", "objective": self.objective, "baseline": self.strategies[0].name,
                 "replications": int(self.replications["replication"].nunique()), "seed": self.seed,
-                "engine": self.engine, "level": LEVEL, **self.backend,
-                "ranking": sorted(score, key=lambda name: -score[name]), "strategies": out}
+                "engine": self.engine, "level": LEVEL, **self.backend, **levels,
+                "ranking": ranking, **winner, "strategies": out}
 
     def save(self, directory: str | Path) -> Path:
         """Write ``comparison.json`` and ``replications.parquet`` into ``directory``; return it."""
@@ -218,7 +243,8 @@ class Comparison:
 
 def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int = 0, engine: str = DEFAULT_ENGINE,
             workers: int | None = 1, dask: str | None = None, progress: bool | None = None,
-            out: str | Path | None = None, force: bool = False, objective: Objective = "profit") -> Comparison:
+            out: str | Path | None = None, force: bool = False, objective: Objective = "profit",
+            levels: ServiceLevels = NO_LIMITS) -> Comparison:
     """Run every strategy on the same seed (common random numbers) and compare them.
 
     Parameters
@@ -231,12 +257,22 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
         finish (see :mod:`sim.store`), a run that was stopped resumes without recomputing them,
         and ``comparison.json`` is written at the end. ``force`` starts afresh.
     objective : what ranks the strategies and decides which is best (see :data:`OBJECTIVES`).
+    levels : service levels every strategy is held against; each strategy is then simulated once more, in
+        this process, on the same replications to measure its waits and utilisation (the per-replication
+        figures do not keep them). Needs an exact engine.
     """
     names = [s.name for s in strategies]
     if len(strategies) < 1 or len(set(names)) != len(names):
         raise ValueError(f"give one or more strategies with distinct names, got {names}")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    limited = bool(levels.max_wait) or levels.max_utilisation is not None
+    if limited:
+        if engine not in EXACT:
+            raise ValueError(f"service levels are measured lead by lead: use an exact engine "
+                             f"({', '.join(EXACT)}), not {engine!r}")
+        for s in strategies:
+            levels.check(s.scenario)
     tasks = {i: (s.scenario, seed, replications, engine) for i, s in enumerate(strategies)}
     if out is None:
         tables = dict(run_tasks(tasks, workers, dask, progress, desc="strategies"))
@@ -252,7 +288,9 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
         tables = {i: store.read_chunk(i) for i in tasks}
     table = pd.concat([tables[i].assign(strategy=s.name) for i, s in enumerate(strategies)], ignore_index=True)
     table = table[["strategy", "replication", *FIGURES]]
-    result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask), objective)
+    service = {s.name: evaluate(s.scenario, range(replications), seed, levels, engine) for s in strategies} if limited \
+        else {}
+    result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask), objective, levels, service)
     if out is not None:
         result.save(out)
     return result

@@ -65,10 +65,18 @@ def _comparison(directory: Path) -> Report:
                            "ci_high": d["ci95"][1], "sd_paired": d["sd_paired"], "sd_unpaired": d["sd_unpaired"]}
                           for s in summary["strategies"] if (d := s.get(f"{figure}_difference"))])
     ranking = summary.get("ranking", [s["name"] for s in summary["strategies"]])
+    winner = summary.get("winner", ranking[0])  # a winner keeps the service levels, if any were asked
     report = Report(f"Comparison of {len(rows)} strategies ({summary['replications']} replications, seed "
-                    f"{summary['seed']}), ranked by {objective}: best {ranking[0]}", "comparison",
+                    f"{summary['seed']}), ranked by {objective}: "
+                    + (f"best {winner}" if winner else "no strategy keeps every service level"), "comparison",
                     {"strategies": pd.DataFrame(rows).set_index("strategy").loc[ranking].T.rename_axis(columns=None)
                      .reset_index(names="figure")})
+    if "service_levels" in summary:
+        report.tables["service levels"] = pd.DataFrame([
+            {"strategy": s["name"], "keeps them": s["keeps_service_levels"], "breaks": ", ".join(s["service"]["broken"]),
+             **{f"{w['stage']} share within {w['days']:g} days": w["share"] for w in s["service"]["waits"]},
+             **{f"{team} utilisation": u for team, u in s["service"]["utilisation"].items()}}
+            for s in summary["strategies"]])
     column = {"p_target": "hit_target"}.get(objective, objective)
     if column != "hit_target":
         report.figures[f"{objective} by strategy"] = charts.strategies_chart(replications, column)

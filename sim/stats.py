@@ -90,7 +90,7 @@ def wilson(successes: Any, trials: Any, level: float = LEVEL) -> tuple[np.ndarra
         p = k / n
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
+    return np.clip(centre - half, 0.0, None), np.clip(centre + half, None, 1.0)  # exact at 0 and 1, not -1e-17
 
 
 def proportion(hits: Any, level: float = LEVEL) -> dict[str, Any]:

@@ -158,25 +158,39 @@ def test_an_allocation_that_breaks_a_service_level_never_wins():
 
 
 def test_b2b_saas_recommendation_keeps_first_contact_within_three_days(tmp_path, capsys):
-    """The written scenario, simulated on 60 replications of another seed, keeps first contact within 3 days
-    for 90% of leads and every team at most 85% busy. Each figure is a ratio over replications: the test allows
-    3.3 of its standard errors below the limit, so if the scenario truly keeps a limit, the test fails for it
-    with probability below 1 in 2000 (normal approximation of the ratio estimator; two limits, below 1 in 1000)."""
+    """The issue's check on the playbook as it now stands (its 46 reps, a budget above its current spend): the
+    written scenario, simulated on 40 fresh replications of another seed, keeps first contact within 3 days for
+    90% of leads and every team at most 85% busy. Each figure is a ratio over replications: the test allows 3.6
+    of its standard errors past the limit, so if the scenario truly keeps a limit the test fails for it with
+    probability below 1 in 6000 (normal approximation of the ratio estimator; with the wait and three teams,
+    below 1 in 1500 in all; the search's own check was at 95% confidence on other replications, so the true
+    figures sit inside the limits, not on them). The marketing spent is the budget the allocation names plus the
+    referrals' (expected leads times cost: a Poisson count of some twenty thousand leads a year, its mean over 40
+    replications within a few tenths of a percent, so 2% is far outside chance)."""
+    scenario = sim.load(ROOT / "playbooks" / "b2b_saas.yaml")
+    headcount = sum(t.headcount for t in scenario.teams)
     out = tmp_path / "alloc"
-    assert main(["allocate", str(ROOT / "playbooks" / "b2b_saas.yaml"), "--budget", "1000000", "--headcount", "33",
-                 "--max-wait", "qualify:3:0.9", "--max-utilisation", "0.85", "--steps", "5", "--replications",
-                 "20", "--out", str(out)]) == 0
+    assert main(["allocate", str(ROOT / "playbooks" / "b2b_saas.yaml"), "--budget", "1000000", "--headcount",
+                 str(headcount), "--max-wait", "qualify:3:0.9", "--max-utilisation", "0.85", "--steps", "2",
+                 "--replications", "12", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads((out / "allocation.json").read_text())
     assert result["objective"] == "profit" and result["chosen"]["feasible"]
-    assert "chosen" in printed and "binding" in printed and "gain in profit" in printed
+    assert result["chosen_on_search"]["service"]["broken"] == []
+    assert "chosen" in printed and "binding" in printed
+    assert "gain in profit" in printed or "the current allocation is the best found" in printed
     recommended = sim.load(out / "scenario.yaml")
     assert {t.name: t.headcount for t in recommended.teams} == result["chosen"]["headcount"]
-    assert sum(t.headcount for t in recommended.teams) == 33
-    check = evaluate(recommended, range(60), seed=987, levels=ServiceLevels((MaxWait("qualify", 3.0, 0.9),), 0.85))
+    assert sum(t.headcount for t in recommended.teams) == headcount
+    check = evaluate(recommended, range(40), seed=987, levels=ServiceLevels((MaxWait("qualify", 3.0, 0.9),), 0.85))
     wait = check.waits[0]
-    se = (wait["share"] - wait["share_low"]) / stats.t.ppf(CONFIDENCE, 59)
-    assert wait["share"] >= 0.9 - 3.3 * se
+    se = (wait["share"] - wait["share_low"]) / stats.t.ppf(CONFIDENCE, 39)
+    assert wait["share"] >= 0.9 - 3.6 * se
     for team, busy in check.utilisation.items():
-        se = (check.utilisation_high[team] - busy) / stats.t.ppf(CONFIDENCE, 59)
-        assert busy <= 0.85 + 3.3 * se, team
+        se = (check.utilisation_high[team] - busy) / stats.t.ppf(CONFIDENCE, 39)
+        assert busy <= 0.85 + 3.6 * se, team
+    # the recommended scenario spends what the allocation says: the year's leads times their cost
+    spent = check.replications["marketing_cost"].mean()
+    referral = next(c for c in recommended.channels if c.fixed_volume)
+    expected = sum(result["chosen"]["budget"].values()) + referral.leads_per_day * referral.cost_per_lead * 365
+    assert spent == pytest.approx(expected, rel=0.02)

@@ -16,6 +16,7 @@ import sim
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.execution import replicate
+from sim.service import ServiceLevels
 from sim.experiments import (Comparison, Strategy, SweepSpec, compare, design_points, load_strategies, load_sweep,
                              p_best, p_best_by, sensitivity, sweep)
 
@@ -330,3 +331,77 @@ def test_p_best_by_target_resamples_the_pairs():
     assert p_best_by(table.assign(hit_target=1.0), "p_target").to_dict() == {"a": 0.5, "b": 0.5}
     table["profit"] = np.where(table.strategy == "a", 2.0, 1.0)
     assert p_best_by(table, "profit").to_dict() == {"a": 1.0, "b": 0.0}
+
+
+# --------------------------------------------------------------------------- service levels
+
+
+def _one_team(leads_per_day: float) -> sim.Scenario:
+    """Ten reps working a day per lead: 6 leads a day keep them 60% busy, 12 a day ask 120% of them."""
+    return sim.Scenario.model_validate({
+        "name": "one team", "horizon_days": 60,
+        "channels": [{"name": "web", "leads_per_day": leads_per_day, "cost_per_lead": 5}],
+        "stages": [{"name": "sell", "team": "reps", "conversion": 0.3,
+                    "work_days": {"dist": "exponential", "mean": 1.0}}],
+        "teams": [{"name": "reps", "headcount": 10, "cost_per_rep_year": 50000}],
+        "deal_value": {"dist": "fixed", "value": 1000},
+    })
+
+
+def test_a_strategy_that_breaks_a_service_level_is_never_the_winner(tmp_path, capsys):
+    """Doubling the leads earns more (the reps' idle time turns into deals) but leaves the team fully busy and
+    the queue growing by about two leads a day, so its leads wait days, not hours: 12 leads a day is 120% of
+    the work the team can do. Without limits it wins; with them it ranks last, breaks both limits, and has no
+    probability of being best. The margins are structural (60% busy against 100%; a wait of a few hours
+    against days by the end of the 60 days), not a few standard errors: 8 replications cannot turn them."""
+    base, doubled = tmp_path / "base.yaml", tmp_path / "strategies.yaml"
+    sim.dump(_one_team(6), base)
+    doubled.write_text("twice the leads:\n  channels.web.leads_per_day: 12\n")
+    run = ["compare", str(base), "--strategies", str(doubled), "--replications", "8", "--quiet", "--workers", "1"]
+    assert main([*run, "--out", str(tmp_path / "free")]) == 0
+    free = json.loads((tmp_path / "free" / "comparison.json").read_text())
+    assert free["winner"] == free["ranking"][0] == "twice the leads" and "service_levels" not in free
+    capsys.readouterr()
+    assert main([*run, "--max-wait", "sell:2:0.9", "--max-utilisation", "0.85", "--out", str(tmp_path / "held")]) == 0
+    printed = capsys.readouterr().out
+    held = json.loads((tmp_path / "held" / "comparison.json").read_text())
+    assert held["ranking"] == ["base", "twice the leads"] and held["winner"] == "base"
+    kept, broken = held["strategies"]
+    assert kept["keeps_service_levels"] and kept["service"]["broken"] == [] and kept["p_best"] == 1.0
+    assert broken["service"]["broken"] == ["max-wait sell:2:0.9", "max-utilisation reps"]
+    assert broken["p_best"] is None and "breaks a service level" in broken["p_best_null_because"]
+    assert broken["profit"]["mean"] > kept["profit"]["mean"]  # the better profit is what the limits turn down
+    assert kept["service"]["utilisation"]["reps"] < 0.7 < 0.95 < broken["service"]["utilisation"]["reps"]
+    assert held["service_levels"] == {"max_wait": [{"stage": "sell", "days": 2.0, "share": 0.9}],
+                                      "max_utilisation": 0.85}
+    assert "twice the leads: sell" in printed and "breaks max-wait sell:2:0.9, max-utilisation reps" in printed
+    assert "winner: base (best profit among the strategies that keep the service levels)" in printed
+    # the money of the comparison and of its service measurement come from the same simulated replications
+    table = pd.read_parquet(tmp_path / "held" / "replications.parquet")
+    assert held["strategies"][1]["revenue"] == free["strategies"][1]["revenue"]
+    assert np.allclose(table[table.strategy == "base"].profit.mean(), kept["profit"]["mean"], rtol=1e-12)
+
+
+def test_compare_refuses_service_levels_it_cannot_measure(tmp_path, capsys):
+    base = tmp_path / "base.yaml"
+    sim.dump(_one_team(6), base)
+    run = ["compare", str(base), "--override", "teams.reps.headcount=9", "--quiet"]
+    assert main([*run, "--max-wait", "qualify:3"]) == 2
+    assert "--max-wait: stage 'qualify' does not exist" in capsys.readouterr().err
+    assert main([*run, "--max-utilisation", "0.85", "--engine", "flow"]) == 2
+    assert "--engine: service levels are measured lead by lead" in capsys.readouterr().err
+
+
+def test_the_report_of_a_comparison_names_no_winner_that_breaks_a_service_level(tmp_path):
+    from sim.report import build_report
+
+    strategies = [Strategy("base", _one_team(6)), Strategy.from_overrides("twice", _one_team(6),
+                                                                          {"channels.web.leads_per_day": 12})]
+    levels = ServiceLevels(max_utilisation=0.85)
+    compare(strategies, replications=4, seed=1, progress=False, out=tmp_path / "held", levels=levels)
+    report = build_report(tmp_path / "held")
+    assert report.title.endswith("best base")
+    table = report.tables["service levels"].set_index("strategy")
+    assert table.loc["twice", "breaks"] == "max-utilisation reps" and not table.loc["twice", "keeps them"]
+    compare(strategies[1:], replications=4, seed=1, progress=False, out=tmp_path / "none", levels=levels)
+    assert build_report(tmp_path / "none").title.endswith("no strategy keeps every service level")

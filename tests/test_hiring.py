@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
 from sim.cli import main
-from sim.hiring import headcount_over_time, hiring_plan
+from sim.hiring import headcount_over_time, hires_cost, hiring_plan
 from tests.conftest import ROOT
 
 B2B = ROOT / "playbooks" / "b2b_saas.yaml"
@@ -71,3 +72,69 @@ def test_hire_refuses_a_bad_probability(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["hire", str(B2B), "--target", "1000", "--probability", "1.5", "--out", "x"])
     assert exit_.value.code == 2
+
+
+# --------------------------------------------------------------------------- the best P(target) within a budget
+
+TWO_TEAMS = sim.loads("""
+name: Two teams
+horizon_days: 365
+channels: [{name: web, leads_per_day: 1}]
+stages:
+  - {name: call, team: callers, work_days: {dist: fixed, value: 0.1}, conversion: 0.5}
+  - {name: sell, team: closers, work_days: {dist: fixed, value: 0.1}, conversion: 0.5}
+teams:
+  - {name: callers, headcount: 1, cost_per_rep_year: 36500, cost_per_hire: 1000}
+  - {name: closers, headcount: 1, cost_per_rep_year: 73000}
+deal_value: {dist: fixed, value: 1000}
+targets: {annual_revenue: 100000}
+""")
+
+
+def _evaluation(p_target: float, revenue: float):
+    from sim.service import Evaluation
+
+    hits = np.r_[np.ones(round(100 * p_target)), np.zeros(100 - round(100 * p_target))]
+    table = pd.DataFrame({"hit_target": hits, "revenue": revenue})
+    return Evaluation(table, {}, {})
+
+
+def test_hires_cost_counts_the_fee_and_the_salary_from_the_start():
+    assert hires_cost(TWO_TEAMS, {"callers": [(0, 2), (265, 1)], "closers": [(365, 4)]}) == pytest.approx(
+        3 * 1000 + 2 * 36500 + 100 * 100)  # a closer starting after the year costs nothing in it
+
+
+def test_a_budget_cuts_the_hires_that_lose_least_chance_for_the_money():
+    """A closer costs about twice a caller and loses 8 points of P(target) against a caller's 5: more chance lost
+    per cut, less per unit of money saved, so closers go first (a rule by chance lost alone would cut callers)."""
+    from sim.hiring import _within_budget
+
+    def run(hires):
+        callers, closers = (sum(n for _, n in hires[team]) for team in ("callers", "closers"))
+        return _evaluation(0.3 + 0.05 * callers + 0.08 * closers, 1000.0 * (callers + closers))
+
+    start = {"callers": [(0, 4)], "closers": [(0, 4)]}
+    everything = hires_cost(TWO_TEAMS, start)  # 4 x 37,500 + 4 x 73,000
+    hires, best, evaluations, removed = _within_budget(TWO_TEAMS, start, run(start), everything - 100_000, run)
+    assert hires == {"callers": [(0, 4)], "closers": [(0, 2)]} and removed == 2  # two closers close the gap
+    assert hires_cost(TWO_TEAMS, hires) <= everything - 100_000
+    hires, *_ = _within_budget(TWO_TEAMS, start, run(start), 0.0, run)
+    assert hires == {"callers": [(0, 0)], "closers": [(0, 0)]}
+    same, _, evaluations, removed = _within_budget(TWO_TEAMS, start, run(start), everything, run)
+    assert same == start and evaluations == removed == 0
+
+
+def test_hire_within_a_budget_on_the_playbook(tmp_path, capsys):
+    """The lagged plan for 30M asks for hires costing more than the budget: they are cut to fit it, and the
+    scenario written holds exactly the hires whose cost hiring.json states."""
+    out = tmp_path / "hire"
+    assert main(["hire", str(B2B), "--target", "30000000", "--budget", "2500000", "--replications", "4",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    plan = json.loads((out / "hiring.json").read_text())
+    assert plan["mode"] == "budget" and plan["budget"] == 2500000 and plan["hires_taken_away"] > 0
+    assert 0 < plan["hires_cost"] <= 2500000 and "costing at most 2,500,000" in printed
+    scenario, original = sim.load(out / "scenario.yaml"), sim.load(B2B)
+    added = {t.name: [(h.day, h.count) for h in t.hires][len(original.team(t.name).hires):] for t in scenario.teams}
+    assert hires_cost(original, added) == pytest.approx(plan["hires_cost"])
+    assert "the hires cost" in printed and "P(target) on fresh replications" in printed
