@@ -46,7 +46,7 @@ from sim.crm import CrmImport
 from sim.streams import FORECAST, generator
 
 __all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
-           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table"]
+           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table", "require_dated"]
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 
@@ -163,7 +163,12 @@ def _codes(products: pd.Series, tiers: list[str]) -> np.ndarray:
     return pd.Categorical(products.astype(object), categories=tiers).codes.astype(int) % (len(tiers) + 1)
 
 
-def _dated(crm: CrmImport) -> None:
+def require_dated(crm: CrmImport) -> None:
+    """Raise ``ValueError`` when the export has no dated opportunity: a forecast needs a day to start from.
+
+    >>> from sim.crm import read_opportunities
+    >>> require_dated(read_opportunities("data/maven_crm/sales_pipeline.csv", "maven"))  # dated: nothing raised
+    """
     if pd.isna(crm.as_of):
         raise ValueError("the export has no dated opportunities: nothing to forecast from")
 
@@ -204,7 +209,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     (estimated from earlier cut-offs, see :class:`ZombieShare`); each replication leaves that
     share of the open deals open, drawn deal by deal.
     """
-    _dated(crm)
+    require_dated(crm)
     cal = cal or calibrate(crm)
     cutoff = crm.as_of.normalize()
     start, end = cutoff + pd.Timedelta(days=1), pd.Timestamp(until).normalize()
@@ -293,7 +298,7 @@ def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: Zomb
     >>> bool(0 < won < revenue)
     True
     """
-    _dated(crm)
+    require_dated(crm)
     cutoff = crm.as_of.normalize()
     days = (pd.Timestamp(until).normalize() - cutoff).days
     tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
@@ -385,7 +390,7 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     (the question becomes: how many of these new cohorts will be won?). ``hazard_days`` is
     passed to :func:`sim.calibrate.calibrate` (estimate deal fates from recent experience only).
     """
-    _dated(crm)
+    require_dated(crm)
     rows = []
     ops = crm.opportunities
     for cutoff in cutoffs:

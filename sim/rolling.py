@@ -28,12 +28,12 @@ from sim.calibrate import Calibration, calibrate
 from sim.crm import CrmImport
 from sim.forecast import (
     Outlook,
-    _dated,
     backtest_row,
     expected_outcome,
     ZombieShare,
     forecast,
     open_deal_odds,
+    require_dated,
     run_rate_window,
     seasonal_naive,
     weighted_pipeline,
@@ -410,7 +410,7 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     >>> sorted(result.methods()), int(result.table.loc[0, "actual_won"])
     (['combination', 'run_rate', 'simulation', 'weighted_pipeline'], 1236)
     """
-    _dated(crm)
+    require_dated(crm)
     measure = _measure(crm)
     targets = []
     for cutoff in cutoffs:
@@ -473,7 +473,7 @@ def choose(crm: CrmImport, until: Any, method: str | None = None, replications: 
     >>> choice.method in METHODS, bool((choice.table["p10"] <= choice.table["p90"]).all())
     (True, True)
     """
-    _dated(crm)
+    require_dated(crm)
     if method is not None and method not in METHODS:
         raise ValueError(f"{method!r} is not a forecast method ({', '.join(METHODS)})")
     measure = _measure(crm)
