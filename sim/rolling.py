@@ -51,6 +51,7 @@ COMBINED = ("run_rate", "seasonal_naive", "simulation")
 EARLIER_CUTOFFS = 6  # weekly finished cut-offs before each cut-off that calibrate it (zombies, weights, ranges)
 EARLIER_REPLICATIONS = 200  # replications of their simulations: only the median and spread are used
 HAZARD_WINDOWS = (None, 90, 45)  # days of recent deal experience the simulation's fate table may be fitted on
+ARRIVAL_MONTHS = (3, 1)  # full calendar months before the cut-off whose arrivals may set the simulation's lead rate
 ZOMBIE_MIN_DAYS = 14  # shortest window over which open deals' wins are held against their odds
 ZOMBIE_AGE_QUANTILE = 0.5  # open deals older than this quantile of won deals' time to close are "old"
 Z90 = float(stats.norm.ppf(0.9))
@@ -103,8 +104,8 @@ class _Run:
     zombies: ZombieShare
     known: CrmImport
     rows_used: int
-    hazard_days: int | None  # the deal experience the simulation's fate table was fitted on (None: all)
-    expected: dict[int | None, float]  # the simulation's expected outcome by hazard window, for choosing one
+    setup: tuple[int | None, int]  # the simulation's hazard window (None: all the history) and arrival months
+    expected: dict[tuple[int | None, int], float]  # the simulation's expected outcome by setup, for choosing one
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
     earlier: int = 0  # finished earlier cut-offs that calibrated the ranges
@@ -112,6 +113,14 @@ class _Run:
     @property
     def days(self) -> int:
         return (self.end - self.cutoff).days
+
+    @property
+    def hazard_days(self) -> int | None:
+        return self.setup[0]
+
+    @property
+    def arrival_months(self) -> int:
+        return self.setup[1]
 
 
 def _log_error(point: float, actual: float) -> float:
@@ -210,11 +219,13 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
         fitted = _calibration(crm, cutoff, window_days, calibrations)
         won_days = fitted.deals.loc[fitted.deals["outcome"] == "won", "days"]
         age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
-        evidence = _zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations)
-        fits[window_days] = (fitted, zombie_share(evidence, age))
-        won, revenue = expected_outcome(known, fitted, end, fits[window_days][1])
-        expected[window_days] = revenue if measure == "revenue" else won
-    chosen = _hazard_window(list(fits), earlier)
+        zombies = zombie_share(_zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations), age)
+        for months in ARRIVAL_MONTHS:
+            fitted = _calibration(crm, cutoff, window_days, calibrations, months)
+            fits[(window_days, months)] = (fitted, zombies)
+            won, revenue = expected_outcome(known, fitted, end, zombies)
+            expected[(window_days, months)] = revenue if measure == "revenue" else won
+    chosen = _setup(list(fits), earlier)
     fitted, zombies = fits[chosen]
     arrived = None
     if known_arrivals:
@@ -232,22 +243,24 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     return run
 
 
-def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict) -> Calibration:
+def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict,
+                 arrival_months: int = ARRIVAL_MONTHS[0]) -> Calibration:
     """The export as known at ``cutoff`` calibrated (cached: runs and zombie evidence share cut-offs)."""
-    key = (cutoff, hazard_days)
+    key = (cutoff, hazard_days, arrival_months)
     if key not in calibrations:
-        calibrations[key] = calibrate(crm.as_known_on(cutoff), hazard_days=hazard_days)
+        calibrations[key] = calibrate(crm.as_known_on(cutoff), recent_months=arrival_months, hazard_days=hazard_days)
     return calibrations[key]
 
 
-def _hazard_window(windows: list[int | None], earlier: list[_Run]) -> int | None:
-    """The hazard window whose expected outcome had the lowest mean squared log error at the finished
-    earlier cut-offs (the first of ``windows``, all of the history, when there are none)."""
-    past = [r for r in earlier if all(w in r.expected for w in windows)]
+def _setup(setups: list[tuple[int | None, int]], earlier: list[_Run]) -> tuple[int | None, int]:
+    """The simulation's setup (hazard window, arrival months) whose expected outcome had the lowest mean
+    squared log error at the finished earlier cut-offs (the first of ``setups``, all of the history
+    and the last three months' arrivals, when there are none)."""
+    past = [r for r in earlier if all(w in r.expected for w in setups)]
     if not past:
-        return windows[0]
-    return min(windows, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
-                                       windows.index(w)))
+        return setups[0]
+    return min(setups, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
+                                      setups.index(w)))
 
 
 def _combine(run: _Run, earlier: list[_Run]) -> None:
@@ -268,11 +281,13 @@ def _combine(run: _Run, earlier: list[_Run]) -> None:
 def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
     """P10 and P90 of every method, widened by its errors at the finished earlier cut-offs.
 
-    On the log1p scale the range is the forecast ± z·s, z the normal 90% quantile and
+    On the log1p scale the range is the forecast ± q·s with
     s² = own² + max(0, mean(e²) − mean(own_e²)): the method's own variance (chance, and the
     rates' error for the simulation) plus the part of its earlier squared log errors ``e`` that
-    its own spreads at those cut-offs ``own_e`` do not explain (see ``_as_now``). With no
-    earlier cut-off the range is the method's own.
+    its own spreads at those cut-offs ``own_e`` do not explain (see ``_as_now``). ``q`` is the
+    90% quantile of Student's t with as many degrees of freedom as there are earlier errors (a
+    spread estimated from few errors is itself unsure, so the range widens). With no earlier
+    cut-off the range is the method's own (``q`` the normal quantile).
     """
     run.earlier = len(earlier)
     for m in run.points:
@@ -281,20 +296,22 @@ def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
 
 def _range(run: _Run, method: str, earlier: list[_Run]) -> tuple[float, float]:
     past = [r for r in earlier if method in r.points]
-    extra = 0.0
+    extra, quantile = 0.0, Z90
     if past:
         errors = np.array([_log_error(_as_now(r, run, method), r.actual) for r in past])
         own = np.array([r.spread[method] for r in past])
         extra = max(0.0, float(np.mean(errors**2) - np.mean(own**2)))
+        # a spread estimated from n errors: Student's t with n degrees of freedom, not the normal
+        quantile = float(stats.t.ppf(0.9, len(past)))
     centre, s = np.log1p(run.points[method]), np.sqrt(run.spread[method] ** 2 + extra)
-    return float(np.expm1(centre - Z90 * s)), float(np.expm1(centre + Z90 * s))
+    return float(np.expm1(centre - quantile * s)), float(np.expm1(centre + quantile * s))
 
 
 def _as_now(past: _Run, run: _Run, method: str) -> float:
     """The earlier forecast of ``method`` as the method is set up now: for the simulation, its
-    expected outcome with the hazard window chosen now (the window chosen then may differ)."""
-    if method == "simulation" and run.hazard_days in past.expected:
-        return past.expected[run.hazard_days]
+    expected outcome with the setup chosen now (the setup chosen then may differ)."""
+    if method == "simulation" and run.setup in past.expected:
+        return past.expected[run.setup]
     return past.points[method]
 
 
@@ -429,7 +446,8 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
         run = runs[key]
         rows.append({**backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
                      "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
-                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days})
+                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days,
+                     "arrival_months": run.arrival_months})
         scores += [_score(run, m) for m in METHODS if m in run.points]
     evaluated = [runs[key] for key in targets]
     unseasonal = [str(r.cutoff.date()) for r in evaluated if "seasonal_naive" not in r.points]
