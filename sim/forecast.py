@@ -35,20 +35,25 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.calibrate import Calibration, calibrate, cycle_table
 from sim.crm import CrmImport
 from sim.streams import FORECAST, generator
 
 __all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
-           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table", "require_dated"]
+           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table", "require_dated",
+           "CohortTest", "cohort_test", "toward_cohort", "COHORT_ALPHA"]
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
+COHORT_ALPHA = 0.001  # creation cohorts differ when a chi-square test of their win rates says so at this level
+COHORT_WIN_QUANTILE = 0.8  # wins counted within the time by which this share of won deals had closed
+COHORT_DAYS = 91  # the recent cohort: deals created in the last quarter before the cut-off
 
 
 def fate_table(cycle: pd.DataFrame) -> np.ndarray:
@@ -241,12 +246,14 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     resample = uncertainty and cal.deals is not None
     if resample:
         past = (cal.deals["days"].to_numpy(float), cal.deals["outcome"].to_numpy(str), cal.deals["entry"].to_numpy(float))
+        # a table weighted toward a cohort (see toward_cohort) keeps its weights under the bootstrap
+        cohort = cal.deals["weight"].to_numpy(float) if "weight" in cal.deals else 1.0
     for r in range(replications):
         rng = generator(seed, r, FORECAST)
         cum_r, rate_r = cum, rate
         if resample:
             unsure = generator(seed, r, FORECAST, 1)
-            cum_r = fate_table(cycle_table(*past, unsure.exponential(1.0, len(past[0]))))
+            cum_r = fate_table(cycle_table(*past, cohort * unsure.exponential(1.0, len(past[0]))))
             if rate > 0:
                 leads = cal.recent["leads"].sum()
                 rate_r = unsure.gamma(leads + 0.5, 1.0 / cal.recent["days"].iloc[0])
@@ -339,6 +346,94 @@ def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
     ages = ((crm.as_of.normalize() - open_["created"].dt.normalize()).dt.days).to_numpy(int)
     return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "age": ages,
                          "p_won": _won_within(fate_table(cal.cycle), ages, days)})
+
+
+@dataclass(frozen=True)
+class CohortTest:
+    """Whether deals created in different quarters won at different rates, beyond chance.
+
+    ``table``: per quarter of creation, the deals observed from their creation for at least
+    ``days`` days, how many were won within ``days`` of creation, and that share. ``p_value``:
+    a chi-square test of homogeneity of those shares (NaN with fewer than two quarters).
+    """
+
+    days: float
+    table: pd.DataFrame
+    p_value: float
+
+    @property
+    def differs(self) -> bool:
+        """True when the cohorts' win rates differ at the ``COHORT_ALPHA`` level."""
+        return bool(self.p_value < COHORT_ALPHA)
+
+    def note(self) -> str:
+        """One line saying what the test found."""
+        if np.isnan(self.p_value):
+            return "creation cohorts: fewer than two quarters of deals observed long enough to compare"
+        shares = ", ".join(f"{q} {r:.0%}" for q, r in self.table["rate"].items())
+        verdict = "differ beyond chance" if self.differs else "do not differ beyond chance"
+        return (f"creation cohorts {verdict} (chi-square p = {self.p_value:.2g}, threshold {COHORT_ALPHA:g}; "
+                f"won within {self.days:.0f} days of creation: {shares})")
+
+
+def cohort_test(crm: CrmImport) -> CohortTest:
+    """Test whether the share of deals won within ``days`` of creation differs by quarter of creation.
+
+    ``days`` is the time by which ``COHORT_WIN_QUANTILE`` of the won deals had closed. Only deals
+    seen from their creation (created on or after the first recorded close: earlier ones could not
+    be seen closing young) and created at least ``days`` before ``crm.as_of`` count, so every
+    deal had the same time to win; a quarter needs five expected wins and losses to be compared.
+
+    >>> from sim.crm import read_opportunities
+    >>> test = cohort_test(read_opportunities("data/maven_crm/sales_pipeline.csv", "maven").as_known_on("2017-09-30"))
+    >>> list(test.table.columns), test.differs in (True, False)
+    (['deals', 'won', 'rate'], True)
+    """
+    ops = crm.opportunities
+    won = ops[ops["status"] == "won"]
+    age = (won["closed"].dt.normalize() - won["created"].dt.normalize()).dt.days.dropna()
+    empty = pd.DataFrame(columns=["deals", "won", "rate"])
+    if age.empty:
+        return CohortTest(np.nan, empty, np.nan)
+    days = float(np.quantile(age, COHORT_WIN_QUANTILE))
+    created = ops["created"].dt.normalize()
+    seen = ops[(created >= ops["closed"].min().normalize()) & (created <= crm.as_of.normalize() - pd.Timedelta(days=days))]
+    within = (seen["status"] == "won") & ((seen["closed"] - seen["created"]).dt.days <= days)
+    table = pd.DataFrame({"deals": within.groupby(seen["created"].dt.to_period("Q")).size(),
+                          "won": within.groupby(seen["created"].dt.to_period("Q")).sum()}).astype(int)
+    table["rate"] = table["won"] / table["deals"]
+    total = table["won"].sum() / max(table["deals"].sum(), 1)
+    table = table[(table["deals"] * min(total, 1 - total)) >= 5]
+    table.index = table.index.astype(str)
+    if len(table) < 2 or table["won"].sum() in (0, table["deals"].sum()):
+        return CohortTest(days, table, np.nan)
+    counts = np.column_stack([table["won"], table["deals"] - table["won"]])
+    return CohortTest(days, table, float(stats.chi2_contingency(counts)[1]))
+
+
+def toward_cohort(crm: CrmImport, cal: Calibration) -> Calibration:
+    """``cal`` with its fate table weighted toward the recent cohort: deals created in the last
+    ``COHORT_DAYS`` before ``crm.as_of`` weigh as much together as all the older deals.
+
+    At the ages young deals reach, the hazards are then mostly theirs; beyond, the older deals'
+    experience still fills the table. The weights stay on ``cal.deals`` (column ``weight``) so
+    that :func:`forecast`'s bootstrap keeps them.
+
+    >>> from sim.crm import read_opportunities
+    >>> from sim.calibrate import calibrate
+    >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven").as_known_on("2017-09-30")
+    >>> cal = calibrate(crm)
+    >>> weighted = toward_cohort(crm, cal)
+    >>> bool(weighted.deals["weight"].max() > 1), len(weighted.cycle) == len(cal.cycle)
+    (True, True)
+    """
+    created = crm.opportunities["created"].dt.normalize()
+    recent = (created > crm.as_of.normalize() - pd.Timedelta(days=COHORT_DAYS)).to_numpy()
+    weight = np.ones(len(recent))
+    if recent.any() and (~recent).any():
+        weight[recent] = (~recent).sum() / recent.sum()
+    deals = cal.deals.assign(weight=weight)
+    return replace(cal, deals=deals, cycle=cycle_table(deals["days"], deals["outcome"], deals["entry"], weight))
 
 
 def run_rate_window(crm: CrmImport, lookback_days: int = 90) -> tuple[pd.DataFrame, int]:

@@ -27,8 +27,10 @@ from scipy import stats
 from sim.calibrate import Calibration, calibrate
 from sim.crm import CrmImport
 from sim.forecast import (
+    CohortTest,
     Outlook,
     backtest_row,
+    cohort_test,
     expected_outcome,
     ZombieShare,
     forecast,
@@ -36,6 +38,7 @@ from sim.forecast import (
     require_dated,
     run_rate_window,
     seasonal_naive,
+    toward_cohort,
     weighted_pipeline,
 )
 
@@ -104,8 +107,11 @@ class _Run:
     zombies: ZombieShare
     known: CrmImport
     rows_used: int
-    setup: tuple[int | None, int]  # the simulation's hazard window (None: all the history) and arrival months
-    expected: dict[tuple[int | None, int], float]  # the simulation's expected outcome by setup, for choosing one
+    # the simulation's hazard window (None: all the history), arrival months, and whether its fate
+    # table is weighted toward the recent creation cohort
+    setup: tuple[int | None, int, bool]
+    expected: dict[tuple[int | None, int, bool], float]  # the simulation's expected outcome by setup, for choosing one
+    cohorts: CohortTest
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
     earlier: int = 0  # finished earlier cut-offs that calibrated the ranges
@@ -121,6 +127,10 @@ class _Run:
     @property
     def arrival_months(self) -> int:
         return self.setup[1]
+
+    @property
+    def toward_cohort(self) -> bool:
+        return self.setup[2]
 
 
 def _log_error(point: float, actual: float) -> float:
@@ -222,10 +232,13 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
         zombies = zombie_share(_zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations), age)
         for months in ARRIVAL_MONTHS:
             fitted = _calibration(crm, cutoff, window_days, calibrations, months)
-            fits[(window_days, months)] = (fitted, zombies)
-            won, revenue = expected_outcome(known, fitted, end, zombies)
-            expected[(window_days, months)] = revenue if measure == "revenue" else won
-    chosen = _setup(list(fits), earlier)
+            # every setup's expected outcome is kept, so later cut-offs can score each of them here
+            for cohort in (False, True):
+                fits[(window_days, months, cohort)] = (toward_cohort(known, fitted) if cohort else fitted, zombies)
+                won, revenue = expected_outcome(known, fits[(window_days, months, cohort)][0], end, zombies)
+                expected[(window_days, months, cohort)] = revenue if measure == "revenue" else won
+    cohorts = cohort_test(known)
+    chosen = _setup([k for k in fits if cohorts.differs or not k[2]], earlier)
     fitted, zombies = fits[chosen]
     arrived = None
     if known_arrivals:
@@ -237,7 +250,7 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
-    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected)
+    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts)
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
@@ -252,10 +265,10 @@ def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, 
     return calibrations[key]
 
 
-def _setup(setups: list[tuple[int | None, int]], earlier: list[_Run]) -> tuple[int | None, int]:
-    """The simulation's setup (hazard window, arrival months) whose expected outcome had the lowest mean
-    squared log error at the finished earlier cut-offs (the first of ``setups``, all of the history
-    and the last three months' arrivals, when there are none)."""
+def _setup(setups: list[tuple[int | None, int, bool]], earlier: list[_Run]) -> tuple[int | None, int, bool]:
+    """The simulation's setup (hazard window, arrival months, cohort weighting) whose expected outcome
+    had the lowest mean squared log error at the finished earlier cut-offs (the first of ``setups``:
+    all of the history, the last three months' arrivals, no cohort weighting, when there are none)."""
     past = [r for r in earlier if all(w in r.expected for w in setups)]
     if not past:
         return setups[0]
@@ -447,12 +460,14 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
         rows.append({**backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
                      "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
                      "zombie_age": run.zombies.age, "hazard_days": run.hazard_days,
-                     "arrival_months": run.arrival_months})
+                     "arrival_months": run.arrival_months, "toward_cohort": run.toward_cohort,
+                     "cohort_p_value": run.cohorts.p_value})
         scores += [_score(run, m) for m in METHODS if m in run.points]
     evaluated = [runs[key] for key in targets]
     unseasonal = [str(r.cutoff.date()) for r in evaluated if "seasonal_naive" not in r.points]
     if unseasonal:
         notes.append(f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year")
+    notes += [f"{r.cutoff.date()}: {r.cohorts.note()}" for r in evaluated]
     alone = [str(r.cutoff.date()) for r in evaluated if r.earlier == 0]
     if alone:
         fitted = ", the simulation fitted on all the history" if hazard_days is None else ""
