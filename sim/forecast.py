@@ -48,7 +48,7 @@ from sim.streams import FORECAST, generator
 
 __all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
            "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table", "require_dated",
-           "CohortTest", "cohort_test", "toward_cohort", "COHORT_ALPHA"]
+           "CohortTest", "cohort_test", "toward_cohort", "COHORT_ALPHA", "open_deal_ages"]
 
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 COHORT_ALPHA = 0.001  # creation cohorts differ when a chi-square test of their win rates says so at this level
@@ -223,8 +223,8 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     days = (end - cutoff).days
     ops = crm.opportunities
     open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
-    ages = ((cutoff - open_["created"].dt.normalize()).dt.days).to_numpy(int)
-    created_day = -ages  # day of creation relative to the cut-off
+    ages = open_deal_ages(crm, cal)
+    created_day = -ages  # day of creation relative to the cut-off (a slipped deal's as re-aged)
     never_close = np.zeros(len(ages)) if zombies is None else zombies.of(ages)
     tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
     names = [*tiers, "(all)"]  # value distributions by code; the last for a product unknown to the calibration
@@ -328,6 +328,41 @@ def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: Zomb
     return float(p.sum()) + new_won, float(np.sum(p * open_value)) + new_won * new_value
 
 
+def open_deal_ages(crm: CrmImport, cal: Calibration) -> np.ndarray:
+    """The age in days each dated open deal is forecast at: days since created, a slipped deal re-aged.
+
+    A slipped deal (open past its expected close date, see :mod:`sim.crm_forecast`) is due by its
+    rep's own date, so it is aged as a deal at the won deals' median time to close plus the days
+    it has slipped, when that is older than its age since created. Its fate-table odds and the
+    zombie judgement (:class:`ZombieShare`: it counts as old) follow from that age. History cannot
+    say how slipped deals fared (an export keeps a closed deal's actual close date, not the date
+    expected before), so the rule borrows the age at which the data's deals are due.
+
+    >>> import pandas as pd
+    >>> from sim.crm import read_opportunities
+    >>> from sim.calibrate import calibrate
+    >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven").as_known_on("2017-09-30")
+    >>> cal = calibrate(crm)
+    >>> ops = crm.opportunities
+    >>> first = ops.index[(ops["status"] == "open") & ops["created"].notna()][0]
+    >>> ops.loc[first, "expected_close"] = crm.as_of - pd.Timedelta(days=400)  # slipped by 400 days
+    >>> bool(open_deal_ages(crm, cal)[0] >= 400), len(open_deal_ages(crm, cal)) == int(((ops["status"] == "open") & ops["created"].notna()).sum())
+    (True, True)
+    """
+    ops = crm.opportunities
+    open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
+    as_of = crm.as_of.normalize()
+    ages = ((as_of - open_["created"].dt.normalize()).dt.days).to_numpy(int)
+    expected = open_["expected_close"].dt.normalize()
+    slipped = (expected < as_of).to_numpy()
+    if not slipped.any() or cal.deals is None:
+        return ages
+    won_days = cal.deals.loc[cal.deals["outcome"] == "won", "days"]
+    due = int(np.ceil(np.median(won_days))) if len(won_days) else 0
+    late = (as_of - expected).dt.days.fillna(0).to_numpy(int)
+    return np.where(slipped, np.maximum(ages, due + late), ages)
+
+
 def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
     """Each dated open deal's age at ``crm.as_of`` and probability of being won within ``days`` days.
 
@@ -343,7 +378,7 @@ def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
     """
     ops = crm.opportunities
     open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
-    ages = ((crm.as_of.normalize() - open_["created"].dt.normalize()).dt.days).to_numpy(int)
+    ages = open_deal_ages(crm, cal)
     return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "age": ages,
                          "p_won": _won_within(fate_table(cal.cycle), ages, days)})
 

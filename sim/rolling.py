@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 import numpy as np
@@ -175,9 +175,18 @@ def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_day
     window = (cutoff - start).days
     if window < ZOMBIE_MIN_DAYS:
         return []
-    odds = open_deal_odds(crm.as_known_on(start), _calibration(crm, start, hazard_days, calibrations), window)
+    odds = open_deal_odds(_known_on(crm, start), _calibration(crm, start, hazard_days, calibrations), window)
     won = set(_won_between(crm, start, cutoff)["opportunity_id"])
     return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
+
+
+def _known_on(crm: CrmImport, day: pd.Timestamp) -> CrmImport:
+    """The export as known on ``day``; before its own last day without expected close dates: an export
+    holds only their last values, which were not known then (a slipped deal is re-aged only today)."""
+    known = crm.as_known_on(day)
+    if day >= crm.as_of.normalize():
+        return known
+    return replace(known, opportunities=known.opportunities.assign(expected_close=pd.NaT))
 
 
 def _measure(crm: CrmImport) -> str:
@@ -204,7 +213,7 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
          replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool,
          calibrations: dict) -> _Run:
     """Every method's forecast from ``cutoff`` to ``end`` with only what was known at the cut-off."""
-    known = crm.as_known_on(cutoff)
+    known = _known_on(crm, cutoff)
     cal = _calibration(crm, cutoff, hazard_days, calibrations)
     days = (end - cutoff).days
     size = (lambda frame: frame["value"].to_numpy(float)) if measure == "revenue" else (lambda frame: np.ones(len(frame)))
