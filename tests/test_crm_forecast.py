@@ -13,9 +13,9 @@ from sim.cli import main
 from sim.crm import read_opportunities
 from sim.calibrate import calibrate
 from sim.crm_forecast import crm_forecast
-from sim.forecast import ZombieShare, expected_outcome, open_deal_ages, open_deal_odds
-from sim.rolling import _known_on
 from sim.crm_values import read_forecast_categories, read_probabilities
+from sim.forecast import ZombieShare, expected_outcome, open_deal_odds
+from sim.rolling import _known_on
 
 HEADER = ["Opportunity ID", "Opportunity Owner", "Owner Role", "Account Name", "Stage", "Created Date", "Close Date",
           "Amount", "Lead Source", "Product Name", "Billing State/Province", "Forecast Category", "Probability (%)"]
