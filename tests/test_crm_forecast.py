@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.calibrate import calibrate
 from sim.cli import main
 from sim.crm import read_opportunities
-from sim.calibrate import calibrate
 from sim.crm_forecast import crm_forecast
 from sim.crm_values import read_forecast_categories, read_probabilities
 from sim.forecast import ZombieShare, expected_outcome, open_deal_odds
