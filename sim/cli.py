@@ -579,7 +579,7 @@ def _forecast(args: argparse.Namespace) -> int:
     spread = (math.log1p(chosen["p90"]) - math.log1p(chosen["p10"])) / (2 * Z90)
     p_hit = None
     if args.target is not None:
-        # the chosen method's range is normal on the log1p scale (see sim.rolling)
+        # a normal on the log1p scale with the chosen method's P10 and P90 (see sim.rolling)
         gap = math.log1p(args.target) - math.log1p(chosen["point"])
         z = gap / spread if spread > 0 else math.copysign(math.inf, gap)
         p_hit = 0.5 * math.erfc(z / math.sqrt(2))

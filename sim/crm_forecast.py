@@ -13,8 +13,8 @@ Each roll-up sums the deals' values (deals without a value are counted but add n
 CRM's probability-weighted sum is each open deal's probability times its value. A *slipped*
 deal is an open deal whose expected close date is before the export's as-of day: the rep's
 date has passed and the deal is still open. These figures are reported beside the model's,
-never fed into it: the simulation judges every deal by its age since created, and no rule for
-re-ageing a slipped deal from its missed date is established.
+never fed into it, with one exception: the simulation ages a slipped deal as due at the won deals'
+median time to close plus the days it has slipped (:func:`sim.forecast.open_deal_ages`).
 
 Examples
 --------

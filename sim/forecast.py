@@ -35,11 +35,12 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.calibrate import Calibration, calibrate, cycle_table
 from sim.crm import CrmImport
@@ -47,7 +48,12 @@ from sim.stats import quantiles, spread
 from sim.streams import FORECAST, generator
 
 __all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
-           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table"]
+           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table", "require_dated",
+           "CohortTest", "cohort_test", "toward_cohort", "COHORT_ALPHA", "open_deal_ages"]
+
+COHORT_ALPHA = 0.001  # creation cohorts differ when a chi-square test of their win rates says so at this level
+COHORT_WIN_QUANTILE = 0.8  # wins counted within the time by which this share of won deals had closed
+COHORT_DAYS = 91  # the recent cohort: deals created in the last quarter before the cut-off
 
 
 def fate_table(cycle: pd.DataFrame) -> np.ndarray:
@@ -162,7 +168,12 @@ def _codes(products: pd.Series, tiers: list[str]) -> np.ndarray:
     return pd.Categorical(products.astype(object), categories=tiers).codes.astype(int) % (len(tiers) + 1)
 
 
-def _dated(crm: CrmImport) -> None:
+def require_dated(crm: CrmImport) -> None:
+    """Raise ``ValueError`` when the export has no dated opportunity: a forecast needs a day to start from.
+
+    >>> from sim.crm import read_opportunities
+    >>> require_dated(read_opportunities("data/maven_crm/sales_pipeline.csv", "maven"))  # dated: nothing raised
+    """
     if pd.isna(crm.as_of):
         raise ValueError("the export has no dated opportunities: nothing to forecast from")
 
@@ -203,7 +214,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     (estimated from earlier cut-offs, see :class:`ZombieShare`); each replication leaves that
     share of the open deals open, drawn deal by deal.
     """
-    _dated(crm)
+    require_dated(crm)
     cal = cal or calibrate(crm)
     cutoff = crm.as_of.normalize()
     start, end = cutoff + pd.Timedelta(days=1), pd.Timestamp(until).normalize()
@@ -212,8 +223,8 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     days = (end - cutoff).days
     ops = crm.opportunities
     open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
-    ages = ((cutoff - open_["created"].dt.normalize()).dt.days).to_numpy(int)
-    created_day = -ages  # day of creation relative to the cut-off
+    ages = open_deal_ages(crm, cal)
+    created_day = -ages  # day of creation relative to the cut-off (a slipped deal's as re-aged)
     never_close = np.zeros(len(ages)) if zombies is None else zombies.of(ages)
     tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
     names = [*tiers, "(all)"]  # value distributions by code; the last for a product unknown to the calibration
@@ -235,12 +246,14 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
     resample = uncertainty and cal.deals is not None
     if resample:
         past = (cal.deals["days"].to_numpy(float), cal.deals["outcome"].to_numpy(str), cal.deals["entry"].to_numpy(float))
+        # a table weighted toward a cohort (see toward_cohort) keeps its weights under the bootstrap
+        cohort = cal.deals["weight"].to_numpy(float) if "weight" in cal.deals else 1.0
     for r in range(replications):
         rng = generator(seed, r, FORECAST)
         cum_r, rate_r = cum, rate
         if resample:
             unsure = generator(seed, r, FORECAST, 1)
-            cum_r = fate_table(cycle_table(*past, unsure.exponential(1.0, len(past[0]))))
+            cum_r = fate_table(cycle_table(*past, cohort * unsure.exponential(1.0, len(past[0]))))
             if rate > 0:
                 leads = cal.recent["leads"].sum()
                 rate_r = unsure.gamma(leads + 0.5, 1.0 / cal.recent["days"].iloc[0])
@@ -292,7 +305,7 @@ def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: Zomb
     >>> bool(0 < won < revenue)
     True
     """
-    _dated(crm)
+    require_dated(crm)
     cutoff = crm.as_of.normalize()
     days = (pd.Timestamp(until).normalize() - cutoff).days
     tiers = [t for t in cal.values.index if t != "(all)"] if _tiered(cal) else ["(all)"]
@@ -315,6 +328,41 @@ def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: Zomb
     return float(p.sum()) + new_won, float(np.sum(p * open_value)) + new_won * new_value
 
 
+def open_deal_ages(crm: CrmImport, cal: Calibration) -> np.ndarray:
+    """The age in days each dated open deal is forecast at: days since created, a slipped deal re-aged.
+
+    A slipped deal (open past its expected close date, see :mod:`sim.crm_forecast`) is due by its
+    rep's own date, so it is aged as a deal at the won deals' median time to close plus the days
+    it has slipped, when that is older than its age since created. Its fate-table odds and the
+    zombie judgement (:class:`ZombieShare`: it counts as old) follow from that age. History cannot
+    say how slipped deals fared (an export keeps a closed deal's actual close date, not the date
+    expected before), so the rule borrows the age at which the data's deals are due.
+
+    >>> import pandas as pd
+    >>> from sim.crm import read_opportunities
+    >>> from sim.calibrate import calibrate
+    >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven").as_known_on("2017-09-30")
+    >>> cal = calibrate(crm)
+    >>> ops = crm.opportunities
+    >>> first = ops.index[(ops["status"] == "open") & ops["created"].notna()][0]
+    >>> ops.loc[first, "expected_close"] = crm.as_of - pd.Timedelta(days=400)  # slipped by 400 days
+    >>> bool(open_deal_ages(crm, cal)[0] >= 400), len(open_deal_ages(crm, cal)) == int(((ops["status"] == "open") & ops["created"].notna()).sum())
+    (True, True)
+    """
+    ops = crm.opportunities
+    open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
+    as_of = crm.as_of.normalize()
+    ages = ((as_of - open_["created"].dt.normalize()).dt.days).to_numpy(int)
+    expected = open_["expected_close"].dt.normalize()
+    slipped = (expected < as_of).to_numpy()
+    if not slipped.any() or cal.deals is None:
+        return ages
+    won_days = cal.deals.loc[cal.deals["outcome"] == "won", "days"]
+    due = int(np.ceil(np.median(won_days))) if len(won_days) else 0
+    late = (as_of - expected).dt.days.fillna(0).to_numpy(int)
+    return np.where(slipped, np.maximum(ages, due + late), ages)
+
+
 def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
     """Each dated open deal's age at ``crm.as_of`` and probability of being won within ``days`` days.
 
@@ -330,9 +378,97 @@ def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
     """
     ops = crm.opportunities
     open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
-    ages = ((crm.as_of.normalize() - open_["created"].dt.normalize()).dt.days).to_numpy(int)
+    ages = open_deal_ages(crm, cal)
     return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "age": ages,
                          "p_won": _won_within(fate_table(cal.cycle), ages, days)})
+
+
+@dataclass(frozen=True)
+class CohortTest:
+    """Whether deals created in different quarters won at different rates, beyond chance.
+
+    ``table``: per quarter of creation, the deals observed from their creation for at least
+    ``days`` days, how many were won within ``days`` of creation, and that share. ``p_value``:
+    a chi-square test of homogeneity of those shares (NaN with fewer than two quarters).
+    """
+
+    days: float
+    table: pd.DataFrame
+    p_value: float
+
+    @property
+    def differs(self) -> bool:
+        """True when the cohorts' win rates differ at the ``COHORT_ALPHA`` level."""
+        return bool(self.p_value < COHORT_ALPHA)
+
+    def note(self) -> str:
+        """One line saying what the test found."""
+        if np.isnan(self.p_value):
+            return "creation cohorts: fewer than two quarters of deals observed long enough to compare"
+        shares = ", ".join(f"{q} {r:.0%}" for q, r in self.table["rate"].items())
+        verdict = "differ beyond chance" if self.differs else "do not differ beyond chance"
+        return (f"creation cohorts {verdict} (chi-square p = {self.p_value:.2g}, threshold {COHORT_ALPHA:g}; "
+                f"won within {self.days:.0f} days of creation: {shares})")
+
+
+def cohort_test(crm: CrmImport) -> CohortTest:
+    """Test whether the share of deals won within ``days`` of creation differs by quarter of creation.
+
+    ``days`` is the time by which ``COHORT_WIN_QUANTILE`` of the won deals had closed. Only deals
+    seen from their creation (created on or after the first recorded close: earlier ones could not
+    be seen closing young) and created at least ``days`` before ``crm.as_of`` count, so every
+    deal had the same time to win; a quarter needs five expected wins and losses to be compared.
+
+    >>> from sim.crm import read_opportunities
+    >>> test = cohort_test(read_opportunities("data/maven_crm/sales_pipeline.csv", "maven").as_known_on("2017-09-30"))
+    >>> list(test.table.columns), test.differs in (True, False)
+    (['deals', 'won', 'rate'], True)
+    """
+    ops = crm.opportunities
+    won = ops[ops["status"] == "won"]
+    age = (won["closed"].dt.normalize() - won["created"].dt.normalize()).dt.days.dropna()
+    empty = pd.DataFrame(columns=["deals", "won", "rate"])
+    if age.empty:
+        return CohortTest(np.nan, empty, np.nan)
+    days = float(np.quantile(age, COHORT_WIN_QUANTILE))
+    created = ops["created"].dt.normalize()
+    seen = ops[(created >= ops["closed"].min().normalize()) & (created <= crm.as_of.normalize() - pd.Timedelta(days=days))]
+    within = (seen["status"] == "won") & ((seen["closed"] - seen["created"]).dt.days <= days)
+    table = pd.DataFrame({"deals": within.groupby(seen["created"].dt.to_period("Q")).size(),
+                          "won": within.groupby(seen["created"].dt.to_period("Q")).sum()}).astype(int)
+    table["rate"] = table["won"] / table["deals"]
+    total = table["won"].sum() / max(table["deals"].sum(), 1)
+    table = table[(table["deals"] * min(total, 1 - total)) >= 5]
+    table.index = table.index.astype(str)
+    if len(table) < 2 or table["won"].sum() in (0, table["deals"].sum()):
+        return CohortTest(days, table, np.nan)
+    counts = np.column_stack([table["won"], table["deals"] - table["won"]])
+    return CohortTest(days, table, float(stats.chi2_contingency(counts)[1]))
+
+
+def toward_cohort(crm: CrmImport, cal: Calibration) -> Calibration:
+    """``cal`` with its fate table weighted toward the recent cohort: deals created in the last
+    ``COHORT_DAYS`` before ``crm.as_of`` weigh as much together as all the older deals.
+
+    At the ages young deals reach, the hazards are then mostly theirs; beyond, the older deals'
+    experience still fills the table. The weights stay on ``cal.deals`` (column ``weight``) so
+    that :func:`forecast`'s bootstrap keeps them.
+
+    >>> from sim.crm import read_opportunities
+    >>> from sim.calibrate import calibrate
+    >>> crm = read_opportunities("data/maven_crm/sales_pipeline.csv", "maven").as_known_on("2017-09-30")
+    >>> cal = calibrate(crm)
+    >>> weighted = toward_cohort(crm, cal)
+    >>> bool(weighted.deals["weight"].max() > 1), len(weighted.cycle) == len(cal.cycle)
+    (True, True)
+    """
+    created = crm.opportunities["created"].dt.normalize()
+    recent = (created > crm.as_of.normalize() - pd.Timedelta(days=COHORT_DAYS)).to_numpy()
+    weight = np.ones(len(recent))
+    if recent.any() and (~recent).any():
+        weight[recent] = (~recent).sum() / recent.sum()
+    deals = cal.deals.assign(weight=weight)
+    return replace(cal, deals=deals, cycle=cycle_table(deals["days"], deals["outcome"], deals["entry"], weight))
 
 
 def run_rate_window(crm: CrmImport, lookback_days: int = 90) -> tuple[pd.DataFrame, int]:
@@ -384,7 +520,7 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     (the question becomes: how many of these new cohorts will be won?). ``hazard_days`` is
     passed to :func:`sim.calibrate.calibrate` (estimate deal fates from recent experience only).
     """
-    _dated(crm)
+    require_dated(crm)
     rows = []
     ops = crm.opportunities
     for cutoff in cutoffs:

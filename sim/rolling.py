@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 import numpy as np
@@ -27,15 +27,18 @@ from scipy import stats
 from sim.calibrate import Calibration, calibrate
 from sim.crm import CrmImport
 from sim.forecast import (
+    CohortTest,
     Outlook,
-    _dated,
     backtest_row,
+    cohort_test,
     expected_outcome,
     ZombieShare,
     forecast,
     open_deal_odds,
+    require_dated,
     run_rate_window,
     seasonal_naive,
+    toward_cohort,
     weighted_pipeline,
 )
 
@@ -51,6 +54,7 @@ COMBINED = ("run_rate", "seasonal_naive", "simulation")
 EARLIER_CUTOFFS = 6  # weekly finished cut-offs before each cut-off that calibrate it (zombies, weights, ranges)
 EARLIER_REPLICATIONS = 200  # replications of their simulations: only the median and spread are used
 HAZARD_WINDOWS = (None, 90, 45)  # days of recent deal experience the simulation's fate table may be fitted on
+ARRIVAL_MONTHS = (3, 1)  # full calendar months before the cut-off whose arrivals may set the simulation's lead rate
 ZOMBIE_MIN_DAYS = 14  # shortest window over which open deals' wins are held against their odds
 ZOMBIE_AGE_QUANTILE = 0.5  # open deals older than this quantile of won deals' time to close are "old"
 Z90 = float(stats.norm.ppf(0.9))
@@ -103,8 +107,11 @@ class _Run:
     zombies: ZombieShare
     known: CrmImport
     rows_used: int
-    hazard_days: int | None  # the deal experience the simulation's fate table was fitted on (None: all)
-    expected: dict[int | None, float]  # the simulation's expected outcome by hazard window, for choosing one
+    # the simulation's hazard window (None: all the history), arrival months, and whether its fate
+    # table is weighted toward the recent creation cohort
+    setup: tuple[int | None, int, bool]
+    expected: dict[tuple[int | None, int, bool], float]  # the simulation's expected outcome by setup, for choosing one
+    cohorts: CohortTest
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
     earlier: int = 0  # finished earlier cut-offs that calibrated the ranges
@@ -112,6 +119,18 @@ class _Run:
     @property
     def days(self) -> int:
         return (self.end - self.cutoff).days
+
+    @property
+    def hazard_days(self) -> int | None:
+        return self.setup[0]
+
+    @property
+    def arrival_months(self) -> int:
+        return self.setup[1]
+
+    @property
+    def toward_cohort(self) -> bool:
+        return self.setup[2]
 
 
 def _log_error(point: float, actual: float) -> float:
@@ -156,9 +175,18 @@ def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_day
     window = (cutoff - start).days
     if window < ZOMBIE_MIN_DAYS:
         return []
-    odds = open_deal_odds(crm.as_known_on(start), _calibration(crm, start, hazard_days, calibrations), window)
+    odds = open_deal_odds(_known_on(crm, start), _calibration(crm, start, hazard_days, calibrations), window)
     won = set(_won_between(crm, start, cutoff)["opportunity_id"])
     return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
+
+
+def _known_on(crm: CrmImport, day: pd.Timestamp) -> CrmImport:
+    """The export as known on ``day``; before its own last day without expected close dates: an export
+    holds only their last values, which were not known then (a slipped deal is re-aged only today)."""
+    known = crm.as_known_on(day)
+    if day >= crm.as_of.normalize():
+        return known
+    return replace(known, opportunities=known.opportunities.assign(expected_close=pd.NaT))
 
 
 def _measure(crm: CrmImport) -> str:
@@ -185,7 +213,7 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
          replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool,
          calibrations: dict) -> _Run:
     """Every method's forecast from ``cutoff`` to ``end`` with only what was known at the cut-off."""
-    known = crm.as_known_on(cutoff)
+    known = _known_on(crm, cutoff)
     cal = _calibration(crm, cutoff, hazard_days, calibrations)
     days = (end - cutoff).days
     size = (lambda frame: frame["value"].to_numpy(float)) if measure == "revenue" else (lambda frame: np.ones(len(frame)))
@@ -210,11 +238,16 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
         fitted = _calibration(crm, cutoff, window_days, calibrations)
         won_days = fitted.deals.loc[fitted.deals["outcome"] == "won", "days"]
         age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
-        evidence = _zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations)
-        fits[window_days] = (fitted, zombie_share(evidence, age))
-        won, revenue = expected_outcome(known, fitted, end, fits[window_days][1])
-        expected[window_days] = revenue if measure == "revenue" else won
-    chosen = _hazard_window(list(fits), earlier)
+        zombies = zombie_share(_zombie_evidence(crm, cutoff, days, window_days, earliest, calibrations), age)
+        for months in ARRIVAL_MONTHS:
+            fitted = _calibration(crm, cutoff, window_days, calibrations, months)
+            # every setup's expected outcome is kept, so later cut-offs can score each of them here
+            for cohort in (False, True):
+                fits[(window_days, months, cohort)] = (toward_cohort(known, fitted) if cohort else fitted, zombies)
+                won, revenue = expected_outcome(known, fits[(window_days, months, cohort)][0], end, zombies)
+                expected[(window_days, months, cohort)] = revenue if measure == "revenue" else won
+    cohorts = cohort_test(known)
+    chosen = _setup([k for k in fits if cohorts.differs or not k[2]], earlier)
     fitted, zombies = fits[chosen]
     arrived = None
     if known_arrivals:
@@ -226,28 +259,30 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
-    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected)
+    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts)
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
 
 
-def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict) -> Calibration:
+def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict,
+                 arrival_months: int = ARRIVAL_MONTHS[0]) -> Calibration:
     """The export as known at ``cutoff`` calibrated (cached: runs and zombie evidence share cut-offs)."""
-    key = (cutoff, hazard_days)
+    key = (cutoff, hazard_days, arrival_months)
     if key not in calibrations:
-        calibrations[key] = calibrate(crm.as_known_on(cutoff), hazard_days=hazard_days)
+        calibrations[key] = calibrate(crm.as_known_on(cutoff), recent_months=arrival_months, hazard_days=hazard_days)
     return calibrations[key]
 
 
-def _hazard_window(windows: list[int | None], earlier: list[_Run]) -> int | None:
-    """The hazard window whose expected outcome had the lowest mean squared log error at the finished
-    earlier cut-offs (the first of ``windows``, all of the history, when there are none)."""
-    past = [r for r in earlier if all(w in r.expected for w in windows)]
+def _setup(setups: list[tuple[int | None, int, bool]], earlier: list[_Run]) -> tuple[int | None, int, bool]:
+    """The simulation's setup (hazard window, arrival months, cohort weighting) whose expected outcome
+    had the lowest mean squared log error at the finished earlier cut-offs (the first of ``setups``:
+    all of the history, the last three months' arrivals, no cohort weighting, when there are none)."""
+    past = [r for r in earlier if all(w in r.expected for w in setups)]
     if not past:
-        return windows[0]
-    return min(windows, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
-                                       windows.index(w)))
+        return setups[0]
+    return min(setups, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
+                                      setups.index(w)))
 
 
 def _combine(run: _Run, earlier: list[_Run]) -> None:
@@ -268,11 +303,13 @@ def _combine(run: _Run, earlier: list[_Run]) -> None:
 def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
     """P10 and P90 of every method, widened by its errors at the finished earlier cut-offs.
 
-    On the log1p scale the range is the forecast ± z·s, z the normal 90% quantile and
+    On the log1p scale the range is the forecast ± q·s with
     s² = own² + max(0, mean(e²) − mean(own_e²)): the method's own variance (chance, and the
     rates' error for the simulation) plus the part of its earlier squared log errors ``e`` that
-    its own spreads at those cut-offs ``own_e`` do not explain (see ``_as_now``). With no
-    earlier cut-off the range is the method's own.
+    its own spreads at those cut-offs ``own_e`` do not explain (see ``_as_now``). ``q`` is the
+    90% quantile of Student's t with as many degrees of freedom as there are earlier errors (a
+    spread estimated from few errors is itself unsure, so the range widens). With no earlier
+    cut-off the range is the method's own (``q`` the normal quantile).
     """
     run.earlier = len(earlier)
     for m in run.points:
@@ -281,20 +318,22 @@ def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
 
 def _range(run: _Run, method: str, earlier: list[_Run]) -> tuple[float, float]:
     past = [r for r in earlier if method in r.points]
-    extra = 0.0
+    extra, quantile = 0.0, Z90
     if past:
         errors = np.array([_log_error(_as_now(r, run, method), r.actual) for r in past])
         own = np.array([r.spread[method] for r in past])
         extra = max(0.0, float(np.mean(errors**2) - np.mean(own**2)))
+        # a spread estimated from n errors: Student's t with n degrees of freedom, not the normal
+        quantile = float(stats.t.ppf(0.9, len(past)))
     centre, s = np.log1p(run.points[method]), np.sqrt(run.spread[method] ** 2 + extra)
-    return float(np.expm1(centre - Z90 * s)), float(np.expm1(centre + Z90 * s))
+    return float(np.expm1(centre - quantile * s)), float(np.expm1(centre + quantile * s))
 
 
 def _as_now(past: _Run, run: _Run, method: str) -> float:
     """The earlier forecast of ``method`` as the method is set up now: for the simulation, its
-    expected outcome with the hazard window chosen now (the window chosen then may differ)."""
-    if method == "simulation" and run.hazard_days in past.expected:
-        return past.expected[run.hazard_days]
+    expected outcome with the setup chosen now (the setup chosen then may differ)."""
+    if method == "simulation" and run.setup in past.expected:
+        return past.expected[run.setup]
     return past.points[method]
 
 
@@ -410,7 +449,7 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     >>> sorted(result.methods()), int(result.table.loc[0, "actual_won"])
     (['combination', 'run_rate', 'simulation', 'weighted_pipeline'], 1236)
     """
-    _dated(crm)
+    require_dated(crm)
     measure = _measure(crm)
     targets = []
     for cutoff in cutoffs:
@@ -429,12 +468,15 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
         run = runs[key]
         rows.append({**backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
                      "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
-                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days})
+                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days,
+                     "arrival_months": run.arrival_months, "toward_cohort": run.toward_cohort,
+                     "cohort_p_value": run.cohorts.p_value})
         scores += [_score(run, m) for m in METHODS if m in run.points]
     evaluated = [runs[key] for key in targets]
     unseasonal = [str(r.cutoff.date()) for r in evaluated if "seasonal_naive" not in r.points]
     if unseasonal:
         notes.append(f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year")
+    notes += [f"{r.cutoff.date()}: {r.cohorts.note()}" for r in evaluated]
     alone = [str(r.cutoff.date()) for r in evaluated if r.earlier == 0]
     if alone:
         fitted = ", the simulation fitted on all the history" if hazard_days is None else ""
@@ -473,7 +515,7 @@ def choose(crm: CrmImport, until: Any, method: str | None = None, replications: 
     >>> choice.method in METHODS, bool((choice.table["p10"] <= choice.table["p90"]).all())
     (True, True)
     """
-    _dated(crm)
+    require_dated(crm)
     if method is not None and method not in METHODS:
         raise ValueError(f"{method!r} is not a forecast method ({', '.join(METHODS)})")
     measure = _measure(crm)

@@ -9,10 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.calibrate import calibrate
 from sim.cli import main
 from sim.crm import read_opportunities
 from sim.crm_forecast import crm_forecast
 from sim.crm_values import read_forecast_categories, read_probabilities
+from sim.forecast import ZombieShare, expected_outcome, open_deal_odds
+from sim.rolling import _known_on
 
 HEADER = ["Opportunity ID", "Opportunity Owner", "Owner Role", "Account Name", "Stage", "Created Date", "Close Date",
           "Amount", "Lead Source", "Product Name", "Billing State/Province", "Forecast Category", "Probability (%)"]
@@ -144,3 +147,28 @@ def test_hubspot_export_with_fractional_probabilities(tmp_path):
     assert view.rollups["value"].to_dict() == {"commit": 500.0, "best_case": 800.0, "pipeline": 800.0, "all_open": 900.0}
     assert view.probability_weighted == pytest.approx(0.9 * 500 + 0.4 * 300 + 0.2 * 100)
     assert view.slipped["opportunity_id"].tolist() == ["1", "4"] and view.slipped["days_slipped"].tolist() == [16, 1]
+
+
+def test_slipped_deals_are_aged_from_the_won_deals_median_cycle_plus_the_slip(tmp_path):
+    """Every won deal of the history closed 30 days after created: a deal slipped by s days is aged
+    max(age since created, 30 + s), is "old" for the zombie share, and its odds fall accordingly."""
+    crm = read_opportunities(export(tmp_path / "sf.csv"), "salesforce", as_of="2024-03-31")
+    cal = calibrate(crm)
+    odds = open_deal_odds(crm, cal, 30).set_index("opportunity_id")
+    # o1: 59 days old, slipped 30; o2: 45, on time; o3: 30, slipped 10; o4: 21; o5: 11, slipped 60; o6: 6, due today
+    assert odds["age"].to_dict() == {"o1": 60, "o2": 45, "o3": 40, "o4": 21, "o5": 90, "o6": 6}
+    assert odds.loc[["o1", "o3", "o5"], "p_won"].eq(0).all()  # past the oldest close: no win expected
+    assert odds.loc["o4", "p_won"] > 0
+    assert ZombieShare(30, young=0.0, old=1.0).of(odds["age"].to_numpy()).tolist() == [1, 1, 1, 0, 1, 0]
+    unslipped = crm.opportunities.assign(expected_close=pd.NaT)
+    plain = crm.__class__(unslipped, crm.report, crm.stages, crm.mapping, crm.known_on)
+    assert open_deal_odds(plain, cal, 30)["age"].tolist() == [59, 45, 30, 21, 11, 6]
+    assert expected_outcome(crm, cal, "2024-04-30")[0] < expected_outcome(plain, cal, "2024-04-30")[0]
+
+
+def test_backtests_forget_expected_close_dates_before_the_exports_last_day(tmp_path):
+    """The export holds only an open deal's last expected close date, unknown at an earlier cut-off."""
+    crm = read_opportunities(export(tmp_path / "sf.csv"), "salesforce", as_of="2024-03-31")
+    assert _known_on(crm, pd.Timestamp("2024-03-20")).opportunities["expected_close"].isna().all()
+    today = _known_on(crm, crm.as_of).opportunities
+    assert today["expected_close"].notna().sum() == crm.opportunities["expected_close"].notna().sum() > 0

@@ -14,14 +14,17 @@ from sim.calibrate import calibrate, cycle_table
 from sim.cli import main
 from sim.crm import read_opportunities
 from sim.forecast import (
+    COHORT_ALPHA,
     ZombieShare,
     _fates,
     backtest,
+    cohort_test,
     expected_outcome,
     fate_table,
     forecast,
     naive_run_rate,
     seasonal_naive,
+    toward_cohort,
     weighted_pipeline,
 )
 from tests.conftest import MAVEN, OLIST, needs_olist
@@ -308,3 +311,25 @@ def test_seasonal_naive_needs_a_year_of_closes():
     year_ago = seasonal_naive(crm.as_known_on("2024-05-31"), 30)
     expected = ops[(ops.status == "won") & (ops.closed > "2023-05-31") & (ops.closed <= "2023-06-30")]
     assert sorted(year_ago["opportunity_id"]) == sorted(expected["opportunity_id"]) and len(expected) > 0
+
+
+def test_creation_cohorts_are_told_apart_only_when_their_win_rates_differ(seed):
+    """A process that does not change has cohorts alike: its chi-square p-value falls below 1e-4 with
+    probability 1e-4 (the p-value is uniform under the null), so false failures are below 1e-3.
+    Halving the win rate of deals created from October on (about 3,000 deals a side, 24% against 12%
+    won within the window) gives a p-value far below the threshold for any seed."""
+    same = cohort_test(read_opportunities(_stationary_export(seed), "maven"))
+    assert not same.differs and same.p_value > 1e-4 and len(same.table) >= 4
+    frame = _stationary_export(seed)
+    later = (pd.to_datetime(frame["engage_date"]) >= "2023-10-01") & (frame["deal_stage"] == "Won")
+    flip = later & (np.random.default_rng(seed).random(len(frame)) < 0.5)
+    frame.loc[flip, ["deal_stage", "close_value"]] = ["Lost", "0"]
+    crm = read_opportunities(frame, "maven")
+    changed = cohort_test(crm)
+    assert changed.differs and changed.p_value < COHORT_ALPHA
+    assert changed.table["rate"].iloc[0] > 1.5 * changed.table["rate"].iloc[-1]
+    assert "differ beyond chance" in changed.note() and "do not differ" in same.note()
+    # the fate table weighted toward the last quarter's deals wins less often than the pooled one
+    cal = calibrate(crm)
+    assert toward_cohort(crm, cal).win_probability < cal.win_probability
+    assert "weight" in toward_cohort(crm, cal).deals

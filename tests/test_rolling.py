@@ -93,8 +93,9 @@ def test_maven_backtest_meets_the_targets_and_the_docs_show_it(maven):
 @needs_olist
 def test_olist_backtest_is_documented():
     """Won counts over 30 days from five weekly cut-offs: the chosen method's
-    error is at or below the run-rate's and its ranges hold at least 3 of 5 actuals; the widths are
-    documented (they miss the 60% target on this growing funnel)."""
+    error is at or below the run-rate's, its ranges hold at least 3 of 5 actuals and at least 4 of 5
+    are within 60% of the forecast; the widths are documented (the range calibrated on a single
+    earlier cut-off misses the 60% target)."""
     crm = read_opportunities(OLIST, "olist")
     result = rolling_backtest(crm, cutoff_range("2018-03-31:2018-04-28:weekly"), period_days=30,
                               replications=REPLICATIONS, seed=SEED)
@@ -102,6 +103,9 @@ def test_olist_backtest_is_documented():
     assert result.measure == "won"
     assert methods[result.chosen]["mean_abs_pct_error"] <= methods["run_rate"]["mean_abs_pct_error"]
     assert methods[result.chosen]["coverage"] >= 3 / 5
+    chosen = result.scores[result.scores["method"] == result.chosen]
+    assert (chosen["width"] <= 0.6).sum() >= 4
+    assert any("creation cohorts differ beyond chance" in note for note in result.notes)
     assert _table(result) == _documented("olist")
 
 
@@ -157,7 +161,7 @@ def test_the_seasonal_naive_joins_where_a_year_of_closes_exists():
 
     crm = read_opportunities(_campaign_export(5), "maven")
     result = rolling_backtest(crm, ["2024-05-31"], period_days=30, replications=20, seed=5)
-    assert "seasonal_naive" in result.methods() and not result.notes
+    assert "seasonal_naive" in result.methods() and not any("seasonal" in note for note in result.notes)
     ops = crm.opportunities
     year_ago = ops[(ops.status == "won") & (ops.closed > "2023-05-31") & (ops.closed <= "2023-06-30")]
     row = result.scores.set_index("method").loc["seasonal_naive"]
