@@ -42,7 +42,7 @@ sim.errors.ScenarioError: p.yaml:7: commission.tiers[2].from_attainment: 0.2 is 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Annotated, Any, Iterable, Literal
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ from sim.targets import METHODS, split_months
 
 __all__ = ["Tier", "Commission", "DealBand", "Kickers", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback",
            "IncentivePlan", "COMPONENTS", "VARIABLE", "load_plan", "loads_plan", "check_plan", "team_of", "commission",
-           "deal_size_pay", "won_deals",
+           "deal_size_pay", "attached_plan", "attached_plan_problems", "variable_pay", "won_deals",
            "responded_deals", "rep_periods", "payouts", "plan_summary", "compare_plans", "gini"]
 
 COMPONENTS = ("base", "commission", "deal_size", "new_product", "repeat_order", "process_bonus", "team_bonus",
@@ -109,7 +109,7 @@ class Kickers(_Model):
         {}, description="Extra rate on deals of a new product, by customer tier, e.g. `{A: 0.02}`: a deal is a "
                         "new-product deal when its customer tier is listed (the scenario's tiers stand for products "
                         "or segments; `calibrate` writes each product of an export as a tier). Default: none.")
-    repeat_order: dict[str, NonNegativeFloat] = Field(
+    repeat_order: dict[Annotated[str, "channel"], NonNegativeFloat] = Field(
         {}, description="Extra rate on repeat orders, by channel, e.g. `{key-account reorders: 0.01}`: a deal is a "
                         "repeat order when its lead came from a listed channel (the channel of existing customers' "
                         "orders). Default: none.")
@@ -222,6 +222,49 @@ def loads_plan(text: str, file: str = "<string>") -> IncentivePlan:
     """Validate a plan given as YAML text; ``file`` names it in error messages."""
     data, lines = parse_yaml(text, file)
     return validate(IncentivePlan, data, file, lines)
+
+
+def attached_plan(team: str, value: Any) -> IncentivePlan:
+    """The plan a scenario attaches to ``team`` (its ``incentives.<team>``): a plan file's path, a plan written
+    out, or a plan; it pays ``team``. Problems are placed at the scenario's field (a plan file's own with its
+    file and line).
+
+    >>> attached_plan("closers", {"name": "flat", "commission": {"tiers": [{"from_attainment": 0, "rate": 0.08}]}}).team
+    'closers'
+    >>> attached_plan("closers", {"name": "flat", "team": "sdr"})
+    Traceback (most recent call last):
+    ...
+    sim.errors.ScenarioError: incentives.closers.team: the plan pays team 'sdr', not 'closers'
+    """
+    field = f"incentives.{team}"
+    if isinstance(value, str):
+        try:
+            plan = load_plan(value)
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(field, str(p)) for p in exc.problems]) from None
+    elif isinstance(value, dict):
+        try:
+            plan = validate(IncentivePlan, value, "", {})
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(f"{field}.{p.field}" if p.field else field, p.message)
+                                 for p in exc.problems]) from None
+    elif isinstance(value, IncentivePlan):
+        plan = value
+    else:
+        raise ScenarioError([Problem(field, f"expected a plan file's path or a plan (a mapping of fields), "
+                                            f"got {value!r}")])
+    if plan.team is not None and plan.team != team:
+        raise ScenarioError([Problem(f"{field}.team", f"the plan pays team '{plan.team}', not '{team}'")])
+    return IncentivePlan.model_validate({**plan.model_dump(), "team": team})
+
+
+def attached_plan_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Each problem of the scenario's attached plans with the scenario (:func:`check_plan`), at its field."""
+    for team, plan in scenario.incentives.items():
+        try:
+            check_plan(plan, scenario)
+        except ScenarioError as exc:
+            yield from (Problem(f"incentives.{team}.{p.field}", p.message) for p in exc.problems)
 
 
 def check_plan(plan: IncentivePlan, scenario: Scenario) -> None:
@@ -535,6 +578,18 @@ def _clawback(plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first
         pd.MultiIndex.from_frame(unpaid[key])).fillna(0.0).to_numpy() - own,
         period=_period_index((unpaid["day"] + days).to_numpy(), first))
     return taken.groupby(key)["amount"].sum().reindex(pd.MultiIndex.from_frame(table[key]), fill_value=0.0).to_numpy()
+
+
+def variable_pay(results: Results, plan: IncentivePlan) -> pd.Series:
+    """Per replication: what ``plan`` pays beyond base salary (:data:`VARIABLE`) on the run's own deals, the
+    reps not responding; the commission cost of a scenario that attaches the plan (:mod:`sim.costs`).
+
+    Base pay is left out because a team's ``cost_per_rep_year`` holds it; the response is left out because the
+    run's revenue is what the engine simulated, and pay must be for that revenue.
+    """
+    unmoved = IncentivePlan.model_validate({**plan.model_dump(), "behaviour": {"elasticity": 0.0}})
+    table = rep_periods(results, unmoved)
+    return table.groupby("replication")[list(VARIABLE)].sum().sum(axis=1)
 
 
 def payouts(results: Results, plan: IncentivePlan) -> pd.DataFrame:

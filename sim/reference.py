@@ -69,8 +69,9 @@ def _describe(annotation) -> str:
         return " or ".join(f"`{a}`" for a in args)
     if origin is tuple:
         return f"list of {_describe(args[0])}"
-    if origin is dict:
-        return f"{_describe(args[1])} per tier"
+    if origin is dict:  # keyed by tier, unless the key names what it is: Annotated[str, "team"]
+        key = typing.get_args(args[0])[1] if typing.get_origin(args[0]) is typing.Annotated else "tier"
+        return f"{_describe(args[1])} per {key}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping (below)"
     return {float: "number", int: "whole number", str: "text", bool: "true or false",
