@@ -87,8 +87,12 @@ class Tier(_Model):
 class Commission(_Model):
     """Commission on the revenue a rep wins in a period, by tier of attainment."""
 
-    retroactive: bool = Field(False, description="Pay the reached tier's rate on all revenue (default: each tier's "
-                                                 "rate on the revenue inside it, i.e. marginal).")
+    retroactive: bool = Field(
+        False, description="Whether a tier's rate applies to all the period's revenue once it is reached "
+                           "(retroactive) or only to the revenue inside the tier (marginal, the default). The practice "
+                           "asks every plan to say which: a retroactive tier makes the deal that crosses it worth a "
+                           "jump in pay (a cliff reps time their deals around), a marginal one keeps each extra sale "
+                           "worth the tier's rate and is simpler for a rep to work out.")
     tiers: tuple[Tier, ...] = Field(min_length=1, description="Tiers in increasing order, the first from 0; a higher "
                                     "rate is an accelerator, a lower one a decelerator.")
     threshold: NonNegativeFloat = Field(0.0, description="Attainment below which no commission is paid (0.5 = 50%).")

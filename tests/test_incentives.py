@@ -387,12 +387,19 @@ def test_summary_has_every_figure_with_intervals_and_pairs_against_the_reference
 # ----------------------------------------------------------------------------- plan files
 
 
-def test_shipped_plans_load_and_run(tiny):
+def test_shipped_plans_load_and_run_on_the_playbook_of_their_team():
+    from tests.conftest import PLAYBOOKS
+
     files = sorted(PLANS.glob("*.yaml"))
-    assert {f.stem for f in files} >= {"flat", "tiered", "accelerator_capped"}
+    assert {f.stem for f in files} >= {"flat", "tiered", "accelerator_capped", "deal_size", "distributor"}
+    playbooks = [sim.load(path) for path in PLAYBOOKS]
     for file in files:
-        p = load_plan(file).model_copy(update={"team": None})  # tiny's closers stand for the account executives
-        assert (rep_periods(tiny, p).total > 0).all()
+        p = load_plan(file)
+        team = p.team or "account_execs"  # a plan without a team is written for b2b_saas's closers
+        playbook = next(s for s in playbooks if team in [t.name for t in s.teams])
+        run = sim.simulate(playbook.replace({"horizon_days": 120, "incentives": {}}), seed=1, engine="fast",
+                           progress=False)
+        assert (rep_periods(run, p).total > 0).all(), file.name
 
 
 @pytest.mark.parametrize("text, message", [
@@ -586,3 +593,16 @@ def test_a_plan_for_another_team_credits_the_rep_who_worked_the_lead_there(tiny)
     credited = won_deals(tiny, plan(team="sdr")).merge(qualify[["replication", "lead", "rep"]],
                                                       on=["replication", "lead"], suffixes=("", "_qualify"))
     assert (credited.rep == credited.rep_qualify).all()
+
+
+def test_every_shipped_plan_says_whether_its_tiers_are_marginal_or_retroactive_and_why():
+    """The practice asks every plan to name it: the key is written out, never left to the default, with a reason."""
+    from sim.yaml_io import parse_yaml
+
+    for file in sorted(PLANS.glob("*.yaml")):
+        text = file.read_text(encoding="utf-8")
+        data, lines = parse_yaml(text, str(file))
+        assert "retroactive" in (data.get("commission") or {}), f"{file.name}: commission.retroactive not written out"
+        line = text.splitlines()[lines[("commission", "retroactive")] - 1]
+        reason = line.split("#", 1)[1] if "#" in line else ""
+        assert ("marginal" in reason or "retroactive" in reason) and len(reason.split()) >= 5, file.name
