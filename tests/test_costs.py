@@ -203,3 +203,9 @@ def test_a_plan_file_with_problems_names_its_own_file_and_line(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert err == (f"{tmp_path}/s.yaml:14: incentives.ae: {tmp_path}/bad.yaml:3: commission.tiers[0].from_attainment: "
                    "0.5: the first tier must start at 0 (use `threshold` to pay nothing below an attainment)")
+
+
+def test_run_prints_how_the_commission_was_reckoned(capsys):
+    assert main(["run", str(B2B), "--replications", "2", "--engine", "fast", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "commission: plans applied to the run's deals, reps not responding: account_execs (flat)" in printed
