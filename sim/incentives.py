@@ -263,8 +263,13 @@ def attached_plan(team: str, value: Any) -> IncentivePlan:
 
 
 def attached_plan_problems(scenario: Scenario) -> Iterable[Problem]:
-    """Each problem of the scenario's attached plans with the scenario (:func:`check_plan`), at its field."""
+    """Each problem of the scenario's attached plans, at its field: a plan that could not be read (the
+    :class:`ScenarioError` the scenario's field holds in its place), or one at odds with the scenario
+    (:func:`check_plan`)."""
     for team, plan in scenario.incentives.items():
+        if isinstance(plan, ScenarioError):
+            yield from plan.problems
+            continue
         try:
             check_plan(plan, scenario)
         except ScenarioError as exc:

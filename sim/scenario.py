@@ -333,14 +333,12 @@ class Scenario(_Model):
     def _plans(cls, plans: dict[str, Any]) -> dict[str, Any]:
         from sim.incentives import attached_plan  # the plans' module builds on this one
 
-        problems, out = [], {}
+        out: dict[str, Any] = {}
         for team, value in plans.items():
             try:
                 out[team] = attached_plan(team, value)
-            except ScenarioError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise ScenarioError(problems)
+            except ScenarioError as exc:  # told with the cross-field problems, after the other fields' own
+                out[team] = exc
         return out
 
     @model_validator(mode="after")

@@ -209,3 +209,13 @@ def test_run_prints_how_the_commission_was_reckoned(capsys):
     assert main(["run", str(B2B), "--replications", "2", "--engine", "fast", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "commission: plans applied to the run's deals, reps not responding: account_execs (flat)" in printed
+
+
+def test_a_bad_plan_is_told_with_the_scenarios_other_cross_field_problems(tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text(TINY.lstrip("\n").replace("routes: {A: seniors}", "routes: {A: senior}")
+                                     + "incentives: {ae: nope.yaml}\n")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    err = capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    assert sorted(err.splitlines()) == [
+        "s.yaml:14: incentives.ae: nope.yaml: file not found",
+        "s.yaml:7: stages[1].routes.A: team 'senior' does not exist (did you mean 'seniors'?)"]
