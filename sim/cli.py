@@ -96,6 +96,8 @@ def _run(args: argparse.Namespace) -> int:
                              **_cost_rows(summary)}).T
     print(headline.to_string(float_format="{:,.0f}".format, na_rep="not given"))
     print(_costs_line(summary))
+    if summary["costs"]["commission_basis"]:
+        print(f"commission: {summary['costs']['commission_basis']}")
     print(_opening_line(scenario))
     if summary["p_hit_target"] is not None:
         hits = Odds.of(results.replications.revenue >= summary["target"])

@@ -8,8 +8,12 @@ Four costs, each from the scenario's own figures and the replication's own luck:
   nothing);
 - **hiring**: the team's ``cost_per_hire`` for every planned hire and replacement who starts in
   the year;
-- **commission**: the team's ``commission_rate`` on the value of the deals won that passed through
-  its hands (the tiers it works at any stage).
+- **commission**: for a team the scenario attaches an incentive plan to (``incentives``), what the
+  plan pays beyond base salary on the replication's own deals, reps not responding
+  (:func:`sim.incentives.variable_pay`); that needs to know which rep worked each deal, so a run
+  that records no reps (the flow engine, the service-level searches) falls back to the flat rate.
+  Otherwise, and for every other team, its ``commission_rate`` on the value of the deals won that
+  passed through its hands (the tiers it works at any stage). :func:`commission_basis` says which.
 
 Profit is revenue minus these. A cost the scenario does not give is not taken as zero in silence:
 :func:`not_given` names what is missing, and every summary carries it beside the profit.
@@ -38,7 +42,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,8 +51,8 @@ from sim.model.arrivals import daily_rates
 from sim.model.staffing import Roster
 from sim.scenario import Channel, Scenario
 
-__all__ = ["COSTS", "COLUMNS", "replication_costs", "worked_by", "not_given", "given", "add_profit",
-           "leads_per_unit", "marketing_budget", "leads_per_day_bought"]
+__all__ = ["COSTS", "COLUMNS", "replication_costs", "plan_inputs", "plan_commission", "commission_basis", "worked_by",
+           "not_given", "given", "add_profit", "leads_per_unit", "marketing_budget", "leads_per_day_bought"]
 
 COSTS = ("marketing", "staff", "hiring", "commission")
 """The parts of a year's cost, in the order summaries show them."""
@@ -103,16 +107,17 @@ def worked_by(scenario: Scenario) -> np.ndarray:
     return works
 
 
-def replication_costs(scenario: Scenario, rosters: Sequence[Roster], revenue_by_tier: np.ndarray
-                      ) -> tuple[float, float, float]:
-    """Staff, hiring and commission cost of one replication; a team without a figure adds nothing to that part
-    (see :func:`not_given`).
+def replication_costs(scenario: Scenario, rosters: Sequence[Roster], revenue_by_tier: np.ndarray,
+                      priced: Collection[str] = ()) -> tuple[float, float, float]:
+    """Staff, hiring and flat-rate commission cost of one replication; a team without a figure adds nothing to
+    that part (see :func:`not_given`).
 
     Parameters
     ----------
     scenario : the scenario run.
     rosters : the replication's roster of each team (:func:`sim.model.staffing.draw_rosters`).
     revenue_by_tier : value of the deals won in the year, per tier (``scenario.tiers`` order).
+    priced : teams whose commission their plan prices (:func:`plan_commission`): no flat rate for them.
     """
     horizon = float(scenario.horizon_days)
     staff = hiring = 0.0
@@ -123,8 +128,60 @@ def replication_costs(scenario: Scenario, rosters: Sequence[Roster], revenue_by_
         if team.cost_per_hire is not None:
             joined = (~roster.seasoned) & (roster.start >= 0.0) & (roster.start < horizon)
             hiring += int(joined.sum()) * team.cost_per_hire
-    rates = np.array([t.commission_rate or 0.0 for t in scenario.teams])
+    rates = np.array([0.0 if t.name in priced else t.commission_rate or 0.0 for t in scenario.teams])
     return staff, hiring, float(rates @ worked_by(scenario) @ np.asarray(revenue_by_tier, dtype=float))
+
+
+def plan_inputs(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The part of a replication's per-lead tables (:func:`sim.results.detail_tables`) the scenario's plans are
+    paid on: the stages their teams worked, the last stage's decisions and those leads, the teams' reps. Kept
+    for a whole block of replications, then paid at once (:func:`plan_commission`): one pass over many
+    replications costs little more than over one."""
+    teams = list(scenario.incentives)
+    times = tables["stage_times"]
+    mine = times["team"].isin(teams).to_numpy() | (times["stage"].cat.codes.to_numpy() == len(scenario.stages) - 1)
+    times = times.loc[mine, ["replication", "lead", "stage", "team", "rep", "start", "end", "converted"]]
+    leads = tables["leads"]
+    final = times[times["stage"].cat.codes.to_numpy() == len(scenario.stages) - 1]
+    return {"stage_times": times, "leads": leads[leads["lead"].isin(final["lead"])],
+            "reps": tables["reps"][tables["reps"]["team"].isin(teams)]}
+
+
+def plan_commission(scenario: Scenario, inputs: Sequence[dict[str, pd.DataFrame]]) -> pd.Series:
+    """Per replication: what the scenario's incentive plans pay beyond base salary on its deals, reps not
+    responding (:func:`sim.incentives.variable_pay`), from each replication's :func:`plan_inputs`."""
+    from sim.incentives import variable_pay  # the plans read Results, which read this module
+    from sim.results import Results
+
+    tables = {name: pd.concat([part[name] for part in inputs], ignore_index=True) for name in inputs[0]}
+    run = Results(scenario, "", 0, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), tables)
+    replications = pd.Index(tables["reps"]["replication"].unique())
+    return sum(variable_pay(run, plan).reindex(replications, fill_value=0.0)
+               for plan in scenario.incentives.values())
+
+
+def commission_basis(scenario: Scenario, priced: bool) -> str | None:
+    """How the commission cost was reckoned, in words (``None`` when the scenario gives none); ``priced``: the
+    attached plans were applied to the run's deals.
+
+    >>> import sim
+    >>> scenario = sim.load("playbooks/b2b_saas.yaml")
+    >>> commission_basis(scenario, priced=True)
+    "plans applied to the run's deals, reps not responding: account_execs (flat)"
+    >>> commission_basis(scenario, priced=False)
+    'flat commission_rate: account_execs 0.08; the run recorded no reps to apply the plans of account_execs to'
+    """
+    planned = list(scenario.incentives) if priced else []
+    flat = [t for t in scenario.teams if t.commission_rate is not None and t.name not in planned]
+    parts = []
+    if planned:
+        parts.append("plans applied to the run's deals, reps not responding: "
+                     + ", ".join(f"{team} ({plan.name})" for team, plan in scenario.incentives.items()))
+    if flat:
+        parts.append("flat commission_rate: " + ", ".join(f"{t.name} {t.commission_rate:.4g}" for t in flat))
+    if scenario.incentives and not priced:
+        parts.append(f"the run recorded no reps to apply the plans of {', '.join(scenario.incentives)} to")
+    return "; ".join(parts) or None
 
 
 def not_given(scenario: Scenario) -> dict[str, str]:
@@ -144,8 +201,8 @@ def not_given(scenario: Scenario) -> dict[str, str]:
                  and (part == "staff" or t.hires or t.attrition is not None)]
         if teams:
             missing[part] = f"teams without {field}: {', '.join(teams)}"
-    if all(t.commission_rate is None for t in scenario.teams):
-        missing["commission"] = "no team has a commission_rate"
+    if all(t.commission_rate is None for t in scenario.teams) and not scenario.incentives:
+        missing["commission"] = "no team has a commission_rate or an incentive plan"
     return missing
 
 
@@ -154,7 +211,8 @@ def given(scenario: Scenario) -> tuple[str, ...]:
     a channel's cost per lead is 0 unless stated)."""
     fields = {"staff": "cost_per_rep_year", "hiring": "cost_per_hire", "commission": "commission_rate"}
     return tuple(part for part in COSTS
-                 if part == "marketing" or any(getattr(t, fields[part]) is not None for t in scenario.teams))
+                 if part == "marketing" or (part == "commission" and scenario.incentives)
+                 or any(getattr(t, fields[part]) is not None for t in scenario.teams))
 
 
 def add_profit(replications: pd.DataFrame) -> pd.DataFrame:

@@ -3,9 +3,10 @@
 A plan (``playbooks/incentives/*.yaml``) pays the reps of one team per period (month, quarter
 or year): a base salary, a commission whose rate rises (accelerator) or falls (decelerator)
 with attainment of quota, marginal or retroactive, with a threshold below which nothing is
-paid and a cap; kickers on deals of a customer tier; a process bonus for busy days; a team
-bonus when the team makes its quota; a one-off bonus for large deals; and clawbacks of the
-commission on deals not paid within N days. :func:`payouts` applies a plan to a run's per-lead
+paid and a cap; a rate by deal size (each deal paid its value band's rate); kickers on
+new-product deals (by customer tier) and repeat orders (by channel); a process bonus for busy
+days; a team bonus when the team makes its quota; a one-off bonus for large deals; and
+clawbacks of the commission on deals not paid within N days. :func:`payouts` applies a plan to a run's per-lead
 results (after the reps' response, :mod:`sim.model.behaviour`), one row per replication, rep,
 period and component; :func:`plan_summary` gives the figures a director compares plans by.
 
@@ -23,6 +24,13 @@ Marginal tiers: 8% up to 120% of quota, 12% above; on 150,000 against a 100,000 
 >>> retro = plan.commission.model_copy(update={"retroactive": True})
 >>> float(commission([150_000], [100_000], retro)[0])  # 0.12 x 150,000
 18000.0
+
+A rate by deal size, as in the practice's example (3% on a 100,000 deal, 5% on a 200,000 one):
+
+>>> by_size = loads_plan("name: by size\\nquota: 100000\\n"
+...                      "deal_size_rates: [{from_value: 0, rate: 0.03}, {from_value: 200000, rate: 0.05}]\\n")
+>>> deal_size_pay([100_000, 200_000], by_size.deal_size_rates).tolist()
+[3000.0, 10000.0]
 >>> loads_plan("name: bad\\nquota: 1\\ncommission:\\n  tiers:\\n    - {from_attainment: 0, rate: 0.1}\\n"
 ...            "    - {from_attainment: 0.5, rate: 0.2}\\n    - {from_attainment: 0.2, rate: 0.3}\\n", file="p.yaml")
 Traceback (most recent call last):
@@ -34,7 +42,7 @@ sim.errors.ScenarioError: p.yaml:7: commission.tiers[2].from_attainment: 0.2 is 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Annotated, Any, Iterable, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,11 +59,17 @@ from sim.stats import spread
 from sim.yaml_io import load_model, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
-__all__ = ["Tier", "Commission", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback", "IncentivePlan",
-           "COMPONENTS", "load_plan", "loads_plan", "check_plan", "team_of", "commission", "won_deals",
+__all__ = ["Tier", "Commission", "DealBand", "Kickers", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback",
+           "IncentivePlan", "COMPONENTS", "VARIABLE", "load_plan", "loads_plan", "check_plan", "team_of", "commission",
+           "deal_size_pay", "attached_plan", "attached_plan_problems", "variable_pay", "won_deals",
            "responded_deals", "rep_periods", "payouts", "plan_summary", "compare_plans", "gini"]
 
-COMPONENTS = ("base", "commission", "kicker", "process_bonus", "team_bonus", "large_deal_bonus", "clawback")
+COMPONENTS = ("base", "commission", "deal_size", "new_product", "repeat_order", "process_bonus", "team_bonus",
+              "large_deal_bonus", "clawback")
+"""The parts of a rep's pay, in the order tables show them."""
+
+VARIABLE = COMPONENTS[1:]
+"""The parts paid for results: all but the base (which a team's ``cost_per_rep_year`` already holds)."""
 _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -73,12 +87,36 @@ class Tier(_Model):
 class Commission(_Model):
     """Commission on the revenue a rep wins in a period, by tier of attainment."""
 
-    retroactive: bool = Field(False, description="Pay the reached tier's rate on all revenue (default: each tier's "
-                                                 "rate on the revenue inside it, i.e. marginal).")
+    retroactive: bool = Field(
+        False, description="Whether a tier's rate applies to all the period's revenue once it is reached "
+                           "(retroactive) or only to the revenue inside the tier (marginal, the default). The practice "
+                           "asks every plan to say which: a retroactive tier makes the deal that crosses it worth a "
+                           "jump in pay (a cliff reps time their deals around), a marginal one keeps each extra sale "
+                           "worth the tier's rate and is simpler for a rep to work out.")
     tiers: tuple[Tier, ...] = Field(min_length=1, description="Tiers in increasing order, the first from 0; a higher "
                                     "rate is an accelerator, a lower one a decelerator.")
     threshold: NonNegativeFloat = Field(0.0, description="Attainment below which no commission is paid (0.5 = 50%).")
     cap: NonNegativeFloat | None = Field(None, description="Maximum commission per rep and period. Default: none.")
+
+
+class DealBand(_Model):
+    """A commission rate for deals from a value upwards (up to the next band's)."""
+
+    from_value: NonNegativeFloat = Field(description="Smallest deal value in the band, in currency units.")
+    rate: NonNegativeFloat = Field(description="Commission rate on the whole value of a deal in the band (0.03 = 3%).")
+
+
+class Kickers(_Model):
+    """Extra commission on the deals the strategy wants more of: new products and repeat orders."""
+
+    new_product: dict[str, NonNegativeFloat] = Field(
+        {}, description="Extra rate on deals of a new product, by customer tier, e.g. `{A: 0.02}`: a deal is a "
+                        "new-product deal when its customer tier is listed (the scenario's tiers stand for products "
+                        "or segments; `calibrate` writes each product of an export as a tier). Default: none.")
+    repeat_order: dict[Annotated[str, "channel"], NonNegativeFloat] = Field(
+        {}, description="Extra rate on repeat orders, by channel, e.g. `{key-account reorders: 0.01}`: a deal is a "
+                        "repeat order when its lead came from a listed channel (the channel of existing customers' "
+                        "orders). Default: none.")
 
 
 class ProcessBonus(_Model):
@@ -131,9 +169,13 @@ class IncentivePlan(_Model):
                         "not held to a seasoned rep's number. Default: full quota from the first day.")
     base_salary: NonNegativeFloat = Field(0.0, description="Base pay per rep and full period.")
     commission: Commission | None = Field(None, description="Commission tiers, threshold and cap. Default: none.")
-    kickers: dict[str, NonNegativeFloat] = Field(
-        {}, description="Extra commission rate on deals of a customer tier, e.g. `{A: 0.02}` (the scenario's "
-        "stand-in for a product kicker).")
+    deal_size_rates: tuple[DealBand, ...] = Field(
+        (), description="Commission by deal size, besides the tiers by attainment: each won deal pays the rate of "
+                        "its value band on its whole value, e.g. `[{from_value: 0, rate: 0.03}, {from_value: 200000, "
+                        "rate: 0.05}]` (3% of a 100,000 deal, 5% of a 200,000 one); bands in increasing order, a "
+                        "deal below the first earns none. Neither threshold nor cap applies. Default: none.")
+    kickers: Kickers = Field(Kickers(), description="Extra rates on new-product deals and repeat orders. "
+                                                    "Default: none.")
     process_bonus: ProcessBonus | None = Field(None, description="Bonus for busy days. Default: none.")
     team_bonus: TeamBonus | None = Field(None, description="Bonus when the team makes its quota. Default: none.")
     large_deal_bonus: LargeDealBonus | None = Field(None, description="Bonus per large deal. Default: none.")
@@ -155,6 +197,12 @@ def _plan_problems(plan: IncentivePlan) -> Iterable[Problem]:
         yield Problem("reserve_month", f"{plan.reserve_month} is not a month (1 to 12)")
     if plan.reserve_share >= 1:
         yield Problem("reserve_share", f"{plan.reserve_share:g} is not a share below 1")
+    bands = plan.deal_size_rates
+    for i in range(1, len(bands)):
+        if bands[i].from_value <= bands[i - 1].from_value:
+            yield Problem(f"deal_size_rates[{i}].from_value",
+                          f"{bands[i].from_value:g} is not above the previous band's {bands[i - 1].from_value:g} "
+                          "(bands must be in increasing order, without overlap)")
     if plan.commission is None:
         return
     tiers = plan.commission.tiers
@@ -180,6 +228,54 @@ def loads_plan(text: str, file: str = "<string>") -> IncentivePlan:
     return validate(IncentivePlan, data, file, lines)
 
 
+def attached_plan(team: str, value: Any) -> IncentivePlan:
+    """The plan a scenario attaches to ``team`` (its ``incentives.<team>``): a plan file's path, a plan written
+    out, or a plan; it pays ``team``. Problems are placed at the scenario's field (a plan file's own with its
+    file and line).
+
+    >>> attached_plan("closers", {"name": "flat", "commission": {"tiers": [{"from_attainment": 0, "rate": 0.08}]}}).team
+    'closers'
+    >>> attached_plan("closers", {"name": "flat", "team": "sdr"})
+    Traceback (most recent call last):
+    ...
+    sim.errors.ScenarioError: incentives.closers.team: the plan pays team 'sdr', not 'closers'
+    """
+    field = f"incentives.{team}"
+    if isinstance(value, str):
+        try:
+            plan = load_plan(value)
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(field, str(p)) for p in exc.problems]) from None
+    elif isinstance(value, dict):
+        try:
+            plan = validate(IncentivePlan, value, "", {})
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(f"{field}.{p.field}" if p.field else field, p.message)
+                                 for p in exc.problems]) from None
+    elif isinstance(value, IncentivePlan):
+        plan = value
+    else:
+        raise ScenarioError([Problem(field, f"expected a plan file's path or a plan (a mapping of fields), "
+                                            f"got {value!r}")])
+    if plan.team is not None and plan.team != team:
+        raise ScenarioError([Problem(f"{field}.team", f"the plan pays team '{plan.team}', not '{team}'")])
+    return IncentivePlan.model_validate({**plan.model_dump(), "team": team})
+
+
+def attached_plan_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Each problem of the scenario's attached plans, at its field: a plan that could not be read (the
+    :class:`ScenarioError` the scenario's field holds in its place), or one at odds with the scenario
+    (:func:`check_plan`)."""
+    for team, plan in scenario.incentives.items():
+        if isinstance(plan, ScenarioError):
+            yield from plan.problems
+            continue
+        try:
+            check_plan(plan, scenario)
+        except ScenarioError as exc:
+            yield from (Problem(f"incentives.{team}.{p.field}", p.message) for p in exc.problems)
+
+
 def check_plan(plan: IncentivePlan, scenario: Scenario) -> None:
     """Raise :class:`ScenarioError` if the plan names a team or tier the scenario lacks, or needs its targets."""
     problems = []
@@ -189,10 +285,14 @@ def check_plan(plan: IncentivePlan, scenario: Scenario) -> None:
     elif plan.team is not None and not any(plan.team in (s.team, *s.routes.values()) for s in scenario.stages):
         problems.append(Problem("team", f"team '{plan.team}' works no stage, so it wins no deals"))
     tiers = [t for t in scenario.tiers if t]
-    for tier in plan.kickers:
+    for tier in plan.kickers.new_product:
         if tier not in tiers:
-            problems.append(Problem(f"kickers.{tier}", _unknown(tier, tiers, "tier") if tiers
+            problems.append(Problem(f"kickers.new_product.{tier}", _unknown(tier, tiers, "tier") if tiers
                                     else "the scenario's channels give no customer tiers"))
+    channels = [c.name for c in scenario.channels]
+    for channel in plan.kickers.repeat_order:
+        if channel not in channels:
+            problems.append(Problem(f"kickers.repeat_order.{channel}", _unknown(channel, channels, "channel")))
     if plan.quota == "from_targets" and scenario.targets is None:
         problems.append(Problem("quota", "from_targets needs targets.annual_revenue in the scenario; "
                                          "give an amount per rep instead"))
@@ -232,6 +332,33 @@ def commission(revenue: Iterable[float], quota: Iterable[float], terms: Commissi
         paid = np.tensordot(rates, np.clip(np.minimum(revenue, high) - low, 0, None), axes=1)
     paid = np.where(attainment >= terms.threshold, paid, 0.0)
     return np.minimum(paid, terms.cap) if terms.cap is not None else paid
+
+
+def deal_size_pay(values: Iterable[float], bands: tuple[DealBand, ...]) -> np.ndarray:
+    """Commission by deal size: each deal's value times its band's rate (0 below the first band; vectorised).
+
+    A band pays its rate on the whole deal, as the practice states it (3% on a 100,000 deal), so
+    a deal just over a band's start earns more than one just under it.
+    """
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    if not bands:
+        return np.zeros(values.shape)
+    starts = np.array([b.from_value for b in bands])
+    rates = np.append(0.0, [b.rate for b in bands])
+    return rates[np.searchsorted(starts, values, side="right")] * values
+
+
+_PER_DEAL = ("deal_size", "new_product", "repeat_order")
+
+
+def _deal_rates(deals: pd.DataFrame, plan: IncentivePlan) -> pd.DataFrame:
+    """Per deal, the pay of the plan's per-deal parts (:data:`_PER_DEAL`): deal size, new product, repeat order."""
+    value = deals["value"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "deal_size": deal_size_pay(value, plan.deal_size_rates),
+        "new_product": value * deals["tier"].map(plan.kickers.new_product).fillna(0.0).to_numpy(dtype=float),
+        "repeat_order": value * deals["channel"].map(plan.kickers.repeat_order).fillna(0.0).to_numpy(dtype=float),
+    }, index=deals.index)
 
 
 # ----------------------------------------------------------------------------- periods and quotas
@@ -287,8 +414,8 @@ def _overlap(start: np.ndarray, end: np.ndarray, a, b) -> np.ndarray:
 def won_deals(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     """Decisions at the last stage, each credited to the rep of the plan's team who last worked the lead.
 
-    Columns: replication, lead, rep, tier, day (won or lost), won, value (the won deal's value;
-    NaN for a loss), paid_day (NaN if not paid within the horizon).
+    Columns: replication, lead, rep, tier, channel, day (won or lost), won, value (the won deal's
+    value; NaN for a loss), paid_day (NaN if not paid within the horizon).
     """
     scenario = results.scenario
     team = team_of(plan, scenario)
@@ -299,12 +426,13 @@ def won_deals(results: Results, plan: IncentivePlan) -> pd.DataFrame:
         .groupby(["replication", "lead"])["rep"].last()
     final = times[(codes == len(scenario.stages) - 1) & times["converted"].notna().to_numpy()]
     deals = final[["replication", "lead", "end", "converted"]].rename(columns={"end": "day", "converted": "won"})
-    deals = deals.merge(results.leads[["replication", "lead", "tier", "value", "paid_day"]],
+    deals = deals.merge(results.leads[["replication", "lead", "tier", "channel", "value", "paid_day"]],
                         on=["replication", "lead"], how="left")
     deals = deals.merge(credit.rename("rep").reset_index(), on=["replication", "lead"], how="inner")
     deals["won"] = deals["won"].astype(bool)
     deals["tier"] = deals["tier"].astype(str)
-    return deals[["replication", "lead", "rep", "tier", "day", "won", "value", "paid_day"]] \
+    deals["channel"] = deals["channel"].astype(str)
+    return deals[["replication", "lead", "rep", "tier", "channel", "day", "won", "value", "paid_day"]] \
         .sort_values(["replication", "lead"], ignore_index=True)
 
 
@@ -346,18 +474,22 @@ def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.Data
     key = ["replication", "rep", "period"]
     before = won_deals(results, plan)
     baseline = grid.join(_won_in_periods(before, first, horizon).groupby(key)["value"].sum().rename("revenue"))
+    # deal-size and repeat-order pay raise the expected marginal pay of every tier alike; the new-product
+    # kicker raises its own tiers' (sim.model.behaviour.effort)
+    expected = _expected_marginal(baseline.fillna({"revenue": 0.0}), plan.commission) \
+        .add(_per_deal_rate(before, plan, horizon), fill_value=0.0)
     deals = respond(before, scenario, plan.behaviour, seed=results.seed,
-                    pay=lambda revenue, quota: commission(revenue, quota, plan.commission), kickers=plan.kickers,
-                    expected_rate=_expected_marginal(baseline.fillna({"revenue": 0.0}), plan.commission),
-                    period_starts=first, quota=full)
+                    pay=lambda revenue, quota: commission(revenue, quota, plan.commission),
+                    kickers=plan.kickers.new_product, expected_rate=expected, period_starts=first, quota=full)
     won = _won_in_periods(deals, first, horizon)
-    sums = won.groupby(key).agg(revenue=("value", "sum"), deals=("value", "size"))
-    kick = won.assign(k=won["value"] * won["tier"].map(plan.kickers).fillna(0.0).astype(float)).groupby(key)["k"].sum()
-    large = (won.assign(b=(won["value"] >= plan.large_deal_bonus.min_value) * plan.large_deal_bonus.amount)
-             .groupby(key)["b"].sum() if plan.large_deal_bonus else None)
-    table = grid.join(sums).join(kick.rename("kicker"))
-    table = table.join(large.rename("large_deal_bonus")) if large is not None else table.assign(large_deal_bonus=0.0)
-    table = table.fillna({"revenue": 0.0, "deals": 0, "kicker": 0.0, "large_deal_bonus": 0.0}).reset_index()
+    won = won.join(_deal_rates(won, plan))
+    won["large_deal_bonus"] = ((won["value"] >= plan.large_deal_bonus.min_value) * plan.large_deal_bonus.amount
+                               if plan.large_deal_bonus else 0.0)
+    sums = won.groupby(key).agg(revenue=("value", "sum"), deals=("value", "size"),
+                                **{part: (part, "sum") for part in (*_PER_DEAL, "large_deal_bonus")})
+    table = grid.join(sums)
+    table = table.fillna({"revenue": 0.0, "deals": 0, "large_deal_bonus": 0.0,
+                          **dict.fromkeys(_PER_DEAL, 0.0)}).reset_index()
     table["deals"] = table["deals"].astype(int)
     revenue, quota = table["revenue"].to_numpy(), table["quota"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -403,6 +535,15 @@ def _won_in_periods(deals: pd.DataFrame, first: np.ndarray, horizon: float) -> p
     return won.assign(period=_period_index(won["day"].to_numpy(), first))
 
 
+def _per_deal_rate(deals: pd.DataFrame, plan: IncentivePlan, horizon: float) -> pd.Series:
+    """Per replication: the deal-size and repeat-order pay per unit of the revenue won, before the reps respond."""
+    won = deals[deals["won"] & (deals["day"] < horizon)]
+    rates = _deal_rates(won, plan)
+    paid = (rates["deal_size"] + rates["repeat_order"]).groupby(won["replication"]).sum()
+    revenue = won.groupby("replication")["value"].sum()
+    return (paid / revenue).where(revenue > 0, 0.0)
+
+
 def _expected_marginal(table: pd.DataFrame, terms: Commission | None) -> pd.Series:
     """Per replication: the plan's marginal pay per unit of revenue, averaged over its rep-periods' attainment.
 
@@ -432,7 +573,8 @@ def _team_bonus(plan: IncentivePlan, table: pd.DataFrame) -> np.ndarray:
 
 def _clawback(plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first: np.ndarray,
               horizon: float) -> np.ndarray:
-    """Minus the effective commission rate of the period a deal was won, times the deal, once its days run out."""
+    """Minus what a deal earned once its days run out unpaid: the effective commission rate of the period it was
+    won times its value, and its own deal-size and kicker pay."""
     days = plan.clawback.days
     due = won["day"] + days
     unpaid = won[(due < horizon) & ~(won["paid_day"] - won["day"] <= days)]
@@ -440,10 +582,23 @@ def _clawback(plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first
     rates = table.set_index(key)
     with np.errstate(divide="ignore", invalid="ignore"):
         effective = (rates["commission"] / rates["revenue"]).where(rates["revenue"] > 0, 0.0)
+    own = unpaid[list(_PER_DEAL)].sum(axis=1).to_numpy()
     taken = unpaid.assign(amount=-unpaid["value"].to_numpy() * effective.reindex(
-        pd.MultiIndex.from_frame(unpaid[key])).fillna(0.0).to_numpy(),
+        pd.MultiIndex.from_frame(unpaid[key])).fillna(0.0).to_numpy() - own,
         period=_period_index((unpaid["day"] + days).to_numpy(), first))
     return taken.groupby(key)["amount"].sum().reindex(pd.MultiIndex.from_frame(table[key]), fill_value=0.0).to_numpy()
+
+
+def variable_pay(results: Results, plan: IncentivePlan) -> pd.Series:
+    """Per replication: what ``plan`` pays beyond base salary (:data:`VARIABLE`) on the run's own deals, the
+    reps not responding; the commission cost of a scenario that attaches the plan (:mod:`sim.costs`).
+
+    Base pay is left out because a team's ``cost_per_rep_year`` holds it; the response is left out because the
+    run's revenue is what the engine simulated, and pay must be for that revenue.
+    """
+    unmoved = IncentivePlan.model_validate({**plan.model_dump(), "behaviour": {"elasticity": 0.0}})
+    table = rep_periods(results, unmoved)
+    return table.groupby("replication")[list(VARIABLE)].sum().sum(axis=1)
 
 
 def payouts(results: Results, plan: IncentivePlan) -> pd.DataFrame:

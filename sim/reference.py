@@ -73,8 +73,9 @@ def _describe(annotation, keys: str = "tier") -> str:
         return " or ".join(f"`{a}`" for a in args)
     if origin is tuple:
         return f"list of {_describe(args[0])}"
-    if origin is dict:
-        return f"{_describe(args[1])} per {keys}"
+    if origin is dict:  # keyed by ``keys``, unless the key names what it is: Annotated[str, "team"]
+        key = typing.get_args(args[0])[1] if typing.get_origin(args[0]) is typing.Annotated else keys
+        return f"{_describe(args[1])} per {key}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping (below)"
     return {float: "number", int: "whole number", str: "text", bool: "true or false",
@@ -123,8 +124,9 @@ _PLAN_INTRO = """\
 # Incentive plan files
 
 An incentive plan (`playbooks/incentives/*.yaml`) says how the reps of one team are paid for a
-simulated year: base pay, commission by tier of attainment, threshold, cap, kickers, bonuses
-and clawbacks, and how strongly reps respond to it. `python -m sim incentives SCENARIO --plan
+simulated year: base pay, commission by tier of attainment and by deal size, threshold, cap,
+new-product and repeat-order kickers, bonuses and clawbacks, and how strongly reps respond to
+it. `python -m sim incentives SCENARIO --plan
 PLAN.yaml [--compare OTHER.yaml ...] --out DIR` pays the same simulated year under each plan and
 writes `payouts.parquet` and `incentives.json`; a wrong file prints every problem, one line each,
 with file, line and field.
@@ -136,13 +138,14 @@ This page is generated from the models' field descriptions by
 
 def plan_reference_markdown() -> str:
     """The incentive plan reference page as Markdown."""
-    from sim.incentives import (Clawback, Commission, IncentivePlan, LargeDealBonus, ProcessBonus, TeamBonus,
-                                Tier)
+    from sim.incentives import (Clawback, Commission, DealBand, IncentivePlan, Kickers, LargeDealBonus, ProcessBonus,
+                                TeamBonus, Tier)
     from sim.model.behaviour import Behaviour
 
     parts = [_PLAN_INTRO]
     for model, title in [(IncentivePlan, "Plan (top level)"), (Commission, "commission"),
-                         (Tier, "commission.tiers[]"), (ProcessBonus, "process_bonus"), (TeamBonus, "team_bonus"),
+                         (Tier, "commission.tiers[]"), (DealBand, "deal_size_rates[]"), (Kickers, "kickers"),
+                         (ProcessBonus, "process_bonus"), (TeamBonus, "team_bonus"),
                          (LargeDealBonus, "large_deal_bonus"), (Clawback, "clawback"), (Behaviour, "behaviour")]:
         parts.append(_table(model, title))
     return "\n".join(parts)

@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import months_of_horizon
-from sim.costs import COLUMNS as COST_COLUMNS, add_profit, given, not_given, replication_costs
+from sim.costs import (COLUMNS as COST_COLUMNS, add_profit, commission_basis, given, not_given, plan_commission,
+                       plan_inputs, replication_costs)
 from sim.model.timeline import Timeline
 from sim.outputs import output_dir, remove_stale, write_json, write_with
 from sim.scenario import Scenario
@@ -115,6 +116,8 @@ class Aggregator:
         self.slot_stage = np.array([k for k, _ in self.slots], dtype=np.int64)
         self.cost_per_lead = np.array([c.cost_per_lead for c in scenario.channels])
         self.commission = any(t.commission_rate for t in scenario.teams)  # else no need to split revenue by tier
+        self.priced = False  # whether the attached incentive plans priced the commission (they need the reps)
+        self.plan_inputs: list[dict[str, pd.DataFrame]] = []  # what they are paid on, per replication
         self.month_labels, self.month_of_day = months_of_horizon(scenario.start_date, int(np.ceil(scenario.horizon_days)))
         self.rows: list[tuple] = []
         self.by_slot: list[np.ndarray] = []
@@ -122,8 +125,8 @@ class Aggregator:
         self.rep_days: list[np.ndarray] = []
         self.months: list[np.ndarray] = []
 
-    def add(self, timeline: Timeline) -> None:
-        """Reduce one replication."""
+    def add(self, timeline: Timeline, tables: dict[str, pd.DataFrame] | None = None) -> None:
+        """Reduce one replication (``tables``: its per-lead tables, where already built)."""
         fates, horizon = timeline.fates, timeline.horizon
         by_slot, busy, months, (won, lost, revenue, collected, win_days, decided, decided_before) = _sums(
             fates.offsets, fates.entrants_all, timeline.converted_all, timeline.arrive_all, timeline.start_all,
@@ -133,9 +136,12 @@ class Aggregator:
             fates.held_all, *fates.calendar_arrays)
         leads = len(fates.arrivals) - fates.arrivals.warmup - fates.arrivals.opening
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
+        self.priced = bool(self.scenario.incentives) and timeline.rep is not None
         staff, hiring, commission = replication_costs(
             self.scenario, fates.rosters, _revenue_by_tier(timeline, len(self.scenario.tiers)) if self.commission
-            else np.zeros(len(self.scenario.tiers)))
+            else np.zeros(len(self.scenario.tiers)), priced=self.scenario.incentives if self.priced else ())
+        if self.priced:  # paid with the block's other replications, in tables()
+            self.plan_inputs.append(plan_inputs(self.scenario, tables or detail_tables(timeline, self.scenario)))
         # the warm-up's leads still in the funnel at day 0, or the opening pipeline's deals
         opening = fates.arrivals.warmup - int(decided_before) + fates.arrivals.opening
         self.rows.append((fates.replication, leads, opening, int(won), int(lost), len(fates.arrivals) - int(decided),
@@ -150,6 +156,9 @@ class Aggregator:
         scenario, n_slots, n_months = self.scenario, len(self.slots), len(self.month_labels)
         replication = np.array([row[0] for row in self.rows], dtype=np.int64)
         replications = pd.DataFrame(self.rows, columns=list(_REPLICATION_COLUMNS))
+        if self.plan_inputs:
+            paid = plan_commission(scenario, self.plan_inputs)
+            replications["commission_cost"] += paid.reindex(replications["replication"], fill_value=0.0).to_numpy()
         sums = np.concatenate(self.by_slot) if self.by_slot else np.zeros((0, len(_STAGE_SUMS)))
         teams = self.slot_team
         stage_stats = pd.DataFrame({
@@ -400,11 +409,12 @@ class Results:
         """Reduce timelines (consumed one at a time, so they need not all be held) to results."""
         aggregator, parts = Aggregator(scenario), {name: [] for name in cls.TABLES}
         for timeline in timelines:
-            aggregator.add(timeline)
-            if detail:
-                for name, table in detail_tables(timeline, scenario).items():
-                    parts[name].append(table)
+            one = detail_tables(timeline, scenario) if detail else None
+            aggregator.add(timeline, one)
+            for name, table in (one or {}).items():
+                parts[name].append(table)
         tables = {name: pd.concat(p, ignore_index=True) for name, p in parts.items()} if detail else None
+        notes = {**(notes or {}), "commission_basis": commission_basis(scenario, aggregator.priced)}
         return cls(scenario, engine, seed, *aggregator.tables(), tables, notes)
 
     @classmethod
@@ -474,7 +484,7 @@ class Results:
             "engine": self.engine,
             "replications": int(len(reps)),
             "seed": self.seed,
-            **self.notes,
+            **{key: note for key, note in self.notes.items() if key != "commission_basis"},
             "leads": spread(reps["leads"]),
             "opening": spread(reps["opening"]),
             "won": spread(reps["won"]),
@@ -483,7 +493,9 @@ class Results:
             "marketing_cost": spread(reps["marketing_cost"]),
             "costs": {**{part: spread(reps[column]) if part in given(self.scenario) else None
                          for part, column in COST_COLUMNS.items()},
-                      "total": spread(money["total_cost"]), "not_given": not_given(self.scenario)},
+                      "total": spread(money["total_cost"]), "not_given": not_given(self.scenario),
+                      "commission_basis": self.notes.get("commission_basis",
+                                                         commission_basis(self.scenario, priced=False))},
             "profit": spread(money["profit"]),
             "target": target,
             "p_hit_target": float((reps["revenue"] >= target).mean()) if target else None,

@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Annotated, Any, Iterable, Literal, Mapping, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from sim.constraints import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability
 from sim.distributions import Distribution
 from sim.errors import Problem, ScenarioError
 from sim.outputs import write_text
-from sim.yaml_io import load_model, parse_yaml, validate
+from sim.yaml_io import parse_yaml, read_text, validate
 
 __all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "Calendar", "Holidays",
            "Opening", "OpenDeal", "load", "loads", "dump"]
@@ -270,9 +270,10 @@ class Team(_Model):
                           "replacement who starts in the year. Default: not given.")
     commission_rate: Probability | None = Field(
         None, description="Commission this team's reps earn on the value of the deals won that passed through "
-                          "their hands (the tiers the team works at any stage), e.g. `0.05`; a flat rate (an "
-                          "incentive plan's quotas and tiers are priced by `salesplay incentives`). Default: none "
-                          "paid; a scenario where no team has one says commission is not given.")
+                          "their hands (the tiers the team works at any stage), e.g. `0.05`: a flat rate, used "
+                          "where the scenario attaches no incentive plan to the team (`incentives`) or a run "
+                          "cannot apply it. Default: none paid; a scenario where no team has a rate or a plan says "
+                          "commission is not given.")
 
 
 class Targets(_Model):
@@ -284,6 +285,13 @@ class Targets(_Model):
                           "command's `--method`.")
     reserve_month: int | None = Field(None, ge=1, le=12, description="With the `reserve` split: the month held "
                                                                        "in reserve (1-12). Default: 12.")
+
+
+def _plan_as_given(value: Any) -> Any:
+    return value  # read into a plan with the team it pays by Scenario._plans
+
+
+_plan_as_given.label = "plan file (path) or plan (mapping)"  # the type's name in the field reference
 
 
 class Scenario(_Model):
@@ -311,6 +319,27 @@ class Scenario(_Model):
     opening: Opening | None = Field(
         None, description="How the year opens. Default: the funnel already holds its usual pipeline (a warm-up "
                           "before day 0; see `warmup_days`).")
+    incentives: dict[Annotated[str, "team"], Annotated[Any, AfterValidator(_plan_as_given)]] = Field(
+        {}, description="Incentive plans by team, priced into the commission cost: a plan file (relative to the "
+                        "scenario file; see the incentive plan reference) or the plan written out, e.g. "
+                        "`{account_execs: incentives/tiered.yaml}`. A team's commission is then what its plan pays "
+                        "beyond base salary on the run's own deals, reps not responding (the response is an "
+                        "assumption `salesplay incentives` prices apart); a team without a plan, or a run that "
+                        "records no reps (the flow engine, service-level searches), falls back to the flat "
+                        "`commission_rate`, and `summary.json` says which was used. Default: none.")
+
+    @field_validator("incentives")
+    @classmethod
+    def _plans(cls, plans: dict[str, Any]) -> dict[str, Any]:
+        from sim.incentives import attached_plan  # the plans' module builds on this one
+
+        out: dict[str, Any] = {}
+        for team, value in plans.items():
+            try:
+                out[team] = attached_plan(team, value)
+            except ScenarioError as exc:  # told with the cross-field problems, after the other fields' own
+                out[team] = exc
+        return out
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
@@ -379,6 +408,10 @@ def _cross_field_problems(s: Scenario) -> Iterable[Problem]:
             yield Problem(f"opening.lead_flow.{name}", _unknown(name, channel_names, "channel"))
     tiers = [t for t in s.tiers if t]
     yield from _pipeline_problems(s, tiers)
+    if s.incentives:
+        from sim.incentives import attached_plan_problems  # the plans' module builds on this one
+
+        yield from attached_plan_problems(s)
     for i, stage in enumerate(s.stages):
         if stage.team not in team_names:
             yield Problem(f"stages[{i}].team", _unknown(stage.team, team_names, "team"))
@@ -434,14 +467,27 @@ def _pipeline_problems(s: Scenario, tiers: list[str]) -> Iterable[Problem]:
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
-    return load_model(Scenario, path)
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem.
+
+    Incentive plans named by path are read from beside the file.
+    """
+    return loads(read_text(path), str(path))
+
+
+def _plans_beside(data: Any, folder: Path) -> Any:
+    """``data`` with the relative paths of its incentive plans made relative to ``folder``."""
+    plans = data.get("incentives") if isinstance(data, dict) else None
+    if not isinstance(plans, dict):
+        return data
+    return {**data, "incentives": {team: str(folder / value) if isinstance(value, str) and not Path(value).is_absolute()
+                                   else value for team, value in plans.items()}}
 
 
 def loads(text: str, file: str = "<string>") -> Scenario:
-    """Validate a scenario given as YAML text; ``file`` names it in error messages."""
+    """Validate a scenario given as YAML text; ``file`` names it in error messages, and incentive plans named by
+    path are read from beside it (the working folder for the default name)."""
     data, lines = parse_yaml(text, file)
-    return validate(Scenario, data, file, lines)
+    return validate(Scenario, _plans_beside(data, Path(file).parent), file, lines)
 
 
 def dump(scenario: Scenario, path: str | Path | None = None) -> str:

@@ -88,8 +88,11 @@ def test_summary_costs_add_up_and_profit_is_revenue_minus_them(engine):
     assert costs["total"]["mean"] == pytest.approx(sum(costs[part]["mean"] for part in COLUMNS), rel=1e-12)
     assert summary["profit"]["mean"] == pytest.approx((reps.revenue - total).mean(), rel=1e-12)
     assert summary["profit"]["p10"] == pytest.approx(np.quantile(reps.revenue - total, 0.1), rel=1e-12)
-    # the account executives work every tier and are the only team paid commission
-    assert reps["commission_cost"].to_numpy() == pytest.approx(0.08 * reps.revenue.to_numpy(), rel=1e-12)
+    if engine == "flow":  # no reps recorded: the account executives' flat 8% on every tier they work
+        assert reps["commission_cost"].to_numpy() == pytest.approx(0.08 * reps.revenue.to_numpy(), rel=1e-12)
+        assert costs["commission_basis"].startswith("flat commission_rate: account_execs 0.08; the run recorded no")
+    else:
+        assert costs["commission_basis"] == "plans applied to the run's deals, reps not responding: account_execs (flat)"
 
 
 def test_a_scenario_without_costs_says_so(w1):
@@ -97,7 +100,8 @@ def test_a_scenario_without_costs_says_so(w1):
     assert given(w1) == ("marketing",)
     assert summary["costs"]["staff"] is None and summary["costs"]["commission"] is None
     assert "cost_per_rep_year" in summary["costs"]["not_given"]["staff"]
-    assert "no team has a commission_rate" == summary["costs"]["not_given"]["commission"]
+    assert "no team has a commission_rate or an incentive plan" == summary["costs"]["not_given"]["commission"]
+    assert summary["costs"]["commission_basis"] is None
     assert "hiring" not in summary["costs"]["not_given"]  # no team of W1 hires or loses anyone
 
 
@@ -116,3 +120,102 @@ def test_run_prints_costs_and_profit_and_writes_them(tmp_path, capsys):
     assert "profit leaves out what the scenario does not give: " in printed
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["costs"]["staff"] is None and summary["profit"]["mean"] == summary["revenue"]["mean"]
+
+
+# ----------------------------------------------------------------------------- incentive plans attached
+
+
+def test_the_attached_plan_prices_the_commission_in_detail_and_summary_runs_alike():
+    """b2b_saas attaches the flat 8% plan to the account executives: the commission is the plan's pay beyond base
+    on the run's deals (a deal whose rep has left by its close pays nobody, so at most 8% of revenue), the same
+    whether the run keeps its per-lead tables or not."""
+    from sim.incentives import VARIABLE, rep_periods
+
+    scenario = sim.load(B2B)
+    plan = scenario.incentives["account_execs"]
+    assert plan.name == "flat" and plan.team == "account_execs"
+    detail = sim.simulate(scenario, replications=3, seed=7, engine="fast", progress=False)
+    table = rep_periods(detail, plan)
+    paid = table.groupby("replication")[list(VARIABLE)].sum().sum(axis=1)
+    reps = detail.replications
+    assert reps["commission_cost"].to_numpy() == pytest.approx(paid.to_numpy(), rel=1e-12)
+    assert (reps["commission_cost"] <= 0.08 * reps["revenue"] + 1e-6).all()
+    assert (reps["commission_cost"] > 0.07 * reps["revenue"]).all()
+    summary_only = sim.simulate(scenario, replications=3, seed=7, engine="fast", detail=False, progress=False)
+    assert summary_only.replications["commission_cost"].tolist() == reps["commission_cost"].tolist()
+    # the base salary is in the staff cost already: a plan with a higher base costs the same commission
+    richer = scenario.replace({"incentives.account_execs.base_salary": 99_000})
+    again = sim.simulate(richer, replications=3, seed=7, engine="fast", detail=False, progress=False)
+    assert again.replications["commission_cost"].tolist() == reps["commission_cost"].tolist()
+
+
+def test_a_plan_pays_its_team_and_the_other_teams_keep_their_rate(tiny):
+    """The seniors (tier A) get a plan of 20% on deals of 4,000 or more; the SDRs and AEs keep their flat rates."""
+    plan = {"name": "by size", "quota": 10000, "deal_size_rates": [{"from_value": 4000, "rate": 0.2}]}
+    scenario = tiny.replace({"incentives": {"seniors": plan}})
+    results = sim.simulate(scenario, replications=2, seed=5, engine="fast", progress=False)
+    won = results.leads[results.leads.outcome == "won"]
+    by_tier = won.groupby(["replication", "tier"], observed=False)["value"].sum().unstack().fillna(0.0)
+    expected = 0.01 * (by_tier.A + by_tier.B) + 0.05 * by_tier.B + 0.2 * by_tier.A  # A deals are worth 5,000
+    assert results.replications["commission_cost"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
+    assert results.summary()["costs"]["commission_basis"] == (
+        "plans applied to the run's deals, reps not responding: seniors (by size); "
+        "flat commission_rate: sdr 0.01, ae 0.05")
+
+
+def test_plans_attach_by_path_beside_the_scenario_or_written_out(tmp_path):
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "ae.yaml").write_text("name: ae plan\nquota: 5000\n"
+                                                 "commission: {tiers: [{from_attainment: 0, rate: 0.07}]}\n")
+    (tmp_path / "s.yaml").write_text(TINY + "incentives: {ae: plans/ae.yaml}\n")
+    scenario = sim.load(tmp_path / "s.yaml")
+    assert scenario.incentives["ae"].name == "ae plan" and scenario.incentives["ae"].team == "ae"
+    sim.dump(scenario, tmp_path / "copy.yaml")  # written out in full: the copy needs no plan file
+    assert sim.load(tmp_path / "copy.yaml") == scenario
+
+
+@pytest.mark.parametrize("incentives, lines", [
+    ("incentives: {ae: plans/nope.yaml}",
+     ["s.yaml:14: incentives.ae: {dir}/plans/nope.yaml: file not found"]),
+    ("incentives:\n  ae:\n    name: x\n    commission: {tiers: [{from_attainment: 0, rate: -0.1}]}\n"
+     "    kickers: {new_product: {Z: 0.1}}",
+     ["s.yaml:17: incentives.ae.commission.tiers[0].rate: -0.1 is not zero or positive"]),
+    ("incentives:\n  ae: {name: x, team: sdr}", ["s.yaml:15: incentives.ae.team: the plan pays team 'sdr', not 'ae'"]),
+    ("incentives:\n  aes: {name: x}\n  ae: {name: y, kickers: {new_product: {Z: 0.1}, repeat_order: {webb: 0.1}}}",
+     ["s.yaml:15: incentives.aes.team: team 'aes' does not exist (did you mean 'ae'?)",
+      "s.yaml:16: incentives.ae.kickers.new_product.Z: tier 'Z' does not exist (known: A, B)",
+      "s.yaml:16: incentives.ae.kickers.repeat_order.webb: channel 'webb' does not exist (did you mean 'web'?)",
+      *(f"s.yaml:{line}: incentives.{team}.quota: from_targets needs targets.annual_revenue in the scenario; give "
+        "an amount per rep instead" for line, team in ((15, "aes"), (16, "ae")))]),
+])
+def test_bad_attached_plans_print_file_line_and_field(tmp_path, capsys, incentives, lines):
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "s.yaml").write_text(TINY.lstrip("\n") + incentives + "\n")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    printed = capsys.readouterr().err.replace(str(tmp_path) + "/s.yaml", "s.yaml").replace(str(tmp_path), "{dir}")
+    assert sorted(printed.splitlines()) == sorted(line for line in lines)
+
+
+def test_a_plan_file_with_problems_names_its_own_file_and_line(tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("name: x\ncommission:\n  tiers: [{from_attainment: 0.5, rate: 0.1}]\n")
+    (tmp_path / "s.yaml").write_text(TINY.lstrip("\n") + "incentives: {ae: bad.yaml}\n")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"{tmp_path}/s.yaml:14: incentives.ae: {tmp_path}/bad.yaml:3: commission.tiers[0].from_attainment: "
+                   "0.5: the first tier must start at 0 (use `threshold` to pay nothing below an attainment)")
+
+
+def test_run_prints_how_the_commission_was_reckoned(capsys):
+    assert main(["run", str(B2B), "--replications", "2", "--engine", "fast", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "commission: plans applied to the run's deals, reps not responding: account_execs (flat)" in printed
+
+
+def test_a_bad_plan_is_told_with_the_scenarios_other_cross_field_problems(tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text(TINY.lstrip("\n").replace("routes: {A: seniors}", "routes: {A: senior}")
+                                     + "incentives: {ae: nope.yaml}\n")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    err = capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    assert sorted(err.splitlines()) == [
+        "s.yaml:14: incentives.ae: nope.yaml: file not found",
+        "s.yaml:7: stages[1].routes.A: team 'senior' does not exist (did you mean 'seniors'?)"]

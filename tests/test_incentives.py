@@ -148,7 +148,7 @@ def test_payouts_are_the_hand_computed_ones(tiny):
 
 def test_components_sum_to_the_total_and_the_tidy_table_matches(tiny):
     p = plan(commission=tiers((0, 0.05), (1.0, 0.1)) | {"cap": 2500, "threshold": 0.3}, base_salary=1000,
-             kickers={"A": 0.02}, process_bonus={"min_activities": 2, "amount": 50},
+             kickers={"new_product": {"A": 0.02}}, process_bonus={"min_activities": 2, "amount": 50},
              team_bonus={"amount": 400}, large_deal_bonus={"min_value": 2000, "amount": 100},
              clawback={"days": 30})
     table = rep_periods(tiny, p)
@@ -161,6 +161,52 @@ def test_components_sum_to_the_total_and_the_tidy_table_matches(tiny):
     assert long.amount.sum() == pytest.approx(table.total.sum())
 
 
+def test_deal_size_rates_pay_each_deal_its_band(tiny):
+    """Tiny's deals are worth 1,000 (B) or 2,000 (A): bands from 0 and from 1,500 pay them 3% and 5%."""
+    bands = [{"from_value": 0, "rate": 0.03}, {"from_value": 1500, "rate": 0.05}]
+    table = rep_periods(tiny, plan(deal_size_rates=bands)).set_index(["replication", "rep", "period"])
+    deals = won_deals(tiny, plan())
+    won = deals[deals.won].assign(period=(pd.Timestamp("2027-01-01") + pd.to_timedelta(deals[deals.won].day,
+                                                                                         unit="D")).dt.month - 1)
+    counts = won.groupby(["replication", "rep", "period", "tier"]).size().unstack(fill_value=0)
+    expected = 0.05 * 2000 * counts.get("A", 0) + 0.03 * 1000 * counts.get("B", 0)
+    assert table.deal_size.to_numpy() == pytest.approx(expected.reindex(table.index, fill_value=0).to_numpy())
+    assert (table.commission == 0).all()  # no tiers by attainment: the bands are the whole commission
+    from sim.incentives import DealBand, deal_size_pay
+    # a deal below the first band earns nothing; the band's rate is on the whole deal, not above the edge
+    only_large = (DealBand(from_value=100_000, rate=0.03), DealBand(from_value=200_000, rate=0.05))
+    assert deal_size_pay([99_999, 100_000, 199_999, 200_000, np.nan], only_large).tolist() == pytest.approx(
+        [0, 3_000, 0.03 * 199_999, 10_000, 0])
+
+
+def test_repeat_order_kicker_pays_the_deals_of_its_channel():
+    """Two channels, one of them existing customers' reorders: only its deals earn the repeat-order rate."""
+    scenario = sim.load(TINY).replace({"channels": [
+        {"name": "web", "leads_per_day": 2, "tiers": {"A": 0.4, "B": 0.6}},
+        {"name": "reorders", "leads_per_day": 1, "tiers": {"A": 0.4, "B": 0.6}}]})
+    run = sim.simulate(scenario, replications=2, seed=4, progress=False)
+    p = plan(kickers={"repeat_order": {"reorders": 0.01}, "new_product": {"A": 0.02}})
+    table = rep_periods(run, p)
+    deals = won_deals(run, p)
+    won = deals[deals.won & (deals.day < scenario.horizon_days)]
+    assert won.channel.nunique() == 2
+    assert table.repeat_order.sum() == pytest.approx(0.01 * won[won.channel == "reorders"].value.sum())
+    assert table.new_product.sum() == pytest.approx(0.02 * won[won.tier == "A"].value.sum())
+
+
+def test_clawback_takes_back_the_per_deal_pay_too(tiny):
+    """With only per-deal parts, what a clawback takes is exactly the pay of the deals left unpaid."""
+    p = plan(deal_size_rates=[{"from_value": 0, "rate": 0.03}], kickers={"new_product": {"A": 0.02}},
+             clawback={"days": 30})
+    table = rep_periods(tiny, p)
+    deals = won_deals(tiny, p)
+    won = deals[deals.won & (deals.day < 181)]
+    unpaid = won[(won.day + 30 < 181) & ~(won.paid_day - won.day <= 30)]
+    own = 0.03 * unpaid.value + 0.02 * unpaid.value.where(unpaid.tier == "A", 0.0)
+    assert len(unpaid) > 0
+    assert table.clawback.sum() == pytest.approx(-own.sum())
+
+
 @st.composite
 def plans(draw):
     optional = lambda strategy: draw(st.one_of(st.none(), strategy))  # noqa: E731
@@ -169,7 +215,10 @@ def plans(draw):
         quota=draw(st.sampled_from(["from_targets", 15_000.0, 60_000.0])),
         base_salary=draw(st.sampled_from([0.0, 2_500.0])),
         commission=draw(commissions()),
-        kickers=draw(st.sampled_from([{}, {"A": 0.03}, {"B": 0.01}])),
+        kickers=draw(st.sampled_from([{}, {"new_product": {"A": 0.03}},
+                                      {"new_product": {"B": 0.01}, "repeat_order": {"web": 0.01}}])),
+        deal_size_rates=draw(st.sampled_from([[], [{"from_value": 0, "rate": 0.01},
+                                                   {"from_value": 1500, "rate": 0.03}]])),
         process_bonus=optional(st.builds(dict, min_activities=st.integers(1, 4), amount=st.floats(0, 300))),
         team_bonus=optional(st.builds(dict, amount=st.floats(0, 1000), attainment=st.floats(0.5, 1.5))),
         large_deal_bonus=optional(st.builds(dict, min_value=st.sampled_from([1500.0, 2000.0]), amount=st.floats(0, 500))),
@@ -185,13 +234,15 @@ def test_any_plan_components_sum_to_the_total_and_caps_hold(tiny, p):
     if p.commission.cap is not None:
         assert (table.commission <= p.commission.cap + 1e-6).all()
     assert (table[[c for c in COMPONENTS if c != "clawback"]] >= 0).all().all() and (table.clawback <= 0).all()
-    assert (-table.clawback <= table.groupby(["replication", "rep"]).commission.transform("sum") + 1e-6).all()
+    earned = table[["commission", "deal_size", "new_product", "repeat_order"]].sum(axis=1)
+    assert (-table.clawback.groupby([table.replication, table.rep]).transform("sum")
+            <= earned.groupby([table.replication, table.rep]).transform("sum") + 1e-6).all()
     pay = payouts(tiny, p)
     assert pay.amount.sum() == pytest.approx(table.total.sum())
 
 
 def test_bonuses_and_kickers_hand_computed(tiny):
-    p = plan(kickers={"A": 0.02}, large_deal_bonus={"min_value": 2000, "amount": 100},
+    p = plan(kickers={"new_product": {"A": 0.02}}, large_deal_bonus={"min_value": 2000, "amount": 100},
              team_bonus={"amount": 400, "attainment": 0.8}, process_bonus={"min_activities": 3, "amount": 50})
     table = rep_periods(tiny, p).set_index(["replication", "rep", "period"])
     deals = won_deals(tiny, p)
@@ -200,7 +251,7 @@ def test_bonuses_and_kickers_hand_computed(tiny):
     a_deals = won[won.tier == "A"].groupby(["replication", "rep", "period"]).size()
     for key, row in table.iterrows():
         n_a = a_deals.get(key, 0)
-        assert row.kicker == pytest.approx(0.02 * 2000 * n_a)  # A deals are worth 2,000
+        assert row.new_product == pytest.approx(0.02 * 2000 * n_a)  # A deals are worth 2,000
         assert row.large_deal_bonus == pytest.approx(100 * n_a)
     team = table.groupby(["replication", "period"])[["revenue", "quota"]].sum()
     made = (team.revenue >= 0.8 * team.quota)
@@ -336,12 +387,19 @@ def test_summary_has_every_figure_with_intervals_and_pairs_against_the_reference
 # ----------------------------------------------------------------------------- plan files
 
 
-def test_shipped_plans_load_and_run(tiny):
+def test_shipped_plans_load_and_run_on_the_playbook_of_their_team():
+    from tests.conftest import PLAYBOOKS
+
     files = sorted(PLANS.glob("*.yaml"))
-    assert {f.stem for f in files} >= {"flat", "tiered", "accelerator_capped"}
+    assert {f.stem for f in files} >= {"flat", "tiered", "accelerator_capped", "deal_size", "distributor"}
+    playbooks = [sim.load(path) for path in PLAYBOOKS]
     for file in files:
-        p = load_plan(file).model_copy(update={"team": None})  # tiny's closers stand for the account executives
-        assert (rep_periods(tiny, p).total > 0).all()
+        p = load_plan(file)
+        team = p.team or "account_execs"  # a plan without a team is written for b2b_saas's closers
+        playbook = next(s for s in playbooks if team in [t.name for t in s.teams])
+        run = sim.simulate(playbook.replace({"horizon_days": 120, "incentives": {}}), seed=1, engine="fast",
+                           progress=False)
+        assert (rep_periods(run, p).total > 0).all(), file.name
 
 
 @pytest.mark.parametrize("text, message", [
@@ -356,6 +414,13 @@ def test_shipped_plans_load_and_run(tiny):
     ("name: x\nquota_split: evenly\n", "<p>:2: quota_split: split method 'evenly' does not exist (did you mean 'even'?)"),
     ("name: x\ncommission: {tiers: [{from_attainment: 0, rate: 0.1}], cap: -1}\n", "<p>:2: commission.cap"),
     ("name: x\nbehaviour: {elasticity: 1, window_days: 40}\n", "<p>:2: behaviour.window_days"),
+    ("name: x\ndeal_size_rates:\n  - {from_value: 0, rate: 0.03}\n  - {from_value: 0, rate: 0.05}\n",
+     "<p>:4: deal_size_rates[1].from_value: 0 is not above the previous band's 0 (bands must be in increasing "
+     "order, without overlap)"),
+    ("name: x\ndeal_size_rates: [{from_value: 0, rate: -0.03}]\n", "<p>:2: deal_size_rates[0].rate"),
+    ("name: x\nkickers:\n  new_product: {A: -0.1}\n", "<p>:3: kickers.new_product.A"),
+    ("name: x\nkickers:\n  repeat_orders: {web: 0.1}\n",
+     "<p>:3: kickers.repeat_orders: unknown field (did you mean 'repeat_order'?)"),
 ])
 def test_bad_plans_are_rejected_with_file_line_and_field(text, message):
     with pytest.raises(ScenarioError) as info:
@@ -366,8 +431,11 @@ def test_bad_plans_are_rejected_with_file_line_and_field(text, message):
 def test_plan_checked_against_the_scenario(tiny):
     with pytest.raises(ScenarioError, match="team 'closer' does not exist \\(did you mean 'closers'\\?\\)"):
         rep_periods(tiny, plan(team="closer"))
-    with pytest.raises(ScenarioError, match="kickers.Z: tier 'Z' does not exist"):
-        rep_periods(tiny, plan(kickers={"Z": 0.1}))
+    with pytest.raises(ScenarioError, match="kickers.new_product.Z: tier 'Z' does not exist"):
+        rep_periods(tiny, plan(kickers={"new_product": {"Z": 0.1}}))
+    with pytest.raises(ScenarioError, match="kickers.repeat_order.wbe: channel 'wbe' does not exist "
+                                            "\\(did you mean 'web'\\?\\)"):
+        rep_periods(tiny, plan(kickers={"repeat_order": {"wbe": 0.1}}))
     no_targets = sim.simulate(sim.load(TINY).model_copy(update={"targets": None}), seed=1, progress=False)
     with pytest.raises(ScenarioError, match="from_targets needs targets.annual_revenue"):
         rep_periods(no_targets, plan(quota="from_targets"))
@@ -391,7 +459,7 @@ def test_effort_follows_marginal_pay_within_bounds():
 def test_zero_elasticity_changes_nothing_but_cost(tiny):
     flat = plan(commission=tiers((0, 0.08)))
     steep = plan(commission=tiers((0, 0.02), (1.0, 0.2)) | {"threshold": 0.5, "retroactive": True},
-                 kickers={"A": 0.05}, period="quarter")
+                 kickers={"new_product": {"A": 0.05}}, period="quarter")
     a, b = rep_periods(tiny, flat), rep_periods(tiny, steep)
     assert a.revenue.sum() == b.revenue.sum()
     assert a.total.sum() != pytest.approx(b.total.sum())
@@ -453,7 +521,7 @@ def test_response_is_deterministic_and_on_common_random_numbers(tiny):
     p = plan(commission=tiers((0, 0.04), (1.0, 0.14)) | {"threshold": 0.5}, behaviour={"elasticity": 0.8})
     pd.testing.assert_frame_equal(rep_periods(tiny, p), rep_periods(tiny, p))
     # more pay on A than the reference: A wins rise, B (paid less) wins fall, against the same draws
-    kick = plan(commission=tiers((0, 0.06)), kickers={"A": 0.06}, behaviour={"elasticity": 1.0})
+    kick = plan(commission=tiers((0, 0.06)), kickers={"new_product": {"A": 0.06}}, behaviour={"elasticity": 1.0})
     before, after = won_deals(tiny, kick), responded_deals(tiny, kick)
     for tier, sign in (("A", 1), ("B", -1)):
         change = after[after.tier == tier].won.sum() - before[before.tier == tier].won.sum()
@@ -525,3 +593,16 @@ def test_a_plan_for_another_team_credits_the_rep_who_worked_the_lead_there(tiny)
     credited = won_deals(tiny, plan(team="sdr")).merge(qualify[["replication", "lead", "rep"]],
                                                       on=["replication", "lead"], suffixes=("", "_qualify"))
     assert (credited.rep == credited.rep_qualify).all()
+
+
+def test_every_shipped_plan_says_whether_its_tiers_are_marginal_or_retroactive_and_why():
+    """The practice asks every plan to name it: the key is written out, never left to the default, with a reason."""
+    from sim.yaml_io import parse_yaml
+
+    for file in sorted(PLANS.glob("*.yaml")):
+        text = file.read_text(encoding="utf-8")
+        data, lines = parse_yaml(text, str(file))
+        assert "retroactive" in (data.get("commission") or {}), f"{file.name}: commission.retroactive not written out"
+        line = text.splitlines()[lines[("commission", "retroactive")] - 1]
+        reason = line.split("#", 1)[1] if "#" in line else ""
+        assert ("marginal" in reason or "retroactive" in reason) and len(reason.split()) >= 5, file.name

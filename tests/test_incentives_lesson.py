@@ -62,10 +62,29 @@ def test_experiment_plan_and_panel():
     plan = lesson_plan(top_rate=0.14, cap=60_000, threshold=0.5, elasticity=1.0)
     assert [t.rate for t in plan.commission.tiers] == [0.08, 0.14]
     assert (plan.commission.cap, plan.commission.threshold, plan.behaviour.elasticity) == (60_000, 0.5, 1.0)
-    assert lesson_plan(0.12, 0, 0, 0).commission.cap is None
+    assert lesson_plan(0.12, 0, 0).commission.cap is None
+    assert lesson_plan(0.12, 0, 0).behaviour.elasticity == 0  # the reps do not respond unless assumed to
     lesson = load_lesson("incentives")
     panel = experiment_panel(lesson, replications=2)
     top = panel.children[0].children[0]
     assert top.description == "rate above 120%"
+    sliders = [w.description for box in panel.children[:2] for w in box.children]
+    assert not any("response" in d for d in sliders)  # the response is no lever: it is the band shown below
     lesson.set_language("zh")
     assert top.description == "120%以上费率"
+
+
+def test_the_response_is_a_band_and_no_response_earns_nothing_extra():
+    """At elasticity 0 the plans are paid on the same deals: no extra revenue, only the cost differs. The band
+    has the three assumed strengths, in order."""
+    import sim
+    from sim.lessons.incentives import ELASTICITIES, PLAYBOOK, lesson_plan, response_band
+
+    assert ELASTICITIES == (0.0, 0.5, 1.0)
+    results = sim.simulate(sim.load(PLAYBOOK), replications=2, seed=3, engine="fast", progress=False)
+    band = response_band(results, lesson_plan(0.14, 60_000, 0.5))
+    assert band.index.tolist() == [0.0, 0.5, 1.0]
+    assert band.loc[0.0, "extra_revenue"] == 0.0
+    assert band.loc[0.0, "quarter_end"] == band.loc[0.0, "flat_quarter_end"]
+    assert band.loc[0.0, "extra_cost"] != 0.0
+    assert (band.loc[[0.5, 1.0], "extra_revenue"] != 0.0).any()  # a response changes the sales, one way or the other

@@ -50,7 +50,8 @@ def _run_block(scenario: Scenario, engine: str, seed: int, first: int, stop: int
     if engine in SUMMARY_ONLY:
         return SUMMARY_ONLY[engine](scenario, seed, first, stop)
     run = ENGINES[engine]
-    timelines = (run(scenario, seed, r, reps=detail) for r in range(first, stop))  # reps only for the detail
+    # reps only for the detail, or to pay the scenario's incentive plans (sim.costs)
+    timelines = (run(scenario, seed, r, reps=detail or bool(scenario.incentives)) for r in range(first, stop))
     return Results.from_timelines(scenario, timelines, engine, seed, detail=detail)
 
 

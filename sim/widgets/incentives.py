@@ -79,8 +79,9 @@ class IncentivePanel:
                                             description="retroactive tiers", style=style)
         first_tier = next((t for t in scenario.tiers if t), None)
         self.kicker_tier = first_tier
-        self.kicker = slider(f"kicker on tier {first_tier}" if first_tier else "kicker (no tiers)",
-                             current.kickers.get(first_tier, 0.0) if first_tier else 0.0, 0.0, 0.1, 0.005, ".1%")
+        self.kicker = slider(f"new-product kicker on tier {first_tier}" if first_tier else "kicker (no tiers)",
+                             current.kickers.new_product.get(first_tier, 0.0) if first_tier else 0.0, 0.0, 0.1, 0.005,
+                             ".1%")
         self.kicker.disabled = first_tier is None
         self.period = widgets.Dropdown(options=["month", "quarter", "year"], value=current.period,
                                        description="payout period", style=style, layout=layout)
@@ -104,9 +105,9 @@ class IncentivePanel:
             tiers.append({"from_attainment": self.accelerator.value, "rate": self.top_rate.value})
         terms = {"tiers": tiers, "retroactive": self.retroactive.value, "threshold": self.threshold.value,
                  "cap": self.cap.value if self.cap.value > 0 else None}
-        kickers = dict(self.current.kickers)
+        kickers = self.current.kickers.model_dump()
         if self.kicker_tier is not None:
-            kickers[self.kicker_tier] = self.kicker.value
+            kickers["new_product"][self.kicker_tier] = self.kicker.value
         return IncentivePlan.model_validate({
             **self.current.model_dump(), "name": "edited", "commission": terms, "kickers": kickers,
             "period": self.period.value,
