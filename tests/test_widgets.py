@@ -66,7 +66,7 @@ def test_loading_a_plan_of_other_teams_says_so(tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text((ROOT / "benchmarks" / "w1.yaml").read_text())
     panel.save_name.value = str(other)
-    assert panel.load() is None and "other teams or channels" in panel.save_message.value
+    assert panel.load() is None and "other teams, channels or stages" in panel.save_message.value
     panel.save_name.value = str(tmp_path / "missing.yaml")
     assert panel.load() is None and "Cannot load" in panel.save_message.value
 
