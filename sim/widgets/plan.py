@@ -1,13 +1,23 @@
-"""The director's annual-plan panel: edit target, split and resources; see the plan re-simulated.
+"""The director's annual-plan panel: edit target, split, resources and levers; see the plan re-simulated.
+
+Every control is declared as data, a dotted scenario path and its widgets (:class:`Control`, as
+Mesa's ``model_params`` declare a model's), and the panel's scenario is the base scenario changed
+through the one validated way, :meth:`sim.scenario.Scenario.replace`: the target and its split,
+headcount, budget, hires (month and count) and attrition per team or channel, and the levers
+directors debate -- each stage's win rate (points), deal size and the customer-side time (multipliers)
+and how long a first contact may wait before the lead goes cold (the stages' ``patience_days``).
 
 Every change answers at once from the run policy's quick batch and refines to its full count
 in the background (:class:`sim.widgets.refine.Refiner`), each probability with its interval;
 a control combination the model cannot plan (no leads at all, say) is said in the panel, and
 the figures of the last plan are cleared rather than left standing. The plan in time (when the
 leads for each month's revenue must be bought, :mod:`sim.schedule`) is drawn beside the odds,
-which are those of the scenario **as is** (the controls' budgets and headcounts) or **as
-planned** (the scenario that carries the plan out: leads bought month by month, hires dated so
-ramp-up ends in time, :func:`sim.schedule.planned_scenario`).
+solved once per change and shared with the plan table; the odds are those of the scenario **as
+is** (the controls' budgets and headcounts) or **as planned** (the scenario that carries the plan
+out: leads bought month by month, hires dated so ramp-up ends in time,
+:func:`sim.schedule.planned_scenario`). **Compare with the saved plan** simulates the plan as
+loaded or last saved on the same replications (common random numbers) and gives the paired
+difference in revenue and in the chance of reaching the target, with 95% intervals.
 
 Examples
 --------
@@ -19,7 +29,15 @@ Examples
 >>> panel.headcount["solutions"].value = 10
 >>> panel.edited().team("solutions").headcount
 10
+>>> panel.paths["teams.solutions.headcount"].widgets == (panel.headcount["solutions"],)
+True
+>>> panel.deal_size.value = 1.5
+>>> round(panel.edited().deal_value["A"].median)
+60000
 >>> "%" in panel.odds.text()
+True
+>>> panel.compare.value = True
+>>> "Against the saved plan" in panel.comparison.value
 True
 >>> panel.version.value = "planned"
 >>> "as planned" in panel.figures.value
@@ -29,10 +47,11 @@ True
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import ipywidgets as widgets
 import pandas as pd
@@ -120,6 +139,14 @@ class Control:
         return self.always or values != self.shown(base), self.value(base, *values)
 
 
+def _reason(error: Exception) -> str:
+    """An error in words for the page: a scenario's problems as ``field: message``, without the
+    file name the panel's changes do not have."""
+    if isinstance(error, ScenarioError):
+        return "; ".join(f"{p.field}: {p.message}" for p in error.problems)
+    return str(error)
+
+
 def _monthly_budget(channel) -> float:
     return channel.leads_per_day * channel.cost_per_lead * 365 / 12
 
@@ -204,7 +231,7 @@ class PlanPanel:
         for s in scenario.stages:
             if s.patience_days is not None:
                 mean = round(s.patience_days.mean, 1)
-                self.patience[s.name] = _slider(widgets.FloatSlider, mean, f"{s.name}: leads wait days (mean)",
+                self.patience[s.name] = _slider(widgets.FloatSlider, mean, f"{s.name}: leads stay warm (days)",
                                                 min=max(0.1, round(mean / 4, 1)), max=round(mean * 4, 1), step=0.1,
                                                 readout_format=".1f")
         self.version = widgets.ToggleButtons(options=[("as is", "as_is"), ("as planned", "planned")], value="as_is",
@@ -235,7 +262,8 @@ class PlanPanel:
         self.odds: Odds | None = None
         self.months: list[dict] = []
         self.difference: pd.DataFrame | None = None  # paired differences from the saved plan, when compared
-        self._reference: dict[tuple, tuple[Scenario | str, list[Results]]] = {}
+        # the saved plan, the version, what is simulated for it (or why it cannot be) and its results so far
+        self._reference: tuple[Scenario, bool, Scenario | str, list[Results]] | None = None
         self._holding = False
         for control in self.controls():
             control.observe(lambda _: self.update(), names="value")
@@ -295,6 +323,16 @@ class PlanPanel:
         """The editing widgets, in display order."""
         return [w for section in self.sections().values() for w in section]
 
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Change several controls with one re-plan and re-simulation, when the block ends."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        self.update()
+
     def _apply_saved_choices(self, scenario: Scenario) -> None:
         saved = scenario.targets
         if saved is not None and saved.split is not None:
@@ -334,7 +372,7 @@ class PlanPanel:
             if problem is None:
                 plan, timed = _planned(scenario)
         except (ValueError, ScenarioError) as error:
-            problem = f"This plan cannot be made: {error}"
+            problem = f"This plan cannot be made: {_reason(error)}"
         if problem is not None:
             self.refiner.cancel()
             self._clear(problem)
@@ -386,14 +424,13 @@ class PlanPanel:
         replications 0 to ``count`` - 1 (common random numbers), extended as the refinement goes; or why
         it cannot be."""
         planned = self.version.value == "planned"
-        key = (self.saved, planned)
-        if key not in self._reference:
+        if self._reference is None or self._reference[0] is not self.saved or self._reference[1] != planned:
             try:
                 reference = planned_scenario(self.saved, _planned(self.saved)[1]) if planned else self.saved
             except (ValueError, ScenarioError) as error:
-                reference = f"the saved plan cannot be planned: {error}"
-            self._reference = {key: (reference, [])}  # one saved plan at a time
-        reference, parts = self._reference[key]
+                reference = f"the saved plan cannot be planned: {_reason(error)}"
+            self._reference = (self.saved, planned, reference, [])  # one saved plan at a time
+        _, _, reference, parts = self._reference
         if isinstance(reference, str):
             return reference, None
         done = sum(len(p.replications) for p in parts)
@@ -480,7 +517,7 @@ class PlanPanel:
         try:
             scenario = self.edited()
         except ScenarioError as error:
-            self.save_message.value = _WARN.format(html.escape(f"Nothing saved: this plan cannot be made: {error}"))
+            self.save_message.value = _WARN.format(html.escape(f"Nothing saved: this plan cannot be made: {_reason(error)}"))
             return None
         dump(scenario, path)
         self.saved = scenario
@@ -513,8 +550,7 @@ class PlanPanel:
             self.save_message.value = _WARN.format(html.escape(
                 f"{path} has other teams, channels or stages than this page's plan: open it on a page of its own."))
             return None
-        self._holding = True  # one re-simulation for the whole plan, not one per control
-        try:
+        with self.holding():  # one re-simulation for the whole plan, not one per control
             self.base = self.saved = scenario
             if scenario.targets is not None:
                 self.target.max = max(self.target.max, round(scenario.targets.annual_revenue))
@@ -527,9 +563,6 @@ class PlanPanel:
                 for widget, value in zip(control.widgets, control.shown(scenario)):
                     widget.max, widget.min = max(widget.max, value), min(widget.min, value)
                     widget.value = value
-        finally:
-            self._holding = False
-        self.update()
         self.save_message.value = f"Loaded <code>{html.escape(str(path))}</code>."
         return scenario
 
