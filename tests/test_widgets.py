@@ -109,16 +109,21 @@ def test_each_lever_edits_its_scenario_path_and_nothing_else():
 def test_compare_with_the_saved_plan_is_exactly_zero_unchanged_and_paired_when_changed():
     """On common random numbers an unchanged plan differs by exactly nothing, and a change's paired
     differences spread less than two independent runs' would (fixed seed: no chance involved)."""
-    panel = PlanPanel(sim.load(B2B), policy=Answer(seed=0, quick=4, replications=4), source=B2B)
+    panel = PlanPanel(sim.load(B2B), policy=Answer(seed=0, quick=2, replications=4), source=B2B)
     panel.compare.value = True
+    assert "on the same 2 simulated years: revenue <b>+0</b>" in panel.comparison.value  # the quick batch
+    panel.refiner.wait()
     assert "Against the saved plan, on the same 4 simulated years: revenue <b>+0</b>" in panel.comparison.value
     assert (panel.difference[["mean", "ci_low", "ci_high"]] == 0).all().all()
-    panel.headcount["solutions"].value -= 1
+    panel.headcount["solutions"].value -= 1  # answered first from 2 replications of the saved plan's 4
+    assert "on the same 2 simulated years" in panel.comparison.value
+    panel.refiner.wait()
     revenue = panel.difference.loc["revenue"]
     assert revenue["mean"] != 0 and revenue.ci_low < revenue["mean"] < revenue.ci_high
     assert revenue.sd_paired < revenue.sd_unpaired / 5
     panel.saved = panel.edited()  # as a save would: the comparison is against the new plan
     panel.update()
+    panel.refiner.wait()
     assert (panel.difference[["mean", "ci_low", "ci_high"]] == 0).all().all()
     panel.compare.value = False
     assert panel.comparison.value == "" and panel.difference is None

@@ -147,6 +147,14 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
+def _first(results: Results, count: int) -> Results:
+    """The first ``count`` replications of ``results``."""
+    def kept(table: pd.DataFrame) -> pd.DataFrame:
+        return table[table.replication < count].reset_index(drop=True)
+    return Results(results.scenario, results.engine, results.seed, kept(results.replications),
+                   kept(results.stage_stats), kept(results.monthly), {}, results.notes)
+
+
 def _monthly_budget(channel) -> float:
     return channel.leads_per_day * channel.cost_per_lead * 365 / 12
 
@@ -414,10 +422,13 @@ class PlanPanel:
                              " final.</p>" if final else
                              f"<p style='color:#555'><i>Refining: {count:,} of {self.refiner.policy.replications:,}"
                              " replications so far…</i></p>")
-        show(self.chart, plan_chart(figures["months"]))
-        self.difference = None
+        self.difference, saved_months = None, None
         if self.compare.value:
-            self.comparison.value = self._compared(results, simulated, target)
+            try:
+                self.comparison.value, saved_months = self._compared(results, simulated, plan)
+            except (ValueError, ScenarioError) as error:  # drawn from the refinement's thread too: said, not raised
+                self.comparison.value = _WARN.format(html.escape(f"No comparison: {_reason(error)}."))
+        show(self.chart, plan_chart(figures["months"], saved=saved_months))
 
     def _reference_results(self, count: int) -> tuple[Scenario | str, Results | None]:
         """The saved plan, simulated the way the page simulates (as is or as planned) on the same seed and
@@ -441,14 +452,18 @@ class PlanPanel:
         results = Results.concat(parts) if len(parts) > 1 else parts[0]
         return reference, results
 
-    def _compared(self, results: Results, simulated: Scenario, target: float) -> str:
+    def _compared(self, results: Results, simulated: Scenario, plan: pd.DataFrame) -> tuple[str, list[dict] | None]:
         """The change against the saved plan in words: revenue and P(target) of both on the same simulated
-        years, and the paired difference's 95% interval (:meth:`sim.experiments.Comparison.differences`)."""
+        years, and the paired difference's 95% interval (:meth:`sim.experiments.Comparison.differences`);
+        and the saved plan's months against this plan's targets, for the chart."""
+        target = float(plan[plan.level == "company"].revenue_target.sum())
         count = len(results.replications)
         reference, saved = self._reference_results(count)
         if saved is None:
-            return _WARN.format(html.escape(f"No comparison: {reference}."))
-        saved_rows = saved.replications[saved.replications.replication < count]
+            return _WARN.format(html.escape(f"No comparison: {reference}.")), None
+        if len(saved.replications) > count:  # the saved plan ran further for an earlier change
+            saved = _first(saved, count)
+        saved_rows = saved.replications
         frame = pd.concat([rows.assign(strategy=name, hit_target=(rows.revenue >= target).astype(float))
                            for name, rows in (("saved", saved_rows), ("edited", results.replications))])
         comparison = Comparison([Strategy("saved", reference), Strategy("edited", simulated)], frame,
@@ -466,7 +481,8 @@ class PlanPanel:
         return (f"<p class='sp-comparison'>Against the saved plan, on the same {count:,} simulated years: revenue "
                 f"<b>{signed(revenue['mean'])}</b> (95% interval {signed(revenue.ci_low)} to {signed(revenue.ci_high)})"
                 f" · probability of reaching the target <b>{points(hit['mean'])} points</b> (95% interval "
-                f"{points(hit.ci_low)} to {points(hit.ci_high)}): {self.odds} against {saved_odds} saved.</p>")
+                f"{points(hit.ci_low)} to {points(hit.ci_high)}): {self.odds} against {saved_odds} saved.</p>",
+                chances(saved, plan)["months"])
 
     def _clear(self, message: str) -> None:
         """Say ``message`` in place of the figures; clear the chart and table so nothing stale stays."""
