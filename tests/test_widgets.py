@@ -188,6 +188,12 @@ def test_export_writes_the_plan_and_the_odds_to_excel(tmp_path):
     assert book.sheetnames == ["plan", "odds by month", "activities"]
     assert book["odds by month"].max_row == 13  # a header and twelve months
     assert panel.export() is None and "tick 'overwrite'" in panel.save_message.value
+    panel.compare.value = True
+    panel.overwrite.value = True
+    assert panel.export() == path
+    sheet = openpyxl.load_workbook(path)["against saved plan"]
+    assert [c.value for c in sheet[1]][:4] == ["figure", "mean", "ci_low", "ci_high"]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["revenue", "reaches the target"]
 
 
 def test_the_page_shows_the_same_answer_as_the_plan_command():

@@ -583,8 +583,9 @@ class PlanPanel:
         return scenario
 
     def export(self) -> Path | None:
-        """Write the plan by level and month, the odds by month and the activities to an Excel file
-        beside the save name (``.xlsx``), text escaped against formulas."""
+        """Write the plan by level and month, the odds by month, the activities and, when compared, the
+        paired differences from the saved plan to an Excel file beside the save name (``.xlsx``), text
+        escaped against formulas."""
         path = Path(self.save_name.value).with_suffix(".xlsx")
         if self.plan is None:
             self.save_message.value = _WARN.format("There is no plan to export: change the controls first.")
@@ -592,10 +593,14 @@ class PlanPanel:
         if not self._writable(path):
             return None
         odds = pd.DataFrame(self.months)
-        write_xlsx(path, {"plan": self.plan.assign(period=self.plan.period.astype(str)),
-                          "odds by month": odds.assign(period=odds.period.astype(str)),
-                          "activities": self.activity_targets(self.edited(), self.plan).reset_index()
-                          .assign(month=lambda t: t.month.astype(str))})
+        sheets = {"plan": self.plan.assign(period=self.plan.period.astype(str)),
+                  "odds by month": odds.assign(period=odds.period.astype(str)),
+                  "activities": self.activity_targets(self.edited(), self.plan).reset_index()
+                  .assign(month=lambda t: t.month.astype(str))}
+        if self.difference is not None:
+            sheets["against saved plan"] = (self.difference.drop(columns="strategy").rename_axis("figure")
+                                            .rename(index={"hit_target": "reaches the target"}).reset_index())
+        write_xlsx(path, sheets)
         self.save_message.value = f"Exported <code>{html.escape(str(path))}</code>."
         return path
 
