@@ -323,9 +323,14 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     >>> from sim.schedule import schedule
     >>> scenario = sim.load("playbooks/b2b_saas.yaml")
     >>> months = split_months(12_000_000, scenario, "even")
-    >>> plan = plan_table(scenario, monthly=months, lagged=schedule(scenario, months))
+    >>> lagged = schedule(scenario, months)
+    >>> plan = plan_table(scenario, monthly=months, lagged=lagged)
     >>> int(plan[plan.level == "company"].revenue_target.sum())
     12000000
+    >>> plan_table(scenario, monthly=months, challenge=1.1, lagged=lagged)
+    Traceback (most recent call last):
+    ...
+    ValueError: the schedule given was made for other monthly targets than the plan's
     """
     if monthly is not None:
         months = pd.Series(monthly.to_numpy(dtype=np.int64), index=pd.PeriodIndex(monthly.index, freq="M"),
