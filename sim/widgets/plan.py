@@ -134,9 +134,11 @@ class Control:
         return self.shows(scenario) if self.shows is not None else self.neutral
 
     def change(self, base: Scenario) -> tuple[bool, Any]:
-        """Whether the path is written, and its value."""
+        """Whether the path is written, and its value (None when it is not)."""
         values = self.values()
-        return self.always or values != self.shown(base), self.value(base, *values)
+        if not self.always and values == self.shown(base):
+            return False, None
+        return True, self.value(base, *values)
 
 
 def _reason(error: Exception) -> str:
