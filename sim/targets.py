@@ -35,7 +35,7 @@ from sim.crm import CrmImport
 from sim.cycle import lead_mix
 from sim.model.staffing import draw_roster
 from sim.scenario import Calendar, Scenario
-from sim.schedule import revenue_seasonality, schedule
+from sim.schedule import Schedule, revenue_seasonality, schedule
 from sim.worktime import working_days as _working_days
 
 __all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
@@ -309,7 +309,7 @@ def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd
 
 def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "even", challenge: float = 1.0,
                monthly: pd.Series | None = None, reps: Mapping[str, float] | None = None,
-               **options) -> pd.DataFrame:
+               lagged: Schedule | None = None, **options) -> pd.DataFrame:
     """The plan by level (company, tier, channel, rep), unit and month, with every measure.
 
     ``annual`` defaults to the scenario's ``targets.annual_revenue``. Revenue targets are whole
@@ -321,7 +321,22 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     productive capacity in the month (the closing team's seats, ramp-up included), or, given
     ``reps`` (weights by rep name, e.g. :func:`rep_weights` from an export), by those weights.
     ``monthly`` (whole amounts by month, e.g. the rest of a year: :func:`sim.replan.remaining_targets`)
-    replaces the split of ``annual``.
+    replaces the split of ``annual``. ``lagged`` is the company's schedule of those monthly targets
+    (times ``challenge``) when the caller has made it already, so a page that shows the schedule
+    solves it once; made here otherwise.
+
+    >>> import sim
+    >>> from sim.schedule import schedule
+    >>> scenario = sim.load("playbooks/b2b_saas.yaml")
+    >>> months = split_months(12_000_000, scenario, "even")
+    >>> lagged = schedule(scenario, months)
+    >>> plan = plan_table(scenario, monthly=months, lagged=lagged)
+    >>> int(plan[plan.level == "company"].revenue_target.sum())
+    12000000
+    >>> plan_table(scenario, monthly=months, challenge=1.1, lagged=lagged)
+    Traceback (most recent call last):
+    ...
+    ValueError: the schedule given was made for other monthly targets than the plan's
     """
     if monthly is not None:
         months = pd.Series(monthly.to_numpy(dtype=np.int64), index=pd.PeriodIndex(monthly.index, freq="M"),
@@ -344,7 +359,7 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
         units.append(("channel", channel.name, _per_revenue(scenario, channels=np.eye(len(scenario.channels))[i]), {}))
     capacity = _rep_capacity(scenario, months.index) if reps is None else \
         pd.DataFrame({name: float(w) for name, w in reps.items()}, index=months.index)
-    timed = _company_in_time(scenario, months * challenge)
+    timed = _company_in_time(scenario, months * challenge, lagged)
     rows = []
     for level in ("company", "tier", "channel", "rep"):
         if level == "rep":
@@ -371,11 +386,14 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     return pd.DataFrame(rows, columns=["level", "unit", "period", *MEASURES])
 
 
-def _company_in_time(scenario: Scenario, target: pd.Series) -> dict[str, pd.Series]:
+def _company_in_time(scenario: Scenario, target: pd.Series, lagged: Schedule | None = None) -> dict[str, pd.Series]:
     """The company's measures month by month, in time (:func:`sim.schedule.schedule`): deals in the month
     they close, leads in the month they must be bought, stage entries and rep work when they happen
-    (the opening pipeline's included)."""
-    timed = schedule(scenario, target)
+    (the opening pipeline's included); ``lagged``, the schedule of ``target`` when already made."""
+    if lagged is not None and (len(lagged.target) != len(target)
+                               or not np.allclose(lagged.target, target.to_numpy(dtype=float))):
+        raise ValueError("the schedule given was made for other monthly targets than the plan's")
+    timed = schedule(scenario, target) if lagged is None else lagged
     per = _per_revenue(scenario)
     stages = [s.name for s in scenario.stages]
     entering = timed.entering

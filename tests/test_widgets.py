@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.settings import Answer
@@ -42,23 +45,106 @@ def test_save_writes_a_new_file_and_never_overwrites_without_asking(panel, tmp_p
     assert panel.save() == target and sim.load(target) == panel.edited()
 
 
-def test_saving_keeps_the_split_and_reserve_month_and_loads_them_back(tmp_path):
+def _every_control_moved(panel: PlanPanel) -> None:
+    """Every control of the b2b plan set away from the playbook's value, in one re-simulation."""
+    with panel.holding():
+        panel.target.value = 20_000_000
+        panel.reserve_month.value = 6
+        panel.headcount["solutions"].value = 9
+        panel.budget["outbound"].value = 2 * panel.budget["outbound"].value // 3
+        panel.hire_count["sdr"].value, panel.hire_month["sdr"].value = 3, 5
+        panel.attrition["account_execs"].value = 0.25
+        panel.win_rate["proposal"].value = 0.1
+        panel.deal_size.value = 1.2
+        panel.cycle.value = 0.8
+        panel.patience["qualify"].value = 5.0
+
+
+def test_saving_keeps_every_choice_and_loads_it_back_identically(tmp_path):
+    """Split, reserve month and every lever survive a save and a load: the loaded page edits the same
+    scenario, shows the same absolute values, and saves the same file again."""
     panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
-    panel.reserve_month.value = 6
-    panel.headcount["solutions"].value = 9
-    panel.win_rate["proposal"].value = 0.1
+    _every_control_moved(panel)
     panel.save_name.value = str(tmp_path / "plan.yaml")
     assert panel.save() is not None
     fresh = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
     fresh.save_name.value = str(tmp_path / "plan.yaml")
-    fresh.load()
-    assert (fresh.method.value, fresh.reserve_month.value, fresh.headcount["solutions"].value) == ("reserve", 6, 9)
+    assert fresh.load() is not None
     assert fresh.edited() == panel.edited()
+    absolute = [path for path, control in panel.paths.items() if control.shows is not None or control.always]
+    assert [panel.paths[p].values() for p in absolute] == [fresh.paths[p].values() for p in absolute]
+    assert (fresh.method.value, fresh.reserve_month.value, fresh.hire_month["sdr"].value) == ("reserve", 6, 5)
+    assert (fresh.deal_size.value, fresh.cycle.value, fresh.win_rate["proposal"].value) == (1.0, 1.0, 0.0)
+    fresh.save_name.value = str(tmp_path / "again.yaml")
+    assert fresh.save() is not None
+    assert (tmp_path / "again.yaml").read_text() == (tmp_path / "plan.yaml").read_text()
     panel.method.value = "seasonal"
     panel.overwrite.value = True
     panel.save()
+    fresh.save_name.value = str(tmp_path / "plan.yaml")
     fresh.load()
     assert fresh.method.value == "seasonal" and fresh.reserve_month.disabled
+
+
+def test_each_lever_edits_its_scenario_path_and_nothing_else():
+    base = sim.load(B2B)
+    panel = PlanPanel(base, policy=TINY, source=B2B)
+    untouched = panel.edited()
+    assert untouched.model_copy(update={"targets": base.targets}) == base  # only the targets are written
+    _every_control_moved(panel)
+    edited = panel.edited()
+    assert {t: d.mean for t, d in edited.deal_value.items()} == pytest.approx(
+        {t: 1.2 * d.mean for t, d in base.deal_value.items()})
+    assert [s.wait_days.mean for s in edited.stages] == pytest.approx([0.8 * s.wait_days.mean for s in base.stages])
+    assert edited.stages[0].patience_days.mean == pytest.approx(5.0)
+    assert edited.stages[0].patience_days.sigma == base.stages[0].patience_days.sigma  # the shape kept
+    assert edited.team("sdr").hires == (sim.scenario.Hire(day=120, count=3),)  # 1 May of the plan year
+    assert edited.team("account_execs").hires == base.team("account_execs").hires
+    assert edited.team("account_execs").attrition.annual_rate == 0.25
+    assert edited.team("account_execs").attrition.replacement_days == base.team("account_execs").attrition.replacement_days
+    assert edited.stages[2].conversion == pytest.approx(0.6)
+    assert edited.targets.model_dump() == {"annual_revenue": 20_000_000, "split": "reserve", "reserve_month": 6}
+
+
+def test_compare_with_the_saved_plan_is_exactly_zero_unchanged_and_paired_when_changed():
+    """On common random numbers an unchanged plan differs by exactly nothing, and a change's paired
+    differences spread less than two independent runs' would (fixed seed: no chance involved)."""
+    panel = PlanPanel(sim.load(B2B), policy=Answer(seed=0, quick=2, replications=4), source=B2B)
+    panel.compare.value = True
+    assert "on the same 2 simulated years: revenue <b>+0</b>" in panel.comparison.value  # the quick batch
+    panel.refiner.wait()
+    assert "Against the saved plan, on the same 4 simulated years: revenue <b>+0</b>" in panel.comparison.value
+    assert (panel.difference[["mean", "ci_low", "ci_high"]] == 0).all().all()
+    panel.headcount["solutions"].value -= 1  # answered first from 2 replications of the saved plan's 4
+    assert "on the same 2 simulated years" in panel.comparison.value
+    panel.refiner.wait()
+    revenue = panel.difference.loc["revenue"]
+    assert revenue["mean"] != 0 and revenue.ci_low < revenue["mean"] < revenue.ci_high
+    assert revenue.sd_paired < revenue.sd_unpaired / 5
+    panel.saved = panel.edited()  # as a save would: the comparison is against the new plan
+    panel.update()
+    panel.refiner.wait()
+    assert (panel.difference[["mean", "ci_low", "ci_high"]] == 0).all().all()
+    panel.compare.value = False
+    assert panel.comparison.value == "" and panel.difference is None
+
+
+def test_a_change_solves_the_plans_schedule_once(monkeypatch):
+    import sim.schedule
+    import sim.targets
+    import sim.widgets.plan
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return sim.schedule.schedule(*args, **kwargs)
+
+    panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
+    monkeypatch.setattr(sim.targets, "schedule", counted)
+    monkeypatch.setattr(sim.widgets.plan, "schedule", counted)
+    panel.headcount["solutions"].value -= 1
+    assert len(calls) == 1
 
 
 def test_loading_a_plan_of_other_teams_says_so(tmp_path):
@@ -66,7 +152,7 @@ def test_loading_a_plan_of_other_teams_says_so(tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text((ROOT / "benchmarks" / "w1.yaml").read_text())
     panel.save_name.value = str(other)
-    assert panel.load() is None and "other teams or channels" in panel.save_message.value
+    assert panel.load() is None and "other teams, channels or stages" in panel.save_message.value
     panel.save_name.value = str(tmp_path / "missing.yaml")
     assert panel.load() is None and "Cannot load" in panel.save_message.value
 
@@ -102,6 +188,12 @@ def test_export_writes_the_plan_and_the_odds_to_excel(tmp_path):
     assert book.sheetnames == ["plan", "odds by month", "activities"]
     assert book["odds by month"].max_row == 13  # a header and twelve months
     assert panel.export() is None and "tick 'overwrite'" in panel.save_message.value
+    panel.compare.value = True
+    panel.overwrite.value = True
+    assert panel.export() == path
+    sheet = openpyxl.load_workbook(path)["against saved plan"]
+    assert [c.value for c in sheet[1]][:4] == ["figure", "mean", "ci_low", "ci_high"]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["revenue", "reaches the target"]
 
 
 def test_the_page_shows_the_same_answer_as_the_plan_command():
@@ -226,3 +318,42 @@ def test_as_planned_simulates_the_scenario_that_carries_the_plan_out_the_same_as
                          policy.seed, planned=True)
     assert "as planned" in panel.figures.value and panel.odds.p == report["planned"]["p_hit_annual"]
     assert [m["p50"] for m in panel.months] == [m["p50"] for m in report["planned"]["months"]]
+
+
+def _any_value(widget) -> st.SearchStrategy:
+    """Any value the widget lets a director pick."""
+    if isinstance(widget, widgets.IntSlider):
+        return st.integers(widget.min, widget.max)
+    if isinstance(widget, widgets.FloatSlider):
+        steps = round((widget.max - widget.min) / widget.step)
+        return st.integers(0, steps).map(lambda i: round(widget.min + i * widget.step, 10))
+    if isinstance(widget, widgets.Checkbox):
+        return st.booleans()
+    return st.sampled_from([value for _, value in widget.options] if isinstance(widget.options[0], tuple)
+                           else list(widget.options))
+
+
+@pytest.fixture(scope="module")
+def robust_panel():
+    return PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
+
+
+@settings(max_examples=30, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_control_values_give_figures_or_a_clear_message(robust_panel, data):
+    """Whatever the controls say, the panel shows either the plan's figures or a sentence in their place
+    (nothing stale, no traceback or Python repr), and the controls' scenario is the one simulated."""
+    panel = robust_panel
+    with panel.holding():
+        for widget in panel.controls():
+            widget.value = data.draw(_any_value(widget), label=widget.description)
+    shown = panel.figures.value + panel.comparison.value
+    assert not any(word in shown for word in ("Traceback", "Error", "nan", "<sim.", "{'"))
+    if panel.plan is None:
+        assert panel.odds is None and panel.months == [] and panel.comparison.value == ""
+        assert shown.startswith("<p style='color:#b35900'>") and len(shown) > 60
+    else:
+        assert panel.odds.trials == TINY.replications and "Probability of reaching the annual target" in shown
+        assert int(panel.plan[panel.plan.level == "company"].revenue_target.sum()) == panel.target.value
+        assert ("Against the saved plan" in shown) == panel.compare.value

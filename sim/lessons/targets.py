@@ -20,7 +20,7 @@ from sim.plots.schedule import lag_chart
 from sim.resources import B2B_PLAYBOOK, resource
 from sim.formatting import COLOURS, money_axis
 from sim.schedule import Schedule, schedule
-from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, working_days
+from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, split_months, working_days
 from sim.widgets import show
 
 __all__ = ["PLAYBOOK", "exercises", "small_funnel", "month_chart", "daily_actions", "opening_share", "experiment_panel"]
@@ -134,13 +134,14 @@ def experiment_panel(lesson):
             relabelling.clear()
         reserve.disabled = chosen != "reserve"
         options = {"reserve_month": reserve.value} if method.value == "reserve" else {}
-        plan = plan_table(scenario, target.value, method.value, **options)
+        months = split_months(target.value, scenario, method.value, **options)
+        timed = schedule(scenario, months)  # solved once, for the table and the chart
+        plan = plan_table(scenario, monthly=months, lagged=timed)
         company = plan[plan.level == "company"].set_index("period").revenue_target
         busiest = company.idxmax()
         table = daily_actions(scenario, plan, busiest)
         table.columns = [lesson.text("labels.reps"), lesson.text("labels.per_day"), lesson.text("labels.per_week")]
         table.index = [lesson.term(team) for team in table.index]
-        timed = schedule(scenario, company)
         show(out, month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")),
              Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))),
              table,
