@@ -26,7 +26,9 @@ INTRO = """\
 
 Written by `make bench` (`python -m benchmarks`); do not edit by hand. Each section is what one
 benchmark module (`benchmarks/bench_*.py`) printed the last time it ran, every figure beside the
-baseline or goal it is judged against, with the date, the machine and the commit it ran on.
+baseline or goal it is judged against, with the date, the machine, its load (the mean number of
+runnable processes over the last minute, as the run began and ended: above the core count, other work
+shared the cores and the timings are longer) and the commit it ran on.
 `python -m benchmarks des fast` runs the modules named and replaces only their sections.
 Docstrings in the code give the reasons for a design; the figures live here.
 """
@@ -77,12 +79,25 @@ def commit() -> str:
     return head + ("+" if dirty else "")
 
 
-def section(module: str, output: str, when: dt.datetime) -> str:
-    """One module's section of the page: its title, when and where it ran, and what it printed."""
+def load() -> float:
+    """The machine's load: runnable processes averaged over the last minute (0 where unknown).
+
+    >>> load() >= 0
+    True
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        return os.getloadavg()[0]
+    return 0.0
+
+
+def section(module: str, output: str, when: dt.datetime, loads: tuple[float, float] | None = None) -> str:
+    """One module's section of the page: its title, when and where it ran (and the load as it began and
+    ended), and what it printed."""
     doc = importlib.import_module(f"benchmarks.{module}").__doc__ or module
     title = " ".join(doc.strip().split("\n\n")[0].split())  # the docstring's first paragraph
     name = module.removeprefix("bench_")
-    return (f"## {name}: {title}\n\n_{when:%Y-%m-%d %H:%M} UTC · {machine()} · commit {commit()}_\n\n"
+    busy = f" · load {loads[0]:.1f} to {loads[1]:.1f}" if loads else ""
+    return (f"## {name}: {title}\n\n_{when:%Y-%m-%d %H:%M} UTC · {machine()}{busy} · commit {commit()}_\n\n"
             f"```text\n{output.rstrip()}\n```\n")
 
 
@@ -115,10 +130,12 @@ def main(names: list[str]) -> None:
     for module in chosen:
         print(f"== {module}", flush=True)
         tee = _Tee(sys.stdout)
+        before = load()
         with contextlib.redirect_stdout(tee):
             importlib.import_module(f"benchmarks.{module}").main()
         # Written after each module, so a module that fails later loses nothing finished.
-        write_page({module.removeprefix("bench_"): section(module, tee.copy.getvalue(), dt.datetime.now(dt.timezone.utc))})
+        write_page({module.removeprefix("bench_"): section(module, tee.copy.getvalue(), dt.datetime.now(dt.timezone.utc),
+                                                           (before, load()))})
         print(f"written to {PAGE.relative_to(ROOT)}\n", flush=True)
 
 

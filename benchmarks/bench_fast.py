@@ -5,6 +5,7 @@ Medians of several runs; "one core" means one process (``workers=1``).
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 import sim
+from sim.settings import answer
+from sim.widgets.refine import Refiner
 
 W1 = Path(__file__).with_name("w1.yaml")
 PLAYBOOK = Path(__file__).parents[1] / "playbooks" / "b2b_saas.yaml"
@@ -44,6 +47,22 @@ def _year_as_it_runs(w1: sim.Scenario) -> sim.Scenario:
     average, and the default warm start."""
     return w1.replace({"calendar": {}, "channels.0.working_days_only": True,
                        "stages.0.patience_days": {"dist": "exponential", "mean": 3}})
+
+
+def _as_a_page_runs_it(scenario: sim.Scenario, workers: int | None) -> tuple[float, float]:
+    """Seconds from a change to a page's first figures and to its final ones: the quick batch, then the
+    refinement to the full count (:class:`sim.widgets.refine.Refiner`, the run policy of
+    :func:`sim.settings.answer`), medians of ``RUNS`` changes."""
+    first, last = [], []
+    refiner = Refiner(answer(), workers=workers)
+    for _ in range(RUNS):
+        marks: list[float] = []
+        start = time.perf_counter()
+        refiner.start(scenario, lambda results, final, marks=marks, start=start: marks.append(time.perf_counter() - start))
+        refiner.wait()
+        first.append(marks[0])
+        last.append(marks[-1])
+    return statistics.median(first), statistics.median(last)
 
 
 def _exponent(sizes: list[float], seconds: list[float]) -> float:
@@ -77,9 +96,14 @@ def main() -> None:
     print(f"  scaling in leads/day {rates}: {', '.join(f'{s:.2f}s' for s in seconds)} "
           f"-> exponent {_exponent(rates, seconds):.2f} (linear = 1)")
     counts = [10, 100, 1000]
-    seconds = [_seconds(w1, n) for n in counts]
+    seconds = [_seconds(w1, n) for n in counts[:-1]] + [fast_1000]  # 1,000 timed above
     print(f"  scaling in replications {counts}: {', '.join(f'{s:.2f}s' for s in seconds)} "
           f"-> exponent {_exponent(counts, seconds):.2f} (linear = 1)")
     playbook = sim.load(PLAYBOOK)
-    print(f"  widget path, {PLAYBOOK.name} at 200 replications: {_seconds(playbook, 200) * 1000:.0f} ms on one core, "
-          f"{_seconds(playbook, 200, workers=None) * 1000:.0f} ms on every core, as the widgets run it (goal < 150 ms)")
+    print(f"  {PLAYBOOK.name} at 200 replications: {_seconds(playbook, 200) * 1000:.0f} ms on one core, "
+          f"{_seconds(playbook, 200, workers=None) * 1000:.0f} ms on every core (goal < 150 ms)")
+    policy = answer()
+    first, last = _as_a_page_runs_it(playbook, os.cpu_count())
+    print(f"  widget path, {PLAYBOOK.name} as a page runs it on every core ({policy.quick:,} replications, then refined "
+          f"to {policy.replications:,}): first figures in {first * 1000:.0f} ms (goal < 150 ms), "
+          f"{policy.replications:,} replications in {last:.2f} s (goal < 2 s)")

@@ -47,8 +47,12 @@ def _country_days(country: str, subdivision: str | None, years: tuple[int, ...])
     return frozenset(calendar), frozenset(getattr(calendar, "weekend_workdays", ()))
 
 
+@lru_cache(maxsize=256)
 def working_days(calendar: Calendar, start: dt.date | None, first_day: int, days: int) -> np.ndarray:
     """Whether each of ``days`` days from day ``first_day`` (day 0 = ``start``) is a working day.
+
+    Worked out once for the same arguments (every replication of a run asks again) and read-only,
+    since the same array is handed to every caller.
 
     >>> flags = working_days(Calendar(holidays=[dt.date(2027, 1, 1)]), dt.date(2027, 1, 1), 0, 7)
     >>> flags.astype(int).tolist()  # Friday 1 January is a holiday, then a weekend
@@ -64,6 +68,7 @@ def working_days(calendar: Calendar, start: dt.date | None, first_day: int, days
         works |= np.isin(dates, np.array(sorted(extra), dtype="datetime64[D]"))
     elif calendar.holidays:
         works &= ~np.isin(dates, np.array(calendar.holidays, dtype="datetime64[D]"))
+    works.flags.writeable = False
     return works
 
 

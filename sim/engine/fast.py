@@ -25,6 +25,8 @@ True
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -34,7 +36,54 @@ from sim.model.timeline import Timeline, converted
 from sim.scenario import Scenario
 from sim.worktime import end_at, start_at, to_work
 
-__all__ = ["run_replication", "simulate_fates"]
+__all__ = ["run_replication", "simulate_fates", "Stages", "Staff", "Queues", "Times"]
+
+
+class Stages(NamedTuple):
+    """Every stage's entrants for the compiled kernels, flat: stage ``k``'s are ``offsets[k]:offsets[k + 1]``
+    (:class:`~sim.model.fates.Fates`), with the per-stage arrays the kernels read beside them."""
+
+    offsets: np.ndarray  # per stage and one more: where each stage's entrants begin
+    work: np.ndarray  # per entrant: rep work, days at full pace
+    wait: np.ndarray  # per entrant: customer-side days after the work
+    converts: np.ndarray  # per entrant: its fate converts
+    patience: np.ndarray  # per entrant: days it waits for a rep before going cold
+    slack: np.ndarray  # per entrant: its conversion draw over its probability (decay)
+    held: np.ndarray  # per entrant: 1 an opening deal passing a stage before its own
+    team_of_stage: np.ndarray  # per stage: its own team
+    half_life: np.ndarray  # per stage: the half-life of conversion in waiting (inf: none)
+
+
+class Staff(NamedTuple):
+    """Every team's reps, flat: team ``t``'s are ``offsets[t]:offsets[t + 1]``, in roster order."""
+
+    offsets: np.ndarray
+    start: np.ndarray  # per rep: the day they join
+    end: np.ndarray  # per rep: the day they leave (inf: never)
+    seasoned: np.ndarray  # per rep: at full pace from the start
+    ramp_days: np.ndarray  # per team
+    initial_productivity: np.ndarray  # per team
+
+
+class Queues(NamedTuple):
+    """How the event loop routes entrants: where each goes next and the lane it waits in (one lane per
+    team and priority level, a team's lanes in priority order)."""
+
+    next_index: np.ndarray  # per entrant: its position among the next stage's entrants
+    team: np.ndarray  # per entrant: the team that works it
+    lane: np.ndarray  # per entrant: the lane it waits in
+    team_lanes: np.ndarray  # per team and one more: its first lane
+    lane_offsets: np.ndarray  # per lane and one more: its slots in the ring buffer of waiting leads
+
+
+class Times(NamedTuple):
+    """The timeline's arrays the kernels fill, per entrant (flat like :class:`Stages`)."""
+
+    arrive: np.ndarray
+    start: np.ndarray
+    end_work: np.ndarray
+    end: np.ndarray
+    rep: np.ndarray  # the rep's number in its team; -1 none
 
 _WORK_DONE, _WAIT_DONE, _REP_JOINS, _REP_LEAVES = 0, 1, 2, 3
 
@@ -67,32 +116,24 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
     named reps.
     """
     rosters = fates.rosters
-    rep_offsets = np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64)
-    common = (
-        fates.offsets,
-        fates.work_all,
-        fates.wait_all,
-        fates.converts_all,
-        fates.team_of_stage,
-        rep_offsets,
-        np.concatenate([r.start for r in rosters]),
-        np.concatenate([r.end for r in rosters]),
-        np.concatenate([r.seasoned for r in rosters]),
-        np.array([r.ramp_days for r in rosters], dtype=np.float64),
-        np.array([r.initial_productivity for r in rosters], dtype=np.float64),
-    )
+    stages = Stages(fates.offsets, fates.work_all, fates.wait_all, fates.converts_all, fates.patience_all,
+                    fates.slack_all, fates.held_all, fates.team_of_stage, fates.half_life)
+    staff = Staff(np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64),
+                  np.concatenate([r.start for r in rosters]),
+                  np.concatenate([r.end for r in rosters]),
+                  np.concatenate([r.seasoned for r in rosters]),
+                  np.array([r.ramp_days for r in rosters], dtype=np.float64),
+                  np.array([r.initial_productivity for r in rosters], dtype=np.float64))
     calendars = fates.calendar_arrays
     alone = _leading_stages_alone(fates)
-    times, order = _by_stage(fates, common, calendars, reps, horizon, alone)
+    times, order = _by_stage(fates, stages, staff, calendars, reps, horizon, alone)
     if alone < len(fates.offsets) - 1:
-        # Waiting leads queue in lanes: one per team and priority level, a team's lanes in priority order.
         team_lanes = np.r_[0, np.cumsum(fates.team_levels)].astype(np.int64)
         lane_of = team_lanes[fates.team_all] + fates.levels_all
         lane_offsets = np.r_[0, np.cumsum(np.bincount(lane_of, minlength=team_lanes[-1]))].astype(np.int64)
-        _simulate(alone, order, *times, *common[:4], np.concatenate(fates.next_index), *common[5:],
-                  fates.team_all, lane_of, team_lanes, lane_offsets, float(horizon), float(fates.first_day),
-                  fates.patience_all, fates.slack_all, fates.half_life, fates.held_all, *calendars)
-    return Timeline(fates, horizon, *times[:4], times[4] if reps else None)
+        queues = Queues(np.concatenate(fates.next_index), fates.team_all, lane_of, team_lanes, lane_offsets)
+        _simulate(alone, order, times, stages, staff, queues, float(horizon), float(fates.first_day), calendars)
+    return Timeline(fates, horizon, times.arrive, times.start, times.end_work, times.end, times.rep if reps else None)
 
 
 def _leading_stages_alone(fates: Fates) -> int:
@@ -108,8 +149,8 @@ def _leading_stages_alone(fates: Fates) -> int:
 # ----------------------------------------------------------------------------- one stage at a time
 
 
-def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon: float,
-              stages: int) -> tuple[tuple, np.ndarray]:
+def _by_stage(fates: Fates, stages: Stages, staff: Staff, calendars: tuple, reps: bool, horizon: float,
+              alone: int) -> tuple[Times, np.ndarray]:
     """Serve the first ``stages`` stages, each worked by a team of its own, one after the other: each
     is a FIFO queue served by the longest-idle free rep.
 
@@ -121,20 +162,21 @@ def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon
     whose start would come after its patience ran out goes cold and takes no rep.
 
     Returns the timeline's arrays (the later stages' times NaN and reps -1, but for the arrival times
-    of stage ``stages``) and the positions of that stage's entrants in order of arrival.
+    of stage ``alone``) and the positions of that stage's entrants in order of arrival.
     """
-    offsets, converts = common[0], common[3]
-    total, rest = offsets[-1], offsets[stages]
+    offsets, converts = stages.offsets, stages.converts
+    total, rest = offsets[-1], offsets[alone]
     arrive, start, end_work, end = (np.empty(total) for _ in range(4))
     rep_of = np.empty(total, dtype=np.int32)
     for times in (arrive, start, end_work, end):
         times[rest:] = np.nan
     rep_of[rest:] = -1
+    times = Times(arrive, start, end_work, end, rep_of)
     arrive[offsets[0]:offsets[1]] = fates.arrivals.time
     order = fates.entrants[0]  # every lead, numbered in order of arrival
     patience = by_stage(fates.patience_all, offsets)
     impatient = [bool(np.isfinite(p).any()) for p in patience]
-    for k in range(min(stages + 1, len(offsets) - 1)):
+    for k in range(min(alone + 1, len(offsets) - 1)):
         first, stop = offsets[k], offsets[k + 1]
         if k > 0:  # the converters of stage k-1 arrive as they leave it, in lead order
             before = slice(offsets[k - 1], first)
@@ -145,56 +187,50 @@ def _by_stage(fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon
                 leaving = np.where(moved_on, leaving, np.inf)
             arrive[first:stop] = compress(leaving, converts[before])
             order = arrival_order(arrive[first:stop])
-        if k == stages:  # the event loop's first stage
+        if k == alone:  # the event loop's first stage
             break
         if not fates.arrivals.opening:
-            _serve_alone(k, order, fates, common, calendars, reps, horizon, arrive, start, end_work, end, rep_of)
+            _serve_alone(k, order, times, stages, staff, calendars, reps, horizon)
             continue
         passing = first + np.flatnonzero(fates.held_all[first:stop] == 1)  # opening deals before their own stage
-        _serve_alone(k, order[fates.held_all[first + order] != 1], fates, common, calendars, reps, horizon, arrive,
-                     start, end_work, end, rep_of)
+        _serve_alone(k, order[fates.held_all[first + order] != 1], times, stages, staff, calendars, reps, horizon)
         start[passing] = end_work[passing] = end[passing] = arrive[passing]  # passed at once, by no rep
         rep_of[passing] = -1
-    return (arrive, start, end_work, end, rep_of), order
+    return times, order
 
 
-def _serve_alone(k: int, order: np.ndarray, fates: Fates, common: tuple, calendars: tuple, reps: bool, horizon: float,
-                 arrive, start, end_work, end, rep_of) -> None:
+def _serve_alone(k: int, order: np.ndarray, times: Times, stages: Stages, staff: Staff, calendars: tuple, reps: bool,
+                 horizon: float) -> None:
     """Serve stage ``k``, worked by a team of its own, to the leads in ``order`` of arrival (see
     :func:`_by_stage`)."""
-    offsets, work, wait = common[:3]
-    team_of_stage, rep_offsets, rep_start, rep_end, seasoned, ramp_days = common[4:10]
-    first, stop = offsets[k], offsets[k + 1]
-    impatient = bool(np.isfinite(fates.patience_all[first:stop]).any())
-    team = team_of_stage[k]
-    roster = slice(rep_offsets[team], rep_offsets[team + 1])
+    first, stop = stages.offsets[k], stages.offsets[k + 1]
+    impatient = bool(np.isfinite(stages.patience[first:stop]).any())
+    team = stages.team_of_stage[k]
+    roster = slice(staff.offsets[team], staff.offsets[team + 1])
     small = roster.stop - roster.start <= _SORTED_UP_TO
-    interchangeable = (ramp_days[team] <= 0 or seasoned[roster].all()) and (rep_end[roster] >= horizon).all()
+    interchangeable = ((staff.ramp_days[team] <= 0 or staff.seasoned[roster].all())
+                       and (staff.end[roster] >= horizon).all())
     if small and not reps and interchangeable and impatient:
-        free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), np.inf)
-        _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait,
-                                       fates.patience_all, free, team, *calendars)
+        free = np.append(np.sort(_to_working_time(staff.start[roster], team, calendars)), np.inf)
+        _serve_impatient_by_free_times(k, order, times, stages, free, team, calendars)
         return
     if small and not reps and interchangeable:
         if calendars[4][team]:
-            free = np.append(np.sort(rep_start[roster]), (np.inf, np.inf))
-            _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
+            free = np.append(np.sort(staff.start[roster]), (np.inf, np.inf))
+            _serve_stage_by_free_times(k, order, times, stages, free)
         else:  # the same pass in the team's working time, then the times mapped back to the calendar
-            on_calendar = arrive[first:stop].copy()
-            arrive[first:stop] = _to_working_time(on_calendar, team, *calendars)
-            free = np.append(np.sort(_to_working_time(rep_start[roster], team, *calendars)), (np.inf, np.inf))
-            _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free)
-            arrive[first:stop] = on_calendar
-            _to_calendar(first, stop, arrive, start, end_work, end, wait, team, *calendars)
+            on_calendar = times.arrive[first:stop].copy()
+            times.arrive[first:stop] = _to_working_time(on_calendar, team, calendars)
+            free = np.append(np.sort(_to_working_time(staff.start[roster], team, calendars)), (np.inf, np.inf))
+            _serve_stage_by_free_times(k, order, times, stages, free)
+            times.arrive[first:stop] = on_calendar
+            _to_calendar(k, times, stages, team, calendars)
         return
-    _serve_stage(k, order, arrive, start, end_work, end, rep_of, *common[:3], *common[4:], fates.patience_all,
-                 *calendars, _replace_first_sorted if small else _replace_first_heap)
+    _serve_stage(k, order, times, stages, staff, calendars, _replace_first_sorted if small else _replace_first_heap)
 
 
 @numba.njit(cache=True)
-def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, wait, team_of_stage, rep_offsets,
-                 rep_start, rep_end, seasoned, ramp_days, initial_productivity, patience, first_day, working, before,
-                 days, always, replace_first):
+def _serve_stage(k, order, times, stages, staff, calendars, replace_first):
     """Serve stage ``k``'s leads in ``order`` of arrival: FIFO, the longest-idle free rep first.
 
     The pool is kept in the team's working time (calendar time for a team without a calendar); a
@@ -202,8 +238,13 @@ def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, 
     ``replace_first`` keeps the pool in order: :func:`_replace_first_sorted` or :func:`_replace_first_heap`
     (numba compiles this function once for each).
     """
+    arrive, start, end_work, end, rep_of = times
+    offsets, work, wait, patience = stages.offsets, stages.work, stages.wait, stages.patience
+    rep_offsets, rep_start, rep_end, seasoned = staff.offsets, staff.start, staff.end, staff.seasoned
+    ramp_days, initial_productivity = staff.ramp_days, staff.initial_productivity
+    first_day, working, before, days, always = calendars
     first = offsets[k]
-    team = team_of_stage[k]
+    team = stages.team_of_stage[k]
     base, n_reps = rep_offsets[team], rep_offsets[team + 1] - rep_offsets[team]
     # The pool of reps keyed by (the time they are free, rep number), the longest-idle free rep
     # first: sorted (also a valid heap) to begin with, and followed by a sentinel that sorts last.
@@ -260,7 +301,7 @@ def _serve_stage(k, order, arrive, start, end_work, end, rep_of, offsets, work, 
 
 
 @numba.njit(cache=True)
-def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, free):
+def _serve_stage_by_free_times(k, order, times, stages, free):
     """Serve stage ``k``'s leads in ``order`` of arrival, FIFO, by a team of interchangeable reps whose
     free times are ``free`` (sorted, then twice ``inf``): the times of :func:`_serve_stage` without
     naming reps.
@@ -273,7 +314,9 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
     unpredictable branch ends it, and each pass serves two leads, which beats both one lead a pass
     and named reps. (A lone last lead needs no pass.)
     """
-    first = offsets[k]
+    arrive, start, end_work, end = times.arrive, times.start, times.end_work, times.end
+    work, wait = stages.work, stages.wait
+    first = stages.offsets[k]
     slots = len(free) - 2
     n = len(order)
     for q in range(0, n - 1, 2):
@@ -295,13 +338,15 @@ def _serve_stage_by_free_times(k, order, arrive, start, end_work, end, offsets, 
 
 
 @numba.njit(cache=True)
-def _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offsets, work, wait, patience, free, team,
-                                   first_day, working, before, days, always):
+def _serve_impatient_by_free_times(k, order, times, stages, free, team, calendars):
     """Serve stage ``k``'s leads in ``order`` of arrival, FIFO, by interchangeable reps whose free times on
     the team's working clock are ``free`` (sorted, then ``inf``), leads going cold when their start would
     come after their patience: the times of :func:`_serve_stage` without naming reps, one lead a pass
     (a lead gone cold leaves the free times as they were)."""
-    first = offsets[k]
+    arrive, start, end_work, end = times.arrive, times.start, times.end_work, times.end
+    work, wait, patience = stages.work, stages.wait, stages.patience
+    first_day, working, before, days, always = calendars
+    first = stages.offsets[k]
     slots = len(free) - 1
     for q in range(len(order)):
         i = first + order[q]
@@ -323,8 +368,9 @@ def _serve_impatient_by_free_times(k, order, arrive, start, end_work, end, offse
 
 
 @numba.njit(cache=True)
-def _to_working_time(times, team, first_day, working, before, days, always):
+def _to_working_time(times, team, calendars):
     """``times`` on ``team``'s working clock."""
+    first_day, working, before, days, always = calendars
     out = np.empty(len(times))
     for i in range(len(times)):
         out[i] = to_work(times[i], team, first_day, working, before, days, always)
@@ -332,10 +378,13 @@ def _to_working_time(times, team, first_day, working, before, days, always):
 
 
 @numba.njit(cache=True)
-def _to_calendar(first, stop, arrive, start, end_work, end, wait, team, first_day, working, before, days, always):
-    """Map the starts and ends of work of leads ``first`` to ``stop - 1``, computed on ``team``'s working
-    clock, back to calendar time, as :func:`_serve_stage` does (customer-side waits run on the calendar)."""
-    for i in range(first, stop):
+def _to_calendar(k, times, stages, team, calendars):
+    """Map the starts and ends of work of stage ``k``'s leads, computed on ``team``'s working clock, back
+    to calendar time, as :func:`_serve_stage` does (customer-side waits run on the calendar)."""
+    arrive, start, end_work, end = times.arrive, times.start, times.end_work, times.end
+    wait = stages.wait
+    first_day, working, before, days, always = calendars
+    for i in range(stages.offsets[k], stages.offsets[k + 1]):
         begin = max(start_at(start[i], team, first_day, working, before, days, always), arrive[i])
         finish = max(end_at(end_work[i], team, first_day, working, before, days, always), begin)
         start[i], end_work[i], end[i] = begin, finish, finish + wait[i]
@@ -442,10 +491,7 @@ def _pop(h_time, h_seq, h_load, size):
 
 
 @numba.njit(cache=True)
-def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets, work, wait, converts, next_index,
-              rep_offsets, rep_start, rep_end, seasoned, ramp_days, initial_productivity, team_all, lane_of,
-              team_lanes, lane_offsets, horizon, origin, patience, slack, half_life, held, first_day, working, before,
-              days, always):
+def _simulate(first_stage, order, times, stages, staff, queues, horizon, origin, calendars):
     """Play stages ``first_stage`` on, whose entrants arrive at ``arrive`` in ``order``, into the arrays.
 
     Reps who joined by ``origin`` (the warm-up's first day) are idle from the start. A rep of a team
@@ -453,6 +499,14 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
     waiting lead whose patience ran out is passed over (it went cold) when a rep looks for work;
     those still waiting at the end get the moment it ran out as their ``end``.
     """
+    arrive, start, end_work, end, rep_of = times
+    offsets, work, wait, converts = stages.offsets, stages.work, stages.wait, stages.converts
+    patience, slack, held, half_life = stages.patience, stages.slack, stages.held, stages.half_life
+    rep_offsets, rep_start, rep_end, seasoned = staff.offsets, staff.start, staff.end, staff.seasoned
+    ramp_days, initial_productivity = staff.ramp_days, staff.initial_productivity
+    next_index, team_all, lane_of = queues.next_index, queues.team, queues.lane
+    team_lanes, lane_offsets = queues.team_lanes, queues.lane_offsets
+    first_day, working, before, days, always = calendars
     n_stages = len(offsets) - 1
     n_teams = len(rep_offsets) - 1
     total = offsets[-1]
@@ -461,6 +515,9 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
     rep_team = np.empty(n_reps, dtype=np.int64)
     for team in range(n_teams):
         rep_team[rep_offsets[team]:rep_offsets[team + 1]] = team
+    leaves = np.empty(n_reps)  # each rep's end day on their team's working clock
+    for r in range(n_reps):
+        leaves[r] = to_work(rep_end[r], rep_team[r], first_day, working, before, days, always)
     # Idle reps per team: a ring buffer in the order they became idle (longest idle first).
     idle = np.empty(max(n_reps, 1), dtype=np.int64)
     idle_head = rep_offsets[:-1].copy()
@@ -524,9 +581,7 @@ def _simulate(first_stage, order, arrive, start, end_work, end, rep_of, offsets,
         elif kind == _WORK_DONE:
             i = offsets[k] + j
             end_work[i] = now
-            team = rep_team[r]
-            if (to_work(now, team, first_day, working, before, days, always)
-                    < to_work(rep_end[r], team, first_day, working, before, days, always)):
+            if to_work(now, rep_team[r], first_day, working, before, days, always) < leaves[r]:
                 freed = r
             if wait[i] > 0.0:
                 if _moves_on(i, k, converts, slack, half_life, arrive, start) and k + 1 < n_stages:

@@ -4,7 +4,9 @@ A change is answered at once from the policy's first replications (:func:`sim.se
 a background thread then simulates the next batches, one after the other, and redraws after
 each with every replication so far, until the full count. Replication ``r`` draws only from
 its own streams, so the refined figure is the one a command with the same seed and count prints,
-and each batch only narrows the interval. A newer change cancels the older refinement: its
+and each batch only narrows the interval. The next batch is already simulating while a batch is drawn
+(drawing a chart takes the page's own process; the batches run in the engine's worker processes), so
+drawing adds nothing to the time to the full count. A newer change cancels the older refinement: its
 thread stops at the next batch and nothing it computed is drawn (a lock orders the drawing).
 
 Examples
@@ -23,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 from sim.engine import simulate
@@ -91,16 +94,30 @@ class Refiner:
 
     def _refine(self, generation: int, scenario: Scenario, first: Results, draw: Draw) -> None:
         parts, done, full = [first], self.policy.quick, self.policy.replications
-        while done < full and generation == self._generation:
-            count = min(self.batch, full - done)
-            try:
-                parts.append(self._simulate(scenario, count, done))
-            except Exception as error:  # shown in the page: a failed batch must not die silently in a thread
-                if self.on_error is not None and generation == self._generation:
-                    self.on_error(error)
-                return
-            done += count
-            with self._lock:
-                if generation != self._generation:
+        ahead = ThreadPoolExecutor(1, thread_name_prefix="salesplay-batch")  # simulates the next batch while one is drawn
+        try:
+            batch, count = self._next_batch(ahead, generation, scenario, done)
+            while batch is not None:
+                try:
+                    parts.append(batch.result())
+                except Exception as error:  # shown in the page: a failed batch must not die silently in a thread
+                    if self.on_error is not None and generation == self._generation:
+                        self.on_error(error)
                     return
-                draw(Results.concat(parts), done >= full)
+                done += count
+                batch, count = self._next_batch(ahead, generation, scenario, done)
+                with self._lock:
+                    if generation != self._generation:
+                        return
+                    draw(Results.concat(parts), done >= full)
+        finally:
+            ahead.shutdown(wait=False, cancel_futures=True)
+
+    def _next_batch(self, ahead: ThreadPoolExecutor, generation: int, scenario: Scenario,
+                    done: int) -> tuple[Future | None, int]:
+        """The next batch from replication ``done``, started (and its size); none once the full count is
+        reached or a newer change has come."""
+        count = min(self.batch, self.policy.replications - done)
+        if count <= 0 or generation != self._generation:
+            return None, 0
+        return ahead.submit(self._simulate, scenario, count, done), count
