@@ -24,6 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
 SCREENSHOTS = ROOT / "out" / "screenshots"
 SERVER_LOGS = ROOT / "out" / "servers"
+VOILA_CONFIG = ROOT / "dashboard"  # voila.py: the template, kernels shut down and culled (as `make dashboard`)
 
 
 def free_port() -> int:
@@ -84,7 +85,7 @@ def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
     """
     port = free_port()
     command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               "--show_tracebacks=True", "--debug"]
+               f"--Voila.config_file_paths={VOILA_CONFIG}", "--show_tracebacks=True", "--debug"]
     return serve(command, port, f"http://127.0.0.1:{port}/")
 
 
