@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SALESPLAY_CHROMIUM", "/usr/bin/chromium")
@@ -53,17 +54,19 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 
 
 
 @contextlib.contextmanager
-def serve(command: list[str], port: int, url: str) -> Iterator[str]:
+def serve(command: list[str], port: int, url: str, new_session: bool = False) -> Iterator[str]:
     """Run a notebook server until the block ends; yield its URL once it listens.
 
-    The server writes to a log file, never to a pipe nobody reads (a full pipe would block it);
-    when the block fails, the log's end goes to stderr, which pytest shows with the failure.
+    The server writes to a log file (:func:`server_log`), never to a pipe nobody reads (a full pipe
+    would block it); when the block fails, the log's end goes to stderr, which pytest shows with the
+    failure. With ``new_session``, the server and its kernels are a process group of their own, which
+    a test may signal as a terminal's Ctrl-C would.
     """
     SERVER_LOGS.mkdir(parents=True, exist_ok=True)
-    log = SERVER_LOGS / f"{command[2]}-{port}.log"
+    log = server_log(url)
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output, stderr=subprocess.STDOUT,
-                                   text=True)
+                                   text=True, start_new_session=new_session)
     try:
         _wait_for(port, process, log)
         yield url
@@ -78,15 +81,28 @@ def serve(command: list[str], port: int, url: str) -> Iterator[str]:
             process.kill()
 
 
-def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
-    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1.
+def server_log(url: str) -> Path:
+    """Where the server listening at ``url`` writes its log."""
+    return SERVER_LOGS / f"server-{urlsplit(url).port}.log"
+
+
+def voila(notebook: str, *options: str, new_session: bool = False) -> contextlib.AbstractContextManager[str]:
+    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1, with Voila's
+    command-line ``options`` added (``new_session``: see :func:`serve`).
 
     The log is at debug level: it shows each cell's execution, so a hang names its cell.
     """
     port = free_port()
     command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               f"--Voila.config_file_paths={VOILA_CONFIG}", "--show_tracebacks=True", "--debug"]
-    return serve(command, port, f"http://127.0.0.1:{port}/")
+               f"--Voila.config_file_paths={VOILA_CONFIG}", "--show_tracebacks=True", "--debug", *options]
+    return serve(command, port, f"http://127.0.0.1:{port}/", new_session)
+
+
+def server_process(url: str):
+    """The server process (a ``psutil.Process``) this test session started to listen at ``url``."""
+    import psutil  # installed with ipykernel, which every notebook server needs
+
+    return next(p for p in psutil.Process().children() if f"--port={urlsplit(url).port}" in p.cmdline())
 
 
 @contextlib.contextmanager
@@ -106,7 +122,7 @@ def open_dashboard(page, notebook: str, timeout_ms: float = 120_000, attempts: i
             except PlaywrightTimeout:
                 if attempt == attempts:
                     raise
-                log = sorted(SERVER_LOGS.glob("voila-*.log"), key=lambda f: f.stat().st_mtime)[-1]
+                log = server_log(url)
                 sys.stderr.write(f"{notebook}: no page within {timeout_ms / 1000:.0f} s; trying a new server. "
                                  f"The first one's log:\n{log.read_text()[-5_000:]}\n")
                 continue
