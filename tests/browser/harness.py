@@ -35,8 +35,12 @@ def free_port() -> int:
 
 
 def _environment() -> dict[str, str]:
+    """The server's environment: few replications unless told (``SALESPLAY_REPLICATIONS=default``: the
+    pages' own counts, as ``make dashboard`` serves them)."""
     env = dict(os.environ)
     env.setdefault("SALESPLAY_REPLICATIONS", "4")
+    if env["SALESPLAY_REPLICATIONS"] == "default":
+        del env["SALESPLAY_REPLICATIONS"]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
