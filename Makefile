@@ -41,12 +41,16 @@ test: $(VENV)/.installed-test
 # dashboard/voila.py sets the server up: pages that ask for nothing outside this machine, a page's
 # kernel shut down when the page is closed or left (its worker processes end with it), and kernels
 # no page is connected to culled once idle CULL_SECONDS (a browser that crashed says nothing).
+# PREHEAT=1 keeps a kernel that has already run the page ready for the next visitor (Voila's preheat:
+# the page then loads in seconds; at the cost of a kernel and its workers held, and each page run
+# twice), meant for one notebook: DASHBOARDS=notebooks/director/annual_plan.ipynb PREHEAT=1.
 DASHBOARDS ?= notebooks/director
 PORT ?= 8866
 CULL_SECONDS ?= 120
+PREHEAT ?=
 dashboard: $(VENV)/.installed-lab
 	$(BIN)/voila --Voila.config_file_paths=dashboard --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser \
-		--MappingKernelManager.cull_idle_timeout=$(CULL_SECONDS) $(DASHBOARDS)
+		--MappingKernelManager.cull_idle_timeout=$(CULL_SECONDS) $(if $(PREHEAT),--preheat_kernel=True) $(DASHBOARDS)
 
 # ruff's lint rules (pyproject.toml); `make test` checks the same through tests/test_lint.py.
 lint: $(VENV)/.installed-test
