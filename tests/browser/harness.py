@@ -147,20 +147,23 @@ def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
 
 
 # Every piece of visible text the reader cannot see whole: a label or button whose text does not fit its
-# box (the browser cuts it with an ellipsis), or an element with text of its own whose box reaches past
-# the window (1280 px wide in the tests) or past an ancestor that clips or scrolls what overflows it.
+# box (the browser cuts it with an ellipsis), or a text whose glyphs reach past the window (1280 px wide
+# in the tests) or past the box of an element around it that clips or scrolls what overflows it.
 _CLIPPED = """() => {
     const cut = [];
     for (const e of document.querySelectorAll('.widget-label, .widget-label-basic, button'))
         if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1) cut.push(e.innerText);
     const width = document.documentElement.clientWidth;
-    const texts = Array.from(document.body.querySelectorAll('*')).filter(e =>
-        Array.from(e.childNodes).some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()));
-    for (const e of texts) {
-        const r = e.getBoundingClientRect();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const e = node.parentElement;
+        if (!node.textContent.trim() || !e || ['SCRIPT', 'STYLE'].includes(e.tagName)) continue;
+        range.selectNodeContents(node);
+        const r = range.getBoundingClientRect();  // the text itself, not its element's box
         if (r.width === 0 || r.height === 0 || getComputedStyle(e).visibility === 'hidden') continue;
         let outside = r.left < -1 || r.right > width + 1;
-        for (let a = e.parentElement; a && a !== document.body && !outside; a = a.parentElement) {
+        for (let a = e; a && a !== document.body && !outside; a = a.parentElement) {
             const style = getComputedStyle(a), box = a.getBoundingClientRect();
             const scrolls = [style.overflowX, style.overflowY].some(o => o === 'auto' || o === 'scroll');
             outside = r.left < box.left - 1 || r.right > box.right + 1;  // cut, or to be scrolled to sideways
@@ -172,15 +175,15 @@ _CLIPPED = """() => {
             if (!scrolls && ['hidden', 'clip'].includes(style.overflowY))
                 outside = outside || r.top < box.top - 1 || r.bottom > box.bottom + 1;
         }
-        if (outside) cut.push(e.innerText.trim().slice(0, 80));
+        if (outside) cut.push(node.textContent.trim().slice(0, 80));
     }
     return cut;
 }"""
 
 
 def clipped_labels(page) -> list[str]:
-    """The visible text that is cut: labels and buttons wider than their box, and any text whose box
-    lies outside the window or outside an ancestor that clips or scrolls its overflow."""
+    """The visible text that is cut: labels and buttons wider than their box, and any text lying outside
+    the window or outside an element around it that clips or scrolls its overflow."""
     return page.evaluate(_CLIPPED)
 
 
