@@ -3,7 +3,8 @@ what the server holds after many visits, and slider-move-to-redrawn-chart latenc
 
 Load: from asking for the page until its figures are shown, each page served as ``make dashboard``
 serves it (``dashboard/voila.py``, the pages' own replication counts); the first visit to a fresh
-server, then a second, beside the goal of 5 s. Memory: the annual plan opened and closed
+server, then a second, and the annual plan served with a kernel kept ready for the next visit
+(``make dashboard PREHEAT=1``), all beside the goal of 5 s. Memory: the annual plan opened and closed
 ``SALESPLAY_VISITS`` times (20 by default), the server's own memory after the first visit and after
 the last, and the processes left (kernels, workers). Latency: a slider moved 20 times (one keyboard
 step each, alternately right and left), each move timed from the key press until both the figures
@@ -19,7 +20,7 @@ import time
 import psutil
 from playwright.sync_api import sync_playwright
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, open_dashboard, server_process, voila
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, kernel_processes, open_dashboard, server_process, voila
 
 MOVES = 20
 GOAL_MS = 300
@@ -45,14 +46,13 @@ ANNUAL_PLAN = "notebooks/director/annual_plan.ipynb"
 def _visit(browser, url: str, selector: str) -> float:
     """Open the page, wait for ``selector``, close it and wait for its kernel's processes to end;
     the seconds until it showed ``selector``."""
-    server = server_process(url)
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     start = time.perf_counter()
     page.goto(url, timeout=HANG_MS, wait_until="domcontentloaded")
     page.locator(selector).first.wait_for(timeout=HANG_MS)
     seconds = time.perf_counter() - start
-    processes = server.children(recursive=True)
+    processes = kernel_processes(page, url)  # not a kernel Voila keeps ready for the next visit
     page.close(run_before_unload=True)
     psutil.wait_procs(processes, timeout=HANG_MS / 1000)
     context.close()

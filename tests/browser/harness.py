@@ -102,6 +102,13 @@ def voila(notebook: str, *options: str, new_session: bool = False) -> contextlib
     return serve(command, port, f"http://127.0.0.1:{port}/", new_session)
 
 
+def kernel_processes(page, url: str) -> list:
+    """The kernel of the Voila ``page`` served from ``url`` and its worker processes (``psutil.Process``)."""
+    kernel_id = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    kernel = next(p for p in server_process(url).children() if f"kernel-{kernel_id}.json" in " ".join(p.cmdline()))
+    return [kernel, *kernel.children(recursive=True)]
+
+
 def server_process(url: str):
     """The server process (a ``psutil.Process``) this test session started to listen at ``url``."""
     import psutil  # installed with ipykernel, which every notebook server needs

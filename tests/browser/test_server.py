@@ -16,7 +16,7 @@ import signal
 import psutil
 import pytest
 
-from tests.browser.harness import server_log, server_process, voila
+from tests.browser.harness import kernel_processes, server_log, server_process, voila
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -37,7 +37,7 @@ def _open(browser, url: str):
 def _visit(browser, server: psutil.Process, url: str) -> None:
     """Open the page, close it as a reader would, and wait until its kernel and workers have ended."""
     page = _open(browser, url)
-    processes = server.children(recursive=True)
+    processes = kernel_processes(page, url)
     assert len(processes) >= 3, processes  # the kernel and its workers: what the visit must not leave behind
     page.close(run_before_unload=True)  # the page asks the server to shut its kernel down as it goes
     _, alive = psutil.wait_procs(processes, timeout=HANG)
@@ -61,9 +61,8 @@ def test_kernels_of_pages_gone_without_a_word_are_culled(browser):
     # A browser that crashed sends no shutdown request: the server culls the kernel once idle.
     with voila(NOTEBOOK, "--MappingKernelManager.cull_idle_timeout=2",
                "--MappingKernelManager.cull_interval=1") as url:
-        server = server_process(url)
         page = _open(browser, url)
-        processes = server.children(recursive=True)
+        processes = kernel_processes(page, url)
         page.context.close()  # no beforeunload: nothing is asked of the server
         _, alive = psutil.wait_procs(processes, timeout=HANG)
         assert alive == []
@@ -73,7 +72,7 @@ def test_ctrl_c_stops_the_server_and_its_kernel_without_a_traceback(browser):
     with voila(NOTEBOOK, new_session=True) as url:
         server = server_process(url)
         page = _open(browser, url)
-        processes = server.children(recursive=True)
+        processes = server.children(recursive=True)  # the kernel, its workers and their helper
         os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: every process of the group
         _, alive = psutil.wait_procs([server, *processes], timeout=HANG)
         page.context.close()
