@@ -38,16 +38,19 @@ test: $(VENV)/.installed-test
 
 # The director's dashboards as web apps (code hidden) on 127.0.0.1: the folder's page lists them
 # (annual plan, allocation, incentive design); DASHBOARDS=notebooks/director/annual_plan.ipynb serves one.
-# A page closed or left cannot stop its kernel (Voila refuses the page's shutdown request), so the server
-# shuts down every kernel no page is connected to once it has been idle CULL_SECONDS (its worker
-# processes end with it); a kernel whose page is still open is kept, however long it idles.
+# dashboard/voila.py sets the server up: pages that ask for nothing outside this machine, a page's
+# kernel shut down when the page is closed or left (its worker processes end with it), and kernels
+# no page is connected to culled once idle CULL_SECONDS (a browser that crashed says nothing).
+# PREHEAT=1 keeps a kernel that has already run the page ready for the next visitor (Voila's preheat:
+# the page then loads in seconds; at the cost of a kernel and its workers held, and each page run
+# twice), meant for one notebook: DASHBOARDS=notebooks/director/annual_plan.ipynb PREHEAT=1.
 DASHBOARDS ?= notebooks/director
 PORT ?= 8866
 CULL_SECONDS ?= 120
+PREHEAT ?=
 dashboard: $(VENV)/.installed-lab
-	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser \
-		--MappingKernelManager.cull_idle_timeout=$(CULL_SECONDS) --MappingKernelManager.cull_interval=30 \
-		--MappingKernelManager.cull_connected=False $(DASHBOARDS)
+	$(BIN)/voila --Voila.config_file_paths=dashboard --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser \
+		--MappingKernelManager.cull_idle_timeout=$(CULL_SECONDS) $(if $(PREHEAT),--preheat_kernel=True) $(DASHBOARDS)
 
 # ruff's lint rules (pyproject.toml); `make test` checks the same through tests/test_lint.py.
 lint: $(VENV)/.installed-test

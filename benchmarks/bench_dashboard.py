@@ -1,8 +1,14 @@
-"""Slider-move-to-redrawn-chart latency in a real browser (Voila + headless Chromium).
+"""The dashboards in a real browser (Voila + headless Chromium): how long each page takes to load,
+what the server holds after many visits, and slider-move-to-redrawn-chart latency.
 
-Moves a slider 20 times (one keyboard step each, alternately right and left) and times each
-move from the key press until both the figures and the chart on the page have changed;
-prints the median and the 90th percentile beside the goal of 300 ms.
+Load: from asking for the page until its figures are shown, each page served as ``make dashboard``
+serves it (``dashboard/voila.py``, the pages' own replication counts); the first visit to a fresh
+server, then a second, and the annual plan served with a kernel kept ready for the next visit
+(``make dashboard PREHEAT=1``), all beside the goal of 5 s. Memory: the annual plan opened and closed
+``SALESPLAY_VISITS`` times (20 by default), the server's own memory after the first visit and after
+the last, and the processes left (kernels, workers). Latency: a slider moved 20 times (one keyboard
+step each, alternately right and left), each move timed from the key press until both the figures
+and the chart on the page have changed, median and 90th percentile beside the goal of 300 ms.
 """
 
 from __future__ import annotations
@@ -11,17 +17,92 @@ import os
 import statistics
 import time
 
+import psutil
 from playwright.sync_api import sync_playwright
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, open_dashboard
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, kernel_processes, open_dashboard, server_process, voila
 
 MOVES = 20
 GOAL_MS = 300
+LOAD_GOAL_S = 5
+VISITS = int(os.environ.get("SALESPLAY_VISITS", "20"))
+HANG_MS = 600_000  # a guard against a hang, not a measure
 DASHBOARDS = {
     # notebook: (label of the slider to move, selector of the figures that are redrawn)
     "notebooks/director/annual_plan.ipynb": ("solutions reps", ".sp-figures"),
     "notebooks/trainer/03_staffing_and_capacity.ipynb": ("reps", "p:has-text('predicted wait (Erlang C)')"),
 }
+PAGES = {
+    # notebook: selector of what shows the page is loaded (its figures). Not the allocation page: it
+    # searches an allocation and plans the hires before it shows anything (a page of analyses).
+    "notebooks/director/annual_plan.ipynb": ".sp-figures",
+    "notebooks/director/incentive_design.ipynb": ".sp-incentive-difference",
+    "notebooks/trainer/01_breaking_a_target_down.ipynb": ".widget-button",
+    "notebooks/trainer/03_staffing_and_capacity.ipynb": "p:has-text('predicted wait (Erlang C)')",
+}
+ANNUAL_PLAN = "notebooks/director/annual_plan.ipynb"
+
+
+def _visit(browser, url: str, selector: str) -> float:
+    """Open the page, wait for ``selector``, close it and wait for its kernel's processes to end;
+    the seconds until it showed ``selector``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url, timeout=HANG_MS, wait_until="domcontentloaded")
+    page.locator(selector).first.wait_for(timeout=HANG_MS)
+    seconds = time.perf_counter() - start
+    processes = kernel_processes(page, url)  # not a kernel Voila keeps ready for the next visit
+    page.close(run_before_unload=True)
+    psutil.wait_procs(processes, timeout=HANG_MS / 1000)
+    context.close()
+    return seconds
+
+
+def _loads(browser) -> None:
+    for notebook, selector in PAGES.items():
+        with voila(notebook) as url:
+            first, second = (_visit(browser, url, selector) for _ in range(2))
+        print(f"  {notebook}: first visit {first:.1f} s, second {second:.1f} s (goal: < {LOAD_GOAL_S} s)")
+
+
+def _idle(server: psutil.Process) -> None:
+    """Wait until the server's kernels have stopped computing (no processor time used for a second)."""
+    def busy() -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in server.children(recursive=True) if p.is_running())
+
+    deadline = time.monotonic() + HANG_MS / 1000
+    before = busy()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = busy()
+        if now - before < 0.05:
+            return
+        before = now
+    raise TimeoutError("the server's kernels never went idle")
+
+
+def _preheated(browser) -> None:
+    """A visit to the annual plan served with ``make dashboard PREHEAT=1``, once the kernel kept
+    ready has run the page."""
+    with voila(ANNUAL_PLAN, "--preheat_kernel=True") as url:
+        _idle(server_process(url))
+        seconds = _visit(browser, url, PAGES[ANNUAL_PLAN])
+    print(f"  {ANNUAL_PLAN} with PREHEAT=1, the kept kernel ready: {seconds:.1f} s (goal: < {LOAD_GOAL_S} s)")
+
+
+def _memory(browser) -> None:
+    mib = 2**20
+    with voila(ANNUAL_PLAN) as url:
+        server = server_process(url)
+        _visit(browser, url, PAGES[ANNUAL_PLAN])
+        settled = server.memory_info().rss
+        for _ in range(VISITS - 1):
+            _visit(browser, url, PAGES[ANNUAL_PLAN])
+        left = server.children(recursive=True)
+        print(f"  {ANNUAL_PLAN}, {VISITS} visits opened and closed: the server held {settled / mib:.0f} MiB after "
+              f"the first, {server.memory_info().rss / mib:.0f} MiB after the last; processes left: {len(left)} "
+              f"(goal: 0)")
 
 
 def _latencies(notebook: str, label: str, selector: str) -> list[float]:
@@ -65,6 +146,21 @@ def _moves(page, notebook: str, label: str, selector: str) -> list[float]:
 
 
 def main() -> None:
+    given = os.environ.get("SALESPLAY_REPLICATIONS")
+    os.environ["SALESPLAY_REPLICATIONS"] = "default"  # load and memory: the pages as a director gets them
+    try:
+        print("page load, from asking for the page until its figures are shown in Chromium:")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            _loads(browser)
+            _preheated(browser)
+            print("server memory:")
+            _memory(browser)
+            browser.close()
+    finally:
+        os.environ.pop("SALESPLAY_REPLICATIONS")
+        if given is not None:
+            os.environ["SALESPLAY_REPLICATIONS"] = given
     replications = os.environ.setdefault("SALESPLAY_REPLICATIONS", "20")
     print(f"slider move -> redrawn figures and chart in Chromium, {MOVES} moves, {replications} replications per redraw:")
     for notebook, (label, selector) in DASHBOARDS.items():

@@ -8,6 +8,10 @@ process that started it and ends the worker at once when it is not. A thread rat
 ``PR_SET_PDEATHSIG``: that signal fires when the *thread* that started a worker ends, which in a
 pool may be a helper thread while the parent lives on.
 
+A Ctrl-C in a terminal reaches every process of its group, the workers with their parent: a worker
+then ends at once and quietly (the parent, interrupted too, reports it), rather than printing a
+``KeyboardInterrupt`` traceback from wherever it was waiting.
+
 Examples
 --------
 >>> import concurrent.futures as cf, multiprocessing, os
@@ -20,6 +24,7 @@ True
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 
@@ -35,8 +40,14 @@ def _watch(parent: int) -> None:
     os._exit(1)  # no clean-up to run: the results would have nowhere to go
 
 
+def _end_quietly(signum: int, frame) -> None:
+    os._exit(128 + signum)  # the shell's code for a process ended by a signal
+
+
 def end_with_parent(parent: int) -> None:
-    """Pool initializer: end this process when ``parent`` (the pid of the process that started it) is gone."""
+    """Pool initializer: end this process when ``parent`` (the pid of the process that started it) is gone,
+    or at once and without a traceback on Ctrl-C."""
     if os.getppid() != parent:  # the parent died before the worker got here
         os._exit(1)
+    signal.signal(signal.SIGINT, _end_quietly)
     threading.Thread(target=_watch, args=(parent,), name="end-with-parent", daemon=True).start()

@@ -226,17 +226,18 @@ def _serve_alone(k: int, order: np.ndarray, times: Times, stages: Stages, staff:
             times.arrive[first:stop] = on_calendar
             _to_calendar(k, times, stages, team, calendars)
         return
-    _serve_stage(k, order, times, stages, staff, calendars, _replace_first_sorted if small else _replace_first_heap)
+    _serve_stage(k, order, times, stages, staff, calendars, small)
 
 
 @numba.njit(cache=True)
-def _serve_stage(k, order, times, stages, staff, calendars, replace_first):
+def _serve_stage(k, order, times, stages, staff, calendars, sorted_pool):
     """Serve stage ``k``'s leads in ``order`` of arrival: FIFO, the longest-idle free rep first.
 
     The pool is kept in the team's working time (calendar time for a team without a calendar); a
     lead whose start would come after ``patience`` goes cold (``end`` when it ran out, no start).
-    ``replace_first`` keeps the pool in order: :func:`_replace_first_sorted` or :func:`_replace_first_heap`
-    (numba compiles this function once for each).
+    The pool is kept sorted (``sorted_pool``) or as a heap: :func:`_replace_first`. A flag rather than the
+    function itself: numba cannot find a function that takes another in its cache in a new process,
+    so it would compile it again in every process (a page's kernel, each worker).
     """
     arrive, start, end_work, end, rep_of = times
     offsets, work, wait, patience = stages.offsets, stages.work, stages.wait, stages.patience
@@ -269,7 +270,7 @@ def _serve_stage(k, order, times, stages, staff, calendars, replace_first):
             s = max(at, free[0])
             if s < leaves[r]:
                 break
-            size = _drop_first(free, reps, size, replace_first)  # the rep left before this job: gone from the pool
+            size = _drop_first(free, reps, size, sorted_pool)  # the rep left before this job: gone from the pool
         if size == 0:  # nobody left to work the stage: the rest wait for ever, or until they go cold
             for q2 in range(q, len(order)):
                 i2 = first + order[q2]
@@ -295,9 +296,9 @@ def _serve_stage(k, order, times, stages, staff, calendars, replace_first):
         end[i] = finish + wait[i]
         rep_of[i] = r
         if done < leaves[r]:
-            replace_first(free, reps, size, done, r)
+            _replace_first(free, reps, size, done, r, sorted_pool)
         else:  # leaves when the job in hand is done
-            size = _drop_first(free, reps, size, replace_first)
+            size = _drop_first(free, reps, size, sorted_pool)
 
 
 @numba.njit(cache=True)
@@ -391,13 +392,22 @@ def _to_calendar(k, times, stages, team, calendars):
 
 
 @numba.njit(cache=True)
-def _drop_first(free, reps, size, replace_first):
+def _drop_first(free, reps, size, sorted_pool):
     """Take the first rep out of the pool of ``size`` (rare: not inlined, which keeps the hot loop
     tight); return the new size."""
     size -= 1
-    replace_first(free, reps, size, free[size], reps[size])
+    _replace_first(free, reps, size, free[size], reps[size], sorted_pool)
     free[size], reps[size] = np.inf, len(reps) - 1  # the sentinel moves up
     return size
+
+
+@numba.njit(cache=True, inline="always")
+def _replace_first(free, reps, size, time, rep, sorted_pool):
+    """Put rep ``rep``, free at ``time``, in place of the first of the pool (sorted or a heap)."""
+    if sorted_pool:
+        _replace_first_sorted(free, reps, size, time, rep)
+    else:
+        _replace_first_heap(free, reps, size, time, rep)
 
 
 @numba.njit(cache=True, inline="always")

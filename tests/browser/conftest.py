@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,20 @@ def browser():
         browser.close()
 
 
+# What a page may ask for: this machine's servers and what the page holds itself (a data: image, a file).
+_LOCAL = re.compile(r"(https?|wss?)://(127\.0\.0\.1|localhost)[:/]|(data|blob|file|about):")
+
+
 @pytest.fixture
 def page(browser):
+    """A page 1280 px wide; after the test, every request it made must have stayed on this machine."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    requests = []
+    context.on("request", lambda request: requests.append(request.url))
     page = context.new_page()
     yield page
     context.close()
+    assert [url for url in requests if not _LOCAL.match(url)] == [], "a page asked for something off this machine"
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SALESPLAY_CHROMIUM", "/usr/bin/chromium")
@@ -24,6 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
 SCREENSHOTS = ROOT / "out" / "screenshots"
 SERVER_LOGS = ROOT / "out" / "servers"
+VOILA_CONFIG = ROOT / "dashboard"  # voila.py: the template, kernels shut down and culled (as `make dashboard`)
 
 
 def free_port() -> int:
@@ -33,8 +35,12 @@ def free_port() -> int:
 
 
 def _environment() -> dict[str, str]:
+    """The server's environment: few replications unless told (``SALESPLAY_REPLICATIONS=default``: the
+    pages' own counts, as ``make dashboard`` serves them)."""
     env = dict(os.environ)
     env.setdefault("SALESPLAY_REPLICATIONS", "4")
+    if env["SALESPLAY_REPLICATIONS"] == "default":
+        del env["SALESPLAY_REPLICATIONS"]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -52,17 +58,19 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 
 
 
 @contextlib.contextmanager
-def serve(command: list[str], port: int, url: str) -> Iterator[str]:
+def serve(command: list[str], port: int, url: str, new_session: bool = False) -> Iterator[str]:
     """Run a notebook server until the block ends; yield its URL once it listens.
 
-    The server writes to a log file, never to a pipe nobody reads (a full pipe would block it);
-    when the block fails, the log's end goes to stderr, which pytest shows with the failure.
+    The server writes to a log file (:func:`server_log`), never to a pipe nobody reads (a full pipe
+    would block it); when the block fails, the log's end goes to stderr, which pytest shows with the
+    failure. With ``new_session``, the server and its kernels are a process group of their own, which
+    a test may signal as a terminal's Ctrl-C would.
     """
     SERVER_LOGS.mkdir(parents=True, exist_ok=True)
-    log = SERVER_LOGS / f"{command[2]}-{port}.log"
+    log = server_log(url)
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output, stderr=subprocess.STDOUT,
-                                   text=True)
+                                   text=True, start_new_session=new_session)
     try:
         _wait_for(port, process, log)
         yield url
@@ -77,15 +85,35 @@ def serve(command: list[str], port: int, url: str) -> Iterator[str]:
             process.kill()
 
 
-def voila(notebook: str) -> contextlib.AbstractContextManager[str]:
-    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1.
+def server_log(url: str) -> Path:
+    """Where the server listening at ``url`` writes its log."""
+    return SERVER_LOGS / f"server-{urlsplit(url).port}.log"
+
+
+def voila(notebook: str, *options: str, new_session: bool = False) -> contextlib.AbstractContextManager[str]:
+    """Serve ``notebook`` (a path from the project root) as a Voila app on 127.0.0.1, with Voila's
+    command-line ``options`` added (``new_session``: see :func:`serve`).
 
     The log is at debug level: it shows each cell's execution, so a hang names its cell.
     """
     port = free_port()
     command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               "--show_tracebacks=True", "--debug"]
-    return serve(command, port, f"http://127.0.0.1:{port}/")
+               f"--Voila.config_file_paths={VOILA_CONFIG}", "--show_tracebacks=True", "--debug", *options]
+    return serve(command, port, f"http://127.0.0.1:{port}/", new_session)
+
+
+def kernel_processes(page, url: str) -> list:
+    """The kernel of the Voila ``page`` served from ``url`` and its worker processes (``psutil.Process``)."""
+    kernel_id = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    kernel = next(p for p in server_process(url).children() if f"kernel-{kernel_id}.json" in " ".join(p.cmdline()))
+    return [kernel, *kernel.children(recursive=True)]
+
+
+def server_process(url: str):
+    """The server process (a ``psutil.Process``) this test session started to listen at ``url``."""
+    import psutil  # installed with ipykernel, which every notebook server needs
+
+    return next(p for p in psutil.Process().children() if f"--port={urlsplit(url).port}" in p.cmdline())
 
 
 @contextlib.contextmanager
@@ -105,7 +133,7 @@ def open_dashboard(page, notebook: str, timeout_ms: float = 120_000, attempts: i
             except PlaywrightTimeout:
                 if attempt == attempts:
                     raise
-                log = sorted(SERVER_LOGS.glob("voila-*.log"), key=lambda f: f.stat().st_mtime)[-1]
+                log = server_log(url)
                 sys.stderr.write(f"{notebook}: no page within {timeout_ms / 1000:.0f} s; trying a new server. "
                                  f"The first one's log:\n{log.read_text()[-5_000:]}\n")
                 continue
@@ -125,13 +153,44 @@ def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
     return serve(command, port, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
 
 
-# Every widget label whose text does not fit its box (the browser cuts it with an ellipsis).
-_CLIPPED = """() => Array.from(document.querySelectorAll('.widget-label, .widget-label-basic, button'))
-    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+# Every piece of visible text the reader cannot see whole: a label or button whose text does not fit its
+# box (the browser cuts it with an ellipsis), or a text whose glyphs reach past the window (1280 px wide
+# in the tests) or past the box of an element around it that clips or scrolls what overflows it.
+_CLIPPED = """() => {
+    const cut = [];
+    for (const e of document.querySelectorAll('.widget-label, .widget-label-basic, button'))
+        if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1) cut.push(e.innerText);
+    const width = document.documentElement.clientWidth;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const e = node.parentElement;
+        if (!node.textContent.trim() || !e || ['SCRIPT', 'STYLE'].includes(e.tagName)) continue;
+        range.selectNodeContents(node);
+        const r = range.getBoundingClientRect();  // the text itself, not its element's box
+        if (r.width === 0 || r.height === 0 || getComputedStyle(e).visibility === 'hidden') continue;
+        let outside = r.left < -1 || r.right > width + 1;
+        for (let a = e; a && a !== document.body && !outside; a = a.parentElement) {
+            const style = getComputedStyle(a), box = a.getBoundingClientRect();
+            const scrolls = [style.overflowX, style.overflowY].some(o => o === 'auto' || o === 'scroll');
+            outside = r.left < box.left - 1 || r.right > box.right + 1;  // cut, or to be scrolled to sideways
+            if (scrolls) {
+                if (!outside) break;  // the page's own scrolling: above it, where text lies depends on the scroll
+            } else if (style.overflowX === 'visible') {
+                outside = false;  // overflow shown (a neighbour's box may be crossed, nothing is cut)
+            }
+            if (!scrolls && ['hidden', 'clip'].includes(style.overflowY))
+                outside = outside || r.top < box.top - 1 || r.bottom > box.bottom + 1;
+        }
+        if (outside) cut.push(node.textContent.trim().slice(0, 80));
+    }
+    return cut;
+}"""
 
 
 def clipped_labels(page) -> list[str]:
-    """The visible control labels and buttons whose text is cut (wider than their box)."""
+    """The visible text that is cut: labels and buttons wider than their box, and any text lying outside
+    the window or outside an element around it that clips or scrolls its overflow."""
     return page.evaluate(_CLIPPED)
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 
 import pytest
 
 from sim.lessons import load_lesson
 from sim.lessons.capacity import run_experiment
-from tests.browser.harness import ROOT, jupyterlab, open_dashboard
+from tests.browser.harness import ROOT, clipped_labels, jupyterlab, open_dashboard, python_reprs
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -29,6 +31,7 @@ def test_slider_move_resimulates_and_language_switches(page, screenshots):
     with open_dashboard(page, NOTEBOOK, TIMEOUT):
         page.get_by_text(_figures_line(7, 10)).wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "lesson3_initial.png", full_page=True)
+        assert clipped_labels(page) == [] and python_reprs(page) == []
 
         reps_handle = page.locator(".noUi-handle").nth(1)
         reps_handle.focus()
@@ -45,6 +48,7 @@ def test_slider_move_resimulates_and_language_switches(page, screenshots):
         page.get_by_text("第3课 — 人员与产能").first.wait_for(timeout=TIMEOUT)
         page.get_by_text("偏低了。").wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "lesson3_chinese.png", full_page=True)
+        assert clipped_labels(page) == [] and python_reprs(page) == []
 
 
 def test_the_same_lesson_runs_and_responds_in_jupyterlab(page, screenshots, tmp_path):
@@ -66,3 +70,34 @@ def test_the_same_lesson_runs_and_responds_in_jupyterlab(page, screenshots, tmp_
         leads_handle.press("ArrowLeft")  # 7 -> 6.5 leads a day
         page.get_by_text(_figures_line(6.5, 10)).wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "lesson3_jupyterlab.png")
+
+
+# Cut text the check found, left to the lessons' owners; strict: the mark must go once the page is fixed.
+_CUT = {
+    "04_coaching_by_exception.ipynb": "the slider label 'decided deals' is cut",
+    "05_designing_incentives.ipynb": "control labels ('rate above 120%', ...) are cut",
+    "06_forecasting_honestly.ipynb": "a table wider than its box, with raw column names (naive_abs_pct_error)",
+}
+LESSONS = [pytest.param(p.relative_to(ROOT).as_posix(), marks=[pytest.mark.xfail(reason=_CUT[p.name], strict=True)]
+                        if p.name in _CUT else [])
+           for p in sorted((ROOT / "notebooks" / "trainer").glob("*.ipynb"))]
+
+
+def _title(notebook: str, language: str) -> str:
+    """The lesson's title as the page shows it in ``language`` (the notebook names its lesson)."""
+    code = "".join("".join(cell["source"]) for cell in json.loads((ROOT / notebook).read_text("utf-8"))["cells"])
+    name = re.search(r'load_lesson\("(\w+)"\)', code).group(1)
+    lesson = load_lesson(name)
+    lesson.language = language
+    return re.sub(r"[*_`]", "", lesson.text("title"))
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda notebook: notebook.rsplit("/", 1)[1][:2])
+def test_every_lesson_reads_whole_in_both_languages(page, screenshots, notebook):
+    with open_dashboard(page, notebook, TIMEOUT):
+        page.get_by_text(_title(notebook, "en")).first.wait_for(timeout=TIMEOUT)
+        assert clipped_labels(page) == [] and python_reprs(page) == []
+        page.get_by_role("button", name="中文").click()
+        page.get_by_text(_title(notebook, "zh")).first.wait_for(timeout=TIMEOUT)
+        page.screenshot(path=screenshots / f"lesson_{notebook.rsplit('/', 1)[1][:2]}_chinese.png", full_page=True)
+        assert clipped_labels(page) == [] and python_reprs(page) == []
