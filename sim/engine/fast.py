@@ -32,6 +32,7 @@ import numpy as np
 
 from sim.model.arrivals import arrival_order
 from sim.model.fates import Fates, by_stage, compress, draw_fates
+from sim.model.staffing import ramp_productivity
 from sim.model.timeline import Timeline, converted
 from sim.scenario import Scenario
 from sim.worktime import end_at, start_at, to_work
@@ -287,8 +288,7 @@ def _serve_stage(k, order, times, stages, staff, calendars, sorted_pool):
         duration = work[i]
         g = base + r
         if ramping and not seasoned[g]:
-            p0 = initial_productivity[team]
-            duration /= min(1.0, p0 + (1.0 - p0) * (s - joined[r]) / ramp_days[team])
+            duration /= ramp_productivity(s - joined[r], ramp_days[team], initial_productivity[team])
         done = s + duration
         start[i] = begin
         finish = max(end_at(done, team, first_day, working, before, days, always), begin)
@@ -709,9 +709,9 @@ def _finish(at, begin, work, joined, seasoned, team, ramp_days, initial_producti
     the rep's pace -- 1 when seasoned, else rising linearly from ``initial_productivity`` on the day
     they joined to 1 after ``ramp_days`` of working time."""
     pace = 1.0
-    if not seasoned and ramp_days > 0.0:
-        tenure = at - to_work(joined, team, first_day, working, before, days, always)
-        pace = min(1.0, initial_productivity + (1.0 - initial_productivity) * tenure / ramp_days)
+    if not seasoned:
+        pace = ramp_productivity(at - to_work(joined, team, first_day, working, before, days, always), ramp_days,
+                                 initial_productivity)
     return max(end_at(at + work / pace, team, first_day, working, before, days, always), begin)
 
 
