@@ -29,6 +29,9 @@ lab: $(VENV)/.installed-lab
 # share one kernel, so notebooks run in their own, serial pass) with few replications. Hypothesis
 # runs its CI profile (tests/conftest.py): the same examples every run, no example database.
 test: export SALESPLAY_REPLICATIONS ?= 4
+# The dashboard server's load test opens and closes the annual plan this many times (each visit starts a
+# kernel and its workers); `SALESPLAY_VISITS=20 make test` runs the full twenty.
+test: export SALESPLAY_VISITS ?= 5
 test: export TQDM_DISABLE = 1
 # The Olist data is not shipped (non-commercial licence): use a copy beside the project if there is one.
 test: export SALESPLAY_OLIST_DIR ?= $(if $(wildcard ../shared/data/olist-marketing-funnel/.),$(abspath ../shared/data/olist-marketing-funnel))

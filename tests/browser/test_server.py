@@ -4,7 +4,7 @@ with Ctrl-C prints no traceback. (That no page asks for anything outside this ma
 every page: ``conftest.py``.)
 
 The visits are of the annual plan, the page whose kernel starts worker processes.
-``SALESPLAY_VISITS`` sets how many (20 by default); each is waited for by its states (the figures
+``SALESPLAY_VISITS`` sets how many (20 by default; `make test` opens 5); each is waited for by its states (the figures
 on the page, then every process of its kernel gone), never by the clock.
 """
 
