@@ -55,31 +55,21 @@ Randomness comes from one generator per replication (purpose ``FLOW`` of :mod:`s
 replication's staffing streams, so replication ``r`` depends only on ``(seed, r)``, whatever the block
 size.
 
-Where it differs from the exact engines (measured against ``fast``, 200 replications; tests/test_engine_flow.py)
-------------------------------------------------------------------------------------------------------------------
-- Leads, the opening pipeline, won, revenue, collected and per-stage conversions agree in the mean: within 2%
-  (or inside both engines' intervals of 4.3 standard errors) on W1, the shipped playbooks and generated funnels
-  whose teams keep up.
-- Waits and days in stage: on W1 and the playbooks within 10% wherever a team is at most 90% busy
-  (W1 within 3%; b2b_saas within 6% at seeds 1, 2, 3, 5, 7 and 11; building_materials' negotiation,
-  5 account managers near full load in March, +7% to +13% at seeds 3 and 11). Utilisation within 0.02.
-- On generated funnels of four months to a year team waits are less reliable: of 43 team waits of at
-  least 0.01 days on 100 funnels, 72% within 10%, 91% within 15%, all within 20%, the worst 17% off
-  (``make bench``); on another 100, 54 waits, 54% within 10%, the worst 76% too long (one rep working
-  three stages with a priority lane, 72% busy). That worst case is mostly Allen-Cunneen's: with four reps from the
-  start and no priority, the team's stationary wait is 0.285 days exactly, 0.488 in this engine and 0.506 by
-  Allen-Cunneen -- a team whose stages' work differs widely (coefficient of variation squared 4.1 here)
-  queues less than ``(1 + scv) / 2`` times the M/M/c wait when it has several reps.
-  In the first sample the worst: new reps ramping up from a low productivity keep the slow pace of the day they
-  start a job, which the team's summed productivity does not see (early waits about half the exact ones);
-  from an empty start (``warmup_days: 0``) the fluid queue settles faster than a real one (M/M/1, 50% busy, 120 days:
-  0.97 days against 0.87).
-- Not modelled, so approximate: a lead handed straight on to the next stage of the same team arrives
-  just as its rep frees up, not at random (exact waits 12-25% below this model's on small teams); per
-  stage, a team's stages share its wait on the day (single stages of small mixed teams up to 40%
-  apart); very variable work (coefficient of variation above 2) on short runs; overloaded teams, whose
-  waits depend on which leads the horizon cuts off. The spread of waits across replications is
-  understated (a replication's queues see expected arrivals for its staff, not its own random ones).
+Where it differs from the exact engines
+---------------------------------------
+- Counts and money (leads, the opening pipeline, won, revenue, collected, per-stage conversions) agree
+  with the exact engines in the mean, within the tolerances tests/test_engine_flow.py asserts.
+- Waits and days in stage agree closely where a team keeps well below full load. They are less reliable
+  for a team whose stages' work differs widely (Allen-Cunneen's approximation overstates its queue when it
+  has several reps), for new reps ramping up from a low productivity (a job keeps the pace of the day it
+  starts, which the team's summed productivity does not see), from an empty start (a fluid queue settles
+  faster than a real one), for a lead handed straight on to the next stage of the same team (it arrives
+  just as its rep frees up, not at random), for very variable work on short runs, and for overloaded
+  teams, whose waits depend on which leads the horizon cuts off. The spread of waits across
+  replications is understated (a replication's queues see expected arrivals for its staff, not its own
+  random ones).
+- The agreement as measured, playbook by playbook and on generated funnels, is on the background page
+  on the engines (``docs/background/engines.md``) and in ``make bench``.
 
 Results carry ``approximation`` in ``summary()`` saying so.
 
