@@ -165,11 +165,13 @@ def commission_basis(scenario: Scenario, priced: bool) -> str | None:
     attached plans were applied to the run's deals.
 
     >>> import sim
-    >>> scenario = sim.load("playbooks/b2b_saas.yaml")
+    >>> scenario = sim.load("playbooks/building_materials.yaml")  # attaches the distributor plan
     >>> commission_basis(scenario, priced=True)
-    "plans applied to the run's deals, reps not responding: account_execs (flat)"
+    "plans applied to the run's deals, reps not responding: account managers (distributor)"
     >>> commission_basis(scenario, priced=False)
-    'flat commission_rate: account_execs 0.08; the run recorded no reps to apply the plans of account_execs to'
+    'flat commission_rate: account managers 0.015; the run recorded no reps to apply the plans of account managers to'
+    >>> commission_basis(sim.load("playbooks/b2b_saas.yaml"), priced=True)  # no plan attached
+    'flat commission_rate: account_execs 0.08'
     """
     planned = list(scenario.incentives) if priced else []
     flat = [t for t in scenario.teams if t.commission_rate is not None and t.name not in planned]

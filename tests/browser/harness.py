@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import socket
+import signal
 import subprocess
 import sys
 import time
@@ -70,7 +71,8 @@ def serve(command: list[str], port: int, url: str, new_session: bool = False) ->
     log = server_log(url)
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output, stderr=subprocess.STDOUT,
-                                   text=True, start_new_session=new_session)
+                                   text=True, start_new_session=new_session,
+                                   preexec_fn=_ctrl_c_as_in_a_terminal if new_session else None)
     try:
         _wait_for(port, process, log)
         yield url
@@ -83,6 +85,12 @@ def serve(command: list[str], port: int, url: str, new_session: bool = False) ->
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT's default action in the server, as a terminal gives it: a test runner started in the background
+    (CI, nohup) ignores SIGINT, a child inherits that, and Python then leaves Ctrl-C ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def server_log(url: str) -> Path:
