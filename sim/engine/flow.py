@@ -68,7 +68,7 @@ Where it differs from the exact engines
   teams, whose waits depend on which leads the horizon cuts off. The spread of waits across
   replications is understated (a replication's queues see expected arrivals for its staff, not its own
   random ones).
-- The agreement as measured, playbook by playbook and on generated funnels, is on the background page
+- How closely they agree, playbook by playbook and on generated funnels, is on the background page
   on the engines (``docs/background/engines.md``) and in ``make bench``.
 
 Results carry ``approximation`` in ``summary()`` saying so.
