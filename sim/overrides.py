@@ -31,7 +31,7 @@ from sim.errors import Problem, ScenarioError, format_loc
 from sim.scenario import Scenario, _unknown
 from sim.yaml_io import parse_value, validate
 
-__all__ = ["apply_overrides", "parse_override", "resolve_path", "with_conversion_change"]
+__all__ = ["apply_overrides", "parse_override", "resolve_path", "with_conversion_change", "moved_conversion"]
 
 _NAMED_LISTS = {"channels": "channel", "stages": "stage", "teams": "team"}
 
@@ -146,12 +146,16 @@ def with_conversion_change(scenario: Scenario, points: Mapping[str, float]) -> S
     >>> [stage.conversion for stage in with_conversion_change(base, {"discovery": 0.1}).stages][1]
     0.6
     """
+    return scenario.replace({f"stages.{i}.conversion": moved_conversion(stage.conversion, points[stage.name])
+                             for i, stage in enumerate(scenario.stages) if stage.name in points})
 
-    def moved(stage: Any) -> Any:
-        change = points[stage.name]
-        if isinstance(stage.conversion, dict):
-            return {tier: min(1.0, max(0.0, p + change)) for tier, p in stage.conversion.items()}
-        return min(1.0, max(0.0, stage.conversion + change))
 
-    return scenario.replace({f"stages.{i}.conversion": moved(stage) for i, stage in enumerate(scenario.stages)
-                             if stage.name in points})
+def moved_conversion(conversion: float | dict[str, float], points: float) -> float | dict[str, float]:
+    """A stage's ``conversion`` (one rate or one per tier) moved by ``points``, every tier alike, kept within 0 to 1.
+
+    >>> moved_conversion({"A": 0.95, "B": 0.3}, 0.1)
+    {'A': 1.0, 'B': 0.4}
+    """
+    if isinstance(conversion, dict):
+        return {tier: min(1.0, max(0.0, p + points)) for tier, p in conversion.items()}
+    return min(1.0, max(0.0, conversion + points))

@@ -63,6 +63,7 @@ from sim.experiments import Comparison, Strategy
 from sim.feasibility import chances, staffing, staffing_gaps
 from sim.formatting import band_caption, money, styled
 from sim.odds import Odds
+from sim.overrides import moved_conversion
 from sim.plots.plan import plan_chart
 from sim.plots.schedule import lag_chart
 from sim.results import Results
@@ -93,13 +94,6 @@ def _scaled(distribution: Any, factor: float) -> dict:
         if name in data:
             data[name] = [v * factor for v in data[name]] if name == "values" else data[name] * factor
     return data
-
-
-def _moved(conversion: float | dict, points: float) -> float | dict:
-    """A stage's conversion moved by ``points``, every tier alike, kept within 0 to 1."""
-    if isinstance(conversion, dict):
-        return {tier: min(1.0, max(0.0, p + points)) for tier, p in conversion.items()}
-    return min(1.0, max(0.0, conversion + points))
 
 
 def _slider(kind: type, value: Any, description: str, **options) -> widgets.ValueWidget:
@@ -301,7 +295,7 @@ class PlanPanel:
                 shows=lambda s, name=name: (round(_monthly_budget(_channel(s, name))),))
         for s in scenario.stages:
             paths[f"stages.{s.name}.conversion"] = Control(
-                (self.win_rate[s.name],), lambda base, v, name=s.name: _moved(_stage(base, name).conversion, v),
+                (self.win_rate[s.name],), lambda base, v, name=s.name: moved_conversion(_stage(base, name).conversion, v),
                 neutral=(0.0,))
             if s.wait_days is not None:
                 paths[f"stages.{s.name}.wait_days"] = Control(
