@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import ipywidgets as widgets
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -357,3 +360,26 @@ def test_any_control_values_give_figures_or_a_clear_message(robust_panel, data):
         assert panel.odds.trials == TINY.replications and "Probability of reaching the annual target" in shown
         assert int(panel.plan[panel.plan.level == "company"].revenue_target.sum()) == panel.target.value
         assert ("Against the saved plan" in shown) == panel.compare.value
+
+
+def _code(path) -> str:
+    """A notebook's code cells, or a module's text."""
+    if path.suffix != ".ipynb":
+        return path.read_text("utf-8")
+    cells = json.loads(path.read_text("utf-8"))["cells"]
+    return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+
+
+def test_every_page_fills_its_outputs_through_show():
+    # Drawing inside ``with output:`` (or clearing it) during Voila's first, server-side run routes the kernel's
+    # output messages through nbclient's stand-in for the widget, which can leave the page waiting for ever
+    # (the plan-against-actual page hung so on a fresh server); sim.widgets.show sets the outputs instead.
+    sources = [*ROOT.joinpath("notebooks").rglob("*.ipynb"), *ROOT.joinpath("sim").rglob("*.py")]
+    offenders = []
+    for path in sources:
+        code = _code(path)
+        outputs = set(re.findall(r"(\w+) = widgets\.Output\(", code))
+        used = {name for name in re.findall(r"with (?:self\.)?(\w+):", code) if name in outputs}
+        if used or "clear_output(" in code or ".capture(" in code:
+            offenders.append(f"{path.relative_to(ROOT)}: {sorted(used) or 'clear_output/capture'}")
+    assert offenders == []
