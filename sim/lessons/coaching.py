@@ -149,9 +149,10 @@ def experiment_panel(lesson, trials: int, seed: int = 1):
 
     from sim.plots.diagnostics import rep_exceptions_chart
 
-    deals = widgets.IntSlider(value=20, min=5, max=200, step=5, continuous_update=False)
+    style = {"description_width": "initial"}  # the label as wide as its text, in either language
+    deals = widgets.IntSlider(value=20, min=5, max=200, step=5, continuous_update=False, style=style)
     rate = widgets.FloatSlider(value=0.15, min=0.05, max=0.3, step=0.01, readout_format=".0%",
-                               continuous_update=False)
+                               continuous_update=False, style=style)
     out = widgets.Output()
 
     def render(*_) -> None:

@@ -24,12 +24,13 @@ import pandas as pd
 from sim.calibrate import cycle_table
 from sim.crm import CrmImport, read_opportunities
 from sim.forecast import backtest, fate_table, forecast
+from sim.formatting import styled
 from sim.lessons.lesson import Exercise
 from sim.resources import MAVEN_PIPELINE, resource
 from sim.widgets import show
 
 __all__ = ["DATA", "CUTOFFS", "exercises", "weighted_value", "won_within", "maven", "actual_revenue", "backtest_table",
-           "experiment_view", "experiment_panel"]
+           "backtest_view", "experiment_view", "experiment_panel"]
 
 DATA = resource(MAVEN_PIPELINE)
 CUTOFFS = ("2017-08-15", "2017-09-15", "2017-11-15", "2017-12-01")  # mid-quarter days to stand on
@@ -89,6 +90,29 @@ def backtest_table(replications: int, seed: int = 1) -> pd.DataFrame:
                   "naive_revenue", "weighted_pipeline", "abs_pct_error", "naive_abs_pct_error", "covered"]]
 
 
+_MONEY = ("predicted_revenue_p10", "predicted_revenue_p50", "predicted_revenue_p90", "actual_revenue",
+          "naive_revenue", "weighted_pipeline")
+_ERRORS = ("abs_pct_error", "naive_abs_pct_error")
+
+
+def backtest_view(lesson, table: pd.DataFrame):
+    """:func:`backtest_table` as the lesson shows it: columns named in the lesson's language, the day
+    as a date, money in K/M, errors as percents and whether the actual fell in the range as yes or no.
+
+    >>> from sim.lessons import load_lesson
+    >>> row = {"cutoff": "2017-06-30", **dict.fromkeys(_MONEY, 1.5e6), **dict.fromkeys(_ERRORS, 0.25),
+    ...        "covered": True}
+    >>> html = backtest_view(load_lesson("forecasting"), pd.DataFrame([row])).to_html()
+    >>> all(text in html for text in ("2017-06-30", "1.5M", "25.0%", "Run-rate error", "yes"))
+    True
+    """
+    inside = {True: lesson.text("labels.inside"), False: lesson.text("labels.outside")}
+    shown = table.assign(cutoff=pd.to_datetime(table["cutoff"]).dt.strftime("%Y-%m-%d"), covered=table["covered"].map(inside))
+    names = {column: lesson.text(f"labels.backtest.{column}") for column in shown.columns}
+    return styled(shown.rename(columns=names), money_columns=[names[c] for c in _MONEY],
+                  percent_columns=[names[c] for c in _ERRORS]).hide(axis="index")
+
+
 def experiment_view(lesson, cutoff: str, target: float, replications: int, seed: int = 1):
     """The experiment's figures (text in the lesson's language) and fan chart, standing on ``cutoff``."""
     from sim.plots.forecast import fan_chart
@@ -110,7 +134,7 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
 
     cutoff = widgets.Dropdown(options=CUTOFFS, value=CUTOFFS[2], description="")
     target = widgets.IntSlider(value=1_500_000, min=500_000, max=3_500_000, step=100_000, description="",
-                               continuous_update=False)
+                               readout_format=",d", continuous_update=False)
     labels = [widgets.Label(), widgets.Label()]
     out = widgets.Output()
 

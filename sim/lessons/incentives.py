@@ -111,9 +111,13 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
 
     results = sim.simulate(sim.load(PLAYBOOK), replications=replications, seed=seed, engine="fast", progress=False)
     crm = crm_quarter_end_share()
-    top = widgets.FloatSlider(value=0.12, min=0.0, max=0.3, step=0.01, readout_format=".0%", continuous_update=False)
-    cap = widgets.IntSlider(value=0, min=0, max=80_000, step=5_000, readout_format=",d", continuous_update=False)
-    threshold = widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, readout_format=".0%", continuous_update=False)
+    style = {"description_width": "initial"}  # the label as wide as its text, in either language
+    top = widgets.FloatSlider(value=0.12, min=0.0, max=0.3, step=0.01, readout_format=".0%", continuous_update=False,
+                              style=style)
+    cap = widgets.IntSlider(value=0, min=0, max=80_000, step=5_000, readout_format=",d", continuous_update=False,
+                            style=style)
+    threshold = widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, readout_format=".0%", continuous_update=False,
+                                    style=style)
     out = widgets.Output()
     computed: dict[tuple, tuple] = {}  # by slider values: a language switch redraws without paying the year again
 

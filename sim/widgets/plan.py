@@ -202,8 +202,9 @@ class PlanPanel:
         target = scenario.targets.annual_revenue if scenario.targets else 1_000_000
         self.target = _slider(widgets.IntSlider, round(target), "annual target", min=round(target * 0.5),
                               max=round(target * 1.5), step=max(1, round(target / 100)), readout_format=".3s")
+        # width auto, not 100%: the dropdown and its margins stay inside the controls' column
         self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split over months",
-                                       style=_STYLE, layout=widgets.Layout(width="100%"))
+                                       style=_STYLE, layout=widgets.Layout(width="auto"))
         self.reserve_month = _slider(widgets.IntSlider, 12, "reserve month", min=1, max=12)
         months = len(month_starts(scenario.start_date, scenario.horizon_days))
         self.headcount, self.hire_month, self.hire_count, self.attrition = {}, {}, {}, {}

@@ -163,12 +163,29 @@ def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
 
 # Every piece of visible text the reader cannot see whole: a label or button whose text does not fit its
 # box (the browser cuts it with an ellipsis), or a text whose glyphs reach past the window (1280 px wide
-# in the tests) or past the box of an element around it that clips or scrolls what overflows it.
+# in the tests) or past the box of an element around it that clips or scrolls what overflows it; and every
+# control (a dropdown, a text box) that reaches past them the same way, its edge or its arrow cut.
 _CLIPPED = """() => {
     const cut = [];
     for (const e of document.querySelectorAll('.widget-label, .widget-label-basic, button'))
         if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1) cut.push(e.innerText);
     const width = document.documentElement.clientWidth;
+    const outside = (r, e) => {  // the box r, in element e, lies outside the window or an element that clips
+        let out = r.left < -1 || r.right > width + 1;
+        for (let a = e; a && a !== document.body && !out; a = a.parentElement) {
+            const style = getComputedStyle(a), box = a.getBoundingClientRect();
+            const scrolls = [style.overflowX, style.overflowY].some(o => o === 'auto' || o === 'scroll');
+            out = r.left < box.left - 1 || r.right > box.right + 1;  // cut, or to be scrolled to sideways
+            if (scrolls) {
+                if (!out) break;  // the page's own scrolling: above it, where a box lies depends on the scroll
+            } else if (style.overflowX === 'visible') {
+                out = false;  // overflow shown (a neighbour's box may be crossed, nothing is cut)
+            }
+            if (!scrolls && ['hidden', 'clip'].includes(style.overflowY))
+                out = out || r.top < box.top - 1 || r.bottom > box.bottom + 1;
+        }
+        return out;
+    };
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     const range = document.createRange();
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -177,28 +194,19 @@ _CLIPPED = """() => {
         range.selectNodeContents(node);
         const r = range.getBoundingClientRect();  // the text itself, not its element's box
         if (r.width === 0 || r.height === 0 || getComputedStyle(e).visibility === 'hidden') continue;
-        let outside = r.left < -1 || r.right > width + 1;
-        for (let a = e; a && a !== document.body && !outside; a = a.parentElement) {
-            const style = getComputedStyle(a), box = a.getBoundingClientRect();
-            const scrolls = [style.overflowX, style.overflowY].some(o => o === 'auto' || o === 'scroll');
-            outside = r.left < box.left - 1 || r.right > box.right + 1;  // cut, or to be scrolled to sideways
-            if (scrolls) {
-                if (!outside) break;  // the page's own scrolling: above it, where text lies depends on the scroll
-            } else if (style.overflowX === 'visible') {
-                outside = false;  // overflow shown (a neighbour's box may be crossed, nothing is cut)
-            }
-            if (!scrolls && ['hidden', 'clip'].includes(style.overflowY))
-                outside = outside || r.top < box.top - 1 || r.bottom > box.bottom + 1;
-        }
-        if (outside) cut.push(node.textContent.trim().slice(0, 80));
+        if (outside(r, e)) cut.push(node.textContent.trim().slice(0, 80));
     }
+    for (const control of document.querySelectorAll('select, input, textarea'))
+        if (control.offsetParent !== null && outside(control.getBoundingClientRect(), control.parentElement))
+            cut.push(`${control.tagName.toLowerCase()} ${control.value}`.slice(0, 80));
     return cut;
 }"""
 
 
 def clipped_labels(page) -> list[str]:
-    """The visible text that is cut: labels and buttons wider than their box, and any text lying outside
-    the window or outside an element around it that clips or scrolls its overflow."""
+    """The visible text that is cut: labels and buttons wider than their box, and any text or control
+    (a dropdown, a text box; named by its tag and value) lying outside the window or outside an element
+    around it that clips or scrolls its overflow."""
     return page.evaluate(_CLIPPED)
 
 

@@ -1,5 +1,6 @@
 """The director's plan-against-actual notebook in Voila, driven in Chromium: the level picked in the
-dropdown redraws the status and gap tables, and the review sheet and the replan are on the page."""
+dropdown redraws the status and gap tables, the review sheet and the replan are on the page, and the page
+reads whole (nothing cut, no Python reprs)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.harness import open_dashboard
+from tests.browser.harness import clipped_labels, open_dashboard, python_reprs
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -31,3 +32,4 @@ def test_level_dropdown_redraws_the_tables(page, screenshots):
         level.select_option("tier")
         panel.filter(has_text="GTK 500").first.wait_for(timeout=TIMEOUT)
         page.screenshot(path=screenshots / "plan_vs_actual_tier.png", full_page=True)
+        assert clipped_labels(page) == [] and python_reprs(page) == []
