@@ -784,12 +784,24 @@ def _tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _attached_plan(file: str, scenario: Scenario):
+    """The incentive plan ``scenario`` attaches (its ``incentives``): the reference when ``--plan`` is not given."""
+    if len(scenario.incentives) != 1:
+        why = (f"{file} attaches plans to {len(scenario.incentives)} teams ({', '.join(scenario.incentives)}): "
+               "say which plan is the reference" if scenario.incentives else
+               f"{file} attaches no incentive plan (its `incentives`): give the plan to price")
+        raise ScenarioError([Problem("--plan", why)])
+    ((team, plan),) = scenario.incentives.items()
+    print(f"reference plan: {plan.name}, the plan {file} attaches to {team} (--plan PLAN prices another)")
+    return plan
+
+
 def _incentives(args: argparse.Namespace) -> int:
     from sim.incentives import check_plan, compare_plans, load_plan
 
     scenario = load(args.file)
-    plans = []
-    for file in [args.plan, *args.compare]:
+    plans = [] if args.plan is not None else [_attached_plan(args.file, scenario)]
+    for file in [args.plan, *args.compare] if args.plan is not None else args.compare:
         plan = load_plan(file)
         try:
             check_plan(plan, scenario)
@@ -1045,7 +1057,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
     p.add_argument("file", metavar="SCENARIO")
-    p.add_argument("--plan", type=_path, required=True, metavar="PLAN", help="the current plan (the reference)")
+    p.add_argument("--plan", type=_path, metavar="PLAN",
+                   help="the current plan (the reference; default: the plan the scenario attaches, its incentives)")
     p.add_argument("--compare", type=_path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
     _run_options(p, engine="fast", replications=50)
     p.add_argument("--out", type=_path, metavar="DIR", help="write payouts.parquet and incentives.json here")
