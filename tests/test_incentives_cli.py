@@ -74,3 +74,13 @@ def test_without_a_plan_and_none_attached_exits_2_saying_so(capsys):
     err = capsys.readouterr().err
     assert f"--plan: {TINY} attaches no incentive plan (its `incentives`): give the plan to price" in err
     assert "Traceback" not in err
+
+
+def test_without_a_plan_and_plans_attached_to_two_teams_exits_2_asking_which(tmp_path, capsys):
+    flat = PLANS / "flat.yaml"
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text(TINY.read_text(encoding="utf-8") + f"incentives: {{sdr: '{flat}', closers: '{flat}'}}\n",
+                        encoding="utf-8")
+    assert main(["incentives", str(scenario), "--replications", "1"]) == 2
+    assert f"--plan: {scenario} attaches plans to 2 teams (sdr, closers): say which plan is the reference" in \
+        capsys.readouterr().err
