@@ -40,6 +40,7 @@ from sim.odds import Odds
 from sim.outputs import output_dir, output_file, remove_stale, write_json, write_text, write_with
 from sim.store import ChunkStore
 from sim.rolling import METHODS as FORECAST_METHODS
+from sim.schedule import Schedule, schedule
 from sim.targets import METHODS, REP_BASES
 from sim.yaml_io import field_lines, parse_yaml, read_text
 
@@ -146,7 +147,7 @@ _STAGE_FORMATS = {
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from sim.targets import plan_table, rep_weights
+    from sim.targets import monthly_targets, plan_table, rep_weights
 
     if args.from_track is not None:
         return _replan(args)
@@ -172,9 +173,11 @@ def _plan(args: argparse.Namespace) -> int:
             print(f"Note: planned as one seat each, with nothing to weigh by {args.rep_basis}: "
                   f"{', '.join(reps.attrs['by_seat'])}")
     with _input_from(args.file):
-        plan = plan_table(scenario, args.target, method, args.challenge, reps=reps, **options)
+        months = monthly_targets(scenario, args.target, method, **options)
+        timed = schedule(scenario, months * args.challenge)  # solved once: the plan table and feasibility share it
+        plan = plan_table(scenario, monthly=months, challenge=args.challenge, reps=reps, lagged=timed)
     print(f"{scenario.name}: plan by month ({method}), {args.replications} replications")
-    return _plan_outputs(args, scenario, plan, out)
+    return _plan_outputs(args, scenario, plan, timed, out)
 
 
 def _replan(args: argparse.Namespace) -> int:
@@ -198,19 +201,21 @@ def _replan(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: the rest of the year from {rest.scenario.start_date}, keeping {rest.achieved:,.0f} won to "
           f"{rest.as_of.date()}: {rest.remaining:,.0f} left of {rest.annual:,.0f}, split like the plan's months; "
           f"{args.replications} replications")
-    _plan_outputs(args, rest.scenario, rest.plan, out)
+    _plan_outputs(args, rest.scenario, rest.plan, rest.schedule, out)
     if out is not None:
         write_json(out / "replan.json", rest.summary())
         print(f"wrote {out / 'replan.json'} (what is kept and what is left)")
     return 0
 
 
-def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFrame, out: Path | None) -> int:
-    """Feasibility of ``plan`` on ``scenario``, printed, and written to ``out`` with the plan and planned scenario."""
+def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFrame, timed: Schedule,
+                  out: Path | None) -> int:
+    """Feasibility of ``plan`` (solved as ``timed``) on ``scenario``, printed, and written to ``out`` with the plan
+    and planned scenario."""
     from sim.feasibility import feasibility
 
     report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine,
-                         planned=True)
+                         planned=True, timed=timed)
     planned_text = report.pop("planned_scenario")
     company = plan[plan.level == "company"].set_index("period")
     shown = company[["revenue_target", "deals", "leads", "budget"]].assign(
@@ -779,12 +784,24 @@ def _tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _attached_plan(file: str, scenario: Scenario):
+    """The incentive plan ``scenario`` attaches (its ``incentives``): the reference when ``--plan`` is not given."""
+    if len(scenario.incentives) != 1:
+        why = (f"{file} attaches plans to {len(scenario.incentives)} teams ({', '.join(scenario.incentives)}): "
+               "say which plan is the reference" if scenario.incentives else
+               f"{file} attaches no incentive plan (its `incentives`): give the plan to price")
+        raise ScenarioError([Problem("--plan", why)])
+    ((team, plan),) = scenario.incentives.items()
+    print(f"reference plan: {plan.name}, the plan {file} attaches to {team} (--plan PLAN prices another)")
+    return plan
+
+
 def _incentives(args: argparse.Namespace) -> int:
     from sim.incentives import check_plan, compare_plans, load_plan
 
     scenario = load(args.file)
-    plans = []
-    for file in [args.plan, *args.compare]:
+    plans = [] if args.plan is not None else [_attached_plan(args.file, scenario)]
+    for file in [args.plan, *args.compare] if args.plan is not None else args.compare:
         plan = load_plan(file)
         try:
             check_plan(plan, scenario)
@@ -1040,7 +1057,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
     p.add_argument("file", metavar="SCENARIO")
-    p.add_argument("--plan", type=_path, required=True, metavar="PLAN", help="the current plan (the reference)")
+    p.add_argument("--plan", type=_path, metavar="PLAN",
+                   help="the current plan (the reference; default: the plan the scenario attaches, its incentives)")
     p.add_argument("--compare", type=_path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
     _run_options(p, engine="fast", replications=50)
     p.add_argument("--out", type=_path, metavar="DIR", help="write payouts.parquet and incentives.json here")

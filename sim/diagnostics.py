@@ -329,7 +329,7 @@ def coaching_list(exceptions: pd.DataFrame, aging: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["priority", "rep", "team", "opportunity_id", "reason"])
 
 
-@dataclass
+@dataclass(frozen=True)
 class Diagnosis:
     """All the diagnostics of one export; :meth:`summary` is the content of ``diagnostics.json``."""
 

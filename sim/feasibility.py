@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.engine import simulate
@@ -121,13 +122,18 @@ def chances(results: Results, plan: pd.DataFrame) -> dict[str, Any]:
 
 def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
                 engine: str = "fast", max_utilisation: float = 0.85, workers: int | None = None,
-                planned: bool = False) -> dict[str, Any]:
+                planned: bool = False, timed: Schedule | None = None) -> dict[str, Any]:
     """Everything ``feasibility.json`` holds: odds by month and year, staffing by team and quarter, gaps,
     for the scenario as it stands (the top-level figures, and ``as_is``); with ``planned``, also for the
     scenario that carries the plan out (``planned``: its leads by month, hires and odds;
     ``planned_scenario``: its YAML text; see :func:`sim.schedule.planned_scenario`), and in words what
-    the plan cannot do (``problems``)."""
-    timed = schedule(scenario, company_targets(plan), max_utilisation)
+    the plan cannot do (``problems``). ``timed`` is the plan's company schedule when the caller has solved
+    it (the ``lagged`` of :func:`sim.targets.plan_table`), so the plan is solved once; solved here from the
+    plan's revenue targets at ``max_utilisation`` otherwise."""
+    if timed is None:
+        timed = schedule(scenario, company_targets(plan), max_utilisation)
+    elif not np.allclose(timed.leads, plan[plan.level == "company"].leads.to_numpy(dtype=float)):
+        raise ValueError("the schedule given is not the plan's: its leads by month differ from the plan's")
     table = staffing(scenario, plan, max_utilisation, timed)
     as_is = odds(scenario, plan, replications, seed, engine, workers)
     teams = {}

@@ -38,6 +38,7 @@ import pandas as pd
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Calendar, Scenario
+from sim.schedule import Schedule, schedule
 from sim.targets import allocate, plan_table
 from sim.tracking import elapsed_share
 
@@ -137,7 +138,8 @@ def rest_of_year(scenario: Scenario, as_of: Any, end: Any) -> Scenario:
 @dataclass(frozen=True)
 class Replan:
     """A plan for the rest of the year: ``plan`` (the table of :func:`sim.targets.plan_table`),
-    ``scenario`` (the rest of the year, see :func:`rest_of_year`), and what it keeps."""
+    ``scenario`` (the rest of the year, see :func:`rest_of_year`), what it keeps, and ``schedule``, the
+    company's schedule the plan was made from (:func:`sim.schedule.schedule`, for the feasibility check)."""
 
     plan: pd.DataFrame
     scenario: Scenario
@@ -145,6 +147,7 @@ class Replan:
     annual: int
     achieved: int
     remaining: int
+    schedule: Schedule
 
     def summary(self) -> dict[str, Any]:
         """The figures of ``replan.json``."""
@@ -160,6 +163,7 @@ def replan(scenario: Scenario, plan: pd.DataFrame, achieved: int, as_of: Any, ca
     rest = remaining_targets(plan, achieved, as_of, calendar)
     end = rest.index[-1].end_time.normalize()
     moved = rest_of_year(scenario, as_of, end)
-    table = plan_table(moved, challenge=challenge, monthly=rest)
+    timed = schedule(moved, rest * challenge)
+    table = plan_table(moved, challenge=challenge, monthly=rest, lagged=timed)
     annual = int(plan.loc[plan["level"] == "company", "revenue_target"].sum())
-    return Replan(table, moved, pd.Timestamp(as_of).normalize(), annual, int(achieved), int(rest.sum()))
+    return Replan(table, moved, pd.Timestamp(as_of).normalize(), annual, int(achieved), int(rest.sum()), timed)

@@ -35,7 +35,7 @@ from sim.spreadsheet import write_xlsx
 __all__ = ["Report", "build_report", "write_report"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
     """A titled list of tables and charts."""
 

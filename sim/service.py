@@ -138,7 +138,7 @@ def served_in_time(timeline: Timeline, stage: int, days: float) -> tuple[int, in
     return int(within.sum()), int(within.sum() + late.sum())
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
     """One scenario simulated for a decision: per-replication money, waits and utilisation, and the verdict."""
 

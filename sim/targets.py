@@ -38,7 +38,8 @@ from sim.scenario import Calendar, Scenario
 from sim.schedule import Schedule, revenue_seasonality, schedule
 from sim.worktime import working_days as _working_days
 
-__all__ = ["METHODS", "allocate", "month_weights", "split_months", "split", "ReverseFunnel", "reverse_funnel",
+__all__ = ["METHODS", "allocate", "month_weights", "split_months", "monthly_targets", "split", "ReverseFunnel",
+           "reverse_funnel",
            "working_days", "days_per_week", "REP_BASES", "rep_weights"]
 
 METHODS = ("even", "seasonal", "reserve", "front_loaded")
@@ -121,6 +122,21 @@ def split_months(total: int, scenario: Scenario, method: Method = "even", **opti
     months = pd.period_range(pd.Period(start, "M"), periods=12, freq="M")
     calendar_order = [m.month - 1 for m in months]  # weights are January first; the plan year may start later
     return pd.Series(allocate(total, weights[calendar_order]), index=months, name="revenue_target")
+
+
+def monthly_targets(scenario: Scenario, annual: int | None = None, method: Method = "even", **options) -> pd.Series:
+    """The plan's revenue target by month: ``annual`` (default: the scenario's ``targets.annual_revenue``)
+    split by ``method`` (:func:`split_months`), as :func:`plan_table` splits it.
+
+    >>> import sim
+    >>> int(monthly_targets(sim.load("playbooks/b2b_saas.yaml"), 1_200_000).iloc[0])
+    100000
+    """
+    if annual is None:
+        if scenario.targets is None:
+            raise ValueError("give the annual target, or set targets.annual_revenue in the scenario")
+        annual = round(scenario.targets.annual_revenue)
+    return split_months(int(annual), scenario, method, **options)
 
 
 def split(total: int, weights: Mapping[str, float]) -> dict[str, int]:
@@ -342,11 +358,7 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
         months = pd.Series(monthly.to_numpy(dtype=np.int64), index=pd.PeriodIndex(monthly.index, freq="M"),
                            name="revenue_target")
     else:
-        if annual is None:
-            if scenario.targets is None:
-                raise ValueError("give the annual target, or set targets.annual_revenue in the scenario")
-            annual = round(scenario.targets.annual_revenue)
-        months = split_months(int(annual), scenario, method, **options)
+        months = monthly_targets(scenario, annual, method, **options)
     units: list[tuple[str, str, dict[str, float], dict[pd.Period, float]]] = []
     company = _per_revenue(scenario)
     units.append(("company", "all", company, {m: 1.0 for m in months.index}))

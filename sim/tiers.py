@@ -174,7 +174,7 @@ def tier_summary(tiers: pd.DataFrame, rules: TierRules = PRACTICE) -> pd.DataFra
     return table
 
 
-@dataclass
+@dataclass(frozen=True)
 class Aging:
     """Invoices unpaid at ``as_of`` with their age and bucket, the amount per bucket, and the alerts."""
 

@@ -46,3 +46,19 @@ def seed(request) -> int:
 @pytest.fixture(scope="session")
 def w1() -> sim.Scenario:
     return sim.load(W1)
+
+
+@pytest.fixture
+def schedule_solves(monkeypatch) -> list:
+    """Every solve of :func:`sim.schedule.schedule` in the test, as the list of its targets, wherever it is called from."""
+    from importlib import import_module
+
+    solves = []
+    solve = import_module("sim.schedule").schedule
+
+    def counted(scenario, target, *args, **kwargs):
+        solves.append(target)
+        return solve(scenario, target, *args, **kwargs)
+    for module in ("sim.cli", "sim.feasibility", "sim.replan", "sim.schedule", "sim.targets"):
+        monkeypatch.setattr(import_module(module), "schedule", counted, raising=False)  # the package hides some
+    return solves

@@ -53,3 +53,34 @@ def test_a_plan_naming_a_missing_team_exits_2(tmp_path, capsys):
     plan.write_text("name: t\nteam: closer\n", encoding="utf-8")
     assert main(["incentives", str(TINY), "--plan", str(plan), "--replications", "1"]) == 2
     assert f"{plan}:2: team: team 'closer' does not exist (did you mean 'closers'?)" in capsys.readouterr().err
+
+
+def test_without_a_plan_the_scenario_attached_plan_is_the_reference_and_the_command_says_so(tmp_path, capsys):
+    scenario = tmp_path / "attached.yaml"
+    scenario.write_text(TINY.read_text(encoding="utf-8") + f"incentives: {{closers: '{PLANS / 'flat.yaml'}'}}\n",
+                        encoding="utf-8")
+    options = ["--compare", str(PLANS / "accelerator_capped.yaml"), "--replications", "2", "--quiet"]
+    assert main(["incentives", str(scenario), *options, "--out", str(tmp_path / "attached")]) == 0
+    assert f"reference plan: flat, the plan {scenario} attaches to closers" in capsys.readouterr().out
+    assert main(["incentives", str(TINY), "--plan", str(PLANS / "flat.yaml"), *options,
+                 "--out", str(tmp_path / "given")]) == 0
+    attached, given = (json.loads((tmp_path / name / "incentives.json").read_text()) for name in ("attached", "given"))
+    assert attached["reference"] == "flat"
+    assert attached["plans"] == given["plans"]  # the attached plan pays as the same file given with --plan
+
+
+def test_without_a_plan_and_none_attached_exits_2_saying_so(capsys):
+    assert main(["incentives", str(TINY), "--replications", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"--plan: {TINY} attaches no incentive plan (its `incentives`): give the plan to price" in err
+    assert "Traceback" not in err
+
+
+def test_without_a_plan_and_plans_attached_to_two_teams_exits_2_asking_which(tmp_path, capsys):
+    flat = PLANS / "flat.yaml"
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text(TINY.read_text(encoding="utf-8") + f"incentives: {{sdr: '{flat}', closers: '{flat}'}}\n",
+                        encoding="utf-8")
+    assert main(["incentives", str(scenario), "--replications", "1"]) == 2
+    assert f"--plan: {scenario} attaches plans to 2 teams (sdr, closers): say which plan is the reference" in \
+        capsys.readouterr().err

@@ -108,11 +108,13 @@ def _won(start: str, end: str) -> int:
 
 
 @pytest.mark.parametrize("as_of", ["2017-09-20", "2017-09-30"])
-def test_plan_from_track_keeps_what_is_won(plan_dir, tmp_path, as_of, capsys):
+def test_plan_from_track_keeps_what_is_won(plan_dir, tmp_path, as_of, capsys, schedule_solves):
     tracked, replanned = tmp_path / "track", tmp_path / "replan"
     assert main(["track", str(plan_dir), str(MAVEN), "--as-of", as_of, "--replications", "5", "--checkpoints", "end",
                  "--out", str(tracked)]) == 0
+    schedule_solves.clear()
     assert main(["plan", "--from-track", str(tracked), "--replications", "2", "--out", str(replanned)]) == 0
+    assert len(schedule_solves) == 1  # the plan table and its feasibility check share one solve
     kept = json.loads((replanned / "replan.json").read_text())
     assert kept["achieved"] == _won("2017-07-01", as_of) and kept["annual_target"] == TARGET
     plan = pd.read_csv(replanned / "plan.csv")

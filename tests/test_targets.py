@@ -122,6 +122,31 @@ def test_feasibility_figures_agree_with_direct_simulation(tmp_path):
     assert set(report["teams"]["solutions"]["required_reps"]) == {"Q1", "Q2", "Q3", "Q4"}
 
 
+def test_plan_solves_its_schedule_once_and_the_planned_scenario_buys_the_plans_leads(tmp_path, schedule_solves):
+    """``plan`` solves the lagged plan once: the plan table and the feasibility check share it, so the scenario
+    that carries the plan out buys the leads plan.csv lists, a challenge included."""
+    out = tmp_path / "plan"
+    assert main(["plan", str(B2B), "--challenge", "1.1", "--replications", "2", "--out", str(out)]) == 0
+    assert len(schedule_solves) == 1
+    company = pd.read_csv(out / "plan.csv").query("level == 'company'")
+    planned = json.loads((out / "feasibility.json").read_text())["planned"]["leads"]
+    np.testing.assert_allclose(list(planned.values()), company.leads.round(1), atol=0.051)
+
+
+def test_feasibility_on_the_plans_own_schedule_is_feasibility_solved_afresh():
+    from sim.feasibility import feasibility
+    from sim.schedule import schedule
+
+    scenario = sim.load(B2B)
+    months = split_months(24_000_000, scenario, "reserve")
+    lagged = schedule(scenario, months)
+    plan = plan_table(scenario, monthly=months, lagged=lagged)
+    shared = feasibility(scenario, plan, replications=2, planned=True, timed=lagged)
+    assert shared == feasibility(scenario, plan, replications=2, planned=True)
+    with pytest.raises(ValueError, match="the schedule given is not the plan's"):
+        feasibility(scenario, plan, replications=2, timed=schedule(scenario, months * 1.1))
+
+
 def test_staffing_gap_is_named_when_a_team_is_short():
     from sim.feasibility import staffing, staffing_gaps
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.costs import leads_per_day_bought, marketing_budget
 from sim.settings import Answer
 from sim.widgets.plan import PlanPanel
 from tests.conftest import ROOT
@@ -31,9 +32,23 @@ def test_panel_edits_map_to_the_scenario(panel):
     edited = panel.edited()
     assert edited.team("solutions").headcount == 10
     inbound = next(c for c in edited.channels if c.name == "inbound")
-    assert inbound.leads_per_day * inbound.cost_per_lead * 365 / 12 == pytest.approx(panel.budget["inbound"].value)
+    assert marketing_budget(edited, inbound) / 12 == pytest.approx(panel.budget["inbound"].value)
     assert edited.targets.annual_revenue == 20_000_000
     assert "Probability of reaching the annual target" in panel.figures.value
+
+
+def test_a_budget_buys_the_leads_the_costs_rule_gives():
+    """The panel's budget per month is the horizon's budget (``sim.costs``: working days and seasonality) over its
+    twelve months, both ways: outbound works weekdays only, so a calendar-day rule would disagree."""
+    scenario = sim.load(B2B)
+    panel = PlanPanel(scenario, policy=TINY)
+    outbound = next(c for c in scenario.channels if c.name == "outbound")
+    assert panel.budget["outbound"].value == round(marketing_budget(scenario, outbound) / 12)
+    with panel.holding():
+        panel.budget["outbound"].value = 25_000
+    edited = next(c for c in panel.edited().channels if c.name == "outbound")
+    assert edited.leads_per_day == pytest.approx(leads_per_day_bought(scenario, outbound, 12 * 25_000))
+    assert marketing_budget(panel.edited(), edited) == pytest.approx(12 * 25_000)
 
 
 def test_save_writes_a_new_file_and_never_overwrites_without_asking(panel, tmp_path):

@@ -57,6 +57,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from sim.calendar import month_of_day, month_starts
+from sim.costs import leads_per_day_bought, marketing_budget
 from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.experiments import Comparison, Strategy
@@ -151,8 +152,20 @@ def _first(results: Results, count: int) -> Results:
                    kept(results.stage_stats), kept(results.monthly), {}, results.notes)
 
 
-def _monthly_budget(channel) -> float:
-    return channel.leads_per_day * channel.cost_per_lead * 365 / 12
+def _months(scenario: Scenario) -> int:
+    """The calendar months the horizon touches: a budget per month is the horizon's budget over them."""
+    return len(month_starts(scenario.start_date, scenario.horizon_days))
+
+
+def _monthly_budget(scenario: Scenario, name: str) -> float:
+    """What channel ``name`` spends a month: its budget over the horizon (:func:`sim.costs.marketing_budget`,
+    the working days and seasonality counted) spread evenly over the horizon's months."""
+    return marketing_budget(scenario, _channel(scenario, name)) / _months(scenario)
+
+
+def _leads_per_day(base: Scenario, monthly: float, name: str) -> float:
+    """The ``leads_per_day`` a budget per month buys from channel ``name`` (:func:`sim.costs.leads_per_day_bought`)."""
+    return leads_per_day_bought(base, _channel(base, name), monthly * _months(base))
 
 
 def _channel(scenario: Scenario, name: str):
@@ -222,7 +235,7 @@ class PlanPanel:
         self.budget = {}
         for c in scenario.channels:
             if c.cost_per_lead > 0:
-                budget = _monthly_budget(c)
+                budget = _monthly_budget(scenario, c.name)
                 self.budget[c.name] = _slider(widgets.IntSlider, round(budget), f"{c.name} budget per month",
                                               min=0, max=max(1, round(budget * 2)), step=max(1, round(budget / 50)),
                                               readout_format=",d")
@@ -292,8 +305,8 @@ class PlanPanel:
                     s.team(name).attrition.annual_rate if s.team(name).attrition else 0.0,))
         for name, slider in self.budget.items():
             paths[f"channels.{name}.leads_per_day"] = Control(
-                (slider,), lambda base, v, name=name: v * 12 / 365 / _channel(base, name).cost_per_lead,
-                shows=lambda s, name=name: (round(_monthly_budget(_channel(s, name))),))
+                (slider,), partial(_leads_per_day, name=name),
+                shows=lambda s, name=name: (round(_monthly_budget(s, name)),))
         for s in scenario.stages:
             paths[f"stages.{s.name}.conversion"] = Control(
                 (self.win_rate[s.name],), lambda base, v, name=s.name: moved_conversion(_stage(base, name).conversion, v),
