@@ -175,8 +175,17 @@ def test_loading_a_plan_of_other_teams_says_so(tmp_path):
     assert panel.load() is None and "Cannot load" in panel.save_message.value
 
 
-def test_every_budget_at_zero_says_why_and_clears_the_figures():
+def test_a_channel_money_cannot_buy_has_no_budget_slider():
     panel = PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
+    assert set(panel.budget) == {"inbound", "outbound"}  # referrals are fixed_volume
+    for budget in panel.budget.values():
+        budget.value = 0
+    assert panel.odds is not None and "no leads come in" not in panel.figures.value  # the referrals still come
+
+
+def test_every_budget_at_zero_says_why_and_clears_the_figures():
+    everything_bought = sim.load(B2B).replace({"channels.referral.fixed_volume": False})
+    panel = PlanPanel(everything_bought, policy=TINY, source=B2B)
     assert panel.odds is not None and panel.plan is not None
     for budget in panel.budget.values():
         budget.value = 0

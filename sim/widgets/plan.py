@@ -57,6 +57,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from sim.calendar import month_of_day, month_starts
+from sim.allocation import buyable
 from sim.costs import leads_per_day_bought, marketing_budget
 from sim.engine import simulate
 from sim.errors import ScenarioError
@@ -233,12 +234,11 @@ class PlanPanel:
                                              f"{t.name} attrition per year", min=0.0, max=1.0, step=0.01,
                                              readout_format=".0%")
         self.budget = {}
-        for c in scenario.channels:
-            if c.cost_per_lead > 0:
-                budget = _monthly_budget(scenario, c.name)
-                self.budget[c.name] = _slider(widgets.IntSlider, round(budget), f"{c.name} budget per month",
-                                              min=0, max=max(1, round(budget * 2)), step=max(1, round(budget / 50)),
-                                              readout_format=",d")
+        for name in buyable(scenario):  # money cannot buy a fixed_volume channel (referrals): no slider for it
+            budget = _monthly_budget(scenario, name)
+            self.budget[name] = _slider(widgets.IntSlider, round(budget), f"{name} budget per month",
+                                        min=0, max=max(1, round(budget * 2)), step=max(1, round(budget / 50)),
+                                        readout_format=",d")
         self.win_rate = {s.name: _slider(widgets.FloatSlider, 0.0, f"{s.name} win rate", min=-0.2, max=0.2,
                                          step=0.01, readout_format="+.0%") for s in scenario.stages}
         self.deal_size = _slider(widgets.FloatSlider, 1.0, "deal size ×", min=0.5, max=2.0, step=0.05,
