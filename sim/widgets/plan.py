@@ -73,7 +73,7 @@ from sim.scenario import Scenario, dump, load
 from sim.schedule import Schedule, planned_scenario, schedule
 from sim.settings import Answer
 from sim.spreadsheet import write_xlsx
-from sim.targets import METHODS, days_per_week, plan_table, reverse_funnel, split_months, working_days
+from sim.targets import METHODS, days_per_week, monthly_targets, plan_table, reverse_funnel, working_days
 from sim.widgets import show
 from sim.widgets.refine import Refiner
 
@@ -197,7 +197,7 @@ def _planned(scenario: Scenario) -> tuple[pd.DataFrame, Schedule]:
     targets = scenario.targets
     method = targets.split or "reserve"
     options = {"reserve_month": targets.reserve_month or 12} if method == "reserve" else {}
-    months = split_months(round(targets.annual_revenue), scenario, method, **options)
+    months = monthly_targets(scenario, method=method, **options)
     timed = schedule(scenario, months)
     return plan_table(scenario, monthly=months, lagged=timed), timed
 
