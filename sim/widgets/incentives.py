@@ -74,9 +74,8 @@ class IncentivePanel:
         self.threshold = slider("nothing below attainment",
                                 current.commission.threshold if current.commission else 0.0, 0.0, 1.0, 0.05)
         cap = current.commission.cap if current.commission and current.commission.cap else 0.0
-        # width auto, not 100%: a text box or dropdown with its margins stays inside the controls' column
-        self.cap = widgets.FloatText(value=cap, description="cap per period (0 = none)", style=style,
-                                     layout=widgets.Layout(width="auto"))
+        fits = widgets.Layout(width="auto")  # a text box or dropdown at 100% pushes its margins past the column
+        self.cap = widgets.FloatText(value=cap, description="cap per period (0 = none)", style=style, layout=fits)
         self.retroactive = widgets.Checkbox(value=bool(current.commission and current.commission.retroactive),
                                             description="retroactive tiers", style=style)
         first_tier = next((t for t in scenario.tiers if t), None)
@@ -86,7 +85,7 @@ class IncentivePanel:
                              ".1%")
         self.kicker.disabled = first_tier is None
         self.period = widgets.Dropdown(options=["month", "quarter", "year"], value=current.period,
-                                       description="payout period", style=style, layout=widgets.Layout(width="auto"))
+                                       description="payout period", style=style, layout=fits)
         self.elasticity = slider("reps' response (elasticity)", current.behaviour.elasticity, 0.0, 2.0, 0.1, ".1f")
         self.summary = widgets.HTML()
         self.charts = widgets.Output()
