@@ -53,6 +53,9 @@ def test_experiment_shows_simulation_pipeline_and_actual_in_both_languages():
     lesson.set_language("zh")
     text, figure = experiment_view(lesson, "2017-11-15", 1_500_000, replications=20)
     assert "加权管道" in text and figure.axes[0].get_title() == "到季度末的累计收入"
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert "实际" in labels and any(label.startswith("目标") for label in labels)
+    assert figure.axes[0].get_ylabel() == "累计收入"
     panel = experiment_panel(lesson, replications=5)
     label, cutoff, _, target = panel.children[0].children
     assert label.value == "今天是"

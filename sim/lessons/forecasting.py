@@ -115,7 +115,7 @@ def backtest_view(lesson, table: pd.DataFrame):
 
 def experiment_view(lesson, cutoff: str, target: float, replications: int, seed: int = 1):
     """The experiment's figures (text in the lesson's language) and fan chart, standing on ``cutoff``."""
-    from sim.plots.forecast import fan_chart
+    from sim.plots.forecast import FAN_LABELS, fan_chart
 
     day = pd.Timestamp(cutoff)
     end = day + pd.offsets.QuarterEnd(0)
@@ -124,7 +124,8 @@ def experiment_view(lesson, cutoff: str, target: float, replications: int, seed:
     q = outlook.revenue_quantiles()
     text = lesson.text("figures", p10=q["p10"], p50=q["p50"], p90=q["p90"], weighted=outlook.weighted,
                        p_hit=outlook.p_hit(target), actual=float(actual.iloc[-1]))
-    return text, fan_chart(outlook, target=target, actual=actual, title=lesson.text("labels.chart_title"))
+    labels = {key: lesson.text(f"labels.fan.{key}") for key in FAN_LABELS}
+    return text, fan_chart(outlook, target=target, actual=actual, title=lesson.text("labels.chart_title"), labels=labels)
 
 
 def experiment_panel(lesson, replications: int, seed: int = 1):

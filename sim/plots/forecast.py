@@ -11,6 +11,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -19,25 +21,32 @@ from sim.forecast import Outlook
 from sim.formatting import money_axis
 from sim.plots import style
 
-__all__ = ["fan_chart", "backtest_chart"]
+__all__ = ["fan_chart", "backtest_chart", "FAN_LABELS"]
+
+
+FAN_LABELS = {"band": "P10-P90 (simulation)", "p50": "P50 (simulation)",
+              "weighted": "weighted pipeline (stage × value)", "target": "target (P = {p:.0%})",
+              "actual": "actual", "revenue": "cumulative revenue"}
+"""The fan chart's legend and axis words, in English; a lesson passes its own language's (``labels``)."""
 
 
 def fan_chart(outlook: Outlook, target: float | None = None, actual: pd.Series | None = None,
-              title: str | None = None) -> Figure:
+              title: str | None = None, labels: Mapping[str, str] | None = None) -> Figure:
     """Cumulative revenue by day: the P10-P90 band, the P50 line, the weighted pipeline, a target,
-    and (in a backtest) the actual cumulative revenue by day."""
+    and (in a backtest) the actual cumulative revenue by day; ``labels`` replaces any of :data:`FAN_LABELS`."""
+    words = {**FAN_LABELS, **(labels or {})}
     style()
     fan = outlook.fan()
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
-    ax.fill_between(fan.index, fan["p10"], fan["p90"], alpha=0.3, label="P10-P90 (simulation)")
-    ax.plot(fan.index, fan["p50"], lw=2, label="P50 (simulation)")
-    ax.axhline(outlook.weighted, color="tab:gray", ls="--", lw=1, label="weighted pipeline (stage × value)")
+    ax.fill_between(fan.index, fan["p10"], fan["p90"], alpha=0.3, label=words["band"])
+    ax.plot(fan.index, fan["p50"], lw=2, label=words["p50"])
+    ax.axhline(outlook.weighted, color="tab:gray", ls="--", lw=1, label=words["weighted"])
     if target is not None:
-        ax.axhline(target, color="tab:red", lw=2, label=f"target (P = {outlook.p_hit(target):.0%})")
+        ax.axhline(target, color="tab:red", lw=2, label=words["target"].format(p=outlook.p_hit(target)))
     if actual is not None:
-        ax.plot(actual.index, actual.to_numpy(), color="k", lw=1.5, label="actual")
-    ax.set(title=title or f"Revenue to {outlook.end.date()}: P10-P90 fan", xlabel="", ylabel="cumulative revenue")
+        ax.plot(actual.index, actual.to_numpy(), color="k", lw=1.5, label=words["actual"])
+    ax.set(title=title or f"Revenue to {outlook.end.date()}: P10-P90 fan", xlabel="", ylabel=words["revenue"])
     money_axis(ax)
     ax.legend(loc="best", fontsize="small")
     fig.autofmt_xdate()
