@@ -394,7 +394,8 @@ def _earliest(crm: CrmImport, lookback_days: int) -> pd.Timestamp | None:
 
 def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **options: Any) -> dict:
     """Runs at the target cut-offs and at up to ``EARLIER_CUTOFFS`` weekly cut-offs before each whose
-    period had ended by the target's cut-off; every run calibrated on the runs finished before it."""
+    period had ended by the target's cut-off and which had a full window of closes for some method
+    (:func:`_informed`); every run calibrated on the runs finished before it."""
     lookback = options["lookback_days"]
     first_close = crm.opportunities["closed"].min()
     first_close = None if pd.isna(first_close) else first_close
@@ -476,8 +477,9 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     or of won deals when the export has no values.
 
     Each cut-off is calibrated on finished earlier cut-offs only: up to ``EARLIER_CUTOFFS``
-    weekly cut-offs whose period of the same length had ended by then (with at least
-    ``lookback_days`` of closes behind them), and earlier cut-offs of the backtest itself.
+    weekly cut-offs whose period of the same length had ended by then, and earlier cut-offs of the
+    backtest itself; each counts for a method when it had a full window of closes behind it for
+    that method (:func:`_informed`: the simulation's setup for its range, else ``lookback_days``).
     From them come the simulation's hazard window (``HAZARD_WINDOWS``, unless ``hazard_days``
     fixes it), the combination's weights (the inverse of each method's mean squared log error)
     and the ranges (see ``_calibrate_ranges``: the method's own spread plus the unexplained part
