@@ -112,9 +112,12 @@ class _Run:
     setup: tuple[int | None, int, bool]
     expected: dict[tuple[int | None, int, bool], float]  # the simulation's expected outcome by setup, for choosing one
     cohorts: CohortTest
+    # what the cut-off had a full window of closes behind it for: "run_rate" (``lookback_days``)
+    # and each simulation setup (its hazard window and arrival months)
+    informed: frozenset = frozenset()
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
-    earlier: int = 0  # finished earlier cut-offs that calibrated the ranges
+    earlier: dict[str, int] = field(default_factory=dict)  # finished earlier cut-offs that calibrated each range
 
     @property
     def days(self) -> int:
@@ -178,6 +181,38 @@ def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_day
     odds = open_deal_odds(_known_on(crm, start), _calibration(crm, start, hazard_days, calibrations), window)
     won = set(_won_between(crm, start, cutoff)["opportunity_id"])
     return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
+
+
+def _informed(first_close: pd.Timestamp | None, cutoff: pd.Timestamp, lookback_days: int,
+              hazard_windows: Iterable[int | None]) -> frozenset:
+    """What a cut-off had a full window of data behind it for, the export's history counted from its
+    first close (before it an export may lack the deals that closed): ``"run_rate"`` when
+    ``lookback_days`` of closes lie behind it, and each simulation setup (hazard window, arrival
+    months, cohort weighting) whose hazard window (``lookback_days`` for all the history) and whose
+    full calendar months of arrivals lie after the first close.
+
+    >>> sorted(_informed(pd.Timestamp("2017-12-05"), pd.Timestamp("2018-02-08"), 90, (None, 45)))
+    [(45, 1, False), (45, 1, True)]
+    """
+    if first_close is None:
+        return frozenset()
+    start = first_close.normalize()
+    days = (cutoff - start).days + 1
+    last_full = (cutoff + pd.Timedelta(days=1)).to_period("M") - 1
+    informed = {"run_rate"} if days >= lookback_days else set()
+    for window in hazard_windows:
+        for months in ARRIVAL_MONTHS:
+            if days >= (window or lookback_days) and (last_full - months + 1).start_time >= start:
+                informed |= {(window, months, False), (window, months, True)}
+    return frozenset(informed)
+
+
+def _past(run: _Run, method: str, earlier: list[_Run]) -> list[_Run]:
+    """The finished earlier cut-offs that calibrate ``method`` at ``run``: those with a full window of
+    closes behind them for the method as it is set up at ``run`` (for the simulation, its setup;
+    for every other method, the run-rate's window, the shortest that keeps them comparable)."""
+    need = run.setup if method == "simulation" else "run_rate"
+    return [r for r in earlier if method in r.points and need in r.informed]
 
 
 def _known_on(crm: CrmImport, day: pd.Timestamp) -> CrmImport:
@@ -259,7 +294,11 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
-    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts)
+    first_close = known.opportunities["closed"].min()
+    informed = _informed(None if pd.isna(first_close) else first_close, cutoff, lookback_days,
+                         HAZARD_WINDOWS if hazard_days is None else (hazard_days,))
+    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts,
+               informed)
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
@@ -278,7 +317,7 @@ def _setup(setups: list[tuple[int | None, int, bool]], earlier: list[_Run]) -> t
     """The simulation's setup (hazard window, arrival months, cohort weighting) whose expected outcome
     had the lowest mean squared log error at the finished earlier cut-offs (the first of ``setups``:
     all of the history, the last three months' arrivals, no cohort weighting, when there are none)."""
-    past = [r for r in earlier if all(w in r.expected for w in setups)]
+    past = [r for r in earlier if "run_rate" in r.informed]
     if not past:
         return setups[0]
     return min(setups, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
@@ -290,6 +329,7 @@ def _combine(run: _Run, earlier: list[_Run]) -> None:
     period (``COMBINED``), weights the inverse of each method's mean squared log error at the
     earlier cut-offs (equal weights when there are none)."""
     methods = [m for m in COMBINED if m in run.points]
+    earlier = [r for r in earlier if "run_rate" in r.informed]
     errors = {m: [_log_error(r.points[m], r.actual) for r in earlier if m in r.points] for m in methods}
     if all(errors[m] for m in methods):
         weights = np.array([1 / max(np.mean(np.square(errors[m])), 1e-6) for m in methods])
@@ -311,13 +351,13 @@ def _calibrate_ranges(run: _Run, earlier: list[_Run]) -> None:
     spread estimated from few errors is itself unsure, so the range widens). With no earlier
     cut-off the range is the method's own (``q`` the normal quantile).
     """
-    run.earlier = len(earlier)
     for m in run.points:
+        run.earlier[m] = len(_past(run, m, earlier))
         run.low[m], run.high[m] = _range(run, m, earlier)
 
 
 def _range(run: _Run, method: str, earlier: list[_Run]) -> tuple[float, float]:
-    past = [r for r in earlier if method in r.points]
+    past = _past(run, method, earlier)
     extra, quantile = 0.0, Z90
     if past:
         errors = np.array([_log_error(_as_now(r, run, method), r.actual) for r in past])
@@ -354,16 +394,19 @@ def _earliest(crm: CrmImport, lookback_days: int) -> pd.Timestamp | None:
 
 def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **options: Any) -> dict:
     """Runs at the target cut-offs and at up to ``EARLIER_CUTOFFS`` weekly cut-offs before each whose
-    period had ended by the target's cut-off; every run calibrated on the runs finished before it."""
+    period had ended by the target's cut-off and which had a full window of closes for some method
+    (:func:`_informed`); every run calibrated on the runs finished before it."""
     lookback = options["lookback_days"]
-    earliest = _earliest(crm, lookback)
+    first_close = crm.opportunities["closed"].min()
+    first_close = None if pd.isna(first_close) else first_close
+    windows = HAZARD_WINDOWS if options["hazard_days"] is None else (options["hazard_days"],)
     wanted = {}
     for cutoff, end in targets:
         days = end - cutoff
         wanted[(cutoff, end)] = options["replications"]
         for k in range(EARLIER_CUTOFFS):
             start = cutoff - days - pd.Timedelta(days=7 * k)
-            if earliest is None or start < earliest:
+            if not _informed(first_close, start, lookback, windows):
                 break
             wanted.setdefault((start, start + days), min(options["replications"], EARLIER_REPLICATIONS))
     done: dict[tuple[pd.Timestamp, pd.Timestamp], _Run] = {}
@@ -383,7 +426,7 @@ def _score(run: _Run, method: str) -> dict[str, Any]:
             "bias_pct": (point - actual) / actual if actual else np.nan,
             "covered": bool(run.low[method] <= actual <= run.high[method]),
             "width": (run.high[method] - run.low[method]) / point if point > 0 else np.nan,
-            "earlier_cutoffs": run.earlier}
+            "earlier_cutoffs": run.earlier[method]}
 
 
 @dataclass(frozen=True)
@@ -434,8 +477,9 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     or of won deals when the export has no values.
 
     Each cut-off is calibrated on finished earlier cut-offs only: up to ``EARLIER_CUTOFFS``
-    weekly cut-offs whose period of the same length had ended by then (with at least
-    ``lookback_days`` of closes behind them), and earlier cut-offs of the backtest itself.
+    weekly cut-offs whose period of the same length had ended by then, and earlier cut-offs of the
+    backtest itself; each counts for a method when it had a full window of closes behind it for
+    that method (:func:`_informed`: the simulation's setup for its range, else ``lookback_days``).
     From them come the simulation's hazard window (``HAZARD_WINDOWS``, unless ``hazard_days``
     fixes it), the combination's weights (the inverse of each method's mean squared log error)
     and the ranges (see ``_calibrate_ranges``: the method's own spread plus the unexplained part
@@ -477,7 +521,7 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
     if unseasonal:
         notes.append(f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year")
     notes += [f"{r.cutoff.date()}: {r.cohorts.note()}" for r in evaluated]
-    alone = [str(r.cutoff.date()) for r in evaluated if r.earlier == 0]
+    alone = [str(r.cutoff.date()) for r in evaluated if not any(r.earlier.values())]
     if alone:
         fitted = ", the simulation fitted on all the history" if hazard_days is None else ""
         notes.append(f"no finished earlier cut-off at {', '.join(alone)}: the ranges are the methods' own, the "
@@ -530,7 +574,7 @@ def choose(crm: CrmImport, until: Any, method: str | None = None, replications: 
     for m in METHODS:
         if m not in run.points:
             continue
-        past = [r for r in earlier if m in r.points]
+        past = _past(run, m, earlier)
         errors = [abs(r.points[m] - r.actual) / r.actual for r in past if r.actual]
         rows.append({"method": m, "p10": run.low[m], "point": run.points[m], "p90": run.high[m],
                      "mean_abs_pct_error": float(np.mean(errors)) if errors else np.nan,

@@ -92,10 +92,11 @@ def test_maven_backtest_meets_the_targets_and_the_docs_show_it(maven):
 
 @needs_olist
 def test_olist_backtest_is_documented():
-    """Won counts over 30 days from five weekly cut-offs: the chosen method's
-    error is at or below the run-rate's, its ranges hold at least 3 of 5 actuals and at least 4 of 5
-    are within 60% of the forecast; the widths are documented (the range calibrated on a single
-    earlier cut-off misses the 60% target)."""
+    """Won counts over 30 days from five weekly cut-offs: the chosen method's error is at or below
+    the run-rate's, its ranges hold at least 3 of 5 actuals and none is wider than 60% of its
+    forecast. The simulation's ranges rest on the earlier cut-offs its setup could have been run
+    at, more than the run-rate's 90-day window allows in this young export. Fixed seed: the figures
+    are exact, so the test also fails when the documented table is stale."""
     crm = read_opportunities(OLIST, "olist")
     result = rolling_backtest(crm, cutoff_range("2018-03-31:2018-04-28:weekly"), period_days=30,
                               replications=REPLICATIONS, seed=SEED)
@@ -103,8 +104,9 @@ def test_olist_backtest_is_documented():
     assert result.measure == "won"
     assert methods[result.chosen]["mean_abs_pct_error"] <= methods["run_rate"]["mean_abs_pct_error"]
     assert methods[result.chosen]["coverage"] >= 3 / 5
-    chosen = result.scores[result.scores["method"] == result.chosen]
-    assert (chosen["width"] <= 0.6).sum() >= 4
+    assert methods[result.chosen]["max_width"] <= 0.6
+    earlier = result.scores.pivot(index="cutoff", columns="method", values="earlier_cutoffs")
+    assert (earlier["simulation"] > earlier["run_rate"]).sum() >= 4
     assert any("creation cohorts differ beyond chance" in note for note in result.notes)
     assert _table(result) == _documented("olist")
 
