@@ -268,8 +268,9 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     points["weighted_pipeline"] = float(np.sum(p * weight))
     spread["weighted_pipeline"] = _spread(points["weighted_pipeline"], float(np.sum(p * (1 - p) * weight**2)))
     earliest = _earliest(known, lookback_days)
+    windows = _windows(hazard_days)
     fits, expected = {}, {}
-    for window_days in (HAZARD_WINDOWS if hazard_days is None else (hazard_days,)):
+    for window_days in windows:
         fitted = _calibration(crm, cutoff, window_days, calibrations)
         won_days = fitted.deals.loc[fitted.deals["outcome"] == "won", "days"]
         age = float(np.quantile(won_days, ZOMBIE_AGE_QUANTILE)) if len(won_days) else np.inf
@@ -294,9 +295,7 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     q10, q90 = np.quantile(np.log1p(simulated), [0.1, 0.9])
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
-    first_close = known.opportunities["closed"].min()
-    informed = _informed(None if pd.isna(first_close) else first_close, cutoff, lookback_days,
-                         HAZARD_WINDOWS if hazard_days is None else (hazard_days,))
+    informed = _informed(_first_close(known), cutoff, lookback_days, windows)
     run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts,
                informed)
     _combine(run, earlier)
@@ -386,10 +385,21 @@ def _held_out_coverage(runs: list[_Run], method: str) -> float:
     return float(np.mean(held))
 
 
+def _first_close(crm: CrmImport) -> pd.Timestamp | None:
+    """The export's first close (None: no closes), where its history is counted from."""
+    first = crm.opportunities["closed"].min()
+    return None if pd.isna(first) else first
+
+
+def _windows(hazard_days: int | None) -> tuple[int | None, ...]:
+    """The hazard windows the simulation is tried with: ``HAZARD_WINDOWS``, or the one ``hazard_days`` fixes."""
+    return HAZARD_WINDOWS if hazard_days is None else (hazard_days,)
+
+
 def _earliest(crm: CrmImport, lookback_days: int) -> pd.Timestamp | None:
     """The first cut-off with a full run-rate window of closes behind it (None: no closes)."""
-    first = crm.opportunities["closed"].min()
-    return None if pd.isna(first) else first.normalize() + pd.Timedelta(days=lookback_days - 1)
+    first = _first_close(crm)
+    return None if first is None else first.normalize() + pd.Timedelta(days=lookback_days - 1)
 
 
 def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **options: Any) -> dict:
@@ -397,9 +407,8 @@ def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **op
     period had ended by the target's cut-off and which had a full window of closes for some method
     (:func:`_informed`); every run calibrated on the runs finished before it."""
     lookback = options["lookback_days"]
-    first_close = crm.opportunities["closed"].min()
-    first_close = None if pd.isna(first_close) else first_close
-    windows = HAZARD_WINDOWS if options["hazard_days"] is None else (options["hazard_days"],)
+    first_close = _first_close(crm)
+    windows = _windows(options["hazard_days"])
     wanted = {}
     for cutoff, end in targets:
         days = end - cutoff
