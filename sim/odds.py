@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from sim.stats import wilson
 
-__all__ = ["Odds"]
+__all__ = ["Odds", "chance_text"]
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,8 @@ class Odds:
         return float(low), float(high)
 
     def text(self) -> str:
-        """``65% (62–68%)``: the share and its interval in whole percents (one decimal where whole
-        percents would hide the interval: ``100% (99.6–100%)``)."""
-        if not self.trials:
-            return "not simulated"
-        low, high = self.interval
-        digits = 1 if round(low * 100) == round(high * 100) else 0
-
-        def bound(share: float) -> str:
-            return f"{share * 100:.{digits}f}".removesuffix(".0")
-
-        return f"{self.p:.0%} ({bound(low)}–{bound(high)}%)"
+        """``65% (62–68%)``: :func:`chance_text` of the share and its interval."""
+        return chance_text(self.p, *self.interval)
 
     def __str__(self) -> str:
         return self.text()
@@ -73,3 +65,20 @@ class Odds:
         """``p``, ``low``, ``high``, ``replications``: what JSON outputs hold."""
         low, high = self.interval
         return {"p": self.p, "low": low, "high": high, "replications": self.trials}
+
+
+def chance_text(p: float, low: float, high: float) -> str:
+    """``65% (62–68%)``: a share and its interval in whole percents (one decimal where whole percents
+    would hide the interval: ``100% (99.6–100%)``); ``not simulated`` when the share is NaN.
+
+    >>> chance_text(0.65, 0.62, 0.68), chance_text(float("nan"), float("nan"), float("nan"))
+    ('65% (62–68%)', 'not simulated')
+    """
+    if math.isnan(p):
+        return "not simulated"
+    digits = 1 if round(low * 100) == round(high * 100) else 0
+
+    def bound(share: float) -> str:
+        return f"{share * 100:.{digits}f}".removesuffix(".0")
+
+    return f"{p:.0%} ({bound(low)}–{bound(high)}%)"

@@ -18,11 +18,10 @@ True
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from sim.formatting import styled
+from sim.odds import chance_text
 
 __all__ = ["plan_table_view", "status_table", "gap_table", "rep_table", "review_table"]
 
@@ -31,9 +30,7 @@ _GAP_PARTS = {"volume": "volume (leads)", "deal_size": "deal size", "timing": "t
 
 def _chance(row: pd.Series) -> str:
     """``65% (62–68%)``: the share of simulated futures making the period, with its 95% interval."""
-    if math.isnan(row["p_make"]):
-        return "not simulated"
-    return f"{row['p_make']:.0%} ({row['p_make_low'] * 100:.0f}–{row['p_make_high'] * 100:.0f}%)"
+    return chance_text(row["p_make"], row["p_make_low"], row["p_make_high"])
 
 
 def plan_table_view(plan: pd.DataFrame) -> pd.io.formats.style.Styler:
