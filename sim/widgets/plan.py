@@ -56,8 +56,8 @@ from typing import Any, Callable, Iterator
 import ipywidgets as widgets
 import pandas as pd
 
-from sim.calendar import month_of_day, month_starts
 from sim.allocation import buyable
+from sim.calendar import month_of_day, month_starts
 from sim.costs import leads_per_day_bought, marketing_budget
 from sim.engine import simulate
 from sim.errors import ScenarioError
@@ -220,7 +220,7 @@ class PlanPanel:
         self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split over months",
                                        style=_STYLE, layout=widgets.Layout(width="auto"))
         self.reserve_month = _slider(widgets.IntSlider, 12, "reserve month", min=1, max=12)
-        months = len(month_starts(scenario.start_date, scenario.horizon_days))
+        months = _months(scenario)
         self.headcount, self.hire_month, self.hire_count, self.attrition = {}, {}, {}, {}
         for t in scenario.teams:
             self.headcount[t.name] = _slider(widgets.IntSlider, t.headcount, f"{t.name} reps", min=0,
@@ -556,10 +556,10 @@ class PlanPanel:
     def _shape(scenario: Scenario) -> tuple:
         """What the page's controls are made for: teams, bought channels, stages, and the stages with
         customer-side time and with patience."""
-        return ([t.name for t in scenario.teams], sorted(c.name for c in scenario.channels if c.cost_per_lead > 0),
+        return ([t.name for t in scenario.teams], sorted(buyable(scenario)),
                 [s.name for s in scenario.stages], [s.name for s in scenario.stages if s.wait_days is not None],
                 [s.name for s in scenario.stages if s.patience_days is not None],
-                len(month_starts(scenario.start_date, scenario.horizon_days)))
+                _months(scenario))
 
     def load(self) -> Scenario | None:
         """Set every control from the plan saved at the file name (a scenario of the same teams, channels
