@@ -39,8 +39,7 @@ from sim.schedule import Schedule, revenue_seasonality, schedule
 from sim.worktime import working_days as _working_days
 
 __all__ = ["METHODS", "allocate", "month_weights", "split_months", "monthly_targets", "split", "ReverseFunnel",
-           "reverse_funnel",
-           "working_days", "days_per_week", "REP_BASES", "rep_weights"]
+           "reverse_funnel", "working_days", "days_per_week", "REP_BASES", "rep_weights"]
 
 METHODS = ("even", "seasonal", "reserve", "front_loaded")
 Method = Literal["even", "seasonal", "reserve", "front_loaded"]
