@@ -13,7 +13,7 @@ Examples
 >>> replications(200)
 200
 >>> answer()
-Answer(seed=0, quick=200, replications=1000)
+Answer(seed=0, quick=10, replications=1000)
 >>> os.environ["SALESPLAY_REPLICATIONS"] = "5"; replications(200), answer().quick
 (5, 5)
 >>> del os.environ["SALESPLAY_REPLICATIONS"]
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 __all__ = ["replications", "Answer", "answer", "SEED", "QUICK_REPLICATIONS", "ANSWER_REPLICATIONS"]
 
 SEED = 0  # every command's default seed, and every page's
-QUICK_REPLICATIONS = 200  # a first answer at slider speed
+QUICK_REPLICATIONS = 10  # a first answer at slider speed, its interval wide; refinement narrows it
 ANSWER_REPLICATIONS = 1000  # the answer: a probability's 95% interval about six points wide at worst
 
 

@@ -307,7 +307,7 @@ def test_a_newer_change_cancels_the_older_refinement():
 
     scenario = sim.load(ROOT / "benchmarks" / "w1.yaml").model_copy(update={"horizon_days": 30})
     drawn = []
-    refiner = Refiner(Answer(seed=0, quick=1, replications=6), batch=1)
+    refiner = Refiner(Answer(seed=0, quick=1, replications=6), growth=2)
     refiner.start(scenario, lambda results, final: drawn.append(("old", len(results.replications), final)))
     older = refiner._thread
     refiner.start(scenario.model_copy(update={"horizon_days": 20}),

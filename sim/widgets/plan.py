@@ -404,16 +404,17 @@ class PlanPanel:
         if planned:
             notes += [f"Planned hires, {team}: " + ", ".join(f"{count} on day {day}" for day, count in hires)
                       for team, hires in timed.hires.items() if hires]
-        show(self.lag, lag_chart(timed))
         notes_html = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
-        show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
-                                  count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
         self.status.value = "<p><i>Simulating…</i></p>"
         self.comparison.value = ""
         simulated = planned_scenario(scenario, timed) if planned else scenario
         label = "as planned" if planned else "as is"
         self.refiner.start(simulated, lambda results, final: self._draw(results, plan, notes_html, final, label,
                                                                         simulated))
+        # the odds first, then what does not depend on the simulation
+        show(self.lag, lag_chart(timed))
+        show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
+                                  count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
 
     def _draw(self, results: Results, plan: pd.DataFrame, notes: str, final: bool, label: str,
               simulated: Scenario) -> None:

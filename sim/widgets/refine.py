@@ -1,25 +1,28 @@
 """Progressive precision: a page answers a change from a quick batch, then refines it in the background.
 
-A change is answered at once from the policy's first replications (:func:`sim.settings.answer`);
-a background thread then simulates the next batches, one after the other, and redraws after
-each with every replication so far, until the full count. Replication ``r`` draws only from
-its own streams, so the refined figure is the one a command with the same seed and count prints,
-and each batch only narrows the interval. The next batch is already simulating while a batch is drawn
-(drawing a chart takes the page's own process; the batches run in the engine's worker processes), so
-drawing adds nothing to the time to the full count. A newer change cancels the older refinement: its
-thread stops at the next batch and nothing it computed is drawn (a lock orders the drawing).
+A change is answered at once from the policy's first replications (:func:`sim.settings.answer`),
+simulated in the page's own process: a handful of replications costs less than handing them to
+worker processes, which may still be starting when a page first loads. A background thread then
+simulates further batches on every core, each bringing the count to ``growth`` times what is done
+(the interval narrows by about half with each when ``growth`` is 4), and redraws after each with
+every replication so far, until the full count. Replication ``r`` draws only from its own streams,
+so the refined figure is the one a command with the same seed and count prints, and each batch only
+narrows the interval. The next batch is already simulating while a batch is drawn (drawing a chart
+takes the page's own process; the batches run in the engine's worker processes), so drawing adds
+nothing to the time to the full count. A newer change cancels the older refinement: its thread stops
+at the next batch and nothing it computed is drawn (a lock orders the drawing).
 
 Examples
 --------
 >>> import sim
 >>> from sim.settings import Answer
 >>> drawn = []
->>> refiner = Refiner(Answer(seed=0, quick=2, replications=4), batch=1)
+>>> refiner = Refiner(Answer(seed=0, quick=2, replications=12), growth=2)
 >>> scenario = sim.load("benchmarks/w1.yaml").replace({"horizon_days": 30})
 >>> refiner.start(scenario, lambda results, done: drawn.append((len(results.replications), done)))
 >>> refiner.wait()
 >>> drawn
-[(2, False), (3, False), (4, True)]
+[(2, False), (4, False), (8, False), (12, True)]
 """
 
 from __future__ import annotations
@@ -46,10 +49,12 @@ class Refiner:
     ``on_error(exception)`` is called instead when a batch fails.
     """
 
-    def __init__(self, policy: Answer | None = None, batch: int | None = None, workers: int | None = 1,
+    def __init__(self, policy: Answer | None = None, growth: int = 4, workers: int | None = 1,
                  engine: str = "fast", on_error: Callable[[Exception], None] | None = None):
+        if growth < 2:
+            raise ValueError(f"growth must be at least 2 (each batch multiplies the count), got {growth}")
         self.policy = policy or answer()
-        self.batch = batch or self.policy.quick
+        self.growth = growth
         self.workers = workers
         self.engine = engine
         self.on_error = on_error
@@ -57,16 +62,16 @@ class Refiner:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def _simulate(self, scenario: Scenario, replications: int, start: int) -> Results:
+    def _simulate(self, scenario: Scenario, replications: int, start: int, workers: int | None) -> Results:
         return simulate(scenario, replications=replications, seed=self.policy.seed, engine=self.engine, detail=False,
-                        progress=False, workers=self.workers, start=start)
+                        progress=False, workers=workers, start=start)
 
     def start(self, scenario: Scenario, draw: Draw) -> None:
         """Answer ``scenario`` now from the quick batch; refine it in the background (cancelling older work)."""
         with self._lock:
             self._generation += 1
             generation = self._generation
-        results = self._simulate(scenario, self.policy.quick, 0)
+        results = self._simulate(scenario, self.policy.quick, 0, workers=1)
         final = self.policy.quick >= self.policy.replications
         with self._lock:
             if generation != self._generation:
@@ -117,7 +122,7 @@ class Refiner:
                     done: int) -> tuple[Future | None, int]:
         """The next batch from replication ``done``, started (and its size); none once the full count is
         reached or a newer change has come."""
-        count = min(self.batch, self.policy.replications - done)
+        count = min(done * (self.growth - 1), self.policy.replications - done)
         if count <= 0 or generation != self._generation:
             return None, 0
-        return ahead.submit(self._simulate, scenario, count, done), count
+        return ahead.submit(self._simulate, scenario, count, done, self.workers), count
