@@ -405,7 +405,7 @@ class PlanPanel:
             notes += [f"Planned hires, {team}: " + ", ".join(f"{count} on day {day}" for day, count in hires)
                       for team, hires in timed.hires.items() if hires]
         notes_html = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
-        self.status.value = "<p><i>Simulating…</i></p>"
+        self.status.value = "<p class='sp-status'><i>Simulating…</i></p>"
         self.comparison.value = ""
         simulated = planned_scenario(scenario, timed) if planned else scenario
         label = "as planned" if planned else "as is"
@@ -429,9 +429,10 @@ class PlanPanel:
             f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
             f" · P90 <b>{money(annual['p90'])}</b></p>" + notes)
         count = len(revenue)
-        self.status.value = (f"<p style='color:#555'>From {count:,} replications (seed {self.refiner.policy.seed}),"
-                             " final.</p>" if final else
-                             f"<p style='color:#555'><i>Refining: {count:,} of {self.refiner.policy.replications:,}"
+        self.status.value = (f"<p class='sp-status' style='color:#555'>From {count:,} replications (seed "
+                             f"{self.refiner.policy.seed}), final.</p>" if final else
+                             f"<p class='sp-status' style='color:#555'><i>Refining: {count:,} of "
+                             f"{self.refiner.policy.replications:,}"
                              " replications so far…</i></p>")
         self.difference, saved_months = None, None
         if self.compare.value:
