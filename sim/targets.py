@@ -370,7 +370,7 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
         units.append(("channel", channel.name, _per_revenue(scenario, channels=np.eye(len(scenario.channels))[i]), {}))
     capacity = _rep_capacity(scenario, months.index) if reps is None else \
         pd.DataFrame({name: float(w) for name, w in reps.items()}, index=months.index)
-    timed = _company_in_time(scenario, months * challenge, lagged)
+    timed = {m: series.to_numpy(dtype=float) for m, series in _company_in_time(scenario, months * challenge, lagged).items()}
     rows = []
     for level in ("company", "tier", "channel", "rep"):
         if level == "rep":
@@ -379,21 +379,27 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
             members = [(u, per, w) for lvl, u, per, w in units if lvl == level]
         if not members:
             continue
-        for month, target in months.items():
+        rates = {m: np.array([per[m] for _, per, _ in members], dtype=float) for m in MEASURES[1:]}
+        if level in ("tier", "channel"):
+            # a slice's share of revenue is what its leads bring per lead, times its share of leads
+            slices = [1.0 / per["leads"] * _lead_share(scenario, level, u) if per["leads"] else 0.0
+                      for u, per, _ in members]
+        for t, (month, target) in enumerate(months.items()):
             if level in ("tier", "channel"):
-                # a slice's share of revenue is what its leads bring per lead, times its share of leads
-                weights = [1.0 / per["leads"] * _lead_share(scenario, level, u) if per["leads"] else 0.0
-                           for u, per, _ in members]
+                weights = slices
             else:
                 weights = [w.get(month, 0.0) for _, _, w in members]
             shares = allocate(int(target), weights) if sum(weights) > 0 else np.zeros(len(members), dtype=int)
             w = np.asarray(weights, dtype=float) * (float(target) if target > 0 else 1.0)
-            for i, ((unit, per, _), revenue) in enumerate(zip(members, shares)):
-                row = {"level": level, "unit": unit, "period": str(month), "revenue_target": int(revenue)}
-                for m in MEASURES[1:]:  # the unit's part of the company's measure, by its revenue and its rates
-                    parts = np.array([wi * p[m] for wi, (_, p, _) in zip(w, members)])
-                    row[m] = timed[m][month] * (parts[i] / parts.sum() if parts.sum() > 0 else 0.0)
-                rows.append(row)
+            # each unit's part of the company's measure, by its revenue and its rates
+            measures = {}
+            for m in MEASURES[1:]:
+                parts = w * rates[m]
+                total = parts.sum()
+                measures[m] = timed[m][t] * (parts / total) if total > 0 else np.zeros(len(members))
+            for i, ((unit, _, _), revenue) in enumerate(zip(members, shares)):
+                rows.append({"level": level, "unit": unit, "period": str(month), "revenue_target": int(revenue),
+                             **{m: float(values[i]) for m, values in measures.items()}})
     return pd.DataFrame(rows, columns=["level", "unit", "period", *MEASURES])
 
 
