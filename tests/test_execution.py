@@ -29,7 +29,7 @@ parameters:
   channels.inbound.leads_per_day: [20, 30, 40, 50]
 replications: 3
 seed: 11
-engine: des  # slow enough per point to be killed mid-way
+engine: fast  # the kill tests stop the sweep at a gate (below), not by racing its speed
 overrides: {{horizon_days: 60}}
 """
 
