@@ -55,7 +55,7 @@ def test_the_planned_scenario_reaches_the_plan_in_simulation(method):
     target = split_months(annual, scenario, method)
     plan = schedule(scenario, target)
     planned = planned_scenario(scenario, plan)
-    results = sim.simulate(planned, replications=80, seed=11, detail=False, progress=False)
+    results = sim.simulate(planned, replications=80, seed=11, engine="fast", detail=False, progress=False)
     monthly = results.monthly.pivot(index="replication", columns="month", values="revenue").median()
     ratio = monthly.to_numpy() / target.to_numpy()
     assert abs(results.replications.revenue.median() / annual - 1) < 0.05
@@ -89,8 +89,8 @@ def test_the_planned_scenario_opens_with_the_pipeline_as_it_stands():
     target = split_months(2 * 7_000_000, scenario, "even")
     planned = planned_scenario(scenario, schedule(scenario, target))
     assert planned.channels[0].leads_per_day > 1.5 * scenario.channels[0].leads_per_day
-    as_is = sim.simulate(scenario, replications=20, seed=2, detail=False, progress=False).replications.opening
-    then = sim.simulate(planned, replications=20, seed=2, detail=False, progress=False).replications.opening
+    as_is = sim.simulate(scenario, replications=20, seed=2, engine="fast", detail=False, progress=False).replications.opening
+    then = sim.simulate(planned, replications=20, seed=2, engine="fast", detail=False, progress=False).replications.opening
     assert then.tolist() == as_is.tolist()
 
 
