@@ -57,7 +57,7 @@ def won_within(won_days: Sequence[float], lost_days: Sequence[float], age: int, 
 def exercises() -> dict[str, Exercise]:
     """The lesson's exercises; every answer computed, none typed in."""
     probs, values = _DEALS
-    deals = "; ".join(f"{v:,} at {p:.0%}" for p, v in zip(probs, values))
+    deals = "; ".join(f"{v:,} ({p:.0%})" for p, v in zip(probs, values))  # no words: the same in every language
     fresh = len(_WON) / (len(_WON) + len(_LOST))
     return {
         "weighted": Exercise("weighted", {"deals": deals}, weighted_value(probs, values), tolerance=0.01),
