@@ -24,11 +24,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["replications", "Answer", "answer", "SEED", "QUICK_REPLICATIONS", "ANSWER_REPLICATIONS"]
+__all__ = ["replications", "Answer", "answer", "SEED", "QUICK_REPLICATIONS", "ANSWER_REPLICATIONS", "DETAIL_REPLICATIONS"]
 
 SEED = 0  # every command's default seed, and every page's
 QUICK_REPLICATIONS = 10  # a first answer at slider speed, its interval wide; refinement narrows it
 ANSWER_REPLICATIONS = 1000  # the answer: a probability's 95% interval about six points wide at worst
+DETAIL_REPLICATIONS = 100  # years a page keeps whole (per-lead detail, for pay): memory bounds it, not time
 
 
 def replications(default: int) -> int:

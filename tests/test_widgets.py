@@ -256,6 +256,24 @@ def test_incentive_figures_read_with_units_and_the_probability_with_its_interval
     assert panel.widget().left_sidebar is not None
 
 
+def test_incentive_figures_refined_on_more_years_are_those_of_a_page_that_simulated_them_all():
+    """Once every year is simulated, the figures are the latest move's on all of them (a move made while
+    they were simulated included), the same as a page that simulated them all at once."""
+    from sim.incentives import load_plan
+    from sim.widgets.incentives import IncentivePanel
+
+    scenario = sim.load(ROOT / "tests" / "incentives" / "tiny.yaml")
+    plan = load_plan(ROOT / "playbooks" / "incentives" / "flat.yaml").model_copy(update={"team": None})
+    refined = IncentivePanel(scenario, plan, replications=2, refine_to=7)
+    refined.top_rate.value = 0.15
+    refined.wait()
+    whole = IncentivePanel(scenario, plan, replications=7)
+    whole.top_rate.value = 0.15
+    assert len(refined.results.replications) == 7 and "final" in refined.status.value
+    assert refined.summary.value == whole.summary.value
+    assert "On the same 7 simulated years" in refined.summary.value
+
+
 def test_every_panel_lays_its_controls_beside_its_results():
     import ipywidgets as widgets
 

@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt
 from IPython import get_ipython
 from matplotlib.figure import Figure
 
-__all__ = ["show"]
+__all__ = ["show", "WARN"]
+
+WARN = "<p style='color:#b35900'>{}</p>"  # a message in a panel: what cannot be shown, and why
 
 
 def show(output, *objects) -> None:

@@ -36,11 +36,10 @@ from sim.plots.allocation import curves_chart
 from sim.scenario import Scenario
 from sim.service import MaxWait, ServiceLevels
 from sim.settings import SEED
-from sim.widgets import show
+from sim.widgets import WARN, show
 
 __all__ = ["AllocationPanel"]
 
-_WARN = "<p style='color:#b35900'>{}</p>"
 
 FIRST_CONTACT_DAYS, FIRST_CONTACT_SHARE, MAX_UTILISATION = 3, 0.9, 0.85
 """The page's service levels (the practice's first contact within 72 hours; slack for prospecting)."""
@@ -88,7 +87,7 @@ class AllocationPanel:
         """Search the best split of the budget and reps; show it against the current one."""
         if self.budget.value <= 0:
             self._stale()
-            self.answer.value = _WARN.format("With no budget there is nothing to split: give the year a budget.")
+            self.answer.value = WARN.format("With no budget there is nothing to split: give the year a budget.")
             return None
         self.button.disabled = True
         self.status.value = (f"<p><i>Searching: {self.steps} budget steps, each weighed on {self.replications} "
@@ -98,7 +97,7 @@ class AllocationPanel:
                               steps=self.steps, replications=self.replications, seed=self.seed, levels=self.levels)
         except (ValueError, ScenarioError) as error:
             self._stale()
-            self.answer.value = _WARN.format(html.escape(f"No recommendation for these values: {error}"))
+            self.answer.value = WARN.format(html.escape(f"No recommendation for these values: {error}"))
             return None
         finally:
             self.button.disabled = False

@@ -1,13 +1,15 @@
 """The director's incentive-design panel: edit a plan with sliders; see cost, spread and revenue respond.
 
-The year is simulated once (per-lead detail kept, at the run policy's seed: :func:`sim.settings.answer`);
-every slider move re-applies the edited plan and the current one to that same run (common random
-numbers), so differences are the plan's alone; the reps' response (elasticity) applies to both plans.
-Per-lead detail makes each replication costly, so the page runs fewer replications than the
-annual plan and shows the probability of reaching the target with its interval, which says how
-far that count can be trusted. The panel shows the payout
-curves, the figures side by side, the spread of pay across reps and the share of wins at
-quarter ends next to the CRM data's.
+The years are simulated once (per-lead detail kept, at the run policy's seed: :func:`sim.settings.answer`);
+every slider move re-applies the edited plan and the current one to those same years (common
+random numbers), so differences are the plan's alone; the reps' response (elasticity) applies to both plans.
+Per-lead detail makes each year costly to simulate and to keep, so the page starts from a few years and,
+given ``refine_to``, simulates more in the background (on ``workers`` processes, in batches that
+quadruple the count): the years do not depend on the plan, so each is simulated once, and after each
+batch, and after each move, the figures are worked out again on every year so far. A move answers
+at once from the first years; the probability of reaching the target carries its interval, which
+narrows as years are added. The panel shows the payout curves, the figures side by side, the spread
+of pay across reps and the share of wins at quarter ends next to the CRM data's.
 
 Examples
 --------
@@ -29,6 +31,8 @@ True
 from __future__ import annotations
 
 import html
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import ipywidgets as widgets
 import pandas as pd
@@ -39,10 +43,11 @@ from sim.formatting import money, percent
 from sim.incentives import IncentivePlan, compare_plans
 from sim.plots.incentives import cost_vs_revenue, pay_distribution, payout_curve, quarter_end_chart
 from sim.odds import Odds
+from sim.results import Results
 from sim.scenario import Scenario
 from sim.settings import SEED
 from sim.timing import crm_quarter_end_share, plans_quarter_end_share
-from sim.widgets import show
+from sim.widgets import WARN, show
 
 __all__ = ["IncentivePanel"]
 
@@ -55,10 +60,17 @@ class IncentivePanel:
     """Sliders for the edited plan's rates, accelerator, threshold, cap, kicker, period and elasticity."""
 
     def __init__(self, scenario: Scenario, current: IncentivePlan, replications: int = 20, seed: int = SEED,
-                 engine: str = "fast"):
+                 engine: str = "fast", refine_to: int | None = None, workers: int = 1):
         self.scenario = scenario
         self.current = current
-        self.results = simulate(scenario, replications=replications, seed=seed, engine=engine, progress=False)
+        self.seed, self.engine, self.workers = seed, engine, workers
+        self.first = simulate(scenario, replications=replications, seed=seed, engine=engine, progress=False, workers=1)
+        self.results = self.first  # every year simulated so far
+        self.refine_to = max(refine_to or replications, replications)
+        self._lock = threading.Lock()  # orders the drawing: only the latest move's figures are shown
+        self._generation = 0
+        self._redraws = ThreadPoolExecutor(1, thread_name_prefix="salesplay-incentives")
+        self._adding: threading.Thread | None = None
         tiers = current.commission.tiers if current.commission else ()
         base = tiers[0].rate if tiers else 0.08
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
@@ -88,11 +100,39 @@ class IncentivePanel:
                                        description="payout period", style=style, layout=fits)
         self.elasticity = slider("reps' response (elasticity)", current.behaviour.elasticity, 0.0, 2.0, 0.1, ".1f")
         self.summary = widgets.HTML()
+        self.status = widgets.HTML()
         self.charts = widgets.Output()
         self.crm_share = crm_quarter_end_share()
         for control in self.controls():
             control.observe(self._update, names="value")
         self._update()
+        if self.refine_to > len(self.first.replications):
+            self._adding = threading.Thread(target=self._add_years, name="salesplay-years", daemon=True)
+            self._adding.start()
+
+    def wait(self) -> None:
+        """Block until every year is simulated and the figures of the latest move are drawn on them all."""
+        if self._adding is not None:
+            self._adding.join()
+        self._redraws.submit(lambda: None).result()
+
+    def _add_years(self) -> None:
+        """Simulate the years after the first, batch by batch, and redraw on every year so far after each."""
+        parts = [self.first]
+        done = len(self.first.replications)
+        while done < self.refine_to:
+            count = min(3 * done, self.refine_to - done)
+            try:
+                parts.append(simulate(self.scenario, replications=count, seed=self.seed, engine=self.engine,
+                                      progress=False, workers=self.workers, start=done))
+            except Exception as error:  # shown in the page: a failed batch must not die silently in a thread
+                self.status.value = WARN.format(html.escape(f"No more simulated years: {error}"))
+                return
+            done += count
+            self.results = Results.concat(parts)
+            with self._lock:
+                generation = self._generation
+            self._redraws.submit(self._draw_all, generation)
 
     def controls(self) -> list:
         """The editing widgets, in display order."""
@@ -142,17 +182,34 @@ class IncentivePanel:
         return f"<table class='sp-incentive-figures'><tr><th></th>{head}</tr>{rows}</table>"
 
     def _update(self, *_) -> None:
+        """Answer a move from the first years at once; redraw on every year so far in the background."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._draw(self.first, generation)
+        if len(self.results.replications) > len(self.first.replications):
+            self._redraws.submit(self._draw_all, generation)
+
+    def _draw_all(self, generation: int) -> None:
+        results = self.results
+        with self._lock:
+            if generation == self._generation:
+                self._draw(results, generation)
+
+    def _draw(self, results: Results, generation: int) -> None:
+        """The figures and charts of both plans on ``results`` (called holding the lock)."""
         try:
             plans = self.plans()
-            table, summary = compare_plans(self.results, plans)
+            table, summary = compare_plans(results, plans)
         except (ValueError, ScenarioError) as error:  # terms the plan model refuses: said in the panel
-            self.summary.value = f"<p style='color:#b35900'>These terms are not a plan: {html.escape(str(error))}</p>"
+            self.summary.value = WARN.format(html.escape(f"These terms are not a plan: {error}"))
+            self.status.value = ""
             show(self.charts)
             return
         current, edited = summary["plans"]
         extra_revenue, extra_cost = edited["extra_revenue"]["mean"], edited["extra_cost"]["mean"]
         shares = {"CRM data (Apr-Dec 2017)": self.crm_share,
-                  **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(self.results, plans).items()}}
+                  **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(results, plans).items()}}
         self.summary.value = (
             self._table(summary["plans"])
             + f"<p class='sp-incentive-difference'>On the same {current['replications']} simulated years, the edited plan "
@@ -161,12 +218,17 @@ class IncentivePanel:
                  else f" and loses <b>{money(-extra_revenue)}</b> of revenue")
               + f": cost of sales {percent(current['cost_of_sales']['mean'], 1)} → "
                 f"{percent(edited['cost_of_sales']['mean'], 1)}.</p>")
+        count = current["replications"]
+        self.status.value = (f"<p class='sp-status' style='color:#555'>From {count:,} simulated years (seed {self.seed}),"
+                             " final.</p>" if count >= self.refine_to else
+                             f"<p class='sp-status' style='color:#555'><i>Refining: {count:,} of {self.refine_to:,}"
+                             " simulated years so far…</i></p>")
         show(self.charts, payout_curve(plans), pay_distribution(table), cost_vs_revenue(summary["plans"]),
              quarter_end_chart(shares))
 
     def widget(self) -> widgets.Widget:
         """The panel: controls on the left, figures and charts beside them."""
         return widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()),
-                                 center=widgets.VBox([self.summary, self.charts]),
+                                 center=widgets.VBox([self.summary, self.status, self.charts]),
                                  pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
                                  grid_gap="1em")

@@ -74,12 +74,11 @@ from sim.schedule import Schedule, planned_scenario, schedule
 from sim.settings import Answer
 from sim.spreadsheet import write_xlsx
 from sim.targets import METHODS, days_per_week, monthly_targets, plan_table, reverse_funnel, working_days
-from sim.widgets import show
+from sim.widgets import WARN, show
 from sim.widgets.refine import Refiner
 
 __all__ = ["Control", "PlanPanel"]
 
-_WARN = "<p style='color:#b35900'>{}</p>"
 _STYLE = {"description_width": "initial"}
 
 # The parameters of each distribution that carry its scale: multiplying them all by f multiplies
@@ -404,7 +403,7 @@ class PlanPanel:
         if planned:
             notes += [f"Planned hires, {team}: " + ", ".join(f"{count} on day {day}" for day, count in hires)
                       for team, hires in timed.hires.items() if hires]
-        notes_html = _WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
+        notes_html = WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
         self.status.value = "<p class='sp-status'><i>Simulating…</i></p>"
         self.comparison.value = ""
         simulated = planned_scenario(scenario, timed) if planned else scenario
@@ -439,7 +438,7 @@ class PlanPanel:
             try:
                 self.comparison.value, saved_months = self._compared(results, simulated, plan)
             except (ValueError, ScenarioError) as error:  # drawn from the refinement's thread too: said, not raised
-                self.comparison.value = _WARN.format(html.escape(f"No comparison: {_reason(error)}."))
+                self.comparison.value = WARN.format(html.escape(f"No comparison: {_reason(error)}."))
         show(self.chart, plan_chart(figures["months"], saved=saved_months))
 
     def _reference_results(self, count: int) -> tuple[Scenario | str, Results | None]:
@@ -472,7 +471,7 @@ class PlanPanel:
         count = len(results.replications)
         reference, saved = self._reference_results(count)
         if saved is None:
-            return _WARN.format(html.escape(f"No comparison: {reference}.")), None
+            return WARN.format(html.escape(f"No comparison: {reference}.")), None
         if len(saved.replications) > count:  # the saved plan ran further for an earlier change
             saved = _first(saved, count)
         saved_rows = saved.replications
@@ -499,7 +498,7 @@ class PlanPanel:
     def _clear(self, message: str) -> None:
         """Say ``message`` in place of the figures; clear the chart and table so nothing stale stays."""
         self.plan, self.odds, self.months = None, None, []
-        self.figures.value = _WARN.format(html.escape(message))
+        self.figures.value = WARN.format(html.escape(message))
         self.status.value = ""
         show(self.chart)
         show(self.lag)
@@ -531,7 +530,7 @@ class PlanPanel:
 
     def _writable(self, path: Path) -> bool:
         if path.exists() and not self.overwrite.value:
-            self.save_message.value = _WARN.format(f"{html.escape(str(path))} exists: tick 'overwrite' to replace it.")
+            self.save_message.value = WARN.format(f"{html.escape(str(path))} exists: tick 'overwrite' to replace it.")
             return False
         return True
 
@@ -545,7 +544,7 @@ class PlanPanel:
         try:
             scenario = self.edited()
         except ScenarioError as error:
-            self.save_message.value = _WARN.format(html.escape(f"Nothing saved: this plan cannot be made: {_reason(error)}"))
+            self.save_message.value = WARN.format(html.escape(f"Nothing saved: this plan cannot be made: {_reason(error)}"))
             return None
         dump(scenario, path)
         self.saved = scenario
@@ -572,10 +571,10 @@ class PlanPanel:
         try:
             scenario = load(path)
         except (OSError, ScenarioError) as error:
-            self.save_message.value = _WARN.format(html.escape(f"Cannot load {path}: {error}"))
+            self.save_message.value = WARN.format(html.escape(f"Cannot load {path}: {error}"))
             return None
         if self._shape(scenario) != self._shape(self.base):
-            self.save_message.value = _WARN.format(html.escape(
+            self.save_message.value = WARN.format(html.escape(
                 f"{path} has other teams, channels or stages than this page's plan: open it on a page of its own."))
             return None
         with self.holding():  # one re-simulation for the whole plan, not one per control
@@ -600,7 +599,7 @@ class PlanPanel:
         escaped against formulas."""
         path = Path(self.save_name.value).with_suffix(".xlsx")
         if self.plan is None:
-            self.save_message.value = _WARN.format("There is no plan to export: change the controls first.")
+            self.save_message.value = WARN.format("There is no plan to export: change the controls first.")
             return None
         if not self._writable(path):
             return None
