@@ -64,7 +64,7 @@ from sim.service import NO_LIMITS, Evaluation, ServiceLevels, evaluate
 from sim.stats import mean_interval, spread
 from sim.targets import allocate, reverse_funnel
 
-__all__ = ["Allocation", "buyable", "current_allocation", "apply", "optimise", "by_value", "focus_rules",
+__all__ = ["Allocation", "buyable", "current_allocation", "apply", "optimise", "score", "by_value", "focus_rules",
            "routing_rules"]
 
 
@@ -284,29 +284,51 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
                       and _score(e, objective) > _score(chosen_search, objective) for limit in e.broken)
 
     # 3. scoring on fresh replications
-    fresh = range(replications, 2 * replications)
-    chosen_fresh = evaluate(apply(scenario, best), fresh, seed, levels, engine)
-    current_fresh = evaluate(apply(scenario, current), fresh, seed, levels, engine)
-    figure = OBJECTIVES[objective]
-    gain = {"objective": objective, **_paired(chosen_fresh.replications[figure], current_fresh.replications[figure]),
-            "replications": [fresh.start, fresh.stop - 1]}
+    scored = score(scenario, best, current, range(replications, 2 * replications), seed, engine, levels, objective)
     return {
         "objective": objective, "budget": budget, "headcount": headcount, "replications": replications,
         "seed": seed, "engine": engine, "service_levels": levels.as_dict(),
         "bounds": {name: list(limits[name]) for name in paid},
         "fixed": [c.name for c in scenario.channels if c.name not in paid],
-        "current": _describe(current, current_fresh, target),
-        "chosen": _describe(best, chosen_fresh, target),
+        "current": scored["current"],
+        "chosen": scored["chosen"],
         "chosen_on_search": {"service": chosen_search.service(), "score": _score(chosen_search, objective)},
         "current_on_search": {"service": run(current).service(), "score": _score(run(current), objective)},
-        "gain": gain,
-        "revenue_gain": _paired(chosen_fresh.replications["revenue"], current_fresh.replications["revenue"]),
-        "profit_gain": _paired(chosen_fresh.replications["profit"], current_fresh.replications["profit"]),
+        "gain": scored["gain"],
+        "revenue_gain": scored["revenue_gain"],
+        "profit_gain": scored["profit_gain"],
         "binding": [{"limit": limit, "better_allocations_refused": n} for limit, n in binding.most_common()],
         "curves": _curves(best, run, paid, {name: (bounds or {}).get(name, (0.0, np.inf)) for name in paid}, step,
                           objective),
         "path": path,
         "evaluations": len(seen),
+    }
+
+
+def score(scenario: Scenario, chosen: Allocation, current: Allocation, fresh: range, seed: int = 0,
+          engine: str = "fast", levels: ServiceLevels = NO_LIMITS, objective: Objective = "profit") -> dict[str, Any]:
+    """The chosen and the current allocation simulated on the replications ``fresh`` (ones a search never saw):
+    each described (revenue, profit, costs, service levels) and the paired gain in the objective, in revenue
+    and in profit, with 95% intervals; ``gain["replications"]`` gives the first and last replication.
+
+    >>> import sim
+    >>> scenario = sim.load("playbooks/b2b_saas.yaml").replace({"horizon_days": 60})
+    >>> current = current_allocation(scenario)
+    >>> score(scenario, current, current, range(3, 5))["profit_gain"]["mean"]
+    0.0
+    """
+    target = scenario.targets.annual_revenue if scenario.targets else None
+    chosen_fresh = evaluate(apply(scenario, chosen), fresh, seed, levels, engine)
+    current_fresh = evaluate(apply(scenario, current), fresh, seed, levels, engine)
+    figure = OBJECTIVES[objective]
+    return {
+        "current": _describe(current, current_fresh, target),
+        "chosen": _describe(chosen, chosen_fresh, target),
+        "gain": {"objective": objective,
+                 **_paired(chosen_fresh.replications[figure], current_fresh.replications[figure]),
+                 "replications": [fresh.start, fresh.stop - 1]},
+        "revenue_gain": _paired(chosen_fresh.replications["revenue"], current_fresh.replications["revenue"]),
+        "profit_gain": _paired(chosen_fresh.replications["profit"], current_fresh.replications["profit"]),
     }
 
 

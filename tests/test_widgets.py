@@ -303,6 +303,28 @@ def test_allocation_answers_in_a_sentence_with_its_interval_and_says_when_there_
     assert panel.recommend() is None and "nothing to split" in panel.answer.value
 
 
+def test_allocation_gain_is_scored_on_more_fresh_years_in_the_background_and_a_moved_control_drops_it():
+    import re
+
+    from sim.allocation import Allocation, score
+    from sim.widgets.allocation import AllocationPanel
+
+    scenario = sim.load(B2B).replace({"horizon_days": 120})
+    panel = AllocationPanel(scenario, replications=2, steps=1, refine_to=9)
+    first = panel.recommend()
+    assert first["gain"]["replications"] == [2, 3]  # answered at once from the search's own fresh years
+    panel.wait()
+    assert panel.result["gain"]["replications"] == [2, 10] and "final" in panel.status.value
+    assert re.search(r"better in \d+% \(\d+–\d+%\) of 9 simulated years", panel.answer.value), panel.answer.value
+    chosen, current = (Allocation(first[p]["budget"], first[p]["headcount"]) for p in ("chosen", "current"))
+    again = score(scenario, chosen, current, range(2, 11), levels=panel.levels)
+    assert panel.result["profit_gain"] == again["profit_gain"]  # the figures of those years, whichever batch
+    panel.recommend()
+    panel.headcount.value += 1  # the recommendation is stale: its refinement must not redraw it
+    panel.wait()
+    assert panel.result is None and panel.status.value == ""
+
+
 def test_the_plan_command_keeps_a_saved_plans_split_and_prints_odds_with_their_interval(tmp_path, capsys):
     import re
 

@@ -6,7 +6,10 @@ searching meanwhile. It ranks by profit (revenue less marketing, staff, hiring a
 and keeps the service levels (by default first contact within three days for nine leads in ten,
 and no team more than 85% busy). The gain over the current allocation is a sentence: how much
 more profit, its 95% interval, how often the recommendation does better (with that share's own
-interval), what it does to revenue and to costs, and which limit held it back.
+interval), what it does to revenue and to costs, and which limit held it back. The gain is scored on
+simulated years the search never saw; given ``refine_to``, more such years are scored in the background
+(batches quadrupling the count) and the sentence and table redrawn after each, their intervals
+narrowing; a control moved or a new search drops the refinement.
 
 Examples
 --------
@@ -23,12 +26,13 @@ True
 from __future__ import annotations
 
 import html
+import threading
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
-from sim.allocation import current_allocation, optimise
+from sim.allocation import Allocation, current_allocation, optimise, score
 from sim.errors import ScenarioError
 from sim.formatting import money, styled
 from sim.odds import Odds
@@ -48,9 +52,14 @@ FIRST_CONTACT_DAYS, FIRST_CONTACT_SHARE, MAX_UTILISATION = 3, 0.9, 0.85
 class AllocationPanel:
     """A slider for the marketing budget over the horizon, one for the reps across teams, and a button."""
 
-    def __init__(self, scenario: Scenario, replications: int = 20, steps: int = 8, seed: int = SEED):
+    def __init__(self, scenario: Scenario, replications: int = 20, steps: int = 8, seed: int = SEED,
+                 refine_to: int | None = None):
         self.scenario = scenario
         self.replications, self.steps, self.seed = replications, steps, seed
+        self.refine_to = max(refine_to or replications, replications)  # fresh years the gain is scored on, in the end
+        self._lock = threading.Lock()
+        self._generation = 0  # a newer search or a moved control drops an older refinement
+        self._refining: threading.Thread | None = None
         current = current_allocation(scenario)
         self.current_budget = sum(current.budget.values())
         self.current_headcount = sum(current.headcount.values())
@@ -78,7 +87,10 @@ class AllocationPanel:
 
     def _stale(self) -> None:
         """A control moved: the shown recommendation is for other values, so it goes."""
+        with self._lock:
+            self._generation += 1
         self.result = None
+        self.status.value = ""
         self.answer.value = "<p>Press <b>recommend an allocation</b> to search for this budget and headcount.</p>"
         show(self.table)
         show(self.chart)
@@ -102,17 +114,55 @@ class AllocationPanel:
         finally:
             self.button.disabled = False
             self.status.value = ""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._show(result)
+        show(self.chart, curves_chart(result))
+        if self.refine_to > self.replications:
+            self._refining = threading.Thread(target=self._refine, args=(generation, result), name="salesplay-scoring",
+                                              daemon=True)
+            self._refining.start()
+        return result
+
+    def wait(self) -> None:
+        """Block until the scoring on more fresh years (if any) has finished or stopped."""
+        if self._refining is not None:
+            self._refining.join()
+
+    def _show(self, result: dict[str, Any]) -> None:
         self.result = result
         self.answer.value = self.sentence(result)
         show(self.table, styled(self.comparison(result)))
-        show(self.chart, curves_chart(result))
-        return result
+        years = _fresh(result)
+        self.status.value = (f"<p class='sp-status' style='color:#555'>Scored on {years:,} simulated years the search "
+                             f"never saw (seed {self.seed}), final.</p>" if years >= self.refine_to else
+                             f"<p class='sp-status' style='color:#555'><i>Scoring on more years the search never saw: "
+                             f"{years:,} of {self.refine_to:,} so far…</i></p>")
+
+    def _refine(self, generation: int, result: dict[str, Any]) -> None:
+        """Score the recommendation and the current allocation on more fresh years, redrawing after each batch."""
+        chosen, current = (Allocation(result[part]["budget"], result[part]["headcount"]) for part in ("chosen", "current"))
+        first = result["gain"]["replications"][0]
+        years = _fresh(result)
+        while years < self.refine_to and generation == self._generation:
+            years = min(4 * years, self.refine_to)
+            try:
+                scored = score(self.scenario, chosen, current, range(first, first + years), self.seed,
+                               result["engine"], self.levels, result["objective"])
+            except (ValueError, ScenarioError) as error:  # said in the page, not lost in a thread
+                self.status.value = WARN.format(html.escape(f"No more scoring: {error}"))
+                return
+            with self._lock:
+                if generation != self._generation:
+                    return
+                self._show({**result, **scored})
 
     def sentence(self, result: dict[str, Any]) -> str:
         """The recommendation's profit gain in words, with its interval, how often it wins, what it does to
         revenue and costs, and the service limit that held it back."""
         gain, (low, high) = result["profit_gain"]["mean"], result["profit_gain"]["ci95"]
-        n = result["replications"]
+        n = _fresh(result)
         better = Odds(round(result["profit_gain"]["p_better"] * n), n)
         split = ", ".join(f"{name} {money(amount)}" for name, amount in result["chosen"]["budget"].items())
         revenue = result["revenue_gain"]["mean"]
@@ -138,7 +188,7 @@ class AllocationPanel:
         rows = {}
         for label, part in (("current", result["current"]), ("recommended", result["chosen"])):
             revenue = part["revenue"]
-            n = result["replications"]
+            n = _fresh(result)
             hit = revenue.get("p_hit_target")
             rows[label] = {**{f"budget for the year: {k}": money(v) for k, v in part["budget"].items()},
                            **{f"reps: {k}": str(v) for k, v in part["headcount"].items()},
@@ -154,3 +204,9 @@ class AllocationPanel:
         results = widgets.VBox([self.answer, self.table, self.chart])
         return widgets.AppLayout(left_sidebar=controls, center=results, pane_widths=["340px", "1fr", "0fr"],
                                  pane_heights=["0px", "1fr", "0px"], grid_gap="1em")
+
+
+def _fresh(result: dict[str, Any]) -> int:
+    """How many simulated years the gain was scored on (ones the search never saw)."""
+    first, last = result["gain"]["replications"]
+    return last - first + 1
