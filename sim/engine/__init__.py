@@ -55,6 +55,19 @@ def _run_block(scenario: Scenario, engine: str, seed: int, first: int, stop: int
     return Results.from_timelines(scenario, timelines, engine, seed, detail=detail)
 
 
+BACKGROUND_NICENESS = 10
+"""How much lower the pool's workers run than the process that started them (``os.nice``)."""
+
+
+def _start_worker(parent: int) -> None:
+    """Pool initializer: end with ``parent`` (:func:`sim.lifetime.end_with_parent`) and yield the processor to
+    it. A page refines its answer in the pool while its own process answers the next move and draws; at a
+    lower priority the workers take only what the page leaves, so the refinement never delays the page,
+    and on an otherwise idle machine they lose nothing."""
+    end_with_parent(parent)
+    os.nice(BACKGROUND_NICENESS)
+
+
 @cache
 def _pool(workers: int) -> ProcessPoolExecutor:
     """A pool kept for the session: starting processes and loading compiled code costs a second.
@@ -63,7 +76,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     (Jupyter, pytest-xdist, tqdm) and can hang.
     """
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=end_with_parent, initargs=(os.getpid(),))
+                               initializer=_start_worker, initargs=(os.getpid(),))
 
 
 def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: str = "des", detail: bool = True,
