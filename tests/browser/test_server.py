@@ -4,8 +4,8 @@ with Ctrl-C prints no traceback. (That no page asks for anything outside this ma
 every page: ``conftest.py``.)
 
 The visits are of the annual plan, the page whose kernel starts worker processes.
-``SALESPLAY_VISITS`` sets how many (20 by default; `make test` opens 5); each is waited for by its states (the figures
-on the page, then every process of its kernel gone), never by the clock.
+``SALESPLAY_VISITS`` sets how many (20 by default; `make test` opens 5); each is waited for by its states (the refined
+figures on the page, its workers started, then every process of its kernel gone), never by the clock.
 """
 
 from __future__ import annotations
@@ -26,11 +26,19 @@ HANG = 600  # s: a guard against a hang, not a measure of speed (a page's kernel
 MEMORY_SLACK = 100 * 2**20  # bytes: a kernel left behind holds several times this, its workers as much again
 
 
+@pytest.fixture(autouse=True)
+def _refined(monkeypatch):
+    """Pages that refine: 40 replications, the first 10 simulated in the kernel, the rest on its workers,
+    the processes these tests must see end."""
+    monkeypatch.setenv("SALESPLAY_REPLICATIONS", "40")
+
+
 def _open(browser, url: str):
-    """A page of its own (a fresh browser context) at ``url``, shown with its figures."""
+    """A page of its own (a fresh browser context) at ``url``, shown with its refined figures (its workers
+    started)."""
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     page.goto(url, timeout=HANG * 1000, wait_until="domcontentloaded")
-    page.locator(".sp-figures").wait_for(timeout=HANG * 1000)
+    page.locator(".sp-status", has_text="final").wait_for(timeout=HANG * 1000)
     return page
 
 
