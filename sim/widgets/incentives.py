@@ -186,7 +186,7 @@ class IncentivePanel:
         with self._lock:
             self._generation += 1
             generation = self._generation
-            self._draw(self.first, generation)
+            self._draw(self.first)
         if len(self.results.replications) > len(self.first.replications):
             self._redraws.submit(self._draw_all, generation)
 
@@ -194,9 +194,9 @@ class IncentivePanel:
         results = self.results
         with self._lock:
             if generation == self._generation:
-                self._draw(results, generation)
+                self._draw(results)
 
-    def _draw(self, results: Results, generation: int) -> None:
+    def _draw(self, results: Results) -> None:
         """The figures and charts of both plans on ``results`` (called holding the lock)."""
         try:
             plans = self.plans()
