@@ -4,9 +4,10 @@ The years are simulated once (per-lead detail kept, at the run policy's seed: :f
 every slider move re-applies the edited plan and the current one to those same years (common
 random numbers), so differences are the plan's alone; the reps' response (elasticity) applies to both plans.
 Per-lead detail makes each year costly to simulate and to keep, so the page starts from a few years and,
-given ``refine_to``, simulates more in the background (on ``workers`` processes, in batches that
-quadruple the count): the years do not depend on the plan, so each is simulated once, and after each
-batch, and after each move, the figures are worked out again on every year so far. A move answers
+given ``refine_to``, simulates more in the background (:class:`sim.widgets.refine.Refiner` with the
+per-lead tables kept: ``workers`` processes, batches that quadruple the count): the years do not
+depend on the plan, so each is simulated once, and after each batch, and after each move, the
+figures are worked out again on every year so far. A move answers
 at once from the first years; the probability of reaching the target carries its interval, which
 narrows as years are added. The panel shows the payout curves, the figures side by side, the spread
 of pay across reps and the share of wins at quarter ends next to the CRM data's.
@@ -37,7 +38,6 @@ from concurrent.futures import ThreadPoolExecutor
 import ipywidgets as widgets
 import pandas as pd
 
-from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.formatting import money, percent
 from sim.incentives import IncentivePlan, compare_plans
@@ -45,9 +45,10 @@ from sim.plots.incentives import cost_vs_revenue, pay_distribution, payout_curve
 from sim.odds import Odds
 from sim.results import Results
 from sim.scenario import Scenario
-from sim.settings import SEED
+from sim.settings import SEED, Answer
 from sim.timing import crm_quarter_end_share, plans_quarter_end_share
 from sim.widgets import WARN, show
+from sim.widgets.refine import Refiner
 
 __all__ = ["IncentivePanel"]
 
@@ -63,14 +64,15 @@ class IncentivePanel:
                  engine: str = "fast", refine_to: int | None = None, workers: int = 1):
         self.scenario = scenario
         self.current = current
-        self.seed, self.engine, self.workers = seed, engine, workers
-        self.first = simulate(scenario, replications=replications, seed=seed, engine=engine, progress=False, workers=1)
-        self.results = self.first  # every year simulated so far
+        self.seed = seed
         self.refine_to = max(refine_to or replications, replications)
+        self.refiner = Refiner(Answer(seed=seed, quick=replications, replications=self.refine_to), workers=workers,
+                               engine=engine, on_error=self._stopped, detail=True)
+        self.first: Results | None = None  # the years a move is answered from at once
+        self.results: Results | None = None  # every year simulated so far
         self._lock = threading.Lock()  # orders the drawing: only the latest move's figures are shown
         self._generation = 0
         self._redraws = ThreadPoolExecutor(1, thread_name_prefix="salesplay-incentives")
-        self._adding: threading.Thread | None = None
         tiers = current.commission.tiers if current.commission else ()
         base = tiers[0].rate if tiers else 0.08
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
@@ -105,34 +107,27 @@ class IncentivePanel:
         self.crm_share = crm_quarter_end_share()
         for control in self.controls():
             control.observe(self._update, names="value")
-        self._update()
-        if self.refine_to > len(self.first.replications):
-            self._adding = threading.Thread(target=self._add_years, name="salesplay-years", daemon=True)
-            self._adding.start()
+        self.refiner.start(scenario, self._years)
 
     def wait(self) -> None:
         """Block until every year is simulated and the figures of the latest move are drawn on them all."""
-        if self._adding is not None:
-            self._adding.join()
+        self.refiner.wait()
         self._redraws.submit(lambda: None).result()
 
-    def _add_years(self) -> None:
-        """Simulate the years after the first, batch by batch, and redraw on every year so far after each."""
-        parts = [self.first]
-        done = len(self.first.replications)
-        while done < self.refine_to:
-            count = min(3 * done, self.refine_to - done)
-            try:
-                parts.append(simulate(self.scenario, replications=count, seed=self.seed, engine=self.engine,
-                                      progress=False, workers=self.workers, start=done))
-            except Exception as error:  # shown in the page: a failed batch must not die silently in a thread
-                self.status.value = WARN.format(html.escape(f"No more simulated years: {error}"))
-                return
-            done += count
-            self.results = Results.concat(parts)
-            with self._lock:
-                generation = self._generation
-            self._redraws.submit(self._draw_all, generation)
+    def _years(self, results: Results, final: bool) -> None:
+        """Every year simulated so far (the refiner's drawing): the first batch is drawn at once, each later
+        one redraws the latest move on all of them."""
+        self.results = results
+        if self.first is None:
+            self.first = results
+            self._update()
+            return
+        with self._lock:
+            generation = self._generation
+        self._redraws.submit(self._draw_all, generation)
+
+    def _stopped(self, error: Exception) -> None:
+        self.status.value = WARN.format(html.escape(f"No more simulated years: {error}"))
 
     def controls(self) -> list:
         """The editing widgets, in display order."""

@@ -46,11 +46,12 @@ class Refiner:
 
     ``draw(results, final)`` is called with every replication so far: once from the caller's
     thread with the quick batch, then from the background thread after each further batch.
-    ``on_error(exception)`` is called instead when a batch fails.
+    ``on_error(exception)`` is called instead when a batch fails. ``detail`` keeps the per-lead
+    tables (a page that pays reps from them).
     """
 
     def __init__(self, policy: Answer | None = None, growth: int = 4, workers: int | None = 1,
-                 engine: str = "fast", on_error: Callable[[Exception], None] | None = None):
+                 engine: str = "fast", on_error: Callable[[Exception], None] | None = None, detail: bool = False):
         if growth < 2:
             raise ValueError(f"growth must be at least 2 (each batch multiplies the count), got {growth}")
         self.policy = policy or answer()
@@ -58,13 +59,14 @@ class Refiner:
         self.workers = workers
         self.engine = engine
         self.on_error = on_error
+        self.detail = detail
         self._generation = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def _simulate(self, scenario: Scenario, replications: int, start: int, workers: int | None) -> Results:
-        return simulate(scenario, replications=replications, seed=self.policy.seed, engine=self.engine, detail=False,
-                        progress=False, workers=workers, start=start)
+        return simulate(scenario, replications=replications, seed=self.policy.seed, engine=self.engine,
+                        detail=self.detail, progress=False, workers=workers, start=start)
 
     def start(self, scenario: Scenario, draw: Draw) -> None:
         """Answer ``scenario`` now from the quick batch; refine it in the background (cancelling older work)."""
