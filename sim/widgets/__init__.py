@@ -11,9 +11,20 @@ import matplotlib.pyplot as plt
 from IPython import get_ipython
 from matplotlib.figure import Figure
 
-__all__ = ["show", "WARN"]
+__all__ = ["show", "WARN", "refinement_status"]
 
 WARN = "<p style='color:#b35900'>{}</p>"  # a message in a panel: what cannot be shown, and why
+
+
+def refinement_status(count: int, full: int, seed: int, unit: str = "replications") -> str:
+    """A refining page's status line (class ``sp-status``): how far it has come, or that it is final.
+
+    >>> refinement_status(40, 1000, 0)
+    "<p class='sp-status' style='color:#555'><i>Refining: 40 of 1,000 replications so far…</i></p>"
+    """
+    if count >= full:
+        return f"<p class='sp-status' style='color:#555'>From {count:,} {unit} (seed {seed}), final.</p>"
+    return f"<p class='sp-status' style='color:#555'><i>Refining: {count:,} of {full:,} {unit} so far…</i></p>"
 
 
 def show(output, *objects) -> None:

@@ -40,7 +40,7 @@ from sim.plots.allocation import curves_chart
 from sim.scenario import Scenario
 from sim.service import MaxWait, ServiceLevels
 from sim.settings import SEED
-from sim.widgets import WARN, show
+from sim.widgets import WARN, refinement_status, show
 
 __all__ = ["AllocationPanel"]
 
@@ -134,11 +134,8 @@ class AllocationPanel:
         self.result = result
         self.answer.value = self.sentence(result)
         show(self.table, styled(self.comparison(result)))
-        years = _fresh(result)
-        self.status.value = (f"<p class='sp-status' style='color:#555'>Scored on {years:,} simulated years the search "
-                             f"never saw (seed {self.seed}), final.</p>" if years >= self.refine_to else
-                             f"<p class='sp-status' style='color:#555'><i>Scoring on more years the search never saw: "
-                             f"{years:,} of {self.refine_to:,} so far…</i></p>")
+        self.status.value = refinement_status(_fresh(result), self.refine_to, self.seed,
+                                              "simulated years the search never saw")
 
     def _refine(self, generation: int, result: dict[str, Any]) -> None:
         """Score the recommendation and the current allocation on more fresh years, redrawing after each batch."""

@@ -47,7 +47,7 @@ from sim.results import Results
 from sim.scenario import Scenario
 from sim.settings import SEED, Answer
 from sim.timing import crm_quarter_end_share, plans_quarter_end_share
-from sim.widgets import WARN, show
+from sim.widgets import WARN, refinement_status, show
 from sim.widgets.refine import Refiner
 
 __all__ = ["IncentivePanel"]
@@ -214,10 +214,7 @@ class IncentivePanel:
               + f": cost of sales {percent(current['cost_of_sales']['mean'], 1)} → "
                 f"{percent(edited['cost_of_sales']['mean'], 1)}.</p>")
         count = current["replications"]
-        self.status.value = (f"<p class='sp-status' style='color:#555'>From {count:,} simulated years (seed {self.seed}),"
-                             " final.</p>" if count >= self.refine_to else
-                             f"<p class='sp-status' style='color:#555'><i>Refining: {count:,} of {self.refine_to:,}"
-                             " simulated years so far…</i></p>")
+        self.status.value = refinement_status(count, self.refine_to, self.seed, "simulated years")
         show(self.charts, payout_curve(plans), pay_distribution(table), cost_vs_revenue(summary["plans"]),
              quarter_end_chart(shares))
 

@@ -74,7 +74,7 @@ from sim.schedule import Schedule, planned_scenario, schedule
 from sim.settings import Answer
 from sim.spreadsheet import write_xlsx
 from sim.targets import METHODS, days_per_week, monthly_targets, plan_table, reverse_funnel, working_days
-from sim.widgets import WARN, show
+from sim.widgets import WARN, refinement_status, show
 from sim.widgets.refine import Refiner
 
 __all__ = ["Control", "PlanPanel"]
@@ -408,15 +408,13 @@ class PlanPanel:
         self.comparison.value = ""
         simulated = planned_scenario(scenario, timed) if planned else scenario
         label = "as planned" if planned else "as is"
-        self.refiner.start(simulated, lambda results, final: self._draw(results, plan, notes_html, final, label,
-                                                                        simulated))
+        self.refiner.start(simulated, lambda results, _: self._draw(results, plan, notes_html, label, simulated))
         # the odds first, then what does not depend on the simulation
         show(self.lag, lag_chart(timed))
         show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
                                   count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
 
-    def _draw(self, results: Results, plan: pd.DataFrame, notes: str, final: bool, label: str,
-              simulated: Scenario) -> None:
+    def _draw(self, results: Results, plan: pd.DataFrame, notes: str, label: str, simulated: Scenario) -> None:
         figures = chances(results, plan)
         revenue = results.replications.revenue
         target = float(plan[plan.level == "company"].revenue_target.sum())
@@ -427,12 +425,7 @@ class PlanPanel:
             f"<p class='sp-figures'>Probability of reaching the annual target {label}: <b>{self.odds}</b>"
             f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
             f" · P90 <b>{money(annual['p90'])}</b></p>" + notes)
-        count = len(revenue)
-        self.status.value = (f"<p class='sp-status' style='color:#555'>From {count:,} replications (seed "
-                             f"{self.refiner.policy.seed}), final.</p>" if final else
-                             f"<p class='sp-status' style='color:#555'><i>Refining: {count:,} of "
-                             f"{self.refiner.policy.replications:,}"
-                             " replications so far…</i></p>")
+        self.status.value = refinement_status(len(revenue), self.refiner.policy.replications, self.refiner.policy.seed)
         self.difference, saved_months = None, None
         if self.compare.value:
             try:
