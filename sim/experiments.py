@@ -138,22 +138,26 @@ def p_best_by(table: pd.DataFrame, objective: Objective, seed: int = 0) -> pd.Se
     return pd.Series((best / best.sum(axis=1, keepdims=True)).mean(axis=0), index=wide.columns)
 
 
+@dataclass(frozen=True, eq=False)  # compared by identity: its table has no single truth value
 class Comparison:
-    """Per-replication figures of several strategies run on common random numbers."""
+    """Per-replication figures of several strategies run on common random numbers.
 
-    def __init__(self, strategies: Sequence[Strategy], replications: pd.DataFrame, seed: int, engine: str,
-                 backend: dict[str, Any] | None = None, objective: Objective = "profit",
-                 levels: ServiceLevels = NO_LIMITS, service: Mapping[str, Evaluation] | None = None):
-        if objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
-        self.strategies = list(strategies)
-        self.replications = replications
-        self.seed = seed
-        self.engine = engine
-        self.backend = backend or {}
-        self.objective = objective
-        self.levels = levels
-        self.service = dict(service or {})  # strategy name -> its waits and utilisation held against the levels
+    ``service`` maps a strategy's name to its waits and utilisation held against ``levels`` (strategies
+    run without service levels are not in it)."""
+
+    strategies: Sequence[Strategy]
+    replications: pd.DataFrame
+    seed: int
+    engine: str
+    backend: dict[str, Any] = field(default_factory=dict)
+    objective: Objective = "profit"
+    levels: ServiceLevels = NO_LIMITS
+    service: Mapping[str, Evaluation] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+        object.__setattr__(self, "strategies", tuple(self.strategies))  # a frozen result holds no list to edit
 
     def keeps(self, name: str) -> bool:
         """Whether strategy ``name`` keeps every service level (always, when none was given)."""
@@ -450,12 +454,16 @@ def load_sweep(path: str | Path, limit_points: bool = True) -> Sweep:
     return Sweep(spec, base, points, scenarios, file)
 
 
+@dataclass(frozen=True)
 class SweepResult:
     """A sweep's results directory: the tidy table and what can be computed from it."""
 
-    def __init__(self, directory: str | Path):
-        self.store = ChunkStore(directory)
-        self.directory = Path(directory)
+    directory: Path
+    store: ChunkStore = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "directory", Path(self.directory))
+        object.__setattr__(self, "store", ChunkStore(self.directory))
 
     @property
     def parameters(self) -> list[str]:

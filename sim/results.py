@@ -41,8 +41,9 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable, Mapping
 
 import numba
 import numpy as np
@@ -386,22 +387,25 @@ def _count_at(days: np.ndarray, times: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.sort(times[~np.isnan(times)]), days, side="right")
 
 
+@dataclass(frozen=True, eq=False)  # compared by identity: its tables have no single truth value
 class Results:
-    """What a run produced: per-replication and per-stage figures, and optionally per-lead tables."""
+    """What a run produced: per-replication and per-stage figures, and optionally per-lead ``tables`` (by name,
+    see ``TABLES``; empty when the run kept none); ``notes`` are read into ``summary.json``."""
 
-    TABLES = ("leads", "stage_times", "daily", "reps")
+    TABLES: ClassVar[tuple[str, ...]] = ("leads", "stage_times", "daily", "reps")
 
-    def __init__(self, scenario: Scenario, engine: str, seed: int, replications: pd.DataFrame,
-                 stage_stats: pd.DataFrame, monthly: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None,
-                 notes: dict[str, Any] | None = None):
-        self.scenario = scenario
-        self.engine = engine
-        self.seed = seed
-        self.replications = replications
-        self.stage_stats = stage_stats
-        self.monthly = monthly
-        self._tables = tables or {}
-        self.notes = dict(notes or {})
+    scenario: Scenario
+    engine: str
+    seed: int
+    replications: pd.DataFrame
+    stage_stats: pd.DataFrame
+    monthly: pd.DataFrame
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    notes: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", dict(self.tables or {}))  # None, from a run that kept no tables
+        object.__setattr__(self, "notes", dict(self.notes or {}))
 
     @classmethod
     def from_timelines(cls, scenario: Scenario, timelines: Iterable[Timeline], engine: str, seed: int,
@@ -421,16 +425,16 @@ class Results:
     def concat(cls, parts: list["Results"]) -> "Results":
         """Results of consecutive blocks of replications of one run, as one."""
         first = parts[0]
-        tables = {name: pd.concat([p._tables[name] for p in parts], ignore_index=True) for name in first._tables}
+        tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True) for name in first.tables}
         return cls(first.scenario, first.engine, first.seed,
                    pd.concat([p.replications for p in parts], ignore_index=True),
                    pd.concat([p.stage_stats for p in parts], ignore_index=True),
                    pd.concat([p.monthly for p in parts], ignore_index=True), tables, first.notes)
 
     def _table(self, name: str) -> pd.DataFrame:
-        if name not in self._tables:
+        if name not in self.tables:
             raise AttributeError(f"this run kept no per-lead tables ({name!r}); simulate with detail=True")
-        return self._tables[name]
+        return self.tables[name]
 
     @property
     def leads(self) -> pd.DataFrame:
@@ -528,7 +532,7 @@ class Results:
         directory = output_dir(directory)
         write_json(directory / "summary.json", self.summary())
         tables = {"replications": self.replications, "stage_stats": self.stage_stats, "monthly": self.monthly,
-                  **self._tables}
+                  **self.tables}
         for name, table in tables.items():
             write_with(directory / f"{name}.parquet", lambda tmp, table=table: table.to_parquet(tmp, index=False))
         remove_stale(directory, self.SAVED, ["summary.json", *(f"{name}.parquet" for name in tables)])
