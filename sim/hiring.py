@@ -8,7 +8,10 @@ joins on ``d``; attrition and replacements come from the scenario). Staffing to 
 errs on the side of too many reps, so :func:`hiring_plan` then simulates the planned scenario and
 takes hires away, the cut that saves the most cost first (half a batch of hires at first, fewer
 when that loses the target), while the probability of reaching the target stays at or above
-``probability`` -- every candidate on the same replications (common random numbers).
+``probability`` with 90% confidence (Wilson's lower bound, ``SEARCH_CONFIDENCE``) -- every candidate
+on the same replications (common random numbers). The margin is there because a greedy search that
+keeps cutting while the share of hits on one set of replications stays at ``probability`` learns
+that set's luck: its plan sits on the edge for those years and falls short on fresh ones.
 
 Given a ``budget`` for the hires instead (:func:`hires_cost`: each hire's cost per hire and salary
 from the day they start to the year's end, as :mod:`sim.costs` counts them), the plan asks for the
@@ -45,10 +48,13 @@ from sim.model.staffing import draw_rosters
 from sim.scenario import Scenario
 from sim.schedule import Schedule, planned_scenario, schedule
 from sim.service import Evaluation, evaluate
-from sim.stats import proportion, spread
+from sim.stats import proportion, spread, wilson
 from sim.targets import split_months
 
 __all__ = ["HiringPlan", "hiring_plan", "hires_cost", "headcount_over_time"]
+
+SEARCH_CONFIDENCE = 0.9
+"""The one-sided confidence with which a plan must keep ``probability`` on its search replications."""
 
 MODES = {"least cost": "the least cost that keeps P(target) at the probability asked",
          "budget": "the best P(target) within the budget for the hires"}
@@ -96,6 +102,13 @@ def _p_target(evaluation: Evaluation) -> float:
     return float(evaluation.replications["hit_target"].mean())
 
 
+def _holds(evaluation: Evaluation, probability: float) -> bool:
+    """Whether the chance of reaching the target is at least ``probability`` with ``SEARCH_CONFIDENCE``."""
+    hits = evaluation.replications["hit_target"].to_numpy(bool)
+    low, _ = wilson(hits.sum(), len(hits), level=2 * SEARCH_CONFIDENCE - 1)
+    return bool(low >= probability)
+
+
 def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", probability: float = 0.8,
                 replications: int = 40, seed: int = 0, engine: str = "fast", max_utilisation: float = 0.85,
                 max_evaluations: int = 60, budget: float | None = None) -> HiringPlan:
@@ -136,17 +149,19 @@ def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", prob
         max_evaluations = 0  # within the budget every hire the plan asks for is kept
     # how many reps a batch gives up at a time: half of it at first, halved whenever that loses the target
     steps = {(team, i): max(1, count // 2) for team, batches in hires.items() for i, (_, count) in enumerate(batches)}
-    while _p_target(best) >= probability and evaluations < max_evaluations and any(steps.values()):
+    while _holds(best, probability) and evaluations < max_evaluations and any(steps.values()):
         trials = []
         for (team, i), step in steps.items():
             day, count = hires[team][i]
+            if count == 0:  # nothing left to give up: without this the search could circle for ever
+                steps[team, i] = 0
             if step == 0 or count == 0 or evaluations >= max_evaluations:
                 continue
             step = min(step, count)
             trial = {**hires, team: [*hires[team][:i], (day, count - step), *hires[team][i + 1:]]}
             evaluation = run(trial)
             evaluations += 1
-            if _p_target(evaluation) >= probability:
+            if _holds(evaluation, probability):
                 trials.append((_cost(evaluation), -_p_target(evaluation), step, trial, evaluation))
             else:
                 steps[team, i] = step // 2

@@ -17,8 +17,8 @@ B2B = ROOT / "playbooks" / "b2b_saas.yaml"
 
 
 def test_hire_writes_a_plan_that_reaches_its_target_at_a_stated_cost(tmp_path, capsys):
-    """The plan keeps P(target) at 0.8 or more on its search replications, so the target sits at or below the
-    20th percentile of the year's revenue: the mean is at least 0.84 sd above it (revenue is close to normal
+    """The plan keeps P(target) at 0.8 or more on its search replications (with 90% confidence, a stricter
+    rule), so the target sits at or below the 20th percentile of the year's revenue: the mean is at least 0.84 sd above it (revenue is close to normal
     over a year of deals). The test asks the mean of 40 fresh replications of another seed to reach the target:
     a false failure would need the mean of 40 to fall 0.84 sd below the true mean, probability below 1e-7."""
     out = tmp_path / "hire"
@@ -138,3 +138,23 @@ def test_hire_within_a_budget_on_the_playbook(tmp_path, capsys):
     added = {t.name: [(h.day, h.count) for h in t.hires][len(original.team(t.name).hires):] for t in scenario.teams}
     assert hires_cost(original, added) == pytest.approx(plan["hires_cost"])
     assert "the hires cost" in printed and "P(target) on fresh replications" in printed
+
+
+def test_the_search_ends_when_every_batch_is_cut_to_nothing():
+    """At a probability every plan keeps, each batch is cut to zero hires. The search once went on circling
+    then (a batch at zero kept a step to try), so an alarm turns such a hang into a failure."""
+    import signal
+
+    def hang(signum, frame):
+        raise TimeoutError("the hiring search did not end")
+
+    scenario = sim.load(B2B)
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(600)  # far above the search's own time on a loaded machine; only a search that circles reaches it
+    try:
+        plan = hiring_plan(scenario, 26_000_000, probability=0.01, replications=4, seed=2, max_evaluations=1_000)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert plan.summary["hires_total"] == 0 and plan.summary["hires_taken_away"] > 0
+    assert plan.summary["evaluations"] < 1_000
