@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= playbooks/b2b_saas.yaml
 
-.PHONY: lab test lint docs bench dashboard clean
+.PHONY: lab test lint format docs bench dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,9 +55,14 @@ dashboard: $(VENV)/.installed-lab
 	$(BIN)/voila --Voila.config_file_paths=dashboard --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser \
 		--MappingKernelManager.cull_idle_timeout=$(CULL_SECONDS) $(if $(PREHEAT),--preheat_kernel=True) $(DASHBOARDS)
 
-# ruff's lint rules (pyproject.toml); `make test` checks the same through tests/test_lint.py.
+# ruff's lint rules and layout (pyproject.toml); `make test` checks the same through tests/test_lint.py.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check sim tests benchmarks docs
+	$(BIN)/ruff format --check sim tests benchmarks docs
+
+# Lay the code out as `make lint` expects.
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format sim tests benchmarks docs
 
 # The documentation site into site/ (tests/test_docs.py builds it with --strict in `make test`).
 docs: $(VENV)/.installed-test

@@ -70,10 +70,16 @@ def machine() -> str:
 def commit() -> str:
     """The checkout's commit (with ``+`` when it has changes), or ``unknown`` outside git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+" if dirty else "")
@@ -97,8 +103,10 @@ def section(module: str, output: str, when: dt.datetime, loads: tuple[float, flo
     title = " ".join(doc.strip().split("\n\n")[0].split())  # the docstring's first paragraph
     name = module.removeprefix("bench_")
     busy = f" · load {loads[0]:.1f} to {loads[1]:.1f}" if loads else ""
-    return (f"## {name}: {title}\n\n_{when:%Y-%m-%d %H:%M} UTC · {machine()}{busy} · commit {commit()}_\n\n"
-            f"```text\n{output.rstrip()}\n```\n")
+    return (
+        f"## {name}: {title}\n\n_{when:%Y-%m-%d %H:%M} UTC · {machine()}{busy} · commit {commit()}_\n\n"
+        f"```text\n{output.rstrip()}\n```\n"
+    )
 
 
 def sections(page: str) -> dict[str, str]:
@@ -134,8 +142,13 @@ def main(names: list[str]) -> None:
         with contextlib.redirect_stdout(tee):
             importlib.import_module(f"benchmarks.{module}").main()
         # Written after each module, so a module that fails later loses nothing finished.
-        write_page({module.removeprefix("bench_"): section(module, tee.copy.getvalue(), dt.datetime.now(dt.timezone.utc),
-                                                           (before, load()))})
+        write_page(
+            {
+                module.removeprefix("bench_"): section(
+                    module, tee.copy.getvalue(), dt.datetime.now(dt.timezone.utc), (before, load())
+                )
+            }
+        )
         print(f"written to {PAGE.relative_to(ROOT)}\n", flush=True)
 
 

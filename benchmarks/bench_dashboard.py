@@ -73,6 +73,7 @@ def _loads(browser) -> None:
 
 def _idle(server: psutil.Process) -> None:
     """Wait until the server's kernels have stopped computing (no processor time used for a second)."""
+
     def busy() -> float:
         return sum(sum(p.cpu_times()[:2]) for p in server.children(recursive=True) if p.is_running())
 
@@ -105,9 +106,11 @@ def _memory(browser) -> None:
         for _ in range(VISITS - 1):
             _visit(browser, url, PAGES[ANNUAL_PLAN])
         left = server.children(recursive=True)
-        print(f"  {ANNUAL_PLAN}, {VISITS} visits opened and closed: the server held {settled / mib:.0f} MiB after "
-              f"the first, {server.memory_info().rss / mib:.0f} MiB after the last; processes left: {len(left)} "
-              f"(goal: 0)")
+        print(
+            f"  {ANNUAL_PLAN}, {VISITS} visits opened and closed: the server held {settled / mib:.0f} MiB after "
+            f"the first, {server.memory_info().rss / mib:.0f} MiB after the last; processes left: {len(left)} "
+            f"(goal: 0)"
+        )
 
 
 def _latencies(notebook: str, label: str, selector: str, status: str | None) -> list[tuple[float, float | None]]:
@@ -146,8 +149,11 @@ def _moves(page, notebook: str, label: str, selector: str, status: str | None) -
         before = _state(page, selector)
         start = time.perf_counter()
         handle.press("ArrowRight" if move % 2 == 0 else "ArrowLeft")
-        _until(lambda before=before: all(now != then for now, then in zip(_state(page, selector), before)), notebook,
-               "the figures and chart did not change")
+        _until(
+            lambda before=before: all(now != then for now, then in zip(_state(page, selector), before)),
+            notebook,
+            "the figures and chart did not change",
+        )
         first = time.perf_counter() - start
         final = None
         if status is not None:  # the quick batch's status says "refining" (its count is below the full one)
@@ -190,8 +196,10 @@ def main() -> None:
             line = f"  {notebook}: first figures median {median:.0f} ms, p90 {p90:.0f} ms (goal: median < {GOAL_MS} ms)"
             if status is not None:
                 median, p90 = _quantiles([final for _, final in latencies])
-                line += (f"; the full count ({ANSWER_REPLICATIONS:,} replications) median {median:.1f} s, "
-                         f"p90 {p90:.1f} s (goal: median < {FINAL_GOAL_S} s)")
+                line += (
+                    f"; the full count ({ANSWER_REPLICATIONS:,} replications) median {median:.1f} s, "
+                    f"p90 {p90:.1f} s (goal: median < {FINAL_GOAL_S} s)"
+                )
             print(line)
     finally:
         os.environ.pop("SALESPLAY_REPLICATIONS")

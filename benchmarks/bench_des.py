@@ -70,10 +70,13 @@ def _rates(*runs) -> list[float]:
 
 
 def _peak_memory_mib() -> float:
-    code = ("import resource; from benchmarks.bench_des import salesplay_des; salesplay_des(0); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[1])
+    code = (
+        "import resource; from benchmarks.bench_des import salesplay_des; salesplay_des(0); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]
+    )
     return float(out.stdout.strip())
 
 

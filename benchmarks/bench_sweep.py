@@ -44,12 +44,17 @@ engine: {engine}
 def main(points: int | None = None, replications: int | None = None) -> None:
     size = dict(FULL if "fast" in ENGINES else REFERENCE)
     size |= {k: v for k, v in {"points": points, "replications": replications}.items() if v is not None}
-    print(f"sweep of W1: {size['points']} points x {size['replications']} replications, engine {size['engine']}"
-          + ("" if size["engine"] == "fast" else " (the fast engine is not available; a smaller sweep)"))
+    print(
+        f"sweep of W1: {size['points']} points x {size['replications']} replications, engine {size['engine']}"
+        + ("" if size["engine"] == "fast" else " (the fast engine is not available; a smaller sweep)")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         spec = load_sweep(_spec(Path(tmp), **size))
-        backends = {"1 local worker": {"workers": 1}, "2 local workers": {"workers": 2},
-                    "Dask LocalCluster, 2 workers": {"dask": "local", "workers": 2}}
+        backends = {
+            "1 local worker": {"workers": 1},
+            "2 local workers": {"workers": 2},
+            "Dask LocalCluster, 2 workers": {"dask": "local", "workers": 2},
+        }
         times, tables = {}, {}
         for name, backend in backends.items():
             start = time.perf_counter()
@@ -57,8 +62,10 @@ def main(points: int | None = None, replications: int | None = None) -> None:
             times[name] = time.perf_counter() - start
             tables[name] = result.table()
         serial = times["1 local worker"]
-        rows = [{"backend": name, "wall_s": t, "efficiency": serial / (t * (1 if name.startswith("1 ") else 2))}
-                for name, t in times.items()]
+        rows = [
+            {"backend": name, "wall_s": t, "efficiency": serial / (t * (1 if name.startswith("1 ") else 2))}
+            for name, t in times.items()
+        ]
         print(pd.DataFrame(rows).to_string(index=False, float_format="{:.2f}".format))
         same = all(t.equals(tables["1 local worker"]) for t in tables.values())
         print(f"identical results on every backend: {same}")

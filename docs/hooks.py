@@ -38,7 +38,7 @@ def _moved(text: str, source: str, page: str) -> str:
     def relink(match: re.Match) -> str:
         text, target = match[1], posixpath.normpath(posixpath.join(posixpath.dirname(source), match[2]))
         if target.startswith("docs/"):
-            return f"[{text}]({posixpath.relpath(target[len('docs/'):], posixpath.dirname(page))}{match[3] or ''})"
+            return f"[{text}]({posixpath.relpath(target[len('docs/') :], posixpath.dirname(page))}{match[3] or ''})"
         return f"{text} (`{target}`)"
 
     return _LINK.sub(relink, text)
@@ -50,11 +50,15 @@ def cli_markdown() -> str:
 
     parser = build_parser()
     parser.prog = "salesplay"
-    parts = ["# Command line\n",
-             "`salesplay` (also `python -m sim`) runs every part of Salesplay from a shell. A problem with an "
-             "input file is printed one line each (file, line, field) and the command exits with status 2. "
-             "This page is generated from the command's own parser.\n",
-             "```text", parser.format_help().rstrip(), "```\n"]
+    parts = [
+        "# Command line\n",
+        "`salesplay` (also `python -m sim`) runs every part of Salesplay from a shell. A problem with an "
+        "input file is printed one line each (file, line, field) and the command exits with status 2. "
+        "This page is generated from the command's own parser.\n",
+        "```text",
+        parser.format_help().rstrip(),
+        "```\n",
+    ]
     for name, sub in sub_commands(parser).items():
         sub.prog = f"salesplay {name}"
         parts += [f"## salesplay {name}\n", "```text", sub.format_help().rstrip(), "```\n"]
@@ -82,8 +86,10 @@ def notebook_markdown(path: Path) -> str:
             parts.append(text)
         elif cell["cell_type"] == "code" and text:
             parts.append(f"```python\n{text}\n```")
-    note = (f"!!! note \"Run it\"\n    This page shows `{source}` without its outputs: open it with `make lab` "
-            "(or `make dashboard` for the director's notebooks) to run it.")
+    note = (
+        f'!!! note "Run it"\n    This page shows `{source}` without its outputs: open it with `make lab` '
+        "(or `make dashboard` for the director's notebooks) to run it."
+    )
     parts.insert(1, note)
     lessons = re.findall(r'load_lesson\("(\w+)"\)', "\n".join(parts))
     for name in dict.fromkeys(lessons):
@@ -94,8 +100,11 @@ def notebook_markdown(path: Path) -> str:
 def _notebook_pages() -> dict[str, Path]:
     """Docs path → notebook, the getting-started notebook first, then by folder."""
     books = sorted(NOTEBOOKS.rglob("*.ipynb"), key=lambda p: (p.parent != NOTEBOOKS, p.relative_to(NOTEBOOKS)))
-    return {f"tutorials/{p.relative_to(NOTEBOOKS).with_suffix('.md').as_posix()}": p
-            for p in books if ".ipynb_checkpoints" not in p.parts}
+    return {
+        f"tutorials/{p.relative_to(NOTEBOOKS).with_suffix('.md').as_posix()}": p
+        for p in books
+        if ".ipynb_checkpoints" not in p.parts
+    }
 
 
 def _lesson(name: str) -> dict:
@@ -119,10 +128,13 @@ def generated_pages() -> dict[str, str]:
     """Every generated page's text, by its path under ``docs/``."""
     from sim.reference import plan_reference_markdown, reference_markdown
 
-    pages = {"reference/cli.md": cli_markdown(),
-             "reference/scenario.md": _moved(reference_markdown(), "playbooks/README.md", "reference/scenario.md"),
-             "reference/incentive-plans.md": _moved(plan_reference_markdown(), "playbooks/incentives/README.md",
-                                                   "reference/incentive-plans.md")}
+    pages = {
+        "reference/cli.md": cli_markdown(),
+        "reference/scenario.md": _moved(reference_markdown(), "playbooks/README.md", "reference/scenario.md"),
+        "reference/incentive-plans.md": _moved(
+            plan_reference_markdown(), "playbooks/incentives/README.md", "reference/incentive-plans.md"
+        ),
+    }
     pages.update((page, notebook_markdown(path)) for page, path in _notebook_pages().items())
     return pages
 
@@ -131,8 +143,9 @@ def on_config(config):
     """List every notebook under the Tutorials entry of the navigation."""
     for index, entry in enumerate(config.nav):
         if isinstance(entry, dict) and entry.get("Tutorials") == "tutorials/index.md":
-            config.nav[index] = {"Tutorials": ["tutorials/index.md"] + [
-                {_title(path): page} for page, path in _notebook_pages().items()]}
+            config.nav[index] = {
+                "Tutorials": ["tutorials/index.md"] + [{_title(path): page} for page, path in _notebook_pages().items()]
+            }
     return config
 
 

@@ -17,6 +17,26 @@ from sim.results import Results
 from sim.scenario import Scenario, dump, load, loads
 from sim.targets import plan_table, reverse_funnel
 
-__all__ = ["IncentivePlan", "Problem", "Results", "Scenario", "ScenarioError", "Strategy", "apply_overrides", "compare",
-           "compare_plans", "dump", "feasibility", "load", "load_plan", "load_sweep", "loads", "payouts", "plan_summary",
-           "plan_table", "reverse_funnel", "simulate", "sweep"]
+__all__ = [
+    "IncentivePlan",
+    "Problem",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "apply_overrides",
+    "compare",
+    "compare_plans",
+    "dump",
+    "feasibility",
+    "load",
+    "load_plan",
+    "load_sweep",
+    "loads",
+    "payouts",
+    "plan_summary",
+    "plan_table",
+    "reverse_funnel",
+    "simulate",
+    "sweep",
+]

@@ -64,8 +64,17 @@ from sim.service import NO_LIMITS, Evaluation, ServiceLevels, evaluate
 from sim.stats import mean_interval, spread
 from sim.targets import allocate, reverse_funnel
 
-__all__ = ["Allocation", "buyable", "current_allocation", "apply", "optimise", "score", "by_value", "focus_rules",
-           "routing_rules"]
+__all__ = [
+    "Allocation",
+    "buyable",
+    "current_allocation",
+    "apply",
+    "optimise",
+    "score",
+    "by_value",
+    "focus_rules",
+    "routing_rules",
+]
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,10 @@ def current_allocation(scenario: Scenario, fixed: Sequence[str] = ()) -> Allocat
     """The scenario's own allocation: what its bought channels' expected leads cost over the horizon, and its
     headcount."""
     spent = {c.name: marketing_budget(scenario, c) for c in scenario.channels}
-    return Allocation(budget={name: spent[name] for name in buyable(scenario, fixed)},
-                      headcount={t.name: t.headcount for t in scenario.teams})
+    return Allocation(
+        budget={name: spent[name] for name in buyable(scenario, fixed)},
+        headcount={t.name: t.headcount for t in scenario.teams},
+    )
 
 
 def apply(scenario: Scenario, allocation: Allocation) -> Scenario:
@@ -145,10 +156,15 @@ def _figures(values: pd.Series, target: float | None = None) -> dict[str, Any]:
 
 def _describe(allocation: Allocation, evaluation: Evaluation, target: float | None) -> dict[str, Any]:
     table = evaluation.replications
-    return {**allocation.as_dict(), "revenue": _figures(table["revenue"], target), "profit": _figures(table["profit"]),
-            "costs": {part: float(table[COST_COLUMNS[part]].mean()) for part in COSTS}
-            | {"total": float(table["total_cost"].mean())},
-            "service": evaluation.service(), "feasible": evaluation.feasible}
+    return {
+        **allocation.as_dict(),
+        "revenue": _figures(table["revenue"], target),
+        "profit": _figures(table["profit"]),
+        "costs": {part: float(table[COST_COLUMNS[part]].mean()) for part in COSTS}
+        | {"total": float(table["total_cost"].mean())},
+        "service": evaluation.service(),
+        "feasible": evaluation.feasible,
+    }
 
 
 def _paired(chosen: pd.Series, current: pd.Series) -> dict[str, Any]:
@@ -157,10 +173,20 @@ def _paired(chosen: pd.Series, current: pd.Series) -> dict[str, Any]:
     return {**mean_interval(difference), "p_better": float((difference > 0).mean())}
 
 
-def optimise(scenario: Scenario, budget: float, headcount: int | None = None, objective: Objective = "profit",
-             steps: int = 10, replications: int = 40, seed: int = 0, engine: str = "fast",
-             levels: ServiceLevels = NO_LIMITS, bounds: Mapping[str, tuple[float, float]] | None = None,
-             fixed: Sequence[str] = (), max_rounds: int = 20) -> dict[str, Any]:
+def optimise(
+    scenario: Scenario,
+    budget: float,
+    headcount: int | None = None,
+    objective: Objective = "profit",
+    steps: int = 10,
+    replications: int = 40,
+    seed: int = 0,
+    engine: str = "fast",
+    levels: ServiceLevels = NO_LIMITS,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    fixed: Sequence[str] = (),
+    max_rounds: int = 20,
+) -> dict[str, Any]:
     """The allocation of ``budget`` (over the horizon) and ``headcount`` reps that is best by ``objective`` and
     keeps the service ``levels`` (see the module docs for the search).
 
@@ -222,8 +248,9 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
         return seen[key][1]
 
     def within(spend: dict[str, float]) -> bool:
-        return (sum(spend.values()) <= budget * (1 + 1e-9)
-                and all(limits[n][0] - 1e-6 <= v <= limits[n][1] + 1e-6 for n, v in spend.items()))
+        return sum(spend.values()) <= budget * (1 + 1e-9) and all(
+            limits[n][0] - 1e-6 <= v <= limits[n][1] + 1e-6 for n, v in spend.items()
+        )
 
     # 1. greedy: a step at a time, where it raises the objective most within the service levels
     spend = {name: limits[name][0] for name in paid}
@@ -241,9 +268,15 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
             break
         rank, name, best = candidates[0]
         spend = dict(best.budget)
-        path.append({"to": name, "score": rank[1], "keeps_service_levels": rank[0],
-                     "runner_up": candidates[1][1] if len(candidates) > 1 else None,
-                     "margin": rank[1] - candidates[1][0][1] if len(candidates) > 1 else None})
+        path.append(
+            {
+                "to": name,
+                "score": rank[1],
+                "keeps_service_levels": rank[0],
+                "runner_up": candidates[1][1] if len(candidates) > 1 else None,
+                "margin": rank[1] - candidates[1][0][1] if len(candidates) > 1 else None,
+            }
+        )
 
     # 2. exchange: single moves of a budget step or a rep, best improving move first, from the best of the greedy's
     # allocation, the current one and the current budget with reps following its work
@@ -266,28 +299,46 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
             moves.append({**best.budget, name: best.budget[name] - step})
         # a budget move with the reps as they are, and with the reps following the move's work: more leads of one
         # channel may pay only once the teams that work them have the reps
-        trials = [allocation for trial in moves if within(trial)
-                  for allocation in (Allocation(trial, best.headcount), _staffed(scenario, trial, headcount))]
+        trials = [
+            allocation
+            for trial in moves
+            if within(trial)
+            for allocation in (Allocation(trial, best.headcount), _staffed(scenario, trial, headcount))
+        ]
         if headcount is not None:
             for team, reps in best.headcount.items():
                 for other in best.headcount:
                     if other != team and reps > 1:
-                        trials.append(Allocation(best.budget, {**best.headcount, team: reps - 1,
-                                                               other: best.headcount[other] + 1}))
-        better = [(rank, trial) for trial in trials if (rank := _rank(run(trial), objective)) > _rank(run(best), objective)]
+                        trials.append(
+                            Allocation(
+                                best.budget, {**best.headcount, team: reps - 1, other: best.headcount[other] + 1}
+                            )
+                        )
+        better = [
+            (rank, trial) for trial in trials if (rank := _rank(run(trial), objective)) > _rank(run(best), objective)
+        ]
         if not better:
             break
         best = max(better, key=lambda b: b[0])[1]
 
     chosen_search = run(best)
-    binding = Counter(limit for allocation, e in seen.values() if not e.feasible
-                      and _score(e, objective) > _score(chosen_search, objective) for limit in e.broken)
+    binding = Counter(
+        limit
+        for allocation, e in seen.values()
+        if not e.feasible and _score(e, objective) > _score(chosen_search, objective)
+        for limit in e.broken
+    )
 
     # 3. scoring on fresh replications
     scored = score(scenario, best, current, range(replications, 2 * replications), seed, engine, levels, objective)
     return {
-        "objective": objective, "budget": budget, "headcount": headcount, "replications": replications,
-        "seed": seed, "engine": engine, "service_levels": levels.as_dict(),
+        "objective": objective,
+        "budget": budget,
+        "headcount": headcount,
+        "replications": replications,
+        "seed": seed,
+        "engine": engine,
+        "service_levels": levels.as_dict(),
         "bounds": {name: list(limits[name]) for name in paid},
         "fixed": [c.name for c in scenario.channels if c.name not in paid],
         "current": scored["current"],
@@ -298,15 +349,24 @@ def optimise(scenario: Scenario, budget: float, headcount: int | None = None, ob
         "revenue_gain": scored["revenue_gain"],
         "profit_gain": scored["profit_gain"],
         "binding": [{"limit": limit, "better_allocations_refused": n} for limit, n in binding.most_common()],
-        "curves": _curves(best, run, paid, {name: (bounds or {}).get(name, (0.0, np.inf)) for name in paid}, step,
-                          objective),
+        "curves": _curves(
+            best, run, paid, {name: (bounds or {}).get(name, (0.0, np.inf)) for name in paid}, step, objective
+        ),
         "path": path,
         "evaluations": len(seen),
     }
 
 
-def score(scenario: Scenario, chosen: Allocation, current: Allocation, fresh: range, seed: int = 0,
-          engine: str = "fast", levels: ServiceLevels = NO_LIMITS, objective: Objective = "profit") -> dict[str, Any]:
+def score(
+    scenario: Scenario,
+    chosen: Allocation,
+    current: Allocation,
+    fresh: range,
+    seed: int = 0,
+    engine: str = "fast",
+    levels: ServiceLevels = NO_LIMITS,
+    objective: Objective = "profit",
+) -> dict[str, Any]:
     """The chosen and the current allocation simulated on the replications ``fresh`` (ones a search never saw):
     each described (revenue, profit, costs, service levels) and the paired gain in the objective, in revenue
     and in profit, with 95% intervals; ``gain["replications"]`` gives the first and last replication.
@@ -324,35 +384,51 @@ def score(scenario: Scenario, chosen: Allocation, current: Allocation, fresh: ra
     return {
         "current": _describe(current, current_fresh, target),
         "chosen": _describe(chosen, chosen_fresh, target),
-        "gain": {"objective": objective,
-                 **_paired(chosen_fresh.replications[figure], current_fresh.replications[figure]),
-                 "replications": [fresh.start, fresh.stop - 1]},
+        "gain": {
+            "objective": objective,
+            **_paired(chosen_fresh.replications[figure], current_fresh.replications[figure]),
+            "replications": [fresh.start, fresh.stop - 1],
+        },
         "revenue_gain": _paired(chosen_fresh.replications["revenue"], current_fresh.replications["revenue"]),
         "profit_gain": _paired(chosen_fresh.replications["profit"], current_fresh.replications["profit"]),
     }
 
 
-def _curves(chosen: Allocation, run, paid: list[str], limits: Mapping[str, tuple[float, float]], step: float,
-            objective: Objective) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def _curves(
+    chosen: Allocation,
+    run,
+    paid: list[str],
+    limits: Mapping[str, tuple[float, float]],
+    step: float,
+    objective: Objective,
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Mean revenue and profit as one channel's budget moves by up to two steps around where the chosen
     allocation puts it (from its lower bound upwards for a channel it leaves there; past the total budget, to show
     what more would bring), or one team's headcount by up to two reps, the rest held."""
+
     def point(allocation: Allocation) -> dict[str, Any]:
         e = run(allocation)
-        return {"revenue": float(e.replications.revenue.mean()), "profit": float(e.replications.profit.mean()),
-                "score": _score(e, objective), "keeps_service_levels": e.feasible}
+        return {
+            "revenue": float(e.replications.revenue.mean()),
+            "profit": float(e.replications.profit.mean()),
+            "score": _score(e, objective),
+            "keeps_service_levels": e.feasible,
+        }
 
     channels = {}
     for name in paid:
         amount, (low, high) = chosen.budget[name], limits[name]
         first = max(low, amount - 2 * step)
         amounts = sorted({round(min(high, first + j * step), 2) for j in range(5)} | {round(amount, 2)})
-        channels[name] = [{"budget": a, **point(Allocation({**chosen.budget, name: a}, chosen.headcount))}
-                          for a in amounts]
+        channels[name] = [
+            {"budget": a, **point(Allocation({**chosen.budget, name: a}, chosen.headcount))} for a in amounts
+        ]
     teams = {}
     for name, reps in chosen.headcount.items():
-        teams[name] = [{"headcount": n, **point(Allocation(chosen.budget, {**chosen.headcount, name: n}))}
-                       for n in range(max(1, reps - 2), reps + 3)]
+        teams[name] = [
+            {"headcount": n, **point(Allocation(chosen.budget, {**chosen.headcount, name: n}))}
+            for n in range(max(1, reps - 2), reps + 3)
+        ]
     return {"channels": channels, "teams": teams}
 
 
@@ -370,22 +446,25 @@ def _compare_rules(variants: dict[str, Scenario], replications: int, seed: int, 
     """Each variant's mean revenue, deals won, days from lead to win, and its paired revenue gain over
     the first variant (95% interval; share of replications in which it does better), compared by
     :func:`sim.experiments.compare` on common random numbers."""
-    comparison = compare([Strategy(name, variant) for name, variant in variants.items()], replications, seed, engine,
-                         progress=False)
+    comparison = compare(
+        [Strategy(name, variant) for name, variant in variants.items()], replications, seed, engine, progress=False
+    )
     revenue = comparison.figure("revenue")
     gain = revenue.sub(revenue.iloc[:, 0], axis=0)  # paired: replication r saw the same leads under every rule
     interval = comparison.differences("revenue").set_index("strategy")[["ci_low", "ci_high"]]
     runs = comparison.replications.groupby("strategy", sort=False)
     totals = runs[["won", "win_days_total"]].sum()
-    table = pd.DataFrame({
-        "revenue": revenue.mean(),
-        "won": runs.won.mean(),
-        "days_to_win": totals.win_days_total / totals.won.clip(lower=1),
-        "gain": gain.mean(),
-        "gain_low": interval.ci_low.reindex(revenue.columns, fill_value=0.0),
-        "gain_high": interval.ci_high.reindex(revenue.columns, fill_value=0.0),
-        "p_better": (gain > 0).mean(),
-    })
+    table = pd.DataFrame(
+        {
+            "revenue": revenue.mean(),
+            "won": runs.won.mean(),
+            "days_to_win": totals.win_days_total / totals.won.clip(lower=1),
+            "gain": gain.mean(),
+            "gain_low": interval.ci_low.reindex(revenue.columns, fill_value=0.0),
+            "gain_high": interval.ci_high.reindex(revenue.columns, fill_value=0.0),
+            "p_better": (gain > 0).mean(),
+        }
+    )
     return table.rename_axis("rule")
 
 
@@ -407,8 +486,16 @@ def focus_rules(scenario: Scenario, replications: int = 40, seed: int = 0, engin
     return table.assign(priority=[list(p) for p in rules.values()])
 
 
-def routing_rules(scenario: Scenario, stage: str, tiers: list[str], seniors: int, senior_skill: float,
-                  replications: int = 40, seed: int = 0, engine: str = "fast") -> pd.DataFrame:
+def routing_rules(
+    scenario: Scenario,
+    stage: str,
+    tiers: list[str],
+    seniors: int,
+    senior_skill: float,
+    replications: int = 40,
+    seed: int = 0,
+    engine: str = "fast",
+) -> pd.DataFrame:
     """Pooled reps against routing ``tiers`` to the stage team's seniors, on common random numbers.
 
     The stage's team has ``seniors`` reps whose conversion is ``senior_skill`` times the stage's
@@ -431,8 +518,14 @@ def routing_rules(scenario: Scenario, stage: str, tiers: list[str], seniors: int
     j = [t.name for t in scenario.teams].index(team.name)
     pooled = scenario.replace({f"teams.{j}.skill": pooled_skill})
     teams = [t.model_dump(mode="json", by_alias=True, exclude_defaults=True) for t in scenario.teams]
-    seniors_team = {**teams[j], "name": f"{team.name} seniors", "headcount": seniors, "hires": [],
-                    "skill": senior_skill, "priority": []}
+    seniors_team = {
+        **teams[j],
+        "name": f"{team.name} seniors",
+        "headcount": seniors,
+        "hires": [],
+        "skill": senior_skill,
+        "priority": [],
+    }
     teams[j] = {**teams[j], "headcount": team.headcount - seniors}
     routes = {**scenario.stages[k].routes, **dict.fromkeys(tiers, seniors_team["name"])}
     routed = scenario.replace({"teams": [*teams, seniors_team], f"stages.{k}.routes": routes})

@@ -85,13 +85,18 @@ def fit_distribution(x: Any, ks_limit: float = KS_LIMIT) -> tuple[Any, pd.DataFr
         loglik = float(np.sum(frozen.logpdf(x)))
         rows.append({"dist": name, "n": len(x), "aic": 2 * k - 2 * loglik, "ks": stats.kstest(x, frozen.cdf).statistic})
     points = np.quantile(x, (np.arange(_QUANTILES) + 0.5) / _QUANTILES)
-    rows.append({"dist": "empirical", "n": len(x), "aic": np.nan,
-                 "ks": stats.ks_2samp(x, points, method="asymp").statistic})  # the statistic only: no p-value to compute
+    rows.append(
+        {"dist": "empirical", "n": len(x), "aic": np.nan, "ks": stats.ks_2samp(x, points, method="asymp").statistic}
+    )  # the statistic only: no p-value to compute
     table = pd.DataFrame(rows).set_index("dist")
     best = table["aic"].idxmin()
     chosen = best if table.loc[best, "ks"] <= ks_limit else "empirical"
     table["chosen"] = table.index == chosen
-    spec = dists[chosen][0] if chosen != "empirical" else {"dist": "empirical", "values": [float(round(q, 4)) for q in points]}
+    spec = (
+        dists[chosen][0]
+        if chosen != "empirical"
+        else {"dist": "empirical", "values": [float(round(q, 4)) for q in points]}
+    )
     spec = {k: float(v) if isinstance(v, (float, np.floating)) else v for k, v in spec.items()}
     return _DIST.validate_python(spec), table
 
@@ -130,10 +135,19 @@ def cycle_table(durations: Any, outcome: Any, entry: Any = None, weights: Any = 
         h_lost = np.where(at_risk > 1e-9, lost / at_risk, 0.0)
     survival = np.cumprod(1 - h_won - h_lost)
     before = np.concatenate([[1.0], survival[:-1]])
-    return pd.DataFrame({
-        "at_risk": at_risk, "won": won, "lost": lost, "h_won": h_won, "h_lost": h_lost, "survival": survival,
-        "cif_won": np.cumsum(before * h_won), "cif_lost": np.cumsum(before * h_lost),
-    }, index=pd.RangeIndex(horizon, name="day"))
+    return pd.DataFrame(
+        {
+            "at_risk": at_risk,
+            "won": won,
+            "lost": lost,
+            "h_won": h_won,
+            "h_lost": h_lost,
+            "survival": survival,
+            "cif_won": np.cumsum(before * h_won),
+            "cif_lost": np.cumsum(before * h_lost),
+        },
+        index=pd.RangeIndex(horizon, name="day"),
+    )
 
 
 def shrink_win_rates(won: Any, closed: Any, groups: Any) -> pd.DataFrame:
@@ -158,11 +172,18 @@ def shrink_win_rates(won: Any, closed: Any, groups: Any) -> pd.DataFrame:
 
     kappa = float(np.exp(optimize.minimize_scalar(negloglik, bounds=(-3, 12), method="bounded").x))
     a, b = w + m * kappa, n - w + (1 - m) * kappa
-    return pd.DataFrame({
-        "won": w.astype(int), "closed": n.astype(int), "raw": np.divide(w, n, out=np.full_like(w, np.nan), where=n > 0),
-        "group_rate": m, "shrunk": a / (a + b),
-        "low": stats.beta.ppf((1 - LEVEL) / 2, a, b), "high": stats.beta.ppf((1 + LEVEL) / 2, a, b), "kappa": kappa,
-    })
+    return pd.DataFrame(
+        {
+            "won": w.astype(int),
+            "closed": n.astype(int),
+            "raw": np.divide(w, n, out=np.full_like(w, np.nan), where=n > 0),
+            "group_rate": m,
+            "shrunk": a / (a + b),
+            "low": stats.beta.ppf((1 - LEVEL) / 2, a, b),
+            "high": stats.beta.ppf((1 + LEVEL) / 2, a, b),
+            "kappa": kappa,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -206,23 +227,36 @@ class Calibration:
         open_stages = self.stages[:-1] or self.stages
         stages = []
         for i, stage in enumerate(open_stages):
-            spec = {"name": stage, "team": "sales", "work_days": {"dist": "fixed", "value": 0.0},
-                    "conversion": float(np.nan_to_num(self.conversion.loc[stage, "rate"], nan=1.0))}
+            spec = {
+                "name": stage,
+                "team": "sales",
+                "work_days": {"dist": "fixed", "value": 0.0},
+                "conversion": float(np.nan_to_num(self.conversion.loc[stage, "rate"], nan=1.0)),
+            }
             if i == len(open_stages) - 1:
                 spec["wait_days"] = self.time_to_close["won"].model_dump(mode="json", by_alias=True)
                 if tiers:
                     spec["conversion"] = {t: float(self.values.loc[t, "win_rate"]) for t in tiers}
             stages.append(spec)
-        value = ({t: self.value_dists[t].model_dump(mode="json", by_alias=True) for t in tiers} if tiers
-                 else self.value_dists["(all)"].model_dump(mode="json", by_alias=True))
+        value = (
+            {t: self.value_dists[t].model_dump(mode="json", by_alias=True) for t in tiers}
+            if tiers
+            else self.value_dists["(all)"].model_dump(mode="json", by_alias=True)
+        )
         reps = max(1, int(self.reps["rep"].nunique()) if len(self.reps) else 1)
         start = start_date or (self.as_of + pd.Timedelta(days=1)).date()
         data = {
             "name": name or "Calibrated from CRM",
-            "description": (f"Calibrated from {self.rows_used:,} of {self.rows_read:,} CRM rows up to "
-                            f"{self.as_of.date()}. Rep effort is not in the export: work_days is 0."),
-            "horizon_days": int(horizon_days), "start_date": start.isoformat(), "channels": channels, "stages": stages,
-            "teams": [{"name": "sales", "headcount": reps}], "deal_value": value,
+            "description": (
+                f"Calibrated from {self.rows_used:,} of {self.rows_read:,} CRM rows up to "
+                f"{self.as_of.date()}. Rep effort is not in the export: work_days is 0."
+            ),
+            "horizon_days": int(horizon_days),
+            "start_date": start.isoformat(),
+            "channels": channels,
+            "stages": stages,
+            "teams": [{"name": "sales", "headcount": reps}],
+            "deal_value": value,
         }
         pipeline = self.pipeline([s["name"] for s in stages], tiers)
         if pipeline:
@@ -236,8 +270,9 @@ class Calibration:
         win rate times ``P(win | open at a) / P(win)`` from the competing-risks table."""
         if self.open_deals is None or not len(self.open_deals):
             return []
-        deals = self.open_deals.assign(stage=self.open_deals["stage"].where(self.open_deals["stage"].isin(stages),
-                                                                            stages[-1]))
+        deals = self.open_deals.assign(
+            stage=self.open_deals["stage"].where(self.open_deals["stage"].isin(stages), stages[-1])
+        )
         cif, survival = self.cycle["cif_won"].to_numpy(), self.cycle["survival"].to_numpy()
 
         def still_wins(age: int) -> float:  # P(win | open at the end of day age - 1), over P(win)
@@ -267,10 +302,12 @@ class Calibration:
         lines = [
             f"Calibrated from {self.rows_used:,} of {self.rows_read:,} rows, data up to {self.as_of.date()}.",
             f"Win probability of a new deal: {self.win_probability:.1%}.",
-            "Stage conversion (90% Wilson interval):", conv.to_string(float_format=lambda v: f"{v:.3f}"),
+            "Stage conversion (90% Wilson interval):",
+            conv.to_string(float_format=lambda v: f"{v:.3f}"),
             "Time to close, days (fits by maximum likelihood; KS = largest CDF gap):",
             fits.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
-            "Recent arrivals per day:", self.recent[["leads_per_day"]].to_string(float_format=lambda v: f"{v:.2f}"),
+            "Recent arrivals per day:",
+            self.recent[["leads_per_day"]].to_string(float_format=lambda v: f"{v:.2f}"),
         ]
         return "\n".join(lines + [f"Note: {n}" for n in self.notes])
 
@@ -279,8 +316,9 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return ((later - earlier) / pd.Timedelta(days=1)).to_numpy(float)
 
 
-def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT,
-              hazard_days: int | None = None) -> Calibration:
+def calibrate(
+    crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT, hazard_days: int | None = None
+) -> Calibration:
     """Estimate every figure of the module docstring from ``crm`` (as of its last date).
 
     ``recent_months``: full calendar months before the data's end whose arrivals set the
@@ -295,10 +333,14 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     end = ops["closed"].where(ops["status"] != "open", as_of)
     duration = _days(end, ops["created"])
     first_close = ops["closed"].min()
-    entry = np.maximum(_days(pd.Series(first_close, index=ops.index), ops["created"]), 0) if pd.notna(first_close) else None
+    entry = (
+        np.maximum(_days(pd.Series(first_close, index=ops.index), ops["created"]), 0) if pd.notna(first_close) else None
+    )
     if entry is not None and (entry > 0).any():
-        notes.append(f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "
-                     "enter the cycle table late (left truncation)")
+        notes.append(
+            f"{int((entry > 0).sum()):,} deals created before the first recorded close ({first_close.date()}) "
+            "enter the cycle table late (left truncation)"
+        )
     if hazard_days is not None:
         window_start = pd.Series(as_of - pd.Timedelta(days=hazard_days), index=ops.index)
         recent_entry = np.maximum(_days(window_start, ops["created"]), 0)
@@ -310,8 +352,10 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     stale_age = float(np.quantile(won_days, STALE_QUANTILE)) if len(won_days) else np.inf
     stale = (status == "open") & (duration > stale_age)
     if stale.any():
-        notes.append(f"{int(stale.sum()):,} open deals older than {stale_age:.0f} days (by then {STALE_QUANTILE:.0%} "
-                     "of won deals had closed) are counted as lost in the conversion rates")
+        notes.append(
+            f"{int(stale.sum()):,} open deals older than {stale_age:.0f} days (by then {STALE_QUANTILE:.0%} "
+            "of won deals had closed) are counted as lost in the conversion rates"
+        )
 
     # conversion by stage: moved past / (moved past + lost or stale there)
     stage_pos = ops["stage"].cat.codes.to_numpy()
@@ -322,8 +366,16 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
         lost = int(((stage_pos == i) & (status == "lost")).sum())
         n_stale = int(((stage_pos == i) & stale).sum())
         still_open = int(((stage_pos == i) & (status == "open") & ~stale).sum())
-        rows.append({"stage": stage, "reached": int(reached.sum()), "advanced": advanced, "lost": lost,
-                     "stale": n_stale, "open": still_open})
+        rows.append(
+            {
+                "stage": stage,
+                "reached": int(reached.sum()),
+                "advanced": advanced,
+                "lost": lost,
+                "stale": n_stale,
+                "open": still_open,
+            }
+        )
     conversion = pd.DataFrame(rows).set_index("stage")
     decided = conversion["advanced"] + conversion["lost"] + conversion["stale"]
     conversion["rate"] = conversion["advanced"] / decided.where(decided > 0)
@@ -352,8 +404,11 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     has_values = won["value"].notna().any()
     if not has_values:
         notes.append("the export has no deal values: deal value is set to 0")
-    all_dist = fit_distribution(won["value"].dropna().to_numpy(), ks_limit)[0] if has_values else \
-        _DIST.validate_python({"dist": "fixed", "value": 0.0})
+    all_dist = (
+        fit_distribution(won["value"].dropna().to_numpy(), ks_limit)[0]
+        if has_values
+        else _DIST.validate_python({"dist": "fixed", "value": 0.0})
+    )
     value_dists["(all)"] = all_dist
     groups = [("(all)", np.ones(len(ops), bool))]
     if products is not None:
@@ -366,10 +421,17 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
         decided_here = int((at & ((status == "won") | (status == "lost") | stale)).sum())
         if name != "(all)":
             value_dists[name] = fit_distribution(v, ks_limit)[0] if len(v) >= 2 else all_dist
-        value_rows.append({"product": name, "won": w, "decided": decided_here,
-                           "win_rate": w / decided_here if decided_here else float(conversion["rate"].iloc[-1]),
-                           "mean": v.mean() if len(v) else np.nan, **quantiles(v),
-                           "dist": value_dists[name].dist})
+        value_rows.append(
+            {
+                "product": name,
+                "won": w,
+                "decided": decided_here,
+                "win_rate": w / decided_here if decided_here else float(conversion["rate"].iloc[-1]),
+                "mean": v.mean() if len(v) else np.nan,
+                **quantiles(v),
+                "dist": value_dists[name].dist,
+            }
+        )
     values = pd.DataFrame(value_rows).set_index("product")
 
     # arrivals per month and channel; recent rates and product mix
@@ -395,7 +457,9 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
 
     # reps: win rate shrunk toward the team
     closed = ops[ops["status"].isin(["won", "lost"])]
-    by_rep = closed.groupby([closed["rep"].astype(object).fillna("(none)"), closed["team"].astype(object).fillna("(none)")])
+    by_rep = closed.groupby(
+        [closed["rep"].astype(object).fillna("(none)"), closed["team"].astype(object).fillna("(none)")]
+    )
     counts = by_rep["status"].agg(won=lambda s: int((s == "won").sum()), closed="size").reset_index()
     counts.columns = ["rep", "team", "won", "closed"]
     reps = pd.DataFrame(columns=["rep", "team", "won", "closed", "raw", "group_rate", "shrunk", "low", "high", "kappa"])
@@ -405,23 +469,41 @@ def calibrate(crm: CrmImport, recent_months: int = 3, ks_limit: float = KS_LIMIT
     created = ops["created"].dt.normalize()
     unknown_age = (status == "open") & created.isna().to_numpy()
     open_now = (status == "open") & ~stale & ~unknown_age
-    open_deals = pd.DataFrame({
-        "stage": ops["stage"].astype(object).to_numpy()[open_now],
-        "tier": (products.to_numpy(object) if products is not None else np.full(len(ops), "", object))[open_now],
-        "age": _days(pd.Series(as_of, index=ops.index), created)[open_now].clip(0),
-        "value": ops["value"].to_numpy(float)[open_now],
-    })
+    open_deals = pd.DataFrame(
+        {
+            "stage": ops["stage"].astype(object).to_numpy()[open_now],
+            "tier": (products.to_numpy(object) if products is not None else np.full(len(ops), "", object))[open_now],
+            "age": _days(pd.Series(as_of, index=ops.index), created)[open_now].clip(0),
+            "value": ops["value"].to_numpy(float)[open_now],
+        }
+    )
     if len(open_deals):
-        notes.append(f"{len(open_deals):,} deals open on {as_of.date()} open the scenario's year "
-                     "(opening.pipeline); each continues its time to close given its age and wins with its "
-                     "product's rate scaled by the competing-risks chance of winning at that age; deals at an "
-                     "earlier stage start the time to close afresh when they reach the deciding stage")
+        notes.append(
+            f"{len(open_deals):,} deals open on {as_of.date()} open the scenario's year "
+            "(opening.pipeline); each continues its time to close given its age and wins with its "
+            "product's rate scaled by the competing-risks chance of winning at that age; deals at an "
+            "earlier stage start the time to close afresh when they reach the deciding stage"
+        )
     if unknown_age.any():
-        notes.append(f"{int(unknown_age.sum()):,} open deals without a created date (age unknown, maybe stale) are "
-                     "left out of the opening pipeline, as the forecast leaves them out")
+        notes.append(
+            f"{int(unknown_age.sum()):,} open deals without a created date (age unknown, maybe stale) are "
+            "left out of the opening pipeline, as the forecast leaves them out"
+        )
     return Calibration(
-        rows_read=crm.report.rows_read, rows_used=crm.report.rows_used, as_of=as_of, stages=crm.stages,
-        arrivals=arrivals, conversion=conversion, cycle=cycle, time_fits=time_fits, time_to_close=chosen,
-        values=values, value_dists=value_dists, reps=reps, recent=recent, notes=tuple(notes),
-        deals=deals, open_deals=open_deals,
+        rows_read=crm.report.rows_read,
+        rows_used=crm.report.rows_used,
+        as_of=as_of,
+        stages=crm.stages,
+        arrivals=arrivals,
+        conversion=conversion,
+        cycle=cycle,
+        time_fits=time_fits,
+        time_to_close=chosen,
+        values=values,
+        value_dists=value_dists,
+        reps=reps,
+        recent=recent,
+        notes=tuple(notes),
+        deals=deals,
+        open_deals=open_deals,
     )

@@ -72,8 +72,16 @@ def _input_from(source: object) -> Iterator[None]:
         raise ScenarioError([Problem("", str(exc), file=str(source))]) from None
 
 
-def _within_limits(args: argparse.Namespace, file: str, scenario: Scenario, replications: int, engine: str,
-                   detail: bool, runs: int = 1, replications_option: str = "--replications") -> None:
+def _within_limits(
+    args: argparse.Namespace,
+    file: str,
+    scenario: Scenario,
+    replications: int,
+    engine: str,
+    detail: bool,
+    runs: int = 1,
+    replications_option: str = "--replications",
+) -> None:
     """Refuse a run too big for the machine (unless ``--no-limits``), placed at the field's line in ``file``."""
     if args.no_limits:
         return
@@ -89,12 +97,21 @@ def _run(args: argparse.Namespace) -> int:
     detail = args.detail and args.out is not None and args.engine not in SUMMARY_ONLY
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail)
     out = output_dir(args.out) if args.out is not None else None
-    results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
-                       detail=detail, progress=not args.quiet)
+    results = simulate(
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        engine=args.engine,
+        detail=detail,
+        progress=not args.quiet,
+    )
     summary = results.summary()
-    print(f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}")
-    headline = pd.DataFrame({**{k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")},
-                             **_cost_rows(summary)}).T
+    print(
+        f"{scenario.name}: {summary['replications']} replications, engine {summary['engine']}, seed {summary['seed']}"
+    )
+    headline = pd.DataFrame(
+        {**{k: summary[k] for k in ("leads", "opening", "won", "revenue", "collected")}, **_cost_rows(summary)}
+    ).T
     print(headline.to_string(float_format="{:,.0f}".format, na_rep="not given"))
     print(_costs_line(summary))
     if summary["costs"]["commission_basis"]:
@@ -125,7 +142,8 @@ def _costs_line(summary: dict) -> str:
     if not missing:
         return "profit: revenue minus marketing, staff, hiring and commission (the cost of what is sold is not in it)"
     return "profit leaves out what the scenario does not give: " + "; ".join(
-        f"{part} ({why})" for part, why in missing.items())
+        f"{part} ({why})" for part, why in missing.items()
+    )
 
 
 def _opening_line(scenario) -> str:
@@ -133,16 +151,24 @@ def _opening_line(scenario) -> str:
     from sim.model.opening import in_words
 
     opening = f"opening: {in_words(scenario)}"
-    calendar = "reps work on their calendar's working days" if scenario.calendar or any(
-        t.calendar for t in scenario.teams) else "reps work every calendar day (no calendar given)"
+    calendar = (
+        "reps work on their calendar's working days"
+        if scenario.calendar or any(t.calendar for t in scenario.teams)
+        else "reps work every calendar day (no calendar given)"
+    )
     return f"{opening}; {calendar}"
 
 
 _STAGE_FORMATS = {
-    "entered": "{:,.1f}".format, "converted": "{:,.1f}".format, "conversion_rate": "{:.1%}".format,
-    "abandoned": "{:,.1f}".format, "abandon_rate": "{:.1%}".format,
-    "mean_wait_days": "{:.2f}".format, "mean_work_days": "{:.2f}".format,
-    "mean_days_in_stage": "{:.2f}".format, "utilisation": "{:.1%}".format,
+    "entered": "{:,.1f}".format,
+    "converted": "{:,.1f}".format,
+    "conversion_rate": "{:.1%}".format,
+    "abandoned": "{:,.1f}".format,
+    "abandon_rate": "{:.1%}".format,
+    "mean_wait_days": "{:.2f}".format,
+    "mean_work_days": "{:.2f}".format,
+    "mean_days_in_stage": "{:.2f}".format,
+    "utilisation": "{:.1%}".format,
 }
 
 
@@ -152,8 +178,9 @@ def _plan(args: argparse.Namespace) -> int:
     if args.from_track is not None:
         return _replan(args)
     if args.file is None:
-        raise ScenarioError([Problem("", "plan: give a scenario FILE (or --from-track DIR to plan the rest of a tracked "
-                                         "year)")])
+        raise ScenarioError(
+            [Problem("", "plan: give a scenario FILE (or --from-track DIR to plan the rest of a tracked year)")]
+        )
     scenario = load(args.file)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out) if args.out is not None else None
@@ -170,8 +197,10 @@ def _plan(args: argparse.Namespace) -> int:
         with _input_from(args.export):
             reps = rep_weights(crm, args.rep_basis)
         if reps.attrs["by_seat"]:
-            print(f"Note: planned as one seat each, with nothing to weigh by {args.rep_basis}: "
-                  f"{', '.join(reps.attrs['by_seat'])}")
+            print(
+                f"Note: planned as one seat each, with nothing to weigh by {args.rep_basis}: "
+                f"{', '.join(reps.attrs['by_seat'])}"
+            )
     with _input_from(args.file):
         months = monthly_targets(scenario, args.target, method, **options)
         timed = schedule(scenario, months * args.challenge)  # solved once: the plan table and feasibility share it
@@ -188,7 +217,9 @@ def _replan(args: argparse.Namespace) -> int:
 
     for option, given in (("--target", args.target is not None), ("--method", args.method is not None)):
         if given:
-            raise ScenarioError([Problem(option, "not with --from-track (the tracked plan's target and split carry on)")])
+            raise ScenarioError(
+                [Problem(option, "not with --from-track (the tracked plan's target and split carry on)")]
+            )
     record = read_tracking(args.from_track)
     plan = read_plan(record.plan_dir)
     file = args.file or str(record.plan_dir / "scenario.yaml")
@@ -198,9 +229,11 @@ def _replan(args: argparse.Namespace) -> int:
     with _input_from(args.from_track):
         calendar = Calendar(holidays={"country": record.country}) if record.country else Calendar()
         rest = replan(scenario, plan, record.achieved, record.as_of, calendar, args.challenge)
-    print(f"{scenario.name}: the rest of the year from {rest.scenario.start_date}, keeping {rest.achieved:,.0f} won to "
-          f"{rest.as_of.date()}: {rest.remaining:,.0f} left of {rest.annual:,.0f}, split like the plan's months; "
-          f"{args.replications} replications")
+    print(
+        f"{scenario.name}: the rest of the year from {rest.scenario.start_date}, keeping {rest.achieved:,.0f} won to "
+        f"{rest.as_of.date()}: {rest.remaining:,.0f} left of {rest.annual:,.0f}, split like the plan's months; "
+        f"{args.replications} replications"
+    )
     _plan_outputs(args, rest.scenario, rest.plan, rest.schedule, out)
     if out is not None:
         write_json(out / "replan.json", rest.summary())
@@ -208,33 +241,50 @@ def _replan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFrame, timed: Schedule,
-                  out: Path | None) -> int:
+def _plan_outputs(
+    args: argparse.Namespace, scenario: Scenario, plan: pd.DataFrame, timed: Schedule, out: Path | None
+) -> int:
     """Feasibility of ``plan`` (solved as ``timed``) on ``scenario``, printed, and written to ``out`` with the plan
     and planned scenario."""
     from sim.feasibility import feasibility
 
-    report = feasibility(scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine,
-                         planned=True, timed=timed)
+    report = feasibility(
+        scenario, plan, replications=args.replications, seed=args.seed, engine=args.engine, planned=True, timed=timed
+    )
     planned_text = report.pop("planned_scenario")
     company = plan[plan.level == "company"].set_index("period")
     shown = company[["revenue_target", "deals", "leads", "budget"]].assign(
         p_hit=[report["p_hit"][p] for p in company.index],
-        p_hit_planned=[report["planned"]["p_hit"][p] for p in company.index])
-    print(shown.to_string(formatters={"revenue_target": "{:,.0f}".format, "deals": "{:,.1f}".format,
-                                      "leads": "{:,.0f}".format, "budget": "{:,.0f}".format,
-                                      "p_hit": "{:.0%}".format, "p_hit_planned": "{:.0%}".format}))
-    print("leads: bought one sales cycle ahead of the revenue they bring; p_hit: the scenario as it stands; "
-          "p_hit_planned: the scenario that carries the plan out (scenario.yaml with --out)")
-    as_is, planned = (Odds(round(r["p_hit_annual"] * args.replications), args.replications)
-                      for r in (report, report["planned"]))
+        p_hit_planned=[report["planned"]["p_hit"][p] for p in company.index],
+    )
+    print(
+        shown.to_string(
+            formatters={
+                "revenue_target": "{:,.0f}".format,
+                "deals": "{:,.1f}".format,
+                "leads": "{:,.0f}".format,
+                "budget": "{:,.0f}".format,
+                "p_hit": "{:.0%}".format,
+                "p_hit_planned": "{:.0%}".format,
+            }
+        )
+    )
+    print(
+        "leads: bought one sales cycle ahead of the revenue they bring; p_hit: the scenario as it stands; "
+        "p_hit_planned: the scenario that carries the plan out (scenario.yaml with --out)"
+    )
+    as_is, planned = (
+        Odds(round(r["p_hit_annual"] * args.replications), args.replications) for r in (report, report["planned"])
+    )
     print(f"probability of reaching the annual target: {as_is} as it stands, {planned} as planned")
     for hire_team, hires in report["planned"]["hires"].items():
         if hires:
             print(f"planned hires, {hire_team}: " + ", ".join(f"{h['count']} on day {h['day']}" for h in hires))
     assumptions = report["assumptions"]
-    print(f"{assumptions['opening']} ({report['opening_pipeline']:,.0f} leads in the funnel on day 0); "
-          + "; ".join(f"{team} works {days}" for team, days in assumptions["working_days"].items()))
+    print(
+        f"{assumptions['opening']} ({report['opening_pipeline']:,.0f} leads in the funnel on day 0); "
+        + "; ".join(f"{team} works {days}" for team, days in assumptions["working_days"].items())
+    )
     gone_cold = {stage: n for stage, n in report["abandoned"].items() if n > 0}
     if gone_cold:
         print("leads going cold a year: " + ", ".join(f"{stage} {n:,.0f}" for stage, n in gone_cold.items()))
@@ -246,8 +296,10 @@ def _plan_outputs(args: argparse.Namespace, scenario: Scenario, plan: pd.DataFra
         write_csv(out / "plan.csv", plan)
         write_json(out / "feasibility.json", report)
         write_text(out / "scenario.yaml", planned_text)
-        print(f"wrote {out / 'plan.csv'}, {out / 'feasibility.json'} and {out / 'scenario.yaml'} "
-              "(the scenario that carries the plan out)")
+        print(
+            f"wrote {out / 'plan.csv'}, {out / 'feasibility.json'} and {out / 'scenario.yaml'} "
+            "(the scenario that carries the plan out)"
+        )
     return 0
 
 
@@ -261,10 +313,23 @@ def _allocate(args: argparse.Namespace) -> int:
     out = output_dir(args.out) if args.out is not None else None
     levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
     with _input_from(args.file):
-        result = optimise(scenario, args.budget, args.headcount, args.objective, args.steps, args.replications,
-                          args.seed, args.engine, levels, dict(args.channel_budget), args.fixed)
-    print(f"{scenario.name}: allocation by {args.objective}, {args.replications} replications per candidate "
-          f"(common random numbers), {result['evaluations']} candidates simulated")
+        result = optimise(
+            scenario,
+            args.budget,
+            args.headcount,
+            args.objective,
+            args.steps,
+            args.replications,
+            args.seed,
+            args.engine,
+            levels,
+            dict(args.channel_budget),
+            args.fixed,
+        )
+    print(
+        f"{scenario.name}: allocation by {args.objective}, {args.replications} replications per candidate "
+        f"(common random numbers), {result['evaluations']} candidates simulated"
+    )
     if result["fixed"]:
         print(f"volume kept as it is (money cannot buy it): {', '.join(result['fixed'])}")
     for name in ("current", "chosen"):
@@ -274,19 +339,31 @@ def _allocate(args: argparse.Namespace) -> int:
     show = "{:+.1%}".format if args.objective == "p_target" else "{:+,.0f}".format
     unchanged = all(result["chosen"][key] == result["current"][key] for key in ("budget", "headcount"))
     if unchanged:
-        print(f"the current allocation is the best found: no move of budget or reps raised {args.objective} "
-              "within the service levels")
+        print(
+            f"the current allocation is the best found: no move of budget or reps raised {args.objective} "
+            "within the service levels"
+        )
     else:
-        print(f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
-              f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them")
+        print(
+            f"gain in {args.objective} on fresh replications {first}-{last}: {show(gain['mean'])} (95% interval "
+            f"{show(gain['ci95'][0])} to {show(gain['ci95'][1])}); better in {better} of them"
+        )
     if result["binding"]:
-        print("binding: " + "; ".join(f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a "
-                                      f"better {args.objective})" for b in result["binding"]))
+        print(
+            "binding: "
+            + "; ".join(
+                f"{b['limit']} (refused {b['better_allocations_refused']} allocations with a better {args.objective})"
+                for b in result["binding"]
+            )
+        )
     elif levels.max_wait or levels.max_utilisation is not None:
         print("binding: none of the service levels turned down a better allocation")
     if result["current_on_search"]["service"]["broken"]:
-        print("the current allocation breaks " + ", ".join(result["current_on_search"]["service"]["broken"]) +
-              " on the search's replications, so it could not be kept as it is")
+        print(
+            "the current allocation breaks "
+            + ", ".join(result["current_on_search"]["service"]["broken"])
+            + " on the search's replications, so it could not be kept as it is"
+        )
     if not result["chosen"]["feasible"]:
         print("no allocation found keeps every service level: " + ", ".join(result["chosen"]["service"]["broken"]))
     run = (args.replications, args.seed, args.engine)
@@ -295,8 +372,10 @@ def _allocate(args: argparse.Namespace) -> int:
         weighed["focus"] = ("focus rule (every team serves these tiers first):", lambda: focus_rules(scenario, *run))
     if args.route:
         stage, tiers, seniors, skill = args.route
-        weighed["routing"] = (f"routing at {stage} (seniors convert {skill:g} times the stage's rate):",
-                              lambda: routing_rules(scenario, stage, tiers, seniors, skill, *run))
+        weighed["routing"] = (
+            f"routing at {stage} (seniors convert {skill:g} times the stage's rate):",
+            lambda: routing_rules(scenario, stage, tiers, seniors, skill, *run),
+        )
     for key, (title, weigh) in weighed.items():
         with _input_from(args.file):
             rules = weigh()
@@ -316,16 +395,25 @@ def _allocate(args: argparse.Namespace) -> int:
 def _allocation_line(name: str, part: dict, limited: bool) -> str:
     """One allocation in two lines: budget and reps; money and service levels (``limited``: some were asked)."""
     service = part["service"]
-    waits = ", ".join(f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
-                      for w in service["waits"])
+    waits = ", ".join(
+        f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
+        for w in service["waits"]
+    )
     busiest = max(service["utilisation"].items(), key=lambda item: item[1])
-    verdict = ("no service level asked" if not limited else "keeps the service levels" if part["feasible"]
-               else "breaks " + ", ".join(service["broken"]))
-    return (f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
-            f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}\n"
-            f"          revenue {part['revenue']['mean']:,.0f}, cost {part['costs']['total']:,.0f}, "
-            f"profit {part['profit']['mean']:,.0f}; {waits + '; ' if waits else ''}busiest team {busiest[0]} "
-            f"{busiest[1]:.0%}; {verdict}")
+    verdict = (
+        "no service level asked"
+        if not limited
+        else "keeps the service levels"
+        if part["feasible"]
+        else "breaks " + ", ".join(service["broken"])
+    )
+    return (
+        f"{name:>8}: budget {', '.join(f'{k} {v:,.0f}' for k, v in part['budget'].items())}; "
+        f"reps {', '.join(f'{k} {v}' for k, v in part['headcount'].items())}\n"
+        f"          revenue {part['revenue']['mean']:,.0f}, cost {part['costs']['total']:,.0f}, "
+        f"profit {part['profit']['mean']:,.0f}; {waits + '; ' if waits else ''}busiest team {busiest[0]} "
+        f"{busiest[1]:.0%}; {verdict}"
+    )
 
 
 def _hire(args: argparse.Namespace) -> int:
@@ -337,33 +425,50 @@ def _hire(args: argparse.Namespace) -> int:
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=False)
     out = output_dir(args.out)
     with _input_from(args.file):
-        plan = hiring_plan(scenario, args.target, args.method, args.probability, args.replications, args.seed,
-                           args.engine, budget=args.budget)
+        plan = hiring_plan(
+            scenario,
+            args.target,
+            args.method,
+            args.probability,
+            args.replications,
+            args.seed,
+            args.engine,
+            budget=args.budget,
+        )
     summary = plan.summary
-    asked = (f"the best chance of reaching {args.target:,.0f} with hires costing at most {args.budget:,.0f} in the year"
-             if args.budget is not None else
-             f"hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, at least cost")
+    asked = (
+        f"the best chance of reaching {args.target:,.0f} with hires costing at most {args.budget:,.0f} in the year"
+        if args.budget is not None
+        else f"hires to reach {args.target:,.0f} with at least {args.probability:.0%} probability, at least cost"
+    )
     print(f"{scenario.name}: {asked} ({summary['evaluations']} candidates simulated)")
     for team, hires in summary["hires"].items():
-        listed = ", ".join(f"{h['count']} on day {h['day']} (ramped up by {h['ramped_by'] or 'the end of the year'})"
-                           for h in hires)
+        listed = ", ".join(
+            f"{h['count']} on day {h['day']} (ramped up by {h['ramped_by'] or 'the end of the year'})" for h in hires
+        )
         print(f"  {team}: {listed or 'no hire'}")
     p, (low, high) = summary["p_target"]["mean"], summary["p_target"]["ci95"]
     print(f"the hires cost {summary['hires_cost']:,.0f} in the year (hiring, and salaries from their start)")
-    print(f"P(target) on fresh replications: {p:.0%} (95% interval {low:.0%} to {high:.0%}); revenue "
-          f"{summary['revenue']['mean']:,.0f}, cost {summary['costs']['total']['mean']:,.0f} (staff "
-          f"{summary['costs']['staff']['mean']:,.0f}, hiring {summary['costs']['hiring']['mean']:,.0f}), profit "
-          f"{summary['profit']['mean']:,.0f}")
+    print(
+        f"P(target) on fresh replications: {p:.0%} (95% interval {low:.0%} to {high:.0%}); revenue "
+        f"{summary['revenue']['mean']:,.0f}, cost {summary['costs']['total']['mean']:,.0f} (staff "
+        f"{summary['costs']['staff']['mean']:,.0f}, hiring {summary['costs']['hiring']['mean']:,.0f}), profit "
+        f"{summary['profit']['mean']:,.0f}"
+    )
     if p < args.probability and args.budget is None:
-        print(f"the plan does not reach {args.probability:.0%} on fresh replications: more replications, or a lower "
-              "target, would settle it")
+        print(
+            f"the plan does not reach {args.probability:.0%} on fresh replications: more replications, or a lower "
+            "target, would settle it"
+        )
     for problem in summary["problems"]:
         print(f"note on the staffing first planned, before hires were taken away: {problem}")
     write_json(out / "hiring.json", summary)
     write_text(out / "scenario.yaml", dump(plan.scenario))
     _write_png(out / "headcount.png", headcount_chart(headcount_over_time(plan.scenario, seed=args.seed)))
-    print(f"wrote {out / 'hiring.json'}, scenario.yaml (the scenario with these hires and the leads the target "
-          "needs) and headcount.png")
+    print(
+        f"wrote {out / 'hiring.json'}, scenario.yaml (the scenario with these hires and the leads the target "
+        "needs) and headcount.png"
+    )
     return 0
 
 
@@ -379,36 +484,58 @@ def _compare(args: argparse.Namespace) -> int:
         strategies += load_strategies(args.strategies, base.scenario)
     for text in args.override:
         key, value = parse_override(text)
-        strategies.append(Strategy.from_overrides(f"{base.name} + {key}={value}", base.scenario, {key: value},
-                                                  file="--override"))
+        strategies.append(
+            Strategy.from_overrides(f"{base.name} + {key}={value}", base.scenario, {key: value}, file="--override")
+        )
     if len(strategies) < 2:
-        raise ScenarioError([Problem("", "give two or more scenario files, or one and --strategies FILE or "
-                                         "--override KEY=VALUE")])
+        raise ScenarioError(
+            [Problem("", "give two or more scenario files, or one and --strategies FILE or --override KEY=VALUE")]
+        )
     if args.objective == "p_target" and any(s.scenario.targets is None for s in strategies):
         raise ScenarioError([Problem("--objective", "p_target needs targets.annual_revenue in every scenario")])
     names = [s.name for s in strategies]
-    strategies = [Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
-                  for i, s in enumerate(strategies)]
+    strategies = [
+        Strategy(f"{s.name} ({i + 1})" if names.count(s.name) > 1 else s.name, s.scenario, s.overrides)
+        for i, s in enumerate(strategies)
+    ]
     biggest = max(strategies, key=lambda s: s.scenario.horizon_days * sum(c.leads_per_day for c in s.scenario.channels))
-    _within_limits(args, args.files[0], biggest.scenario, args.replications, args.engine, detail=False,
-                   runs=len(strategies))
+    _within_limits(
+        args, args.files[0], biggest.scenario, args.replications, args.engine, detail=False, runs=len(strategies)
+    )
     levels = ServiceLevels(tuple(args.max_wait), args.max_utilisation)
     if (levels.max_wait or levels.max_utilisation is not None) and args.engine not in EXACT:
-        raise ScenarioError([Problem("--engine", f"service levels are measured lead by lead: use {' or '.join(EXACT)}, "
-                                                 f"not {args.engine}")])
+        raise ScenarioError(
+            [
+                Problem(
+                    "--engine", f"service levels are measured lead by lead: use {' or '.join(EXACT)}, not {args.engine}"
+                )
+            ]
+        )
     if args.out is not None:
         output_dir(args.out)
     try:
-        result = compare(strategies, replications=args.replications, seed=args.seed, engine=args.engine,
-                         workers=args.workers, dask=args.dask, progress=not args.quiet, out=args.out, force=args.force,
-                         objective=args.objective, levels=levels)
+        result = compare(
+            strategies,
+            replications=args.replications,
+            seed=args.seed,
+            engine=args.engine,
+            workers=args.workers,
+            dask=args.dask,
+            progress=not args.quiet,
+            out=args.out,
+            force=args.force,
+            objective=args.objective,
+            levels=levels,
+        )
     except KeyboardInterrupt:
         kept = f"; finished strategies are saved in {args.out}, run the same command to resume" if args.out else ""
         print(f"interrupted{kept}", file=sys.stderr)
         return 130
     summary = result.summary()
-    print(f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine}); "
-          f"ranked by {args.objective}, best first")
+    print(
+        f"{args.replications} replications on common random numbers (seed {args.seed}, engine {args.engine}); "
+        f"ranked by {args.objective}, best first"
+    )
     print(_comparison_table(summary).to_string(index=False))
     if "service_levels" in summary:
         print(_service_lines(summary, args.objective))
@@ -433,13 +560,21 @@ def _comparison_table(summary: dict) -> pd.DataFrame:
         s = by_name[name]
         low, high = s[figure]["ci95"]
         difference = s.get(f"{figure}_difference")
-        rows.append({
-            "strategy": name, "revenue": f"{s['revenue']['mean']:,.0f}", "cost": f"{s['costs']['total']['mean']:,.0f}",
-            "profit": f"{s['profit']['mean']:,.0f}", f"{objective} 95% interval": f"{show(low)} to {show(high)}",
-            "vs baseline": "" if difference is None else f"{signed(difference['mean'])} "
-                                                         f"({signed(difference['ci95'][0])} to {signed(difference['ci95'][1])})",
-            "P(best)": "" if s["p_best"] is None else f"{s['p_best']:.0%}",
-            "P(target)": "" if s["p_hit_target"] is None else f"{s['p_hit_target']['mean']:.0%}"})
+        rows.append(
+            {
+                "strategy": name,
+                "revenue": f"{s['revenue']['mean']:,.0f}",
+                "cost": f"{s['costs']['total']['mean']:,.0f}",
+                "profit": f"{s['profit']['mean']:,.0f}",
+                f"{objective} 95% interval": f"{show(low)} to {show(high)}",
+                "vs baseline": ""
+                if difference is None
+                else f"{signed(difference['mean'])} "
+                f"({signed(difference['ci95'][0])} to {signed(difference['ci95'][1])})",
+                "P(best)": "" if s["p_best"] is None else f"{s['p_best']:.0%}",
+                "P(target)": "" if s["p_hit_target"] is None else f"{s['p_hit_target']['mean']:.0%}",
+            }
+        )
         if "service" in s:
             rows[-1]["service levels"] = "kept" if s["keeps_service_levels"] else "broken"
     return pd.DataFrame(rows)
@@ -450,14 +585,19 @@ def _service_lines(summary: dict, objective: str) -> str:
     lines = []
     for s in summary["strategies"]:
         service = s["service"]
-        waits = [f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
-                 for w in service["waits"]]
+        waits = [
+            f"{w['stage']} {w['share']:.1%} within {w['days']:g} days (needs {w['share_required']:.0%})"
+            for w in service["waits"]
+        ]
         team, busy = max(service["utilisation"].items(), key=lambda item: item[1])
         verdict = "keeps the service levels" if s["keeps_service_levels"] else "breaks " + ", ".join(service["broken"])
         lines.append(f"  {s['name']}: {'; '.join([*waits, f'busiest team {team} {busy:.0%}'])}; {verdict}")
     winner = summary["winner"]
-    lines.append(f"winner: {winner} (best {objective} among the strategies that keep the service levels)" if winner
-                 else "no strategy keeps every service level: none is recommended")
+    lines.append(
+        f"winner: {winner} (best {objective} among the strategies that keep the service levels)"
+        if winner
+        else "no strategy keeps every service level: none is recommended"
+    )
     return "service levels (measured on the same replications, each held with 95% confidence):\n" + "\n".join(lines)
 
 
@@ -467,14 +607,25 @@ def _sweep(args: argparse.Namespace) -> int:
     spec = load_sweep(args.file, limit_points=not args.no_limits)
     s = spec.spec
     biggest = max(spec.scenarios, key=lambda p: p.horizon_days * sum(c.leads_per_day for c in p.channels))
-    _within_limits(args, args.file, biggest, s.replications, s.engine, detail=False, runs=len(spec.scenarios),
-                   replications_option="replications")
+    _within_limits(
+        args,
+        args.file,
+        biggest,
+        s.replications,
+        s.engine,
+        detail=False,
+        runs=len(spec.scenarios),
+        replications_option="replications",
+    )
     output_dir(args.out)
     try:
         result = sweep(spec, args.out, workers=args.workers, dask=args.dask, force=args.force, progress=not args.quiet)
     except KeyboardInterrupt:
-        print(f"interrupted; {len(ChunkStore(args.out).done())} of {len(spec.points)} points are saved in "
-              f"{args.out}; run the same command again to resume", file=sys.stderr)
+        print(
+            f"interrupted; {len(ChunkStore(args.out).done())} of {len(spec.points)} points are saved in "
+            f"{args.out}; run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     print(f"{len(spec.points)} points x {spec.spec.replications} replications: wrote {result.store.results_path}")
     return 0
@@ -513,9 +664,17 @@ def _calibrate(args: argparse.Namespace) -> int:
         write_csv(report / "rejected_rows.csv", crm.report.skipped)
         for name in ("conversion", "time_fits", "values", "reps", "arrivals", "cycle"):
             write_csv(report / f"{name}.csv", getattr(cal, name), index=True)
-        write_json(report / "calibration.json", {
-            "rows_read": cal.rows_read, "rows_used": cal.rows_used, "as_of": str(cal.as_of.date()),
-            "win_probability": cal.win_probability, "problems": crm.report.counts.to_dict(), "notes": list(cal.notes)})
+        write_json(
+            report / "calibration.json",
+            {
+                "rows_read": cal.rows_read,
+                "rows_used": cal.rows_used,
+                "as_of": str(cal.as_of.date()),
+                "win_probability": cal.win_probability,
+                "problems": crm.report.counts.to_dict(),
+                "notes": list(cal.notes),
+            },
+        )
         print(f"wrote the rejected rows and the fitted figures to {report}")
     return 0
 
@@ -529,17 +688,39 @@ def _backtest(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     crm = _read_crm(args.export, args.mapping)
     with _input_from(args.export):
-        result_ = rolling_backtest(crm, cutoffs, until=args.until, period_days=args.period_days,
-                                   replications=args.replications, seed=args.seed,
-                                   known_arrivals=args.known_arrivals, hazard_days=args.hazard_days)
+        result_ = rolling_backtest(
+            crm,
+            cutoffs,
+            until=args.until,
+            period_days=args.period_days,
+            replications=args.replications,
+            seed=args.seed,
+            known_arrivals=args.known_arrivals,
+            hazard_days=args.hazard_days,
+        )
     table, methods, chosen = result_.table, result_.methods(), result_.chosen
-    shown = table[["cutoff", "until", "predicted_won_p50", "actual_won", "predicted_revenue_p10", "predicted_revenue_p50",
-                   "predicted_revenue_p90", "actual_revenue", "naive_revenue", "abs_pct_error", "naive_abs_pct_error",
-                   "covered"]]
+    shown = table[
+        [
+            "cutoff",
+            "until",
+            "predicted_won_p50",
+            "actual_won",
+            "predicted_revenue_p10",
+            "predicted_revenue_p50",
+            "predicted_revenue_p90",
+            "actual_revenue",
+            "naive_revenue",
+            "abs_pct_error",
+            "naive_abs_pct_error",
+            "covered",
+        ]
+    ]
     print("the simulation:")
     print(shown.to_string(index=False, float_format="{:,.2f}".format))
-    print(f"every method ({'revenue' if result_.measure == 'revenue' else 'won deals'}; P10-P90 calibrated on "
-          "finished earlier cut-offs):")
+    print(
+        f"every method ({'revenue' if result_.measure == 'revenue' else 'won deals'}; P10-P90 calibrated on "
+        "finished earlier cut-offs):"
+    )
     print(result_.scores.to_string(index=False, float_format="{:,.3f}".format))
     print(pd.DataFrame(methods).T.to_string(float_format="{:.3f}".format))
     print(f"chosen: {chosen} (lowest mean absolute percentage error over the cut-offs)")
@@ -552,14 +733,24 @@ def _backtest(args: argparse.Namespace) -> int:
             record[f"predicted_{measure}"] = {q: row[f"predicted_{measure}_{q}"] for q in ("mean", "p10", "p50", "p90")}
         records.append({k: (str(v) if k in ("cutoff", "until") else v) for k, v in record.items()})
     result = dict(records[0]) if len(records) == 1 else {}
-    result.update({"replications": args.replications, "seed": args.seed, "backtests": records,
-                   "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
-                   "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
-                   "coverage": float(table["covered"].mean()),
-                   "measure": result_.measure, "methods": methods, "chosen": chosen,
-                   "method_backtests": [{k: (str(v) if k in ("cutoff", "until") else v) for k, v in row.items()}
-                                        for row in result_.scores.to_dict("records")],
-                   "notes": list(result_.notes)})
+    result.update(
+        {
+            "replications": args.replications,
+            "seed": args.seed,
+            "backtests": records,
+            "mean_abs_pct_error": float(table["abs_pct_error"].mean()),
+            "naive_mean_abs_pct_error": float(table["naive_abs_pct_error"].mean()),
+            "coverage": float(table["covered"].mean()),
+            "measure": result_.measure,
+            "methods": methods,
+            "chosen": chosen,
+            "method_backtests": [
+                {k: (str(v) if k in ("cutoff", "until") else v) for k, v in row.items()}
+                for row in result_.scores.to_dict("records")
+            ],
+            "notes": list(result_.notes),
+        }
+    )
     write_csv(out / "backtest.csv", table)
     write_csv(out / "methods.csv", result_.scores)
     write_json(out / "backtest.json", result)
@@ -577,10 +768,14 @@ def _forecast(args: argparse.Namespace) -> int:
     if args.as_of is not None:
         crm = crm.as_known_on(args.as_of)
     with _input_from(args.export):
-        until = args.until or (crm.as_of + pd.offsets.QuarterEnd(0) if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
-                               else crm.as_of + pd.offsets.QuarterEnd(1))
-        choice = choose(crm, until, method=args.method, replications=args.replications, seed=args.seed,
-                        hazard_days=args.hazard_days)
+        until = args.until or (
+            crm.as_of + pd.offsets.QuarterEnd(0)
+            if crm.as_of != crm.as_of + pd.offsets.QuarterEnd(0)
+            else crm.as_of + pd.offsets.QuarterEnd(1)
+        )
+        choice = choose(
+            crm, until, method=args.method, replications=args.replications, seed=args.seed, hazard_days=args.hazard_days
+        )
     outlook, table = choice.outlook, choice.table
     chosen = table.loc[choice.method]
     spread = (math.log1p(chosen["p90"]) - math.log1p(chosen["p10"])) / (2 * Z90)
@@ -591,23 +786,40 @@ def _forecast(args: argparse.Namespace) -> int:
         z = gap / spread if spread > 0 else math.copysign(math.inf, gap)
         p_hit = 0.5 * math.erfc(z / math.sqrt(2))
     methods = {m: {k: (None if pd.isna(v) else float(v)) for k, v in row.items()} for m, row in table.iterrows()}
-    result = {"from": str(outlook.start.date()), "until": str(outlook.end.date()), "open_deals": outlook.open_deals,
-              "measure": choice.measure, "method": choice.method, "why": choice.reason,
-              "forecast": methods[choice.method], "methods": methods,
-              "zombie_share": {"age": choice.zombies.age, "young": choice.zombies.young, "old": choice.zombies.old},
-              "won": outlook.won_quantiles(), "revenue": outlook.revenue_quantiles(),
-              "weighted_pipeline": outlook.weighted, "open_pipeline_expected": outlook.weighted_by_age,
-              "target": args.target, "p_hit_target": p_hit}
+    result = {
+        "from": str(outlook.start.date()),
+        "until": str(outlook.end.date()),
+        "open_deals": outlook.open_deals,
+        "measure": choice.measure,
+        "method": choice.method,
+        "why": choice.reason,
+        "forecast": methods[choice.method],
+        "methods": methods,
+        "zombie_share": {"age": choice.zombies.age, "young": choice.zombies.young, "old": choice.zombies.old},
+        "won": outlook.won_quantiles(),
+        "revenue": outlook.revenue_quantiles(),
+        "weighted_pipeline": outlook.weighted,
+        "open_pipeline_expected": outlook.weighted_by_age,
+        "target": args.target,
+        "p_hit_target": p_hit,
+    }
     crm_view = crm_forecast(crm)
     result["crm_forecast"] = crm_view.summary()
     unit = "revenue" if choice.measure == "revenue" else "won deals"
-    print(f"forecast of {unit} {result['from']} to {result['until']} from {outlook.open_deals:,} open deals and new arrivals:")
+    print(
+        f"forecast of {unit} {result['from']} to {result['until']} from {outlook.open_deals:,} open deals and new arrivals:"
+    )
     print(f"  method: {choice.method} ({choice.reason})")
     for m, row in table.iterrows():
-        held = (f"such ranges held the actual in {row['coverage']:.0%} of {int(row['backtests'])} backtests"
-                if row["backtests"] > 1 else "too few finished backtests: the method's own range, coverage unknown")
-        print(f"  {'*' if m == choice.method else ' '} {m:<18} P10 {row['p10']:>13,.0f}  forecast {row['point']:>13,.0f}  "
-              f"P90 {row['p90']:>13,.0f}  ({held})")
+        held = (
+            f"such ranges held the actual in {row['coverage']:.0%} of {int(row['backtests'])} backtests"
+            if row["backtests"] > 1
+            else "too few finished backtests: the method's own range, coverage unknown"
+        )
+        print(
+            f"  {'*' if m == choice.method else ' '} {m:<18} P10 {row['p10']:>13,.0f}  forecast {row['point']:>13,.0f}  "
+            f"P90 {row['p90']:>13,.0f}  ({held})"
+        )
     print(f"  weighted pipeline (stage probability x value): {outlook.weighted:,.0f}")
     for line in crm_view.lines():
         print(line)
@@ -635,31 +847,47 @@ def _track(args: argparse.Namespace) -> int:
     try:
         calendar = Calendar(holidays={"country": args.country}) if args.country else Calendar()
     except ValueError:
-        raise ScenarioError([Problem("--country", f"{args.country!r} is not a country the holidays package knows "
-                                                  "(e.g. US, CN)")]) from None
+        raise ScenarioError(
+            [Problem("--country", f"{args.country!r} is not a country the holidays package knows (e.g. US, CN)")]
+        ) from None
     with _input_from(args.plan_dir):
-        result = track(crm, plan, args.as_of, calendar=calendar, checkpoints=args.checkpoints,
-                       tolerance=args.tolerance, replications=args.replications, seed=args.seed, measure=args.measure,
-                       start=_replan_start(args.plan_dir))
+        result = track(
+            crm,
+            plan,
+            args.as_of,
+            calendar=calendar,
+            checkpoints=args.checkpoints,
+            tolerance=args.tolerance,
+            replications=args.replications,
+            seed=args.seed,
+            measure=args.measure,
+            start=_replan_start(args.plan_dir),
+        )
     for checkpoint in result.checkpoints:
         print(checkpoint["line"])
     company = result.status[result.status["level"] == "company"]
     for row in company.itertuples():
-        print(f"{row.horizon} {row.period}: {row.actual_to_date:,.0f} against {row.target_to_date:,.0f} to date "
-              f"({row.pace}); projected P50 {row.p50:,.0f} (P10 {row.p10:,.0f}, P90 {row.p90:,.0f}) of "
-              f"{row.target:,.0f}, P(make it) {row.p_make:.0%} (95% interval {row.p_make_low:.0%} to "
-              f"{row.p_make_high:.0%})")
+        print(
+            f"{row.horizon} {row.period}: {row.actual_to_date:,.0f} against {row.target_to_date:,.0f} to date "
+            f"({row.pace}); projected P50 {row.p50:,.0f} (P10 {row.p10:,.0f}, P90 {row.p90:,.0f}) of "
+            f"{row.target:,.0f}, P(make it) {row.p_make:.0%} (95% interval {row.p_make_low:.0%} to "
+            f"{row.p_make_high:.0%})"
+        )
     gap = result.gaps.iloc[0]
-    parts = ", ".join(f"{name} {gap[name]:+,.0f}" for name in
-                      ["volume", *(f"conversion:{s}" for s in result.stages), "deal_size", "timing"])
+    parts = ", ".join(
+        f"{name} {gap[name]:+,.0f}"
+        for name in ["volume", *(f"conversion:{s}" for s in result.stages), "deal_size", "timing"]
+    )
     print(f"gap to date {gap['gap']:+,.0f}: {parts}")
     for note in result.notes:
         print(f"note: {note}")
     sheet = review(result, crm)
     for row in sheet.head(5).itertuples():
         print(f"act {row.rank}: {row.action} ({row.level} {row.unit}, {row.cause}, {row.amount:+,.0f})")
-    write_json(out / "tracking.json", {**result.summary(), "plan_dir": str(Path(args.plan_dir).resolve()),
-                                       "country": args.country})
+    write_json(
+        out / "tracking.json",
+        {**result.summary(), "plan_dir": str(Path(args.plan_dir).resolve()), "country": args.country},
+    )
     write_csv(out / "tracking.csv", result.status)
     write_csv(out / "gaps.csv", pd.concat([result.gaps, result.reps], ignore_index=True))
     write_csv(out / "review.csv", sheet)
@@ -694,8 +922,12 @@ def _checkpoints(text: str) -> tuple[int | str, ...]:
 
 
 def _hazard_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hazard-days", type=_positive_int, metavar="D",
-                   help="judge open deals' chances from the last D days of deal experience only (default: all)")
+    p.add_argument(
+        "--hazard-days",
+        type=_positive_int,
+        metavar="D",
+        help="judge open deals' chances from the last D days of deal experience only (default: all)",
+    )
 
 
 def _cutoff_range(text: str) -> list[pd.Timestamp]:
@@ -723,8 +955,15 @@ def _diagnose(args: argparse.Namespace) -> int:
     crm = _read_crm(args.file, args.mapping)
     benchmark = load_benchmark(args.benchmark) if args.benchmark else None
     rules = load_tier_rules(args.tier_rules) if args.tier_rules else PRACTICE
-    result = diagnose(crm, benchmark=benchmark, as_of=args.as_of, rules=rules, min_deals=args.min_deals,
-                      materiality=args.materiality, alpha=args.alpha)
+    result = diagnose(
+        crm,
+        benchmark=benchmark,
+        as_of=args.as_of,
+        rules=rules,
+        min_deals=args.min_deals,
+        materiality=args.materiality,
+        alpha=args.alpha,
+    )
     summary = {"rows_read": crm.report.rows_read, "rows_used": crm.report.rows_used, **result.summary()}
     write_json(out / "diagnostics.json", summary)
     write_csv(out / "coaching.csv", result.coaching)
@@ -739,8 +978,10 @@ def _diagnose(args: argparse.Namespace) -> int:
     print(result.funnel.to_string(float_format="{:.2f}".format))
     for finding in result.bottlenecks.itertuples():
         print(f"bottleneck ({finding.kind}) at {finding.stage}: {finding.reason}")
-    print(f"reps credibly below their team: {len(flagged)} of {len(result.exceptions)} "
-          f"({summary['exceptions']['tested']} with {args.min_deals}+ decided deals tested)")
+    print(
+        f"reps credibly below their team: {len(flagged)} of {len(result.exceptions)} "
+        f"({summary['exceptions']['tested']} with {args.min_deals}+ decided deals tested)"
+    )
     print(f"open deals older than the p90 time to win: {len(result.aging):,}")
     print(f"wrote {out / 'diagnostics.json'}, {out / 'coaching.csv'} ({len(result.coaching):,} actions) and charts")
     return 0
@@ -765,8 +1006,11 @@ def _tiers(args: argparse.Namespace) -> int:
     summary = tier_summary(tiers, rules)
     write_csv(out / "tiers.csv", tiers, index=True)
     written = ["tiers.csv", "tiers.json"]
-    report = {"as_of": as_of.date().isoformat(), "customers": len(tiers),
-              "tiers": json.loads(summary.reset_index().to_json(orient="records"))}
+    report = {
+        "as_of": as_of.date().isoformat(),
+        "customers": len(tiers),
+        "tiers": json.loads(summary.reset_index().to_json(orient="records")),
+    }
     print(summary.to_string(formatters={"monetary": "{:,.0f}".format}))
     if args.invoices:
         invoices, skipped = read_invoices(args.invoices)
@@ -776,8 +1020,10 @@ def _tiers(args: argparse.Namespace) -> int:
         write_csv(out / "invoices_skipped.csv", skipped)
         _write_png(out / "receivables.png", aging_chart(aging.buckets))
         written += _RECEIVABLES
-        print(f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
-              f"{len(aging.alerts)} invoices unpaid beyond 30 days; {len(skipped)} invoice rows skipped")
+        print(
+            f"receivables outstanding {aging.summary()['outstanding']:,.0f}; "
+            f"{len(aging.alerts)} invoices unpaid beyond 30 days; {len(skipped)} invoice rows skipped"
+        )
     write_json(out / "tiers.json", report)
     remove_stale(out, _RECEIVABLES, written)  # an earlier run's receivables, when this one has no invoices
     print(f"wrote {out / 'tiers.json'} and {out / 'tiers.csv'}")
@@ -787,9 +1033,12 @@ def _tiers(args: argparse.Namespace) -> int:
 def _attached_plan(file: str, scenario: Scenario):
     """The incentive plan ``scenario`` attaches (its ``incentives``): the reference when ``--plan`` is not given."""
     if len(scenario.incentives) != 1:
-        why = (f"{file} attaches plans to {len(scenario.incentives)} teams ({', '.join(scenario.incentives)}): "
-               "say which plan is the reference" if scenario.incentives else
-               f"{file} attaches no incentive plan (its `incentives`): give the plan to price")
+        why = (
+            f"{file} attaches plans to {len(scenario.incentives)} teams ({', '.join(scenario.incentives)}): "
+            "say which plan is the reference"
+            if scenario.incentives
+            else f"{file} attaches no incentive plan (its `incentives`): give the plan to price"
+        )
         raise ScenarioError([Problem("--plan", why)])
     ((team, plan),) = scenario.incentives.items()
     print(f"reference plan: {plan.name}, the plan {file} attaches to {team} (--plan PLAN prices another)")
@@ -811,20 +1060,44 @@ def _incentives(args: argparse.Namespace) -> int:
         plans.append(plan)
     _within_limits(args, args.file, scenario, args.replications, args.engine, detail=True)
     out = output_dir(args.out) if args.out is not None else None
-    results = simulate(scenario, replications=args.replications, seed=args.seed, engine=args.engine,
-                       progress=not args.quiet)
+    results = simulate(
+        scenario, replications=args.replications, seed=args.seed, engine=args.engine, progress=not args.quiet
+    )
     table, summary = compare_plans(results, plans)
-    shown = pd.DataFrame([{
-        "plan": s["plan"], "revenue": s["revenue"]["mean"], "comp cost": s["comp_cost"]["mean"],
-        "cost of sales": s["cost_of_sales"]["mean"], "at quota": s["share_at_quota"]["mean"],
-        "Gini": s["gini"]["mean"], "P(target)": s["p_hit_target"]["mean"],
-        "cost per extra revenue": s.get("cost_per_extra_revenue") or np.nan} for s in summary["plans"]])
-    print(f"{scenario.name}: {len(plans)} plans on the same {args.replications} replications (seed {args.seed}, "
-          f"engine {args.engine}); means")
-    print(shown.to_string(index=False, na_rep="", formatters={
-        "revenue": "{:,.0f}".format, "comp cost": "{:,.0f}".format, "cost of sales": "{:.2%}".format,
-        "at quota": "{:.0%}".format, "Gini": "{:.2f}".format,
-        "P(target)": "{:.0%}".format, "cost per extra revenue": "{:.3f}".format}))
+    shown = pd.DataFrame(
+        [
+            {
+                "plan": s["plan"],
+                "revenue": s["revenue"]["mean"],
+                "comp cost": s["comp_cost"]["mean"],
+                "cost of sales": s["cost_of_sales"]["mean"],
+                "at quota": s["share_at_quota"]["mean"],
+                "Gini": s["gini"]["mean"],
+                "P(target)": s["p_hit_target"]["mean"],
+                "cost per extra revenue": s.get("cost_per_extra_revenue") or np.nan,
+            }
+            for s in summary["plans"]
+        ]
+    )
+    print(
+        f"{scenario.name}: {len(plans)} plans on the same {args.replications} replications (seed {args.seed}, "
+        f"engine {args.engine}); means"
+    )
+    print(
+        shown.to_string(
+            index=False,
+            na_rep="",
+            formatters={
+                "revenue": "{:,.0f}".format,
+                "comp cost": "{:,.0f}".format,
+                "cost of sales": "{:.2%}".format,
+                "at quota": "{:.0%}".format,
+                "Gini": "{:.2f}".format,
+                "P(target)": "{:.0%}".format,
+                "cost per extra revenue": "{:.3f}".format,
+            },
+        )
+    )
     if out is not None:
         write_with(out / "payouts.parquet", lambda tmp: table.to_parquet(tmp, index=False))
         write_json(out / "incentives.json", summary)
@@ -833,10 +1106,19 @@ def _incentives(args: argparse.Namespace) -> int:
 
 
 def _backend_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                   help="local worker processes (default: all cores); with --dask local, the cluster's workers")
-    p.add_argument("--dask", type=_dask_address, metavar="ADDRESS",
-                   help="run on a dask.distributed scheduler (tcp://host:port), or 'local' for a LocalCluster")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: all cores); with --dask local, the cluster's workers",
+    )
+    p.add_argument(
+        "--dask",
+        type=_dask_address,
+        metavar="ADDRESS",
+        help="run on a dask.distributed scheduler (tcp://host:port), or 'local' for a LocalCluster",
+    )
 
 
 def sub_commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -866,28 +1148,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     _run_options(p, engine="fast", replications=200)
     p.add_argument("--out", type=_path, metavar="DIR", help="write summary.json and the tables (Parquet) here")
-    p.add_argument("--summary-only", dest="detail", action="store_false",
-                   help="with --out, write per-replication and per-stage tables only, not per-lead ones")
+    p.add_argument(
+        "--summary-only",
+        dest="detail",
+        action="store_false",
+        help="with --out, write per-replication and per-stage tables only, not per-lead ones",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("plan", help="break the annual target down and check it against staffing and simulation")
-    p.add_argument("file", metavar="FILE", nargs="?",
-                   help="the scenario (with --from-track, default: the tracked plan's scenario.yaml)")
-    p.add_argument("--from-track", type=_path, metavar="DIR",
-                   help="plan the rest of the year tracked in DIR (salesplay track --out), keeping what is won")
-    p.add_argument("--target", type=_positive_int, metavar="AMOUNT",
-                   help="annual revenue target (default: the scenario's targets.annual_revenue)")
-    p.add_argument("--method", choices=METHODS,
-                   help="how the year is split over months (default: the scenario's targets.split, else reserve)")
-    p.add_argument("--reserve-month", type=_whole, metavar="M",
-                   help="with --method reserve (1-12; default: the scenario's targets.reserve_month, else 12)")
-    p.add_argument("--reserve-share", type=_non_negative_float, default=0.0, metavar="S",
-                   help="with --method reserve: share of the target the reserve month carries")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="the scenario (with --from-track, default: the tracked plan's scenario.yaml)",
+    )
+    p.add_argument(
+        "--from-track",
+        type=_path,
+        metavar="DIR",
+        help="plan the rest of the year tracked in DIR (salesplay track --out), keeping what is won",
+    )
+    p.add_argument(
+        "--target",
+        type=_positive_int,
+        metavar="AMOUNT",
+        help="annual revenue target (default: the scenario's targets.annual_revenue)",
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        help="how the year is split over months (default: the scenario's targets.split, else reserve)",
+    )
+    p.add_argument(
+        "--reserve-month",
+        type=_whole,
+        metavar="M",
+        help="with --method reserve (1-12; default: the scenario's targets.reserve_month, else 12)",
+    )
+    p.add_argument(
+        "--reserve-share",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="S",
+        help="with --method reserve: share of the target the reserve month carries",
+    )
     p.add_argument("--challenge", type=_positive_float, default=1.0, metavar="C", help="plan above target, e.g. 1.1")
-    p.add_argument("--rep-basis", choices=REP_BASES, default="capacity",
-                   help="split among reps by each seat's capacity (default), or by each named rep's won revenue "
-                        "in the past year (history) or open pipeline (pipeline) in --export")
+    p.add_argument(
+        "--rep-basis",
+        choices=REP_BASES,
+        default="capacity",
+        help="split among reps by each seat's capacity (default), or by each named rep's won revenue "
+        "in the past year (history) or open pipeline (pipeline) in --export",
+    )
     p.add_argument("--export", metavar="EXPORT", help="with --rep-basis history|pipeline: the CRM export")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="the export's mapping (default: maven)")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="read the export as known on this day")
@@ -897,53 +1211,106 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("allocate", help="split a marketing budget over channels (and reps over teams)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--budget", type=_non_negative_float, required=True, metavar="B",
-                   help="marketing budget over the horizon")
+    p.add_argument(
+        "--budget", type=_non_negative_float, required=True, metavar="B", help="marketing budget over the horizon"
+    )
     p.add_argument("--headcount", type=_positive_int, metavar="H", help="reps to staff across the teams")
     _objective_option(p)
     p.add_argument("--steps", type=_positive_int, default=10, metavar="N", help="budget steps of the greedy search")
     _service_options(p)
-    p.add_argument("--channel-budget", type=_channel_budget, action="append", default=[], metavar="NAME:LOW:HIGH",
-                   help="keep a channel's budget between LOW and HIGH, e.g. inbound:200000:800000")
-    p.add_argument("--fixed", action="append", default=[], metavar="CHANNEL",
-                   help="keep this channel's volume as it is (channels with fixed_volume or no cost per lead always are)")
-    p.add_argument("--focus", action="store_true",
-                   help="also weigh the focus rule: the most valuable tiers served first, against first come, first served")
-    p.add_argument("--route", type=_route, metavar="STAGE:TIERS:SENIORS:SKILL",
-                   help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
-                        "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3")
+    p.add_argument(
+        "--channel-budget",
+        type=_channel_budget,
+        action="append",
+        default=[],
+        metavar="NAME:LOW:HIGH",
+        help="keep a channel's budget between LOW and HIGH, e.g. inbound:200000:800000",
+    )
+    p.add_argument(
+        "--fixed",
+        action="append",
+        default=[],
+        metavar="CHANNEL",
+        help="keep this channel's volume as it is (channels with fixed_volume or no cost per lead always are)",
+    )
+    p.add_argument(
+        "--focus",
+        action="store_true",
+        help="also weigh the focus rule: the most valuable tiers served first, against first come, first served",
+    )
+    p.add_argument(
+        "--route",
+        type=_route,
+        metavar="STAGE:TIERS:SENIORS:SKILL",
+        help="also weigh routing TIERS (comma-separated) at STAGE to SENIORS of its team who convert "
+        "SKILL times the stage's rate, against pooling them, e.g. negotiation:A:4:1.3",
+    )
     _run_options(p, engine="fast", replications=40)
-    p.add_argument("--out", type=_path, metavar="DIR",
-                   help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here")
+    p.add_argument(
+        "--out",
+        type=_path,
+        metavar="DIR",
+        help="write allocation.json and scenario.yaml (the recommended scenario, to rerun) here",
+    )
     p.set_defaults(handler=_allocate)
 
-    p = sub.add_parser("hire", help="hires per team and month that reach a revenue target at least cost, or give "
-                                    "the best chance of it within a budget")
+    p = sub.add_parser(
+        "hire",
+        help="hires per team and month that reach a revenue target at least cost, or give "
+        "the best chance of it within a budget",
+    )
     p.add_argument("file", metavar="SCENARIO")
     p.add_argument("--target", type=_positive_int, required=True, metavar="AMOUNT", help="annual revenue target")
     p.add_argument("--method", choices=METHODS, default="reserve", help="how the target is split over months")
-    p.add_argument("--probability", type=_fraction, default=0.8, metavar="P",
-                   help="the probability of reaching the target the plan must keep (default 0.8)")
-    p.add_argument("--budget", type=_non_negative_float, metavar="AMOUNT",
-                   help="instead: the best probability of reaching the target with hires costing at most AMOUNT in "
-                        "the year (hiring fees and their salaries from the day they start)")
+    p.add_argument(
+        "--probability",
+        type=_fraction,
+        default=0.8,
+        metavar="P",
+        help="the probability of reaching the target the plan must keep (default 0.8)",
+    )
+    p.add_argument(
+        "--budget",
+        type=_non_negative_float,
+        metavar="AMOUNT",
+        help="instead: the best probability of reaching the target with hires costing at most AMOUNT in "
+        "the year (hiring fees and their salaries from the day they start)",
+    )
     _run_options(p, engine="fast", replications=40)
-    p.add_argument("--out", type=_path, required=True, metavar="DIR",
-                   help="write hiring.json, scenario.yaml (the scenario with the hires) and headcount.png here")
+    p.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="write hiring.json, scenario.yaml (the scenario with the hires) and headcount.png here",
+    )
     p.set_defaults(handler=_hire)
 
     p = sub.add_parser("compare", help="compare strategies on common random numbers; write comparison.json")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files; the first is the baseline")
-    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14")
-    p.add_argument("--strategies", type=_path, metavar="FILE",
-                   help="add the strategies of a YAML file: each a name and the overrides (several changes at once) "
-                        "that make it from the baseline, e.g. 'more SDRs: {teams.sdr.headcount: 6}'")
+    p.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="add a strategy: the baseline with this change, e.g. teams.solutions.headcount=14",
+    )
+    p.add_argument(
+        "--strategies",
+        type=_path,
+        metavar="FILE",
+        help="add the strategies of a YAML file: each a name and the overrides (several changes at once) "
+        "that make it from the baseline, e.g. 'more SDRs: {teams.sdr.headcount: 6}'",
+    )
     _objective_option(p)
     _service_options(p)
     _run_options(p, engine=DEFAULT_ENGINE, replications=200)
-    p.add_argument("--out", type=_path, metavar="DIR",
-                   help="write each strategy as it finishes (resumable), then comparison.json, here")
+    p.add_argument(
+        "--out",
+        type=_path,
+        metavar="DIR",
+        help="write each strategy as it finishes (resumable), then comparison.json, here",
+    )
     _backend_options(p)
     p.add_argument("--force", action="store_true", help="start afresh even if DIR holds another comparison")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -968,38 +1335,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
     p.add_argument("--benchmark", type=_path, metavar="FILE", help="YAML with conversion: {stage: rate}")
-    p.add_argument("--tier-rules", type=_path, metavar="FILE",
-                   help="YAML tier rules (default: the practice's RFM tiers)")
-    p.add_argument("--as-of", type=_date, metavar="DATE",
-                   help="date of the review (default: the latest date in the export)")
-    p.add_argument("--min-deals", type=_positive_int, default=20, metavar="N",
-                   help="decided deals a rep needs before a low win rate may be flagged")
+    p.add_argument(
+        "--tier-rules", type=_path, metavar="FILE", help="YAML tier rules (default: the practice's RFM tiers)"
+    )
+    p.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="date of the review (default: the latest date in the export)"
+    )
+    p.add_argument(
+        "--min-deals",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="decided deals a rep needs before a low win rate may be flagged",
+    )
     p.add_argument("--materiality", type=_fraction, default=0.2, metavar="M", help="flag reps this far below the team")
     p.add_argument("--alpha", type=_fraction, default=0.05, metavar="A", help="false discovery rate across reps")
-    p.add_argument("--out", type=_path, required=True, metavar="DIR",
-                   help="write diagnostics.json, coaching.csv, exceptions.csv, aging_deals.csv, tiers.csv, charts")
+    p.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="write diagnostics.json, coaching.csv, exceptions.csv, aging_deals.csv, tiers.csv, charts",
+    )
     p.set_defaults(handler=_diagnose)
 
     p = sub.add_parser("tiers", help="customer tiers by RFM with follow-up cadences; receivables aging")
     p.add_argument("file", metavar="EXPORT", help="opportunity export (CSV or Excel), or a folder for a preset")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE", help="column mapping: a preset or a YAML file")
-    p.add_argument("--tier-rules", type=_path, metavar="FILE",
-                   help="YAML tier rules (default: the practice's RFM tiers)")
-    p.add_argument("--invoices", type=_path, metavar="FILE",
-                   help="invoice table (invoice_id, customer, amount, issued, paid) to age")
-    p.add_argument("--as-of", type=_date, metavar="DATE",
-                   help="date of the review (default: the latest date in the export)")
+    p.add_argument(
+        "--tier-rules", type=_path, metavar="FILE", help="YAML tier rules (default: the practice's RFM tiers)"
+    )
+    p.add_argument(
+        "--invoices",
+        type=_path,
+        metavar="FILE",
+        help="invoice table (invoice_id, customer, amount, issued, paid) to age",
+    )
+    p.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="date of the review (default: the latest date in the export)"
+    )
     p.add_argument("--out", type=_path, required=True, metavar="DIR", help="write tiers.json and tiers.csv here")
     p.set_defaults(handler=_tiers)
 
     p = sub.add_parser("calibrate", help="calibrate a scenario from a CRM export; print the bad-row report")
     p.add_argument("export", metavar="EXPORT", help="CSV or Excel export, or the folder holding it")
-    p.add_argument("--mapping", default="maven", metavar="NAME|FILE",
-                   help="column mapping: maven, olist, salesforce, hubspot, or a YAML file")
+    p.add_argument(
+        "--mapping",
+        default="maven",
+        metavar="NAME|FILE",
+        help="column mapping: maven, olist, salesforce, hubspot, or a YAML file",
+    )
     p.add_argument("--out", type=_path, required=True, metavar="SCENARIO.yaml", help="write the scenario here")
     p.add_argument("--horizon-days", type=_positive_int, default=365, metavar="D")
-    p.add_argument("--as-of", type=_date, metavar="DATE",
-                   help="calibrate on the export as it read on this date (default: all of it); the year starts the day after")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="calibrate on the export as it read on this date (default: all of it); the year starts the day after",
+    )
     p.add_argument("--name", default=None, help="scenario name")
     p.add_argument("--report", type=_path, metavar="DIR", help="write rejected_rows.csv and the fitted figures here")
     p.set_defaults(handler=_calibrate)
@@ -1007,14 +1400,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backtest", help="forecast from past cut-offs and compare with what happened")
     p.add_argument("export", metavar="EXPORT")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
-    p.add_argument("--cutoff", type=_date, action="append", default=[], metavar="DATE",
-                   help="cut-off date (repeat for several)")
-    p.add_argument("--cutoffs", type=_cutoff_range, action="append", default=[], metavar="START:END:STEP",
-                   help="every cut-off of a range, STEP monthly or weekly (e.g. 2017-05-31:2017-09-30:monthly)")
+    p.add_argument(
+        "--cutoff", type=_date, action="append", default=[], metavar="DATE", help="cut-off date (repeat for several)"
+    )
+    p.add_argument(
+        "--cutoffs",
+        type=_cutoff_range,
+        action="append",
+        default=[],
+        metavar="START:END:STEP",
+        help="every cut-off of a range, STEP monthly or weekly (e.g. 2017-05-31:2017-09-30:monthly)",
+    )
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the data's last date)")
-    p.add_argument("--period-days", type=_positive_int, metavar="D", help="instead of --until: D days after each cut-off")
-    p.add_argument("--known-arrivals", action="store_true",
-                   help="give the model the leads that did arrive (forecast the won count of those cohorts)")
+    p.add_argument(
+        "--period-days", type=_positive_int, metavar="D", help="instead of --until: D days after each cut-off"
+    )
+    p.add_argument(
+        "--known-arrivals",
+        action="store_true",
+        help="give the model the leads that did arrive (forecast the won count of those cohorts)",
+    )
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
@@ -1026,11 +1431,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="forecast as if on this date (default: the data's end)")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the period (default: the quarter's end)")
-    p.add_argument("--target", type=_positive_float, metavar="AMOUNT",
-                   help="target of the period (revenue, or won deals when the export has no values)")
-    p.add_argument("--method", choices=FORECAST_METHODS, metavar="NAME",
-                   help=f"forecast by this method ({', '.join(FORECAST_METHODS)}); "
-                        "default: the one with the lowest error in backtests at earlier cut-offs")
+    p.add_argument(
+        "--target",
+        type=_positive_float,
+        metavar="AMOUNT",
+        help="target of the period (revenue, or won deals when the export has no values)",
+    )
+    p.add_argument(
+        "--method",
+        choices=FORECAST_METHODS,
+        metavar="NAME",
+        help=f"forecast by this method ({', '.join(FORECAST_METHODS)}); "
+        "default: the one with the lowest error in backtests at earlier cut-offs",
+    )
     _hazard_option(p)
     p.add_argument("--replications", type=_positive_int, default=1000, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
@@ -1042,23 +1455,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("export", metavar="EXPORT")
     p.add_argument("--mapping", default="maven", metavar="NAME|FILE")
     p.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="date of the review")
-    p.add_argument("--checkpoints", type=_checkpoints, default=(10, 20, "end"), metavar="DAYS",
-                   help="days of the month that get a status line (default: 10,20,end)")
-    p.add_argument("--tolerance", type=_fraction, default=0.05, metavar="T",
-                   help="within this share of the target to date counts as on track")
+    p.add_argument(
+        "--checkpoints",
+        type=_checkpoints,
+        default=(10, 20, "end"),
+        metavar="DAYS",
+        help="days of the month that get a status line (default: 10,20,end)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=_fraction,
+        default=0.05,
+        metavar="T",
+        help="within this share of the target to date counts as on track",
+    )
     p.add_argument("--country", metavar="CC", help="pace months by this country's working days (public holidays)")
-    p.add_argument("--measure", choices=("revenue", "deals"), default="revenue",
-                   help="track revenue against the plan's targets, or won deals against its deals (exports without values)")
+    p.add_argument(
+        "--measure",
+        choices=("revenue", "deals"),
+        default="revenue",
+        help="track revenue against the plan's targets, or won deals against its deals (exports without values)",
+    )
     p.add_argument("--replications", type=_positive_int, default=500, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
-    p.add_argument("--out", type=_path, required=True, metavar="DIR",
-                   help="write tracking.json, tracking.csv, gaps.csv, review.md, review.csv and tracking.png here")
+    p.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="write tracking.json, tracking.csv, gaps.csv, review.md, review.csv and tracking.png here",
+    )
     p.set_defaults(handler=_track)
 
     p = sub.add_parser("incentives", help="pay the simulated year under incentive plans; compare cost and spread")
     p.add_argument("file", metavar="SCENARIO")
-    p.add_argument("--plan", type=_path, metavar="PLAN",
-                   help="the current plan (the reference; default: the plan the scenario attaches, its incentives)")
+    p.add_argument(
+        "--plan",
+        type=_path,
+        metavar="PLAN",
+        help="the current plan (the reference; default: the plan the scenario attaches, its incentives)",
+    )
     p.add_argument("--compare", type=_path, nargs="+", default=[], metavar="PLAN", help="plans to compare with it")
     _run_options(p, engine="fast", replications=50)
     p.add_argument("--out", type=_path, metavar="DIR", help="write payouts.parquet and incentives.json here")
@@ -1068,25 +1504,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _objective_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--objective", choices=tuple(OBJECTIVES), default=next(iter(OBJECTIVES)),
-                        help="rank by profit (revenue minus marketing, staff, hiring and commission), revenue, or "
-                             "the probability of reaching targets.annual_revenue (p_target)")
+    parser.add_argument(
+        "--objective",
+        choices=tuple(OBJECTIVES),
+        default=next(iter(OBJECTIVES)),
+        help="rank by profit (revenue minus marketing, staff, hiring and commission), revenue, or "
+        "the probability of reaching targets.annual_revenue (p_target)",
+    )
 
 
 def _service_options(parser: argparse.ArgumentParser) -> None:
     """``--max-wait`` and ``--max-utilisation``: the service levels a choice must keep."""
-    parser.add_argument("--max-wait", type=_max_wait, action="append", default=[], metavar="STAGE:DAYS[:SHARE]",
-                        help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep "
-                             "start on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads "
-                             "in 10)")
-    parser.add_argument("--max-utilisation", type=_fraction, metavar="U",
-                        help="a service level: no team busier than this share of its working time, e.g. 0.85")
+    parser.add_argument(
+        "--max-wait",
+        type=_max_wait,
+        action="append",
+        default=[],
+        metavar="STAGE:DAYS[:SHARE]",
+        help="a service level: at least SHARE (default 0.9) of the leads reaching STAGE have a rep "
+        "start on them within DAYS, e.g. qualify:3:0.9 (first contact within 3 days for 9 leads "
+        "in 10)",
+    )
+    parser.add_argument(
+        "--max-utilisation",
+        type=_fraction,
+        metavar="U",
+        help="a service level: no team busier than this share of its working time, e.g. 0.85",
+    )
 
 
 def _limits_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-limits", action="store_true",
-                        help="run even when the estimated memory or time is above what a 2-core, 24 GiB machine "
-                             "can give (for bigger machines)")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="run even when the estimated memory or time is above what a 2-core, 24 GiB machine "
+        "can give (for bigger machines)",
+    )
 
 
 def _run_options(parser: argparse.ArgumentParser, engine: str, replications: int) -> None:
@@ -1122,7 +1575,9 @@ def _route(text: str) -> tuple[str, list[str], int, float]:
         stage, tiers, seniors, skill = text.rsplit(":", 3)
         return stage, tiers.split(","), _positive_int(seniors), _positive_float(skill)
     except (ValueError, argparse.ArgumentTypeError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not STAGE:TIERS:SENIORS:SKILL, e.g. negotiation:A:4:1.3") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not STAGE:TIERS:SENIORS:SKILL, e.g. negotiation:A:4:1.3"
+        ) from None
 
 
 _RECEIVABLES = ["receivable_alerts.csv", "invoices_skipped.csv", "receivables.png"]

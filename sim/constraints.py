@@ -60,7 +60,9 @@ def _strict(kind: str) -> BeforeValidator:
 
 _NUMBER, _WHOLE = _strict("a number"), _strict("a whole number")
 
-Probability = Annotated[float, _NUMBER, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)", "probability (0 to 1)")]
+Probability = Annotated[
+    float, _NUMBER, _check(lambda v: 0.0 <= v <= 1.0, "a probability (0 to 1)", "probability (0 to 1)")
+]
 PositiveFloat = Annotated[float, _NUMBER, _check(lambda v: v > 0, "positive", "number > 0")]
 NonNegativeFloat = Annotated[float, _NUMBER, _check(lambda v: v >= 0, "zero or positive", "number ≥ 0")]
 PositiveInt = Annotated[int, _WHOLE, _check(lambda v: v > 0, "a positive whole number", "whole number > 0")]

@@ -51,8 +51,21 @@ from sim.model.arrivals import daily_rates
 from sim.model.staffing import Roster
 from sim.scenario import Channel, Scenario
 
-__all__ = ["COSTS", "COLUMNS", "replication_costs", "plan_inputs", "plan_commission", "commission_basis", "worked_by",
-           "not_given", "given", "add_profit", "leads_per_unit", "marketing_budget", "leads_per_day_bought"]
+__all__ = [
+    "COSTS",
+    "COLUMNS",
+    "replication_costs",
+    "plan_inputs",
+    "plan_commission",
+    "commission_basis",
+    "worked_by",
+    "not_given",
+    "given",
+    "add_profit",
+    "leads_per_unit",
+    "marketing_budget",
+    "leads_per_day_bought",
+]
 
 COSTS = ("marketing", "staff", "hiring", "commission")
 """The parts of a year's cost, in the order summaries show them."""
@@ -107,8 +120,9 @@ def worked_by(scenario: Scenario) -> np.ndarray:
     return works
 
 
-def replication_costs(scenario: Scenario, rosters: Sequence[Roster], revenue_by_tier: np.ndarray,
-                      priced: Collection[str] = ()) -> tuple[float, float, float]:
+def replication_costs(
+    scenario: Scenario, rosters: Sequence[Roster], revenue_by_tier: np.ndarray, priced: Collection[str] = ()
+) -> tuple[float, float, float]:
     """Staff, hiring and flat-rate commission cost of one replication; a team without a figure adds nothing to
     that part (see :func:`not_given`).
 
@@ -143,8 +157,11 @@ def plan_inputs(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict[str
     times = times.loc[mine, ["replication", "lead", "stage", "team", "rep", "start", "end", "converted"]]
     leads = tables["leads"]
     final = times[times["stage"].cat.codes.to_numpy() == len(scenario.stages) - 1]
-    return {"stage_times": times, "leads": leads[leads["lead"].isin(final["lead"])],
-            "reps": tables["reps"][tables["reps"]["team"].isin(teams)]}
+    return {
+        "stage_times": times,
+        "leads": leads[leads["lead"].isin(final["lead"])],
+        "reps": tables["reps"][tables["reps"]["team"].isin(teams)],
+    }
 
 
 def plan_commission(scenario: Scenario, inputs: Sequence[dict[str, pd.DataFrame]]) -> pd.Series:
@@ -156,8 +173,7 @@ def plan_commission(scenario: Scenario, inputs: Sequence[dict[str, pd.DataFrame]
     tables = {name: pd.concat([part[name] for part in inputs], ignore_index=True) for name in inputs[0]}
     run = Results(scenario, "", 0, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), tables)
     replications = pd.Index(tables["reps"]["replication"].unique())
-    return sum(variable_pay(run, plan).reindex(replications, fill_value=0.0)
-               for plan in scenario.incentives.values())
+    return sum(variable_pay(run, plan).reindex(replications, fill_value=0.0) for plan in scenario.incentives.values())
 
 
 def commission_basis(scenario: Scenario, priced: bool) -> str | None:
@@ -177,8 +193,10 @@ def commission_basis(scenario: Scenario, priced: bool) -> str | None:
     flat = [t for t in scenario.teams if t.commission_rate is not None and t.name not in planned]
     parts = []
     if planned:
-        parts.append("plans applied to the run's deals, reps not responding: "
-                     + ", ".join(f"{team} ({plan.name})" for team, plan in scenario.incentives.items()))
+        parts.append(
+            "plans applied to the run's deals, reps not responding: "
+            + ", ".join(f"{team} ({plan.name})" for team, plan in scenario.incentives.items())
+        )
     if flat:
         parts.append("flat commission_rate: " + ", ".join(f"{t.name} {t.commission_rate:.4g}" for t in flat))
     if scenario.incentives and not priced:
@@ -199,8 +217,11 @@ def not_given(scenario: Scenario) -> dict[str, str]:
         missing["marketing"] = f"channels without cost_per_lead (counted as free): {', '.join(free)}"
     for part, field in (("staff", "cost_per_rep_year"), ("hiring", "cost_per_hire")):
         # hiring matters only to teams that take people on: planned hires or replacements of leavers
-        teams = [t.name for t in scenario.teams if getattr(t, field) is None
-                 and (part == "staff" or t.hires or t.attrition is not None)]
+        teams = [
+            t.name
+            for t in scenario.teams
+            if getattr(t, field) is None and (part == "staff" or t.hires or t.attrition is not None)
+        ]
         if teams:
             missing[part] = f"teams without {field}: {', '.join(teams)}"
     if all(t.commission_rate is None for t in scenario.teams) and not scenario.incentives:
@@ -212,9 +233,13 @@ def given(scenario: Scenario) -> tuple[str, ...]:
     """The parts of :data:`COSTS` the scenario gives a figure for, for some team at least (marketing always:
     a channel's cost per lead is 0 unless stated)."""
     fields = {"staff": "cost_per_rep_year", "hiring": "cost_per_hire", "commission": "commission_rate"}
-    return tuple(part for part in COSTS
-                 if part == "marketing" or (part == "commission" and scenario.incentives)
-                 or any(getattr(t, fields[part]) is not None for t in scenario.teams))
+    return tuple(
+        part
+        for part in COSTS
+        if part == "marketing"
+        or (part == "commission" and scenario.incentives)
+        or any(getattr(t, fields[part]) is not None for t in scenario.teams)
+    )
 
 
 def add_profit(replications: pd.DataFrame) -> pd.DataFrame:

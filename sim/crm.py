@@ -74,12 +74,34 @@ from sim.crm_values import check_date_format, read_amounts, read_dates, read_for
 from sim.errors import Problem, ScenarioError
 from sim.yaml_io import load_model, parse_yaml, validate
 
-__all__ = ["CANONICAL_COLUMNS", "CrmImport", "CrmMapping", "ImportReport", "Join", "PRESETS", "Table", "load_mapping",
-           "read_opportunities", "read_table"]
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "CrmImport",
+    "CrmMapping",
+    "ImportReport",
+    "Join",
+    "PRESETS",
+    "Table",
+    "load_mapping",
+    "read_opportunities",
+    "read_table",
+]
 
 CanonicalField = Literal[
-    "opportunity_id", "created", "closed", "stage", "value", "rep", "team", "region", "account", "product", "channel",
-    "expected_close", "forecast_category", "probability"
+    "opportunity_id",
+    "created",
+    "closed",
+    "stage",
+    "value",
+    "rep",
+    "team",
+    "region",
+    "account",
+    "product",
+    "channel",
+    "expected_close",
+    "forecast_category",
+    "probability",
 ]
 TEXT_FIELDS = ("rep", "team", "region", "account", "product", "channel")
 FORECAST_FIELDS = ("expected_close", "forecast_category", "probability")
@@ -116,7 +138,9 @@ class Join(_Model):
 
     file: str = Field(min_length=1, description="File name, relative to the main file's folder.")
     by: CanonicalField = Field(description="Canonical field of the main table to join by (e.g. `rep`).")
-    key: str | None = Field(None, description="Column of the joined file holding that field. Default: the main table's column.")
+    key: str | None = Field(
+        None, description="Column of the joined file holding that field. Default: the main table's column."
+    )
     columns: dict[CanonicalField, str] = Field(description="Canonical field -> column of the joined file.")
     required: bool = Field(False, description="Fail when the file is absent (else the fields stay empty, with a note).")
 
@@ -140,8 +164,11 @@ class CrmMapping(_Model):
     date_format: str | None = Field(None, description="strftime format of the dates. Default: ISO 8601.")
     decimal: Literal[".", ","] = Field(".", description="Decimal separator of amounts.")
     thousands: Literal[",", ".", " ", "\u00a0", "\u202f", "'", ""] = Field(
-        ",", description="Thousands separator of amounts (\"\" for none; spaces, no-break spaces and `'` allowed).")
-    na_values: tuple[str, ...] = Field((), description="Cell texts meaning missing, besides an empty cell (e.g. `n/a`).")
+        ",", description='Thousands separator of amounts ("" for none; spaces, no-break spaces and `\'` allowed).'
+    )
+    na_values: tuple[str, ...] = Field(
+        (), description="Cell texts meaning missing, besides an empty cell (e.g. `n/a`)."
+    )
     joins: tuple[Join, ...] = Field((), description="Look-up tables joined to the main table.")
 
     @model_validator(mode="after")
@@ -279,8 +306,13 @@ class ImportReport:
         if len(self.skipped):
             shown = self.skipped.head(10)
             lines.append("First skipped rows (line in the file, column, problem, detail):")
-            lines += [f"  line {r.row}: " + (f"{r.column}: " if r.column else "") + r.problem
-                      + (f" ({r.detail})" if r.detail else "") for r in shown.itertuples()]
+            lines += [
+                f"  line {r.row}: "
+                + (f"{r.column}: " if r.column else "")
+                + r.problem
+                + (f" ({r.detail})" if r.detail else "")
+                for r in shown.itertuples()
+            ]
             if len(self.skipped) > len(shown):
                 lines.append(f"  ... and {len(self.skipped) - len(shown):,} more")
         lines += [f"Note: {n}" for n in self.notes]
@@ -352,8 +384,9 @@ class Table:
         named = [h for h in header if h]
         repeated = sorted({h for h in named if named.count(h) > 1})
         if repeated:
-            raise ScenarioError([Problem("", f"the header names {', '.join(map(repr, repeated))} more than once",
-                                         where, header_line)])
+            raise ScenarioError(
+                [Problem("", f"the header names {', '.join(map(repr, repeated))} more than once", where, header_line)]
+            )
         width = len(header)
         table = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=header, dtype=object)
         return cls(table, pd.Series(lines, dtype=int, name="row"), pd.Series([len(r) for r in rows], dtype=int))
@@ -415,8 +448,14 @@ def _read_excel(path: Path, sheet: str | int | None, decimal: str, date_format: 
     return Table.of(header, header_line, [r for _, r in rest], [i for i, _ in rest], str(path))
 
 
-def read_table(path: str | Path, encoding: str = "utf-8-sig", sheet: str | int | None = None,
-               na_values: tuple[str, ...] = (), decimal: str = ".", date_format: str | None = None) -> Table:
+def read_table(
+    path: str | Path,
+    encoding: str = "utf-8-sig",
+    sheet: str | int | None = None,
+    na_values: tuple[str, ...] = (),
+    decimal: str = ".",
+    date_format: str | None = None,
+) -> Table:
     """Read a CSV or Excel file of an export as text, each row with its line in the file.
 
     Only empty cells (and ``na_values``) are missing: pandas' NA strings (``None``, ``NA``,
@@ -450,21 +489,27 @@ def _read_export(path: Path, m: CrmMapping, sheet: str | int | None) -> Table:
 
 def _missing_columns(frame: pd.DataFrame, wanted: Mapping[str, str], file: str, where: str) -> list[Problem]:
     have = list(frame.columns)
-    return [Problem(f"{where}.{canon}", f"column '{col}' is not in the file (it has: {', '.join(map(str, have))})", file)
-            for canon, col in wanted.items() if col not in have]
+    return [
+        Problem(f"{where}.{canon}", f"column '{col}' is not in the file (it has: {', '.join(map(str, have))})", file)
+        for canon, col in wanted.items()
+        if col not in have
+    ]
 
 
 def _locate(source: str | Path, m: CrmMapping) -> Path:
     path = Path(source)
     if path.is_dir():
         if m.file is None:
-            raise ScenarioError([Problem("", f"is a folder, and mapping '{m.name}' names no main file", file=str(path))])
+            raise ScenarioError(
+                [Problem("", f"is a folder, and mapping '{m.name}' names no main file", file=str(path))]
+            )
         path = path / m.file
     return path
 
 
-def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | Mapping | CrmMapping = "maven",
-                       as_of: Any = None) -> CrmImport:
+def read_opportunities(
+    source: str | Path | pd.DataFrame, mapping: str | Path | Mapping | CrmMapping = "maven", as_of: Any = None
+) -> CrmImport:
     """Read an export (file, folder holding it, or a raw table) into canonical opportunities.
 
     Dates after ``as_of`` (the day the export was taken; default: tomorrow, since no export
@@ -527,8 +572,16 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
         mask = pd.Series(mask).fillna(False).to_numpy(bool)
         if mask.any():
             why = detail[mask].to_numpy() if isinstance(detail, pd.Series) else detail
-            bad.append(pd.DataFrame({"row": line[mask].to_numpy(), "column": source_column.get(canon, canon),
-                                     "problem": problem, "detail": why}))
+            bad.append(
+                pd.DataFrame(
+                    {
+                        "row": line[mask].to_numpy(),
+                        "column": source_column.get(canon, canon),
+                        "problem": problem,
+                        "detail": why,
+                    }
+                )
+            )
 
     width = len(raw.columns)
     flag(fields_in_row > width, "", WIDE_ROW, fields_in_row.astype(str) + f" fields; the header has {width}")
@@ -579,24 +632,38 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     flag(is_closed & given("closed").notna() & closed.isna(), "closed", UNPARSEABLE_DATE, closed_why)
     for canon, offsets in (("created", created_offsets), ("closed", closed_offsets)):
         if len(offsets) > 1:
-            notes.append(f"{source_column.get(canon, canon)}: times with several UTC offsets ({', '.join(offsets)}); "
-                         f"each is read as the local day it shows")
+            notes.append(
+                f"{source_column.get(canon, canon)}: times with several UTC offsets ({', '.join(offsets)}); "
+                f"each is read as the local day it shows"
+            )
     limit = _as_of_limit(as_of)
     after = f"after the as-of date {limit.date()}"
     flag(created > limit, "created", DATE_AFTER_AS_OF, created.dt.date.astype(str) + f" is {after}")
     flag(is_closed & (closed > limit), "closed", DATE_AFTER_AS_OF, closed.dt.date.astype(str) + f" is {after}")
     flag(is_closed & given("created").isna(), "created", MISSING_DATE)
     flag(is_closed & given("closed").isna(), "closed", MISSING_DATE)
-    flag(is_closed & (closed < created), "closed", CLOSE_BEFORE_CREATED,
-         closed.dt.date.astype(str) + " is before " + created.dt.date.astype(str))
+    flag(
+        is_closed & (closed < created),
+        "closed",
+        CLOSE_BEFORE_CREATED,
+        closed.dt.date.astype(str) + " is before " + created.dt.date.astype(str),
+    )
     cycle = (closed - created).dt.days
-    flag(is_closed & (closed <= limit) & (cycle > MAX_CYCLE_DAYS), "closed", CYCLE_TOO_LONG,
-         cycle.astype("Int64").astype(str) + f" days after created; at most {MAX_CYCLE_DAYS:,} are believed")
+    flag(
+        is_closed & (closed <= limit) & (cycle > MAX_CYCLE_DAYS),
+        "closed",
+        CYCLE_TOO_LONG,
+        cycle.astype("Int64").astype(str) + f" days after created; at most {MAX_CYCLE_DAYS:,} are believed",
+    )
     closed = closed.where(is_closed.to_numpy())
     # what the CRM forecasts of an open deal: its expected close (only an open deal's is checked), category, probability
     expected_close, expected_why, _ = read_dates(given("expected_close").astype(object), m.date_format)
-    flag(~is_closed & given("expected_close").notna() & expected_close.isna(), "expected_close", UNPARSEABLE_DATE,
-         expected_why)
+    flag(
+        ~is_closed & given("expected_close").notna() & expected_close.isna(),
+        "expected_close",
+        UNPARSEABLE_DATE,
+        expected_why,
+    )
     category, category_why = read_forecast_categories(given("forecast_category").astype(object))
     flag(category_why.notna(), "forecast_category", UNKNOWN_CATEGORY, category_why)
     probability, probability_why = read_probabilities(given("probability").astype(object), m.decimal)
@@ -621,7 +688,9 @@ def read_opportunities(source: str | Path | pd.DataFrame, mapping: str | Path | 
     out["created"] = created
     out["closed"] = closed
     out["status"] = pd.Series(status, dtype=object)
-    out["stage"] = pd.Categorical(pd.Series(stage, dtype=object).where(~unknown.to_numpy()), categories=list(m.stages), ordered=True)
+    out["stage"] = pd.Categorical(
+        pd.Series(stage, dtype=object).where(~unknown.to_numpy()), categories=list(m.stages), ordered=True
+    )
     out["value"] = value.to_numpy()
     out["expected_close"] = expected_close.to_numpy()
     out["forecast_category"] = pd.array(category.to_numpy(), dtype="string")

@@ -55,8 +55,18 @@ ROLLUPS: dict[str, tuple[str, ...] | None] = {
 }
 """Each roll-up and the forecast categories of the open deals it sums (None: every open deal)."""
 
-SLIPPED_COLUMNS = ["opportunity_id", "rep", "stage", "forecast_category", "probability", "value", "created",
-                   "expected_close", "days_slipped", "age_days"]
+SLIPPED_COLUMNS = [
+    "opportunity_id",
+    "rep",
+    "stage",
+    "forecast_category",
+    "probability",
+    "value",
+    "created",
+    "expected_close",
+    "days_slipped",
+    "age_days",
+]
 
 
 @dataclass(frozen=True)
@@ -79,29 +89,48 @@ class CrmForecast:
         """The figures as plain numbers, for ``forecast.json``."""
         days = self.slipped["days_slipped"]
         return {
-            "rollups": ({name: {"deals": int(row.deals), "value": float(row.value), "without_value": int(row.without_value)}
-                         for name, row in self.rollups.iterrows()} if self.has_categories else None),
-            "probability_weighted": self.probability_weighted, "deals_with_probability": self.with_probability,
-            "slipped": ({"deals": len(self.slipped), "value": float(self.slipped["value"].sum()),
-                         "median_days_slipped": float(days.median()) if len(days) else None}
-                        if self.has_expected_close else None),
+            "rollups": (
+                {
+                    name: {"deals": int(row.deals), "value": float(row.value), "without_value": int(row.without_value)}
+                    for name, row in self.rollups.iterrows()
+                }
+                if self.has_categories
+                else None
+            ),
+            "probability_weighted": self.probability_weighted,
+            "deals_with_probability": self.with_probability,
+            "slipped": (
+                {
+                    "deals": len(self.slipped),
+                    "value": float(self.slipped["value"].sum()),
+                    "median_days_slipped": float(days.median()) if len(days) else None,
+                }
+                if self.has_expected_close
+                else None
+            ),
         }
 
     def lines(self) -> list[str]:
         """Printed lines of the CRM's view (none when the export carries none of its fields)."""
         out = []
         if self.has_categories:
-            parts = ", ".join(f"{name.replace('_', ' ')} {row.value:,.0f} ({int(row.deals):,} deals)"
-                              for name, row in self.rollups.iterrows())
+            parts = ", ".join(
+                f"{name.replace('_', ' ')} {row.value:,.0f} ({int(row.deals):,} deals)"
+                for name, row in self.rollups.iterrows()
+            )
             out.append(f"  CRM forecast categories (open deals' values): {parts}")
         if self.probability_weighted is not None:
-            out.append(f"  CRM probability x value ({self.with_probability:,} open deals with a probability): "
-                       f"{self.probability_weighted:,.0f}")
+            out.append(
+                f"  CRM probability x value ({self.with_probability:,} open deals with a probability): "
+                f"{self.probability_weighted:,.0f}"
+            )
         if self.has_expected_close:
             if len(self.slipped):
-                out.append(f"  slipped: {len(self.slipped):,} open deals past their expected close date, worth "
-                           f"{self.slipped['value'].sum():,.0f}, a median {self.slipped['days_slipped'].median():,.0f} "
-                           f"days late")
+                out.append(
+                    f"  slipped: {len(self.slipped):,} open deals past their expected close date, worth "
+                    f"{self.slipped['value'].sum():,.0f}, a median {self.slipped['days_slipped'].median():,.0f} "
+                    f"days late"
+                )
             else:
                 out.append("  slipped: no open deal is past its expected close date")
         return out
@@ -118,18 +147,29 @@ def crm_forecast(crm: CrmImport) -> CrmForecast:
     rows = {}
     for name, categories in ROLLUPS.items():
         inside = np.ones(len(open_), bool) if categories is None else category.isin(categories).to_numpy()
-        rows[name] = {"deals": int(inside.sum()), "value": float(np.nansum(value[inside])),
-                      "without_value": int(np.isnan(value[inside]).sum())}
+        rows[name] = {
+            "deals": int(inside.sum()),
+            "value": float(np.nansum(value[inside])),
+            "without_value": int(np.isnan(value[inside]).sum()),
+        }
     rollups = pd.DataFrame.from_dict(rows, orient="index")
     probability = open_["probability"].to_numpy(float)
     weighable = ~np.isnan(probability)
     weighted = float(np.nansum(probability[weighable] * value[weighable])) if weighable.any() else None
     expected = open_["expected_close"]
     late = (expected.notna() & (expected.dt.normalize() < as_of)).to_numpy()
-    slipped = open_[late].assign(days_slipped=(as_of - expected[late].dt.normalize()).dt.days.astype(int),
-                                 age_days=(as_of - open_.loc[late, "created"].dt.normalize()).dt.days.astype("Int64"))
+    slipped = open_[late].assign(
+        days_slipped=(as_of - expected[late].dt.normalize()).dt.days.astype(int),
+        age_days=(as_of - open_.loc[late, "created"].dt.normalize()).dt.days.astype("Int64"),
+    )
     slipped = slipped.sort_values(["days_slipped", "opportunity_id"], ascending=[False, True], kind="stable")
     slipped = slipped[SLIPPED_COLUMNS].assign(stage=lambda t: t["stage"].astype(object)).reset_index(drop=True)
-    return CrmForecast(as_of=as_of, rollups=rollups, probability_weighted=weighted, with_probability=int(weighable.sum()),
-                       slipped=slipped, has_categories=bool(category.notna().any()),
-                       has_expected_close=bool(expected.notna().any()))
+    return CrmForecast(
+        as_of=as_of,
+        rollups=rollups,
+        probability_weighted=weighted,
+        with_probability=int(weighable.sum()),
+        slipped=slipped,
+        has_categories=bool(category.notna().any()),
+        has_expected_close=bool(expected.notna().any()),
+    )

@@ -34,8 +34,18 @@ from functools import cache
 
 import pandas as pd
 
-__all__ = ["FIRST_YEAR", "FORECAST_CATEGORIES", "LAST_YEAR", "check_date_format", "read_amount", "read_amounts", "read_date",
-           "read_dates", "read_forecast_categories", "read_probabilities"]
+__all__ = [
+    "FIRST_YEAR",
+    "FORECAST_CATEGORIES",
+    "LAST_YEAR",
+    "check_date_format",
+    "read_amount",
+    "read_amounts",
+    "read_date",
+    "read_dates",
+    "read_forecast_categories",
+    "read_probabilities",
+]
 
 FIRST_YEAR, LAST_YEAR = pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1
 """The years a date may fall in: those pandas' nanosecond timestamps hold whole."""
@@ -211,10 +221,15 @@ def read_forecast_categories(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> cats.tolist(), reasons.notna().tolist()
     (['best_case', 'best_case', 'omitted', <NA>, <NA>], [False, False, False, True, False])
     """
-    known = {item: FORECAST_CATEGORIES.get(" ".join(str(item).lower().replace("_", " ").replace("-", " ").split()))
-             for item in text.dropna().unique()}
-    reasons = {item: f"'{item}' is not a forecast category (one of: {', '.join(dict.fromkeys(FORECAST_CATEGORIES))})"
-               for item, cat in known.items() if cat is None}
+    known = {
+        item: FORECAST_CATEGORIES.get(" ".join(str(item).lower().replace("_", " ").replace("-", " ").split()))
+        for item in text.dropna().unique()
+    }
+    reasons = {
+        item: f"'{item}' is not a forecast category (one of: {', '.join(dict.fromkeys(FORECAST_CATEGORIES))})"
+        for item, cat in known.items()
+        if cat is None
+    }
     return text.map(known).astype("string"), text.map(reasons).astype(object)
 
 

@@ -83,8 +83,14 @@ class Cycle:
         """Per tier, the probability that a lead is won."""
         return self.reach[:, :, -1].mean(axis=1)
 
-    def monthly(self, event: Event, arrivals: Sequence[tuple[float, float]], edges: Sequence[float],
-                stage: int | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+    def monthly(
+        self,
+        event: Event,
+        arrivals: Sequence[tuple[float, float]],
+        edges: Sequence[float],
+        stage: int | None = None,
+        weights: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Expected events in each interval ``[edges[i], edges[i + 1])`` per lead arriving evenly over each
         interval of ``arrivals`` (days from day 0), a ``(len(edges) - 1, len(arrivals))`` matrix.
 
@@ -108,13 +114,24 @@ class Cycle:
         edges = np.asarray(edges, dtype=float)
         # Expected arrivals in [lo, hi) whose event falls before x, per unit of arrival density: for a
         # delay d, the part of [lo, hi) below x - d.
-        below = np.clip(edges[:, None, None] - delay[None, None, :], lo[None, :, None], hi[None, :, None]) - lo[None, :, None]
+        below = (
+            np.clip(edges[:, None, None] - delay[None, None, :], lo[None, :, None], hi[None, :, None])
+            - lo[None, :, None]
+        )
         before = (below * pmf).sum(axis=2) / (hi - lo)[None, :]
         return np.diff(before, axis=0)
 
-
-    def from_stage(self, event: Event, tier: int, entry: int, edges: Sequence[float], stage: int | None = None,
-                   weight: ArrayLike = 1.0, conversion: ArrayLike = np.nan, age: ArrayLike = 0.0) -> np.ndarray:
+    def from_stage(
+        self,
+        event: Event,
+        tier: int,
+        entry: int,
+        edges: Sequence[float],
+        stage: int | None = None,
+        weight: ArrayLike = 1.0,
+        conversion: ArrayLike = np.nan,
+        age: ArrayLike = 0.0,
+    ) -> np.ndarray:
         """Expected events in each interval ``[edges[i], edges[i + 1])`` for deals of ``tier`` that stand at
         stage ``entry`` on day 0 (listed opening deals), summed over the deals: the paths that reach
         ``entry``, from there on.
@@ -140,8 +157,9 @@ class Cycle:
         k = self.enter.shape[2] - 1 if event == "won" else stage
         if k < entry:
             return np.zeros(len(edges) - 1)
-        weight, conversion, age = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
-                                                        for v in (weight, conversion, age)))
+        weight, conversion, age = np.broadcast_arrays(
+            *(np.atleast_1d(np.asarray(v, dtype=float)) for v in (weight, conversion, age))
+        )
         offsets = times[tier, :, k] - self.enter[tier, :, entry]
         reached, arrived = self.reach[tier, :, entry], self.reach[tier, :, k]
         if k == entry:  # nothing to condition: every deal spreads alike
@@ -155,10 +173,10 @@ class Cycle:
         passing = self.reach[tier, order, entry + 1]
         total = np.zeros(len(edges))
         for lo in range(0, len(weight), _DEALS_AT_ONCE):  # bounded memory: deals x paths at a time
-            w, c, a = (v[lo:lo + _DEALS_AT_ONCE, None] for v in (weight, conversion, age))
+            w, c, a = (v[lo : lo + _DEALS_AT_ONCE, None] for v in (weight, conversion, age))
             longer = in_stage > a
             aged = (a > 0) & ((reached * longer).sum(axis=1, keepdims=True) > 0)  # else no sampled path lasts
-            keep = np.where(aged, longer, True)                                # so long: it goes on as new
+            keep = np.where(aged, longer, True)  # so long: it goes on as new
             share = np.maximum((keep * reached).sum(axis=1, keepdims=True), 1e-300)
             scale = w / share
             passed = (keep * passing).sum(axis=1, keepdims=True) / share
@@ -203,7 +221,9 @@ def calendar_stretch(scenario: Scenario, team: int) -> float:
     return days / max(worked, 1)
 
 
-def calendar_wait(scenario: Scenario, team: int, queue: Queue | None = None) -> Callable[[np.random.Generator, int], np.ndarray]:
+def calendar_wait(
+    scenario: Scenario, team: int, queue: Queue | None = None
+) -> Callable[[np.random.Generator, int], np.ndarray]:
     """A sampler of the days a lead reaching team ``team`` at a random moment of the year waits for its
     calendar: for the next working day (a lead that comes in on Friday evening is first called on
     Monday), then, with a ``queue``, for the work that piled up while nobody worked (the weekend's
@@ -213,7 +233,9 @@ def calendar_wait(scenario: Scenario, team: int, queue: Queue | None = None) -> 
     working day, spread over every day) and ``queue.reps`` clear it on working days only.
     """
     calendar = scenario.calendar_of(team)
-    flags = None if calendar is None else working_days(calendar, scenario.start_date or dt.date(2027, 1, 1), 0, 365 + 60)
+    flags = (
+        None if calendar is None else working_days(calendar, scenario.start_date or dt.date(2027, 1, 1), 0, 365 + 60)
+    )
     if flags is None or not flags.any():
         return lambda rng, samples: np.zeros(samples)
     steps = 20  # grid points a day
@@ -234,6 +256,7 @@ def calendar_wait(scenario: Scenario, team: int, queue: Queue | None = None) -> 
         at = rng.random(samples) * 365
         i = np.minimum((at * steps).astype(np.int64), len(works) - 1)
         return np.maximum(following[i], at) - at + cleared[i]
+
     return draw
 
 

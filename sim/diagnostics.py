@@ -54,9 +54,23 @@ from sim.yaml_io import load_model
 from sim.results import Results
 from sim.tiers import PRACTICE, TierRules, rfm_tiers, tier_summary
 
-__all__ = ["Benchmark", "Diagnosis", "aging_deals", "beta_prior", "benchmark_from", "benchmark_review", "bottlenecks",
-           "coaching_list", "diagnose", "funnel_from_results", "funnel_over_time", "load_benchmark", "rep_exceptions",
-           "stage_funnel", "stage_outcomes"]
+__all__ = [
+    "Benchmark",
+    "Diagnosis",
+    "aging_deals",
+    "beta_prior",
+    "benchmark_from",
+    "benchmark_review",
+    "bottlenecks",
+    "coaching_list",
+    "diagnose",
+    "funnel_from_results",
+    "funnel_over_time",
+    "load_benchmark",
+    "rep_exceptions",
+    "stage_funnel",
+    "stage_outcomes",
+]
 
 UTILISATION_LIMIT = 0.9  # practice: a team above 90% is a bottleneck (leads wait and go cold)
 MIN_DEALS = 20  # decided deals a rep needs before a low win rate may be flagged
@@ -102,8 +116,15 @@ def stage_funnel(opportunities: pd.DataFrame, stages: Sequence[str]) -> pd.DataF
     rows = []
     for k, name in enumerate(stages):
         here = index == k
-        rows.append({"stage": name, "reached": int((index >= k).sum()), "passed": int((index > k).sum()),
-                     "lost": int((here & (status == "lost")).sum()), "open": int((here & (status == "open")).sum())})
+        rows.append(
+            {
+                "stage": name,
+                "reached": int((index >= k).sum()),
+                "passed": int((index > k).sum()),
+                "lost": int((here & (status == "lost")).sum()),
+                "open": int((here & (status == "open")).sum()),
+            }
+        )
     table = pd.DataFrame(rows).set_index("stage")
     decided = table.passed + table.lost
     table["conversion"] = (table.passed / decided).where(decided > 0)
@@ -116,15 +137,17 @@ def funnel_from_results(results: Results) -> pd.DataFrame:
     """The same table from a simulated run (means per replication), with each stage's wait and utilisation."""
     summary = pd.DataFrame(results.summary()["stages"]).set_index("name")
     lost = results.stage_stats.groupby("stage", observed=True).lost.mean().reindex(summary.index)
-    table = pd.DataFrame({
-        "reached": summary.entered,
-        "passed": summary.converted,
-        "lost": lost,
-        "open": summary.entered - summary.converted - lost,
-        "conversion": summary.conversion_rate.astype(float),
-        "mean_wait_days": summary.mean_wait_days.astype(float),
-        "utilisation": summary.utilisation.astype(float),
-    })
+    table = pd.DataFrame(
+        {
+            "reached": summary.entered,
+            "passed": summary.converted,
+            "lost": lost,
+            "open": summary.entered - summary.converted - lost,
+            "conversion": summary.conversion_rate.astype(float),
+            "mean_wait_days": summary.mean_wait_days.astype(float),
+            "utilisation": summary.utilisation.astype(float),
+        }
+    )
     table["open_share"] = table.open / table.open.sum() if table.open.sum() else np.nan
     table.index.name = "stage"
     return table
@@ -139,15 +162,18 @@ def stage_outcomes(results: Results, stage: str, replication: int = 0) -> pd.Dat
     if stage not in names:
         raise ValueError(f"{stage!r} is not a stage of {results.scenario.name!r} ({', '.join(names)})")
     times = results.stage_times
-    worked = times[(times.replication == replication) & (times.stage == stage) & (times.arrive >= 0)
-                   & times.rep.notna()]
+    worked = times[
+        (times.replication == replication) & (times.stage == stage) & (times.arrive >= 0) & times.rep.notna()
+    ]
     converted = worked.converted
-    return pd.DataFrame({
-        "opportunity_id": worked.lead.astype(str).to_numpy(),
-        "rep": [f"{team} #{int(r) + 1}" for team, r in zip(worked.team, worked.rep)],
-        "team": worked.team.astype(str).to_numpy(),
-        "status": np.where(converted.isna(), "open", np.where(converted.fillna(False), "won", "lost")),
-    })
+    return pd.DataFrame(
+        {
+            "opportunity_id": worked.lead.astype(str).to_numpy(),
+            "rep": [f"{team} #{int(r) + 1}" for team, r in zip(worked.team, worked.rep)],
+            "team": worked.team.astype(str).to_numpy(),
+            "status": np.where(converted.isna(), "open", np.where(converted.fillna(False), "won", "lost")),
+        }
+    )
 
 
 def funnel_over_time(crm: CrmImport, dates: Sequence[Any]) -> pd.DataFrame:
@@ -155,8 +181,12 @@ def funnel_over_time(crm: CrmImport, dates: Sequence[Any]) -> pd.DataFrame:
     one row per date and stage with the deals open there and the stage's conversion so far — the
     funnel's shape over time, e.g. at each quarter's end."""
     steps = crm.stages[:-1]
-    parts = [stage_funnel(crm.as_known_on(date).opportunities, steps).reset_index()
-             .assign(date=pd.Timestamp(date).normalize()) for date in dates]
+    parts = [
+        stage_funnel(crm.as_known_on(date).opportunities, steps)
+        .reset_index()
+        .assign(date=pd.Timestamp(date).normalize())
+        for date in dates
+    ]
     return pd.concat(parts, ignore_index=True)[["date", "stage", "reached", "open", "open_share", "conversion"]]
 
 
@@ -175,8 +205,12 @@ def benchmark_review(funnel: pd.DataFrame, benchmark: Mapping[str, float]) -> pd
     """The funnel with each stage's benchmark, the gap (points) and the ratio (conversion ÷ benchmark)."""
     unknown = sorted(set(benchmark) - set(funnel.index))
     if unknown:
-        raise ScenarioError([Problem(f"conversion.{name}", f"is not a stage of the funnel ({', '.join(funnel.index)})")
-                             for name in unknown])
+        raise ScenarioError(
+            [
+                Problem(f"conversion.{name}", f"is not a stage of the funnel ({', '.join(funnel.index)})")
+                for name in unknown
+            ]
+        )
     review = funnel.copy()
     review["benchmark"] = pd.Series(benchmark, dtype=float).reindex(review.index)
     review["gap"] = review.conversion - review.benchmark
@@ -192,20 +226,38 @@ def bottlenecks(review: pd.DataFrame, utilisation_limit: float = UTILISATION_LIM
         stage = review.ratio.idxmin()
         row = review.loc[stage]
         if row.ratio < 1:
-            found.append({"kind": "conversion", "stage": stage, "value": float(row.conversion),
-                          "reason": f"conversion {row.conversion:.0%} against a benchmark of {row.benchmark:.0%} "
-                                    f"({row.ratio:.0%} of it), the furthest below its benchmark"})
+            found.append(
+                {
+                    "kind": "conversion",
+                    "stage": stage,
+                    "value": float(row.conversion),
+                    "reason": f"conversion {row.conversion:.0%} against a benchmark of {row.benchmark:.0%} "
+                    f"({row.ratio:.0%} of it), the furthest below its benchmark",
+                }
+            )
     if "mean_wait_days" in review and review.mean_wait_days.fillna(0).gt(0).any():
         stage = review.mean_wait_days.idxmax()
         wait = float(review.mean_wait_days[stage])
-        found.append({"kind": "wait", "stage": stage, "value": wait,
-                      "reason": f"leads wait {wait:.1f} days on average for a rep, the longest of any stage"})
+        found.append(
+            {
+                "kind": "wait",
+                "stage": stage,
+                "value": wait,
+                "reason": f"leads wait {wait:.1f} days on average for a rep, the longest of any stage",
+            }
+        )
     if "utilisation" in review:
         for stage, load in review.utilisation.items():
             if load > utilisation_limit:
-                found.append({"kind": "utilisation", "stage": stage, "value": float(load),
-                              "reason": f"the team is {load:.0%} busy (above {utilisation_limit:.0%}): "
-                                        "queues grow and leads go cold"})
+                found.append(
+                    {
+                        "kind": "utilisation",
+                        "stage": stage,
+                        "value": float(load),
+                        "reason": f"the team is {load:.0%} busy (above {utilisation_limit:.0%}): "
+                        "queues grow and leads go cold",
+                    }
+                )
     return pd.DataFrame(found, columns=["kind", "stage", "value", "reason"])
 
 
@@ -214,8 +266,9 @@ def _as_of(opportunities: pd.DataFrame) -> pd.Timestamp:
     return max(opportunities.created.max(), opportunities.closed.max())
 
 
-def aging_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = None,
-                quantile: float = 0.9) -> pd.DataFrame:
+def aging_deals(
+    opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = None, quantile: float = 0.9
+) -> pd.DataFrame:
     """Open deals older (days since created, at ``as_of``) than the ``quantile`` of the days it took to win.
 
     ``as_of`` defaults to the latest date in the table; the limit is computed from won deals
@@ -235,8 +288,13 @@ def aging_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = 
     return aged.reindex(columns=columns).reset_index(drop=True)
 
 
-def rep_exceptions(opportunities: pd.DataFrame, by: str | None = "team", min_deals: int = MIN_DEALS,
-                   materiality: float = MATERIALITY, alpha: float = ALPHA) -> pd.DataFrame:
+def rep_exceptions(
+    opportunities: pd.DataFrame,
+    by: str | None = "team",
+    min_deals: int = MIN_DEALS,
+    materiality: float = MATERIALITY,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
     """Each rep's win rate against the rest of the group (``by`` column, or everyone), and whether it is an exception.
 
     A rep is flagged when all three hold: at least ``min_deals`` decided (won or lost) deals;
@@ -250,22 +308,29 @@ def rep_exceptions(opportunities: pd.DataFrame, by: str | None = "team", min_dea
     """
     decided = opportunities[opportunities.status.isin(["won", "lost"]) & opportunities.rep.notna()]
     group = decided[by].astype(object).fillna("(none)") if by else pd.Series("(all)", index=decided.index)
-    counts = (decided.assign(group=group, won=decided.status.eq("won"))
-              .groupby(["group", "rep"], observed=True).won.agg(deals="size", won="sum").reset_index())
+    counts = (
+        decided.assign(group=group, won=decided.status.eq("won"))
+        .groupby(["group", "rep"], observed=True)
+        .won.agg(deals="size", won="sum")
+        .reset_index()
+    )
     totals = counts.groupby("group").agg(g_deals=("deals", "sum"), g_won=("won", "sum"))
     counts = counts.join(totals, on="group")
     rest_deals, rest_won = counts.g_deals - counts.deals, counts.g_won - counts.won
     counts["win_rate"] = counts.won / counts.deals
     counts["team_rate"] = (rest_won / rest_deals).where(rest_deals > 0)
-    intervals = [stats.binomtest(int(k), int(n)).proportion_ci(0.95, method="exact")
-                 for k, n in zip(counts.won, counts.deals)]
+    intervals = [
+        stats.binomtest(int(k), int(n)).proportion_ci(0.95, method="exact") for k, n in zip(counts.won, counts.deals)
+    ]
     counts["ci_low"] = [ci.low for ci in intervals]
     counts["ci_high"] = [ci.high for ci in intervals]
     prior = beta_prior(counts.won.to_numpy(), counts.deals.to_numpy())
     counts["shrunk_rate"] = (counts.won + prior[0]) / (counts.deals + sum(prior))
     tested = (counts.deals >= min_deals) & counts.team_rate.notna()
-    p = [stats.binomtest(int(k), int(n), float(rate), alternative="less").pvalue if t else np.nan
-         for k, n, rate, t in zip(counts.won, counts.deals, counts.team_rate, tested)]
+    p = [
+        stats.binomtest(int(k), int(n), float(rate), alternative="less").pvalue if t else np.nan
+        for k, n, rate, t in zip(counts.won, counts.deals, counts.team_rate, tested)
+    ]
     counts["p_value"] = p
     counts["q_value"] = np.nan
     if tested.any():
@@ -296,8 +361,9 @@ def beta_prior(won: np.ndarray, deals: np.ndarray) -> tuple[float, float]:
     def loss(strength: float) -> float:
         return -stats.betabinom.logpmf(won, deals, mean * strength, (1 - mean) * strength).sum()
 
-    fit = optimize.minimize_scalar(lambda log_s: loss(np.exp(log_s)), bounds=(np.log(0.1), np.log(1e6)),
-                                   method="bounded")
+    fit = optimize.minimize_scalar(
+        lambda log_s: loss(np.exp(log_s)), bounds=(np.log(0.1), np.log(1e6)), method="bounded"
+    )
     strength = float(np.exp(fit.x))
     return mean * strength, (1 - mean) * strength
 
@@ -307,8 +373,10 @@ def _exception_reason(r: Any, min_deals: int, materiality: float, alpha: float) 
         return f"only {r.deals} decided deals (fewer than {min_deals}): too few to judge"
     if np.isnan(r.team_rate):
         return "no one else in the group to compare with"
-    words = (f"wins {r.win_rate:.0%} of {r.deals} decided deals (95% interval {r.ci_low:.0%} to {r.ci_high:.0%}) "
-             f"against {r.team_rate:.0%} for the rest of the team")
+    words = (
+        f"wins {r.win_rate:.0%} of {r.deals} decided deals (95% interval {r.ci_low:.0%} to {r.ci_high:.0%}) "
+        f"against {r.team_rate:.0%} for the rest of the team"
+    )
     if r.win_rate > (1 - materiality) * r.team_rate:
         return words + f": not {materiality:.0%} or more below"
     if r.q_value >= alpha:
@@ -321,11 +389,27 @@ def coaching_list(exceptions: pd.DataFrame, aging: pd.DataFrame) -> pd.DataFrame
     aged deal to review with its rep — with the reason; reps to coach first, then deals oldest first."""
     group = next((c for c in ("team", "group") if c in exceptions), None)
     reps = exceptions[exceptions.flagged]
-    rows = [{"priority": "coach rep", "rep": r.rep, "team": getattr(r, group) if group else pd.NA,
-             "opportunity_id": pd.NA, "reason": r.reason} for r in reps.itertuples()]
-    rows += [{"priority": "review deal", "rep": d.rep, "team": d.team, "opportunity_id": d.opportunity_id,
-              "reason": f"open {d.age_days} days at stage {d.stage}, longer than 90% of won deals took "
-                        f"({d.limit_days:.0f} days)"} for d in aging.itertuples()]
+    rows = [
+        {
+            "priority": "coach rep",
+            "rep": r.rep,
+            "team": getattr(r, group) if group else pd.NA,
+            "opportunity_id": pd.NA,
+            "reason": r.reason,
+        }
+        for r in reps.itertuples()
+    ]
+    rows += [
+        {
+            "priority": "review deal",
+            "rep": d.rep,
+            "team": d.team,
+            "opportunity_id": d.opportunity_id,
+            "reason": f"open {d.age_days} days at stage {d.stage}, longer than 90% of won deals took "
+            f"({d.limit_days:.0f} days)",
+        }
+        for d in aging.itertuples()
+    ]
     return pd.DataFrame(rows, columns=["priority", "rep", "team", "opportunity_id", "reason"])
 
 
@@ -344,6 +428,7 @@ class Diagnosis:
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready figures: funnel, bottlenecks, flagged reps, aged deals, customer tiers, the coaching list."""
+
         def records(table: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
 
@@ -352,11 +437,17 @@ class Diagnosis:
             "as_of": self.as_of.date().isoformat(),
             "funnel": records(self.funnel.reset_index()),
             "bottlenecks": records(self.bottlenecks),
-            "exceptions": {"reps": len(exceptions), "tested": int(exceptions.p_value.notna().sum()),
-                           "flagged": records(exceptions[exceptions.flagged])},
-            "aging": {"deals": len(self.aging), "value": _plain(self.aging.value.sum()),
-                      "limit_days": _plain(self.aging.limit_days.iloc[0]) if len(self.aging) else None,
-                      "oldest": records(self.aging.head(20))},
+            "exceptions": {
+                "reps": len(exceptions),
+                "tested": int(exceptions.p_value.notna().sum()),
+                "flagged": records(exceptions[exceptions.flagged]),
+            },
+            "aging": {
+                "deals": len(self.aging),
+                "value": _plain(self.aging.value.sum()),
+                "limit_days": _plain(self.aging.limit_days.iloc[0]) if len(self.aging) else None,
+                "oldest": records(self.aging.head(20)),
+            },
             "tiers": {"customers": len(tiers), "by_tier": records(self.tier_summary.reset_index())},
             "coaching": records(self.coaching),
         }
@@ -373,10 +464,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def diagnose(source: CrmImport | pd.DataFrame, stages: Sequence[str] | None = None,
-             benchmark: Mapping[str, float] | None = None, as_of: pd.Timestamp | str | None = None,
-             rules: TierRules = PRACTICE, min_deals: int = MIN_DEALS, materiality: float = MATERIALITY,
-             alpha: float = ALPHA) -> Diagnosis:
+def diagnose(
+    source: CrmImport | pd.DataFrame,
+    stages: Sequence[str] | None = None,
+    benchmark: Mapping[str, float] | None = None,
+    as_of: pd.Timestamp | str | None = None,
+    rules: TierRules = PRACTICE,
+    min_deals: int = MIN_DEALS,
+    materiality: float = MATERIALITY,
+    alpha: float = ALPHA,
+) -> Diagnosis:
     """Run every diagnostic on an import (its funnel is every stage but the last, the won stage) or on a
     canonical table with its ``stages``."""
     if isinstance(source, CrmImport):
@@ -392,5 +489,13 @@ def diagnose(source: CrmImport | pd.DataFrame, stages: Sequence[str] | None = No
     exceptions = rep_exceptions(opportunities, "team", min_deals, materiality, alpha)
     aging = aging_deals(opportunities, as_of)
     tiers = rfm_tiers(opportunities, as_of, rules)
-    return Diagnosis(review, bottlenecks(review), exceptions, aging, coaching_list(exceptions, aging), tiers,
-                     tier_summary(tiers, rules), as_of)
+    return Diagnosis(
+        review,
+        bottlenecks(review),
+        exceptions,
+        aging,
+        coaching_list(exceptions, aging),
+        tiers,
+        tier_summary(tiers, rules),
+        as_of,
+    )

@@ -32,10 +32,20 @@ import numpy as np
 from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
+
 # numpy's ziggurat tables, which numba copies from numpy to compile numpy's samplers itself (a private
 # module of numba's: the tests against numpy's methods would show at once if it changed).
-from numba.np.random._constants import (fe_double, fi_double, ke_double, ki_double, we_double, wi_double,
-                                        ziggurat_exp_r, ziggurat_nor_inv_r, ziggurat_nor_r)
+from numba.np.random._constants import (
+    fe_double,
+    fi_double,
+    ke_double,
+    ki_double,
+    we_double,
+    wi_double,
+    ziggurat_exp_r,
+    ziggurat_nor_inv_r,
+    ziggurat_nor_r,
+)
 
 __all__ = ["exponential", "gamma", "lognormal"]
 

@@ -42,16 +42,28 @@ from sim.scenario import Scenario
 
 __all__ = ["FIGURES", "default_workers", "describe_backend", "replicate", "run_tasks"]
 
-FIGURES = ("leads", "won", "lost", "open", "revenue", "collected", *COST_COLUMNS.values(), "total_cost", "profit",
-           "win_days_total", "hit_target")
+FIGURES = (
+    "leads",
+    "won",
+    "lost",
+    "open",
+    "revenue",
+    "collected",
+    *COST_COLUMNS.values(),
+    "total_cost",
+    "profit",
+    "win_days_total",
+    "hit_target",
+)
 """Per-replication figures of every experiment table (``hit_target`` is NaN without a target; costs and profit
 as in :mod:`sim.costs`)."""
 
 
 def replicate(scenario: Scenario, seed: int, replications: int, engine: str = "des") -> pd.DataFrame:
     """Run ``replications`` replications of ``scenario``; one row of :data:`FIGURES` per replication."""
-    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
-                       workers=1)  # one process per task: the parallelism is the experiment's
+    results = simulate(
+        scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False, workers=1
+    )  # one process per task: the parallelism is the experiment's
     table = add_profit(results.replications)
     target = scenario.targets.annual_revenue if scenario.targets else np.nan
     table["hit_target"] = np.where(np.isnan(target), np.nan, (table["revenue"] >= target).astype(float))
@@ -72,23 +84,38 @@ def _dask_client(address: str, workers: int | None):
     from distributed import Client, LocalCluster
 
     if address == "local":  # scheduler, workers and dashboard listen on this machine only
-        with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
     try:
         client = Client(address, timeout=f"{CONNECT_SECONDS}s")
     except Exception as exc:  # unreachable (a timeout), not an address, or something else answering there
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ScenarioError([Problem("--dask", f"cannot reach a Dask scheduler at '{address}' within "
-                                               f"{CONNECT_SECONDS} s ({reason})")]) from None
+        raise ScenarioError(
+            [Problem("--dask", f"cannot reach a Dask scheduler at '{address}' within {CONNECT_SECONDS} s ({reason})")]
+        ) from None
     with client:
         yield client
 
 
-def run_tasks(tasks: Mapping[Hashable, tuple], workers: int | None = 1, dask: str | None = None,
-              progress: bool | None = None, total: int | None = None, done: int = 0,
-              desc: str = "tasks") -> Iterator[tuple[Hashable, pd.DataFrame]]:
+def run_tasks(
+    tasks: Mapping[Hashable, tuple],
+    workers: int | None = 1,
+    dask: str | None = None,
+    progress: bool | None = None,
+    total: int | None = None,
+    done: int = 0,
+    desc: str = "tasks",
+) -> Iterator[tuple[Hashable, pd.DataFrame]]:
     """Run :func:`replicate` on each task's arguments; yield ``(key, table)`` as each finishes.
 
     Parameters
@@ -103,8 +130,14 @@ def run_tasks(tasks: Mapping[Hashable, tuple], workers: int | None = 1, dask: st
     """
     tasks = dict(tasks)
     show = (len(tasks) > 1) if progress is None else progress
-    bar = tqdm(total=total if total is not None else len(tasks), initial=done, desc=desc, unit="task",
-               disable=not show or None, smoothing=0.1)
+    bar = tqdm(
+        total=total if total is not None else len(tasks),
+        initial=done,
+        desc=desc,
+        unit="task",
+        disable=not show or None,
+        smoothing=0.1,
+    )
     try:
         if dask is not None:
             yield from _on_dask(tasks, dask, workers, bar)
@@ -121,8 +154,12 @@ def run_tasks(tasks: Mapping[Hashable, tuple], workers: int | None = 1, dask: st
 
 def _on_processes(tasks: dict, workers: int, bar: tqdm) -> Iterator[tuple[Hashable, pd.DataFrame]]:
     # "spawn": a clean interpreter per worker, safe whatever threads the driver runs (tqdm, Jupyter, numba).
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
-                                initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=end_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = {pool.submit(replicate, *args): key for key, args in tasks.items()}
         try:
             for future in cf.as_completed(futures):
@@ -140,8 +177,10 @@ def _on_dask(tasks: dict, address: str, workers: int | None, bar: tqdm) -> Itera
 
     with _dask_client(address, workers) as client:
         run = uuid.uuid4().hex[:8]  # unique task keys, whatever else the cluster runs or has run
-        futures = {client.submit(replicate, *args, pure=False, key=f"replicate-{key}-{run}"): key
-                   for key, args in tasks.items()}
+        futures = {
+            client.submit(replicate, *args, pure=False, key=f"replicate-{key}-{run}"): key
+            for key, args in tasks.items()
+        }
         try:
             for future in as_completed(futures):
                 key, table = futures.pop(future), future.result()

@@ -63,9 +63,21 @@ from sim.store import ChunkStore
 from sim.stats import LEVEL, mean_interval, proportion, quantiles
 from sim.streams import generator
 
-__all__ = ["Strategy", "Comparison", "compare", "load_strategies", "OBJECTIVES", "p_best_by", "SweepSpec", "Sweep",
-           "SweepResult", "load_sweep", "sweep",
-           "sensitivity", "DEFAULT_ENGINE"]
+__all__ = [
+    "Strategy",
+    "Comparison",
+    "compare",
+    "load_strategies",
+    "OBJECTIVES",
+    "p_best_by",
+    "SweepSpec",
+    "Sweep",
+    "SweepResult",
+    "load_sweep",
+    "sweep",
+    "sensitivity",
+    "DEFAULT_ENGINE",
+]
 
 DEFAULT_ENGINE = "fast"
 """The engine experiments use unless told otherwise (lead-for-lead equal to ``"des"``, much faster)."""
@@ -94,8 +106,14 @@ class Strategy:
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_overrides(cls, name: str, base: Scenario, overrides: Mapping[str, Any], file: str = "<overrides>",
-                       lines: Mapping[str, int] | None = None) -> "Strategy":
+    def from_overrides(
+        cls,
+        name: str,
+        base: Scenario,
+        overrides: Mapping[str, Any],
+        file: str = "<overrides>",
+        lines: Mapping[str, int] | None = None,
+    ) -> "Strategy":
         """The strategy ``base`` + ``overrides``, validated (see :func:`sim.overrides.apply_overrides`)."""
         return cls(name, apply_overrides(base, overrides, file, lines), dict(overrides))
 
@@ -180,9 +198,16 @@ class Comparison:
         for name in wide.columns[1:]:
             diff = wide[name].to_numpy(float) - base
             mean = mean_interval(diff)
-            rows.append({"strategy": name, "mean": mean["mean"], "ci_low": mean["ci95"][0], "ci_high": mean["ci95"][1],
-                         "sd_paired": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
-                         "sd_unpaired": float(np.sqrt(wide[name].var() + wide.iloc[:, 0].var()))})
+            rows.append(
+                {
+                    "strategy": name,
+                    "mean": mean["mean"],
+                    "ci_low": mean["ci95"][0],
+                    "ci_high": mean["ci95"][1],
+                    "sd_paired": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
+                    "sd_unpaired": float(np.sqrt(wide[name].var() + wide.iloc[:, 0].var())),
+                }
+            )
         return pd.DataFrame(rows, columns=["strategy", "mean", "ci_low", "ci_high", "sd_paired", "sd_unpaired"])
 
     def summary(self) -> dict[str, Any]:
@@ -205,8 +230,10 @@ class Comparison:
                 "revenue": _spread(rows["revenue"].to_numpy(float)),
                 "won": _spread(rows["won"].to_numpy(float)),
                 "marketing_cost": _spread(rows["marketing_cost"].to_numpy(float)),
-                "costs": {part: _spread(rows[column].to_numpy(float)) for part, column in
-                          (*COST_COLUMNS.items(), ("total", "total_cost"))},
+                "costs": {
+                    part: _spread(rows[column].to_numpy(float))
+                    for part, column in (*COST_COLUMNS.items(), ("total", "total_cost"))
+                },
                 "costs_not_given": not_given(s.scenario),
                 "profit": _spread(rows["profit"].to_numpy(float)),
                 "p_hit_target": None if rows["hit_target"].isna().any() else proportion(rows["hit_target"]),
@@ -222,20 +249,40 @@ class Comparison:
                     d = table.loc[s.name]
                     name = "p_hit_target" if figure == "hit_target" else figure
                     entry[f"{name}_difference"] = {
-                        "against": self.strategies[0].name, "mean": float(d["mean"]),
-                        "ci95": [float(d["ci_low"]), float(d["ci_high"])], "sd_paired": float(d["sd_paired"]),
-                        "sd_unpaired": float(d["sd_unpaired"])}
+                        "against": self.strategies[0].name,
+                        "mean": float(d["mean"]),
+                        "ci95": [float(d["ci_low"]), float(d["ci_high"])],
+                        "sd_paired": float(d["sd_paired"]),
+                        "sd_unpaired": float(d["sd_unpaired"]),
+                    }
             out.append(entry)
-        score = {e["name"]: (e["p_hit_target"] or {"mean": -1.0})["mean"] if self.objective == "p_target"
-                 else e[self.objective]["mean"] for e in out}
+        score = {
+            e["name"]: (e["p_hit_target"] or {"mean": -1.0})["mean"]
+            if self.objective == "p_target"
+            else e[self.objective]["mean"]
+            for e in out
+        }
         ranking = sorted(score, key=lambda name: (not self.keeps(name), -score[name]))
-        winner = {"winner": ranking[0]} if self.keeps(ranking[0]) else {
-            "winner": None, "winner_null_because": "no strategy keeps every service level"}
+        winner = (
+            {"winner": ranking[0]}
+            if self.keeps(ranking[0])
+            else {"winner": None, "winner_null_because": "no strategy keeps every service level"}
+        )
         levels = {"service_levels": self.levels.as_dict()} if self.service else {}
-        return {"kind": "comparison", "objective": self.objective, "baseline": self.strategies[0].name,
-                "replications": int(self.replications["replication"].nunique()), "seed": self.seed,
-                "engine": self.engine, "level": LEVEL, **self.backend, **levels,
-                "ranking": ranking, **winner, "strategies": out}
+        return {
+            "kind": "comparison",
+            "objective": self.objective,
+            "baseline": self.strategies[0].name,
+            "replications": int(self.replications["replication"].nunique()),
+            "seed": self.seed,
+            "engine": self.engine,
+            "level": LEVEL,
+            **self.backend,
+            **levels,
+            "ranking": ranking,
+            **winner,
+            "strategies": out,
+        }
 
     def save(self, directory: str | Path) -> Path:
         """Write ``comparison.json`` and ``replications.parquet`` into ``directory``; return it."""
@@ -245,10 +292,19 @@ class Comparison:
         return directory
 
 
-def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int = 0, engine: str = DEFAULT_ENGINE,
-            workers: int | None = 1, dask: str | None = None, progress: bool | None = None,
-            out: str | Path | None = None, force: bool = False, objective: Objective = "profit",
-            levels: ServiceLevels = NO_LIMITS) -> Comparison:
+def compare(
+    strategies: Sequence[Strategy],
+    replications: int = 100,
+    seed: int = 0,
+    engine: str = DEFAULT_ENGINE,
+    workers: int | None = 1,
+    dask: str | None = None,
+    progress: bool | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    objective: Objective = "profit",
+    levels: ServiceLevels = NO_LIMITS,
+) -> Comparison:
     """Run every strategy on the same seed (common random numbers) and compare them.
 
     Parameters
@@ -273,8 +329,9 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
     limited = bool(levels.max_wait) or levels.max_utilisation is not None
     if limited:
         if engine not in EXACT:
-            raise ValueError(f"service levels are measured lead by lead: use an exact engine "
-                             f"({', '.join(EXACT)}), not {engine!r}")
+            raise ValueError(
+                f"service levels are measured lead by lead: use an exact engine ({', '.join(EXACT)}), not {engine!r}"
+            )
         for s in strategies:
             levels.check(s.scenario)
     tasks = {i: (s.scenario, seed, replications, engine) for i, s in enumerate(strategies)}
@@ -282,9 +339,17 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
         tables = dict(run_tasks(tasks, workers, dask, progress, desc="strategies"))
     else:
         store = ChunkStore(out)
-        store.open({"kind": "comparison", "replications": replications, "seed": seed, "engine": engine,
-                    "strategies": [{"name": s.name, "scenario": dump(s.scenario)} for s in strategies]}, force=force,
-                   rows=replications)
+        store.open(
+            {
+                "kind": "comparison",
+                "replications": replications,
+                "seed": seed,
+                "engine": engine,
+                "strategies": [{"name": s.name, "scenario": dump(s.scenario)} for s in strategies],
+            },
+            force=force,
+            rows=replications,
+        )
         done = store.done()
         todo = {i: args for i, args in tasks.items() if i not in done}
         for i, table in run_tasks(todo, workers, dask, progress, total=len(tasks), done=len(done), desc="strategies"):
@@ -292,8 +357,9 @@ def compare(strategies: Sequence[Strategy], replications: int = 100, seed: int =
         tables = {i: store.read_chunk(i) for i in tasks}
     table = pd.concat([tables[i].assign(strategy=s.name) for i, s in enumerate(strategies)], ignore_index=True)
     table = table[["strategy", "replication", *FIGURES]]
-    service = {s.name: evaluate(s.scenario, range(replications), seed, levels, engine) for s in strategies} if limited \
-        else {}
+    service = (
+        {s.name: evaluate(s.scenario, range(replications), seed, levels, engine) for s in strategies} if limited else {}
+    )
     result = Comparison(strategies, table, seed, engine, describe_backend(workers, dask), objective, levels, service)
     if out is not None:
         result.save(out)
@@ -313,8 +379,16 @@ def load_strategies(path: str | Path, base: Scenario) -> list[Strategy]:
     file = str(path)
     data, lines = parse_yaml(read_text(path), file)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem("", "is not a mapping of strategy name to overrides "
-                                         "(e.g. 'more SDRs: {teams.sdr.headcount: 6}')", file, 1)])
+        raise ScenarioError(
+            [
+                Problem(
+                    "",
+                    "is not a mapping of strategy name to overrides (e.g. 'more SDRs: {teams.sdr.headcount: 6}')",
+                    file,
+                    1,
+                )
+            ]
+        )
     strategies, problems = [], []
     for name, overrides in data.items():
         line = lines.get((name,))
@@ -343,9 +417,15 @@ class SweepSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    scenario: str = Field(min_length=1, description="Path of the scenario file (relative to the working directory or to the sweep file).")
-    parameters: dict[str, list[Any]] = Field(min_length=1, description="Dotted path → values (grid) or [low, high] (lhs, random).")
-    design: Literal["grid", "lhs", "random"] = Field("grid", description="Full grid, Latin hypercube or independent uniform points.")
+    scenario: str = Field(
+        min_length=1, description="Path of the scenario file (relative to the working directory or to the sweep file)."
+    )
+    parameters: dict[str, list[Any]] = Field(
+        min_length=1, description="Dotted path → values (grid) or [low, high] (lhs, random)."
+    )
+    design: Literal["grid", "lhs", "random"] = Field(
+        "grid", description="Full grid, Latin hypercube or independent uniform points."
+    )
     points: PositiveInt | None = Field(None, description="Number of points of an lhs or random design.")
     replications: PositiveInt = Field(100, description="Replications per point.")
     seed: int = Field(0, description="Seed of the model's streams (the same for every point) and of the design.")
@@ -395,8 +475,12 @@ class Sweep:
 
     def manifest(self) -> dict[str, Any]:
         """What identifies the run: a results directory holds exactly one."""
-        return {"kind": "sweep", "spec": self.spec.model_dump(mode="json"), "scenario": dump(self.base),
-                "points": self.points.to_dict(orient="list")}
+        return {
+            "kind": "sweep",
+            "spec": self.spec.model_dump(mode="json"),
+            "scenario": dump(self.base),
+            "points": self.points.to_dict(orient="list"),
+        }
 
 
 def design_points(spec: SweepSpec) -> pd.DataFrame:
@@ -409,8 +493,11 @@ def design_points(spec: SweepSpec) -> pd.DataFrame:
     if spec.design == "grid":
         return pd.DataFrame(list(itertools.product(*spec.parameters.values())), columns=keys)
     rng = generator(spec.seed, 0, DESIGN)
-    u = (qmc.LatinHypercube(d=len(keys), rng=rng).random(spec.points) if spec.design == "lhs"
-         else rng.random((spec.points, len(keys))))
+    u = (
+        qmc.LatinHypercube(d=len(keys), rng=rng).random(spec.points)
+        if spec.design == "lhs"
+        else rng.random((spec.points, len(keys)))
+    )
     columns = {}
     for j, key in enumerate(keys):
         low, high = spec.parameters[key]
@@ -449,8 +536,9 @@ def load_sweep(path: str | Path, limit_points: bool = True) -> Sweep:
     base = apply_overrides(base, spec.overrides, file, key_lines, prefix="overrides.")
     points = design_points(spec)
     key_lines = {k: lines.get(("parameters", k)) for k in spec.parameters}
-    scenarios = tuple(apply_overrides(base, row, file, key_lines, prefix="parameters.")
-                      for row in points.to_dict(orient="records"))
+    scenarios = tuple(
+        apply_overrides(base, row, file, key_lines, prefix="parameters.") for row in points.to_dict(orient="records")
+    )
     return Sweep(spec, base, points, scenarios, file)
 
 
@@ -483,8 +571,14 @@ class SweepResult:
         return sensitivity(self.by_point(), self.parameters, figure)
 
 
-def sweep(spec: Sweep, out: str | Path, workers: int | None = 1, dask: str | None = None, force: bool = False,
-          progress: bool | None = None) -> SweepResult:
+def sweep(
+    spec: Sweep,
+    out: str | Path,
+    workers: int | None = 1,
+    dask: str | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+) -> SweepResult:
     """Run the sweep into ``out``, resuming what an earlier run left; return its results.
 
     Each point's replications are written to ``out/chunks/`` as soon as they finish and
@@ -533,7 +627,15 @@ def sensitivity(by_point: pd.DataFrame, parameters: Sequence[str], figure: str =
         else:
             low_mask, high_mask = values <= values.quantile(1 / 3), values >= values.quantile(2 / 3)
         low, high = by_point.loc[low_mask, figure].mean(), by_point.loc[high_mask, figure].mean()
-        rows.append({"parameter": name, "low_value": values[low_mask].mean(), "high_value": values[high_mask].mean(),
-                     "low": low, "high": high, "swing": high - low})
+        rows.append(
+            {
+                "parameter": name,
+                "low_value": values[low_mask].mean(),
+                "high_value": values[high_mask].mean(),
+                "low": low,
+                "high": high,
+                "swing": high - low,
+            }
+        )
     table = pd.DataFrame(rows)
     return table.reindex(table["swing"].abs().sort_values(ascending=False).index).reset_index(drop=True)

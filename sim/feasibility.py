@@ -47,14 +47,22 @@ def company_targets(plan: pd.DataFrame) -> pd.Series:
     return pd.Series(company.to_numpy(dtype=float), index=pd.PeriodIndex(company.index, freq="M"))
 
 
-def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.85,
-             timed: Schedule | None = None) -> pd.DataFrame:
+def staffing(
+    scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.85, timed: Schedule | None = None
+) -> pd.DataFrame:
     """Reps each team needs and has in each quarter (productive reps: a new hire counts by productivity),
     from the work the plan brings when it happens (:func:`sim.schedule.schedule`), on working days."""
     timed = timed or schedule(scenario, company_targets(plan), max_utilisation)
-    rows = [{"quarter": _quarter(month), "team": team, "required_reps": timed.required_reps[team][m],
-             "available_reps": timed.available_reps[team][m]}
-            for team in timed.required_reps for m, month in enumerate(timed.months)]
+    rows = [
+        {
+            "quarter": _quarter(month),
+            "team": team,
+            "required_reps": timed.required_reps[team][m],
+            "available_reps": timed.available_reps[team][m],
+        }
+        for team in timed.required_reps
+        for m, month in enumerate(timed.months)
+    ]
     frame = pd.DataFrame(rows).groupby(["quarter", "team"], sort=False).mean()
     return frame.reset_index()[["quarter", "team", "required_reps", "available_reps"]]
 
@@ -62,8 +70,10 @@ def staffing(scenario: Scenario, plan: pd.DataFrame, max_utilisation: float = 0.
 def staffing_gaps(table: pd.DataFrame, tolerance: float = 0.05) -> list[str]:
     """Readable gaps: every team and quarter short of reps by more than ``tolerance`` (relative)."""
     short = table[table.required_reps > table.available_reps * (1 + tolerance)]
-    return [f"{row.team} team needs {row.required_reps:.1f} reps in {row.quarter}, has {row.available_reps:.1f}"
-            for row in short.itertuples()]
+    return [
+        f"{row.team} team needs {row.required_reps:.1f} reps in {row.quarter}, has {row.available_reps:.1f}"
+        for row in short.itertuples()
+    ]
 
 
 def _assumptions(scenario: Scenario) -> dict[str, Any]:
@@ -76,22 +86,40 @@ def _assumptions(scenario: Scenario) -> dict[str, Any]:
         if calendar is None:
             return "every day"
         holidays = calendar.holidays
-        off = (f", without {holidays.country}'s public holidays" if hasattr(holidays, "country")
-               else f", without {len(holidays)} holidays" if holidays else "")
+        off = (
+            f", without {holidays.country}'s public holidays"
+            if hasattr(holidays, "country")
+            else f", without {len(holidays)} holidays"
+            if holidays
+            else ""
+        )
         worked = [WEEKDAYS.index(d) for d in calendar.working_days]
         run = worked == list(range(worked[0], worked[0] + len(worked)))
-        return (f"{calendar.working_days[0]} to {calendar.working_days[-1]}" if run and len(worked) > 2
-                else ", ".join(calendar.working_days)) + off
-    return {"opening": opening,
-            "working_days": {team.name: days_worked(scenario.calendar_of(i)) for i, team in enumerate(scenario.teams)}}
+        return (
+            f"{calendar.working_days[0]} to {calendar.working_days[-1]}"
+            if run and len(worked) > 2
+            else ", ".join(calendar.working_days)
+        ) + off
+
+    return {
+        "opening": opening,
+        "working_days": {team.name: days_worked(scenario.calendar_of(i)) for i, team in enumerate(scenario.teams)},
+    }
 
 
-def odds(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
-         engine: str = "fast", workers: int | None = None) -> dict[str, Any]:
+def odds(
+    scenario: Scenario,
+    plan: pd.DataFrame,
+    replications: int = 200,
+    seed: int = 0,
+    engine: str = "fast",
+    workers: int | None = None,
+) -> dict[str, Any]:
     """Simulate the scenario (on ``workers`` processes, see :func:`sim.simulate`); the probability of
     reaching each month's and the year's target."""
-    results = simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
-                       workers=workers)
+    results = simulate(
+        scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False, workers=workers
+    )
     return {**chances(results, plan), "replications": replications, "seed": seed, "engine": engine}
 
 
@@ -104,9 +132,16 @@ def chances(results: Results, plan: pd.DataFrame) -> dict[str, Any]:
     for period, target in company.items():
         simulated = revenue[period] if period in revenue else pd.Series(0.0, index=revenue.index)
         hit = Odds.of(simulated >= target)
-        per_month.append({"period": period, "target": int(target), "p_hit": hit.p,
-                          "p_hit_low": hit.interval[0], "p_hit_high": hit.interval[1],
-                          **quantiles(simulated)})
+        per_month.append(
+            {
+                "period": period,
+                "target": int(target),
+                "p_hit": hit.p,
+                "p_hit_low": hit.interval[0],
+                "p_hit_high": hit.interval[1],
+                **quantiles(simulated),
+            }
+        )
     annual = results.replications.revenue
     annual_hit = Odds.of(annual >= company.sum())
     summary = results.summary()
@@ -120,9 +155,17 @@ def chances(results: Results, plan: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200, seed: int = 0,
-                engine: str = "fast", max_utilisation: float = 0.85, workers: int | None = None,
-                planned: bool = False, timed: Schedule | None = None) -> dict[str, Any]:
+def feasibility(
+    scenario: Scenario,
+    plan: pd.DataFrame,
+    replications: int = 200,
+    seed: int = 0,
+    engine: str = "fast",
+    max_utilisation: float = 0.85,
+    workers: int | None = None,
+    planned: bool = False,
+    timed: Schedule | None = None,
+) -> dict[str, Any]:
     """Everything ``feasibility.json`` holds: odds by month and year, staffing by team and quarter, gaps,
     for the scenario as it stands (the top-level figures, and ``as_is``); with ``planned``, also for the
     scenario that carries the plan out (``planned``: its leads by month, hires and odds;
@@ -138,8 +181,10 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
     as_is = odds(scenario, plan, replications, seed, engine, workers)
     teams = {}
     for team, rows in table.groupby("team", sort=False):
-        teams[team] = {"required_reps": dict(zip(rows.quarter, rows.required_reps.round(2))),
-                       "available_reps": dict(zip(rows.quarter, rows.available_reps.round(2)))}
+        teams[team] = {
+            "required_reps": dict(zip(rows.quarter, rows.required_reps.round(2))),
+            "available_reps": dict(zip(rows.quarter, rows.available_reps.round(2))),
+        }
     return {
         **_summary(as_is),
         "assumptions": _assumptions(scenario),
@@ -151,19 +196,32 @@ def feasibility(scenario: Scenario, plan: pd.DataFrame, replications: int = 200,
         "problems": timed.problems,
         **(_planned(scenario, plan, timed, replications, seed, engine, workers) if planned else {}),
         "max_utilisation": max_utilisation,
-        "replications": replications, "seed": seed, "engine": engine,
+        "replications": replications,
+        "seed": seed,
+        "engine": engine,
     }
 
 
 def _summary(figures: dict[str, Any]) -> dict[str, Any]:
     """The odds of one scenario, as feasibility.json holds them."""
-    return {"p_hit_annual": figures["p_hit_annual"], "p_hit_annual_interval": figures["p_hit_annual_interval"],
-            "annual_revenue": figures["annual_revenue"],
-            "p_hit": {m["period"]: m["p_hit"] for m in figures["months"]}, "months": figures["months"]}
+    return {
+        "p_hit_annual": figures["p_hit_annual"],
+        "p_hit_annual_interval": figures["p_hit_annual_interval"],
+        "annual_revenue": figures["annual_revenue"],
+        "p_hit": {m["period"]: m["p_hit"] for m in figures["months"]},
+        "months": figures["months"],
+    }
 
 
-def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, replications: int, seed: int,
-             engine: str, workers: int | None) -> dict[str, Any]:
+def _planned(
+    scenario: Scenario,
+    plan: pd.DataFrame,
+    timed: Schedule,
+    replications: int,
+    seed: int,
+    engine: str,
+    workers: int | None,
+) -> dict[str, Any]:
     """The scenario that carries the plan out, as YAML text, and its odds."""
     from sim.scenario import dump
 
@@ -171,6 +229,7 @@ def _planned(scenario: Scenario, plan: pd.DataFrame, timed: Schedule, replicatio
 
     def by_month(values) -> dict[str, float]:
         return {str(m): round(float(x), 1) for m, x in zip(timed.months, values)}
+
     return {
         "planned": {
             **_summary(odds(carried, plan, replications, seed, engine, workers)),

@@ -47,9 +47,25 @@ from sim.crm import CrmImport
 from sim.stats import quantiles, spread
 from sim.streams import FORECAST, generator
 
-__all__ = ["Outlook", "ZombieShare", "forecast", "backtest", "naive_run_rate", "run_rate_window", "seasonal_naive",
-           "weighted_pipeline", "open_deal_odds", "expected_outcome", "fate_table", "require_dated",
-           "CohortTest", "cohort_test", "toward_cohort", "COHORT_ALPHA", "open_deal_ages"]
+__all__ = [
+    "Outlook",
+    "ZombieShare",
+    "forecast",
+    "backtest",
+    "naive_run_rate",
+    "run_rate_window",
+    "seasonal_naive",
+    "weighted_pipeline",
+    "open_deal_odds",
+    "expected_outcome",
+    "fate_table",
+    "require_dated",
+    "CohortTest",
+    "cohort_test",
+    "toward_cohort",
+    "COHORT_ALPHA",
+    "open_deal_ages",
+]
 
 COHORT_ALPHA = 0.001  # creation cohorts differ when a chi-square test of their win rates says so at this level
 COHORT_WIN_QUANTILE = 0.8  # wins counted within the time by which this share of won deals had closed
@@ -191,17 +207,32 @@ def weighted_pipeline(crm: CrmImport, cal: Calibration | None = None) -> pd.Data
     ahead = {s: float(np.prod(rates.iloc[i:])) for i, s in enumerate(rates.index)}
     p = open_["stage"].astype(object).map(ahead).fillna(0.0).to_numpy(float)
     value = _expected_values(cal, open_["product"] if _tiered(cal) else pd.Series(["(all)"] * len(open_)))
-    return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "stage": open_["stage"].to_numpy(),
-                         "probability": p, "expected_value": value, "weighted": p * value})
+    return pd.DataFrame(
+        {
+            "opportunity_id": open_["opportunity_id"].to_numpy(),
+            "stage": open_["stage"].to_numpy(),
+            "probability": p,
+            "expected_value": value,
+            "weighted": p * value,
+        }
+    )
 
 
 def _tiered(cal: Calibration) -> bool:
     return len(cal.values) > 1
 
 
-def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0, cal: Calibration | None = None,
-             arrivals: bool = True, new_leads: pd.DataFrame | None = None, uncertainty: bool = True,
-             zombies: "ZombieShare | None" = None) -> Outlook:
+def forecast(
+    crm: CrmImport,
+    until: Any,
+    replications: int = 1000,
+    seed: int = 0,
+    cal: Calibration | None = None,
+    arrivals: bool = True,
+    new_leads: pd.DataFrame | None = None,
+    uncertainty: bool = True,
+    zombies: "ZombieShare | None" = None,
+) -> Outlook:
     """Monte Carlo forecast of the deals won from the day after ``crm.as_of`` to ``until`` (inclusive).
 
     ``crm`` is the export as known at the start (see :meth:`CrmImport.as_known_on`); ``cal``
@@ -242,10 +273,16 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
         known_day = ((new_leads["created"].dt.normalize() - cutoff).dt.days).to_numpy(int)
         inside = (known_day >= 1) & (known_day <= days)
         known_day = known_day[inside]
-        known_tier = (_codes(new_leads["product"], tiers) if _tiered(cal) else np.full(len(new_leads), len(tiers)))[inside]
+        known_tier = (_codes(new_leads["product"], tiers) if _tiered(cal) else np.full(len(new_leads), len(tiers)))[
+            inside
+        ]
     resample = uncertainty and cal.deals is not None
     if resample:
-        past = (cal.deals["days"].to_numpy(float), cal.deals["outcome"].to_numpy(str), cal.deals["entry"].to_numpy(float))
+        past = (
+            cal.deals["days"].to_numpy(float),
+            cal.deals["outcome"].to_numpy(str),
+            cal.deals["entry"].to_numpy(float),
+        )
         # a table weighted toward a cohort (see toward_cohort) keeps its weights under the bootstrap
         cohort = cal.deals["weight"].to_numpy(float) if "weight" in cal.deals else 1.0
     for r in range(replications):
@@ -274,7 +311,7 @@ def forecast(crm: CrmImport, until: Any, replications: int = 1000, seed: int = 0
         for code in np.flatnonzero(np.bincount(tier[hit], minlength=len(names))):
             sel = hit & (tier == code)
             value[sel] = cal.value_dists[names[code]].sample(rng, int(sel.sum()))
-        won[r], won_new[r] = hit.sum(), hit[len(ages):].sum()
+        won[r], won_new[r] = hit.sum(), hit[len(ages) :].sum()
         revenue[r] = value.sum()
         daily[r] = np.bincount(close_day[hit] - 1, weights=value[hit], minlength=days)
     weighted = float(weighted_pipeline(crm, cal)["weighted"].sum())
@@ -293,7 +330,9 @@ def _won_within(cum: np.ndarray, ages: np.ndarray, days: int) -> np.ndarray:
     return p_in
 
 
-def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: ZombieShare | None = None) -> tuple[float, float]:
+def expected_outcome(
+    crm: CrmImport, cal: Calibration, until: Any, zombies: ZombieShare | None = None
+) -> tuple[float, float]:
     """The expected won deals and revenue of :func:`forecast` with the rates fixed (``uncertainty=False``),
     worked out rather than simulated: each dated open deal's odds of a win in the period (less
     its zombie share) and new deals arriving evenly at the recent rate, times expected values.
@@ -316,8 +355,9 @@ def expected_outcome(crm: CrmImport, cal: Calibration, until: Any, zombies: Zomb
     cum = fate_table(cal.cycle)
     horizon = cum.shape[1] // 2
     # a new deal created on day d of the period is won in it with probability P(won by age days - d)
-    new_won = float(cal.recent["leads_per_day"].sum()) * float(np.sum(cum[0, np.minimum(days - np.arange(1, days + 1),
-                                                                                        horizon - 1)]))
+    new_won = float(cal.recent["leads_per_day"].sum()) * float(
+        np.sum(cum[0, np.minimum(days - np.arange(1, days + 1), horizon - 1)])
+    )
     if _tiered(cal):
         counts = cal.recent[[f"mix:{t}" for t in tiers]].mul(cal.recent["leads_per_day"], axis=0).sum().to_numpy(float)
         mix = counts / counts.sum() if counts.sum() > 0 else np.full(len(tiers), 1 / len(tiers))
@@ -379,8 +419,13 @@ def open_deal_odds(crm: CrmImport, cal: Calibration, days: int) -> pd.DataFrame:
     ops = crm.opportunities
     open_ = ops[(ops["status"] == "open") & ops["created"].notna()]
     ages = open_deal_ages(crm, cal)
-    return pd.DataFrame({"opportunity_id": open_["opportunity_id"].to_numpy(), "age": ages,
-                         "p_won": _won_within(fate_table(cal.cycle), ages, days)})
+    return pd.DataFrame(
+        {
+            "opportunity_id": open_["opportunity_id"].to_numpy(),
+            "age": ages,
+            "p_won": _won_within(fate_table(cal.cycle), ages, days),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -407,8 +452,10 @@ class CohortTest:
             return "creation cohorts: fewer than two quarters of deals observed long enough to compare"
         shares = ", ".join(f"{q} {r:.0%}" for q, r in self.table["rate"].items())
         verdict = "differ beyond chance" if self.differs else "do not differ beyond chance"
-        return (f"creation cohorts {verdict} (chi-square p = {self.p_value:.2g}, threshold {COHORT_ALPHA:g}; "
-                f"won within {self.days:.0f} days of creation: {shares})")
+        return (
+            f"creation cohorts {verdict} (chi-square p = {self.p_value:.2g}, threshold {COHORT_ALPHA:g}; "
+            f"won within {self.days:.0f} days of creation: {shares})"
+        )
 
 
 def cohort_test(crm: CrmImport) -> CohortTest:
@@ -432,10 +479,16 @@ def cohort_test(crm: CrmImport) -> CohortTest:
         return CohortTest(np.nan, empty, np.nan)
     days = float(np.quantile(age, COHORT_WIN_QUANTILE))
     created = ops["created"].dt.normalize()
-    seen = ops[(created >= ops["closed"].min().normalize()) & (created <= crm.as_of.normalize() - pd.Timedelta(days=days))]
+    seen = ops[
+        (created >= ops["closed"].min().normalize()) & (created <= crm.as_of.normalize() - pd.Timedelta(days=days))
+    ]
     within = (seen["status"] == "won") & ((seen["closed"] - seen["created"]).dt.days <= days)
-    table = pd.DataFrame({"deals": within.groupby(seen["created"].dt.to_period("Q")).size(),
-                          "won": within.groupby(seen["created"].dt.to_period("Q")).sum()}).astype(int)
+    table = pd.DataFrame(
+        {
+            "deals": within.groupby(seen["created"].dt.to_period("Q")).size(),
+            "won": within.groupby(seen["created"].dt.to_period("Q")).sum(),
+        }
+    ).astype(int)
     table["rate"] = table["won"] / table["deals"]
     total = table["won"].sum() / max(table["deals"].sum(), 1)
     table = table[(table["deals"] * min(total, 1 - total)) >= 5]
@@ -481,8 +534,9 @@ def run_rate_window(crm: CrmImport, lookback_days: int = 90) -> tuple[pd.DataFra
     cutoff = crm.as_of.normalize()
     first = ops["closed"].min()
     window = lookback_days if pd.isna(first) else max(1, min(lookback_days, (cutoff - first.normalize()).days + 1))
-    recent = ops[(ops["status"] == "won") & (ops["closed"] > cutoff - pd.Timedelta(days=window))
-                 & (ops["closed"] <= cutoff)]
+    recent = ops[
+        (ops["status"] == "won") & (ops["closed"] > cutoff - pd.Timedelta(days=window)) & (ops["closed"] <= cutoff)
+    ]
     return recent, window
 
 
@@ -506,9 +560,17 @@ def seasonal_naive(crm: CrmImport, days: int) -> pd.DataFrame | None:
     return ops[(ops["status"] == "won") & (ops["closed"] > start) & (ops["closed"] <= start + pd.Timedelta(days=days))]
 
 
-def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_days: int | None = None,
-             replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False,
-             hazard_days: int | None = None) -> pd.DataFrame:
+def backtest(
+    crm: CrmImport,
+    cutoffs: Iterable[Any],
+    until: Any = None,
+    period_days: int | None = None,
+    replications: int = 1000,
+    seed: int = 0,
+    lookback_days: int = 90,
+    known_arrivals: bool = False,
+    hazard_days: int | None = None,
+) -> pd.DataFrame:
     """Forecast from each cut-off with only what was known then, and compare with what happened.
 
     The period runs from the day after the cut-off to ``until`` (or ``period_days`` later; by
@@ -525,8 +587,13 @@ def backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_d
     ops = crm.opportunities
     for cutoff in cutoffs:
         cutoff = pd.Timestamp(cutoff).normalize()
-        end = (pd.Timestamp(until) if until is not None
-               else cutoff + pd.Timedelta(days=period_days) if period_days else crm.as_of).normalize()
+        end = (
+            pd.Timestamp(until)
+            if until is not None
+            else cutoff + pd.Timedelta(days=period_days)
+            if period_days
+            else crm.as_of
+        ).normalize()
         known = crm.as_known_on(cutoff)
         cal = calibrate(known, hazard_days=hazard_days)
         arrived = None
@@ -555,10 +622,16 @@ def backtest_row(crm: CrmImport, known: CrmImport, out: Outlook, rows_used: int,
         actual, predicted, naive = actual_won, pw["p50"], naive_won
         low, high = pw["p10"], pw["p90"]
     return {
-        "cutoff": cutoff.date(), "until": end.date(), "rows_used": rows_used,
-        **{f"predicted_won_{k}": v for k, v in pw.items()}, "actual_won": actual_won, "naive_won": naive_won,
-        **{f"predicted_revenue_{k}": v for k, v in pr.items()}, "actual_revenue": actual_revenue,
-        "naive_revenue": naive_revenue, "weighted_pipeline": out.weighted,
+        "cutoff": cutoff.date(),
+        "until": end.date(),
+        "rows_used": rows_used,
+        **{f"predicted_won_{k}": v for k, v in pw.items()},
+        "actual_won": actual_won,
+        "naive_won": naive_won,
+        **{f"predicted_revenue_{k}": v for k, v in pr.items()},
+        "actual_revenue": actual_revenue,
+        "naive_revenue": naive_revenue,
+        "weighted_pipeline": out.weighted,
         "predicted_new_won_p50": float(np.median(out.won_new)),
         "actual_new_won": int((won["created"] > cutoff).sum()),
         "abs_pct_error": abs(predicted - actual) / actual if actual else np.nan,

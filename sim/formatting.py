@@ -28,8 +28,7 @@ from matplotlib.ticker import FuncFormatter
 
 __all__ = ["COLOURS", "money", "percent", "money_axis", "percent_axis", "unit_axis", "band_caption", "styled"]
 
-COLOURS = {"target": "#E69F00", "simulated": "#0072B2", "current": "#7F7F7F", "edited": "#D55E00",
-           "actual": "#000000"}
+COLOURS = {"target": "#E69F00", "simulated": "#0072B2", "current": "#7F7F7F", "edited": "#D55E00", "actual": "#000000"}
 """One colour per role a chart compares: the target, the simulation, the current plan, the edited plan."""
 
 _UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -85,7 +84,7 @@ def unit_axis(ax: Axes, figure: str, axis: str = "y") -> None:
 
 _BAND = {
     "en": "The shaded band holds the middle 80% of simulated years: one year in ten falls below it (P10), "
-          "one in ten above it (P90); the line is the middle year (P50).",
+    "one in ten above it (P90); the line is the middle year (P50).",
     "zh": "阴影带是模拟年份中间的80%：十年中有一年低于它（P10），一年高于它（P90）；线是中间的一年（P50）。",
 }
 
@@ -95,8 +94,13 @@ def band_caption(language: str = "en") -> str:
     return _BAND[language]
 
 
-def styled(table: pd.DataFrame, money_columns: Iterable[str] = (), percent_columns: Iterable[str] = (),
-           count_columns: Iterable[str] = (), decimals_columns: Iterable[str] = ()):
+def styled(
+    table: pd.DataFrame,
+    money_columns: Iterable[str] = (),
+    percent_columns: Iterable[str] = (),
+    count_columns: Iterable[str] = (),
+    decimals_columns: Iterable[str] = (),
+):
     """``table`` as a pandas ``Styler``: money in K/M, shares as percents, counts with thousands
     separators, other numbers with one decimal; blanks for missing values, numbers right-aligned.
 
@@ -104,8 +108,16 @@ def styled(table: pd.DataFrame, money_columns: Iterable[str] = (), percent_colum
     >>> "1.5M" in html and "25.0%" in html
     True
     """
-    formats = {**{c: money for c in money_columns}, **{c: lambda v: percent(v, 1) for c in percent_columns},
-               **{c: "{:,.0f}" for c in count_columns}, **{c: "{:,.1f}" for c in decimals_columns}}
+    formats = {
+        **{c: money for c in money_columns},
+        **{c: lambda v: percent(v, 1) for c in percent_columns},
+        **{c: "{:,.0f}" for c in count_columns},
+        **{c: "{:,.1f}" for c in decimals_columns},
+    }
     styler = table.style.format(formats, na_rep="").format_index(str, axis=1)
-    return styler.set_table_styles([{"selector": "td", "props": "text-align: right; padding: 2px 8px"},
-                                    {"selector": "th", "props": "text-align: left; padding: 2px 8px"}])
+    return styler.set_table_styles(
+        [
+            {"selector": "td", "props": "text-align: right; padding: 2px 8px"},
+            {"selector": "th", "props": "text-align: left; padding: 2px 8px"},
+        ]
+    )

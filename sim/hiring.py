@@ -56,8 +56,10 @@ __all__ = ["HiringPlan", "hiring_plan", "hires_cost", "headcount_over_time"]
 SEARCH_CONFIDENCE = 0.9
 """The one-sided confidence with which a plan must keep ``probability`` on its search replications."""
 
-MODES = {"least cost": "the least cost that keeps P(target) at the probability asked",
-         "budget": "the best P(target) within the budget for the hires"}
+MODES = {
+    "least cost": "the least cost that keeps P(target) at the probability asked",
+    "budget": "the best P(target) within the budget for the hires",
+}
 """What a hiring plan asks for (``hiring.json``'s ``mode``)."""
 
 
@@ -90,7 +92,9 @@ def hires_cost(scenario: Scenario, hires: dict[str, list[tuple[int, int]]]) -> f
         t = scenario.team(team)
         for day, count in batches:
             if 0 <= day < horizon:
-                total += count * ((t.cost_per_hire or 0.0) + (t.cost_per_rep_year or 0.0) * (horizon - day) / DAYS_PER_YEAR)
+                total += count * (
+                    (t.cost_per_hire or 0.0) + (t.cost_per_rep_year or 0.0) * (horizon - day) / DAYS_PER_YEAR
+                )
     return total
 
 
@@ -109,9 +113,18 @@ def _holds(evaluation: Evaluation, probability: float) -> bool:
     return bool(low >= probability)
 
 
-def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", probability: float = 0.8,
-                replications: int = 40, seed: int = 0, engine: str = "fast", max_utilisation: float = 0.85,
-                max_evaluations: int = 60, budget: float | None = None) -> HiringPlan:
+def hiring_plan(
+    scenario: Scenario,
+    target: float,
+    method: str = "reserve",
+    probability: float = 0.8,
+    replications: int = 40,
+    seed: int = 0,
+    engine: str = "fast",
+    max_utilisation: float = 0.85,
+    max_evaluations: int = 60,
+    budget: float | None = None,
+) -> HiringPlan:
     """Hires per team and month that reach ``target`` (annual revenue) with at least ``probability``, at least
     cost; or, given a ``budget``, the hires within it that give the best probability of reaching ``target``.
 
@@ -158,7 +171,7 @@ def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", prob
             if step == 0 or count == 0 or evaluations >= max_evaluations:
                 continue
             step = min(step, count)
-            trial = {**hires, team: [*hires[team][:i], (day, count - step), *hires[team][i + 1:]]}
+            trial = {**hires, team: [*hires[team][:i], (day, count - step), *hires[team][i + 1 :]]}
             evaluation = run(trial)
             evaluations += 1
             if _holds(evaluation, probability):
@@ -177,17 +190,29 @@ def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", prob
     summary = {
         "mode": "budget" if budget is not None else "least cost",
         "mode_means": MODES["budget" if budget is not None else "least cost"],
-        "budget": budget, **({} if budget is not None else {"budget_null_because": "no budget was given"}),
+        "budget": budget,
+        **({} if budget is not None else {"budget_null_because": "no budget was given"}),
         "hires_cost": hires_cost(scenario, hires),
-        "target": float(target), "method": method, "probability_required": probability,
-        "replications": replications, "seed": seed, "engine": engine,
-        "hires": {team: [{"day": int(day), "count": int(count), "ramped_by": _ramped_by(scenario, team, day, months)}
-                         for day, count in batches if count > 0] for team, batches in hires.items()},
+        "target": float(target),
+        "method": method,
+        "probability_required": probability,
+        "replications": replications,
+        "seed": seed,
+        "engine": engine,
+        "hires": {
+            team: [
+                {"day": int(day), "count": int(count), "ramped_by": _ramped_by(scenario, team, day, months)}
+                for day, count in batches
+                if count > 0
+            ]
+            for team, batches in hires.items()
+        },
         "hires_total": int(sum(count for batches in hires.values() for _, count in batches)),
         "hires_taken_away": removed,
         "p_target": {**proportion(hits), "replications": [replications, 2 * replications - 1]},
         "p_target_on_search": _p_target(best),
-        "revenue": spread(table["revenue"]), "profit": spread(table["profit"]),
+        "revenue": spread(table["revenue"]),
+        "profit": spread(table["profit"]),
         "costs": {part: spread(table[COST_COLUMNS[part]]) for part in COSTS} | {"total": spread(table["total_cost"])},
         "leads_per_month": {str(m): float(n) for m, n in zip(plan.months, plan.leads)},
         "problems": list(plan.problems),
@@ -196,8 +221,9 @@ def hiring_plan(scenario: Scenario, target: float, method: str = "reserve", prob
     return HiringPlan(chosen, summary)
 
 
-def _within_budget(scenario: Scenario, hires: dict[str, list[tuple[int, int]]], best: Evaluation, budget: float,
-                   run) -> tuple[dict[str, list[tuple[int, int]]], Evaluation, int, int]:
+def _within_budget(
+    scenario: Scenario, hires: dict[str, list[tuple[int, int]]], best: Evaluation, budget: float, run
+) -> tuple[dict[str, list[tuple[int, int]]], Evaluation, int, int]:
     """Hires cut until they cost no more than ``budget``, each round the cut that loses the least P(target) (then
     revenue) for the money it saves; returns the hires, their evaluation, candidates simulated and reps cut."""
     evaluations = removed = 0
@@ -209,12 +235,14 @@ def _within_budget(scenario: Scenario, hires: dict[str, list[tuple[int, int]]], 
                 if count == 0 or each == 0:
                     continue
                 step = min(count, max(1, count // 2), math.ceil((cost - budget - 1e-6) / each))
-                trial = {**hires, team: [*batches[:i], (day, count - step), *batches[i + 1:]]}
+                trial = {**hires, team: [*batches[:i], (day, count - step), *batches[i + 1 :]]}
                 evaluation = run(trial)
                 evaluations += 1
                 saved = cost - hires_cost(scenario, trial)
-                loss = ((_p_target(best) - _p_target(evaluation)) / saved,
-                        float(best.replications["revenue"].mean() - evaluation.replications["revenue"].mean()) / saved)
+                loss = (
+                    (_p_target(best) - _p_target(evaluation)) / saved,
+                    float(best.replications["revenue"].mean() - evaluation.replications["revenue"].mean()) / saved,
+                )
                 trials.append((loss, step, trial, evaluation))
         if not trials:  # nothing left to cut costs anything
             break

@@ -59,13 +59,47 @@ from sim.stats import spread
 from sim.yaml_io import load_model, parse_yaml, validate
 from sim.targets import METHODS, split_months
 
-__all__ = ["Tier", "Commission", "DealBand", "Kickers", "ProcessBonus", "TeamBonus", "LargeDealBonus", "Clawback",
-           "IncentivePlan", "COMPONENTS", "VARIABLE", "load_plan", "loads_plan", "check_plan", "team_of", "commission",
-           "deal_size_pay", "attached_plan", "attached_plan_problems", "variable_pay", "won_deals",
-           "responded_deals", "rep_periods", "payouts", "plan_summary", "compare_plans", "gini"]
+__all__ = [
+    "Tier",
+    "Commission",
+    "DealBand",
+    "Kickers",
+    "ProcessBonus",
+    "TeamBonus",
+    "LargeDealBonus",
+    "Clawback",
+    "IncentivePlan",
+    "COMPONENTS",
+    "VARIABLE",
+    "load_plan",
+    "loads_plan",
+    "check_plan",
+    "team_of",
+    "commission",
+    "deal_size_pay",
+    "attached_plan",
+    "attached_plan_problems",
+    "variable_pay",
+    "won_deals",
+    "responded_deals",
+    "rep_periods",
+    "payouts",
+    "plan_summary",
+    "compare_plans",
+    "gini",
+]
 
-COMPONENTS = ("base", "commission", "deal_size", "new_product", "repeat_order", "process_bonus", "team_bonus",
-              "large_deal_bonus", "clawback")
+COMPONENTS = (
+    "base",
+    "commission",
+    "deal_size",
+    "new_product",
+    "repeat_order",
+    "process_bonus",
+    "team_bonus",
+    "large_deal_bonus",
+    "clawback",
+)
 """The parts of a rep's pay, in the order tables show them."""
 
 VARIABLE = COMPONENTS[1:]
@@ -88,13 +122,18 @@ class Commission(_Model):
     """Commission on the revenue a rep wins in a period, by tier of attainment."""
 
     retroactive: bool = Field(
-        False, description="Whether a tier's rate applies to all the period's revenue once it is reached "
-                           "(retroactive) or only to the revenue inside the tier (marginal, the default). The practice "
-                           "asks every plan to say which: a retroactive tier makes the deal that crosses it worth a "
-                           "jump in pay (a cliff reps time their deals around), a marginal one keeps each extra sale "
-                           "worth the tier's rate and is simpler for a rep to work out.")
-    tiers: tuple[Tier, ...] = Field(min_length=1, description="Tiers in increasing order, the first from 0; a higher "
-                                    "rate is an accelerator, a lower one a decelerator.")
+        False,
+        description="Whether a tier's rate applies to all the period's revenue once it is reached "
+        "(retroactive) or only to the revenue inside the tier (marginal, the default). The practice "
+        "asks every plan to say which: a retroactive tier makes the deal that crosses it worth a "
+        "jump in pay (a cliff reps time their deals around), a marginal one keeps each extra sale "
+        "worth the tier's rate and is simpler for a rep to work out.",
+    )
+    tiers: tuple[Tier, ...] = Field(
+        min_length=1,
+        description="Tiers in increasing order, the first from 0; a higher "
+        "rate is an accelerator, a lower one a decelerator.",
+    )
     threshold: NonNegativeFloat = Field(0.0, description="Attainment below which no commission is paid (0.5 = 50%).")
     cap: NonNegativeFloat | None = Field(None, description="Maximum commission per rep and period. Default: none.")
 
@@ -110,13 +149,17 @@ class Kickers(_Model):
     """Extra commission on the deals the strategy wants more of: new products and repeat orders."""
 
     new_product: dict[str, NonNegativeFloat] = Field(
-        {}, description="Extra rate on deals of a new product, by customer tier, e.g. `{A: 0.02}`: a deal is a "
-                        "new-product deal when its customer tier is listed (the scenario's tiers stand for products "
-                        "or segments; `calibrate` writes each product of an export as a tier). Default: none.")
+        {},
+        description="Extra rate on deals of a new product, by customer tier, e.g. `{A: 0.02}`: a deal is a "
+        "new-product deal when its customer tier is listed (the scenario's tiers stand for products "
+        "or segments; `calibrate` writes each product of an export as a tier). Default: none.",
+    )
     repeat_order: dict[Annotated[str, "channel"], NonNegativeFloat] = Field(
-        {}, description="Extra rate on repeat orders, by channel, e.g. `{key-account reorders: 0.01}`: a deal is a "
-                        "repeat order when its lead came from a listed channel (the channel of existing customers' "
-                        "orders). Default: none.")
+        {},
+        description="Extra rate on repeat orders, by channel, e.g. `{key-account reorders: 0.01}`: a deal is a "
+        "repeat order when its lead came from a listed channel (the channel of existing customers' "
+        "orders). Default: none.",
+    )
 
 
 class ProcessBonus(_Model):
@@ -154,28 +197,40 @@ class IncentivePlan(_Model):
     team: str | None = Field(None, description="Team whose reps earn it. Default: the team of the last stage.")
     period: Literal["month", "quarter", "year"] = Field("quarter", description="Payout period.")
     quota: Literal["from_targets"] | PositiveFloat = Field(
-        "from_targets", description="Revenue quota per rep and full period, or `from_targets`: the scenario's "
-        "annual target split by month (`quota_split`), summed into periods and divided over the team's seats.")
-    quota_split: str = Field("even", description=f"With `from_targets`: how the year is split ({', '.join(METHODS)}); "
-                                                 "`reserve` (as `salesplay plan` does by default) follows the revenue "
-                                                 "the cycle brings each month and holds a reserve month.")
+        "from_targets",
+        description="Revenue quota per rep and full period, or `from_targets`: the scenario's "
+        "annual target split by month (`quota_split`), summed into periods and divided over the team's seats.",
+    )
+    quota_split: str = Field(
+        "even",
+        description=f"With `from_targets`: how the year is split ({', '.join(METHODS)}); "
+        "`reserve` (as `salesplay plan` does by default) follows the revenue "
+        "the cycle brings each month and holds a reserve month.",
+    )
     reserve_month: PositiveInt = Field(
-        12, description="With `quota_split: reserve`: the month (1-12) held in reserve, as in the plan.")
+        12, description="With `quota_split: reserve`: the month (1-12) held in reserve, as in the plan."
+    )
     reserve_share: NonNegativeFloat = Field(
-        0.0, description="With `quota_split: reserve`: the share of the year the reserve month carries (0: none).")
+        0.0, description="With `quota_split: reserve`: the share of the year the reserve month carries (0: none)."
+    )
     new_hire_quota: tuple[Probability, ...] = Field(
-        (), description="Ramped quotas: the share of full quota a new hire or replacement carries in each month of "
-                        "tenure, e.g. `[0.25, 0.5, 0.75]` (full quota from the fourth month), so reps ramping up are "
-                        "not held to a seasoned rep's number. Default: full quota from the first day.")
+        (),
+        description="Ramped quotas: the share of full quota a new hire or replacement carries in each month of "
+        "tenure, e.g. `[0.25, 0.5, 0.75]` (full quota from the fourth month), so reps ramping up are "
+        "not held to a seasoned rep's number. Default: full quota from the first day.",
+    )
     base_salary: NonNegativeFloat = Field(0.0, description="Base pay per rep and full period.")
     commission: Commission | None = Field(None, description="Commission tiers, threshold and cap. Default: none.")
     deal_size_rates: tuple[DealBand, ...] = Field(
-        (), description="Commission by deal size, besides the tiers by attainment: each won deal pays the rate of "
-                        "its value band on its whole value, e.g. `[{from_value: 0, rate: 0.03}, {from_value: 200000, "
-                        "rate: 0.05}]` (3% of a 100,000 deal, 5% of a 200,000 one); bands in increasing order, a "
-                        "deal below the first earns none. Neither threshold nor cap applies. Default: none.")
-    kickers: Kickers = Field(Kickers(), description="Extra rates on new-product deals and repeat orders. "
-                                                    "Default: none.")
+        (),
+        description="Commission by deal size, besides the tiers by attainment: each won deal pays the rate of "
+        "its value band on its whole value, e.g. `[{from_value: 0, rate: 0.03}, {from_value: 200000, "
+        "rate: 0.05}]` (3% of a 100,000 deal, 5% of a 200,000 one); bands in increasing order, a "
+        "deal below the first earns none. Neither threshold nor cap applies. Default: none.",
+    )
+    kickers: Kickers = Field(
+        Kickers(), description="Extra rates on new-product deals and repeat orders. Default: none."
+    )
     process_bonus: ProcessBonus | None = Field(None, description="Bonus for busy days. Default: none.")
     team_bonus: TeamBonus | None = Field(None, description="Bonus when the team makes its quota. Default: none.")
     large_deal_bonus: LargeDealBonus | None = Field(None, description="Bonus per large deal. Default: none.")
@@ -200,21 +255,27 @@ def _plan_problems(plan: IncentivePlan) -> Iterable[Problem]:
     bands = plan.deal_size_rates
     for i in range(1, len(bands)):
         if bands[i].from_value <= bands[i - 1].from_value:
-            yield Problem(f"deal_size_rates[{i}].from_value",
-                          f"{bands[i].from_value:g} is not above the previous band's {bands[i - 1].from_value:g} "
-                          "(bands must be in increasing order, without overlap)")
+            yield Problem(
+                f"deal_size_rates[{i}].from_value",
+                f"{bands[i].from_value:g} is not above the previous band's {bands[i - 1].from_value:g} "
+                "(bands must be in increasing order, without overlap)",
+            )
     if plan.commission is None:
         return
     tiers = plan.commission.tiers
     if tiers[0].from_attainment != 0:
-        yield Problem("commission.tiers[0].from_attainment",
-                      f"{tiers[0].from_attainment:g}: the first tier must start at 0 (use `threshold` to pay nothing "
-                      "below an attainment)")
+        yield Problem(
+            "commission.tiers[0].from_attainment",
+            f"{tiers[0].from_attainment:g}: the first tier must start at 0 (use `threshold` to pay nothing "
+            "below an attainment)",
+        )
     for i in range(1, len(tiers)):
         if tiers[i].from_attainment <= tiers[i - 1].from_attainment:
-            yield Problem(f"commission.tiers[{i}].from_attainment",
-                          f"{tiers[i].from_attainment:g} is not above the previous tier's "
-                          f"{tiers[i - 1].from_attainment:g} (tiers must be in increasing order, without overlap)")
+            yield Problem(
+                f"commission.tiers[{i}].from_attainment",
+                f"{tiers[i].from_attainment:g} is not above the previous tier's "
+                f"{tiers[i - 1].from_attainment:g} (tiers must be in increasing order, without overlap)",
+            )
 
 
 def load_plan(path: str | Path) -> IncentivePlan:
@@ -250,13 +311,15 @@ def attached_plan(team: str, value: Any) -> IncentivePlan:
         try:
             plan = validate(IncentivePlan, value, "", {})
         except ScenarioError as exc:
-            raise ScenarioError([Problem(f"{field}.{p.field}" if p.field else field, p.message)
-                                 for p in exc.problems]) from None
+            raise ScenarioError(
+                [Problem(f"{field}.{p.field}" if p.field else field, p.message) for p in exc.problems]
+            ) from None
     elif isinstance(value, IncentivePlan):
         plan = value
     else:
-        raise ScenarioError([Problem(field, f"expected a plan file's path or a plan (a mapping of fields), "
-                                            f"got {value!r}")])
+        raise ScenarioError(
+            [Problem(field, f"expected a plan file's path or a plan (a mapping of fields), got {value!r}")]
+        )
     if plan.team is not None and plan.team != team:
         raise ScenarioError([Problem(f"{field}.team", f"the plan pays team '{plan.team}', not '{team}'")])
     return IncentivePlan.model_validate({**plan.model_dump(), "team": team})
@@ -287,15 +350,22 @@ def check_plan(plan: IncentivePlan, scenario: Scenario) -> None:
     tiers = [t for t in scenario.tiers if t]
     for tier in plan.kickers.new_product:
         if tier not in tiers:
-            problems.append(Problem(f"kickers.new_product.{tier}", _unknown(tier, tiers, "tier") if tiers
-                                    else "the scenario's channels give no customer tiers"))
+            problems.append(
+                Problem(
+                    f"kickers.new_product.{tier}",
+                    _unknown(tier, tiers, "tier") if tiers else "the scenario's channels give no customer tiers",
+                )
+            )
     channels = [c.name for c in scenario.channels]
     for channel in plan.kickers.repeat_order:
         if channel not in channels:
             problems.append(Problem(f"kickers.repeat_order.{channel}", _unknown(channel, channels, "channel")))
     if plan.quota == "from_targets" and scenario.targets is None:
-        problems.append(Problem("quota", "from_targets needs targets.annual_revenue in the scenario; "
-                                         "give an amount per rep instead"))
+        problems.append(
+            Problem(
+                "quota", "from_targets needs targets.annual_revenue in the scenario; give an amount per rep instead"
+            )
+        )
     if problems:
         raise ScenarioError(problems)
 
@@ -354,11 +424,14 @@ _PER_DEAL = ("deal_size", "new_product", "repeat_order")
 def _deal_rates(deals: pd.DataFrame, plan: IncentivePlan) -> pd.DataFrame:
     """Per deal, the pay of the plan's per-deal parts (:data:`_PER_DEAL`): deal size, new product, repeat order."""
     value = deals["value"].to_numpy(dtype=float)
-    return pd.DataFrame({
-        "deal_size": deal_size_pay(value, plan.deal_size_rates),
-        "new_product": value * deals["tier"].map(plan.kickers.new_product).fillna(0.0).to_numpy(dtype=float),
-        "repeat_order": value * deals["channel"].map(plan.kickers.repeat_order).fillna(0.0).to_numpy(dtype=float),
-    }, index=deals.index)
+    return pd.DataFrame(
+        {
+            "deal_size": deal_size_pay(value, plan.deal_size_rates),
+            "new_product": value * deals["tier"].map(plan.kickers.new_product).fillna(0.0).to_numpy(dtype=float),
+            "repeat_order": value * deals["channel"].map(plan.kickers.repeat_order).fillna(0.0).to_numpy(dtype=float),
+        },
+        index=deals.index,
+    )
 
 
 # ----------------------------------------------------------------------------- periods and quotas
@@ -378,8 +451,9 @@ def _period_index(days: np.ndarray, first: np.ndarray) -> np.ndarray:
     return np.searchsorted(first, days, side="right") - 1
 
 
-def _full_quota(plan: IncentivePlan, scenario: Scenario, periods: pd.PeriodIndex, first: np.ndarray,
-                length: np.ndarray) -> np.ndarray:
+def _full_quota(
+    plan: IncentivePlan, scenario: Scenario, periods: pd.PeriodIndex, first: np.ndarray, length: np.ndarray
+) -> np.ndarray:
     """Quota of a rep present for the whole of each period: the period's target over its average seats.
 
     Seats are averaged over the part of the period inside the horizon (a rep's quota is then
@@ -387,8 +461,11 @@ def _full_quota(plan: IncentivePlan, scenario: Scenario, periods: pd.PeriodIndex
     """
     if plan.quota != "from_targets":
         return np.full(len(periods), float(plan.quota))
-    options = ({"reserve_month": plan.reserve_month, "reserve_share": plan.reserve_share}
-               if plan.quota_split == "reserve" else {})
+    options = (
+        {"reserve_month": plan.reserve_month, "reserve_share": plan.reserve_share}
+        if plan.quota_split == "reserve"
+        else {}
+    )
     year = split_months(round(scenario.targets.annual_revenue), scenario, plan.quota_split, **options)
     span = pd.period_range(periods[0].asfreq("M", how="start"), periods[-1].asfreq("M", how="end"), freq="M")
     month_of_plan = np.array([(m - year.index[0]).n for m in span]) % 12  # the annual split, every year
@@ -422,18 +499,27 @@ def won_deals(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     times = results.stage_times
     codes = times["stage"].cat.codes.to_numpy()
     mine = (times["team"] == team).to_numpy() & (times["rep"].to_numpy() >= 0)
-    credit = times[mine].assign(code=codes[mine]).sort_values(["replication", "lead", "code"]) \
-        .groupby(["replication", "lead"])["rep"].last()
+    credit = (
+        times[mine]
+        .assign(code=codes[mine])
+        .sort_values(["replication", "lead", "code"])
+        .groupby(["replication", "lead"])["rep"]
+        .last()
+    )
     final = times[(codes == len(scenario.stages) - 1) & times["converted"].notna().to_numpy()]
     deals = final[["replication", "lead", "end", "converted"]].rename(columns={"end": "day", "converted": "won"})
-    deals = deals.merge(results.leads[["replication", "lead", "tier", "channel", "value", "paid_day"]],
-                        on=["replication", "lead"], how="left")
+    deals = deals.merge(
+        results.leads[["replication", "lead", "tier", "channel", "value", "paid_day"]],
+        on=["replication", "lead"],
+        how="left",
+    )
     deals = deals.merge(credit.rename("rep").reset_index(), on=["replication", "lead"], how="inner")
     deals["won"] = deals["won"].astype(bool)
     deals["tier"] = deals["tier"].astype(str)
     deals["channel"] = deals["channel"].astype(str)
-    return deals[["replication", "lead", "rep", "tier", "channel", "day", "won", "value", "paid_day"]] \
-        .sort_values(["replication", "lead"], ignore_index=True)
+    return deals[["replication", "lead", "rep", "tier", "channel", "day", "won", "value", "paid_day"]].sort_values(
+        ["replication", "lead"], ignore_index=True
+    )
 
 
 def _activities(results: Results, plan: IncentivePlan) -> pd.DataFrame:
@@ -442,8 +528,13 @@ def _activities(results: Results, plan: IncentivePlan) -> pd.DataFrame:
     team = team_of(plan, scenario)
     times = results.stage_times
     work = times[(times["team"] == team).to_numpy() & (times["rep"].to_numpy() >= 0)]
-    return work.assign(day=np.floor(work["start"]).astype(int)).groupby(["replication", "rep", "day"]).size() \
-        .rename("activities").reset_index()
+    return (
+        work.assign(day=np.floor(work["start"]).astype(int))
+        .groupby(["replication", "rep", "day"])
+        .size()
+        .rename("activities")
+        .reset_index()
+    )
 
 
 def rep_periods(results: Results, plan: IncentivePlan) -> pd.DataFrame:
@@ -476,20 +567,36 @@ def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.Data
     baseline = grid.join(_won_in_periods(before, first, horizon).groupby(key)["value"].sum().rename("revenue"))
     # deal-size and repeat-order pay raise the expected marginal pay of every tier alike; the new-product
     # kicker raises its own tiers' (sim.model.behaviour.effort)
-    expected = _expected_marginal(baseline.fillna({"revenue": 0.0}), plan.commission) \
-        .add(_per_deal_rate(before, plan, horizon), fill_value=0.0)
-    deals = respond(before, scenario, plan.behaviour, seed=results.seed,
-                    pay=lambda revenue, quota: commission(revenue, quota, plan.commission),
-                    kickers=plan.kickers.new_product, expected_rate=expected, period_starts=first, quota=full)
+    expected = _expected_marginal(baseline.fillna({"revenue": 0.0}), plan.commission).add(
+        _per_deal_rate(before, plan, horizon), fill_value=0.0
+    )
+    deals = respond(
+        before,
+        scenario,
+        plan.behaviour,
+        seed=results.seed,
+        pay=lambda revenue, quota: commission(revenue, quota, plan.commission),
+        kickers=plan.kickers.new_product,
+        expected_rate=expected,
+        period_starts=first,
+        quota=full,
+    )
     won = _won_in_periods(deals, first, horizon)
     won = won.join(_deal_rates(won, plan))
-    won["large_deal_bonus"] = ((won["value"] >= plan.large_deal_bonus.min_value) * plan.large_deal_bonus.amount
-                               if plan.large_deal_bonus else 0.0)
-    sums = won.groupby(key).agg(revenue=("value", "sum"), deals=("value", "size"),
-                                **{part: (part, "sum") for part in (*_PER_DEAL, "large_deal_bonus")})
+    won["large_deal_bonus"] = (
+        (won["value"] >= plan.large_deal_bonus.min_value) * plan.large_deal_bonus.amount
+        if plan.large_deal_bonus
+        else 0.0
+    )
+    sums = won.groupby(key).agg(
+        revenue=("value", "sum"),
+        deals=("value", "size"),
+        **{part: (part, "sum") for part in (*_PER_DEAL, "large_deal_bonus")},
+    )
     table = grid.join(sums)
-    table = table.fillna({"revenue": 0.0, "deals": 0, "large_deal_bonus": 0.0,
-                          **dict.fromkeys(_PER_DEAL, 0.0)}).reset_index()
+    table = table.fillna(
+        {"revenue": 0.0, "deals": 0, "large_deal_bonus": 0.0, **dict.fromkeys(_PER_DEAL, 0.0)}
+    ).reset_index()
     table["deals"] = table["deals"].astype(int)
     revenue, quota = table["revenue"].to_numpy(), table["quota"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -504,14 +611,17 @@ def _apply(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame, pd.Data
     return table, before, deals
 
 
-def _grid(results: Results, plan: IncentivePlan, first: np.ndarray, length: np.ndarray,
-          full: np.ndarray) -> pd.DataFrame:
+def _grid(
+    results: Results, plan: IncentivePlan, first: np.ndarray, length: np.ndarray, full: np.ndarray
+) -> pd.DataFrame:
     """Every rep of the team in every period they were employed in: days employed and prorated quota."""
     reps = results.reps[results.reps["team"] == team_of(plan, results.scenario)]
     n = len(first)
     ends = np.minimum(first + length, float(results.scenario.horizon_days))
     p = np.tile(np.arange(n), len(reps))
-    start = np.repeat(np.maximum(reps["start_day"].to_numpy(dtype=float), 0.0), n)  # on the team since the warm-up: day 0
+    start = np.repeat(
+        np.maximum(reps["start_day"].to_numpy(dtype=float), 0.0), n
+    )  # on the team since the warm-up: day 0
     end = np.repeat(reps["end_day"].to_numpy(dtype=float), n)
     lo, hi = np.maximum(start, first[p]), np.minimum(end, ends[p])
     days = np.clip(hi - lo, 0, None)
@@ -521,9 +631,15 @@ def _grid(results: Results, plan: IncentivePlan, first: np.ndarray, length: np.n
     for j, share in enumerate(plan.new_hire_quota):
         month = _overlap(lo, hi, start + j * _MONTH, start + (j + 1) * _MONTH) if days.size else days
         quota_days -= np.where(new, (1.0 - share) * np.clip(month, 0, None), 0.0)
-    grid = pd.DataFrame({"replication": np.repeat(reps["replication"].to_numpy(), n),
-                         "rep": np.repeat(reps["rep"].to_numpy(), n), "period": p, "days": days,
-                         "quota": full[p] * quota_days / length[p]})
+    grid = pd.DataFrame(
+        {
+            "replication": np.repeat(reps["replication"].to_numpy(), n),
+            "rep": np.repeat(reps["rep"].to_numpy(), n),
+            "period": p,
+            "days": days,
+            "quota": full[p] * quota_days / length[p],
+        }
+    )
     return grid[grid["days"] > 0].set_index(["replication", "rep", "period"])
 
 
@@ -559,8 +675,11 @@ def _expected_marginal(table: pd.DataFrame, terms: Commission | None) -> pd.Seri
 def _process_bonus(results: Results, plan: IncentivePlan, table: pd.DataFrame, first: np.ndarray) -> np.ndarray:
     busy = _activities(results, plan)
     busy = busy[busy["activities"] >= plan.process_bonus.min_activities]
-    days = busy.assign(period=_period_index(busy["day"].to_numpy(), first)) \
-        .groupby(["replication", "rep", "period"]).size()
+    days = (
+        busy.assign(period=_period_index(busy["day"].to_numpy(), first))
+        .groupby(["replication", "rep", "period"])
+        .size()
+    )
     index = pd.MultiIndex.from_frame(table[["replication", "rep", "period"]])
     return days.reindex(index, fill_value=0).to_numpy() * plan.process_bonus.amount
 
@@ -571,8 +690,9 @@ def _team_bonus(plan: IncentivePlan, table: pd.DataFrame) -> np.ndarray:
     return np.where(made & (team["quota"] > 0), plan.team_bonus.amount, 0.0)
 
 
-def _clawback(plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first: np.ndarray,
-              horizon: float) -> np.ndarray:
+def _clawback(
+    plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first: np.ndarray, horizon: float
+) -> np.ndarray:
     """Minus what a deal earned once its days run out unpaid: the effective commission rate of the period it was
     won times its value, and its own deal-size and kicker pay."""
     days = plan.clawback.days
@@ -583,9 +703,12 @@ def _clawback(plan: IncentivePlan, table: pd.DataFrame, won: pd.DataFrame, first
     with np.errstate(divide="ignore", invalid="ignore"):
         effective = (rates["commission"] / rates["revenue"]).where(rates["revenue"] > 0, 0.0)
     own = unpaid[list(_PER_DEAL)].sum(axis=1).to_numpy()
-    taken = unpaid.assign(amount=-unpaid["value"].to_numpy() * effective.reindex(
-        pd.MultiIndex.from_frame(unpaid[key])).fillna(0.0).to_numpy() - own,
-        period=_period_index((unpaid["day"] + days).to_numpy(), first))
+    taken = unpaid.assign(
+        amount=-unpaid["value"].to_numpy()
+        * effective.reindex(pd.MultiIndex.from_frame(unpaid[key])).fillna(0.0).to_numpy()
+        - own,
+        period=_period_index((unpaid["day"] + days).to_numpy(), first),
+    )
     return taken.groupby(key)["amount"].sum().reindex(pd.MultiIndex.from_frame(table[key]), fill_value=0.0).to_numpy()
 
 
@@ -607,8 +730,12 @@ def payouts(results: Results, plan: IncentivePlan) -> pd.DataFrame:
 
 
 def _long(table: pd.DataFrame, plan: IncentivePlan) -> pd.DataFrame:
-    long = table.melt(id_vars=["replication", "rep", "period_label"], value_vars=list(COMPONENTS),
-                      var_name="component", value_name="amount").rename(columns={"period_label": "period"})
+    long = table.melt(
+        id_vars=["replication", "rep", "period_label"],
+        value_vars=list(COMPONENTS),
+        var_name="component",
+        value_name="amount",
+    ).rename(columns={"period_label": "period"})
     long.insert(0, "plan", plan.name)
     return long.sort_values(["replication", "rep", "period"], kind="stable", ignore_index=True)
 
@@ -636,19 +763,24 @@ def _by_replication(results: Results, plan: IncentivePlan) -> tuple[pd.DataFrame
     won_before = before[before["won"] & (before["day"] < horizon)].groupby("replication")["value"].sum()
     won_after = after[after["won"] & (after["day"] < horizon)].groupby("replication")["value"].sum()
     reps = results.replications.set_index("replication")
-    revenue = reps["revenue"] - won_before.reindex(reps.index, fill_value=0) + won_after.reindex(reps.index,
-                                                                                               fill_value=0)
+    revenue = (
+        reps["revenue"] - won_before.reindex(reps.index, fill_value=0) + won_after.reindex(reps.index, fill_value=0)
+    )
     per_rep = table.groupby(["replication", "rep"])[["total", "revenue", "quota"]].sum()
     cost = per_rep.groupby("replication")["total"].sum().reindex(reps.index, fill_value=0.0)
     at_quota = (per_rep["revenue"] >= per_rep["quota"]).groupby("replication").mean()
     spread = per_rep.groupby("replication")["total"].apply(gini)
     target = results.scenario.targets.annual_revenue if results.scenario.targets else np.nan
-    return pd.DataFrame({
-        "revenue": revenue, "comp_cost": cost,
-        "cost_of_sales": (cost / revenue).where(revenue > 0),
-        "share_at_quota": at_quota.reindex(reps.index), "gini": spread.reindex(reps.index),
-        "p_hit_target": (revenue >= target).astype(float) if np.isfinite(target) else np.nan,
-    }), table
+    return pd.DataFrame(
+        {
+            "revenue": revenue,
+            "comp_cost": cost,
+            "cost_of_sales": (cost / revenue).where(revenue > 0),
+            "share_at_quota": at_quota.reindex(reps.index),
+            "gini": spread.reindex(reps.index),
+            "p_hit_target": (revenue >= target).astype(float) if np.isfinite(target) else np.nan,
+        }
+    ), table
 
 
 def _spread(values: pd.Series) -> dict[str, float | None]:
@@ -665,14 +797,20 @@ def plan_summary(results: Results, plan: IncentivePlan, reference: IncentivePlan
     None when the plans bring the same revenue).
     """
     per = _by_replication(results, plan)[0]
-    return _summary(plan.name, per, None if reference is None else (reference.name,
-                                                                     _by_replication(results, reference)[0]))
+    return _summary(
+        plan.name, per, None if reference is None else (reference.name, _by_replication(results, reference)[0])
+    )
 
 
 def _summary(name: str, per: pd.DataFrame, reference: tuple[str, pd.DataFrame] | None) -> dict:
-    out = {"plan": name, "replications": int(len(per)),
-           **{k: _spread(per[k]) for k in ("revenue", "comp_cost", "cost_of_sales", "share_at_quota", "gini",
-                                           "p_hit_target")}}
+    out = {
+        "plan": name,
+        "replications": int(len(per)),
+        **{
+            k: _spread(per[k])
+            for k in ("revenue", "comp_cost", "cost_of_sales", "share_at_quota", "gini", "p_hit_target")
+        },
+    }
     if reference is not None:
         out["reference"], ref = reference
         extra_revenue, extra_cost = per["revenue"] - ref["revenue"], per["comp_cost"] - ref["comp_cost"]
@@ -683,22 +821,32 @@ def _summary(name: str, per: pd.DataFrame, reference: tuple[str, pd.DataFrame] |
     return out
 
 
-def compare_plans(results: Results, plans: list[IncentivePlan],
-                  reference: IncentivePlan | None = None) -> tuple[pd.DataFrame, dict]:
+def compare_plans(
+    results: Results, plans: list[IncentivePlan], reference: IncentivePlan | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Every plan applied to the same run (common random numbers): the tidy payouts and the summaries.
 
     The reference defaults to the first plan.
     """
     names = [plan.name for plan in plans]
     if len(set(names)) < len(names):
-        raise ScenarioError([Problem("name", f"plan name '{n}' is used twice; plans need distinct names")
-                             for n in dict.fromkeys(n for n in names if names.count(n) > 1)])
+        raise ScenarioError(
+            [
+                Problem("name", f"plan name '{n}' is used twice; plans need distinct names")
+                for n in dict.fromkeys(n for n in names if names.count(n) > 1)
+            ]
+        )
     reference = reference or plans[0]
     runs = [_by_replication(results, plan) for plan in plans]
-    ref = (reference.name, runs[plans.index(reference)][0] if reference in plans
-           else _by_replication(results, reference)[0])
-    summary = {"scenario": results.scenario.name, "engine": results.engine, "seed": results.seed,
-               "reference": reference.name,
-               "plans": [_summary(plan.name, per, None if plan == reference else ref) for plan, (per, _) in
-                         zip(plans, runs)]}
+    ref = (
+        reference.name,
+        runs[plans.index(reference)][0] if reference in plans else _by_replication(results, reference)[0],
+    )
+    summary = {
+        "scenario": results.scenario.name,
+        "engine": results.engine,
+        "seed": results.seed,
+        "reference": reference.name,
+        "plans": [_summary(plan.name, per, None if plan == reference else ref) for plan, (per, _) in zip(plans, runs)],
+    }
     return pd.concat([_long(table, plan) for plan, (_, table) in zip(plans, runs)], ignore_index=True), summary

@@ -29,8 +29,17 @@ from sim.errors import Problem, ScenarioError
 from sim.model.opening import warmup_days
 from sim.scenario import Scenario
 
-__all__ = ["CORES", "MEMORY_BYTES", "SECONDS", "MAX_POINTS", "RunSize", "estimate", "check", "check_points",
-           "grid_points"]
+__all__ = [
+    "CORES",
+    "MEMORY_BYTES",
+    "SECONDS",
+    "MAX_POINTS",
+    "RunSize",
+    "estimate",
+    "check",
+    "check_points",
+    "grid_points",
+]
 
 CORES = 2
 """Cores of the machine the limits are sized for."""
@@ -100,8 +109,11 @@ def estimate(scenario: Scenario, replications: int, engine: str, detail: bool) -
     memory = min(replications, CORES) * working  # one replication at a time in each process
     if detail:  # every replication's tables, and their concatenation at the end
         memory += 2 * replications * (leads * _KEPT_PER_LEAD + visits * _KEPT_PER_VISIT + days * _PER_DAY_AND_STAGE)
-    seconds = replications * (visits + reps + days) / (VISITS_PER_SECOND.get(engine, VISITS_PER_SECOND["des"])
-                                                * min(replications, CORES))
+    seconds = (
+        replications
+        * (visits + reps + days)
+        / (VISITS_PER_SECOND.get(engine, VISITS_PER_SECOND["des"]) * min(replications, CORES))
+    )
     return RunSize(replications * leads, replications * visits, reps, memory, seconds)
 
 
@@ -130,8 +142,14 @@ def _field_to_change(scenario: Scenario, engine: str, detail: bool, replications
     return f"channels[{leads.index(max(leads))}].leads_per_day"
 
 
-def check(scenario: Scenario, replications: int, engine: str, detail: bool, runs: int = 1,
-          replications_option: str = "--replications") -> RunSize:
+def check(
+    scenario: Scenario,
+    replications: int,
+    engine: str,
+    detail: bool,
+    runs: int = 1,
+    replications_option: str = "--replications",
+) -> RunSize:
     """Refuse a run above the limits, naming its size and what to change; return its size otherwise.
 
     ``runs``: how many such runs the command makes one after the other (strategies, sweep points).
@@ -146,20 +164,32 @@ def check(scenario: Scenario, replications: int, engine: str, detail: bool, runs
         over.append(f"about {_memory(size.memory)} of memory ({_memory(MEMORY_BYTES)} is {_LIMITS_NOTE})")
     if seconds > SECONDS:
         over.append(f"about {_duration(seconds)} ({_duration(SECONDS)} is {_LIMITS_NOTE})")
-    what = f"{_amount(size.leads)} leads and {_amount(size.visits)} stage visits" + (
-        f", {_amount(size.reps)} reps" if field == "teams" else "") + (f" in each of {runs} runs" if runs > 1 else "")
+    what = (
+        f"{_amount(size.leads)} leads and {_amount(size.visits)} stage visits"
+        + (f", {_amount(size.reps)} reps" if field == "teams" else "")
+        + (f" in each of {runs} runs" if runs > 1 else "")
+    )
     change = ", ".join(dict.fromkeys([field, "horizon_days", replications_option]))
-    message = (f"the run would simulate about {what} ({replications:,} replications), needing "
-               f"{' and '.join(over)}; lower {change}, or pass --no-limits")
+    message = (
+        f"the run would simulate about {what} ({replications:,} replications), needing "
+        f"{' and '.join(over)}; lower {change}, or pass --no-limits"
+    )
     raise ScenarioError([Problem(field, message)])
 
 
 def check_points(points: int, field: str) -> None:
     """Refuse a sweep of more than :data:`MAX_POINTS` points before any point is built."""
     if points > MAX_POINTS:
-        raise ScenarioError([Problem(field, f"the sweep would have {_amount(points)} points; at most {MAX_POINTS:,} "
-                                            f"(each is a scenario in memory and a file on disk): use fewer values or "
-                                            f"an lhs design, or pass --no-limits")])
+        raise ScenarioError(
+            [
+                Problem(
+                    field,
+                    f"the sweep would have {_amount(points)} points; at most {MAX_POINTS:,} "
+                    f"(each is a scenario in memory and a file on disk): use fewer values or "
+                    f"an lhs design, or pass --no-limits",
+                )
+            ]
+        )
 
 
 def grid_points(values: list[list]) -> int:

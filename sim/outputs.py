@@ -40,8 +40,16 @@ import numpy as np
 
 from sim.errors import Problem, ScenarioError
 
-__all__ = ["output_dir", "output_file", "write_with", "write_text", "write_json", "strict_json", "remove_stale",
-           "TEMPORARY_SUFFIX"]
+__all__ = [
+    "output_dir",
+    "output_file",
+    "write_with",
+    "write_text",
+    "write_json",
+    "strict_json",
+    "remove_stale",
+    "TEMPORARY_SUFFIX",
+]
 
 TEMPORARY_SUFFIX = ".tmp"
 """Files being written are hidden (a leading dot) and end in this; a killed writer may leave one."""
@@ -103,7 +111,9 @@ def output_file(path: str | Path, suffixes: Iterable[str] | None = None, option:
     except OSError as exc:
         raise _refuse(option, f"cannot write '{path}' ({exc.strerror or exc})") from None
     if path.is_dir():
-        raise _refuse(option, f"'{path}' is a folder; give a file name, e.g. '{path / ('out' + (suffixes or ('',))[0])}'")
+        raise _refuse(
+            option, f"'{path}' is a folder; give a file name, e.g. '{path / ('out' + (suffixes or ('',))[0])}'"
+        )
     if path.exists() and not path.is_file():  # a device, a pipe: never replace it
         raise _refuse(option, f"'{path}' exists and is not a regular file")
     return path

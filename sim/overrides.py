@@ -44,8 +44,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         parsed = parse_value(value, "--override")
     except ScenarioError as exc:
-        raise ScenarioError([Problem(key.strip(), f"{value[:40]!r} is not a valid value: {exc.problems[0].message}")
-                             ]) from None
+        raise ScenarioError(
+            [Problem(key.strip(), f"{value[:40]!r} is not a valid value: {exc.problems[0].message}")]
+        ) from None
     return key.strip(), parsed
 
 
@@ -92,8 +93,13 @@ def _set(data: dict, loc: tuple, value: Any) -> None:
     node[loc[-1]] = copy.deepcopy(value)
 
 
-def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], file: str = "<overrides>",
-                    lines: Mapping[str, int] | None = None, prefix: str = "") -> Scenario:
+def apply_overrides(
+    scenario: Scenario,
+    overrides: Mapping[str, Any],
+    file: str = "<overrides>",
+    lines: Mapping[str, int] | None = None,
+    prefix: str = "",
+) -> Scenario:
     """The scenario with ``overrides`` (dotted path → value) applied and validated again.
 
     Parameters
@@ -133,7 +139,7 @@ def _renamed(problem: Problem, placed: dict[str, str], prefix: str, file: str, l
     """A problem of the changed scenario, named after the override that caused it when one did."""
     for field, key in placed.items():
         if problem.field == field or problem.field.startswith((field + ".", field + "[")):
-            return Problem(prefix + key + problem.field[len(field):], problem.message, file, lines.get(key))
+            return Problem(prefix + key + problem.field[len(field) :], problem.message, file, lines.get(key))
     return Problem(problem.field, problem.message, file, None)
 
 
@@ -146,8 +152,13 @@ def with_conversion_change(scenario: Scenario, points: Mapping[str, float]) -> S
     >>> [stage.conversion for stage in with_conversion_change(base, {"discovery": 0.1}).stages][1]
     0.6
     """
-    return scenario.replace({f"stages.{i}.conversion": moved_conversion(stage.conversion, points[stage.name])
-                             for i, stage in enumerate(scenario.stages) if stage.name in points})
+    return scenario.replace(
+        {
+            f"stages.{i}.conversion": moved_conversion(stage.conversion, points[stage.name])
+            for i, stage in enumerate(scenario.stages)
+            if stage.name in points
+        }
+    )
 
 
 def moved_conversion(conversion: float | dict[str, float], points: float) -> float | dict[str, float]:

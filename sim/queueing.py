@@ -28,8 +28,17 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["utilisation", "erlang_c", "mean_wait", "priority_waits", "reps_needed", "allen_cunneen_wait",
-           "time_varying_queue", "ErlangA", "erlang_a"]
+__all__ = [
+    "utilisation",
+    "erlang_c",
+    "mean_wait",
+    "priority_waits",
+    "reps_needed",
+    "allen_cunneen_wait",
+    "time_varying_queue",
+    "ErlangA",
+    "erlang_a",
+]
 
 
 def utilisation(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -100,8 +109,12 @@ def erlang_a(arrival_rate: float, work_days: float, reps: int, patience_days: fl
     states = np.arange(len(p))
     queued = np.maximum(states - c, 0) @ p
     busy = np.minimum(states, c) @ p
-    return ErlangA(p_abandon=float(theta * queued / lam), p_wait=float(p[c:].sum()),
-                   mean_wait=float(queued / lam), utilisation=float(busy / c))
+    return ErlangA(
+        p_abandon=float(theta * queued / lam),
+        p_wait=float(p[c:].sum()),
+        mean_wait=float(queued / lam),
+        utilisation=float(busy / c),
+    )
 
 
 def mean_wait(arrival_rate: float, work_days: float, reps: int) -> float:
@@ -142,8 +155,9 @@ def allen_cunneen_wait(arrival_rate, work_days, work_scv, reps, arrival_scv: flo
     ``arrival_scv`` that of the gaps between arrivals (1 for Poisson). Exact for M/M/c and, for
     one rep, for M/G/1 (Pollaczek-Khinchine); ``inf`` when overloaded. ``reps`` are whole numbers.
     """
-    rate, work, scv, reps = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in
-                                                  (arrival_rate, work_days, work_scv, reps)))
+    rate, work, scv, reps = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (arrival_rate, work_days, work_scv, reps))
+    )
     load = rate * work
     with np.errstate(divide="ignore", invalid="ignore"):
         wait = _erlang_c(load, reps) * work / (reps - load) * (arrival_scv + scv) / 2
@@ -153,8 +167,9 @@ def allen_cunneen_wait(arrival_rate, work_days, work_scv, reps, arrival_scv: flo
 _GRID = 1 - (1 - np.arange(512) / 512) ** 3  # utilisations, dense near 1 (the last is 1 - 7e-9)
 
 
-def time_varying_queue(arrival_rate, work_days, work_scv, reps,
-                       steps_per_day: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def time_varying_queue(
+    arrival_rate, work_days, work_scv, reps, steps_per_day: int = 8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A queue whose arrival rate, work and reps change from day to day, starting empty: per day, the mean
     number of leads an arriving lead finds ahead of it, the share of the reps' time spent working, and the
     probability that an arriving lead has to wait.
@@ -177,16 +192,26 @@ def time_varying_queue(arrival_rate, work_days, work_scv, reps,
     >>> round(float(waits[-1]), 3), round(erlang_c(1.5, 1.0, 2), 3)
     (0.643, 0.643)
     """
-    rate, work, scv, reps = (np.ascontiguousarray(a, dtype=float) for a in np.broadcast_arrays(
-        *(np.asarray(x, dtype=float) for x in (arrival_rate, work_days, work_scv, reps))))
+    rate, work, scv, reps = (
+        np.ascontiguousarray(a, dtype=float)
+        for a in np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (arrival_rate, work_days, work_scv, reps)))
+    )
     shape = rate.shape
     most = int(reps.max(initial=0))
     servers = np.arange(most + 1, dtype=float)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         waiting = _erlang_c(servers * _GRID, np.broadcast_to(servers, (most + 1, len(_GRID))))  # P(wait) by reps
         queued = np.where(servers > 0, waiting * _GRID / (1 - _GRID), 0.0)  # Lq of M/M/c by reps
-    out = _psffa(rate.reshape(-1, shape[-1]), work.reshape(-1, shape[-1]), scv.reshape(-1, shape[-1]),
-                 reps.reshape(-1, shape[-1]).astype(np.int64), _GRID, queued, waiting, steps_per_day)
+    out = _psffa(
+        rate.reshape(-1, shape[-1]),
+        work.reshape(-1, shape[-1]),
+        scv.reshape(-1, shape[-1]),
+        reps.reshape(-1, shape[-1]).astype(np.int64),
+        _GRID,
+        queued,
+        waiting,
+        steps_per_day,
+    )
     return tuple(a.reshape(shape) for a in out)
 
 

@@ -78,9 +78,9 @@ def _describe(annotation, keys: str = "tier") -> str:
         return f"{_describe(args[1])} per {key}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping (below)"
-    return {float: "number", int: "whole number", str: "text", bool: "true or false",
-            dt.date: "date (YYYY-MM-DD)"}.get(
-        annotation, getattr(annotation, "__name__", str(annotation)))
+    return {float: "number", int: "whole number", str: "text", bool: "true or false", dt.date: "date (YYYY-MM-DD)"}.get(
+        annotation, getattr(annotation, "__name__", str(annotation))
+    )
 
 
 def _default(field) -> str:
@@ -97,8 +97,10 @@ def _table(model: type[BaseModel], title: str) -> str:
     lines = [f"## {title}", "", (model.__doc__ or "").strip(), "", "| field | type | | meaning |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
         shown = field.alias or name
-        type_name = _describe(typing.Annotated[(field.annotation, *field.metadata)] if field.metadata
-                              else field.annotation, _KEYED_BY.get(name, "tier"))
+        type_name = _describe(
+            typing.Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation,
+            _KEYED_BY.get(name, "tier"),
+        )
         lines.append(f"| `{shown}` | {type_name} | {_default(field)} | {field.description or ''} |")
     return "\n".join(lines) + "\n"
 
@@ -106,16 +108,28 @@ def _table(model: type[BaseModel], title: str) -> str:
 def reference_markdown() -> str:
     """The whole reference page as Markdown."""
     parts = [_INTRO]
-    for model, title in [(Scenario, "Scenario (top level)"), (Channel, "channels[]"), (Stage, "stages[]"),
-                         (Team, "teams[]"), (Hire, "teams[].hires[]"), (Ramp, "teams[].ramp"),
-                         (Attrition, "teams[].attrition"), (Targets, "targets"), (Calendar, "calendar"),
-                         (Opening, "opening"), (OpenDeal, "opening.pipeline[]")]:
+    for model, title in [
+        (Scenario, "Scenario (top level)"),
+        (Channel, "channels[]"),
+        (Stage, "stages[]"),
+        (Team, "teams[]"),
+        (Hire, "teams[].hires[]"),
+        (Ramp, "teams[].ramp"),
+        (Attrition, "teams[].attrition"),
+        (Targets, "targets"),
+        (Calendar, "calendar"),
+        (Opening, "opening"),
+        (OpenDeal, "opening.pipeline[]"),
+    ]:
         parts.append(_table(model, title))
     parts.append("## Distributions\n")
     for dist in typing.get_args(typing.get_args(distributions.Distribution)[0]):
         kind = typing.get_args(dist.model_fields["dist"].annotation)[0]
-        params = ", ".join(f"`{f.alias or n}` ({f.description.rstrip('.').lower()})"
-                           for n, f in dist.model_fields.items() if n != "dist")
+        params = ", ".join(
+            f"`{f.alias or n}` ({f.description.rstrip('.').lower()})"
+            for n, f in dist.model_fields.items()
+            if n != "dist"
+        )
         parts.append(f"- `{kind}`: {(dist.__doc__ or '').strip().splitlines()[0]} Parameters: {params}.")
     return "\n".join(parts) + "\n"
 
@@ -138,15 +152,32 @@ This page is generated from the models' field descriptions by
 
 def plan_reference_markdown() -> str:
     """The incentive plan reference page as Markdown."""
-    from sim.incentives import (Clawback, Commission, DealBand, IncentivePlan, Kickers, LargeDealBonus, ProcessBonus,
-                                TeamBonus, Tier)
+    from sim.incentives import (
+        Clawback,
+        Commission,
+        DealBand,
+        IncentivePlan,
+        Kickers,
+        LargeDealBonus,
+        ProcessBonus,
+        TeamBonus,
+        Tier,
+    )
     from sim.model.behaviour import Behaviour
 
     parts = [_PLAN_INTRO]
-    for model, title in [(IncentivePlan, "Plan (top level)"), (Commission, "commission"),
-                         (Tier, "commission.tiers[]"), (DealBand, "deal_size_rates[]"), (Kickers, "kickers"),
-                         (ProcessBonus, "process_bonus"), (TeamBonus, "team_bonus"),
-                         (LargeDealBonus, "large_deal_bonus"), (Clawback, "clawback"), (Behaviour, "behaviour")]:
+    for model, title in [
+        (IncentivePlan, "Plan (top level)"),
+        (Commission, "commission"),
+        (Tier, "commission.tiers[]"),
+        (DealBand, "deal_size_rates[]"),
+        (Kickers, "kickers"),
+        (ProcessBonus, "process_bonus"),
+        (TeamBonus, "team_bonus"),
+        (LargeDealBonus, "large_deal_bonus"),
+        (Clawback, "clawback"),
+        (Behaviour, "behaviour"),
+    ]:
         parts.append(_table(model, title))
     return "\n".join(parts)
 

@@ -62,15 +62,23 @@ def read_tracking(folder: str | Path) -> TrackingRecord:
     """Read ``folder/tracking.json`` as ``salesplay track`` writes it; each problem named by file and field."""
     path = Path(folder) / TRACKING_FILE
     if not path.is_file():
-        raise ScenarioError([Problem("", "file not found (write it with: salesplay track PLAN_DIR EXPORT --out DIR)",
-                                     file=str(path))])
+        raise ScenarioError(
+            [Problem("", "file not found (write it with: salesplay track PLAN_DIR EXPORT --out DIR)", file=str(path))]
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ScenarioError([Problem("", f"cannot be read as JSON ({exc})", file=str(path))]) from None
     problems = []
-    year = [r for r in data.get("status", []) if isinstance(r, dict)
-            and r.get("level") == "company" and r.get("horizon") == "year"] if isinstance(data, dict) else []
+    year = (
+        [
+            r
+            for r in data.get("status", [])
+            if isinstance(r, dict) and r.get("level") == "company" and r.get("horizon") == "year"
+        ]
+        if isinstance(data, dict)
+        else []
+    )
     if not isinstance(data, dict) or not isinstance(data.get("plan_dir"), str):
         problems.append(Problem("plan_dir", "missing: the folder of the plan tracked", file=str(path)))
     try:
@@ -79,12 +87,18 @@ def read_tracking(folder: str | Path) -> TrackingRecord:
         as_of = None
         problems.append(Problem("as_of", "missing or not a date", file=str(path)))
     if isinstance(data, dict) and data.get("measure", "revenue") != "revenue":
-        problems.append(Problem("measure", f"{data.get('measure')!r}: a replan keeps revenue won; track with "
-                                "--measure revenue", file=str(path)))
+        problems.append(
+            Problem(
+                "measure",
+                f"{data.get('measure')!r}: a replan keeps revenue won; track with --measure revenue",
+                file=str(path),
+            )
+        )
     achieved = year[0].get("actual_to_date") if year else None
     if not isinstance(achieved, (int, float)) or not math.isfinite(achieved) or achieved < 0:
-        problems.append(Problem("status", "no company row for the year with an actual_to_date of zero or more",
-                                file=str(path)))
+        problems.append(
+            Problem("status", "no company row for the year with an actual_to_date of zero or more", file=str(path))
+        )
     if problems:
         raise ScenarioError(problems)
     return TrackingRecord(Path(data["plan_dir"]), as_of.normalize(), int(round(achieved)), data.get("country"))
@@ -106,8 +120,10 @@ def remaining_targets(plan: pd.DataFrame, achieved: int, as_of: Any, calendar: C
     annual = int(company.sum())
     left = [m for m in company.index if m.end_time.normalize() > as_of]
     if not left:
-        raise ValueError(f"the plan ends on {company.index[-1].end_time.date()}, by the as-of date {as_of.date()}: "
-                         "nothing left to plan")
+        raise ValueError(
+            f"the plan ends on {company.index[-1].end_time.date()}, by the as-of date {as_of.date()}: "
+            "nothing left to plan"
+        )
     weights = np.array([company[m] * (1 - elapsed_share(m, as_of, calendar)) for m in left], dtype=float)
     if weights.sum() <= 0:
         weights = np.array([1 - elapsed_share(m, as_of, calendar) for m in left])
@@ -130,8 +146,9 @@ def rest_of_year(scenario: Scenario, as_of: Any, end: Any) -> Scenario:
     for team in scenario.teams:
         joined = sum(h.count for h in team.hires if h.day < shift)
         overrides[f"teams.{team.name}.headcount"] = team.headcount + joined
-        overrides[f"teams.{team.name}.hires"] = [{"day": h.day - shift, "count": h.count}
-                                                 for h in team.hires if h.day >= shift]
+        overrides[f"teams.{team.name}.hires"] = [
+            {"day": h.day - shift, "count": h.count} for h in team.hires if h.day >= shift
+        ]
     return scenario.replace(overrides)
 
 
@@ -152,13 +169,24 @@ class Replan:
     def summary(self) -> dict[str, Any]:
         """The figures of ``replan.json``."""
         company = self.plan[self.plan["level"] == "company"]
-        return {"as_of": str(self.as_of.date()), "annual_target": self.annual, "achieved": self.achieved,
-                "remaining": self.remaining, "start": self.scenario.start_date.isoformat(),
-                "months": dict(zip(company["period"].astype(str), company["revenue_target"].astype(int)))}
+        return {
+            "as_of": str(self.as_of.date()),
+            "annual_target": self.annual,
+            "achieved": self.achieved,
+            "remaining": self.remaining,
+            "start": self.scenario.start_date.isoformat(),
+            "months": dict(zip(company["period"].astype(str), company["revenue_target"].astype(int))),
+        }
 
 
-def replan(scenario: Scenario, plan: pd.DataFrame, achieved: int, as_of: Any, calendar: Calendar | None = None,
-           challenge: float = 1.0) -> Replan:
+def replan(
+    scenario: Scenario,
+    plan: pd.DataFrame,
+    achieved: int,
+    as_of: Any,
+    calendar: Calendar | None = None,
+    challenge: float = 1.0,
+) -> Replan:
     """The plan for the rest of ``plan``'s year on ``scenario``, keeping ``achieved`` (see the module's notes)."""
     rest = remaining_targets(plan, achieved, as_of, calendar)
     end = rest.index[-1].end_time.normalize()

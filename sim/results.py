@@ -50,8 +50,16 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import months_of_horizon
-from sim.costs import (COLUMNS as COST_COLUMNS, add_profit, commission_basis, given, not_given, plan_commission,
-                       plan_inputs, replication_costs)
+from sim.costs import (
+    COLUMNS as COST_COLUMNS,
+    add_profit,
+    commission_basis,
+    given,
+    not_given,
+    plan_commission,
+    plan_inputs,
+    replication_costs,
+)
 from sim.model.timeline import Timeline
 from sim.outputs import output_dir, remove_stale, write_json, write_with
 from sim.scenario import Scenario
@@ -119,7 +127,9 @@ class Aggregator:
         self.commission = any(t.commission_rate for t in scenario.teams)  # else no need to split revenue by tier
         self.priced = False  # whether the attached incentive plans priced the commission (they need the reps)
         self.plan_inputs: list[dict[str, pd.DataFrame]] = []  # what they are paid on, per replication
-        self.month_labels, self.month_of_day = months_of_horizon(scenario.start_date, int(np.ceil(scenario.horizon_days)))
+        self.month_labels, self.month_of_day = months_of_horizon(
+            scenario.start_date, int(np.ceil(scenario.horizon_days))
+        )
         self.rows: list[tuple] = []
         self.by_slot: list[np.ndarray] = []
         self.busy: list[np.ndarray] = []
@@ -130,23 +140,59 @@ class Aggregator:
         """Reduce one replication (``tables``: its per-lead tables, where already built)."""
         fates, horizon = timeline.fates, timeline.horizon
         by_slot, busy, months, (won, lost, revenue, collected, win_days, decided, decided_before) = _sums(
-            fates.offsets, fates.entrants_all, timeline.converted_all, timeline.arrive_all, timeline.start_all,
-            timeline.end_work_all, timeline.end_all, fates.routed, fates.team_all if fates.routed.any() else _NO_ROUTES,
-            self.slot_stage, self.slot_team, len(self.scenario.teams), horizon,
-            fates.arrivals.time, fates.value, fates.collection, self.month_of_day, len(self.month_labels),
-            fates.held_all, *fates.calendar_arrays)
+            fates.offsets,
+            fates.entrants_all,
+            timeline.converted_all,
+            timeline.arrive_all,
+            timeline.start_all,
+            timeline.end_work_all,
+            timeline.end_all,
+            fates.routed,
+            fates.team_all if fates.routed.any() else _NO_ROUTES,
+            self.slot_stage,
+            self.slot_team,
+            len(self.scenario.teams),
+            horizon,
+            fates.arrivals.time,
+            fates.value,
+            fates.collection,
+            self.month_of_day,
+            len(self.month_labels),
+            fates.held_all,
+            *fates.calendar_arrays,
+        )
         leads = len(fates.arrivals) - fates.arrivals.warmup - fates.arrivals.opening
         cost = float(fates.arrivals.per_channel @ self.cost_per_lead)
         self.priced = bool(self.scenario.incentives) and timeline.rep is not None
         staff, hiring, commission = replication_costs(
-            self.scenario, fates.rosters, _revenue_by_tier(timeline, len(self.scenario.tiers)) if self.commission
-            else np.zeros(len(self.scenario.tiers)), priced=self.scenario.incentives if self.priced else ())
+            self.scenario,
+            fates.rosters,
+            _revenue_by_tier(timeline, len(self.scenario.tiers))
+            if self.commission
+            else np.zeros(len(self.scenario.tiers)),
+            priced=self.scenario.incentives if self.priced else (),
+        )
         if self.priced:  # paid with the block's other replications, in tables()
             self.plan_inputs.append(plan_inputs(self.scenario, tables or detail_tables(timeline, self.scenario)))
         # the warm-up's leads still in the funnel at day 0, or the opening pipeline's deals
         opening = fates.arrivals.warmup - int(decided_before) + fates.arrivals.opening
-        self.rows.append((fates.replication, leads, opening, int(won), int(lost), len(fates.arrivals) - int(decided),
-                          float(revenue), float(collected), cost, staff, hiring, commission, float(win_days)))
+        self.rows.append(
+            (
+                fates.replication,
+                leads,
+                opening,
+                int(won),
+                int(lost),
+                len(fates.arrivals) - int(decided),
+                float(revenue),
+                float(collected),
+                cost,
+                staff,
+                hiring,
+                commission,
+                float(win_days),
+            )
+        )
         self.by_slot.append(by_slot)
         self.busy.append(busy)
         self.rep_days.append(np.array([r.available_days(horizon, c) for r, c in zip(fates.rosters, fates.calendars)]))
@@ -162,27 +208,44 @@ class Aggregator:
             replications["commission_cost"] += paid.reindex(replications["replication"], fill_value=0.0).to_numpy()
         sums = np.concatenate(self.by_slot) if self.by_slot else np.zeros((0, len(_STAGE_SUMS)))
         teams = self.slot_team
-        stage_stats = pd.DataFrame({
-            "replication": np.repeat(replication, n_slots),
-            "stage": np.tile([scenario.stages[k].name for k, _ in self.slots], len(self.rows)),
-            "team": np.tile([scenario.teams[t].name for t in teams], len(self.rows)),
-            **{name: sums[:, i].astype(np.int64) if name in _COUNTS else sums[:, i] for i, name in enumerate(_STAGE_SUMS)},
-            "team_busy_days": np.concatenate([b[teams] for b in self.busy]) if self.busy else np.zeros(0),
-            "team_rep_days": np.concatenate([d[teams] for d in self.rep_days]) if self.rep_days else np.zeros(0),
-        })
+        stage_stats = pd.DataFrame(
+            {
+                "replication": np.repeat(replication, n_slots),
+                "stage": np.tile([scenario.stages[k].name for k, _ in self.slots], len(self.rows)),
+                "team": np.tile([scenario.teams[t].name for t in teams], len(self.rows)),
+                **{
+                    name: sums[:, i].astype(np.int64) if name in _COUNTS else sums[:, i]
+                    for i, name in enumerate(_STAGE_SUMS)
+                },
+                "team_busy_days": np.concatenate([b[teams] for b in self.busy]) if self.busy else np.zeros(0),
+                "team_rep_days": np.concatenate([d[teams] for d in self.rep_days]) if self.rep_days else np.zeros(0),
+            }
+        )
         months = np.concatenate(self.months, axis=1) if self.months else np.zeros((3, 0))
-        monthly = pd.DataFrame({
-            "replication": np.repeat(replication, n_months).astype(np.int32),
-            "month": np.tile(self.month_labels, len(self.rows)),
-            "won": months[0].astype(np.int64),
-            "revenue": months[1],
-            "collected": months[2],
-        })
+        monthly = pd.DataFrame(
+            {
+                "replication": np.repeat(replication, n_months).astype(np.int32),
+                "month": np.tile(self.month_labels, len(self.rows)),
+                "won": months[0].astype(np.int64),
+                "revenue": months[1],
+                "collected": months[2],
+            }
+        )
         return replications, stage_stats, monthly
 
 
-_REPLICATION_COLUMNS = ("replication", "leads", "opening", "won", "lost", "open", "revenue", "collected",
-                        *COST_COLUMNS.values(), "win_days_total")
+_REPLICATION_COLUMNS = (
+    "replication",
+    "leads",
+    "opening",
+    "won",
+    "lost",
+    "open",
+    "revenue",
+    "collected",
+    *COST_COLUMNS.values(),
+    "win_days_total",
+)
 
 
 def _revenue_by_tier(timeline: Timeline, n_tiers: int) -> np.ndarray:
@@ -206,15 +269,48 @@ def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
 
 
 _NO_ROUTES = np.empty(0, dtype=np.int64)  # every lead worked by its stage's team: no per-lead teams needed
-_STAGE_SUMS = ("entered", "started", "converted", "lost", "abandoned", "wait_total", "work_total", "worked",
-               "in_stage_total")
+_STAGE_SUMS = (
+    "entered",
+    "started",
+    "converted",
+    "lost",
+    "abandoned",
+    "wait_total",
+    "work_total",
+    "worked",
+    "in_stage_total",
+)
 _COUNTS = {"entered", "started", "converted", "lost", "abandoned", "worked"}
 _N_SUMS = len(_STAGE_SUMS)
 
 
 @numba.njit(cache=True)
-def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, team_all, slot_stage, slot_team, n_teams,
-          horizon, arrival, value, collection, month_of_day, n_months, held, first_day, working, before, days, always):
+def _sums(
+    offsets,
+    entrants,
+    converted,
+    arrive,
+    start,
+    end_work,
+    end,
+    routed,
+    team_all,
+    slot_stage,
+    slot_team,
+    n_teams,
+    horizon,
+    arrival,
+    value,
+    collection,
+    month_of_day,
+    n_months,
+    held,
+    first_day,
+    working,
+    before,
+    days,
+    always,
+):
     """The sums behind ``stage_stats``, one row per (stage, team) slot, each team's busy days, the
     deals won, their value and the cash collected in each calendar month (three rows), and the money
     of the replication: deals won and lost in the year, their value, the cash collected in it, the
@@ -229,9 +325,24 @@ def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, te
     lost = decided = lost_before = 0
     for slot in range(len(slot_team)):
         k, team = slot_stage[slot], slot_team[slot]
-        sums = _slot_sums(offsets[k], offsets[k + 1], converted, arrive, start, end_work, end,
-                          team_all if routed[k] else team_all[:0], team, horizon, held, first_day, working, before,
-                          days, always)
+        sums = _slot_sums(
+            offsets[k],
+            offsets[k + 1],
+            converted,
+            arrive,
+            start,
+            end_work,
+            end,
+            team_all if routed[k] else team_all[:0],
+            team,
+            horizon,
+            held,
+            first_day,
+            working,
+            before,
+            days,
+            always,
+        )
         for column in range(n_sums):
             by_slot[slot, column] = sums[column]
         busy[team] += sums[n_sums]
@@ -264,8 +375,24 @@ def _sums(offsets, entrants, converted, arrive, start, end_work, end, routed, te
 
 
 @numba.njit(cache=True)
-def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team, horizon, held, first_day, working,
-               before, days, always):
+def _slot_sums(
+    first,
+    stop,
+    converted,
+    arrive,
+    start,
+    end_work,
+    end,
+    teams,
+    team,
+    horizon,
+    held,
+    first_day,
+    working,
+    before,
+    days,
+    always,
+):
     """The ``_STAGE_SUMS`` of leads ``first`` to ``stop - 1`` (those of them that ``team`` works,
     if ``teams`` gives each lead's team) that reached the stage in the year; the working days
     ``team`` spent on them within the year (on any lead, the warm-up's too); and how many of
@@ -299,8 +426,9 @@ def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team
             started += 1
             wait_total += s - a
             if not np.isnan(w):
-                work_total += (to_work(w, team, first_day, working, before, days, always)
-                               - to_work(s, team, first_day, working, before, days, always))
+                work_total += to_work(w, team, first_day, working, before, days, always) - to_work(
+                    s, team, first_day, working, before, days, always
+                )
                 worked += 1
         if np.isnan(e):
             continue
@@ -308,8 +436,20 @@ def _slot_sums(first, stop, converted, arrive, start, end_work, end, teams, team
         n_converted += c
         lost += 1 - c
         abandoned += np.isnan(s)
-    return (float(entered), float(started), float(n_converted), float(lost), float(abandoned), wait_total,
-            work_total, float(worked), in_stage_total, busy, float(lost_in_year), float(lost_ever))
+    return (
+        float(entered),
+        float(started),
+        float(n_converted),
+        float(lost),
+        float(abandoned),
+        wait_total,
+        work_total,
+        float(worked),
+        in_stage_total,
+        busy,
+        float(lost_in_year),
+        float(lost_ever),
+    )
 
 
 def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFrame]:
@@ -322,18 +462,20 @@ def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFr
     paid_day = won_day + fates.collection
     stage_names = pd.CategoricalDtype([s.name for s in scenario.stages])
     n = int(kept.sum())
-    leads = pd.DataFrame({
-        "replication": np.full(n, r, dtype=np.int32),
-        "lead": np.flatnonzero(kept).astype(np.int32),
-        "channel": pd.Categorical.from_codes(fates.arrivals.channel[kept], [c.name for c in scenario.channels]),
-        "tier": pd.Categorical.from_codes(fates.arrivals.tier[kept], list(scenario.tiers)),
-        "arrival": fates.arrivals.time[kept],
-        "outcome": pd.Categorical.from_codes(outcome[kept], list(OUTCOMES)),
-        "stage": pd.Categorical.from_codes(last[kept], dtype=stage_names),
-        "won_day": won_day[kept],
-        "value": np.where(np.isnan(won_day), np.nan, fates.value)[kept],
-        "paid_day": np.where(paid_day < horizon, paid_day, np.nan)[kept],
-    })
+    leads = pd.DataFrame(
+        {
+            "replication": np.full(n, r, dtype=np.int32),
+            "lead": np.flatnonzero(kept).astype(np.int32),
+            "channel": pd.Categorical.from_codes(fates.arrivals.channel[kept], [c.name for c in scenario.channels]),
+            "tier": pd.Categorical.from_codes(fates.arrivals.tier[kept], list(scenario.tiers)),
+            "arrival": fates.arrivals.time[kept],
+            "outcome": pd.Categorical.from_codes(outcome[kept], list(OUTCOMES)),
+            "stage": pd.Categorical.from_codes(last[kept], dtype=stage_names),
+            "won_day": won_day[kept],
+            "value": np.where(np.isnan(won_day), np.nan, fates.value)[kept],
+            "paid_day": np.where(paid_day < horizon, paid_day, np.nan)[kept],
+        }
+    )
     steps = []
     team_names = [t.name for t in scenario.teams]
     teams = np.split(fates.team_all, fates.offsets[1:-1])
@@ -342,43 +484,69 @@ def detail_tables(timeline: Timeline, scenario: Scenario) -> dict[str, pd.DataFr
         reached = ~np.isnan(timeline.arrive[k]) & kept[fates.entrants[k]] & (held[k] != 1)
         done = ~np.isnan(timeline.end[k])
         cold = done & np.isnan(timeline.start[k])
-        steps.append(pd.DataFrame({
-            "replication": np.full(int(reached.sum()), r, dtype=np.int32),
-            "lead": fates.entrants[k][reached].astype(np.int32),
-            "stage": pd.Categorical.from_codes(np.full(int(reached.sum()), k), dtype=stage_names),
-            "arrive": timeline.arrive[k][reached],
-            "start": timeline.start[k][reached],
-            "end_work": timeline.end_work[k][reached],
-            "end": timeline.end[k][reached],
-            "wait": (timeline.start[k] - timeline.arrive[k])[reached],
-            "team": pd.Categorical.from_codes(teams[k][reached], team_names),
-            "rep": timeline.rep[k][reached],
-            "converted": pd.array(np.where(done, timeline.converted[k], pd.NA)[reached], dtype="boolean"),
-            "cold": cold[reached],
-        }))
+        steps.append(
+            pd.DataFrame(
+                {
+                    "replication": np.full(int(reached.sum()), r, dtype=np.int32),
+                    "lead": fates.entrants[k][reached].astype(np.int32),
+                    "stage": pd.Categorical.from_codes(np.full(int(reached.sum()), k), dtype=stage_names),
+                    "arrive": timeline.arrive[k][reached],
+                    "start": timeline.start[k][reached],
+                    "end_work": timeline.end_work[k][reached],
+                    "end": timeline.end[k][reached],
+                    "wait": (timeline.start[k] - timeline.arrive[k])[reached],
+                    "team": pd.Categorical.from_codes(teams[k][reached], team_names),
+                    "rep": timeline.rep[k][reached],
+                    "converted": pd.array(np.where(done, timeline.converted[k], pd.NA)[reached], dtype="boolean"),
+                    "cold": cold[reached],
+                }
+            )
+        )
     stage_times = pd.concat(steps, ignore_index=True)
     days = np.arange(1, int(np.ceil(horizon)) + 1, dtype=float)
     daily = []
     for k, stage in enumerate(scenario.stages):
         ended, cold = timeline.end[k], np.isnan(timeline.start[k])
         arrived, started, worked, served, gone_cold = (
-            _count_at(days, times) for times in (timeline.arrive[k], timeline.start[k], timeline.end_work[k],
-                                                 np.where(cold, np.nan, ended), np.where(cold, ended, np.nan)))
+            _count_at(days, times)
+            for times in (
+                timeline.arrive[k],
+                timeline.start[k],
+                timeline.end_work[k],
+                np.where(cold, np.nan, ended),
+                np.where(cold, ended, np.nan),
+            )
+        )
         roster = fates.rosters[fates.team_of_stage[k]]
-        daily.append(pd.DataFrame({
-            "replication": np.full(len(days), r, dtype=np.int32),
-            "day": days.astype(np.int32) - 1,
-            "stage": pd.Categorical.from_codes(np.full(len(days), k), dtype=stage_names),
-            "queue": arrived - started - gone_cold,
-            "in_work": started - worked,
-            "customer_wait": worked - served,
-            "team_reps": roster.headcount(np.minimum(days, horizon - 1e-9)),
-        }))
-    reps = pd.concat([
-        pd.DataFrame({"replication": r, "team": team.name, "rep": np.arange(len(roster), dtype=np.int32),
-                      "start_day": roster.start, "end_day": roster.end, "seasoned": roster.seasoned})
-        for team, roster in zip(scenario.teams, fates.rosters)
-    ], ignore_index=True)
+        daily.append(
+            pd.DataFrame(
+                {
+                    "replication": np.full(len(days), r, dtype=np.int32),
+                    "day": days.astype(np.int32) - 1,
+                    "stage": pd.Categorical.from_codes(np.full(len(days), k), dtype=stage_names),
+                    "queue": arrived - started - gone_cold,
+                    "in_work": started - worked,
+                    "customer_wait": worked - served,
+                    "team_reps": roster.headcount(np.minimum(days, horizon - 1e-9)),
+                }
+            )
+        )
+    reps = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "replication": r,
+                    "team": team.name,
+                    "rep": np.arange(len(roster), dtype=np.int32),
+                    "start_day": roster.start,
+                    "end_day": roster.end,
+                    "seasoned": roster.seasoned,
+                }
+            )
+            for team, roster in zip(scenario.teams, fates.rosters)
+        ],
+        ignore_index=True,
+    )
     return {"leads": leads, "stage_times": stage_times, "daily": pd.concat(daily, ignore_index=True), "reps": reps}
 
 
@@ -408,8 +576,15 @@ class Results:
         object.__setattr__(self, "notes", dict(self.notes or {}))
 
     @classmethod
-    def from_timelines(cls, scenario: Scenario, timelines: Iterable[Timeline], engine: str, seed: int,
-                       detail: bool = True, notes: dict[str, Any] | None = None) -> "Results":
+    def from_timelines(
+        cls,
+        scenario: Scenario,
+        timelines: Iterable[Timeline],
+        engine: str,
+        seed: int,
+        detail: bool = True,
+        notes: dict[str, Any] | None = None,
+    ) -> "Results":
         """Reduce timelines (consumed one at a time, so they need not all be held) to results."""
         aggregator, parts = Aggregator(scenario), {name: [] for name in cls.TABLES}
         for timeline in timelines:
@@ -426,10 +601,16 @@ class Results:
         """Results of consecutive blocks of replications of one run, as one."""
         first = parts[0]
         tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True) for name in first.tables}
-        return cls(first.scenario, first.engine, first.seed,
-                   pd.concat([p.replications for p in parts], ignore_index=True),
-                   pd.concat([p.stage_stats for p in parts], ignore_index=True),
-                   pd.concat([p.monthly for p in parts], ignore_index=True), tables, first.notes)
+        return cls(
+            first.scenario,
+            first.engine,
+            first.seed,
+            pd.concat([p.replications for p in parts], ignore_index=True),
+            pd.concat([p.stage_stats for p in parts], ignore_index=True),
+            pd.concat([p.monthly for p in parts], ignore_index=True),
+            tables,
+            first.notes,
+        )
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
@@ -470,19 +651,21 @@ class Results:
         for stage in self.scenario.stages:
             s = by_stage.loc[stage.name]
             n = len(reps)
-            stage_list.append({
-                "name": stage.name,
-                "team": stage.team,
-                "entered": float(s["entered"] / n),
-                "converted": float(s["converted"] / n),
-                "abandoned": float(s["abandoned"] / n),
-                "abandon_rate": ratio(s["abandoned"], s["entered"]),
-                "conversion_rate": ratio(s["converted"], s["converted"] + s["lost"]),
-                "mean_wait_days": ratio(s["wait_total"], s["started"]),
-                "mean_work_days": ratio(s["work_total"], s["worked"]),
-                "mean_days_in_stage": ratio(s["in_stage_total"], s["converted"] + s["lost"]),
-                "utilisation": ratio(s["team_busy_days"], s["team_rep_days"]),
-            })
+            stage_list.append(
+                {
+                    "name": stage.name,
+                    "team": stage.team,
+                    "entered": float(s["entered"] / n),
+                    "converted": float(s["converted"] / n),
+                    "abandoned": float(s["abandoned"] / n),
+                    "abandon_rate": ratio(s["abandoned"], s["entered"]),
+                    "conversion_rate": ratio(s["converted"], s["converted"] + s["lost"]),
+                    "mean_wait_days": ratio(s["wait_total"], s["started"]),
+                    "mean_work_days": ratio(s["work_total"], s["worked"]),
+                    "mean_days_in_stage": ratio(s["in_stage_total"], s["converted"] + s["lost"]),
+                    "utilisation": ratio(s["team_busy_days"], s["team_rep_days"]),
+                }
+            )
         return {
             "scenario": self.scenario.name,
             "engine": self.engine,
@@ -495,11 +678,15 @@ class Results:
             "revenue": spread(reps["revenue"]),
             "collected": spread(reps["collected"]),
             "marketing_cost": spread(reps["marketing_cost"]),
-            "costs": {**{part: spread(reps[column]) if part in given(self.scenario) else None
-                         for part, column in COST_COLUMNS.items()},
-                      "total": spread(money["total_cost"]), "not_given": not_given(self.scenario),
-                      "commission_basis": self.notes.get("commission_basis",
-                                                         commission_basis(self.scenario, priced=False))},
+            "costs": {
+                **{
+                    part: spread(reps[column]) if part in given(self.scenario) else None
+                    for part, column in COST_COLUMNS.items()
+                },
+                "total": spread(money["total_cost"]),
+                "not_given": not_given(self.scenario),
+                "commission_basis": self.notes.get("commission_basis", commission_basis(self.scenario, priced=False)),
+            },
             "profit": spread(money["profit"]),
             "target": target,
             "p_hit_target": float((reps["revenue"] >= target).mean()) if target else None,
@@ -510,17 +697,27 @@ class Results:
 
     def _team_utilisation(self) -> list[dict[str, Any]]:
         """Each team that worked a stage: its busy share of the rep-days it had, over all replications."""
-        per_team = (self.stage_stats.drop_duplicates(["replication", "team"])
-                    .groupby("team", sort=False)[["team_busy_days", "team_rep_days"]].sum())
-        return [{"name": team, "utilisation": float(row.team_busy_days / row.team_rep_days) if row.team_rep_days else None}
-                for team, row in per_team.iterrows()]
+        per_team = (
+            self.stage_stats.drop_duplicates(["replication", "team"])
+            .groupby("team", sort=False)[["team_busy_days", "team_rep_days"]]
+            .sum()
+        )
+        return [
+            {"name": team, "utilisation": float(row.team_busy_days / row.team_rep_days) if row.team_rep_days else None}
+            for team, row in per_team.iterrows()
+        ]
 
     def summary_table(self) -> pd.DataFrame:
         """The per-stage part of :meth:`summary` as a table, for printing."""
         return pd.DataFrame(self.summary()["stages"]).set_index("name")
 
-    SAVED = ("summary.json", *(f"{name}.parquet" for name in ("replications", "stage_stats", "monthly", "leads",
-                                                                "stage_times", "daily", "reps")))
+    SAVED = (
+        "summary.json",
+        *(
+            f"{name}.parquet"
+            for name in ("replications", "stage_stats", "monthly", "leads", "stage_times", "daily", "reps")
+        ),
+    )
     """Every file :meth:`save` may write; an earlier run's files that this one does not write are removed."""
 
     def save(self, directory: str | Path) -> Path:
@@ -531,8 +728,12 @@ class Results:
         """
         directory = output_dir(directory)
         write_json(directory / "summary.json", self.summary())
-        tables = {"replications": self.replications, "stage_stats": self.stage_stats, "monthly": self.monthly,
-                  **self.tables}
+        tables = {
+            "replications": self.replications,
+            "stage_stats": self.stage_stats,
+            "monthly": self.monthly,
+            **self.tables,
+        }
         for name, table in tables.items():
             write_with(directory / f"{name}.parquet", lambda tmp, table=table: table.to_parquet(tmp, index=False))
         remove_stale(directory, self.SAVED, ["summary.json", *(f"{name}.parquet" for name in tables)])

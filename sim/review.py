@@ -102,35 +102,60 @@ def _causes(row: dict[str, Any], tracking: Tracking, ops: pd.DataFrame) -> list[
     if row["volume"] < 0:
         per_lead = row["plan_win_rate"] * row["plan_deal_size"]
         short = row["plan_leads"] - row["actual_leads"]
-        found.append({"cause": "too few leads", "amount": row["volume"],
-                      "finding": f"{row['actual_leads']:,.0f} leads against {row['plan_leads']:,.0f} planned to date",
-                      "action": "more first contacts: "
-                                + (f"{short:,.0f} more leads to make up, each worth {_worth(per_lead, tracking)} at the "
-                                   "plan's rates"
-                                   if short > 0 else "the leads came, but each brought less than planned")})
+        found.append(
+            {
+                "cause": "too few leads",
+                "amount": row["volume"],
+                "finding": f"{row['actual_leads']:,.0f} leads against {row['plan_leads']:,.0f} planned to date",
+                "action": "more first contacts: "
+                + (
+                    f"{short:,.0f} more leads to make up, each worth {_worth(per_lead, tracking)} at the plan's rates"
+                    if short > 0
+                    else "the leads came, but each brought less than planned"
+                ),
+            }
+        )
     for stage in tracking.stages:
         amount = row[f"conversion:{stage}"]
         if amount < 0:
-            found.append({"cause": f"conversion at {stage}", "amount": amount,
-                          "finding": f"{stage} converts {row[f'actual_rate:{stage}']:.0%} against the plan's "
-                                     f"{row[f'plan_rate:{stage}']:.0%}",
-                          "action": f"coach at {stage}: go through the deals lost there (fit of the offer, terms, "
-                                    "a stalled decision), joint visits and script review"})
+            found.append(
+                {
+                    "cause": f"conversion at {stage}",
+                    "amount": amount,
+                    "finding": f"{stage} converts {row[f'actual_rate:{stage}']:.0%} against the plan's "
+                    f"{row[f'plan_rate:{stage}']:.0%}",
+                    "action": f"coach at {stage}: go through the deals lost there (fit of the offer, terms, "
+                    "a stalled decision), joint visits and script review",
+                }
+            )
     if row["deal_size"] < 0:
-        found.append({"cause": "smaller deals", "amount": row["deal_size"],
-                      "finding": f"the average deal is {row['actual_deal_size']:,.0f} against the plan's "
-                                 f"{row['plan_deal_size']:,.0f}",
-                      "action": _size_action(row, tracking)})
+        found.append(
+            {
+                "cause": "smaller deals",
+                "amount": row["deal_size"],
+                "finding": f"the average deal is {row['actual_deal_size']:,.0f} against the plan's "
+                f"{row['plan_deal_size']:,.0f}",
+                "action": _size_action(row, tracking),
+            }
+        )
     if row["timing"] < 0:
         aged = aging_deals(ops, tracking.as_of)
         value = float(aged["value"].sum()) if len(aged) and tracking.measure == "revenue" else 0.0
-        found.append({"cause": "deals closing later than planned", "amount": row["timing"],
-                      "finding": "revenue closed to date is short of what its leads bring at its own rates "
-                                 "(slipped deals, pipeline still to close)",
-                      "action": "review the aged deals with their reps"
-                                + (f": {len(aged):,} open deals older than 90% of won deals took"
-                                   + (f", worth {value:,.0f}" if value > 0 else "") if len(aged) else
-                                   ": none is older than 90% of won deals took; look at the deals due this month")})
+        found.append(
+            {
+                "cause": "deals closing later than planned",
+                "amount": row["timing"],
+                "finding": "revenue closed to date is short of what its leads bring at its own rates "
+                "(slipped deals, pipeline still to close)",
+                "action": "review the aged deals with their reps"
+                + (
+                    f": {len(aged):,} open deals older than 90% of won deals took"
+                    + (f", worth {value:,.0f}" if value > 0 else "")
+                    if len(aged)
+                    else ": none is older than 90% of won deals took; look at the deals due this month"
+                ),
+            }
+        )
     return found
 
 
@@ -146,8 +171,10 @@ def _size_action(row: dict[str, Any], tracking: Tracking) -> str:
     if tiers.empty or tiers["deal_size"].min() >= 0:
         return action
     worst = tiers.loc[tiers["deal_size"].idxmin()]
-    return action + (f"; {worst['unit']} lost most on size ({worst['actual_deal_size']:,.0f} a deal against "
-                     f"{worst['plan_deal_size']:,.0f})")
+    return action + (
+        f"; {worst['unit']} lost most on size ({worst['actual_deal_size']:,.0f} a deal against "
+        f"{worst['plan_deal_size']:,.0f})"
+    )
 
 
 def _reallocations(tracking: Tracking) -> list[dict[str, Any]]:
@@ -166,12 +193,18 @@ def _reallocations(tracking: Tracking) -> list[dict[str, Any]]:
         source = per_lead.idxmin()
         if source == to or per_lead[to] <= per_lead[source]:
             continue
-        rows.append({"level": level, "unit": units.loc[to, "unit"], "cause": "too few leads where they pay most",
-                     "amount": int(units.loc[to, "volume"]),
-                     "finding": f"{units.loc[to, 'unit']} brings {_worth(per_lead[to], tracking)} a lead and is short "
-                                f"of leads; {units.loc[source, 'unit']} brings {_worth(per_lead[source], tracking)}",
-                     "action": f"reallocate {effort} from {units.loc[source, 'unit']} to {units.loc[to, 'unit']} "
-                               "(weigh it with salesplay allocate)"})
+        rows.append(
+            {
+                "level": level,
+                "unit": units.loc[to, "unit"],
+                "cause": "too few leads where they pay most",
+                "amount": int(units.loc[to, "volume"]),
+                "finding": f"{units.loc[to, 'unit']} brings {_worth(per_lead[to], tracking)} a lead and is short "
+                f"of leads; {units.loc[source, 'unit']} brings {_worth(per_lead[source], tracking)}",
+                "action": f"reallocate {effort} from {units.loc[source, 'unit']} to {units.loc[to, 'unit']} "
+                "(weigh it with salesplay allocate)",
+            }
+        )
     return rows
 
 
@@ -184,15 +217,28 @@ def _coaching(tracking: Tracking) -> list[dict[str, Any]]:
     rows = []
     for rep in reps[reps["flagged"] & (reps["gap"] < 0)].to_dict("records"):
         stage = min(tracking.stages, key=lambda s: rep.get(f"conversion:{s}", 0))
-        rows.append({"level": "rep", "unit": rep["unit"], "cause": "a win rate credibly below the team's",
-                     "amount": int(rep["gap"]), "finding": rep["reason"],
-                     "action": f"coach {rep['unit']} at {stage} this week (joint visits, script review)"})
+        rows.append(
+            {
+                "level": "rep",
+                "unit": rep["unit"],
+                "cause": "a win rate credibly below the team's",
+                "amount": int(rep["gap"]),
+                "finding": rep["reason"],
+                "action": f"coach {rep['unit']} at {stage} this week (joint visits, script review)",
+            }
+        )
     behind = reps[(reps["gap"] < 0) & ~reps["flagged"]].head(3)
     if len(behind) and not rows:
-        rows.append({"level": "rep", "unit": ", ".join(behind["unit"]), "cause": "reps furthest behind",
-                     "amount": int(behind["gap"].sum()),
-                     "finding": "none of them wins credibly less than the rest of the team",
-                     "action": "no coaching on this evidence: look at their leads and deal sizes with them"})
+        rows.append(
+            {
+                "level": "rep",
+                "unit": ", ".join(behind["unit"]),
+                "cause": "reps furthest behind",
+                "amount": int(behind["gap"].sum()),
+                "finding": "none of them wins credibly less than the rest of the team",
+                "action": "no coaching on this evidence: look at their leads and deal sizes with them",
+            }
+        )
     return rows
 
 
@@ -203,28 +249,51 @@ def _replan(tracking: Tracking) -> list[dict[str, Any]]:
     row = year.iloc[0]
     if not np.isfinite(row["p_make"]) or row["p_make"] >= 0.5:
         return []
-    return [{"level": "company", "unit": "all", "cause": "the year", "amount": int(round(row["p50"] - row["target"])),
-             "finding": f"the year is projected at {row['p50']:,.0f} (P10 {row['p10']:,.0f}, P90 {row['p90']:,.0f}) "
-                        f"against {row['target']:,.0f}: a {row['p_make']:.0%} chance",
-             "action": "replan the rest of the year from what is won (salesplay plan --from-track)"}]
+    return [
+        {
+            "level": "company",
+            "unit": "all",
+            "cause": "the year",
+            "amount": int(round(row["p50"] - row["target"])),
+            "finding": f"the year is projected at {row['p50']:,.0f} (P10 {row['p10']:,.0f}, P90 {row['p90']:,.0f}) "
+            f"against {row['target']:,.0f}: a {row['p_make']:.0%} chance",
+            "action": "replan the rest of the year from what is won (salesplay plan --from-track)",
+        }
+    ]
 
 
 def review_markdown(tracking: Tracking, sheet: pd.DataFrame) -> str:
     """The review sheet for people: where the plan stands, the gap's parts, the actions in order."""
     company = tracking.gaps[tracking.gaps["level"] == "company"].iloc[0]
-    lines = [f"# Review of the plan as of {tracking.as_of.date()}", "",
-             f"Plan from {tracking.plan_start.date()} to {tracking.plan_end.date()}.", "", "## Where we stand", ""]
+    lines = [
+        f"# Review of the plan as of {tracking.as_of.date()}",
+        "",
+        f"Plan from {tracking.plan_start.date()} to {tracking.plan_end.date()}.",
+        "",
+        "## Where we stand",
+        "",
+    ]
     status = tracking.status[tracking.status["level"] == "company"]
-    lines += ["| horizon | period | target | to date: plan | to date: actual | pace | projection P10 | P50 | P90 "
-              "| chance of the target |", "|---|---|--:|--:|--:|---|--:|--:|--:|--:|"]
+    lines += [
+        "| horizon | period | target | to date: plan | to date: actual | pace | projection P10 | P50 | P90 "
+        "| chance of the target |",
+        "|---|---|--:|--:|--:|---|--:|--:|--:|--:|",
+    ]
     for s in status.itertuples():
-        lines.append(f"| {s.horizon} | {s.period} | {s.target:,.0f} | {s.target_to_date:,.0f} | {s.actual_to_date:,.0f} "
-                     f"| {s.pace} | {_amount(s.p10)} | {_amount(s.p50)} | {_amount(s.p90)} | {_share(s.p_make)} |")
+        lines.append(
+            f"| {s.horizon} | {s.period} | {s.target:,.0f} | {s.target_to_date:,.0f} | {s.actual_to_date:,.0f} "
+            f"| {s.pace} | {_amount(s.p10)} | {_amount(s.p50)} | {_amount(s.p90)} | {_share(s.p_make)} |"
+        )
     lines += [""] + [f"- {c['line']}" for c in tracking.checkpoints] + ([""] if tracking.checkpoints else [])
     parts = ["volume", *(f"conversion:{s}" for s in tracking.stages), "deal_size", "timing"]
-    lines += ["## Why the gap", "",
-              f"Gap to date {company['gap']:+,.0f} ({company['actual']:,.0f} won against {company['target']:,.0f}):", "",
-              "| part | amount |", "|---|--:|"]
+    lines += [
+        "## Why the gap",
+        "",
+        f"Gap to date {company['gap']:+,.0f} ({company['actual']:,.0f} won against {company['target']:,.0f}):",
+        "",
+        "| part | amount |",
+        "|---|--:|",
+    ]
     lines += [f"| {p.replace(':', ' at ')} | {company[p]:+,.0f} |" for p in parts]
     lines += ["", "## Actions", ""]
     if sheet.empty:

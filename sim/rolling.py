@@ -42,8 +42,18 @@ from sim.forecast import (
     weighted_pipeline,
 )
 
-__all__ = ["cutoff_range", "rolling_backtest", "Backtest", "Choice", "choose", "zombie_share", "STEPS", "METHODS", "Z90",
-           "BASE_METHODS"]
+__all__ = [
+    "cutoff_range",
+    "rolling_backtest",
+    "Backtest",
+    "Choice",
+    "choose",
+    "zombie_share",
+    "STEPS",
+    "METHODS",
+    "Z90",
+    "BASE_METHODS",
+]
 
 STEPS = ("monthly", "weekly")
 BASE_METHODS = ("run_rate", "seasonal_naive", "weighted_pipeline", "simulation")
@@ -166,8 +176,14 @@ def zombie_share(earlier: list[pd.DataFrame], age: float) -> ZombieShare:
     return ZombieShare(age, *shares)
 
 
-def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_days: int | None,
-                     earliest: pd.Timestamp | None, calibrations: dict) -> list[pd.DataFrame]:
+def _zombie_evidence(
+    crm: CrmImport,
+    cutoff: pd.Timestamp,
+    days: int,
+    hazard_days: int | None,
+    earliest: pd.Timestamp | None,
+    calibrations: dict,
+) -> list[pd.DataFrame]:
     """The open deals of the cut-off one period earlier (or of the earliest with a full run-rate
     window, if later), their odds of a win by ``cutoff`` by the fate table then, and whether they
     were won by ``cutoff``: what :func:`zombie_share` weighs. Empty when no such cut-off lies at
@@ -183,8 +199,9 @@ def _zombie_evidence(crm: CrmImport, cutoff: pd.Timestamp, days: int, hazard_day
     return [odds.assign(won=odds["opportunity_id"].isin(won).astype(int))]
 
 
-def _informed(first_close: pd.Timestamp | None, cutoff: pd.Timestamp, lookback_days: int,
-              hazard_windows: Iterable[int | None]) -> frozenset:
+def _informed(
+    first_close: pd.Timestamp | None, cutoff: pd.Timestamp, lookback_days: int, hazard_windows: Iterable[int | None]
+) -> frozenset:
     """What a cut-off had a full window of data behind it for, the export's history counted from its
     first close (before it an export may lack the deals that closed): ``"run_rate"`` when
     ``lookback_days`` of closes lie behind it, and each simulation setup (hazard window, arrival
@@ -244,14 +261,27 @@ def _spread(point: float, variance: float) -> float:
     return float(np.sqrt(max(variance, 0.0)) / (1 + max(point, 0.0)))
 
 
-def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[_Run], *, measure: str,
-         replications: int, seed: int, lookback_days: int, hazard_days: int | None, known_arrivals: bool,
-         calibrations: dict) -> _Run:
+def _run(
+    crm: CrmImport,
+    cutoff: pd.Timestamp,
+    end: pd.Timestamp,
+    earlier: list[_Run],
+    *,
+    measure: str,
+    replications: int,
+    seed: int,
+    lookback_days: int,
+    hazard_days: int | None,
+    known_arrivals: bool,
+    calibrations: dict,
+) -> _Run:
     """Every method's forecast from ``cutoff`` to ``end`` with only what was known at the cut-off."""
     known = _known_on(crm, cutoff)
     cal = _calibration(crm, cutoff, hazard_days, calibrations)
     days = (end - cutoff).days
-    size = (lambda frame: frame["value"].to_numpy(float)) if measure == "revenue" else (lambda frame: np.ones(len(frame)))
+    size = (
+        (lambda frame: frame["value"].to_numpy(float)) if measure == "revenue" else (lambda frame: np.ones(len(frame)))
+    )
     points, spread = {}, {}
     recent, window = run_rate_window(known, lookback_days)
     scale = days / window
@@ -296,15 +326,21 @@ def _run(crm: CrmImport, cutoff: pd.Timestamp, end: pd.Timestamp, earlier: list[
     spread["simulation"] = float((q90 - q10) / (2 * Z90))
     actual = _total(_won_between(crm, cutoff, end), measure) if end <= crm.as_of else None
     informed = _informed(_first_close(known), cutoff, lookback_days, windows)
-    run = _Run(cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts,
-               informed)
+    run = _Run(
+        cutoff, end, points, spread, actual, outlook, zombies, known, cal.rows_used, chosen, expected, cohorts, informed
+    )
     _combine(run, earlier)
     _calibrate_ranges(run, earlier)
     return run
 
 
-def _calibration(crm: CrmImport, cutoff: pd.Timestamp, hazard_days: int | None, calibrations: dict,
-                 arrival_months: int = ARRIVAL_MONTHS[0]) -> Calibration:
+def _calibration(
+    crm: CrmImport,
+    cutoff: pd.Timestamp,
+    hazard_days: int | None,
+    calibrations: dict,
+    arrival_months: int = ARRIVAL_MONTHS[0],
+) -> Calibration:
     """The export as known at ``cutoff`` calibrated (cached: runs and zombie evidence share cut-offs)."""
     key = (cutoff, hazard_days, arrival_months)
     if key not in calibrations:
@@ -319,8 +355,9 @@ def _setup(setups: list[tuple[int | None, int, bool]], earlier: list[_Run]) -> t
     past = [r for r in earlier if "run_rate" in r.informed]
     if not past:
         return setups[0]
-    return min(setups, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]),
-                                      setups.index(w)))
+    return min(
+        setups, key=lambda w: (np.mean([_log_error(r.expected[w], r.actual) ** 2 for r in past]), setups.index(w))
+    )
 
 
 def _combine(run: _Run, earlier: list[_Run]) -> None:
@@ -380,7 +417,7 @@ def _held_out_coverage(runs: list[_Run], method: str) -> float:
     """Share of ``runs`` whose actual lies in the range calibrated, as above, on the other runs."""
     held = []
     for i, run in enumerate(runs):
-        low, high = _range(run, method, runs[:i] + runs[i + 1:])
+        low, high = _range(run, method, runs[:i] + runs[i + 1 :])
         held.append(low <= run.actual <= high)
     return float(np.mean(held))
 
@@ -422,20 +459,28 @@ def _runs(crm: CrmImport, targets: list[tuple[pd.Timestamp, pd.Timestamp]], **op
     calibrations: dict = {}
     for cutoff, end in sorted(wanted):
         earlier = [r for r in done.values() if r.end <= cutoff and r.days == (end - cutoff).days]
-        done[(cutoff, end)] = _run(crm, cutoff, end, earlier, **{**options, "replications": wanted[(cutoff, end)]},
-                                   calibrations=calibrations)
+        done[(cutoff, end)] = _run(
+            crm, cutoff, end, earlier, **{**options, "replications": wanted[(cutoff, end)]}, calibrations=calibrations
+        )
     return done
 
 
 def _score(run: _Run, method: str) -> dict[str, Any]:
     point, actual = run.points[method], run.actual
-    return {"cutoff": run.cutoff.date(), "until": run.end.date(), "method": method, "p10": run.low[method],
-            "point": point, "p90": run.high[method], "actual": actual,
-            "abs_pct_error": abs(point - actual) / actual if actual else np.nan,
-            "bias_pct": (point - actual) / actual if actual else np.nan,
-            "covered": bool(run.low[method] <= actual <= run.high[method]),
-            "width": (run.high[method] - run.low[method]) / point if point > 0 else np.nan,
-            "earlier_cutoffs": run.earlier[method]}
+    return {
+        "cutoff": run.cutoff.date(),
+        "until": run.end.date(),
+        "method": method,
+        "p10": run.low[method],
+        "point": point,
+        "p90": run.high[method],
+        "actual": actual,
+        "abs_pct_error": abs(point - actual) / actual if actual else np.nan,
+        "bias_pct": (point - actual) / actual if actual else np.nan,
+        "covered": bool(run.low[method] <= actual <= run.high[method]),
+        "width": (run.high[method] - run.low[method]) / point if point > 0 else np.nan,
+        "earlier_cutoffs": run.earlier[method],
+    }
 
 
 @dataclass(frozen=True)
@@ -454,10 +499,14 @@ class Backtest:
         over its forecast, and how many cut-offs the method could forecast."""
         out = {}
         for method, rows in self.scores.groupby("method", sort=False):
-            out[str(method)] = {"mean_abs_pct_error": float(rows["abs_pct_error"].mean()),
-                                "bias_pct": float(rows["bias_pct"].mean()), "coverage": float(rows["covered"].mean()),
-                                "mean_width": float(rows["width"].mean()), "max_width": float(rows["width"].max()),
-                                "cutoffs": int(len(rows))}
+            out[str(method)] = {
+                "mean_abs_pct_error": float(rows["abs_pct_error"].mean()),
+                "bias_pct": float(rows["bias_pct"].mean()),
+                "coverage": float(rows["covered"].mean()),
+                "mean_width": float(rows["width"].mean()),
+                "max_width": float(rows["width"].max()),
+                "cutoffs": int(len(rows)),
+            }
         return out
 
     @property
@@ -469,13 +518,26 @@ class Backtest:
 
 
 def _period_end(crm: CrmImport, cutoff: pd.Timestamp, until: Any, period_days: int | None) -> pd.Timestamp:
-    return (pd.Timestamp(until) if until is not None
-            else cutoff + pd.Timedelta(days=period_days) if period_days else crm.as_of).normalize()
+    return (
+        pd.Timestamp(until)
+        if until is not None
+        else cutoff + pd.Timedelta(days=period_days)
+        if period_days
+        else crm.as_of
+    ).normalize()
 
 
-def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, period_days: int | None = None,
-                     replications: int = 1000, seed: int = 0, lookback_days: int = 90, known_arrivals: bool = False,
-                     hazard_days: int | None = None) -> Backtest:
+def rolling_backtest(
+    crm: CrmImport,
+    cutoffs: Iterable[Any],
+    until: Any = None,
+    period_days: int | None = None,
+    replications: int = 1000,
+    seed: int = 0,
+    lookback_days: int = 90,
+    known_arrivals: bool = False,
+    hazard_days: int | None = None,
+) -> Backtest:
     """Forecast by every method from each cut-off with only what was known then; score against what happened.
 
     The methods (``METHODS``): the naive **run-rate** (the last ``lookback_days`` of wins scaled
@@ -509,32 +571,55 @@ def rolling_backtest(crm: CrmImport, cutoffs: Iterable[Any], until: Any = None, 
         cutoff = pd.Timestamp(cutoff).normalize()
         end = _period_end(crm, cutoff, until, period_days)
         if end < cutoff + pd.Timedelta(days=1):
-            raise ValueError(f"the period ends ({end.date()}) before it starts ({(cutoff + pd.Timedelta(days=1)).date()})")
+            raise ValueError(
+                f"the period ends ({end.date()}) before it starts ({(cutoff + pd.Timedelta(days=1)).date()})"
+            )
         if end > crm.as_of.normalize():
-            raise ValueError(f"the period from {cutoff.date()} ends ({end.date()}) after the data's last date "
-                             f"({crm.as_of.date()}): its actual is not known yet")
+            raise ValueError(
+                f"the period from {cutoff.date()} ends ({end.date()}) after the data's last date "
+                f"({crm.as_of.date()}): its actual is not known yet"
+            )
         targets.append((cutoff, end))
-    runs = _runs(crm, targets, measure=measure, replications=replications, seed=seed, lookback_days=lookback_days,
-                 hazard_days=hazard_days, known_arrivals=known_arrivals)
+    runs = _runs(
+        crm,
+        targets,
+        measure=measure,
+        replications=replications,
+        seed=seed,
+        lookback_days=lookback_days,
+        hazard_days=hazard_days,
+        known_arrivals=known_arrivals,
+    )
     rows, scores, notes = [], [], []
     for key in targets:
         run = runs[key]
-        rows.append({**backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
-                     "zombie_share_young": run.zombies.young, "zombie_share_old": run.zombies.old,
-                     "zombie_age": run.zombies.age, "hazard_days": run.hazard_days,
-                     "arrival_months": run.arrival_months, "toward_cohort": run.toward_cohort,
-                     "cohort_p_value": run.cohorts.p_value})
+        rows.append(
+            {
+                **backtest_row(crm, run.known, run.outlook, run.rows_used, lookback_days),
+                "zombie_share_young": run.zombies.young,
+                "zombie_share_old": run.zombies.old,
+                "zombie_age": run.zombies.age,
+                "hazard_days": run.hazard_days,
+                "arrival_months": run.arrival_months,
+                "toward_cohort": run.toward_cohort,
+                "cohort_p_value": run.cohorts.p_value,
+            }
+        )
         scores += [_score(run, m) for m in METHODS if m in run.points]
     evaluated = [runs[key] for key in targets]
     unseasonal = [str(r.cutoff.date()) for r in evaluated if "seasonal_naive" not in r.points]
     if unseasonal:
-        notes.append(f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year")
+        notes.append(
+            f"no seasonal naive forecast at {', '.join(unseasonal)}: the export's closes do not reach back a year"
+        )
     notes += [f"{r.cutoff.date()}: {r.cohorts.note()}" for r in evaluated]
     alone = [str(r.cutoff.date()) for r in evaluated if not any(r.earlier.values())]
     if alone:
         fitted = ", the simulation fitted on all the history" if hazard_days is None else ""
-        notes.append(f"no finished earlier cut-off at {', '.join(alone)}: the ranges are the methods' own, the "
-                     f"combination's weights equal{fitted}")
+        notes.append(
+            f"no finished earlier cut-off at {', '.join(alone)}: the ranges are the methods' own, the "
+            f"combination's weights equal{fitted}"
+        )
     return Backtest(pd.DataFrame(rows), pd.DataFrame(scores), measure, tuple(notes))
 
 
@@ -556,8 +641,15 @@ class Choice:
     zombies: ZombieShare
 
 
-def choose(crm: CrmImport, until: Any, method: str | None = None, replications: int = 1000, seed: int = 0,
-           lookback_days: int = 90, hazard_days: int | None = None) -> Choice:
+def choose(
+    crm: CrmImport,
+    until: Any,
+    method: str | None = None,
+    replications: int = 1000,
+    seed: int = 0,
+    lookback_days: int = 90,
+    hazard_days: int | None = None,
+) -> Choice:
     """Forecast from ``crm.as_of`` to ``until`` by every method; pick the one with the lowest mean
     absolute percentage error at the finished earlier weekly cut-offs (the simulation when there
     are none), or ``method``.
@@ -575,8 +667,16 @@ def choose(crm: CrmImport, until: Any, method: str | None = None, replications: 
     cutoff, end = crm.as_of.normalize(), pd.Timestamp(until).normalize()
     if end < cutoff + pd.Timedelta(days=1):
         raise ValueError(f"the period ends ({end.date()}) before it starts ({(cutoff + pd.Timedelta(days=1)).date()})")
-    runs = _runs(crm, [(cutoff, end)], measure=measure, replications=replications, seed=seed,
-                 lookback_days=lookback_days, hazard_days=hazard_days, known_arrivals=False)
+    runs = _runs(
+        crm,
+        [(cutoff, end)],
+        measure=measure,
+        replications=replications,
+        seed=seed,
+        lookback_days=lookback_days,
+        hazard_days=hazard_days,
+        known_arrivals=False,
+    )
     run = runs[(cutoff, end)]
     earlier = [r for r in runs.values() if r is not run]
     rows = []
@@ -585,20 +685,32 @@ def choose(crm: CrmImport, until: Any, method: str | None = None, replications: 
             continue
         past = _past(run, m, earlier)
         errors = [abs(r.points[m] - r.actual) / r.actual for r in past if r.actual]
-        rows.append({"method": m, "p10": run.low[m], "point": run.points[m], "p90": run.high[m],
-                     "mean_abs_pct_error": float(np.mean(errors)) if errors else np.nan,
-                     "coverage": _held_out_coverage(past, m) if len(past) > 1 else np.nan, "backtests": len(past)})
+        rows.append(
+            {
+                "method": m,
+                "p10": run.low[m],
+                "point": run.points[m],
+                "p90": run.high[m],
+                "mean_abs_pct_error": float(np.mean(errors)) if errors else np.nan,
+                "coverage": _held_out_coverage(past, m) if len(past) > 1 else np.nan,
+                "backtests": len(past),
+            }
+        )
     table = pd.DataFrame(rows).set_index("method")
     if method is not None:
         if method not in table.index:
-            raise ValueError(f"the {method} method cannot forecast from {cutoff.date()} "
-                             "(the export's closes do not reach back a year)")
+            raise ValueError(
+                f"the {method} method cannot forecast from {cutoff.date()} "
+                "(the export's closes do not reach back a year)"
+            )
         reason = "asked for"
     elif table["backtests"].max() == 0:
         method, reason = "simulation", "no finished earlier backtest to choose by: the simulation by default"
     else:
         ranked = table[table["backtests"] == table["backtests"].max()]
         method = min(ranked.index, key=lambda m: (ranked.loc[m, "mean_abs_pct_error"], METHODS.index(m)))
-        reason = (f"lowest mean absolute error ({table.loc[method, 'mean_abs_pct_error']:.1%}) over the "
-                  f"{int(table.loc[method, 'backtests'])} weekly backtests ending by {cutoff.date()}")
+        reason = (
+            f"lowest mean absolute error ({table.loc[method, 'mean_abs_pct_error']:.1%}) over the "
+            f"{int(table.loc[method, 'backtests'])} weekly backtests ending by {cutoff.date()}"
+        )
     return Choice(method, reason, measure, table, run.outlook, run.zombies)

@@ -47,8 +47,23 @@ from sim.errors import Problem, ScenarioError
 from sim.outputs import write_text
 from sim.yaml_io import parse_yaml, read_text, validate
 
-__all__ = ["Scenario", "Channel", "Stage", "Team", "Hire", "Ramp", "Attrition", "Targets", "Calendar", "Holidays",
-           "Opening", "OpenDeal", "load", "loads", "dump"]
+__all__ = [
+    "Scenario",
+    "Channel",
+    "Stage",
+    "Team",
+    "Hire",
+    "Ramp",
+    "Attrition",
+    "Targets",
+    "Calendar",
+    "Holidays",
+    "Opening",
+    "OpenDeal",
+    "load",
+    "loads",
+    "dump",
+]
 
 _TIERED, _FLAT = "by_tier", "flat"
 
@@ -99,11 +114,15 @@ class Calendar(_Model):
     """The days reps work: weekdays, minus public holidays."""
 
     working_days: tuple[Weekday, ...] = Field(
-        ("mon", "tue", "wed", "thu", "fri"), min_length=1,
-        description="Weekdays on which reps work, e.g. `[mon, tue, wed, thu, fri]` (the default).")
+        ("mon", "tue", "wed", "thu", "fri"),
+        min_length=1,
+        description="Weekdays on which reps work, e.g. `[mon, tue, wed, thu, fri]` (the default).",
+    )
     holidays: tuple[dt.date, ...] | Holidays = Field(
-        (), description="Days off besides the weekly ones: a list of dates, or a country's public holidays, "
-                        "e.g. `{country: CN}` (Spring Festival, National Day golden week). Default: none.")
+        (),
+        description="Days off besides the weekly ones: a list of dates, or a country's public holidays, "
+        "e.g. `{country: CN}` (Spring Festival, National Day golden week). Default: none.",
+    )
 
     @field_validator("working_days")
     @classmethod
@@ -118,7 +137,8 @@ class LeadFlow(_Model):
 
     leads_per_day: NonNegativeFloat = Field(description="Mean leads per calendar day, before seasonality.")
     seasonality: tuple[NonNegativeFloat, ...] | None = Field(
-        None, min_length=12, max_length=12, description="12 monthly multipliers of `leads_per_day`, January first.")
+        None, min_length=12, max_length=12, description="12 monthly multipliers of `leads_per_day`, January first."
+    )
 
 
 class OpenDeal(_Model):
@@ -127,36 +147,47 @@ class OpenDeal(_Model):
     stage: str = Field(min_length=1, description="The stage the deals stand in at day 0.")
     count: PositiveInt = Field(1, description="How many such deals. Default: 1.")
     age_days: NonNegativeFloat = Field(
-        0.0, description="Days the deals have spent in the stage by day 0: taken off the stage's customer-side "
-                         "time (`wait_days`), which continues from its distribution given that it exceeds the "
-                         "age. Default: 0 (just entered).")
+        0.0,
+        description="Days the deals have spent in the stage by day 0: taken off the stage's customer-side "
+        "time (`wait_days`), which continues from its distribution given that it exceeds the "
+        "age. Default: 0 (just entered).",
+    )
     tier: str | None = Field(None, description="Customer tier of the deals; required when the channels give tiers.")
     value: NonNegativeFloat | None = Field(
-        None, description="Value of each deal if won, where known. Default: drawn from `deal_value`.")
+        None, description="Value of each deal if won, where known. Default: drawn from `deal_value`."
+    )
     conversion: Probability | None = Field(
-        None, description="Chance that the deals convert at their stage, where their age makes it differ from "
-                          "the stage's (`calibrate` writes it from the export's competing risks). "
-                          "Default: the stage's conversion for the tier.")
+        None,
+        description="Chance that the deals convert at their stage, where their age makes it differ from "
+        "the stage's (`calibrate` writes it from the export's competing risks). "
+        "Default: the stage's conversion for the tier.",
+    )
 
 
 class Opening(_Model):
     """How the year opens: an organisation that already exists carries leads in every stage."""
 
     warmup_days: NonNegativeFloat | None = Field(
-        None, description="Days simulated before day 0, with the scenario's own rates and staff, so that the "
-                          "funnel holds its usual pipeline when the year starts; nothing from them is counted, "
-                          "the leads still in the funnel at day 0 carry on. `0`: a start-up with an empty "
-                          "funnel. Default: long enough for 99% of leads to pass through the funnel and be "
-                          "paid; none when `pipeline` lists the open deals.")
+        None,
+        description="Days simulated before day 0, with the scenario's own rates and staff, so that the "
+        "funnel holds its usual pipeline when the year starts; nothing from them is counted, "
+        "the leads still in the funnel at day 0 carry on. `0`: a start-up with an empty "
+        "funnel. Default: long enough for 99% of leads to pass through the funnel and be "
+        "paid; none when `pipeline` lists the open deals.",
+    )
     pipeline: tuple[OpenDeal, ...] = Field(
-        (), description="The deals open at day 0, instead of a warm-up's: by stage, with their age in the stage, "
-                        "tier and value where known, e.g. `[{stage: negotiate, count: 12, age_days: 20}]` "
-                        "(`calibrate` writes the export's own). They wait for a rep at their stage like any lead "
-                        "and never go cold there. Default: none.")
+        (),
+        description="The deals open at day 0, instead of a warm-up's: by stage, with their age in the stage, "
+        "tier and value where known, e.g. `[{stage: negotiate, count: 12, age_days: 20}]` "
+        "(`calibrate` writes the export's own). They wait for a rep at their stage like any lead "
+        "and never go cold there. Default: none.",
+    )
     lead_flow: dict[str, LeadFlow] = Field(
-        {}, description="Channels whose leads before day 0 came at other rates than the year's, e.g. a plan that "
-                        "buys more leads this year opens with last year's pipeline: "
-                        "`{inbound: {leads_per_day: 40, seasonality: [...]}}`. Default: the year's own rates.")
+        {},
+        description="Channels whose leads before day 0 came at other rates than the year's, e.g. a plan that "
+        "buys more leads this year opens with last year's pipeline: "
+        "`{inbound: {leads_per_day: 40, seasonality: [...]}}`. Default: the year's own rates.",
+    )
 
 
 class Channel(_Model):
@@ -172,14 +203,19 @@ class Channel(_Model):
         description="12 monthly multipliers of `leads_per_day`, January first (months follow `start_date`).",
     )
     tiers: dict[str, Probability] | None = Field(
-        None, description="Mix of customer tiers among this channel's leads, e.g. `{A: 0.2, B: 0.5, C: 0.3}`; sums to 1."
+        None,
+        description="Mix of customer tiers among this channel's leads, e.g. `{A: 0.2, B: 0.5, C: 0.3}`; sums to 1.",
     )
     working_days_only: bool = Field(
-        False, description="Leads arrive only on the scenario calendar's working days, `leads_per_day` of them "
-                           "per working day (outbound prospecting, say). Default: every calendar day.")
+        False,
+        description="Leads arrive only on the scenario calendar's working days, `leads_per_day` of them "
+        "per working day (outbound prospecting, say). Default: every calendar day.",
+    )
     fixed_volume: bool = Field(
-        False, description="Money does not buy more of this channel's leads (referrals, say): `allocate` keeps its "
-                           "volume as it is. A channel without a `cost_per_lead` is fixed too. Default: bought.")
+        False,
+        description="Money does not buy more of this channel's leads (referrals, say): `allocate` keeps its "
+        "volume as it is. A channel without a `cost_per_lead` is fixed too. Default: bought.",
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -200,17 +236,25 @@ class Stage(_Model):
     wait_days: Distribution | None = Field(
         None, description="Customer-side time after the rep's work, in days; no rep needed. Default: none."
     )
-    conversion: _by_tier(Probability, "Probability that a lead moves on (or is won, at the last stage); one value or one per tier.")
+    conversion: _by_tier(
+        Probability, "Probability that a lead moves on (or is won, at the last stage); one value or one per tier."
+    )
     routes: dict[str, str] = Field(
-        {}, description="Tiers whose leads another team works at this stage, e.g. `{A: senior_aes}`: high-value "
-                        "leads routed to senior reps. Other tiers go to `team`. Default: none.")
+        {},
+        description="Tiers whose leads another team works at this stage, e.g. `{A: senior_aes}`: high-value "
+        "leads routed to senior reps. Other tiers go to `team`. Default: none.",
+    )
     patience_days: Distribution | None = Field(
-        None, description="How long a lead waits for a rep before it goes cold, in calendar days; a lead that no "
-                          "rep has started by then is lost at this stage. Default: leads wait for ever.")
+        None,
+        description="How long a lead waits for a rep before it goes cold, in calendar days; a lead that no "
+        "rep has started by then is lost at this stage. Default: leads wait for ever.",
+    )
     decay_half_life_days: PositiveFloat | None = Field(
-        None, description="Speed to lead: a lead's conversion here is multiplied by `0.5 ** (wait / half_life)`, "
-                          "`wait` being its calendar days from reaching the stage to a rep starting it. "
-                          "Default: waiting does not lower conversion.")
+        None,
+        description="Speed to lead: a lead's conversion here is multiplied by `0.5 ** (wait / half_life)`, "
+        "`wait` being its calendar days from reaching the stage to a rep starting it. "
+        "Default: waiting does not lower conversion.",
+    )
 
     def conversion_for(self, tier: str) -> float:
         """The stage's conversion probability for a lead of ``tier`` (before the team's skill)."""
@@ -250,30 +294,43 @@ class Team(_Model):
     name: str = Field(min_length=1, description="Team name, unique in the scenario.")
     headcount: NonNegativeInt = Field(description="Seasoned reps on day 0.")
     hires: tuple[Hire, ...] = Field((), description="Planned hires, e.g. `[{day: 90, count: 3}]`.")
-    ramp: Ramp | None = Field(None, description="Ramp-up of new hires and replacements. Default: fully productive at once.")
+    ramp: Ramp | None = Field(
+        None, description="Ramp-up of new hires and replacements. Default: fully productive at once."
+    )
     attrition: Attrition | None = Field(None, description="Reps leaving and being replaced. Default: nobody leaves.")
     skill: PositiveFloat = Field(
-        1.0, description="Conversion of this team's leads relative to the stage's rates (seniors above 1, "
-                         "e.g. 1.2), capped at certainty. Default: 1.")
+        1.0,
+        description="Conversion of this team's leads relative to the stage's rates (seniors above 1, "
+        "e.g. 1.2), capped at certainty. Default: 1.",
+    )
     priority: tuple[str, ...] = Field(
-        (), description="Tiers whose waiting leads this team serves first, in this order (the 80/20 focus rule), "
-                        "e.g. `[A]`; other tiers after them; first come, first served within a tier. "
-                        "Default: first come, first served.")
+        (),
+        description="Tiers whose waiting leads this team serves first, in this order (the 80/20 focus rule), "
+        "e.g. `[A]`; other tiers after them; first come, first served within a tier. "
+        "Default: first come, first served.",
+    )
     calendar: Calendar | None = Field(
-        None, description="This team's working days, where they differ from the scenario's `calendar`.")
+        None, description="This team's working days, where they differ from the scenario's `calendar`."
+    )
     cost_per_rep_year: NonNegativeFloat | None = Field(
-        None, description="What one rep costs a year, salary and on-costs (social charges, benefits, tools), in "
-                          "currency units; counted for the days each rep is on the team, so hires and leavers cost "
-                          "their part of the year. Default: not given (profit leaves staff out and says so).")
+        None,
+        description="What one rep costs a year, salary and on-costs (social charges, benefits, tools), in "
+        "currency units; counted for the days each rep is on the team, so hires and leavers cost "
+        "their part of the year. Default: not given (profit leaves staff out and says so).",
+    )
     cost_per_hire: NonNegativeFloat | None = Field(
-        None, description="What filling a seat costs (recruiting fees, onboarding), for each planned hire and "
-                          "replacement who starts in the year. Default: not given.")
+        None,
+        description="What filling a seat costs (recruiting fees, onboarding), for each planned hire and "
+        "replacement who starts in the year. Default: not given.",
+    )
     commission_rate: Probability | None = Field(
-        None, description="Commission this team's reps earn on the value of the deals won that passed through "
-                          "their hands (the tiers the team works at any stage), e.g. `0.05`: a flat rate, used "
-                          "where the scenario attaches no incentive plan to the team (`incentives`) or a run "
-                          "cannot apply it. Default: none paid; a scenario where no team has a rate or a plan says "
-                          "commission is not given.")
+        None,
+        description="Commission this team's reps earn on the value of the deals won that passed through "
+        "their hands (the tiers the team works at any stage), e.g. `0.05`: a flat rate, used "
+        "where the scenario attaches no incentive plan to the team (`incentives`) or a run "
+        "cannot apply it. Default: none paid; a scenario where no team has a rate or a plan says "
+        "commission is not given.",
+    )
 
 
 class Targets(_Model):
@@ -281,10 +338,13 @@ class Targets(_Model):
 
     annual_revenue: PositiveFloat = Field(description="Revenue (value of deals won within the horizon) to reach.")
     split: Literal["even", "seasonal", "reserve", "front_loaded"] | None = Field(
-        None, description="How the annual target is split over the months, as the plan was saved. Default: the "
-                          "command's `--method`.")
-    reserve_month: int | None = Field(None, ge=1, le=12, description="With the `reserve` split: the month held "
-                                                                       "in reserve (1-12). Default: 12.")
+        None,
+        description="How the annual target is split over the months, as the plan was saved. Default: the "
+        "command's `--method`.",
+    )
+    reserve_month: int | None = Field(
+        None, ge=1, le=12, description="With the `reserve` split: the month held in reserve (1-12). Default: 12."
+    )
 
 
 def _plan_as_given(value: Any) -> Any:
@@ -304,7 +364,9 @@ class Scenario(_Model):
         None, description="Calendar date of day 0, for months and weekdays. Default: 1 January of a non-leap year."
     )
     channels: tuple[Channel, ...] = Field(min_length=1, description="Lead sources.")
-    stages: tuple[Stage, ...] = Field(min_length=1, description="Funnel stages, in order; converting at the last one wins the deal.")
+    stages: tuple[Stage, ...] = Field(
+        min_length=1, description="Funnel stages, in order; converting at the last one wins the deal."
+    )
     teams: tuple[Team, ...] = Field(min_length=1, description="Teams of reps that work the stages.")
     deal_value: _by_tier(Distribution, "Value of a won deal, in currency units; one distribution or one per tier.")
     collection_days: Distribution | None = Field(
@@ -313,20 +375,26 @@ class Scenario(_Model):
     bad_debt: Probability = Field(0.0, description="Share of won deals that are never paid.")
     targets: Targets | None = Field(None, description="Targets of the plan, e.g. `{annual_revenue: 90000000}`.")
     calendar: Calendar | None = Field(
-        None, description="Working days of every team (a team may have its own). Reps work only on working days: "
-                          "work left at a day's end resumes with the same rep on the next working day; customer-side "
-                          "waits and arrivals run on calendar days. Default: every day is a working day.")
+        None,
+        description="Working days of every team (a team may have its own). Reps work only on working days: "
+        "work left at a day's end resumes with the same rep on the next working day; customer-side "
+        "waits and arrivals run on calendar days. Default: every day is a working day.",
+    )
     opening: Opening | None = Field(
-        None, description="How the year opens. Default: the funnel already holds its usual pipeline (a warm-up "
-                          "before day 0; see `warmup_days`).")
+        None,
+        description="How the year opens. Default: the funnel already holds its usual pipeline (a warm-up "
+        "before day 0; see `warmup_days`).",
+    )
     incentives: dict[Annotated[str, "team"], Annotated[Any, AfterValidator(_plan_as_given)]] = Field(
-        {}, description="Incentive plans by team, priced into the commission cost: a plan file (relative to the "
-                        "scenario file; see the incentive plan reference) or the plan written out, e.g. "
-                        "`{account_execs: incentives/tiered.yaml}`. A team's commission is then what its plan pays "
-                        "beyond base salary on the run's own deals, reps not responding (the response is an "
-                        "assumption `salesplay incentives` prices apart); a team without a plan, or a run that "
-                        "records no reps (the flow engine, service-level searches), falls back to the flat "
-                        "`commission_rate`, and `summary.json` says which was used. Default: none.")
+        {},
+        description="Incentive plans by team, priced into the commission cost: a plan file (relative to the "
+        "scenario file; see the incentive plan reference) or the plan written out, e.g. "
+        "`{account_execs: incentives/tiered.yaml}`. A team's commission is then what its plan pays "
+        "beyond base salary on the run's own deals, reps not responding (the response is an "
+        "assumption `salesplay incentives` prices apart); a team without a plan, or a run that "
+        "records no reps (the flow engine, service-level searches), falls back to the flat "
+        "`commission_rate`, and `summary.json` says which was used. Default: none.",
+    )
 
     @field_validator("incentives")
     @classmethod
@@ -457,10 +525,14 @@ def _pipeline_problems(s: Scenario, tiers: list[str]) -> Iterable[Problem]:
         if deal.stage not in stage_names:
             yield Problem(f"opening.pipeline[{i}].stage", _unknown(deal.stage, stage_names, "stage"))
         if deal.tier is not None and deal.tier not in tiers:
-            yield Problem(f"opening.pipeline[{i}].tier",
-                          _unknown(deal.tier, tiers, "tier") if tiers else "is given, but no channel has a tier mix")
+            yield Problem(
+                f"opening.pipeline[{i}].tier",
+                _unknown(deal.tier, tiers, "tier") if tiers else "is given, but no channel has a tier mix",
+            )
         elif deal.tier is None and tiers:
-            yield Problem(f"opening.pipeline[{i}].tier", "missing: the channels give a tier mix, so every deal needs one")
+            yield Problem(
+                f"opening.pipeline[{i}].tier", "missing: the channels give a tier mix, so every deal needs one"
+            )
 
 
 # --------------------------------------------------------------------------- YAML I/O
@@ -479,8 +551,13 @@ def _plans_beside(data: Any, folder: Path) -> Any:
     plans = data.get("incentives") if isinstance(data, dict) else None
     if not isinstance(plans, dict):
         return data
-    return {**data, "incentives": {team: str(folder / value) if isinstance(value, str) and not Path(value).is_absolute()
-                                   else value for team, value in plans.items()}}
+    return {
+        **data,
+        "incentives": {
+            team: str(folder / value) if isinstance(value, str) and not Path(value).is_absolute() else value
+            for team, value in plans.items()
+        },
+    }
 
 
 def loads(text: str, file: str = "<string>") -> Scenario:

@@ -83,8 +83,12 @@ class Schedule:
 def productive_reps(scenario: Scenario, rosters: int = 200) -> pd.DataFrame:
     """Mean productive reps per team (columns) and calendar month (rows), averaged over ``rosters``
     simulated rosters: a rep ramping up counts by productivity, attrition takes its share."""
-    return pd.DataFrame({team.name: _team_available(team, i, scenario.horizon_days, scenario.start_date, rosters)
-                         for i, team in enumerate(scenario.teams)})
+    return pd.DataFrame(
+        {
+            team.name: _team_available(team, i, scenario.horizon_days, scenario.start_date, rosters)
+            for i, team in enumerate(scenario.teams)
+        }
+    )
 
 
 @lru_cache(maxsize=256)  # a plan is redrawn on every widget change; a team's roster rarely changes
@@ -118,8 +122,10 @@ def _opening(scenario: Scenario) -> tuple[list[tuple[float, float]], np.ndarray]
     month = month_of_day(scenario.start_date, 0, -days)
     cuts = np.flatnonzero(np.diff(month)) + 1
     bounds = np.concatenate([[0], cuts, [days]])
-    return ([(float(a - days), float(b - days)) for a, b in zip(bounds[:-1], bounds[1:])],
-            np.array([rates[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])]))
+    return (
+        [(float(a - days), float(b - days)) for a, b in zip(bounds[:-1], bounds[1:])],
+        np.array([rates[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])]),
+    )
 
 
 def revenue_seasonality(scenario: Scenario) -> np.ndarray:
@@ -143,10 +149,11 @@ def _revenue_seasonality(text: str) -> np.ndarray:
     edges = _edges(scenario, months)
     warm, warm_leads = _opening(scenario)
     rates = sum(daily_rates(c, scenario)[: int(edges[-1])] for c in scenario.channels)
-    bought = [rates[int(a):int(b)].sum() for a, b in zip(edges[:-1], edges[1:])]
+    bought = [rates[int(a) : int(b)].sum() for a, b in zip(edges[:-1], edges[1:])]
     cycle = sales_cycle(scenario)
-    revenue = cycle.monthly("won", warm + list(zip(edges[:-1], edges[1:])), edges, weights=cycle.value) @ \
-        np.concatenate([warm_leads, bought]) + _listed(scenario, cycle, edges)("won")
+    revenue = cycle.monthly(
+        "won", warm + list(zip(edges[:-1], edges[1:])), edges, weights=cycle.value
+    ) @ np.concatenate([warm_leads, bought]) + _listed(scenario, cycle, edges)("won")
     by_calendar_month = np.zeros(12)
     np.add.at(by_calendar_month, [m.month - 1 for m in months], revenue)
     return by_calendar_month
@@ -157,11 +164,12 @@ def _days_worked(scenario: Scenario, calendar, edges: np.ndarray) -> np.ndarray:
     if calendar is None:
         return np.diff(edges)
     flags = working_days(calendar, scenario.start_date, 0, int(edges[-1]))
-    return np.array([flags[int(a):int(b)].sum() for a, b in zip(edges[:-1], edges[1:])], dtype=float)
+    return np.array([flags[int(a) : int(b)].sum() for a, b in zip(edges[:-1], edges[1:])], dtype=float)
 
 
-def _solve_leads(revenue_per_lead: np.ndarray, opening: np.ndarray, target: np.ndarray,
-                 spans: np.ndarray) -> np.ndarray:
+def _solve_leads(
+    revenue_per_lead: np.ndarray, opening: np.ndarray, target: np.ndarray, spans: np.ndarray
+) -> np.ndarray:
     """Non-negative monthly leads whose revenue matches ``target`` (see the module docs); the smoothness
     term is on leads per day (``spans``: days of each month), so a short month is not a change of pace."""
     scale = np.where(target > 0, target, np.inf)
@@ -173,8 +181,9 @@ def _solve_leads(revenue_per_lead: np.ndarray, opening: np.ndarray, target: np.n
         miss = (revenue_per_lead @ x + opening - target) / scale
         return np.concatenate([miss[np.isfinite(scale)], 0.05 * np.diff(x / spans) / pace])
 
-    fit = least_squares(residuals, np.full(len(target), typical), bounds=(0, np.inf), loss="soft_l1",
-                        f_scale=0.05, x_scale=typical)
+    fit = least_squares(
+        residuals, np.full(len(target), typical), bounds=(0, np.inf), loss="soft_l1", f_scale=0.05, x_scale=typical
+    )
     return fit.x
 
 
@@ -183,13 +192,16 @@ def _mean_productivity(hire: Roster, days: np.ndarray) -> float:
     return float(((days >= hire.start[0]) * hire.productivity(0, days)).mean())
 
 
-def _hires(team: Team, gap: np.ndarray, edges: np.ndarray, month_names: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
+def _hires(
+    team: Team, gap: np.ndarray, edges: np.ndarray, month_names: list[str]
+) -> tuple[list[tuple[int, int]], list[str]]:
     """Hires that close a team's gap of productive reps month by month, each ramped up in time."""
     ramp_days = team.ramp.days if team.ramp else 0.0
     first = team.ramp.initial_productivity if team.ramp else 1.0
 
     def hired_on(day: float) -> Roster:
         return Roster([day], [np.inf], [False], ramp_days, first)
+
     hires: list[tuple[int, int]] = []
     problems = []
     for m in range(len(gap)):
@@ -203,8 +215,10 @@ def _hires(team: Team, gap: np.ndarray, edges: np.ndarray, month_names: list[str
         count = math.ceil(need / max(_mean_productivity(hired_on(day), days), 1e-9) - 0.05)
         hires.append((day, count))
         if lo - ramp_days < 0 and ramp_days > 0:
-            problems.append(f"{team.name}: {count} more reps needed in {month_names[m]} cannot finish their "
-                            f"{ramp_days:g}-day ramp-up in time; hired on day {day}")
+            problems.append(
+                f"{team.name}: {count} more reps needed in {month_names[m]} cannot finish their "
+                f"{ramp_days:g}-day ramp-up in time; hired on day {day}"
+            )
     return hires, problems
 
 
@@ -223,8 +237,9 @@ def schedule(scenario: Scenario, target: pd.Series, max_utilisation: float = 0.8
     queues: dict[str, Queue] | None = None
     for _ in range(2):  # without queues, then with the queues of the staffed teams
         cycle = sales_cycle(scenario, queues)
-        leads, revenue, opening_revenue, entering, rep_days = _flows(scenario, cycle, goal, edges, bought, warm,
-                                                                     warm_leads)
+        leads, revenue, opening_revenue, entering, rep_days = _flows(
+            scenario, cycle, goal, edges, bought, warm, warm_leads
+        )
         required, have, hires, problems = {}, {}, {}, []
         for i, name in enumerate(teams):
             days = team_days[name]
@@ -237,30 +252,54 @@ def schedule(scenario: Scenario, target: pd.Series, max_utilisation: float = 0.8
             worked = sum(entering[s.name].sum() for s in scenario.stages if s.team == name)
             staffed = np.maximum(have[name], required[name])  # the plan staffs each month to what it needs
             load = float(rep_days[name].sum() / max(team_days[name].sum(), 1e-9))
-            queues[name] = Queue(reps=float(np.mean(staffed)), load=load,
-                                 work_days=float(rep_days[name].sum() / worked) if worked > 0 else 0.0)
+            queues[name] = Queue(
+                reps=float(np.mean(staffed)),
+                load=load,
+                work_days=float(rep_days[name].sum() / worked) if worked > 0 else 0.0,
+            )
     for m, name in enumerate(names):
         if goal[m] > 0 and abs(revenue[m] / goal[m] - 1) > 0.15:
-            reason = (f"the pipeline the year opens with brings {opening_revenue[m]:,.0f} by itself"
-                      if opening_revenue[m] > goal[m] else
-                      "its deals needed leads before the year started" if revenue[m] < goal[m] and m < 3 else
-                      "the months around it ask for other volumes of leads")
+            reason = (
+                f"the pipeline the year opens with brings {opening_revenue[m]:,.0f} by itself"
+                if opening_revenue[m] > goal[m]
+                else "its deals needed leads before the year started"
+                if revenue[m] < goal[m] and m < 3
+                else "the months around it ask for other volumes of leads"
+            )
             problems.append(f"{name}: expected revenue {revenue[m]:,.0f} against a target of {goal[m]:,.0f}: {reason}")
     for stage in scenario.stages:
         if stage.work_days.mean <= 0:
-            problems.append(f"stage {stage.name} takes no rep time in this scenario (calibrated from an export "
-                            "that records no effort?): its team's staffing cannot be checked")
+            problems.append(
+                f"stage {stage.name} takes no rep time in this scenario (calibrated from an export "
+                "that records no effort?): its team's staffing cannot be checked"
+            )
     cost = np.array([c.cost_per_lead for c in scenario.channels])
     return Schedule(
-        months=months, target=goal, leads=leads,
+        months=months,
+        target=goal,
+        leads=leads,
         leads_by_channel={c.name: leads * s for c, s in zip(scenario.channels, channel_share)},
-        budget=leads * float(cost @ channel_share), revenue=revenue, opening_revenue=opening_revenue,
-        entering=entering, rep_days=rep_days, required_reps=required, available_reps=have, hires=hires,
-        problems=problems)
+        budget=leads * float(cost @ channel_share),
+        revenue=revenue,
+        opening_revenue=opening_revenue,
+        entering=entering,
+        rep_days=rep_days,
+        required_reps=required,
+        available_reps=have,
+        hires=hires,
+        problems=problems,
+    )
 
 
-def _flows(scenario: Scenario, cycle: Cycle, goal: np.ndarray, edges: np.ndarray, bought: list, warm: list,
-           warm_leads: np.ndarray) -> tuple:
+def _flows(
+    scenario: Scenario,
+    cycle: Cycle,
+    goal: np.ndarray,
+    edges: np.ndarray,
+    bought: list,
+    warm: list,
+    warm_leads: np.ndarray,
+) -> tuple:
     """Leads to buy, then the revenue, stage entries and team work they and the opening pipeline bring."""
     intervals = warm + bought
     split = len(warm)
@@ -294,7 +333,9 @@ def _listed(scenario: Scenario, cycle: Cycle, edges: np.ndarray) -> Callable[...
     tiers = list(scenario.tiers)
     groups: dict[tuple[int, int], list] = {}
     for deal in deals:
-        groups.setdefault((tiers.index(deal.tier) if deal.tier is not None else 0, stages.index(deal.stage)), []).append(deal)
+        groups.setdefault(
+            (tiers.index(deal.tier) if deal.tier is not None else 0, stages.index(deal.stage)), []
+        ).append(deal)
 
     def events(event: str, stage: int | None = None, weights: np.ndarray | None = None) -> np.ndarray:
         total = np.zeros(len(edges) - 1)
@@ -307,9 +348,11 @@ def _listed(scenario: Scenario, cycle: Cycle, edges: np.ndarray) -> Callable[...
             else:
                 weight = np.full(len(group), float(weights[t, stage]) if weights is not None else 1.0)
             conversion = [np.nan if d.conversion is None else d.conversion for d in group]
-            total += cycle.from_stage(event, t, entry, edges, stage, count * weight, conversion,
-                                      [d.age_days for d in group])
+            total += cycle.from_stage(
+                event, t, entry, edges, stage, count * weight, conversion, [d.age_days for d in group]
+            )
         return total
+
     return events
 
 
@@ -330,11 +373,14 @@ def planned_scenario(scenario: Scenario, plan: Schedule) -> Scenario:
         mean = float(seasonality.mean())
         overrides[f"channels.{channel.name}.leads_per_day"] = round(mean, 6)
         overrides[f"channels.{channel.name}.seasonality"] = (
-            [round(float(s / mean), 6) for s in seasonality] if mean > 0 else None)
+            [round(float(s / mean), 6) for s in seasonality] if mean > 0 else None
+        )
     opening = scenario.opening.model_dump(mode="json") if scenario.opening is not None else {}
     opening["lead_flow"] = {  # before day 0 the leads came as they come now, unless the scenario says otherwise
-        c.name: opening.get("lead_flow", {}).get(c.name) or c.model_dump(mode="json", include={"leads_per_day", "seasonality"})
-        for c in scenario.channels}
+        c.name: opening.get("lead_flow", {}).get(c.name)
+        or c.model_dump(mode="json", include={"leads_per_day", "seasonality"})
+        for c in scenario.channels
+    }
     overrides["opening"] = opening
     for team in scenario.teams:
         if plan.hires[team.name]:

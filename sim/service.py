@@ -76,8 +76,9 @@ class MaxWait:
         except ValueError:
             stage, days, share = "", math.nan, math.nan
         if not stage or not days > 0 or not math.isfinite(days) or not 0 < share < 1:
-            raise ValueError(f"{text!r} is not STAGE:DAYS[:SHARE] with DAYS > 0 and SHARE between 0 and 1, "
-                             "e.g. qualify:3:0.9")
+            raise ValueError(
+                f"{text!r} is not STAGE:DAYS[:SHARE] with DAYS > 0 and SHARE between 0 and 1, e.g. qualify:3:0.9"
+            )
         return cls(stage, days, share)
 
     def __str__(self) -> str:
@@ -102,16 +103,21 @@ class ServiceLevels:
     def check(self, scenario: Scenario) -> None:
         """Refuse limits naming stages the scenario does not have (:class:`ScenarioError`)."""
         names = [s.name for s in scenario.stages]
-        problems = [Problem("--max-wait", _unknown(limit.stage, names, "stage"))
-                    for limit in self.max_wait if limit.stage not in names]
+        problems = [
+            Problem("--max-wait", _unknown(limit.stage, names, "stage"))
+            for limit in self.max_wait
+            if limit.stage not in names
+        ]
         if self.max_utilisation is not None and not 0 < self.max_utilisation <= 1:
             problems.append(Problem("--max-utilisation", f"{self.max_utilisation:g} is not a share above 0, at most 1"))
         if problems:
             raise ScenarioError(problems)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"max_wait": [{"stage": w.stage, "days": w.days, "share": w.share} for w in self.max_wait],
-                "max_utilisation": self.max_utilisation}
+        return {
+            "max_wait": [{"stage": w.stage, "days": w.days, "share": w.share} for w in self.max_wait],
+            "max_utilisation": self.max_utilisation,
+        }
 
 
 NO_LIMITS = ServiceLevels()
@@ -153,12 +159,17 @@ class Evaluation:
         return not self.broken
 
     def service(self) -> dict[str, Any]:
-        return {"waits": self.waits, "utilisation": self.utilisation, "utilisation_high": self.utilisation_high,
-                "broken": self.broken}
+        return {
+            "waits": self.waits,
+            "utilisation": self.utilisation,
+            "utilisation_high": self.utilisation_high,
+            "broken": self.broken,
+        }
 
 
-def evaluate(scenario: Scenario, replications: range, seed: int, levels: ServiceLevels = NO_LIMITS,
-             engine: str = "fast") -> Evaluation:
+def evaluate(
+    scenario: Scenario, replications: range, seed: int, levels: ServiceLevels = NO_LIMITS, engine: str = "fast"
+) -> Evaluation:
     """Simulate ``replications`` (a range of replication numbers) of ``scenario`` and hold them against ``levels``.
 
     ``replications`` carries costs and profit (:func:`sim.costs.add_profit`); each wait limit reports the
@@ -195,8 +206,16 @@ def evaluate(scenario: Scenario, replications: range, seed: int, levels: Service
         share = float(within.sum() / counted.sum()) if counted.sum() else 1.0
         low = _lower_bound(within, counted)
         kept = low >= limit.share
-        evaluation.waits.append({"stage": limit.stage, "days": limit.days, "share_required": limit.share,
-                                 "share": share, "share_low": low, "kept": bool(kept)})
+        evaluation.waits.append(
+            {
+                "stage": limit.stage,
+                "days": limit.days,
+                "share_required": limit.share,
+                "share": share,
+                "share_low": low,
+                "kept": bool(kept),
+            }
+        )
         if not kept:
             evaluation.broken.append(f"max-wait {limit.stage}:{limit.days:g}:{limit.share:g}")
     if levels.max_utilisation is not None:
@@ -217,5 +236,5 @@ def _lower_bound(within: np.ndarray, counted: np.ndarray) -> float:
     if n < 2:
         return float(share)
     residual = within - share * counted
-    se = math.sqrt((residual ** 2).sum() / (n - 1) / n) / counted.mean()
+    se = math.sqrt((residual**2).sum() / (n - 1) / n) / counted.mean()
     return float(share - stats.t.ppf(CONFIDENCE, n - 1) * se)

@@ -24,7 +24,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["replications", "Answer", "answer", "SEED", "QUICK_REPLICATIONS", "ANSWER_REPLICATIONS", "DETAIL_REPLICATIONS"]
+__all__ = [
+    "replications",
+    "Answer",
+    "answer",
+    "SEED",
+    "QUICK_REPLICATIONS",
+    "ANSWER_REPLICATIONS",
+    "DETAIL_REPLICATIONS",
+]
 
 SEED = 0  # every command's default seed, and every page's
 QUICK_REPLICATIONS = 10  # a first answer at slider speed, its interval wide; refinement narrows it

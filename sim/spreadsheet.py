@@ -48,8 +48,9 @@ def unescape_cell(text: str) -> str:
 
 def _escape_labels(labels: pd.Index) -> pd.Index:
     if isinstance(labels, pd.MultiIndex):
-        return pd.MultiIndex.from_tuples([tuple(escape_cell(v) for v in t) for t in labels],
-                                         names=[escape_cell(n) for n in labels.names])
+        return pd.MultiIndex.from_tuples(
+            [tuple(escape_cell(v) for v in t) for t in labels], names=[escape_cell(n) for n in labels.names]
+        )
     return pd.Index([escape_cell(v) for v in labels], name=escape_cell(labels.name))
 
 

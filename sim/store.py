@@ -89,19 +89,26 @@ class ChunkStore:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             manifest = None
         if not (isinstance(manifest, dict) and manifest.get("format") == FORMAT and "spec" in manifest):
-            raise self._refuse("holds a manifest.json this version of Salesplay did not write (another program's, "
-                               "or an older Salesplay's); choose another folder (nothing was changed)")
+            raise self._refuse(
+                "holds a manifest.json this version of Salesplay did not write (another program's, "
+                "or an older Salesplay's); choose another folder (nothing was changed)"
+            )
         if manifest.get("version") != VERSION:
-            raise self._refuse(f"holds results of another version of this format ({manifest.get('version')}, not "
-                               f"{VERSION}); choose another folder")
+            raise self._refuse(
+                f"holds results of another version of this format ({manifest.get('version')}, not "
+                f"{VERSION}); choose another folder"
+            )
         return manifest
 
     def _our_files(self) -> list[Path]:
         """The files this store writes that are in the folder now."""
         files = [self.results_path] if self.results_path.exists() else []
         if self.chunks.is_dir():
-            files += [p for p in self.chunks.iterdir() if _CHUNK.fullmatch(p.name)
-                      or (p.name.startswith(".") and p.name.endswith(TEMPORARY_SUFFIX))]
+            files += [
+                p
+                for p in self.chunks.iterdir()
+                if _CHUNK.fullmatch(p.name) or (p.name.startswith(".") and p.name.endswith(TEMPORARY_SUFFIX))
+            ]
         return files
 
     def open(self, manifest: dict[str, Any], force: bool = False, rows: int | None = None) -> None:
@@ -110,8 +117,10 @@ class ChunkStore:
         digest = spec_hash(manifest)
         existing = self._ours()
         if existing is None and self._our_files():
-            raise self._refuse("holds chunks or results.parquet but no manifest.json of ours; choose another "
-                               "folder (nothing was changed)")
+            raise self._refuse(
+                "holds chunks or results.parquet but no manifest.json of ours; choose another "
+                "folder (nothing was changed)"
+            )
         if existing is not None and existing.get("spec_hash") != digest and not force:
             raise self._refuse("this folder holds another run (use --force to start afresh)")
         if existing is not None and force:
@@ -119,8 +128,16 @@ class ChunkStore:
                 path.unlink()
         for leftover in self.chunks.glob(f".*{TEMPORARY_SUFFIX}") if self.chunks.is_dir() else ():
             leftover.unlink()  # a chunk being written when a run was killed
-        text = json.dumps({"format": FORMAT, "version": VERSION, "spec_hash": digest, "spec": manifest}, indent=2,
-                          sort_keys=True, ensure_ascii=False, default=str) + "\n"
+        text = (
+            json.dumps(
+                {"format": FORMAT, "version": VERSION, "spec_hash": digest, "spec": manifest},
+                indent=2,
+                sort_keys=True,
+                ensure_ascii=False,
+                default=str,
+            )
+            + "\n"
+        )
         write_text(self.manifest_path, text)
 
     def manifest(self) -> dict[str, Any]:
@@ -135,8 +152,9 @@ class ChunkStore:
 
     def done(self) -> set[int]:
         """Keys of the chunks already written."""
-        return {int(p.stem) for p in self.chunks.iterdir() if _CHUNK.fullmatch(p.name)} if self.chunks.is_dir() \
-            else set()
+        return (
+            {int(p.stem) for p in self.chunks.iterdir() if _CHUNK.fullmatch(p.name)} if self.chunks.is_dir() else set()
+        )
 
     def write(self, key: int, table: pd.DataFrame) -> None:
         """Store one finished chunk, atomically, marked with its key."""
@@ -153,8 +171,9 @@ class ChunkStore:
         except FileNotFoundError:
             raise self._refuse(f"chunk {path.name} is missing; run the same command again to compute it") from None
         except (OSError, pa.ArrowException) as exc:
-            raise ScenarioError([Problem("", f"chunk is damaged ({str(exc).splitlines()[0]}); {recover}",
-                                         file=str(path))]) from None
+            raise ScenarioError(
+                [Problem("", f"chunk is damaged ({str(exc).splitlines()[0]}); {recover}", file=str(path))]
+            ) from None
         problems = []
         if (table.schema.metadata or {}).get(_KEY) != str(key).encode():
             problems.append("it is not marked as this chunk")
@@ -163,11 +182,11 @@ class ChunkStore:
         if self.rows is not None:
             replications = table.column("replication").to_numpy() if "replication" in table.column_names else None
             if replications is None or not np.array_equal(np.sort(replications), np.arange(self.rows)):
-                problems.append(f"it does not hold replications 0 to {self.rows - 1} once each "
-                                f"({table.num_rows} rows)")
+                problems.append(f"it does not hold replications 0 to {self.rows - 1} once each ({table.num_rows} rows)")
         if problems:
-            raise ScenarioError([Problem("", f"chunk is not what this run wrote: {'; '.join(problems)}; {recover}",
-                                         file=str(path))])
+            raise ScenarioError(
+                [Problem("", f"chunk is not what this run wrote: {'; '.join(problems)}; {recover}", file=str(path))]
+            )
         return table.replace_schema_metadata({k: v for k, v in table.schema.metadata.items() if k != _KEY})
 
     def verify(self, keys: Iterable[int]) -> None:

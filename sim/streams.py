@@ -23,8 +23,24 @@ import numba
 import numpy as np
 from numpy.random.bit_generator import ISpawnableSeedSequence
 
-__all__ = ["ARRIVALS", "TIERS", "CONVERSION", "WORK", "WAIT", "VALUE", "COLLECTION", "STAFFING", "FORECAST",
-           "BEHAVIOUR", "FLOW", "PATIENCE", "CYCLE", "WARMUP", "OPENING", "generator"]
+__all__ = [
+    "ARRIVALS",
+    "TIERS",
+    "CONVERSION",
+    "WORK",
+    "WAIT",
+    "VALUE",
+    "COLLECTION",
+    "STAFFING",
+    "FORECAST",
+    "BEHAVIOUR",
+    "FLOW",
+    "PATIENCE",
+    "CYCLE",
+    "WARMUP",
+    "OPENING",
+    "generator",
+]
 
 # Purposes: each gets its own stream (the number is part of the spawn key; never renumber).
 ARRIVALS, TIERS, CONVERSION, WORK, WAIT, VALUE, COLLECTION, STAFFING = range(8)

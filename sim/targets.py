@@ -38,8 +38,20 @@ from sim.scenario import Calendar, Scenario
 from sim.schedule import Schedule, revenue_seasonality, schedule
 from sim.worktime import working_days as _working_days
 
-__all__ = ["METHODS", "allocate", "month_weights", "split_months", "monthly_targets", "split", "ReverseFunnel",
-           "reverse_funnel", "working_days", "days_per_week", "REP_BASES", "rep_weights"]
+__all__ = [
+    "METHODS",
+    "allocate",
+    "month_weights",
+    "split_months",
+    "monthly_targets",
+    "split",
+    "ReverseFunnel",
+    "reverse_funnel",
+    "working_days",
+    "days_per_week",
+    "REP_BASES",
+    "rep_weights",
+]
 
 METHODS = ("even", "seasonal", "reserve", "front_loaded")
 Method = Literal["even", "seasonal", "reserve", "front_loaded"]
@@ -67,8 +79,14 @@ def allocate(total: int, weights: Sequence[float]) -> np.ndarray:
     return shares
 
 
-def month_weights(method: Method = "even", *, reserve_month: int = 12, reserve_share: float = 0.0,
-                  seasonality: Sequence[float] | None = None, front_loading: float = 0.3) -> np.ndarray:
+def month_weights(
+    method: Method = "even",
+    *,
+    reserve_month: int = 12,
+    reserve_share: float = 0.0,
+    seasonality: Sequence[float] | None = None,
+    front_loading: float = 0.3,
+) -> np.ndarray:
     """Weights of the 12 months (January first, summing to 1) for a split ``method``.
 
     - ``even``: every month alike.
@@ -216,7 +234,12 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
     budget = sum(leads_by_channel[c.name] * c.cost_per_lead for c in scenario.channels)
     tier_revenue = tier_share * survive[-1] * value
     return ReverseFunnel(
-        revenue=revenue * challenge, deals=deals, leads=leads, entering=entering, rep_days=rep_days, budget=budget,
+        revenue=revenue * challenge,
+        deals=deals,
+        leads=leads,
+        entering=entering,
+        rep_days=rep_days,
+        budget=budget,
         leads_by_channel=leads_by_channel,
         by_tier={t: float(r / tier_revenue.sum()) for t, r in zip(tiers, tier_revenue)},
         average_deal=revenue * challenge / deals if deals else float("nan"),
@@ -230,8 +253,9 @@ def reverse_funnel(scenario: Scenario, revenue: float, challenge: float = 1.0) -
 MEASURES = ("revenue_target", "deals", "proposals", "qualified", "leads", "activities", "rep_days", "budget")
 
 
-def _per_revenue(scenario: Scenario, tiers: Sequence[float] | None = None,
-                 channels: Sequence[float] | None = None) -> dict[str, float]:
+def _per_revenue(
+    scenario: Scenario, tiers: Sequence[float] | None = None, channels: Sequence[float] | None = None
+) -> dict[str, float]:
     """Each measure per currency unit of revenue, for the whole funnel or one slice of its leads.
 
     ``tiers``/``channels`` restrict the lead mix (1 for the tier or channel kept, 0 elsewhere).
@@ -312,8 +336,10 @@ def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd
         raise ValueError(f"rep basis {basis!r}: from an export, give 'history' or 'pipeline' (capacity needs none)")
     amount = amount[amount > 0]
     if amount.empty:
-        raise ValueError(f"no rep in the export has any {'won revenue' if basis == 'history' else 'open pipeline'} "
-                         f"to weigh by (rep basis {basis!r})")
+        raise ValueError(
+            f"no rep in the export has any {'won revenue' if basis == 'history' else 'open pipeline'} "
+            f"to weigh by (rep basis {basis!r})"
+        )
     named = sorted(set(ops["rep"].dropna().astype(str)) | set(amount.index.astype(str)))
     by_seat = [rep for rep in named if rep not in amount.index]
     weights = pd.Series(1 / len(named), index=named, name=basis)
@@ -322,9 +348,16 @@ def rep_weights(crm: CrmImport, basis: RepBasis, lookback_days: int = 365) -> pd
     return weights
 
 
-def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "even", challenge: float = 1.0,
-               monthly: pd.Series | None = None, reps: Mapping[str, float] | None = None,
-               lagged: Schedule | None = None, **options) -> pd.DataFrame:
+def plan_table(
+    scenario: Scenario,
+    annual: int | None = None,
+    method: Method = "even",
+    challenge: float = 1.0,
+    monthly: pd.Series | None = None,
+    reps: Mapping[str, float] | None = None,
+    lagged: Schedule | None = None,
+    **options,
+) -> pd.DataFrame:
     """The plan by level (company, tier, channel, rep), unit and month, with every measure.
 
     ``annual`` defaults to the scenario's ``targets.annual_revenue``. Revenue targets are whole
@@ -354,8 +387,9 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
     ValueError: the schedule given was made for other monthly targets than the plan's
     """
     if monthly is not None:
-        months = pd.Series(monthly.to_numpy(dtype=np.int64), index=pd.PeriodIndex(monthly.index, freq="M"),
-                           name="revenue_target")
+        months = pd.Series(
+            monthly.to_numpy(dtype=np.int64), index=pd.PeriodIndex(monthly.index, freq="M"), name="revenue_target"
+        )
     else:
         months = monthly_targets(scenario, annual, method, **options)
     units: list[tuple[str, str, dict[str, float], dict[pd.Period, float]]] = []
@@ -368,9 +402,14 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
             units.append(("tier", tier, _per_revenue(scenario, tiers=keep), {}))
     for i, channel in enumerate(scenario.channels):
         units.append(("channel", channel.name, _per_revenue(scenario, channels=np.eye(len(scenario.channels))[i]), {}))
-    capacity = _rep_capacity(scenario, months.index) if reps is None else \
-        pd.DataFrame({name: float(w) for name, w in reps.items()}, index=months.index)
-    timed = {m: series.to_numpy(dtype=float) for m, series in _company_in_time(scenario, months * challenge, lagged).items()}
+    capacity = (
+        _rep_capacity(scenario, months.index)
+        if reps is None
+        else pd.DataFrame({name: float(w) for name, w in reps.items()}, index=months.index)
+    )
+    timed = {
+        m: series.to_numpy(dtype=float) for m, series in _company_in_time(scenario, months * challenge, lagged).items()
+    }
     rows = []
     for level in ("company", "tier", "channel", "rep"):
         if level == "rep":
@@ -382,8 +421,9 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
         rates = {m: np.array([per[m] for _, per, _ in members], dtype=float) for m in MEASURES[1:]}
         if level in ("tier", "channel"):
             # a slice's share of revenue is what its leads bring per lead, times its share of leads
-            slices = [1.0 / per["leads"] * _lead_share(scenario, level, u) if per["leads"] else 0.0
-                      for u, per, _ in members]
+            slices = [
+                1.0 / per["leads"] * _lead_share(scenario, level, u) if per["leads"] else 0.0 for u, per, _ in members
+            ]
         for t, (month, target) in enumerate(months.items()):
             if level in ("tier", "channel"):
                 weights = slices
@@ -398,8 +438,15 @@ def plan_table(scenario: Scenario, annual: int | None = None, method: Method = "
                 total = parts.sum()
                 measures[m] = timed[m][t] * (parts / total) if total > 0 else np.zeros(len(members))
             for i, ((unit, _, _), revenue) in enumerate(zip(members, shares)):
-                rows.append({"level": level, "unit": unit, "period": str(month), "revenue_target": int(revenue),
-                             **{m: float(values[i]) for m, values in measures.items()}})
+                rows.append(
+                    {
+                        "level": level,
+                        "unit": unit,
+                        "period": str(month),
+                        "revenue_target": int(revenue),
+                        **{m: float(values[i]) for m, values in measures.items()},
+                    }
+                )
     return pd.DataFrame(rows, columns=["level", "unit", "period", *MEASURES])
 
 
@@ -407,8 +454,9 @@ def _company_in_time(scenario: Scenario, target: pd.Series, lagged: Schedule | N
     """The company's measures month by month, in time (:func:`sim.schedule.schedule`): deals in the month
     they close, leads in the month they must be bought, stage entries and rep work when they happen
     (the opening pipeline's included); ``lagged``, the schedule of ``target`` when already made."""
-    if lagged is not None and (len(lagged.target) != len(target)
-                               or not np.allclose(lagged.target, target.to_numpy(dtype=float))):
+    if lagged is not None and (
+        len(lagged.target) != len(target) or not np.allclose(lagged.target, target.to_numpy(dtype=float))
+    ):
         raise ValueError("the schedule given was made for other monthly targets than the plan's")
     timed = schedule(scenario, target) if lagged is None else lagged
     per = _per_revenue(scenario)

@@ -51,9 +51,20 @@ from sim.errors import Problem, ScenarioError
 from sim.yaml_io import load_model
 from sim.results import Results
 
-__all__ = ["BUCKETS", "PRACTICE", "Aging", "Tier", "TierRules", "invoices_from_results", "load_tier_rules",
-           "read_invoices", "receivables_aging", "rfm_tiers", "run_receivables",
-           "tier_summary"]
+__all__ = [
+    "BUCKETS",
+    "PRACTICE",
+    "Aging",
+    "Tier",
+    "TierRules",
+    "invoices_from_results",
+    "load_tier_rules",
+    "read_invoices",
+    "receivables_aging",
+    "rfm_tiers",
+    "run_receivables",
+    "tier_summary",
+]
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _EDGES = (-np.inf, 30, 60, 90, np.inf)  # (a, b]: day 30 is still 0-30, day 31 is 31-60
@@ -83,8 +94,11 @@ class TierRules(BaseModel):
 
     tiers: tuple[Tier, ...] = Field(min_length=1, description="tiers in order of precedence")
     other: Tier = Field(description="the tier of customers no other tier matches (its bounds are ignored)")
-    window_days: PositiveInt | None = Field(365, description="frequency and monetary count the wins of this many "
-                                                              "days before the date of the review (none: all history)")
+    window_days: PositiveInt | None = Field(
+        365,
+        description="frequency and monetary count the wins of this many "
+        "days before the date of the review (none: all history)",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> "TierRules":
@@ -97,12 +111,32 @@ class TierRules(BaseModel):
 
 PRACTICE = TierRules(
     tiers=(
-        Tier(name="high_value", max_recency_days=30, min_frequency=3, min_monetary=50_000, cadence_days=7,
-             cadence="weekly deep contact"),
-        Tier(name="potential", max_recency_days=90, min_frequency=1, max_frequency=2, min_monetary=10_000,
-             max_monetary=50_000, cadence_days=15, cadence="twice a month"),
-        Tier(name="dormant", min_recency_days=180, max_frequency=1, max_monetary=10_000, cadence_days=91,
-             cadence="quarterly wake-up"),
+        Tier(
+            name="high_value",
+            max_recency_days=30,
+            min_frequency=3,
+            min_monetary=50_000,
+            cadence_days=7,
+            cadence="weekly deep contact",
+        ),
+        Tier(
+            name="potential",
+            max_recency_days=90,
+            min_frequency=1,
+            max_frequency=2,
+            min_monetary=10_000,
+            max_monetary=50_000,
+            cadence_days=15,
+            cadence="twice a month",
+        ),
+        Tier(
+            name="dormant",
+            min_recency_days=180,
+            max_frequency=1,
+            max_monetary=10_000,
+            cadence_days=91,
+            cadence="quarterly wake-up",
+        ),
     ),
     other=Tier(name="other", cadence_days=30, cadence="monthly check-in"),
 )
@@ -114,9 +148,11 @@ def load_tier_rules(path: str | Path) -> TierRules:
 
 
 def _matches(tier: Tier, rfm: pd.DataFrame) -> pd.Series:
-    bounds = [("recency_days", tier.min_recency_days, tier.max_recency_days),
-              ("frequency", tier.min_frequency, tier.max_frequency),
-              ("monetary", tier.min_monetary, tier.max_monetary)]
+    bounds = [
+        ("recency_days", tier.min_recency_days, tier.max_recency_days),
+        ("frequency", tier.min_frequency, tier.max_frequency),
+        ("monetary", tier.min_monetary, tier.max_monetary),
+    ]
     ok = pd.Series(True, index=rfm.index)
     for column, low, high in bounds:
         if low is not None:
@@ -126,8 +162,12 @@ def _matches(tier: Tier, rfm: pd.DataFrame) -> pd.Series:
     return ok
 
 
-def rfm_tiers(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = None, rules: TierRules = PRACTICE,
-              customer: str = "account") -> pd.DataFrame:
+def rfm_tiers(
+    opportunities: pd.DataFrame,
+    as_of: pd.Timestamp | str | None = None,
+    rules: TierRules = PRACTICE,
+    customer: str = "account",
+) -> pd.DataFrame:
     """Per customer with a won deal by ``as_of``: recency, frequency, monetary, tier, cadence and next follow-up.
 
     Recency is the days since the customer's last win; frequency and monetary count the wins
@@ -136,14 +176,21 @@ def rfm_tiers(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = No
     plus the tier's cadence; ``overdue`` when that date has passed.
     """
     as_of = opportunities.closed.max() if as_of is None else pd.Timestamp(as_of)
-    won = opportunities[(opportunities.status == "won") & (opportunities.closed <= as_of)
-                        & opportunities[customer].notna()]
+    won = opportunities[
+        (opportunities.status == "won") & (opportunities.closed <= as_of) & opportunities[customer].notna()
+    ]
     recent = won if rules.window_days is None else won[won.closed > as_of - pd.Timedelta(days=rules.window_days)]
-    rfm = pd.DataFrame({
-        "last": won.groupby(won[customer].astype(str)).closed.max(),
-        "frequency": recent.groupby(recent[customer].astype(str)).size(),
-        "monetary": recent.value.fillna(0).groupby(recent[customer].astype(str)).sum(),
-    }).fillna({"frequency": 0, "monetary": 0.0}).astype({"frequency": int, "monetary": float})
+    rfm = (
+        pd.DataFrame(
+            {
+                "last": won.groupby(won[customer].astype(str)).closed.max(),
+                "frequency": recent.groupby(recent[customer].astype(str)).size(),
+                "monetary": recent.value.fillna(0).groupby(recent[customer].astype(str)).sum(),
+            }
+        )
+        .fillna({"frequency": 0, "monetary": 0.0})
+        .astype({"frequency": int, "monetary": float})
+    )
     rfm.index.name = "customer"
     rfm.insert(0, "recency_days", (as_of - rfm["last"]).dt.days)
     rfm["tier"] = rules.other.name
@@ -159,15 +206,27 @@ def rfm_tiers(opportunities: pd.DataFrame, as_of: pd.Timestamp | str | None = No
     rfm["cadence"] = rfm.tier.map({n: t.cadence for n, t in cadence.items()}).astype(str)
     rfm["next_follow_up"] = rfm["last"] + pd.to_timedelta(rfm.cadence_days, unit="D")
     rfm["overdue"] = rfm.next_follow_up < as_of
-    return rfm[["recency_days", "frequency", "monetary", "tier", "cadence_days", "cadence", "last",
-                "next_follow_up", "overdue"]]
+    return rfm[
+        [
+            "recency_days",
+            "frequency",
+            "monetary",
+            "tier",
+            "cadence_days",
+            "cadence",
+            "last",
+            "next_follow_up",
+            "overdue",
+        ]
+    ]
 
 
 def tier_summary(tiers: pd.DataFrame, rules: TierRules = PRACTICE) -> pd.DataFrame:
     """Per tier (every tier, in order): customers, their won value, follow-ups overdue, and the cadence."""
     every = (*rules.tiers, rules.other)
-    table = tiers.groupby("tier", observed=False).agg(customers=("frequency", "size"), monetary=("monetary", "sum"),
-                                                      overdue=("overdue", "sum"))
+    table = tiers.groupby("tier", observed=False).agg(
+        customers=("frequency", "size"), monetary=("monetary", "sum"), overdue=("overdue", "sum")
+    )
     table = table.reindex([t.name for t in every], fill_value=0)
     table["cadence_days"] = [t.cadence_days for t in every]
     table["cadence"] = [t.cadence for t in every]
@@ -194,9 +253,13 @@ class Aging:
     def summary(self) -> dict[str, Any]:
         """JSON-ready: total outstanding, amount and count per bucket, number and amount of alerts."""
         counts = self.open_invoices.groupby("bucket", observed=False).size().reindex(list(BUCKETS), fill_value=0)
-        return {"as_of": self.as_of.date().isoformat(), "outstanding": float(self.open_invoices.amount.sum()),
-                "buckets": {b: {"amount": float(self.buckets[b]), "invoices": int(counts[b])} for b in BUCKETS},
-                "alerts": int(len(self.alerts)), "alert_amount": float(self.alerts.amount.sum())}
+        return {
+            "as_of": self.as_of.date().isoformat(),
+            "outstanding": float(self.open_invoices.amount.sum()),
+            "buckets": {b: {"amount": float(self.buckets[b]), "invoices": int(counts[b])} for b in BUCKETS},
+            "alerts": int(len(self.alerts)),
+            "alert_amount": float(self.alerts.amount.sum()),
+        }
 
 
 def receivables_aging(invoices: pd.DataFrame, as_of: pd.Timestamp | str) -> Aging:
@@ -231,26 +294,49 @@ def read_invoices(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw, line = read.table, read.line
     missing = [c for c in INVOICE_COLUMNS if c not in raw.columns]
     if missing:
-        raise ScenarioError([Problem(c, f"column missing (the file has: {', '.join(map(str, raw.columns))})",
-                                     file=str(path)) for c in missing])
+        raise ScenarioError(
+            [
+                Problem(c, f"column missing (the file has: {', '.join(map(str, raw.columns))})", file=str(path))
+                for c in missing
+            ]
+        )
     amount, amount_why = read_amounts(raw.amount.astype(object))
     issued, issued_why, _ = read_dates(raw.issued.astype(object))
     paid, paid_why, _ = read_dates(raw.paid.astype(object))
     empty = pd.Series("empty", index=raw.index)
-    checks = [("amount", amount.isna(), "unparseable amount", amount_why.fillna(empty)),
-              ("amount", amount < 0, "negative amount", "'" + raw.amount.astype(str) + "'"),
-              ("issued", issued.isna(), "unparseable date", issued_why.fillna(empty)),
-              ("paid", paid.isna() & raw.paid.notna(), "unparseable date", paid_why),
-              ("paid", paid < issued, "paid before issued",
-               paid.dt.date.astype(str) + " is before " + issued.dt.date.astype(str))]
-    problems = [pd.DataFrame({"row": line[bad.to_numpy()].to_numpy(), "column": column, "problem": problem,
-                              "detail": detail[bad.to_numpy()].to_numpy()})
-                for column, bad, problem, detail in checks if bad.any()]
-    skipped = (pd.concat(problems, ignore_index=True).drop_duplicates("row").sort_values("row", ignore_index=True)
-               if problems else pd.DataFrame({"row": pd.Series(dtype=int), "column": [], "problem": [], "detail": []}))
+    checks = [
+        ("amount", amount.isna(), "unparseable amount", amount_why.fillna(empty)),
+        ("amount", amount < 0, "negative amount", "'" + raw.amount.astype(str) + "'"),
+        ("issued", issued.isna(), "unparseable date", issued_why.fillna(empty)),
+        ("paid", paid.isna() & raw.paid.notna(), "unparseable date", paid_why),
+        (
+            "paid",
+            paid < issued,
+            "paid before issued",
+            paid.dt.date.astype(str) + " is before " + issued.dt.date.astype(str),
+        ),
+    ]
+    problems = [
+        pd.DataFrame(
+            {
+                "row": line[bad.to_numpy()].to_numpy(),
+                "column": column,
+                "problem": problem,
+                "detail": detail[bad.to_numpy()].to_numpy(),
+            }
+        )
+        for column, bad, problem, detail in checks
+        if bad.any()
+    ]
+    skipped = (
+        pd.concat(problems, ignore_index=True).drop_duplicates("row").sort_values("row", ignore_index=True)
+        if problems
+        else pd.DataFrame({"row": pd.Series(dtype=int), "column": [], "problem": [], "detail": []})
+    )
     keep = ~line.isin(skipped.row).to_numpy()
-    invoices = pd.DataFrame({"invoice_id": raw.invoice_id, "customer": raw.customer, "amount": amount,
-                             "issued": issued, "paid": paid})[keep].reset_index(drop=True)
+    invoices = pd.DataFrame(
+        {"invoice_id": raw.invoice_id, "customer": raw.customer, "amount": amount, "issued": issued, "paid": paid}
+    )[keep].reset_index(drop=True)
     return invoices.astype({"issued": "datetime64[ns]", "paid": "datetime64[ns]"}), skipped
 
 
@@ -263,14 +349,16 @@ def invoices_from_results(results: Results) -> pd.DataFrame:
     leads = results.leads
     won = leads[leads.outcome == "won"]
     start = pd.Timestamp(results.scenario.start_date or DEFAULT_START)
-    return pd.DataFrame({
-        "replication": won.replication.to_numpy(),
-        "invoice_id": won.lead.to_numpy(),
-        "tier": won.tier.astype(str).to_numpy(),
-        "amount": won.value.to_numpy(dtype=float),
-        "issued": start + pd.to_timedelta(np.floor(won.won_day.to_numpy()), unit="D"),
-        "paid": start + pd.to_timedelta(np.floor(won.paid_day.to_numpy()), unit="D"),
-    })
+    return pd.DataFrame(
+        {
+            "replication": won.replication.to_numpy(),
+            "invoice_id": won.lead.to_numpy(),
+            "tier": won.tier.astype(str).to_numpy(),
+            "amount": won.value.to_numpy(dtype=float),
+            "issued": start + pd.to_timedelta(np.floor(won.won_day.to_numpy()), unit="D"),
+            "paid": start + pd.to_timedelta(np.floor(won.paid_day.to_numpy()), unit="D"),
+        }
+    )
 
 
 def run_receivables(results: Results, day: int | None = None, replication: int = 0) -> Aging:

@@ -24,8 +24,15 @@ from sim.calendar import DEFAULT_START
 from sim.crm import ImportReport, read_opportunities
 from sim.resources import MAVEN_PIPELINE, resource
 
-__all__ = ["PIPELINE", "load_closes", "quarter_end_share", "win_rate_by_month_of_quarter", "simulated_wins",
-           "crm_quarter_end_share", "plans_quarter_end_share"]
+__all__ = [
+    "PIPELINE",
+    "load_closes",
+    "quarter_end_share",
+    "win_rate_by_month_of_quarter",
+    "simulated_wins",
+    "crm_quarter_end_share",
+    "plans_quarter_end_share",
+]
 
 PIPELINE = resource(MAVEN_PIPELINE)
 
@@ -36,8 +43,7 @@ def load_closes(source: str | Path = PIPELINE, mapping: str | Path = "maven") ->
     crm = read_opportunities(source, mapping)
     deals = crm.opportunities
     closed = deals[deals["status"].isin(["won", "lost"]) & deals["closed"].notna()]
-    closes = pd.DataFrame({"close_date": closed["closed"], "won": closed["status"] == "won",
-                           "value": closed["value"]})
+    closes = pd.DataFrame({"close_date": closed["closed"], "won": closed["status"] == "won", "value": closed["value"]})
     return closes.reset_index(drop=True), crm.report
 
 
@@ -80,6 +86,10 @@ def plans_quarter_end_share(results, plans) -> dict[str, float]:
     from sim.incentives import responded_deals
 
     start = pd.Timestamp(results.scenario.start_date or DEFAULT_START)
-    return {plan.name: quarter_end_share(simulated_wins(responded_deals(results, plan), start,
-                                                        results.scenario.horizon_days), skip_first_quarter=True)
-            for plan in plans}
+    return {
+        plan.name: quarter_end_share(
+            simulated_wins(responded_deals(results, plan), start, results.scenario.horizon_days),
+            skip_first_quarter=True,
+        )
+        for plan in plans
+    }

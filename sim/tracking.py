@@ -71,8 +71,17 @@ from sim.spreadsheet import unescape_cell
 from sim.targets import allocate
 from sim.worktime import working_days
 
-__all__ = ["CHECKPOINTS", "LEVEL_FIELDS", "Drivers", "Tracking", "decompose", "elapsed_share", "read_plan", "shapley",
-           "track"]
+__all__ = [
+    "CHECKPOINTS",
+    "LEVEL_FIELDS",
+    "Drivers",
+    "Tracking",
+    "decompose",
+    "elapsed_share",
+    "read_plan",
+    "shapley",
+    "track",
+]
 
 LEVEL_FIELDS = {"company": None, "tier": "product", "channel": "channel", "team": "team", "rep": "rep"}
 """Each plan level and the export's field that names its units (the company is every deal)."""
@@ -88,6 +97,7 @@ MEASURES = ("revenue", "deals")
 
 
 # ----------------------------------------------------------------------------- the plan file
+
 
 def read_plan(plan_dir: str | Path) -> pd.DataFrame:
     """The plan table of ``plan_dir/plan.csv`` (``period`` as monthly periods); every bad cell listed.
@@ -106,8 +116,9 @@ def read_plan(plan_dir: str | Path) -> pd.DataFrame:
     """
     path = Path(plan_dir) / PLAN_FILE
     if not path.is_file():
-        raise ScenarioError([Problem("", "file not found (write it with: salesplay plan SCENARIO --out DIR)",
-                                     file=str(path))])
+        raise ScenarioError(
+            [Problem("", "file not found (write it with: salesplay plan SCENARIO --out DIR)", file=str(path))]
+        )
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -118,6 +129,7 @@ def read_plan(plan_dir: str | Path) -> pd.DataFrame:
     problems: list[Problem] = []
     rows = []
     for i, row in enumerate(raw[list(_PLAN_COLUMNS)].itertuples(index=False), start=2):
+
         def bad(column: str, message: str, line: int = i) -> None:
             problems.append(Problem(column, message, file=str(path), line=line))
 
@@ -149,6 +161,7 @@ def read_plan(plan_dir: str | Path) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- why the gap
+
 
 @dataclass(frozen=True)
 class Drivers:
@@ -205,6 +218,7 @@ def decompose(plan: Drivers, actual: Drivers, stages: Sequence[str]) -> dict[str
 
 # ----------------------------------------------------------------------------- tracking
 
+
 @dataclass(frozen=True)
 class Tracking:
     """A plan held against the actuals on one day (see :func:`track`).
@@ -238,18 +252,23 @@ class Tracking:
         stage_parts = {s: int(company[f"conversion:{s}"]) for s in self.stages}
         behind_reps = self.reps[self.reps["gap"] < 0].nsmallest(top, "gap")
         return {
-            "as_of": str(self.as_of.date()), "plan": {"start": str(self.plan_start.date()), "end": str(self.plan_end.date())},
-            "measure": self.measure, "tolerance": self.tolerance,
+            "as_of": str(self.as_of.date()),
+            "plan": {"start": str(self.plan_start.date()), "end": str(self.plan_end.date())},
+            "measure": self.measure,
+            "tolerance": self.tolerance,
             "checkpoints": [dict(c) for c in self.checkpoints],
             "status": _records(self.status),
             "months": _records(self.months.assign(period=self.months["period"].astype(str))),
-            "gap": {"window": [str(self.plan_start.date()), str(self.as_of.date())],
-                    "parts": ["volume", *(f"conversion:{s}" for s in self.stages), "deal_size", "timing"],
-                    "by_unit": _records(self.gaps),
-                    "stages_carrying_most": [{"stage": s, "amount": v}
-                                             for s, v in sorted(stage_parts.items(), key=lambda kv: kv[1])[:top]],
-                    "reps_carrying_most": _records(behind_reps),
-                    "reps": _records(self.reps)},
+            "gap": {
+                "window": [str(self.plan_start.date()), str(self.as_of.date())],
+                "parts": ["volume", *(f"conversion:{s}" for s in self.stages), "deal_size", "timing"],
+                "by_unit": _records(self.gaps),
+                "stages_carrying_most": [
+                    {"stage": s, "amount": v} for s, v in sorted(stage_parts.items(), key=lambda kv: kv[1])[:top]
+                ],
+                "reps_carrying_most": _records(behind_reps),
+                "reps": _records(self.reps),
+            },
             "notes": list(self.notes),
         }
 
@@ -320,8 +339,7 @@ def _outlook(crm: CrmImport, until: pd.Timestamp, replications: int, seed: int) 
         return None
 
 
-def _remaining(outlook: Outlook | None, as_of: pd.Timestamp, end: pd.Timestamp,
-               replications: int) -> np.ndarray | None:
+def _remaining(outlook: Outlook | None, as_of: pd.Timestamp, end: pd.Timestamp, replications: int) -> np.ndarray | None:
     """Per replication, the forecast revenue from the day after ``as_of`` to ``end`` (None: no forecast)."""
     days = (end - as_of).days
     if days <= 0:
@@ -355,8 +373,9 @@ def _plan_rates(history: np.ndarray, win_rate: float) -> tuple[float, ...]:
     return tuple([win_rate ** (1 / len(h))] * len(h))
 
 
-def _actual_drivers(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, end: pd.Timestamp,
-                    plan: Drivers) -> Drivers:
+def _actual_drivers(
+    ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, plan: Drivers
+) -> Drivers:
     """The actual window's drivers (a stage without decided deals keeps the plan's rate)."""
     won = _won_between(ops, start, end)
     decided = ops[ops["status"].isin(["won", "lost"]) & _within(ops["closed"], start, end)]
@@ -370,27 +389,49 @@ def _actual_drivers(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestam
 
 def _gap_row(level: str, unit: str, plan: Drivers, actual: Drivers, stages: Sequence[str]) -> dict[str, Any]:
     parts = decompose(plan, actual, stages)
-    return {"level": level, "unit": unit, "target": round(plan.revenue), "actual": round(actual.revenue),
-            "gap": parts["gap"], "volume": parts["volume"],
-            **{f"conversion:{s}": v for s, v in parts["conversion"].items()},
-            "deal_size": parts["deal_size"], "timing": parts["timing"],
-            "plan_leads": plan.leads, "actual_leads": actual.leads,
-            **{f"plan_rate:{s}": r for s, r in zip(stages, plan.stage_rates)},
-            **{f"actual_rate:{s}": r for s, r in zip(stages, actual.stage_rates)},
-            "plan_win_rate": float(np.prod(plan.stage_rates)), "actual_win_rate": float(np.prod(actual.stage_rates)),
-            "plan_deal_size": plan.deal_size, "actual_deal_size": actual.deal_size}
+    return {
+        "level": level,
+        "unit": unit,
+        "target": round(plan.revenue),
+        "actual": round(actual.revenue),
+        "gap": parts["gap"],
+        "volume": parts["volume"],
+        **{f"conversion:{s}": v for s, v in parts["conversion"].items()},
+        "deal_size": parts["deal_size"],
+        "timing": parts["timing"],
+        "plan_leads": plan.leads,
+        "actual_leads": actual.leads,
+        **{f"plan_rate:{s}": r for s, r in zip(stages, plan.stage_rates)},
+        **{f"actual_rate:{s}": r for s, r in zip(stages, actual.stage_rates)},
+        "plan_win_rate": float(np.prod(plan.stage_rates)),
+        "actual_win_rate": float(np.prod(actual.stage_rates)),
+        "plan_deal_size": plan.deal_size,
+        "actual_deal_size": actual.deal_size,
+    }
 
 
 def _checkpoint_days(month: pd.Period, checkpoints: Sequence[int | str]) -> list[pd.Timestamp]:
     first, last = month.start_time.normalize(), month.end_time.normalize()
-    days = {last if c == "end" else first + pd.Timedelta(days=int(c) - 1) for c in checkpoints
-            if c == "end" or 1 <= int(c) <= month.days_in_month}
+    days = {
+        last if c == "end" else first + pd.Timedelta(days=int(c) - 1)
+        for c in checkpoints
+        if c == "end" or 1 <= int(c) <= month.days_in_month
+    }
     return sorted(days)
 
 
-def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | None = None,
-          checkpoints: Sequence[int | str] = CHECKPOINTS, tolerance: float = 0.05, replications: int = 500,
-          seed: int = 0, measure: str = "revenue", start: Any = None) -> Tracking:
+def track(
+    crm: CrmImport,
+    plan: pd.DataFrame,
+    as_of: Any,
+    calendar: Calendar | None = None,
+    checkpoints: Sequence[int | str] = CHECKPOINTS,
+    tolerance: float = 0.05,
+    replications: int = 500,
+    seed: int = 0,
+    measure: str = "revenue",
+    start: Any = None,
+) -> Tracking:
     """Hold the export's won deals to ``as_of`` against ``plan`` (:func:`read_plan`); see the module's notes.
 
     ``calendar`` gives the working days that pace a month's target (weekdays by default);
@@ -427,7 +468,9 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     if start is not None:
         plan_start = max(plan_start, min(pd.Timestamp(start).normalize(), months[0].end_time.normalize()))
     if as_of < plan_start:
-        raise ValueError(f"the plan starts on {plan_start.date()}, after the as-of date {as_of.date()}: nothing to track")
+        raise ValueError(
+            f"the plan starts on {plan_start.date()}, after the as-of date {as_of.date()}: nothing to track"
+        )
     known = crm.as_known_on(as_of)
     ops = known.opportunities
     stages = tuple(crm.stages[:-1] or crm.stages)  # the won stage converts nothing: the funnel's stages before it
@@ -439,8 +482,11 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
     ref = min(as_of, plan_end)
     month_now = ref.to_period("M")
     position = months.get_loc(month_now)
-    horizon_months = {"month": months[position:position + 1],
-                      "quarter": months[position // 3 * 3:position // 3 * 3 + 3], "year": months}
+    horizon_months = {
+        "month": months[position : position + 1],
+        "quarter": months[position // 3 * 3 : position // 3 * 3 + 3],
+        "year": months,
+    }
     elapsed = {m: elapsed_share(m, as_of, calendar, plan_start) for m in months}
     history = ops[ops["status"].isin(["won", "lost"]) & (ops["closed"] < plan_start)]
 
@@ -452,18 +498,26 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
         named = set(ops[field].dropna().astype(str)) if ops[field].notna().any() else set()
         tracked = [u for u in planned if u in named]
         if not tracked:
-            notes.append(f"level {level}: the export names no {field} of the plan ({', '.join(planned[:3])}"
-                         f"{', ...' if len(planned) > 3 else ''}): not tracked")
+            notes.append(
+                f"level {level}: the export names no {field} of the plan ({', '.join(planned[:3])}"
+                f"{', ...' if len(planned) > 3 else ''}): not tracked"
+            )
             continue
         if len(tracked) < len(planned):
-            notes.append(f"level {level}: {', '.join(u for u in planned if u not in named)} not in the export's {field}")
+            notes.append(
+                f"level {level}: {', '.join(u for u in planned if u not in named)} not in the export's {field}"
+            )
         units += [(level, u, (ops[field].astype(object) == u).fillna(False).to_numpy(bool)) for u in tracked]
 
     status_rows, month_rows, gap_rows = [], [], []
     company_outlook = None
     for level, unit, mask in units:
-        rows = plan[(plan["level"] == level) & (plan["unit"] == unit)].groupby("period")[
-            ["revenue_target", "deals", "leads"]].sum().reindex(months, fill_value=0)
+        rows = (
+            plan[(plan["level"] == level) & (plan["unit"] == unit)]
+            .groupby("period")[["revenue_target", "deals", "leads"]]
+            .sum()
+            .reindex(months, fill_value=0)
+        )
         unit_ops = ops[mask]
         outlook = _outlook(_subset(known, mask), plan_end, replications, seed)
         if outlook is None and as_of < plan_end:
@@ -478,39 +532,86 @@ def track(crm: CrmImport, plan: pd.DataFrame, as_of: Any, calendar: Calendar | N
             rest = _remaining(outlook, as_of, end, replications)
             projected = None if rest is None else actual + rest
             label = str(period_months[0]) if horizon == "month" else f"{period_months[0]} to {period_months[-1]}"
-            status_rows.append({
-                "level": level, "unit": unit, "horizon": horizon, "period": label,
-                "target": round(target), "target_to_date": round(to_date), "actual_to_date": round(actual),
-                "attainment": actual / to_date if to_date > 0 else math.nan, "pace": _pace(actual, to_date, tolerance),
-                **quantiles([] if projected is None else projected),
-                **_chance(projected, target)})
-        for m in months[:position + 1]:
+            status_rows.append(
+                {
+                    "level": level,
+                    "unit": unit,
+                    "horizon": horizon,
+                    "period": label,
+                    "target": round(target),
+                    "target_to_date": round(to_date),
+                    "actual_to_date": round(actual),
+                    "attainment": actual / to_date if to_date > 0 else math.nan,
+                    "pace": _pace(actual, to_date, tolerance),
+                    **quantiles([] if projected is None else projected),
+                    **_chance(projected, target),
+                }
+            )
+        for m in months[: position + 1]:
             won = _won_between(unit_ops, _opens(m, plan_start), min(as_of, m.end_time.normalize()))
-            month_rows.append({"level": level, "unit": unit, "period": m, "target": int(rows.loc[m, "revenue_target"]),
-                               "target_to_date": round(rows.loc[m, "revenue_target"] * elapsed[m]),
-                               "actual": round(float(won["value"].sum()))})
+            month_rows.append(
+                {
+                    "level": level,
+                    "unit": unit,
+                    "period": m,
+                    "target": int(rows.loc[m, "revenue_target"]),
+                    "target_to_date": round(rows.loc[m, "revenue_target"] * elapsed[m]),
+                    "actual": round(float(won["value"].sum())),
+                }
+            )
         weight = pd.Series(elapsed)
         year_deals, year_leads = float(rows["deals"].sum()), float(rows["leads"].sum())
         plan_revenue = float((rows["revenue_target"] * weight).sum())
         plan_deals = float((rows["deals"] * weight).sum())
         history_rates = _stage_rates(history[mask[history.index.to_numpy()]], stages)
         rates = _plan_rates(history_rates, year_deals / year_leads if year_leads > 0 else 0.0)
-        plan_drivers = Drivers(plan_revenue, float((rows["leads"] * weight).sum()), rates,
-                               plan_revenue / plan_deals if plan_deals > 0 else 0.0)
+        plan_drivers = Drivers(
+            plan_revenue,
+            float((rows["leads"] * weight).sum()),
+            rates,
+            plan_revenue / plan_deals if plan_deals > 0 else 0.0,
+        )
         actual_drivers = _actual_drivers(unit_ops, stages, plan_start, as_of, plan_drivers)
         gap_rows.append(_gap_row(level, unit, plan_drivers, actual_drivers, stages))
         if level == "company":
             company_plan = plan_drivers
 
-    company_rows = plan[plan["level"] == "company"].groupby("period")["revenue_target"].sum().reindex(months, fill_value=0)
+    company_rows = (
+        plan[plan["level"] == "company"].groupby("period")["revenue_target"].sum().reindex(months, fill_value=0)
+    )
     named = [row for row in gap_rows if row["level"] == "rep"]
     reps = _rep_gaps(ops, stages, plan_start, as_of, company_plan, named)
-    checkpoint_rows = tuple(_checkpoint(crm, company_rows, day, calendar, tolerance, replications, seed, plan_start,
-                                        company_outlook if day == as_of else None)
-                            for day in _checkpoint_days(month_now, checkpoints) if day <= as_of)
+    checkpoint_rows = tuple(
+        _checkpoint(
+            crm,
+            company_rows,
+            day,
+            calendar,
+            tolerance,
+            replications,
+            seed,
+            plan_start,
+            company_outlook if day == as_of else None,
+        )
+        for day in _checkpoint_days(month_now, checkpoints)
+        if day <= as_of
+    )
     curve = _curve(ops, company_rows, plan_start, plan_end, as_of, calendar, company_outlook)
-    return Tracking(as_of, plan_start, plan_end, tolerance, stages, pd.DataFrame(status_rows), pd.DataFrame(month_rows),
-                    checkpoint_rows, pd.DataFrame(gap_rows), reps, curve, tuple(notes), measure)
+    return Tracking(
+        as_of,
+        plan_start,
+        plan_end,
+        tolerance,
+        stages,
+        pd.DataFrame(status_rows),
+        pd.DataFrame(month_rows),
+        checkpoint_rows,
+        pd.DataFrame(gap_rows),
+        reps,
+        curve,
+        tuple(notes),
+        measure,
+    )
 
 
 def _counted(crm: CrmImport) -> CrmImport:
@@ -525,14 +626,21 @@ def _deal_targets(plan: pd.DataFrame) -> pd.DataFrame:
     plan = plan.copy()
     for _, rows in plan.groupby(["level", "unit"], sort=False):
         deals = rows["deals"].to_numpy(float)
-        plan.loc[rows.index, "revenue_target"] = (allocate(round(deals.sum()), deals) if deals.sum() > 0
-                                                  else np.zeros(len(rows), np.int64))
+        plan.loc[rows.index, "revenue_target"] = (
+            allocate(round(deals.sum()), deals) if deals.sum() > 0 else np.zeros(len(rows), np.int64)
+        )
     plan["revenue_target"] = plan["revenue_target"].astype(np.int64)
     return plan.assign(deals=plan["revenue_target"].astype(float))  # a deal is worth 1: no gap in deal size
 
 
-def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_of: pd.Timestamp,
-              company_plan: Drivers, named: list[dict[str, Any]]) -> pd.DataFrame:
+def _rep_gaps(
+    ops: pd.DataFrame,
+    stages: Sequence[str],
+    start: pd.Timestamp,
+    as_of: pd.Timestamp,
+    company_plan: Drivers,
+    named: list[dict[str, Any]],
+) -> pd.DataFrame:
     """Each rep's gap to date, decomposed: against the rep's own plan rows when the plan names the
     export's reps, else against an even share of the company's plan among the reps at work in the
     window; with the rep's win rate judged by :func:`sim.diagnostics.rep_exceptions`."""
@@ -546,10 +654,12 @@ def _rep_gaps(ops: pd.DataFrame, stages: Sequence[str], start: pd.Timestamp, as_
         shares = allocate(round(company_plan.revenue), np.ones(len(active)))
         rows = []
         for rep, share in zip(active, shares):
-            plan = Drivers(float(share), company_plan.leads / len(active), company_plan.stage_rates,
-                           company_plan.deal_size)
-            actual = _actual_drivers(ops[(ops["rep"].astype(object) == rep).fillna(False).to_numpy(bool)],
-                                        stages, start, as_of, plan)
+            plan = Drivers(
+                float(share), company_plan.leads / len(active), company_plan.stage_rates, company_plan.deal_size
+            )
+            actual = _actual_drivers(
+                ops[(ops["rep"].astype(object) == rep).fillna(False).to_numpy(bool)], stages, start, as_of, plan
+            )
             rows.append(_gap_row("rep", rep, plan, actual, stages))
         table = pd.DataFrame(rows).assign(plan_basis="an even share of the company's plan")
     decided = ops[ops["status"].isin(["won", "lost"]) & _within(ops["closed"], start, as_of)]
@@ -578,8 +688,7 @@ def _chance(projected: np.ndarray | None, target: float) -> dict[str, float]:
 
 def _chance_words(chance: dict[str, float]) -> str:
     """``64% chance (95% interval 60% to 68%)``."""
-    return (f"{chance['p_make']:.0%} chance (95% interval {chance['p_make_low']:.0%} to "
-            f"{chance['p_make_high']:.0%})")
+    return f"{chance['p_make']:.0%} chance (95% interval {chance['p_make_low']:.0%} to {chance['p_make_high']:.0%})"
 
 
 def _ordinal(day: int) -> str:
@@ -587,8 +696,17 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar: Calendar, tolerance: float,
-                replications: int, seed: int, since: pd.Timestamp, outlook: Outlook | None = None) -> dict[str, Any]:
+def _checkpoint(
+    crm: CrmImport,
+    targets: pd.Series,
+    day: pd.Timestamp,
+    calendar: Calendar,
+    tolerance: float,
+    replications: int,
+    seed: int,
+    since: pd.Timestamp,
+    outlook: Outlook | None = None,
+) -> dict[str, Any]:
     """The company's month to date on ``day``, as known that day: pace and the month's projection
     (from ``outlook`` when given: the as-of day's own forecast, so its line and the status agree)."""
     month = day.to_period("M")
@@ -609,16 +727,34 @@ def _checkpoint(crm: CrmImport, targets: pd.Series, day: pd.Timestamp, calendar:
         spread = quantiles(projected)
         chance = _chance(projected, target)
         if day < end:
-            line += (f"; month end P50 {spread['p50']:,.0f} (P10 {spread['p10']:,.0f}, P90 "
-                     f"{spread['p90']:,.0f}), {_chance_words(chance)} of the month's {target:,.0f}")
+            line += (
+                f"; month end P50 {spread['p50']:,.0f} (P10 {spread['p10']:,.0f}, P90 "
+                f"{spread['p90']:,.0f}), {_chance_words(chance)} of the month's {target:,.0f}"
+            )
         else:
             line += f"; the month closed {'on' if actual >= target else 'short of'} its target of {target:,.0f}"
-    return {"date": str(day.date()), "checkpoint": name, "target": round(target), "target_to_date": round(to_date),
-            "actual": round(actual), "pace": pace, **spread, **chance, "line": line}
+    return {
+        "date": str(day.date()),
+        "checkpoint": name,
+        "target": round(target),
+        "target_to_date": round(to_date),
+        "actual": round(actual),
+        "pace": pace,
+        **spread,
+        **chance,
+        "line": line,
+    }
 
 
-def _curve(ops: pd.DataFrame, targets: pd.Series, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp,
-           calendar: Calendar, outlook: Outlook | None) -> pd.DataFrame:
+def _curve(
+    ops: pd.DataFrame,
+    targets: pd.Series,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    as_of: pd.Timestamp,
+    calendar: Calendar,
+    outlook: Outlook | None,
+) -> pd.DataFrame:
     """The company's cumulative plan (months spread over their working days), actual and projection by day."""
     days = pd.date_range(start, end, freq="D", name="day")
     daily_plan = []

@@ -36,29 +36,60 @@ def _chance(row: pd.Series) -> str:
 def plan_table_view(plan: pd.DataFrame) -> pd.io.formats.style.Styler:
     """A plan's rows (``plan.csv``, :func:`sim.targets.plan_table`): the month, its revenue target and the
     deals, leads and activities it takes."""
-    names = {"period": "month", "revenue_target": "revenue target", "deals": "deals", "leads": "leads",
-             "activities": "activities"}
+    names = {
+        "period": "month",
+        "revenue_target": "revenue target",
+        "deals": "deals",
+        "leads": "leads",
+        "activities": "activities",
+    }
     shown = plan[list(names)].rename(columns=names).assign(month=lambda t: t["month"].astype(str))
-    return _left(styled(shown, money_columns=["revenue target"], count_columns=["deals", "leads", "activities"]),
-                 ["month"])
+    return _left(
+        styled(shown, money_columns=["revenue target"], count_columns=["deals", "leads", "activities"]), ["month"]
+    )
 
 
 def status_table(status: pd.DataFrame) -> pd.io.formats.style.Styler:
     """:attr:`sim.tracking.Tracking.status`: target and actual to date, the pace, the projection of each
     period (P10, P50, P90) and the chance of making it."""
-    names = {"level": "level", "unit": "unit", "horizon": "horizon", "period": "period", "target": "target",
-             "target_to_date": "target to date", "actual_to_date": "won to date", "attainment": "attainment",
-             "pace": "pace", "p10": "P10", "p50": "P50", "p90": "P90"}
+    names = {
+        "level": "level",
+        "unit": "unit",
+        "horizon": "horizon",
+        "period": "period",
+        "target": "target",
+        "target_to_date": "target to date",
+        "actual_to_date": "won to date",
+        "attainment": "attainment",
+        "pace": "pace",
+        "p10": "P10",
+        "p50": "P50",
+        "p90": "P90",
+    }
     shown = status[list(names)].rename(columns=names).assign(**{"chance of making it": status.apply(_chance, axis=1)})
-    return _left(styled(shown, money_columns=["target", "target to date", "won to date", "P10", "P50", "P90"],
-                        percent_columns=["attainment"]), ["level", "unit", "horizon", "period", "pace"])
+    return _left(
+        styled(
+            shown,
+            money_columns=["target", "target to date", "won to date", "P10", "P50", "P90"],
+            percent_columns=["attainment"],
+        ),
+        ["level", "unit", "horizon", "period", "pace"],
+    )
 
 
 def _gap_names(table: pd.DataFrame) -> dict[str, str]:
     """The gap's columns in words: its parts, the conversion of each stage by name."""
     parts = {c: f"conversion at {c.split(':', 1)[1]}" for c in table.columns if c.startswith("conversion:")}
-    return {"unit": "unit", "target": "target", "actual": "actual", "gap": "gap", "volume": _GAP_PARTS["volume"],
-            **parts, "deal_size": _GAP_PARTS["deal_size"], "timing": _GAP_PARTS["timing"]}
+    return {
+        "unit": "unit",
+        "target": "target",
+        "actual": "actual",
+        "gap": "gap",
+        "volume": _GAP_PARTS["volume"],
+        **parts,
+        "deal_size": _GAP_PARTS["deal_size"],
+        "timing": _GAP_PARTS["timing"],
+    }
 
 
 def gap_table(gaps: pd.DataFrame) -> pd.io.formats.style.Styler:
@@ -80,17 +111,22 @@ def rep_table(reps: pd.DataFrame) -> pd.io.formats.style.Styler:
     """:attr:`sim.tracking.Tracking.reps`: each rep's gap and its main parts, and the diagnostics' verdict
     on the rep's win rate."""
     names = {"unit": "rep", "target": "target", "actual": "actual", "gap": "gap", **_GAP_PARTS}
-    shown = reps[list(names)].rename(columns=names).assign(
-        **{"win rate credibly low": reps["flagged"].map({True: "yes", False: "no"}), "why": reps["reason"]})
-    return _left(styled(shown, money_columns=[n for n in names.values() if n != "rep"]),
-                 ["rep", "win rate credibly low", "why"])
+    shown = (
+        reps[list(names)]
+        .rename(columns=names)
+        .assign(**{"win rate credibly low": reps["flagged"].map({True: "yes", False: "no"}), "why": reps["reason"]})
+    )
+    return _left(
+        styled(shown, money_columns=[n for n in names.values() if n != "rep"]), ["rep", "win rate credibly low", "why"]
+    )
 
 
 def review_table(sheet: pd.DataFrame) -> pd.io.formats.style.Styler:
     """The review sheet (:func:`sim.review.review`): each shortfall, most money first, with its action."""
-    names = {"rank": "#", "level": "level", "unit": "unit", "cause": "cause", "amount": "amount",
-             "action": "action"}
-    return _left(styled(sheet[list(names)].rename(columns=names), money_columns=["amount"]), ["level", "unit", "cause", "action"])
+    names = {"rank": "#", "level": "level", "unit": "unit", "cause": "cause", "amount": "amount", "action": "action"}
+    return _left(
+        styled(sheet[list(names)].rename(columns=names), money_columns=["amount"]), ["level", "unit", "cause", "action"]
+    )
 
 
 def _left(table: pd.io.formats.style.Styler, columns: list[str]) -> pd.io.formats.style.Styler:

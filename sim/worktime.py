@@ -131,15 +131,17 @@ class Calendars:
         days = np.full((len(calendars), n + 1), np.inf)
         for row, c in enumerate(calendars):
             if not c.always:
-                working[row], before[row], days[row, :len(c.days)] = c.working, c.before, c.days
+                working[row], before[row], days[row, : len(c.days)] = c.working, c.before, c.days
         always = np.array([c.always for c in calendars], dtype=np.bool_)
         self.arrays = (float(first_day), working, before, days, always)
 
 
 def team_calendars(scenario: Scenario, first_day: int, last_day: int) -> list[WorkCalendar]:
     """Every team's :class:`WorkCalendar` over days ``first_day`` to ``last_day - 1``."""
-    return [WorkCalendar.of(scenario.calendar_of(i), scenario.start_date, first_day, last_day - first_day)
-            for i in range(len(scenario.teams))]
+    return [
+        WorkCalendar.of(scenario.calendar_of(i), scenario.start_date, first_day, last_day - first_day)
+        for i in range(len(scenario.teams))
+    ]
 
 
 @numba.njit(cache=True, inline="always")

@@ -39,8 +39,18 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, format_loc
 
-__all__ = ["MAX_BYTES", "MAX_NODES", "MAX_DEPTH", "MAX_NUMBER_CHARS", "read_text", "parse_yaml", "parse_value",
-           "validate", "load_model", "field_lines"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_NODES",
+    "MAX_DEPTH",
+    "MAX_NUMBER_CHARS",
+    "read_text",
+    "parse_yaml",
+    "parse_value",
+    "validate",
+    "load_model",
+    "field_lines",
+]
 
 MAX_BYTES = 1 << 20
 """Largest file read: a scenario is a page or two of text; a sweep or mapping a few pages."""
@@ -69,12 +79,13 @@ def read_text(path: str | Path) -> str:
     except OSError as exc:
         raise ScenarioError([Problem("", f"cannot read the file ({exc.strerror or exc})", file=file)]) from None
     if len(raw) > MAX_BYTES:
-        raise ScenarioError([Problem("", f"the file is larger than {MAX_BYTES // 1024} KiB; is it the right file?",
-                                     file=file)])
+        raise ScenarioError(
+            [Problem("", f"the file is larger than {MAX_BYTES // 1024} KiB; is it the right file?", file=file)]
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError([Problem("", "is not UTF-8 text", file=file, line=line)]) from None
 
 
@@ -95,8 +106,9 @@ def field_lines(lines: dict[tuple, int]) -> dict[str, int]:
 def _malformed(exc: yaml.YAMLError, file: str) -> ScenarioError:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        return ScenarioError([Problem("", f"malformed YAML: {exc.problem}", file=file,
-                                      line=mark.line + 1 if mark else None)])
+        return ScenarioError(
+            [Problem("", f"malformed YAML: {exc.problem}", file=file, line=mark.line + 1 if mark else None)]
+        )
     return ScenarioError([Problem("", f"malformed YAML: {exc}", file=file)])
 
 
@@ -219,8 +231,7 @@ def _check_scalar(event: yaml.ScalarEvent, resolver: yaml.SafeLoader, fail) -> N
     else:
         tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and len(event.value) > MAX_NUMBER_CHARS:
-        fail(event, f"a number written with {len(event.value):,} characters is too long "
-                    f"(at most {MAX_NUMBER_CHARS})")
+        fail(event, f"a number written with {len(event.value):,} characters is too long (at most {MAX_NUMBER_CHARS})")
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"):
         try:
             resolver.yaml_constructors[tag](resolver, yaml.ScalarNode(tag, event.value))
@@ -237,8 +248,9 @@ def _index_lines(node: yaml.Node, path: tuple, lines: dict, problems: list, file
         for key, value in node.value:
             line = key.start_mark.line + 1
             if not isinstance(key, yaml.ScalarNode):
-                problems.append(Problem(format_loc(path), "a key must be a single value, not a list or mapping",
-                                        file, line))
+                problems.append(
+                    Problem(format_loc(path), "a key must be a single value, not a list or mapping", file, line)
+                )
                 continue
             if key.value in seen and key.value != "<<":
                 problems.append(Problem(format_loc(path + (key.value,)), "is given twice", file, line))
@@ -344,7 +356,11 @@ def _problem(error: dict, data: Any, model: type[BaseModel]) -> Problem:
     elif kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
     elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number"}:
-        message = f"{value!r} is not a number" if kind.startswith("float") or kind == "finite_number" else f"{value!r} is not a whole number"
+        message = (
+            f"{value!r} is not a number"
+            if kind.startswith("float") or kind == "finite_number"
+            else f"{value!r} is not a whole number"
+        )
     elif kind == "int_from_float":
         message = f"{value!r} is not a whole number"
     elif kind == "union_tag_invalid":

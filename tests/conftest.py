@@ -15,8 +15,9 @@ import sim
 # blob to replay it; `pytest --hypothesis-profile=ci-shrink` finds the same example and shrinks it. No limit
 # depends on the clock: a deadline or a slow-generation health check would fail on a loaded machine what
 # passes on an idle one.
-_CI = dict(derandomize=True, database=None, deadline=None, print_blob=True,
-           suppress_health_check=[HealthCheck.too_slow])
+_CI = dict(
+    derandomize=True, database=None, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("ci", phases=[Phase.explicit, Phase.generate, Phase.target], **_CI)
 settings.register_profile("ci-shrink", **_CI)
 # Working on the code: new examples each run, failures remembered (.hypothesis/) and shrunk.
@@ -30,8 +31,10 @@ MAVEN = ROOT / "data" / "maven_crm"  # public domain, shipped
 # Olist ("Marketing Funnel by Olist", Kaggle) is non-commercial share-alike: never copied into the
 # project, read from the folder named by SALESPLAY_OLIST_DIR; the tests that need it skip without it.
 OLIST = Path(os.environ.get("SALESPLAY_OLIST_DIR", ""))
-needs_olist = pytest.mark.skipif(not os.environ.get("SALESPLAY_OLIST_DIR") or not OLIST.is_dir(),
-                                 reason="SALESPLAY_OLIST_DIR does not name the Olist data's folder")
+needs_olist = pytest.mark.skipif(
+    not os.environ.get("SALESPLAY_OLIST_DIR") or not OLIST.is_dir(),
+    reason="SALESPLAY_OLIST_DIR does not name the Olist data's folder",
+)
 
 
 @pytest.fixture
@@ -59,6 +62,7 @@ def schedule_solves(monkeypatch) -> list:
     def counted(scenario, target, *args, **kwargs):
         solves.append(target)
         return solve(scenario, target, *args, **kwargs)
+
     for module in ("sim.cli", "sim.feasibility", "sim.replan", "sim.schedule", "sim.targets"):
         monkeypatch.setattr(import_module(module), "schedule", counted, raising=False)  # the package hides some
     return solves

@@ -9,35 +9,47 @@ import sim
 
 def mmc(arrivals_per_day: float, reps: int, mean_work_days: float = 1.0, horizon_days: int = 2000) -> sim.Scenario:
     """One channel, one stage with conversion 1 and exponential work: an M/M/c queue."""
-    return sim.Scenario.model_validate({
-        "name": f"M/M/{reps}",
-        "horizon_days": horizon_days,
-        "channels": [{"name": "all", "leads_per_day": arrivals_per_day}],
-        "stages": [{"name": "serve", "team": "reps", "conversion": 1.0,
-                    "work_days": {"dist": "exponential", "mean": mean_work_days}}],
-        "teams": [{"name": "reps", "headcount": reps}],
-        "deal_value": {"dist": "fixed", "value": 1.0},
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": f"M/M/{reps}",
+            "horizon_days": horizon_days,
+            "channels": [{"name": "all", "leads_per_day": arrivals_per_day}],
+            "stages": [
+                {
+                    "name": "serve",
+                    "team": "reps",
+                    "conversion": 1.0,
+                    "work_days": {"dist": "exponential", "mean": mean_work_days},
+                }
+            ],
+            "teams": [{"name": "reps", "headcount": reps}],
+            "deal_value": {"dist": "fixed", "value": 1.0},
+        }
+    )
 
 
 _exponential = st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.01, 2.0))
 _uniform = st.builds(lambda a, w: {"dist": "uniform", "low": a, "high": a + w}, st.floats(0, 1), st.floats(0.01, 1))
 _continuous = st.one_of(
-    _exponential, st.builds(lambda m, s: {"dist": "gamma", "mean": m, "sd": s}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
-    _uniform)
+    _exponential,
+    st.builds(lambda m, s: {"dist": "gamma", "mean": m, "sd": s}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
+    _uniform,
+)
 # A gamma time whose sd is many times its mean puts much of its mass below a day's float resolution
 # (mean 0.25, sd 1: 9% under 1e-16 days), so a job ends at the instant it starts: a tie. Where no two
 # events may share an instant, the sd is at most the mean.
 _without_ties = st.one_of(
-    _exponential, st.builds(lambda m, cv: {"dist": "gamma", "mean": m, "sd": m * cv}, st.floats(0.05, 2.0),
-                            st.floats(0.05, 1.0)),
-    _uniform)
+    _exponential,
+    st.builds(lambda m, cv: {"dist": "gamma", "mean": m, "sd": m * cv}, st.floats(0.05, 2.0), st.floats(0.05, 1.0)),
+    _uniform,
+)
 _any = st.one_of(_continuous, st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0.0, 2.0)))
 
 
 @st.composite
-def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), attrition: float = 5.0,
-            realistic: bool = False) -> sim.Scenario:
+def funnels(
+    draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), attrition: float = 5.0, realistic: bool = False
+) -> sim.Scenario:
     """Small random funnels: several channels and tiers, teams working several stages, hires, ramp, attrition.
 
     ``continuous=True`` draws only continuous times that stay clear of float resolution, so no two events
@@ -58,14 +70,18 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
         if draw(st.booleans()):
             team["ramp"] = {"days": draw(st.floats(0, 20)), "initial_productivity": draw(st.floats(0.1, 1.0))}
         if draw(st.booleans()):
-            team["attrition"] = {"annual_rate": draw(st.floats(0, attrition)), "replacement_days": draw(st.floats(0, 10))}
+            team["attrition"] = {
+                "annual_rate": draw(st.floats(0, attrition)),
+                "replacement_days": draw(st.floats(0, 10)),
+            }
         if draw(st.booleans()):
             team["skill"] = draw(st.floats(0.5, 1.5))
         if tiers and draw(st.booleans()):
-            team["priority"] = draw(st.permutations(tiers))[:draw(st.integers(1, len(tiers)))]
+            team["priority"] = draw(st.permutations(tiers))[: draw(st.integers(1, len(tiers)))]
         if realistic and draw(st.booleans()):
-            team["calendar"] = {"working_days": sorted(draw(st.sets(st.sampled_from(_WEEKDAYS), min_size=1)),
-                                                       key=_WEEKDAYS.index)}
+            team["calendar"] = {
+                "working_days": sorted(draw(st.sets(st.sampled_from(_WEEKDAYS), min_size=1)), key=_WEEKDAYS.index)
+            }
         teams.append(team)
 
     def mix():
@@ -77,12 +93,23 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
             return {t: draw(st.floats(0, 1)) for t in tiers}
         return draw(st.floats(0, 1))
 
-    channels = [{"name": f"ch{i}", "leads_per_day": draw(st.floats(0, 6)), "cost_per_lead": draw(st.floats(0, 50)),
-                 **({"tiers": mix()} if tiers else {})} for i in range(draw(st.integers(1, 2)))]
+    channels = [
+        {
+            "name": f"ch{i}",
+            "leads_per_day": draw(st.floats(0, 6)),
+            "cost_per_lead": draw(st.floats(0, 50)),
+            **({"tiers": mix()} if tiers else {}),
+        }
+        for i in range(draw(st.integers(1, 2)))
+    ]
     stages = []
     for k in range(draw(st.integers(1, 4))):
-        stage = {"name": f"s{k}", "team": f"team{draw(st.integers(0, n_teams - 1))}",
-                 "work_days": draw(_durations), "conversion": probability()}
+        stage = {
+            "name": f"s{k}",
+            "team": f"team{draw(st.integers(0, n_teams - 1))}",
+            "work_days": draw(_durations),
+            "conversion": probability(),
+        }
         if draw(st.booleans()):
             stage["wait_days"] = draw(_durations)
         if tiers and n_teams > 1 and draw(st.booleans()):  # a tier routed to another team (seniors)
@@ -110,11 +137,18 @@ def funnels(draw, continuous: bool = False, horizon: tuple[int, int] = (5, 40), 
                 channel["working_days_only"] = draw(st.booleans())
         data["opening"] = draw(st.sampled_from([None, {"warmup_days": 0}, {"warmup_days": 3.5}, "pipeline"]))
         if data["opening"] == "pipeline":  # deals open at day 0 in random stages, of random ages
-            data["opening"] = {"pipeline": [
-                {"stage": f"s{draw(st.integers(0, len(stages) - 1))}", "count": draw(st.integers(1, 5)),
-                 "age_days": draw(st.floats(0, 30)), **({"tier": draw(st.sampled_from(tiers))} if tiers else {}),
-                 **({"value": draw(st.floats(0, 1000))} if draw(st.booleans()) else {})}
-                for _ in range(draw(st.integers(1, 3)))]}
+            data["opening"] = {
+                "pipeline": [
+                    {
+                        "stage": f"s{draw(st.integers(0, len(stages) - 1))}",
+                        "count": draw(st.integers(1, 5)),
+                        "age_days": draw(st.floats(0, 30)),
+                        **({"tier": draw(st.sampled_from(tiers))} if tiers else {}),
+                        **({"value": draw(st.floats(0, 1000))} if draw(st.booleans()) else {}),
+                    }
+                    for _ in range(draw(st.integers(1, 3)))
+                ]
+            }
     else:
         data["opening"] = {"warmup_days": 0}
     return sim.Scenario.model_validate(data)

@@ -17,25 +17,39 @@ from tests.conftest import ROOT
 
 def _two_channels() -> sim.Scenario:
     # Same cost per lead; "warm" leads convert three times as often: every budget step belongs there.
-    return sim.Scenario.model_validate({
-        "name": "two channels", "horizon_days": 60,
-        "channels": [{"name": "cold", "leads_per_day": 5, "cost_per_lead": 10, "tiers": {"cold": 1.0}},
-                     {"name": "warm", "leads_per_day": 5, "cost_per_lead": 10, "tiers": {"warm": 1.0}}],
-        "stages": [{"name": "sell", "team": "reps", "conversion": {"cold": 0.1, "warm": 0.3},
-                    "work_days": {"dist": "exponential", "mean": 0.1}},
-                   {"name": "close", "team": "closers", "conversion": 0.9,
-                    "work_days": {"dist": "exponential", "mean": 0.2}}],
-        "teams": [{"name": "reps", "headcount": 3}, {"name": "closers", "headcount": 2}],
-        "deal_value": {"dist": "fixed", "value": 1000},
-        "targets": {"annual_revenue": 50000},
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": "two channels",
+            "horizon_days": 60,
+            "channels": [
+                {"name": "cold", "leads_per_day": 5, "cost_per_lead": 10, "tiers": {"cold": 1.0}},
+                {"name": "warm", "leads_per_day": 5, "cost_per_lead": 10, "tiers": {"warm": 1.0}},
+            ],
+            "stages": [
+                {
+                    "name": "sell",
+                    "team": "reps",
+                    "conversion": {"cold": 0.1, "warm": 0.3},
+                    "work_days": {"dist": "exponential", "mean": 0.1},
+                },
+                {
+                    "name": "close",
+                    "team": "closers",
+                    "conversion": 0.9,
+                    "work_days": {"dist": "exponential", "mean": 0.2},
+                },
+            ],
+            "teams": [{"name": "reps", "headcount": 3}, {"name": "closers", "headcount": 2}],
+            "deal_value": {"dist": "fixed", "value": 1000},
+            "targets": {"annual_revenue": 50000},
+        }
+    )
 
 
 def test_greedy_spends_on_the_better_channel_and_money_adds_up():
     """Over 30 seeds the gain was 53,000 (sd 2,400) and its interval's half-width at most 9,600: the low end
     is above zero but for noise of 18 sd. The greedy path chose the warm channel at every step for all 30."""
-    result = optimise(_two_channels(), budget=6000, headcount=6, steps=4, replications=8, seed=1,
-                      objective="revenue")
+    result = optimise(_two_channels(), budget=6000, headcount=6, steps=4, replications=8, seed=1, objective="revenue")
     chosen = result["chosen"]
     assert chosen["budget"]["warm"] == pytest.approx(6000) and chosen["budget"]["cold"] == 0
     assert sum(chosen["headcount"].values()) == 6 and min(chosen["headcount"].values()) >= 1
@@ -71,8 +85,9 @@ def test_allocate_cli_writes_json_and_refuses_a_free_funnel(tmp_path, capsys):
     out = tmp_path / "alloc"
     path = tmp_path / "two.yaml"
     sim.dump(_two_channels(), path)
-    assert main(["allocate", str(path), "--budget", "6000", "--steps", "2", "--replications", "4",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["allocate", str(path), "--budget", "6000", "--steps", "2", "--replications", "4", "--out", str(out)]) == 0
+    )
     result = json.loads((out / "allocation.json").read_text())
     assert {"current", "chosen", "gain", "curves"} <= set(result)
     assert main(["allocate", str(ROOT / "benchmarks" / "w1.yaml"), "--budget", "1000"]) == 2
@@ -81,14 +96,23 @@ def test_allocate_cli_writes_json_and_refuses_a_free_funnel(tmp_path, capsys):
 
 def _stretched_team() -> sim.Scenario:
     """One overloaded team (110% busy) and two tiers: 'big' leads are a quarter and worth ten times more."""
-    return sim.Scenario.model_validate({
-        "name": "stretched", "horizon_days": 120,
-        "channels": [{"name": "all", "leads_per_day": 11, "tiers": {"small": 0.75, "big": 0.25}}],
-        "stages": [{"name": "sell", "team": "reps", "conversion": {"small": 0.5, "big": 0.4},
-                    "work_days": {"dist": "exponential", "mean": 1.0}}],
-        "teams": [{"name": "reps", "headcount": 10}],
-        "deal_value": {"small": {"dist": "fixed", "value": 1000}, "big": {"dist": "fixed", "value": 10000}},
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": "stretched",
+            "horizon_days": 120,
+            "channels": [{"name": "all", "leads_per_day": 11, "tiers": {"small": 0.75, "big": 0.25}}],
+            "stages": [
+                {
+                    "name": "sell",
+                    "team": "reps",
+                    "conversion": {"small": 0.5, "big": 0.4},
+                    "work_days": {"dist": "exponential", "mean": 1.0},
+                }
+            ],
+            "teams": [{"name": "reps", "headcount": 10}],
+            "deal_value": {"small": {"dist": "fixed", "value": 1000}, "big": {"dist": "fixed", "value": 10000}},
+        }
+    )
 
 
 def test_by_value_ranks_tiers_by_what_a_lead_brings_not_by_deal_size_alone():
@@ -114,8 +138,22 @@ def test_focus_rule_pays_when_the_team_is_stretched():
 
 
 def test_focus_rule_needs_tiers(capsys):
-    assert main(["allocate", str(ROOT / "playbooks" / "b2b_saas.yaml"), "--budget", "2000000", "--steps", "1",
-                 "--replications", "3", "--focus"]) == 0
+    assert (
+        main(
+            [
+                "allocate",
+                str(ROOT / "playbooks" / "b2b_saas.yaml"),
+                "--budget",
+                "2000000",
+                "--steps",
+                "1",
+                "--replications",
+                "3",
+                "--focus",
+            ]
+        )
+        == 0
+    )
     assert "A first" in capsys.readouterr().out
     with pytest.raises(ValueError, match="at least two customer tiers"):
         focus_rules(sim.load(ROOT / "benchmarks" / "w1.yaml"), replications=2)
@@ -128,8 +166,9 @@ def test_fixed_channels_keep_their_volume_and_bounds_hold():
     scenario = _two_channels()
     pinned = optimise(scenario, budget=6000, steps=4, replications=4, seed=2, fixed=["warm"])
     assert list(pinned["chosen"]["budget"]) == ["cold"] and pinned["fixed"] == ["warm"]
-    bounded = optimise(scenario, budget=6000, steps=4, replications=4, seed=2, bounds={"cold": (3000, 4000)},
-                       objective="revenue")
+    bounded = optimise(
+        scenario, budget=6000, steps=4, replications=4, seed=2, bounds={"cold": (3000, 4000)}, objective="revenue"
+    )
     assert 3000 <= bounded["chosen"]["budget"]["cold"] <= 4000
     assert sum(bounded["chosen"]["budget"].values()) <= 6000 + 1e-6
     b2b = sim.load(ROOT / "playbooks" / "b2b_saas.yaml")
@@ -152,8 +191,12 @@ def test_an_allocation_that_breaks_a_service_level_never_wins():
     assert max(capped["chosen_on_search"]["service"]["utilisation_high"].values()) <= ceiling.max_utilisation
     assert sum(capped["chosen"]["budget"].values()) < sum(free["chosen"]["budget"].values())
     assert capped["binding"] and capped["binding"][0]["limit"].startswith("max-utilisation")
-    better = [p for curve in capped["curves"]["channels"].values() for p in curve
-              if p["score"] > capped["chosen_on_search"]["score"]]
+    better = [
+        p
+        for curve in capped["curves"]["channels"].values()
+        for p in curve
+        if p["score"] > capped["chosen_on_search"]["score"]
+    ]
     assert better and not any(p["keeps_service_levels"] for p in better)
 
 
@@ -170,9 +213,29 @@ def test_b2b_saas_recommendation_keeps_first_contact_within_three_days(tmp_path,
     scenario = sim.load(ROOT / "playbooks" / "b2b_saas.yaml")
     headcount = sum(t.headcount for t in scenario.teams)
     out = tmp_path / "alloc"
-    assert main(["allocate", str(ROOT / "playbooks" / "b2b_saas.yaml"), "--budget", "1000000", "--headcount",
-                 str(headcount), "--max-wait", "qualify:3:0.9", "--max-utilisation", "0.85", "--steps", "2",
-                 "--replications", "12", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "allocate",
+                str(ROOT / "playbooks" / "b2b_saas.yaml"),
+                "--budget",
+                "1000000",
+                "--headcount",
+                str(headcount),
+                "--max-wait",
+                "qualify:3:0.9",
+                "--max-utilisation",
+                "0.85",
+                "--steps",
+                "2",
+                "--replications",
+                "12",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     result = json.loads((out / "allocation.json").read_text())
     assert result["objective"] == "profit" and result["chosen"]["feasible"]

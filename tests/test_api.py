@@ -31,7 +31,14 @@ def test_results_are_frozen():
             for name, value in vars(importlib.import_module(module.name)).items():
                 if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == module.name:
                     classes[f"{module.name}.{name}"] = value
-    assert {"sim.diagnostics.Diagnosis", "sim.service.Evaluation", "sim.odds.Odds", "sim.experiments.Comparison",
-            "sim.experiments.SweepResult", "sim.results.Results"} <= set(classes)
-    assert [name for name, cls in classes.items()
-            if not cls.__dataclass_params__.frozen and name not in BUILT_IN_PLACE] == []
+    assert {
+        "sim.diagnostics.Diagnosis",
+        "sim.service.Evaluation",
+        "sim.odds.Odds",
+        "sim.experiments.Comparison",
+        "sim.experiments.SweepResult",
+        "sim.results.Results",
+    } <= set(classes)
+    assert [
+        name for name, cls in classes.items() if not cls.__dataclass_params__.frozen and name not in BUILT_IN_PLACE
+    ] == []

@@ -53,8 +53,9 @@ def test_calendar_follows_start_date():
 
 def test_channels_draw_from_their_own_streams():
     scenario = sim.load("playbooks/b2b_saas.yaml")
-    more = scenario.model_copy(update={"channels": (
-        scenario.channels[0].model_copy(update={"leads_per_day": 60.0}), *scenario.channels[1:])})
+    more = scenario.model_copy(
+        update={"channels": (scenario.channels[0].model_copy(update={"leads_per_day": 60.0}), *scenario.channels[1:])}
+    )
     a, b = draw_arrivals(scenario, 1, 0), draw_arrivals(more, 1, 0)
     for c in (1, 2):  # doubling inbound leaves outbound and referral leads exactly as they were
         np.testing.assert_array_equal(a.time[a.channel == c], b.time[b.channel == c])
@@ -72,13 +73,20 @@ def test_tier_mix_is_respected(seed):
 
 # Times that share all but their lowest bits with a few others, with many (runs sorted otherwise), or equal them.
 _near = st.tuples(st.floats(0, 400), st.sampled_from([2**4, 2**12, 2**20])).flatmap(
-    lambda spread: st.lists(st.integers(0, spread[1]).map(lambda ulps: spread[0] + ulps * np.spacing(spread[0])),
-                            max_size=300))
+    lambda spread: st.lists(
+        st.integers(0, spread[1]).map(lambda ulps: spread[0] + ulps * np.spacing(spread[0])), max_size=300
+    )
+)
 
 
 @settings(deadline=None)  # the first call compiles
-@given(st.one_of(_near, st.lists(st.sampled_from([0.0, 0.5, 1.0, np.inf]), max_size=300),
-                 st.lists(st.floats(0, 1e6) | st.just(np.inf), max_size=300)))
+@given(
+    st.one_of(
+        _near,
+        st.lists(st.sampled_from([0.0, 0.5, 1.0, np.inf]), max_size=300),
+        st.lists(st.floats(0, 1e6) | st.just(np.inf), max_size=300),
+    )
+)
 def test_arrival_order_is_a_stable_argsort(times):
     times = np.array(times, dtype=float)
     assert np.array_equal(arrival_order(times), np.argsort(times, kind="stable"))

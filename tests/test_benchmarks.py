@@ -12,8 +12,10 @@ from tests.conftest import ROOT
 def test_a_run_replaces_its_sections_and_keeps_the_others(tmp_path):
     page = tmp_path / "performance.md"
     when = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.timezone.utc)
-    write_page({"des": section("bench_des", "old des figures", when), "fast": section("bench_fast", "fast figures", when)},
-               page)
+    write_page(
+        {"des": section("bench_des", "old des figures", when), "fast": section("bench_fast", "fast figures", when)},
+        page,
+    )
     write_page({"des": section("bench_des", "new des figures", when)}, page)
     text = page.read_text(encoding="utf-8")
     assert text.startswith(INTRO) and list(sections(text)) == ["des", "fast"]

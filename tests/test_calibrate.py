@@ -22,7 +22,6 @@ from tests.conftest import MAVEN, OLIST, needs_olist
 PIPELINE = MAVEN / "sales_pipeline.csv"
 
 
-
 @pytest.fixture(scope="module")
 def maven():
     return calibrate(read_opportunities(PIPELINE, "maven"))
@@ -138,11 +137,20 @@ def test_the_calibrated_year_opens_with_the_exports_open_deals(maven):
     assert deal.conversion == pytest.approx(maven.values.loc[deal.tier, "win_rate"] * still)
     assert deal.conversion < maven.values.loc[deal.tier, "win_rate"]
     assert any("open the scenario's year" in note for note in maven.notes)
-    quiet = scenario.model_copy(update={"channels": tuple(c.model_copy(update={"leads_per_day": 0.0})
-                                                          for c in scenario.channels)})
+    quiet = scenario.model_copy(
+        update={"channels": tuple(c.model_copy(update={"leads_per_day": 0.0}) for c in scenario.channels)}
+    )
     won = sim.simulate(quiet, replications=200, seed=1, detail=False, progress=False).replications.won.mean()
-    expected = np.mean(forecast(read_opportunities(PIPELINE, "maven"), "2018-03-31", replications=200, cal=maven,
-                                arrivals=False, uncertainty=False).won)
+    expected = np.mean(
+        forecast(
+            read_opportunities(PIPELINE, "maven"),
+            "2018-03-31",
+            replications=200,
+            cal=maven,
+            arrivals=False,
+            uncertainty=False,
+        ).won
+    )
     assert 0.85 < won / expected < 1.05
 
 
@@ -185,14 +193,21 @@ def test_a_salesforce_style_export_calibrates_every_open_stage_and_runs(seed):
     as_of = pd.Timestamp("2024-10-27")
     fate = np.where(closed > as_of, "open", np.where(rng.random(n) < 0.4, "Closed Won", "Closed Lost"))
     stage = np.where(fate == "open", rng.choice(stages[:-1], n), fate)
-    raw = pd.DataFrame({
-        "Opportunity ID": [f"006{i:05d}" for i in range(n)], "Opportunity Owner": rng.choice(["Ann", "Bo", "Cy"], n),
-        "Owner Role": "East", "Account Name": "K", "Stage": stage,
-        "Created Date": [f"{d.month}/{d.day}/{d.year}" for d in created],
-        "Close Date": [f"{d.month}/{d.day}/{d.year}" for d in closed], "Amount": rng.integers(1000, 9000, n).astype(str),
-        "Lead Source": rng.choice(["Web", "Partner"], n), "Product Name": rng.choice(["P", "Q"], n),
-        "Billing State/Province": "CA",
-    })
+    raw = pd.DataFrame(
+        {
+            "Opportunity ID": [f"006{i:05d}" for i in range(n)],
+            "Opportunity Owner": rng.choice(["Ann", "Bo", "Cy"], n),
+            "Owner Role": "East",
+            "Account Name": "K",
+            "Stage": stage,
+            "Created Date": [f"{d.month}/{d.day}/{d.year}" for d in created],
+            "Close Date": [f"{d.month}/{d.day}/{d.year}" for d in closed],
+            "Amount": rng.integers(1000, 9000, n).astype(str),
+            "Lead Source": rng.choice(["Web", "Partner"], n),
+            "Product Name": rng.choice(["P", "Q"], n),
+            "Billing State/Province": "CA",
+        }
+    )
     crm = read_opportunities(raw, "salesforce")
     cal = calibrate(crm)
     assert list(cal.conversion.index) == stages[:-1]

@@ -106,13 +106,30 @@ def test_a_scenario_without_costs_says_so(w1):
 def test_not_given_names_the_teams_missing_a_figure():
     scenario = apply_overrides(sim.load(B2B), {"teams.sdr.cost_per_hire": None, "channels.outbound.cost_per_lead": 0})
     missing = not_given(scenario)
-    assert missing == {"marketing": "channels without cost_per_lead (counted as free): outbound",
-                       "hiring": "teams without cost_per_hire: sdr"}
+    assert missing == {
+        "marketing": "channels without cost_per_lead (counted as free): outbound",
+        "hiring": "teams without cost_per_hire: sdr",
+    }
 
 
 def test_run_prints_costs_and_profit_and_writes_them(tmp_path, capsys):
-    assert main(["run", str(W1), "--replications", "1", "--engine", "fast", "--quiet", "--summary-only",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(W1),
+                "--replications",
+                "1",
+                "--engine",
+                "fast",
+                "--quiet",
+                "--summary-only",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "staff cost" in printed and "not given" in printed and "profit" in printed
     assert "profit leaves out what the scenario does not give: " in printed
@@ -159,13 +176,15 @@ def test_a_plan_pays_its_team_and_the_other_teams_keep_their_rate(tiny):
     assert results.replications["commission_cost"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
     assert results.summary()["costs"]["commission_basis"] == (
         "plans applied to the run's deals, reps not responding: seniors (by size); "
-        "flat commission_rate: sdr 0.01, ae 0.05")
+        "flat commission_rate: sdr 0.01, ae 0.05"
+    )
 
 
 def test_plans_attach_by_path_beside_the_scenario_or_written_out(tmp_path):
     (tmp_path / "plans").mkdir()
-    (tmp_path / "plans" / "ae.yaml").write_text("name: ae plan\nquota: 5000\n"
-                                                 "commission: {tiers: [{from_attainment: 0, rate: 0.07}]}\n")
+    (tmp_path / "plans" / "ae.yaml").write_text(
+        "name: ae plan\nquota: 5000\ncommission: {tiers: [{from_attainment: 0, rate: 0.07}]}\n"
+    )
     (tmp_path / "s.yaml").write_text(TINY + "incentives: {ae: plans/ae.yaml}\n")
     scenario = sim.load(tmp_path / "s.yaml")
     assert scenario.incentives["ae"].name == "ae plan" and scenario.incentives["ae"].team == "ae"
@@ -173,20 +192,34 @@ def test_plans_attach_by_path_beside_the_scenario_or_written_out(tmp_path):
     assert sim.load(tmp_path / "copy.yaml") == scenario
 
 
-@pytest.mark.parametrize("incentives, lines", [
-    ("incentives: {ae: plans/nope.yaml}",
-     ["s.yaml:14: incentives.ae: {dir}/plans/nope.yaml: file not found"]),
-    ("incentives:\n  ae:\n    name: x\n    commission: {tiers: [{from_attainment: 0, rate: -0.1}]}\n"
-     "    kickers: {new_product: {Z: 0.1}}",
-     ["s.yaml:17: incentives.ae.commission.tiers[0].rate: -0.1 is not zero or positive"]),
-    ("incentives:\n  ae: {name: x, team: sdr}", ["s.yaml:15: incentives.ae.team: the plan pays team 'sdr', not 'ae'"]),
-    ("incentives:\n  aes: {name: x}\n  ae: {name: y, kickers: {new_product: {Z: 0.1}, repeat_order: {webb: 0.1}}}",
-     ["s.yaml:15: incentives.aes.team: team 'aes' does not exist (did you mean 'ae'?)",
-      "s.yaml:16: incentives.ae.kickers.new_product.Z: tier 'Z' does not exist (known: A, B)",
-      "s.yaml:16: incentives.ae.kickers.repeat_order.webb: channel 'webb' does not exist (did you mean 'web'?)",
-      *(f"s.yaml:{line}: incentives.{team}.quota: from_targets needs targets.annual_revenue in the scenario; give "
-        "an amount per rep instead" for line, team in ((15, "aes"), (16, "ae")))]),
-])
+@pytest.mark.parametrize(
+    "incentives, lines",
+    [
+        ("incentives: {ae: plans/nope.yaml}", ["s.yaml:14: incentives.ae: {dir}/plans/nope.yaml: file not found"]),
+        (
+            "incentives:\n  ae:\n    name: x\n    commission: {tiers: [{from_attainment: 0, rate: -0.1}]}\n"
+            "    kickers: {new_product: {Z: 0.1}}",
+            ["s.yaml:17: incentives.ae.commission.tiers[0].rate: -0.1 is not zero or positive"],
+        ),
+        (
+            "incentives:\n  ae: {name: x, team: sdr}",
+            ["s.yaml:15: incentives.ae.team: the plan pays team 'sdr', not 'ae'"],
+        ),
+        (
+            "incentives:\n  aes: {name: x}\n  ae: {name: y, kickers: {new_product: {Z: 0.1}, repeat_order: {webb: 0.1}}}",
+            [
+                "s.yaml:15: incentives.aes.team: team 'aes' does not exist (did you mean 'ae'?)",
+                "s.yaml:16: incentives.ae.kickers.new_product.Z: tier 'Z' does not exist (known: A, B)",
+                "s.yaml:16: incentives.ae.kickers.repeat_order.webb: channel 'webb' does not exist (did you mean 'web'?)",
+                *(
+                    f"s.yaml:{line}: incentives.{team}.quota: from_targets needs targets.annual_revenue in the scenario; give "
+                    "an amount per rep instead"
+                    for line, team in ((15, "aes"), (16, "ae"))
+                ),
+            ],
+        ),
+    ],
+)
 def test_bad_attached_plans_print_file_line_and_field(tmp_path, capsys, incentives, lines):
     (tmp_path / "plans").mkdir()
     (tmp_path / "s.yaml").write_text(TINY.lstrip("\n") + incentives + "\n")
@@ -200,22 +233,28 @@ def test_a_plan_file_with_problems_names_its_own_file_and_line(tmp_path, capsys)
     (tmp_path / "s.yaml").write_text(TINY.lstrip("\n") + "incentives: {ae: bad.yaml}\n")
     assert main(["validate", str(tmp_path / "s.yaml")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (f"{tmp_path}/s.yaml:14: incentives.ae: {tmp_path}/bad.yaml:3: commission.tiers[0].from_attainment: "
-                   "0.5: the first tier must start at 0 (use `threshold` to pay nothing below an attainment)")
+    assert err == (
+        f"{tmp_path}/s.yaml:14: incentives.ae: {tmp_path}/bad.yaml:3: commission.tiers[0].from_attainment: "
+        "0.5: the first tier must start at 0 (use `threshold` to pay nothing below an attainment)"
+    )
 
 
 def test_run_prints_how_the_commission_was_reckoned(capsys):
     building = ROOT / "playbooks" / "building_materials.yaml"  # attaches the distributor plan
     assert main(["run", str(building), "--replications", "2", "--engine", "fast", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "commission: plans applied to the run's deals, reps not responding: account managers (distributor)" in printed
+    assert (
+        "commission: plans applied to the run's deals, reps not responding: account managers (distributor)" in printed
+    )
 
 
 def test_a_bad_plan_is_told_with_the_scenarios_other_cross_field_problems(tmp_path, capsys):
-    (tmp_path / "s.yaml").write_text(TINY.lstrip("\n").replace("routes: {A: seniors}", "routes: {A: senior}")
-                                     + "incentives: {ae: nope.yaml}\n")
+    (tmp_path / "s.yaml").write_text(
+        TINY.lstrip("\n").replace("routes: {A: seniors}", "routes: {A: senior}") + "incentives: {ae: nope.yaml}\n"
+    )
     assert main(["validate", str(tmp_path / "s.yaml")]) == 2
     err = capsys.readouterr().err.replace(str(tmp_path) + "/", "")
     assert sorted(err.splitlines()) == [
         "s.yaml:14: incentives.ae: nope.yaml: file not found",
-        "s.yaml:7: stages[1].routes.A: team 'senior' does not exist (did you mean 'seniors'?)"]
+        "s.yaml:7: stages[1].routes.A: team 'senior' does not exist (did you mean 'seniors'?)",
+    ]

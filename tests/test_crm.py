@@ -16,7 +16,6 @@ from sim.errors import ScenarioError
 from tests.conftest import MAVEN, OLIST, needs_olist
 
 
-
 @pytest.fixture(scope="module")
 def maven():
     return read_opportunities(MAVEN / "sales_pipeline.csv", "maven")
@@ -31,7 +30,10 @@ def test_maven_preset_reads_every_row_with_the_published_counts(maven):
     assert ops["stage"].cat.ordered and list(ops["stage"].cat.categories) == list(maven.stages)
     # lost deals reached Engaging; open ones are where the file says
     assert (ops.loc[ops.status == "lost", "stage"] == "Engaging").all()
-    assert ops.loc[ops.status == "open", "stage"].astype(str).value_counts().to_dict() == {"Engaging": 1589, "Prospecting": 500}
+    assert ops.loc[ops.status == "open", "stage"].astype(str).value_counts().to_dict() == {
+        "Engaging": 1589,
+        "Prospecting": 500,
+    }
     assert ops["opportunity_id"].is_unique
 
 
@@ -131,7 +133,9 @@ def test_user_mapping_yaml_errors_name_file_and_line(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_mapping(path)
     assert f"{path}:3: colour: unknown field" in str(err.value)
-    path.write_text("name: mine\ncolumns: {created: C, stage: S}\nstages: [A, B]\nstage_values: {x: Z}\n", encoding="utf-8")
+    path.write_text(
+        "name: mine\ncolumns: {created: C, stage: S}\nstages: [A, B]\nstage_values: {x: Z}\n", encoding="utf-8"
+    )
     with pytest.raises(ScenarioError) as err:
         load_mapping(path)
     assert f"{path}:4: stage_values.x: 'Z' is not one of the stages" in str(err.value)
@@ -140,7 +144,7 @@ def test_user_mapping_yaml_errors_name_file_and_line(tmp_path):
 def test_user_mapping_file_reads_a_custom_export(tmp_path):
     (tmp_path / "deals.csv").write_text(
         "Id,Opened,Shut,Step,Amount,Owner\n"
-        "1,31/01/2024,15/02/2024,Signed,\"$1,200\",Ann\n"
+        '1,31/01/2024,15/02/2024,Signed,"$1,200",Ann\n'
         "2,01/02/2024,,Demo,,Bo\n"
         "3,02/02/2024,20/02/2024,Dead,0,Ann\n"
         "4,03/02/2024,,Pitch,,Bo\n",
@@ -158,18 +162,27 @@ def test_user_mapping_file_reads_a_custom_export(tmp_path):
     assert ops["stage"].astype(str).tolist() == ["Won", "Demo", "Lead"]
     assert ops["value"].iloc[0] == 1200.0
     assert ops["created"].iloc[0] == pd.Timestamp("2024-01-31")
-    assert list(crm.report.skipped[["row", "column", "problem"]].itertuples(index=False, name=None)) == [(5, "Step", "unknown stage")]
+    assert list(crm.report.skipped[["row", "column", "problem"]].itertuples(index=False, name=None)) == [
+        (5, "Step", "unknown stage")
+    ]
 
 
 def test_salesforce_preset_reads_us_dates_and_ignores_open_close_dates():
-    raw = pd.DataFrame({
-        "Opportunity ID": ["006A", "006B", "006C"], "Opportunity Owner": ["Ann", "Bo", "Ann"],
-        "Owner Role": ["East", "West", "East"], "Account Name": ["K", "L", "M"],
-        "Stage": ["Closed Won", "Qualification", "Closed Lost"],
-        "Created Date": ["1/30/2024", "2/1/2024", "2/2/2024"], "Close Date": ["2/15/2024", "3/31/2024", "2/20/2024"],
-        "Amount": ["5000", "800", "0"], "Lead Source": ["Web", "Partner", None], "Product Name": ["P", "P", "Q"],
-        "Billing State/Province": ["CA", "NY", "CA"],
-    })
+    raw = pd.DataFrame(
+        {
+            "Opportunity ID": ["006A", "006B", "006C"],
+            "Opportunity Owner": ["Ann", "Bo", "Ann"],
+            "Owner Role": ["East", "West", "East"],
+            "Account Name": ["K", "L", "M"],
+            "Stage": ["Closed Won", "Qualification", "Closed Lost"],
+            "Created Date": ["1/30/2024", "2/1/2024", "2/2/2024"],
+            "Close Date": ["2/15/2024", "3/31/2024", "2/20/2024"],
+            "Amount": ["5000", "800", "0"],
+            "Lead Source": ["Web", "Partner", None],
+            "Product Name": ["P", "P", "Q"],
+            "Billing State/Province": ["CA", "NY", "CA"],
+        }
+    )
     crm = read_opportunities(raw, "salesforce")
     ops = crm.opportunities
     assert ops["status"].tolist() == ["won", "open", "lost"]
@@ -199,9 +212,18 @@ DATES = st.one_of(st.none(), st.sampled_from(["2024-01-05", "2024-02-10", "2024-
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", None]),
-                          st.sampled_from(["Prospecting", "Engaging", "Won", "Lost", "Stalled", None]),
-                          DATES, DATES, st.sampled_from(["10", "-1", "x", None, "0"])), max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d", None]),
+            st.sampled_from(["Prospecting", "Engaging", "Won", "Lost", "Stalled", None]),
+            DATES,
+            DATES,
+            st.sampled_from(["10", "-1", "x", None, "0"]),
+        ),
+        max_size=12,
+    )
+)
 def test_every_row_is_either_used_or_listed(rows):
     raw = pd.DataFrame(rows, columns=["opportunity_id", "deal_stage", "engage_date", "close_date", "close_value"])
     raw["sales_agent"], raw["product"], raw["account"] = "Ann", "X", "K"
@@ -221,11 +243,25 @@ def test_every_row_is_either_used_or_listed(rows):
 
 def test_a_gbk_export_with_chinese_stages_reads_with_its_encoding(tmp_path):
     (tmp_path / "商机.csv").write_bytes(
-        "编号,创建日期,关闭日期,阶段,金额,销售\n1,2024-01-05,2024-02-01,赢单,5000,张三\n2,2024-01-09,,方案输出,,李四\n".encode("gbk"))
-    mapping = {"name": "cn", "encoding": "gbk",
-               "columns": {"opportunity_id": "编号", "created": "创建日期", "closed": "关闭日期", "stage": "阶段",
-                           "value": "金额", "rep": "销售"},
-               "stages": ["线索获取", "意向确认", "方案输出", "谈判签约"], "won": ["赢单"], "lost": ["丢单"]}
+        "编号,创建日期,关闭日期,阶段,金额,销售\n1,2024-01-05,2024-02-01,赢单,5000,张三\n2,2024-01-09,,方案输出,,李四\n".encode(
+            "gbk"
+        )
+    )
+    mapping = {
+        "name": "cn",
+        "encoding": "gbk",
+        "columns": {
+            "opportunity_id": "编号",
+            "created": "创建日期",
+            "closed": "关闭日期",
+            "stage": "阶段",
+            "value": "金额",
+            "rep": "销售",
+        },
+        "stages": ["线索获取", "意向确认", "方案输出", "谈判签约"],
+        "won": ["赢单"],
+        "lost": ["丢单"],
+    }
     crm = read_opportunities(tmp_path / "商机.csv", mapping)
     assert crm.opportunities["status"].tolist() == ["won", "open"]
     assert crm.opportunities["stage"].astype(str).tolist() == ["谈判签约", "方案输出"]

@@ -40,12 +40,12 @@ def _export(folder: Path, body: str) -> Path:
 
 # Line by line: what each line of the export holds and what the reader must say of it.
 HOSTILE = (
-    "A1,Ann,X,K,Won,2017-01-02,2017-02-01,\"1,000\"\n"  # 2: fine
+    'A1,Ann,X,K,Won,2017-01-02,2017-02-01,"1,000"\n'  # 2: fine
     "\n"  # 3: blank
-    "A2,Ann,\"two\nlines\",K,Won,2017-01-02,2017-02-01,3 x 100\n"  # 4-5: a quoted line break
+    'A2,Ann,"two\nlines",K,Won,2017-01-02,2017-02-01,3 x 100\n'  # 4-5: a quoted line break
     "\n\n"  # 6-7: blank
     "A3,Ann,X,K,Won,2017-01-02,2017-02-01,1.234,56\n"  # 8: a European amount, unquoted: a field too many
-    "A4,Ann,X,K,Won,2017-01-02,2017-02-01,\"1.234,56\"\n"  # 9: quoted, under the default separators
+    'A4,Ann,X,K,Won,2017-01-02,2017-02-01,"1.234,56"\n'  # 9: quoted, under the default separators
     "A5,Ann,X,K,Won,2017-01-02,2017-02-01,12,5\n"  # 10: a field too many
     "A6,Ann,X,K,Won,2017-01-02,2017-02-01,(500)\n"  # 11: negative
     "A7,Ann,X,K,Won,2017-01-02,2017-02-01,\u2212500\n"  # 12: negative with a minus sign
@@ -106,11 +106,14 @@ def test_names_that_pandas_took_for_missing_stay_names(tmp_path):
 
 
 def test_the_mapping_names_its_own_missing_values_and_separators(tmp_path):
-    path = _export(tmp_path, "B1,None,X,NA,Won,2017-01-02,2017-02-01,n/a\n"
-                             "B2,Bo,X,K,Won,2017-01-02,2017-02-01,\"1.234,56\"\n"
-                             "B3,Bo,X,K,Won,2017-01-02,2017-02-01,\"12,5\"\n")
+    path = _export(
+        tmp_path,
+        "B1,None,X,NA,Won,2017-01-02,2017-02-01,n/a\n"
+        'B2,Bo,X,K,Won,2017-01-02,2017-02-01,"1.234,56"\n'
+        'B3,Bo,X,K,Won,2017-01-02,2017-02-01,"12,5"\n',
+    )
     mapping = tmp_path / "m.yaml"
-    mapping.write_text(PRESET_MAVEN + "na_values: [n/a]\ndecimal: \",\"\nthousands: \".\"\n", encoding="utf-8")
+    mapping.write_text(PRESET_MAVEN + 'na_values: [n/a]\ndecimal: ","\nthousands: "."\n', encoding="utf-8")
     crm = read_opportunities(path, mapping)
     assert crm.report.skipped.empty
     ops = crm.opportunities.set_index("opportunity_id")
@@ -128,18 +131,23 @@ PRESET_MAVEN = (
 )
 
 
-@pytest.mark.parametrize("extra, line, message", [
-    ("date_format: '%Q'\n", 7, "date_format: '%Q' is not a date format (bad directive)"),
-    ("date_format: '%Y'\n", 7, "date_format: '%Y' does not give a year, month and day"),
-    ("thousands: '.'\ndecimal: '.'\n", 7, "thousands: is the same as the decimal separator '.'"),
-    ("decimal: ';'\n", 7, "decimal:"),
-])
+@pytest.mark.parametrize(
+    "extra, line, message",
+    [
+        ("date_format: '%Q'\n", 7, "date_format: '%Q' is not a date format (bad directive)"),
+        ("date_format: '%Y'\n", 7, "date_format: '%Y' does not give a year, month and day"),
+        ("thousands: '.'\ndecimal: '.'\n", 7, "thousands: is the same as the decimal separator '.'"),
+        ("decimal: ';'\n", 7, "decimal:"),
+    ],
+)
 def test_a_bad_mapping_fails_before_reading_with_file_line_and_field(tmp_path, capsys, extra, line, message):
     path = _export(tmp_path, HOSTILE)
     mapping = tmp_path / "m.yaml"
     mapping.write_text(PRESET_MAVEN + extra, encoding="utf-8")
-    for command in (["diagnose", str(path), "--mapping", str(mapping), "--out", str(tmp_path / "d")],
-                    ["calibrate", str(path), "--mapping", str(mapping), "--out", str(tmp_path / "s.yaml")]):
+    for command in (
+        ["diagnose", str(path), "--mapping", str(mapping), "--out", str(tmp_path / "d")],
+        ["calibrate", str(path), "--mapping", str(mapping), "--out", str(tmp_path / "s.yaml")],
+    ):
         assert main(command) == 2
         err = capsys.readouterr().err
         assert f"{mapping}:{line}: {message}" in err and "Traceback" not in err
@@ -150,8 +158,10 @@ def test_broken_files_fail_with_the_line_of_the_problem(tmp_path, capsys):
     header_twice.write_text("\n\nid,id,x\n1,2,3\n", encoding="utf-8")
     assert main(["tiers", str(header_twice), "--out", str(tmp_path / "t")]) == 2
     assert f"{header_twice}:3: the header names 'id' more than once" in capsys.readouterr().err
-    huge = _export(tmp_path / "b", "A1,Ann,X,K,Won,2017-01-02,2017-02-01,1\n"
-                                   f"A2,Ann,\"{'x' * 200_000}\",K,Won,2017-01-02,2017-02-01,1\n")
+    huge = _export(
+        tmp_path / "b",
+        f'A1,Ann,X,K,Won,2017-01-02,2017-02-01,1\nA2,Ann,"{"x" * 200_000}",K,Won,2017-01-02,2017-02-01,1\n',
+    )
     assert main(["tiers", str(huge), "--out", str(tmp_path / "t")]) == 2
     err = capsys.readouterr().err
     assert f"{huge}:3: cannot read the file (field larger than field limit" in err and "Traceback" not in err
@@ -162,9 +172,11 @@ def test_a_far_future_close_neither_moves_the_as_of_date_nor_blows_up_the_foreca
     folder.mkdir()
     shutil.copy(MAVEN / "sales_teams.csv", folder / "sales_teams.csv")
     lines = (MAVEN / "sales_pipeline.csv").read_text(encoding="utf-8").splitlines()
-    lines += ["Z1,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2099-12-31,1054",  # line 8802
-              "Z2,Moses Frase,GTX Plus Basic,Cancity,Won,1990-10-20,2017-03-01,1054",  # line 8803
-              "Z3,Moses Frase,GTX Plus Basic,Cancity,Engaging,2099-01-01,,"]  # line 8804
+    lines += [
+        "Z1,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2099-12-31,1054",  # line 8802
+        "Z2,Moses Frase,GTX Plus Basic,Cancity,Won,1990-10-20,2017-03-01,1054",  # line 8803
+        "Z3,Moses Frase,GTX Plus Basic,Cancity,Engaging,2099-01-01,,",
+    ]  # line 8804
     path = folder / "sales_pipeline.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["forecast", str(path), "--replications", "20", "--out", str(tmp_path / "f")]) == 0
@@ -187,13 +199,28 @@ def test_excel_rows_are_numbered_as_the_sheet_numbers_them(tmp_path):
     sheet.append(["A3", "Bo", "X", "K", "Won", pd.Timestamp("2017-01-03").to_pydatetime(), "2099-01-01", 1])  # row 6
     path = tmp_path / "deals.xlsx"
     book.save(path)
-    mapping = dict(name="x", columns={"opportunity_id": "opportunity_id", "rep": "sales_agent", "account": "account",
-                                      "stage": "deal_stage", "created": "engage_date", "closed": "close_date",
-                                      "value": "close_value"},
-                   stages=["Engaging", "Won"], won=["Won"], lost=["Lost"], decimal=",", thousands=".")
+    mapping = dict(
+        name="x",
+        columns={
+            "opportunity_id": "opportunity_id",
+            "rep": "sales_agent",
+            "account": "account",
+            "stage": "deal_stage",
+            "created": "engage_date",
+            "closed": "close_date",
+            "value": "close_value",
+        },
+        stages=["Engaging", "Won"],
+        won=["Won"],
+        lost=["Lost"],
+        decimal=",",
+        thousands=".",
+    )
     crm = read_opportunities(path, mapping)
     assert list(crm.report.skipped[["row", "problem"]].itertuples(index=False, name=None)) == [
-        (5, "unparseable value"), (6, "date after the as-of date")]
+        (5, "unparseable value"),
+        (6, "date after the as-of date"),
+    ]
     first = crm.opportunities.iloc[0]
     assert (first["rep"], first["account"], first["value"]) == ("None", "NA", 1234.5)
 
@@ -201,9 +228,13 @@ def test_excel_rows_are_numbered_as_the_sheet_numbers_them(tmp_path):
 def _hostile_names(folder: Path) -> Path:
     """Maven's export with reps, products and accounts named like formulas (every row of theirs)."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = {"Moses Frase": "=HYPERLINK(\"http://evil\",\"x\")", "Darcel Schlecht": "+cmd|' /C calc'!A0",
-             "GTX Plus Basic": "@SUM(1+1)*cmd|' /C calc'!A0", "Cancity": "-2+3+cmd|' /C calc'!A0",
-             "Isdom": "=1+2"}
+    names = {
+        "Moses Frase": '=HYPERLINK("http://evil","x")',
+        "Darcel Schlecht": "+cmd|' /C calc'!A0",
+        "GTX Plus Basic": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "Cancity": "-2+3+cmd|' /C calc'!A0",
+        "Isdom": "=1+2",
+    }
     for name in ("sales_pipeline.csv", "sales_teams.csv"):
         table = pd.read_csv(MAVEN / name, dtype=str, keep_default_na=False).replace(names)
         table.to_csv(folder / name, index=False)
@@ -226,13 +257,19 @@ def test_every_csv_cell_a_spreadsheet_would_run_is_escaped(tmp_path):
     path = _hostile_names(tmp_path / "crm")
     assert main(["diagnose", str(path), "--out", str(tmp_path / "diagnose")]) == 0
     assert main(["tiers", str(path), "--out", str(tmp_path / "tiers")]) == 0
-    assert main(["calibrate", str(path), "--out", str(tmp_path / "s.yaml"), "--report", str(tmp_path / "calibrate")]) == 0
+    assert (
+        main(["calibrate", str(path), "--out", str(tmp_path / "s.yaml"), "--report", str(tmp_path / "calibrate")]) == 0
+    )
     scenario = (ROOT / "playbooks" / "b2b_saas.yaml").read_text(encoding="utf-8")
     evil = tmp_path / "evil.yaml"
-    evil.write_text(re.sub(r"\binbound\b", "\"=HYPERLINK(1)\"", scenario), encoding="utf-8")
+    evil.write_text(re.sub(r"\binbound\b", '"=HYPERLINK(1)"', scenario), encoding="utf-8")
     assert main(["plan", str(evil), "--replications", "2", "--out", str(tmp_path / "plan")]) == 0
-    for folder, written in (("diagnose", "'=HYPERLINK"), ("tiers", "'-2+3"), ("calibrate", "'@SUM"),
-                            ("plan", "'=HYPERLINK(1)")):
+    for folder, written in (
+        ("diagnose", "'=HYPERLINK"),
+        ("tiers", "'-2+3"),
+        ("calibrate", "'@SUM"),
+        ("plan", "'=HYPERLINK(1)"),
+    ):
         cells = _cells(tmp_path / folder)
         assert any(c.startswith(written) for c in cells), folder  # the names did reach the tables, escaped
         assert _unsafe(cells) == [], folder
@@ -253,24 +290,36 @@ def test_invoices_are_read_by_the_same_rules(tmp_path):
     from sim.tiers import read_invoices
 
     path = tmp_path / "invoices.csv"
-    path.write_text("invoice_id,customer,amount,issued,paid\n"
-                    "\n"  # line 2: blank
-                    "1,None,\"1,000\",2017-12-20,\n"  # line 3: a customer named None
-                    "2,\"N\nA\",(50),2017-10-01,\n"  # lines 4-5: negative
-                    "3,NA,1e400,2017-10-01,\n"  # line 6
-                    "4,NA,10,2017,\n"  # line 7: a bare year
-                    "5,NA,10,2017-10-01,2017-09-01\n", encoding="utf-8")  # line 8
+    path.write_text(
+        "invoice_id,customer,amount,issued,paid\n"
+        "\n"  # line 2: blank
+        '1,None,"1,000",2017-12-20,\n'  # line 3: a customer named None
+        '2,"N\nA",(50),2017-10-01,\n'  # lines 4-5: negative
+        "3,NA,1e400,2017-10-01,\n"  # line 6
+        "4,NA,10,2017,\n"  # line 7: a bare year
+        "5,NA,10,2017-10-01,2017-09-01\n",
+        encoding="utf-8",
+    )  # line 8
     invoices, skipped = read_invoices(path)
     assert list(skipped[["row", "problem"]].itertuples(index=False, name=None)) == [
-        (4, "negative amount"), (6, "unparseable amount"), (7, "unparseable date"), (8, "paid before issued")]
+        (4, "negative amount"),
+        (6, "unparseable amount"),
+        (7, "unparseable date"),
+        (8, "paid before issued"),
+    ]
     assert invoices[["customer", "amount"]].values.tolist() == [["None", 1000.0]]
 
 
 def test_a_given_as_of_date_bounds_the_export_and_becomes_its_today(tmp_path):
-    path = _export(tmp_path, "C1,Ann,X,K,Won,2017-01-02,2017-02-01,10\n"
-                             "C2,Ann,X,K,Won,2017-01-02,2017-03-02,10\n"  # line 3: closed after the as-of date
-                             "C3,Ann,X,K,Engaging,2017-03-01,,\n")  # line 4: created after it
+    path = _export(
+        tmp_path,
+        "C1,Ann,X,K,Won,2017-01-02,2017-02-01,10\n"
+        "C2,Ann,X,K,Won,2017-01-02,2017-03-02,10\n"  # line 3: closed after the as-of date
+        "C3,Ann,X,K,Engaging,2017-03-01,,\n",
+    )  # line 4: created after it
     crm = read_opportunities(path, "maven", as_of="2017-02-28")
     assert list(crm.report.skipped[["row", "column"]].itertuples(index=False, name=None)) == [
-        (3, "close_date"), (4, "engage_date")]
+        (3, "close_date"),
+        (4, "engage_date"),
+    ]
     assert crm.as_of == pd.Timestamp("2017-02-28") and crm.opportunities["opportunity_id"].tolist() == ["C1"]

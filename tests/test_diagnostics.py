@@ -10,8 +10,18 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sim
-from sim.diagnostics import (aging_deals, benchmark_from, benchmark_review, bottlenecks, coaching_list, diagnose,
-                             funnel_from_results, load_benchmark, rep_exceptions, stage_funnel)
+from sim.diagnostics import (
+    aging_deals,
+    benchmark_from,
+    benchmark_review,
+    bottlenecks,
+    coaching_list,
+    diagnose,
+    funnel_from_results,
+    load_benchmark,
+    rep_exceptions,
+    stage_funnel,
+)
 from sim.errors import ScenarioError
 
 STAGES = ("Prospecting", "Engaging", "Proposal")
@@ -21,14 +31,26 @@ def deals_of(spec: list[tuple[str, str, int, int]], stage: str = "Proposal") -> 
     """Decided deals from (rep, team, won, lost) rows."""
     rows = []
     for rep, team, won, lost in spec:
-        rows += [{"opportunity_id": f"{rep}-{i}", "rep": rep, "team": team, "status": "won" if i < won else "lost",
-                  "stage": stage} for i in range(won + lost)]
+        rows += [
+            {
+                "opportunity_id": f"{rep}-{i}",
+                "rep": rep,
+                "team": team,
+                "status": "won" if i < won else "lost",
+                "stage": stage,
+            }
+            for i in range(won + lost)
+        ]
     return pd.DataFrame(rows)
 
 
 def test_funnel_counts_by_hand():
-    deals = pd.DataFrame({"status": ["won", "lost", "lost", "open", "open", "lost"],
-                          "stage": ["Proposal", "Prospecting", "Engaging", "Engaging", "Proposal", "Proposal"]})
+    deals = pd.DataFrame(
+        {
+            "status": ["won", "lost", "lost", "open", "open", "lost"],
+            "stage": ["Proposal", "Prospecting", "Engaging", "Engaging", "Proposal", "Proposal"],
+        }
+    )
     f = stage_funnel(deals, STAGES)
     assert f.reached.tolist() == [6, 5, 3]
     assert f.passed.tolist() == [5, 3, 1]  # the won deal passed every stage
@@ -54,14 +76,20 @@ def test_funnel_balances(rows):
 
 
 def test_benchmark_review_and_bottlenecks_by_hand():
-    funnel = pd.DataFrame({"conversion": [0.5, 0.3, 0.8], "mean_wait_days": [1.0, 4.0, 2.0],
-                           "utilisation": [0.6, 0.95, 0.91]}, index=pd.Index(STAGES, name="stage"))
+    funnel = pd.DataFrame(
+        {"conversion": [0.5, 0.3, 0.8], "mean_wait_days": [1.0, 4.0, 2.0], "utilisation": [0.6, 0.95, 0.91]},
+        index=pd.Index(STAGES, name="stage"),
+    )
     review = benchmark_review(funnel, {"Prospecting": 0.5, "Engaging": 0.5, "Proposal": 0.9})
     assert review.ratio.tolist() == pytest.approx([1.0, 0.6, 0.8 / 0.9])
     assert review.gap.tolist() == pytest.approx([0.0, -0.2, -0.1])
     found = bottlenecks(review)
-    assert found[["kind", "stage"]].values.tolist() == [["conversion", "Engaging"], ["wait", "Engaging"],
-                                                         ["utilisation", "Engaging"], ["utilisation", "Proposal"]]
+    assert found[["kind", "stage"]].values.tolist() == [
+        ["conversion", "Engaging"],
+        ["wait", "Engaging"],
+        ["utilisation", "Engaging"],
+        ["utilisation", "Proposal"],
+    ]
     assert "30% against a benchmark of 50%" in found.reason[0]
 
 
@@ -85,19 +113,25 @@ def test_benchmark_file_errors_name_line_and_field(tmp_path):
     bad.write_text("conversion:\n  Engaging: 1.3\nsauce: x\n")
     with pytest.raises(ScenarioError) as err:
         load_benchmark(bad)
-    assert str(err.value).splitlines() == [f"{bad}:2: conversion.Engaging: 1.3 is not a probability (0 to 1)",
-                                           f"{bad}:3: sauce: unknown field (did you mean 'source'?)"]
+    assert str(err.value).splitlines() == [
+        f"{bad}:2: conversion.Engaging: 1.3 is not a probability (0 to 1)",
+        f"{bad}:3: sauce: unknown field (did you mean 'source'?)",
+    ]
     with pytest.raises(ScenarioError, match="missing.yaml: file not found"):
         load_benchmark(tmp_path / "missing.yaml")
 
 
 def test_aging_beyond_p90_of_time_to_win():
     start = pd.Timestamp("2024-01-01")
-    won = [{"opportunity_id": f"w{d}", "status": "won", "created": start, "closed": start + pd.Timedelta(days=d)}
-           for d in range(10, 101, 10)]  # p90 of 10..100 (linear) = 91 days
+    won = [
+        {"opportunity_id": f"w{d}", "status": "won", "created": start, "closed": start + pd.Timedelta(days=d)}
+        for d in range(10, 101, 10)
+    ]  # p90 of 10..100 (linear) = 91 days
     as_of = start + pd.Timedelta(days=300)
-    opened = [{"opportunity_id": f"o{age}", "status": "open", "created": as_of - pd.Timedelta(days=age),
-               "closed": pd.NaT} for age in (0, 91, 92, 200)]
+    opened = [
+        {"opportunity_id": f"o{age}", "status": "open", "created": as_of - pd.Timedelta(days=age), "closed": pd.NaT}
+        for age in (0, 91, 92, 200)
+    ]
     deals = pd.DataFrame(won + opened).assign(rep="r", team="t", account="a", stage="Engaging", value=1.0)
     aged = aging_deals(deals, as_of)
     assert aged.opportunity_id.tolist() == ["o200", "o92"]
@@ -142,8 +176,12 @@ def test_not_material_is_not_flagged():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30), st.sampled_from(["East", "West"])),
-                min_size=1, max_size=12), st.integers(1, 25))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 30), st.sampled_from(["East", "West"])), min_size=1, max_size=12
+    ),
+    st.integers(1, 25),
+)
 def test_flags_need_the_minimum_and_a_material_gap(reps, min_deals):
     spec = [(f"r{i}", team, won, lost) for i, (won, lost, team) in enumerate(reps) if won + lost]
     if not spec:
@@ -161,9 +199,19 @@ def test_flags_need_the_minimum_and_a_material_gap(reps, min_deals):
 def test_coaching_list_names_rep_and_deal():
     deals = deals_of([("A", "T", 2, 18), ("B", "T", 15, 15), ("C", "T", 15, 15)])
     ex = rep_exceptions(deals)
-    aged = pd.DataFrame({"opportunity_id": ["o1"], "rep": ["B"], "team": ["T"], "account": ["Acme"],
-                         "stage": ["Engaging"], "created": [pd.Timestamp("2024-01-01")], "age_days": [120],
-                         "limit_days": [90.0], "value": [1.0]})
+    aged = pd.DataFrame(
+        {
+            "opportunity_id": ["o1"],
+            "rep": ["B"],
+            "team": ["T"],
+            "account": ["Acme"],
+            "stage": ["Engaging"],
+            "created": [pd.Timestamp("2024-01-01")],
+            "age_days": [120],
+            "limit_days": [90.0],
+            "value": [1.0],
+        }
+    )
     coaching = coaching_list(ex, aged)
     shown = coaching[["priority", "rep", "opportunity_id"]].astype(object)
     assert shown.where(shown.notna(), None).values.tolist() == [["coach rep", "A", None], ["review deal", "B", "o1"]]
@@ -175,7 +223,8 @@ def test_diagnose_summary_is_json_ready():
 
     start = pd.Timestamp("2024-01-01")
     deals = deals_of([("A", "T", 2, 18), ("B", "T", 15, 15), ("C", "T", 15, 15)]).assign(
-        created=start, closed=start + pd.Timedelta(days=30), account="acc", value=10.0)
+        created=start, closed=start + pd.Timedelta(days=30), account="acc", value=10.0
+    )
     summary = diagnose(deals, STAGES, benchmark={"Proposal": 0.6}).summary()
     text = json.dumps(summary)
     assert summary["exceptions"]["flagged"][0]["rep"] == "A"
@@ -183,8 +232,9 @@ def test_diagnose_summary_is_json_ready():
 
 
 def test_funnel_from_a_run_balances_and_matches_the_summary(w1):
-    results = sim.simulate(w1.model_copy(update={"horizon_days": 60}), replications=2, seed=3, engine="fast",
-                           detail=False, progress=False)
+    results = sim.simulate(
+        w1.model_copy(update={"horizon_days": 60}), replications=2, seed=3, engine="fast", detail=False, progress=False
+    )
     f = funnel_from_results(results)
     stages = pd.DataFrame(results.summary()["stages"]).set_index("name")
     assert f.reached.to_numpy() == pytest.approx(f.passed + f.lost + f.open)
@@ -217,8 +267,9 @@ def test_identical_simulated_reps_are_rarely_flagged_but_often_look_bad(w1, seed
     from sim.diagnostics import stage_outcomes
 
     runs = 40
-    results = sim.simulate(w1.model_copy(update={"horizon_days": 20}), replications=runs, seed=seed, engine="fast",
-                           progress=False)
+    results = sim.simulate(
+        w1.model_copy(update={"horizon_days": 20}), replications=runs, seed=seed, engine="fast", progress=False
+    )
     credible = naive = 0
     for r in range(runs):
         ex = rep_exceptions(stage_outcomes(results, "propose", r))
@@ -232,8 +283,9 @@ def test_identical_simulated_reps_are_rarely_flagged_but_often_look_bad(w1, seed
 def test_stage_outcomes_counts_match_the_stage_stats(w1):
     from sim.diagnostics import stage_outcomes
 
-    results = sim.simulate(w1.model_copy(update={"horizon_days": 15}), replications=1, seed=2, engine="fast",
-                           progress=False)
+    results = sim.simulate(
+        w1.model_copy(update={"horizon_days": 15}), replications=1, seed=2, engine="fast", progress=False
+    )
     outcomes = stage_outcomes(results, "develop")
     row = results.stage_stats.set_index("stage").loc["develop"]
     assert (outcomes.status == "won").sum() == row.converted
@@ -273,13 +325,24 @@ def test_funnel_over_time_reads_the_export_as_it_stood():
     from sim.diagnostics import funnel_over_time
 
     day = pd.Timestamp
-    deals = pd.DataFrame({
-        "opportunity_id": ["a", "b", "c"], "rep": "r", "team": "t", "account": "k",
-        "created": [day("2024-01-05"), day("2024-02-10"), day("2024-04-01")],
-        "closed": [day("2024-03-01"), day("2024-05-01"), pd.NaT],
-        "status": ["won", "lost", "open"], "stage": ["Won", "Engaging", "Engaging"], "value": [5.0, np.nan, np.nan]})
-    crm = CrmImport(deals, ImportReport(3, 3, pd.DataFrame(columns=["row", "column", "problem"])),
-                    ("Prospecting", "Engaging", "Won"))
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b", "c"],
+            "rep": "r",
+            "team": "t",
+            "account": "k",
+            "created": [day("2024-01-05"), day("2024-02-10"), day("2024-04-01")],
+            "closed": [day("2024-03-01"), day("2024-05-01"), pd.NaT],
+            "status": ["won", "lost", "open"],
+            "stage": ["Won", "Engaging", "Engaging"],
+            "value": [5.0, np.nan, np.nan],
+        }
+    )
+    crm = CrmImport(
+        deals,
+        ImportReport(3, 3, pd.DataFrame(columns=["row", "column", "problem"])),
+        ("Prospecting", "Engaging", "Won"),
+    )
     shape = funnel_over_time(crm, ["2024-01-31", "2024-03-31", "2024-06-30"]).set_index(["date", "stage"])
     engaging = shape.xs("Engaging", level="stage")
     assert engaging.reached.tolist() == [1, 2, 3]  # c did not exist before April

@@ -74,8 +74,12 @@ def test_maven_tiers_partition_the_accounts(raw, maven):
 def test_diagnose_command_writes_its_files(tmp_path):
     bench = tmp_path / "bench.yaml"
     bench.write_text("conversion:\n  Engaging: 0.7\n")
-    assert main(["diagnose", str(PIPELINE), "--mapping", "maven", "--benchmark", str(bench),
-                 "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            ["diagnose", str(PIPELINE), "--mapping", "maven", "--benchmark", str(bench), "--out", str(tmp_path / "out")]
+        )
+        == 0
+    )
     out = tmp_path / "out"
     summary = json.loads((out / "diagnostics.json").read_text())
     assert set(summary) >= {"funnel", "bottlenecks", "exceptions", "aging", "tiers", "coaching"}
@@ -86,11 +90,14 @@ def test_diagnose_command_writes_its_files(tmp_path):
     assert (out / "funnel.png").stat().st_size > 0 and (out / "reps.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing.csv"], "missing.csv: file not found"),
-    ([str(PIPELINE), "--mapping", "nosuch"], "nosuch: is neither a preset"),
-    ([str(MAVEN / "products.csv")], "column 'opportunity_id' is not in the file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.csv"], "missing.csv: file not found"),
+        ([str(PIPELINE), "--mapping", "nosuch"], "nosuch: is neither a preset"),
+        ([str(MAVEN / "products.csv")], "column 'opportunity_id' is not in the file"),
+    ],
+)
 def test_diagnose_bad_input_exits_2(tmp_path, capsys, args, message):
     assert main(["diagnose", *args, "--out", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
@@ -115,22 +122,39 @@ def test_diagnose_bad_options_exit_2(tmp_path):
 
 def test_tiers_command_with_invoices(tmp_path, capsys):
     invoices = tmp_path / "invoices.csv"
-    invoices.write_text("invoice_id,customer,amount,issued,paid\n"
-                        "1,Acme Corporation,100,2017-12-20,\n"       # line 2: 11 days
-                        "2,Betatech,250,2017-10-01,\n"               # line 3: 91 days: alert
-                        "3,Betatech,abc,2017-10-01,\n"               # line 4: unparseable amount
-                        "4,Cancity,70,2017-11-01,2017-10-01\n"       # line 5: paid before issued
-                        "5,Cancity,40,2017-11-15,2017-12-01\n")      # line 6: paid
-    assert main(["tiers", str(PIPELINE), "--invoices", str(invoices), "--as-of", "2017-12-31",
-                 "--out", str(tmp_path / "out")]) == 0
+    invoices.write_text(
+        "invoice_id,customer,amount,issued,paid\n"
+        "1,Acme Corporation,100,2017-12-20,\n"  # line 2: 11 days
+        "2,Betatech,250,2017-10-01,\n"  # line 3: 91 days: alert
+        "3,Betatech,abc,2017-10-01,\n"  # line 4: unparseable amount
+        "4,Cancity,70,2017-11-01,2017-10-01\n"  # line 5: paid before issued
+        "5,Cancity,40,2017-11-15,2017-12-01\n"
+    )  # line 6: paid
+    assert (
+        main(
+            [
+                "tiers",
+                str(PIPELINE),
+                "--invoices",
+                str(invoices),
+                "--as-of",
+                "2017-12-31",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "out" / "tiers.json").read_text())
     assert report["receivables"]["outstanding"] == 350
     assert report["receivables"]["buckets"]["90+"] == {"amount": 250.0, "invoices": 1}
     assert report["receivables"]["alerts"] == 1 and report["receivables"]["invoices_skipped"] == 2
     assert sum(t["customers"] for t in report["tiers"]) == report["customers"]
     skipped = pd.read_csv(tmp_path / "out" / "invoices_skipped.csv")
-    assert skipped[["row", "column", "problem"]].values.tolist() == [[4, "amount", "unparseable amount"],
-                                                                      [5, "paid", "paid before issued"]]
+    assert skipped[["row", "column", "problem"]].values.tolist() == [
+        [4, "amount", "unparseable amount"],
+        [5, "paid", "paid before issued"],
+    ]
 
 
 def test_invoice_file_missing_columns(tmp_path):
@@ -144,8 +168,10 @@ def test_invoice_file_missing_columns(tmp_path):
 
 def test_tier_rules_file_and_its_errors(tmp_path, capsys):
     rules = tmp_path / "rules.yaml"
-    rules.write_text("window_days: 90\ntiers:\n  - {name: key, min_monetary: 100000, cadence_days: 7}\n"
-                     "other: {name: rest, cadence_days: 30}\n")
+    rules.write_text(
+        "window_days: 90\ntiers:\n  - {name: key, min_monetary: 100000, cadence_days: 7}\n"
+        "other: {name: rest, cadence_days: 30}\n"
+    )
     assert main(["tiers", str(PIPELINE), "--tier-rules", str(rules), "--out", str(tmp_path / "out")]) == 0
     report = json.loads((tmp_path / "out" / "tiers.json").read_text())
     assert [t["tier"] for t in report["tiers"]] == ["key", "rest"]

@@ -55,13 +55,16 @@ def test_lognormal_median_is_the_median(seed):
     assert np.median(d.sample(np.random.default_rng(seed), 100_000)) == pytest.approx(2, rel=0.02)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"dist": "triangular", "low": 3, "mode": 2, "high": 6}, "low <= mode <= high"),
-    ({"dist": "uniform", "low": 3, "high": 3}, "low < high"),
-    ({"dist": "lognormal", "median": 3}, "either median and sigma"),
-    ({"dist": "gamma", "mean": 3, "sd": 0}, "0 is not positive"),
-    ({"dist": "empirical", "values": []}, "at least 1"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"dist": "triangular", "low": 3, "mode": 2, "high": 6}, "low <= mode <= high"),
+        ({"dist": "uniform", "low": 3, "high": 3}, "low < high"),
+        ({"dist": "lognormal", "median": 3}, "either median and sigma"),
+        ({"dist": "gamma", "mean": 3, "sd": 0}, "0 is not positive"),
+        ({"dist": "empirical", "values": []}, "at least 1"),
+    ],
+)
 def test_bad_parameters_are_refused(spec, message):
     with pytest.raises(Exception, match=message):
         adapter.validate_python(spec)

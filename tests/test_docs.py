@@ -23,11 +23,20 @@ _SPEC.loader.exec_module(hooks)
 
 def test_the_site_builds_strictly(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
-    for page in ("index.html", "reference/cli/index.html", "reference/api/index.html",
-                 "tutorials/getting_started/index.html"):
+    for page in (
+        "index.html",
+        "reference/cli/index.html",
+        "reference/api/index.html",
+        "tutorials/getting_started/index.html",
+    ):
         assert (tmp_path / page).is_file(), page
     api = (tmp_path / "reference" / "api" / "index.html").read_text(encoding="utf-8")
     assert 'id="sim.engine.simulate"' in api  # mkdocstrings rendered the docstrings
@@ -83,6 +92,10 @@ def test_nothing_points_outside_the_repository():
     """Docs, notebooks, code and playbooks name no folder beside the checkout (``../shared`` and the like).
     The Makefile may look for an optional data folder there, and this test must spell the pattern."""
     pattern = re.compile(r"\.\./shared|/work/shared")
-    offenders = [name for name in _text_files() if name not in {"Makefile", "tests/test_docs.py"}
-                 and pattern.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))]
+    offenders = [
+        name
+        for name in _text_files()
+        if name not in {"Makefile", "tests/test_docs.py"}
+        and pattern.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))
+    ]
     assert offenders == []

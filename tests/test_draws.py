@@ -40,8 +40,14 @@ def test_gamma_gives_numpy_s_numbers_for_every_kind_of_shape(shape):
 
 
 @settings(deadline=None)  # the first call may compile
-@given(seed=st.integers(0, 2**32 - 1), size=st.integers(0, 40), scale=st.floats(1e-3, 1e3),
-       mean=st.floats(-5, 12), sigma=st.floats(0, 3), shape=st.floats(0.01, 100))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(0, 40),
+    scale=st.floats(1e-3, 1e3),
+    mean=st.floats(-5, 12),
+    sigma=st.floats(0, 3),
+    shape=st.floats(0.01, 100),
+)
 def test_any_parameters_give_numpy_s_numbers(seed, size, scale, mean, sigma, shape):
     mine, numpy_s = _pair(np.random.PCG64, seed)
     out = np.empty(size)

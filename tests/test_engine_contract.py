@@ -24,8 +24,18 @@ def test_schema_invariants_and_determinism(engine, path):
     results = sim.simulate(scenario, replications=2, seed=4, engine=engine)
     summary = results.summary()
     assert summary["engine"] == engine and summary["replications"] == 2
-    assert list(results.leads.columns) == ["replication", "lead", "channel", "tier", "arrival", "outcome", "stage",
-                                           "won_day", "value", "paid_day"]
+    assert list(results.leads.columns) == [
+        "replication",
+        "lead",
+        "channel",
+        "tier",
+        "arrival",
+        "outcome",
+        "stage",
+        "won_day",
+        "value",
+        "paid_day",
+    ]
     reps = results.replications
     # every lead accounted for once: the year's and the opening pipeline's are won, lost or open at the end
     assert (reps.opening > 0).all()

@@ -39,19 +39,37 @@ def test_mmc_wait_matches_erlang_c(utilisation, seed):
 def test_littles_law_holds_in_every_stage(seed):
     """L = lambda W per stage. Over 30 seeds the relative gap's sd was at most 0.0051: 5% is 9.8 sd (7.3 at that
     sd's upper 95% bound): false failures below 1e-9, for any seed."""
-    scenario = sim.Scenario.model_validate({
-        "name": "little", "horizon_days": 700,
-        "channels": [{"name": "c", "leads_per_day": 6}],
-        "stages": [
-            {"name": "a", "team": "x", "conversion": 0.6, "work_days": {"dist": "exponential", "mean": 0.5},
-             "wait_days": {"dist": "gamma", "mean": 3, "sd": 1}},
-            {"name": "b", "team": "y", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 1.0},
-             "wait_days": {"dist": "lognormal", "median": 2, "sigma": 0.5}},
-            {"name": "c", "team": "x", "conversion": 0.9, "work_days": {"dist": "uniform", "low": 0.5, "high": 1.5}},
-        ],
-        "teams": [{"name": "x", "headcount": 6}, {"name": "y", "headcount": 5}],
-        "deal_value": {"dist": "fixed", "value": 1},
-    })
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "little",
+            "horizon_days": 700,
+            "channels": [{"name": "c", "leads_per_day": 6}],
+            "stages": [
+                {
+                    "name": "a",
+                    "team": "x",
+                    "conversion": 0.6,
+                    "work_days": {"dist": "exponential", "mean": 0.5},
+                    "wait_days": {"dist": "gamma", "mean": 3, "sd": 1},
+                },
+                {
+                    "name": "b",
+                    "team": "y",
+                    "conversion": 0.5,
+                    "work_days": {"dist": "exponential", "mean": 1.0},
+                    "wait_days": {"dist": "lognormal", "median": 2, "sigma": 0.5},
+                },
+                {
+                    "name": "c",
+                    "team": "x",
+                    "conversion": 0.9,
+                    "work_days": {"dist": "uniform", "low": 0.5, "high": 1.5},
+                },
+            ],
+            "teams": [{"name": "x", "headcount": 6}, {"name": "y", "headcount": 5}],
+            "deal_value": {"dist": "fixed", "value": 1},
+        }
+    )
     results = sim.simulate(scenario, replications=4, seed=seed)
     window = (100, 600)  # long after warm-up, long before the horizon so stays in it end
     daily = results.daily[(results.daily.day >= window[0]) & (results.daily.day < window[1])]
@@ -82,14 +100,20 @@ def test_every_lead_accounted_for_once_and_money_adds_up(scenario, seed):
     assert not leads.duplicated(["replication", "lead"]).any()
     assert (reps.won + reps.lost + reps.open == reps.leads + reps.opening).all()
     counts = pd.crosstab(leads.replication, leads.outcome).reindex(
-        index=range(2), columns=["won", "lost", "open", "cold"], fill_value=0)
+        index=range(2), columns=["won", "lost", "open", "cold"], fill_value=0
+    )
     assert (counts.sum(axis=1).to_numpy() == (reps.leads + reps.opening).to_numpy()).all()
     assert (counts["won"].to_numpy() == reps.won.to_numpy()).all()
     # A lead is in stage k+1 exactly when it converted at stage k within the horizon (or it is a deal of the
     # opening pipeline, of no channel, that stands there at day 0: its first row).
     opening = leads.loc[leads.channel.isna(), ["replication", "lead"]]
-    opening_rows = times.assign(code=times.stage.cat.codes).merge(opening).groupby(
-        ["replication", "lead"]).code.min().reset_index()
+    opening_rows = (
+        times.assign(code=times.stage.cat.codes)
+        .merge(opening)
+        .groupby(["replication", "lead"])
+        .code.min()
+        .reset_index()
+    )
     assert len(opening_rows) == len(opening)
     for r in range(2):
         mine = times[times.replication == r]
@@ -115,9 +139,18 @@ def test_every_lead_accounted_for_once_and_money_adds_up(scenario, seed):
     # Queues never go negative; a rep works on one lead at a time.
     assert (results.daily[["queue", "in_work", "customer_wait"]] >= 0).all().all()
     jobs = times.dropna(subset=["start"])  # each job's team: the stage's, or the one its tier is routed to
-    assert (jobs.team == [scenario.stages[k].team_for(t) for k, t in
-                          zip(jobs.stage.cat.codes, leads.set_index(["replication", "lead"]).tier.reindex(
-                              pd.MultiIndex.from_frame(jobs[["replication", "lead"]])))]).all()
+    assert (
+        jobs.team
+        == [
+            scenario.stages[k].team_for(t)
+            for k, t in zip(
+                jobs.stage.cat.codes,
+                leads.set_index(["replication", "lead"]).tier.reindex(
+                    pd.MultiIndex.from_frame(jobs[["replication", "lead"]])
+                ),
+            )
+        ]
+    ).all()
     jobs = jobs.sort_values(["replication", "team", "rep", "start", "end_work"])  # zero-length jobs first
     same_rep = jobs[["replication", "team", "rep"]].eq(jobs[["replication", "team", "rep"]].shift()).all(axis=1)
     previous_end = jobs.end_work.shift().fillna(np.inf)  # an unfinished job (NaN) blocks the rep to the horizon
@@ -142,14 +175,23 @@ def test_replication_does_not_depend_on_its_company(w1):
 
 
 def test_new_hire_works_slower_while_ramping_up():
-    scenario = sim.Scenario.model_validate({
-        "name": "ramp", "horizon_days": 40,
-        "channels": [{"name": "c", "leads_per_day": 1}],
-        "stages": [{"name": "s", "team": "t", "conversion": 1, "work_days": {"dist": "fixed", "value": 0.5}}],
-        "teams": [{"name": "t", "headcount": 0, "hires": [{"day": 10, "count": 1}],
-                   "ramp": {"days": 20, "initial_productivity": 0.25}}],
-        "deal_value": {"dist": "fixed", "value": 1},
-    })
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "ramp",
+            "horizon_days": 40,
+            "channels": [{"name": "c", "leads_per_day": 1}],
+            "stages": [{"name": "s", "team": "t", "conversion": 1, "work_days": {"dist": "fixed", "value": 0.5}}],
+            "teams": [
+                {
+                    "name": "t",
+                    "headcount": 0,
+                    "hires": [{"day": 10, "count": 1}],
+                    "ramp": {"days": 20, "initial_productivity": 0.25},
+                }
+            ],
+            "deal_value": {"dist": "fixed", "value": 1},
+        }
+    )
     t = sim.simulate(scenario, seed=3).stage_times.dropna(subset=["end_work"])
     assert t.start.min() >= 10  # nobody works before the hire
     productivity = np.minimum(1, 0.25 + 0.75 * (t.start - 10) / 20)
@@ -157,13 +199,16 @@ def test_new_hire_works_slower_while_ramping_up():
 
 
 def test_reps_who_leave_stop_working():
-    scenario = sim.Scenario.model_validate({
-        "name": "attrition", "horizon_days": 200,
-        "channels": [{"name": "c", "leads_per_day": 3}],
-        "stages": [{"name": "s", "team": "t", "conversion": 1, "work_days": {"dist": "exponential", "mean": 0.3}}],
-        "teams": [{"name": "t", "headcount": 3, "attrition": {"annual_rate": 4, "replacement_days": 5}}],
-        "deal_value": {"dist": "fixed", "value": 1},
-    })
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "attrition",
+            "horizon_days": 200,
+            "channels": [{"name": "c", "leads_per_day": 3}],
+            "stages": [{"name": "s", "team": "t", "conversion": 1, "work_days": {"dist": "exponential", "mean": 0.3}}],
+            "teams": [{"name": "t", "headcount": 3, "attrition": {"annual_rate": 4, "replacement_days": 5}}],
+            "deal_value": {"dist": "fixed", "value": 1},
+        }
+    )
     results = sim.simulate(scenario, seed=9)
     jobs = results.stage_times.merge(results.reps, left_on=["replication", "rep"], right_on=["replication", "rep"])
     assert (jobs.start >= jobs.start_day).all()

@@ -43,8 +43,9 @@ def test_same_timelines_as_des_on_generated_scenarios(scenario, seed):
 @pytest.mark.parametrize("path", [W1, *PLAYBOOKS], ids=lambda p: p.stem)
 def test_statistical_agreement_over_200_replications(path):
     # a month's warm-up: the warm-up's own path, at a cost des can afford 200 times
-    scenario = sim.load(path).model_copy(update={"horizon_days": 30 if path == W1 else 90,
-                                                 "opening": sim.scenario.Opening(warmup_days=30)})
+    scenario = sim.load(path).model_copy(
+        update={"horizon_days": 30 if path == W1 else 90, "opening": sim.scenario.Opening(warmup_days=30)}
+    )
     a = sim.simulate(scenario, replications=200, seed=5, engine="fast", detail=False, progress=False)
     b = sim.simulate(scenario, replications=200, seed=5, engine="des", detail=False, progress=False)
     pd.testing.assert_frame_equal(a.replications, b.replications, rtol=1e-9)
@@ -69,14 +70,19 @@ def test_results_do_not_depend_on_blocks_or_processes():
 
 
 def test_fixed_times_keep_first_come_first_served():
-    scenario = sim.Scenario.model_validate({
-        "name": "ties", "horizon_days": 30,
-        "channels": [{"name": "c", "leads_per_day": 4}],
-        "stages": [{"name": "a", "team": "t", "conversion": 0.7, "work_days": {"dist": "fixed", "value": 0.5}},
-                   {"name": "b", "team": "u", "conversion": 1, "work_days": {"dist": "fixed", "value": 1.0}}],
-        "teams": [{"name": "t", "headcount": 2}, {"name": "u", "headcount": 1}],
-        "deal_value": {"dist": "fixed", "value": 1},
-    })
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "ties",
+            "horizon_days": 30,
+            "channels": [{"name": "c", "leads_per_day": 4}],
+            "stages": [
+                {"name": "a", "team": "t", "conversion": 0.7, "work_days": {"dist": "fixed", "value": 0.5}},
+                {"name": "b", "team": "u", "conversion": 1, "work_days": {"dist": "fixed", "value": 1.0}},
+            ],
+            "teams": [{"name": "t", "headcount": 2}, {"name": "u", "headcount": 1}],
+            "deal_value": {"dist": "fixed", "value": 1},
+        }
+    )
     a = sim.simulate(scenario, seed=1, engine="fast").stage_times
     b = sim.simulate(scenario, seed=1, engine="des").stage_times
     pd.testing.assert_frame_equal(a.drop(columns="rep"), b.drop(columns="rep"))
@@ -121,15 +127,29 @@ def test_same_timelines_as_des_whatever_the_pool(headcount):
     # Small teams keep their reps in a sorted array, large ones in a heap: both hand out the
     # rep des hands out, with hires, ramp-up and attrition (reps leaving the pool).
     busy = 0.85 * headcount / 0.2  # leads per day that keep the first stage 85% busy at first
-    team = {"headcount": headcount, "hires": [{"day": 3.5, "count": 4}], "ramp": {"days": 10},
-            "attrition": {"annual_rate": 4.0, "replacement_days": 2}}
-    scenario = sim.Scenario.model_validate({
-        "name": "pools", "horizon_days": 15,
-        "channels": [{"name": "c", "leads_per_day": busy}],
-        "stages": [{"name": "a", "team": "t", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.2}},
-                   {"name": "b", "team": "u", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.4},
-                    "wait_days": {"dist": "exponential", "mean": 1}}],
-        "teams": [{"name": "t", **team}, {"name": "u", **team}],
-        "deal_value": {"dist": "fixed", "value": 1},
-    })
+    team = {
+        "headcount": headcount,
+        "hires": [{"day": 3.5, "count": 4}],
+        "ramp": {"days": 10},
+        "attrition": {"annual_rate": 4.0, "replacement_days": 2},
+    }
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "pools",
+            "horizon_days": 15,
+            "channels": [{"name": "c", "leads_per_day": busy}],
+            "stages": [
+                {"name": "a", "team": "t", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.2}},
+                {
+                    "name": "b",
+                    "team": "u",
+                    "conversion": 0.5,
+                    "work_days": {"dist": "exponential", "mean": 0.4},
+                    "wait_days": {"dist": "exponential", "mean": 1},
+                },
+            ],
+            "teams": [{"name": "t", **team}, {"name": "u", **team}],
+            "deal_value": {"dist": "fixed", "value": 1},
+        }
+    )
     _assert_same_timeline(scenario, seed=3)

@@ -32,8 +32,9 @@ def _load_for_flow(path) -> sim.Scenario:
 
 
 def _run(scenario: sim.Scenario, engine: str, replications: int = REPLICATIONS, seed: int = 11) -> sim.Results:
-    return sim.simulate(scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False,
-                        workers=1)
+    return sim.simulate(
+        scenario, replications=replications, seed=seed, engine=engine, detail=False, progress=False, workers=1
+    )
 
 
 def _mean_ci(values: np.ndarray, z: float = 1.96) -> tuple[float, float]:
@@ -56,8 +57,9 @@ def _ratio_ci(num: np.ndarray, den: np.ndarray, z: float = 1.96) -> tuple[float,
     return float(ratio), float(z * spread)
 
 
-def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: int = 11,
-              time_tolerance: float = 0.10, z: float = Z) -> pd.DataFrame:
+def agreement(
+    scenario: sim.Scenario, replications: int = REPLICATIONS, seed: int = 11, time_tolerance: float = 0.10, z: float = Z
+) -> pd.DataFrame:
     """Per figure: the exact and flow means, their interval half-widths (``z`` standard errors),
     the relative gap, and whether the bound holds.
 
@@ -88,32 +90,55 @@ def agreement(scenario: sim.Scenario, replications: int = REPLICATIONS, seed: in
             ok = abs(gap) <= time_tolerance or abs(mb - ma) <= 0.005 or (abs(mb - ma) <= ha + hb and abs(gap) <= 0.5)
         else:  # utilisation: within 0.02, or (tiny noisy runs) inside both 95% intervals
             ok = abs(mb - ma) <= 0.02 or abs(mb - ma) <= ha + hb
-        rows.append({"figure": name, "exact": ma, "±exact": ha, "flow": mb, "±flow": hb, "gap": gap, "ok": ok,
-                     "compared": reached >= 30})
+        rows.append(
+            {
+                "figure": name,
+                "exact": ma,
+                "±exact": ha,
+                "flow": mb,
+                "±flow": hb,
+                "gap": gap,
+                "ok": ok,
+                "compared": reached >= 30,
+            }
+        )
 
     for column in ("leads", "opening", "won", "revenue", "collected"):
         add(column, exact.replications[column], flow.replications[column], "count")
     per = [r.stage_stats.groupby(["replication", "stage"], sort=False).sum(numeric_only=True) for r in (exact, flow)]
-    busy = [r.stage_stats.drop_duplicates(["replication", "team"]).groupby(["replication", "team"]).sum(
-        numeric_only=True) for r in (exact, flow)]
+    busy = [
+        r.stage_stats.drop_duplicates(["replication", "team"]).groupby(["replication", "team"]).sum(numeric_only=True)
+        for r in (exact, flow)
+    ]
     utilisation = [b.team_busy_days / b.team_rep_days for b in busy]
     for stage in scenario.stages:
         a, b = (p.xs(stage.name, level="stage") for p in per)
-        add(f"{stage.name}: conversion", (a.converted, a.converted + a.lost), (b.converted, b.converted + b.lost),
-            "count")
+        add(
+            f"{stage.name}: conversion",
+            (a.converted, a.converted + a.lost),
+            (b.converted, b.converted + b.lost),
+            "count",
+        )
         teams = {stage.team, *stage.routes.values()}
         if max(float(utilisation[0].xs(t, level="team").mean()) for t in teams) <= 0.9:
             add(f"{stage.name}: wait", (a.wait_total, a.started), (b.wait_total, b.started), "time")
-            add(f"{stage.name}: days in stage", (a.in_stage_total, a.converted + a.lost),
-                (b.in_stage_total, b.converted + b.lost), "time")
+            add(
+                f"{stage.name}: days in stage",
+                (a.in_stage_total, a.converted + a.lost),
+                (b.in_stage_total, b.converted + b.lost),
+                "time",
+            )
     by_team = [r.stage_stats.groupby(["replication", "team"]).sum(numeric_only=True) for r in (exact, flow)]
     for team in scenario.teams:
         if team.name in utilisation[0].index.get_level_values("team"):
             a, b = (t.xs(team.name, level="team") for t in by_team)
             if float(utilisation[0].xs(team.name, level="team").mean()) <= 0.9:
                 add(f"{team.name}: wait", (a.wait_total, a.started), (b.wait_total, b.started), "time")
-            add(f"{team.name}: utilisation", *((u.team_busy_days, u.team_rep_days) for u in
-                                               (b.xs(team.name, level="team") for b in busy)), "utilisation")
+            add(
+                f"{team.name}: utilisation",
+                *((u.team_busy_days, u.team_rep_days) for u in (b.xs(team.name, level="team") for b in busy)),
+                "utilisation",
+            )
     return pd.DataFrame(rows).set_index("figure")
 
 
@@ -143,8 +168,7 @@ def test_detail_is_refused():
 def test_schema_invariants_and_block_independence(path):
     scenario = _load_for_flow(path)
     flow = sim.simulate(scenario, replications=6, seed=3, engine="flow", detail=False, progress=False, workers=1)
-    exact = sim.simulate(scenario, replications=1, seed=3, engine="fast",
-                         detail=False, progress=False)
+    exact = sim.simulate(scenario, replications=1, seed=3, engine="fast", detail=False, progress=False)
     for name in ("replications", "stage_stats", "monthly"):
         a, b = getattr(exact, name), getattr(flow, name)
         assert list(a.columns) == list(b.columns), name
@@ -164,8 +188,9 @@ def test_schema_invariants_and_block_independence(path):
     summary = flow.summary()
     assert summary["engine"] == "flow" and "stationary" in summary["approximation"]
     for block in (1, 4):  # replication r depends only on (seed, r)
-        again = sim.simulate(scenario, replications=6, seed=3, engine="flow", detail=False, progress=False,
-                             workers=1, block=block)
+        again = sim.simulate(
+            scenario, replications=6, seed=3, engine="flow", detail=False, progress=False, workers=1, block=block
+        )
         for name in ("replications", "stage_stats", "monthly"):
             pd.testing.assert_frame_equal(getattr(flow, name), getattr(again, name))
 
@@ -213,8 +238,10 @@ def _nominal_load(scenario: sim.Scenario) -> float:
             work[stage.team_for(tier)] += leads[i] * stage.work_days.mean
             leads[i] *= scenario.conversion_of(k, tier)
     days = scenario.horizon_days  # reps on hand on average over the horizon (a late hire counts for little)
-    reps = {team.name: team.headcount + sum(h.count * max(0.0, days - h.day) for h in team.hires) / days
-            for team in scenario.teams}
+    reps = {
+        team.name: team.headcount + sum(h.count * max(0.0, days - h.day) for h in team.hires) / days
+        for team in scenario.teams
+    }
     return max((w / reps[name] if reps[name] else (np.inf if w else 0.0)) for name, w in work.items())
 
 
@@ -227,19 +254,23 @@ def _straight_on(scenario: sim.Scenario) -> bool:
     """Does some team work a lead's next stage straight after the current one, with no customer-side time
     to speak of (under 0.01 days on average)?"""
     stages = scenario.stages
-    return any(stage.wait_days is None or stage.wait_days.mean < 0.01
-               for k, stage in enumerate(stages[:-1])
-               if any(stage.team_for(t) == stages[k + 1].team_for(t) for t in scenario.tiers))
+    return any(
+        stage.wait_days is None or stage.wait_days.mean < 0.01
+        for k, stage in enumerate(stages[:-1])
+        if any(stage.team_for(t) == stages[k + 1].team_for(t) for t in scenario.tiers)
+    )
 
 
 def _work_scv(scenario: sim.Scenario) -> float:
     """The largest squared coefficient of variation of a stage's work time."""
-    return max(st.work_days.var / st.work_days.mean ** 2 if st.work_days.mean > 1e-9 else 0.0
-               for st in scenario.stages)
+    return max(st.work_days.var / st.work_days.mean**2 if st.work_days.mean > 1e-9 else 0.0 for st in scenario.stages)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                          HealthCheck.filter_too_much])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 @given(funnels())
 def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
     """Small random funnels (5 to 40 days, teams of 0 to 7 reps): leads, won, money and conversions
@@ -254,8 +285,11 @@ def test_generated_funnels_agree_in_counts_where_teams_keep_up(scenario):
     assert checked.ok.all(), checked[~checked.ok].to_string()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                          HealthCheck.filter_too_much])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 @given(funnels(horizon=(120, 365), attrition=0.5))
 def test_generated_funnels_over_months_agree_in_counts_and_utilisation(scenario):
     """Random funnels over four months to a year, reps leaving at most half a year's headcount: leads, won,
@@ -281,16 +315,25 @@ def test_cash_collected_on_a_short_horizon_counts_the_delay_from_the_win():
     with little time left to be paid. The flow engine once took the delay from the start of the winning day
     and spread a month's wins evenly over its days, and collected a fifth more than the exact engines: over 2,000
     replications that was 11 of the intervals' standard errors."""
-    scenario = sim.Scenario.model_validate({
-        "name": "short", "horizon_days": 5,
-        "channels": [{"name": "all", "leads_per_day": 3.0}],
-        "stages": [{"name": "close", "team": "reps", "conversion": 0.8,
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "short",
+            "horizon_days": 5,
+            "channels": [{"name": "all", "leads_per_day": 3.0}],
+            "stages": [
+                {
+                    "name": "close",
+                    "team": "reps",
+                    "conversion": 0.8,
                     "work_days": {"dist": "exponential", "mean": 0.5},
-                    "wait_days": {"dist": "exponential", "mean": 1.0}}],
-        "teams": [{"name": "reps", "headcount": 4}],
-        "deal_value": {"dist": "fixed", "value": 1.0},
-        "collection_days": {"dist": "exponential", "mean": 1.0},
-    })
+                    "wait_days": {"dist": "exponential", "mean": 1.0},
+                }
+            ],
+            "teams": [{"name": "reps", "headcount": 4}],
+            "deal_value": {"dist": "fixed", "value": 1.0},
+            "collection_days": {"dist": "exponential", "mean": 1.0},
+        }
+    )
     table = agreement(scenario, replications=2000)
     assert table.ok.all(), table[~table.ok].to_string()
 
@@ -326,14 +369,18 @@ def test_priority_lanes_wait_as_cobham_says_in_a_stationary_queue():
     from sim.engine.flow import _plan
     from sim.queueing import priority_waits
 
-    scenario = sim.Scenario.model_validate({
-        "name": "priority", "horizon_days": 400,
-        "channels": [{"name": "all", "leads_per_day": 3.0, "tiers": {"A": 0.3, "B": 0.7}}],
-        "stages": [{"name": "serve", "team": "reps", "conversion": 1.0,
-                    "work_days": {"dist": "exponential", "mean": 1.0}}],
-        "teams": [{"name": "reps", "headcount": 4, "priority": ["A"]}],
-        "deal_value": {"dist": "fixed", "value": 1.0},
-    })
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "priority",
+            "horizon_days": 400,
+            "channels": [{"name": "all", "leads_per_day": 3.0, "tiers": {"A": 0.3, "B": 0.7}}],
+            "stages": [
+                {"name": "serve", "team": "reps", "conversion": 1.0, "work_days": {"dist": "exponential", "mean": 1.0}}
+            ],
+            "teams": [{"name": "reps", "headcount": 4, "priority": ["A"]}],
+            "deal_value": {"dist": "fixed", "value": 1.0},
+        }
+    )
     plan = _plan(scenario, None)
     wait = plan.teams([plan.rosters])[1][0, :, 200:350].mean(axis=1)  # (lanes,): settled, not yet cut off
     expected = priority_waits([0.9, 2.1], 1.0, 4)

@@ -22,8 +22,11 @@ def test_environment_yml_matches_pyproject():
     pip = dict(_split(r) for r in project["dependencies"])
     for extra in project["optional-dependencies"].values():
         pip.update(_split(r) for r in extra)
-    conda = dict(_split(d) for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-                 if isinstance(d, str) and not d.startswith(("python", "pip")))
+    conda = dict(
+        _split(d)
+        for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+        if isinstance(d, str) and not d.startswith(("python", "pip"))
+    )
     assert conda == pip
 
 

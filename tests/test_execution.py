@@ -56,11 +56,16 @@ def _sweep_table(spec_file, out, **backend) -> pd.DataFrame:
 @pytest.mark.xdist_group("dask")
 def test_serial_processes_and_dask_sweeps_are_identical_to_the_bit(spec_file, tmp_path, cluster):
     serial = _sweep_table(spec_file, tmp_path / "serial", workers=1)
-    for name, backend in {"two processes": {"workers": 2}, "three processes": {"workers": 3},
-                          "dask": {"dask": cluster}}.items():
+    for name, backend in {
+        "two processes": {"workers": 2},
+        "three processes": {"workers": 3},
+        "dask": {"dask": cluster},
+    }.items():
         other = _sweep_table(spec_file, tmp_path / name, **backend)
         pd.testing.assert_frame_equal(serial, other, check_exact=True, obj=name)
-    assert (tmp_path / "serial" / "results.parquet").read_bytes() == (tmp_path / "dask" / "results.parquet").read_bytes()
+    assert (tmp_path / "serial" / "results.parquet").read_bytes() == (
+        tmp_path / "dask" / "results.parquet"
+    ).read_bytes()
 
 
 @pytest.mark.xdist_group("dask")
@@ -113,8 +118,15 @@ def _start_sweep(spec_file: Path, out: Path, hold: int | None = None) -> subproc
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"}
     command = ["sweep", str(spec_file), "--workers", "1", "--out", str(out)]
     start = ["-c", _GATED_SWEEP, str(hold)] if hold is not None else ["-m", "sim"]
-    return subprocess.Popen([sys.executable, *start, *command], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *start, *command],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_chunks(process: subprocess.Popen, out: Path, n: int) -> None:
@@ -177,12 +189,14 @@ def test_cli_compare_with_dask_local_starts_its_own_cluster(tmp_path):
     path = tmp_path / "b2b.yaml"
     sim.dump(apply_overrides(load(ROOT / "playbooks" / "b2b_saas.yaml"), {"horizon_days": 30}), path)
     out = tmp_path / "cmp"
-    args = ["compare", str(path), "--override", "teams.sdr.headcount=2",
-            "--replications", "2", "--quiet"]
+    args = ["compare", str(path), "--override", "teams.sdr.headcount=2", "--replications", "2", "--quiet"]
     assert main([*args, "--out", str(tmp_path / "serial"), "--workers", "1"]) == 0
     assert main([*args, "--out", str(out), "--dask", "local", "--workers", "2"]) == 0
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
-                                  pd.read_parquet(tmp_path / "serial" / "replications.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "replications.parquet"),
+        pd.read_parquet(tmp_path / "serial" / "replications.parquet"),
+        check_exact=True,
+    )
 
 
 def _listening_addresses(port: int) -> set[str]:

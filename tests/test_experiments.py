@@ -17,8 +17,19 @@ from sim.cli import main
 from sim.errors import ScenarioError
 from sim.execution import replicate
 from sim.service import ServiceLevels
-from sim.experiments import (Comparison, Strategy, SweepSpec, compare, design_points, load_strategies, load_sweep,
-                             p_best, p_best_by, sensitivity, sweep)
+from sim.experiments import (
+    Comparison,
+    Strategy,
+    SweepSpec,
+    compare,
+    design_points,
+    load_strategies,
+    load_sweep,
+    p_best,
+    p_best_by,
+    sensitivity,
+    sweep,
+)
 
 from .conftest import ROOT
 
@@ -69,11 +80,23 @@ def test_a_strategy_against_itself_differs_by_exactly_zero_and_ties_for_best():
 
 
 def test_intervals_are_the_hand_worked_ones():
-    table = pd.DataFrame({"strategy": ["a"] * 3 + ["b"] * 3, "replication": [0, 1, 2] * 2,
-                          "revenue": [1.0, 2.0, 3.0, 2.0, 4.0, 6.0], "won": [1, 2, 3, 1, 1, 1],
-                          "marketing_cost": [1.0] * 6, "hit_target": [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
-    table = table.assign(staff_cost=0.0, hiring_cost=0.0, commission_cost=0.0, total_cost=table.marketing_cost,
-                         profit=table.revenue - table.marketing_cost)
+    table = pd.DataFrame(
+        {
+            "strategy": ["a"] * 3 + ["b"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "revenue": [1.0, 2.0, 3.0, 2.0, 4.0, 6.0],
+            "won": [1, 2, 3, 1, 1, 1],
+            "marketing_cost": [1.0] * 6,
+            "hit_target": [0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    table = table.assign(
+        staff_cost=0.0,
+        hiring_cost=0.0,
+        commission_cost=0.0,
+        total_cost=table.marketing_cost,
+        profit=table.revenue - table.marketing_cost,
+    )
     result = Comparison([Strategy("a", B2B), Strategy("b", B2B)], table, seed=0, engine="des")
     a, b = result.summary()["strategies"]
     half = stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)  # sd 1, n 3
@@ -86,8 +109,7 @@ def test_intervals_are_the_hand_worked_ones():
 
 
 def test_p_best_shares_ties():
-    table = pd.DataFrame({"strategy": list("abcabc"), "replication": [0, 0, 0, 1, 1, 1],
-                          "revenue": [3, 3, 1, 0, 1, 2]})
+    table = pd.DataFrame({"strategy": list("abcabc"), "replication": [0, 0, 0, 1, 1, 1], "revenue": [3, 3, 1, 0, 1, 2]})
     assert p_best(table).to_dict() == {"a": 0.25, "b": 0.25, "c": 0.5}
 
 
@@ -107,8 +129,9 @@ def test_grid_design_is_the_full_product():
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(2, 40), seed=st.integers(0, 2**31), low=st.floats(-100, 100), width=st.floats(0.1, 100))
 def test_latin_hypercube_puts_one_point_in_each_stratum(n, seed, low, width):
-    spec = SweepSpec(scenario="x", design="lhs", points=n, seed=seed,
-                     parameters={"x": [low, low + width], "k": [0, 10 * n - 1]})
+    spec = SweepSpec(
+        scenario="x", design="lhs", points=n, seed=seed, parameters={"x": [low, low + width], "k": [0, 10 * n - 1]}
+    )
     points = design_points(spec)
     strata = np.floor((points["x"] - low) / width * n).clip(0, n - 1)
     assert sorted(strata) == list(range(n))
@@ -120,7 +143,12 @@ def test_sweep_writes_one_tidy_row_per_point_and_replication(spec_file, tmp_path
     spec = load_sweep(spec_file)
     result = sweep(spec, tmp_path / "out", progress=False)
     table = result.table()
-    assert list(table.columns[:4]) == ["point", "teams.solutions.headcount", "channels.inbound.leads_per_day", "replication"]
+    assert list(table.columns[:4]) == [
+        "point",
+        "teams.solutions.headcount",
+        "channels.inbound.leads_per_day",
+        "replication",
+    ]
     assert len(table) == 6 * 3
     point = table[table.point == 4].drop(columns=table.columns[:3]).reset_index(drop=True)
     expected = replicate(spec.scenarios[4], 5, 3)
@@ -188,8 +216,23 @@ def test_cli_compare_writes_comparison_json(tmp_path, capsys):
     out = tmp_path / "cmp"
     path = tmp_path / "b2b.yaml"
     sim.dump(B2B, path)
-    code = main(["compare", str(path), "--override", "teams.solutions.headcount=10",
-                 "--replications", "3", "--seed", "1", "--out", str(out), "--quiet", "--workers", "1"])
+    code = main(
+        [
+            "compare",
+            str(path),
+            "--override",
+            "teams.solutions.headcount=10",
+            "--replications",
+            "3",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            "--workers",
+            "1",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "comparison.json").read_text())
     base, other = summary["strategies"]
@@ -225,8 +268,12 @@ def test_shipped_sweeps_load_and_run(name, tmp_path, monkeypatch):
     spec = load_sweep(ROOT / "playbooks" / "sweeps" / name)
     assert len(spec.points) in (18, 40) and spec.spec.replications == 100
     small = tmp_path / name
-    small.write_text((ROOT / "playbooks" / "sweeps" / name).read_text().replace("replications: 100", "replications: 2")
-                     .replace("../b2b_saas.yaml", str(ROOT / "playbooks" / "b2b_saas.yaml")))
+    small.write_text(
+        (ROOT / "playbooks" / "sweeps" / name)
+        .read_text()
+        .replace("replications: 100", "replications: 2")
+        .replace("../b2b_saas.yaml", str(ROOT / "playbooks" / "b2b_saas.yaml"))
+    )
     assert main(["sweep", str(small), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 0
     assert main(["report", str(tmp_path / "out"), "--out", str(tmp_path / "report.html")]) == 0
     assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == len(spec.points) * 2
@@ -236,10 +283,26 @@ def test_compare_the_shipped_playbooks_then_report(tmp_path, monkeypatch, capsys
     monkeypatch.chdir(ROOT)
     out = tmp_path / "cmp"
     files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "playbooks").glob("*.yaml"))
-    assert main(["compare", *files, "--override", "teams.solutions.headcount=15", "--replications", "3",
-                 "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                *files,
+                "--override",
+                "teams.solutions.headcount=15",
+                "--replications",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "comparison.json").read_text())
-    assert [s["name"] for s in summary["strategies"]][:len(files)] == [os.path.basename(f)[:-5] for f in files]
+    assert [s["name"] for s in summary["strategies"]][: len(files)] == [os.path.basename(f)[:-5] for f in files]
     assert main(["report", str(out), "--out", str(tmp_path / "r.xlsx")]) == 0
 
 
@@ -280,13 +343,18 @@ def test_a_strategy_file_combines_changes(tmp_path):
     assert both.overrides == {"channels.inbound.leads_per_day": 36, "teams.sdr.headcount": 5}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("- teams.sdr.headcount: 5\n", "s.yaml:1: is not a mapping of strategy name to overrides"),
-    ("fine:\n  teams.sdr.headcount: 5\nempty: {}\n", "s.yaml:3: empty: needs one or more overrides"),
-    ("a:\n  teams.sdr.headcount: 5\nb:\n  teams.sdrr.headcount: 5\n",
-     "s.yaml:4: b.teams.sdrr.headcount: team 'sdrr' does not exist (did you mean 'sdr'?)"),
-    ("a:\n  channels.inbound.cost_per_lead: -1\n", "s.yaml:2: a.channels.inbound.cost_per_lead: -1"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- teams.sdr.headcount: 5\n", "s.yaml:1: is not a mapping of strategy name to overrides"),
+        ("fine:\n  teams.sdr.headcount: 5\nempty: {}\n", "s.yaml:3: empty: needs one or more overrides"),
+        (
+            "a:\n  teams.sdr.headcount: 5\nb:\n  teams.sdrr.headcount: 5\n",
+            "s.yaml:4: b.teams.sdrr.headcount: team 'sdrr' does not exist (did you mean 'sdr'?)",
+        ),
+        ("a:\n  channels.inbound.cost_per_lead: -1\n", "s.yaml:2: a.channels.inbound.cost_per_lead: -1"),
+    ],
+)
 def test_a_bad_strategy_file_is_refused_at_its_line_and_field(tmp_path, capsys, text, message):
     path = tmp_path / "s.yaml"
     path.write_text(text)
@@ -301,8 +369,24 @@ def test_compare_ranks_by_profit_and_shows_cost_beside_revenue(tmp_path, capsys)
     path, scenario = tmp_path / "strategies.yaml", tmp_path / "b2b.yaml"
     path.write_text(STRATEGIES)
     sim.dump(B2B, scenario)
-    assert main(["compare", str(scenario), "--strategies", str(path), "--replications", "4", "--quiet",
-                 "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(scenario),
+                "--strategies",
+                str(path),
+                "--replications",
+                "4",
+                "--quiet",
+                "--workers",
+                "1",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "ranked by profit" in printed and all(column in printed for column in ("revenue", "cost", "profit"))
     summary = json.loads((tmp_path / "out" / "comparison.json").read_text())
@@ -310,23 +394,31 @@ def test_compare_ranks_by_profit_and_shows_cost_beside_revenue(tmp_path, capsys)
     assert summary["objective"] == "profit"
     # profit is revenue minus the parts of the cost, replication by replication
     parts = table[["marketing_cost", "staff_cost", "hiring_cost", "commission_cost"]].sum(axis=1)
-    assert np.allclose(table.total_cost, parts, rtol=1e-12) and np.allclose(table.profit, table.revenue - parts,
-                                                                             rtol=1e-12)
+    assert np.allclose(table.total_cost, parts, rtol=1e-12) and np.allclose(
+        table.profit, table.revenue - parts, rtol=1e-12
+    )
     means = {s["name"]: s["profit"]["mean"] for s in summary["strategies"]}
     assert summary["ranking"] == sorted(means, key=lambda name: -means[name])
     assert sum(s["p_best"] for s in summary["strategies"]) == pytest.approx(1.0)
     wide = table.pivot(index="replication", columns="strategy", values="profit")
     share = (wide.idxmax(axis=1).value_counts() / len(wide)).to_dict()  # no ties between distinct strategies
     assert {s["name"]: s["p_best"] for s in summary["strategies"]} == {n: share.get(n, 0.0) for n in means}
-    extra = summary["strategies"][1]["costs"]["marketing"]["mean"] - summary["strategies"][0]["costs"]["marketing"]["mean"]
+    extra = (
+        summary["strategies"][1]["costs"]["marketing"]["mean"] - summary["strategies"][0]["costs"]["marketing"]["mean"]
+    )
     assert extra > 0  # more inbound leads cost more marketing
 
 
 def test_p_best_by_target_resamples_the_pairs():
     """b reaches the target in every replication, a in half of 40: a resample of 40 in which a reaches it every
     time has probability 0.5**40, so b is best in every one of the resamples."""
-    table = pd.DataFrame({"strategy": ["a", "b"] * 40, "replication": np.repeat(np.arange(40), 2),
-                          "hit_target": np.ravel([[r % 2, 1.0] for r in range(40)])})
+    table = pd.DataFrame(
+        {
+            "strategy": ["a", "b"] * 40,
+            "replication": np.repeat(np.arange(40), 2),
+            "hit_target": np.ravel([[r % 2, 1.0] for r in range(40)]),
+        }
+    )
     assert p_best_by(table, "p_target").to_dict() == {"a": 0.0, "b": 1.0}
     assert p_best_by(table.assign(hit_target=1.0), "p_target").to_dict() == {"a": 0.5, "b": 0.5}
     table["profit"] = np.where(table.strategy == "a", 2.0, 1.0)
@@ -338,14 +430,18 @@ def test_p_best_by_target_resamples_the_pairs():
 
 def _one_team(leads_per_day: float) -> sim.Scenario:
     """Ten reps working a day per lead: 6 leads a day keep them 60% busy, 12 a day ask 120% of them."""
-    return sim.Scenario.model_validate({
-        "name": "one team", "horizon_days": 60,
-        "channels": [{"name": "web", "leads_per_day": leads_per_day, "cost_per_lead": 5}],
-        "stages": [{"name": "sell", "team": "reps", "conversion": 0.3,
-                    "work_days": {"dist": "exponential", "mean": 1.0}}],
-        "teams": [{"name": "reps", "headcount": 10, "cost_per_rep_year": 50000}],
-        "deal_value": {"dist": "fixed", "value": 1000},
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": "one team",
+            "horizon_days": 60,
+            "channels": [{"name": "web", "leads_per_day": leads_per_day, "cost_per_lead": 5}],
+            "stages": [
+                {"name": "sell", "team": "reps", "conversion": 0.3, "work_days": {"dist": "exponential", "mean": 1.0}}
+            ],
+            "teams": [{"name": "reps", "headcount": 10, "cost_per_rep_year": 50000}],
+            "deal_value": {"dist": "fixed", "value": 1000},
+        }
+    )
 
 
 def test_a_strategy_that_breaks_a_service_level_is_never_the_winner(tmp_path, capsys):
@@ -372,8 +468,10 @@ def test_a_strategy_that_breaks_a_service_level_is_never_the_winner(tmp_path, ca
     assert broken["p_best"] is None and "breaks a service level" in broken["p_best_null_because"]
     assert broken["profit"]["mean"] > kept["profit"]["mean"]  # the better profit is what the limits turn down
     assert kept["service"]["utilisation"]["reps"] < 0.7 < 0.95 < broken["service"]["utilisation"]["reps"]
-    assert held["service_levels"] == {"max_wait": [{"stage": "sell", "days": 2.0, "share": 0.9}],
-                                      "max_utilisation": 0.85}
+    assert held["service_levels"] == {
+        "max_wait": [{"stage": "sell", "days": 2.0, "share": 0.9}],
+        "max_utilisation": 0.85,
+    }
     assert "twice the leads: sell" in printed and "breaks max-wait sell:2:0.9, max-utilisation reps" in printed
     assert "winner: base (best profit among the strategies that keep the service levels)" in printed
     # the money of the comparison and of its service measurement come from the same simulated replications
@@ -395,8 +493,10 @@ def test_compare_refuses_service_levels_it_cannot_measure(tmp_path, capsys):
 def test_the_report_of_a_comparison_names_no_winner_that_breaks_a_service_level(tmp_path):
     from sim.report import build_report
 
-    strategies = [Strategy("base", _one_team(6)), Strategy.from_overrides("twice", _one_team(6),
-                                                                          {"channels.web.leads_per_day": 12})]
+    strategies = [
+        Strategy("base", _one_team(6)),
+        Strategy.from_overrides("twice", _one_team(6), {"channels.web.leads_per_day": 12}),
+    ]
     levels = ServiceLevels(max_utilisation=0.85)
     compare(strategies, replications=4, seed=1, progress=False, out=tmp_path / "held", levels=levels)
     report = build_report(tmp_path / "held")

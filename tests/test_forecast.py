@@ -32,7 +32,6 @@ from tests.conftest import MAVEN, OLIST, needs_olist
 PIPELINE = MAVEN / "sales_pipeline.csv"
 
 
-
 @pytest.fixture(scope="module")
 def maven():
     return read_opportunities(PIPELINE, "maven")
@@ -40,7 +39,9 @@ def maven():
 
 def _export(rows: list[tuple]) -> pd.DataFrame:
     """A Maven-shaped raw export from (id, stage, engage, close, value, product) rows."""
-    frame = pd.DataFrame(rows, columns=["opportunity_id", "deal_stage", "engage_date", "close_date", "close_value", "product"])
+    frame = pd.DataFrame(
+        rows, columns=["opportunity_id", "deal_stage", "engage_date", "close_date", "close_value", "product"]
+    )
     frame["sales_agent"], frame["account"] = "Ann", "K"
     return frame
 
@@ -76,8 +77,11 @@ def test_sampled_fates_follow_the_table(seed):
 
 def test_every_deal_won_on_day_ten_gives_an_exact_forecast():
     history = [(f"h{i}", "Won", "2024-01-01", "2024-01-11", "100", "P") for i in range(20)]
-    pipeline = [("o1", "Engaging", "2024-03-25", None, None, "P"), ("o2", "Engaging", "2024-03-28", None, None, "P"),
-                ("o3", "Engaging", "2024-03-31", None, None, "P")]
+    pipeline = [
+        ("o1", "Engaging", "2024-03-25", None, None, "P"),
+        ("o2", "Engaging", "2024-03-28", None, None, "P"),
+        ("o3", "Engaging", "2024-03-31", None, None, "P"),
+    ]
     crm = read_opportunities(_export(history + pipeline), "maven").as_known_on("2024-03-31")
     out = forecast(crm, "2024-04-05", replications=20, seed=1, arrivals=False)
     # o1 closes on 4 April, o2 on 7 April (after the period), o3 on 10 April
@@ -137,11 +141,15 @@ def test_backtest_compares_with_what_happened(maven):
     table = backtest(maven, ["2017-06-30", "2017-09-30"], period_days=91, replications=60, seed=2)
     ops = maven.opportunities
     for row in table.itertuples():
-        won = ops[(ops.status == "won") & (ops.closed > pd.Timestamp(row.cutoff)) & (ops.closed <= pd.Timestamp(row.until))]
+        won = ops[
+            (ops.status == "won") & (ops.closed > pd.Timestamp(row.cutoff)) & (ops.closed <= pd.Timestamp(row.until))
+        ]
         assert row.actual_won == len(won) and row.actual_revenue == pytest.approx(won.value.sum())
         assert row.predicted_revenue_p10 <= row.predicted_revenue_p50 <= row.predicted_revenue_p90
         assert row.covered == (row.predicted_revenue_p10 <= row.actual_revenue <= row.predicted_revenue_p90)
-        assert row.abs_pct_error == pytest.approx(abs(row.predicted_revenue_p50 - row.actual_revenue) / row.actual_revenue)
+        assert row.abs_pct_error == pytest.approx(
+            abs(row.predicted_revenue_p50 - row.actual_revenue) / row.actual_revenue
+        )
     naive_won, naive_revenue = naive_run_rate(maven.as_known_on("2017-09-30"), 91)
     last90 = ops[(ops.status == "won") & (ops.closed > "2017-07-02") & (ops.closed <= "2017-09-30")]
     assert naive_revenue == pytest.approx(last90.value.sum() * 91 / 90)
@@ -179,26 +187,59 @@ def test_cli_calibrate_writes_a_runnable_scenario_and_the_rejected_rows(tmp_path
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[9] = lines[9].replace("Won", "Maybe", 1) if ",Won," in lines[9] else lines[9].replace(",Lost,", ",Maybe,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code = main(["calibrate", str(path), "--mapping", "maven", "--out", str(tmp_path / "s.yaml"),
-                 "--horizon-days", "30", "--report", str(tmp_path / "rep")])
+    code = main(
+        [
+            "calibrate",
+            str(path),
+            "--mapping",
+            "maven",
+            "--out",
+            str(tmp_path / "s.yaml"),
+            "--horizon-days",
+            "30",
+            "--report",
+            str(tmp_path / "rep"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "Read 8,800 rows; used 8,799; skipped 1." in out and "unknown stage: 1" in out
     rejected = pd.read_csv(tmp_path / "rep" / "rejected_rows.csv")
-    assert rejected.to_dict("records") == [{"row": 10, "column": "deal_stage", "problem": "unknown stage",
-                                            "detail": "'Maybe'"}]
+    assert rejected.to_dict("records") == [
+        {"row": 10, "column": "deal_stage", "problem": "unknown stage", "detail": "'Maybe'"}
+    ]
     assert json.loads((tmp_path / "rep" / "calibration.json").read_text())["rows_used"] == 8799
     scenario = sim.load(tmp_path / "s.yaml")
     assert sim.simulate(scenario, replications=1, seed=1, detail=False).replications["leads"].iloc[0] > 0
 
 
 def test_cli_backtest_and_forecast_write_their_json(tmp_path, capsys):
-    assert main(["backtest", str(PIPELINE), "--cutoff", "2017-09-30", "--replications", "30", "--out", str(tmp_path / "b")]) == 0
+    assert (
+        main(
+            ["backtest", str(PIPELINE), "--cutoff", "2017-09-30", "--replications", "30", "--out", str(tmp_path / "b")]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "b" / "backtest.json").read_text())
     for key in ("predicted_won", "predicted_revenue", "actual_won", "actual_revenue", "naive_revenue", "abs_pct_error"):
         assert key in result
     assert set(result["predicted_revenue"]) == {"mean", "p10", "p50", "p90"} and result["until"] == "2017-12-31"
-    assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--target", "1500000", "--replications", "30",
-                 "--out", str(tmp_path / "f")]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(PIPELINE),
+                "--as-of",
+                "2017-11-15",
+                "--target",
+                "1500000",
+                "--replications",
+                "30",
+                "--out",
+                str(tmp_path / "f"),
+            ]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "f" / "forecast.json").read_text())
     assert result["until"] == "2017-12-31" and 0 <= result["p_hit_target"] <= 1
     assert (tmp_path / "f" / "fan.png").stat().st_size > 0
@@ -209,7 +250,10 @@ def test_cli_bad_input_exits_2_without_a_traceback(tmp_path, capsys):
     assert main(["forecast", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x")]) == 2
     assert "file not found" in capsys.readouterr().err
     (tmp_path / "m.yaml").write_text("name: m\ncolumns: {created: x}\nstages: [A]\nbogus: 1\n", encoding="utf-8")
-    assert main(["calibrate", str(PIPELINE), "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "s.yaml")]) == 2
+    assert (
+        main(["calibrate", str(PIPELINE), "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "s.yaml")])
+        == 2
+    )
     assert f"{tmp_path / 'm.yaml'}:4: bogus: unknown field" in capsys.readouterr().err
     assert main(["backtest", str(PIPELINE), "--cutoff", "2018-06-01", "--out", str(tmp_path / "b")]) == 2
     assert "before it starts" in capsys.readouterr().err
@@ -235,10 +279,16 @@ def _stationary_export(seed: int, days: int = 540, rate: float = 12.0) -> pd.Dat
     is_open = closed > end
     stage = np.where(is_open, "Engaging", np.where(won, "Won", "Lost"))
     value = np.where(won, np.round(rng.lognormal(np.log(2000), 0.4, n)), 0.0)
-    frame = pd.DataFrame({"opportunity_id": [f"d{i}" for i in range(n)], "deal_stage": stage,
-                          "engage_date": created.strftime("%Y-%m-%d"),
-                          "close_date": np.where(is_open, None, closed.strftime("%Y-%m-%d")),
-                          "close_value": np.where(is_open, None, value.astype(str)), "product": "P"})
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": [f"d{i}" for i in range(n)],
+            "deal_stage": stage,
+            "engage_date": created.strftime("%Y-%m-%d"),
+            "close_date": np.where(is_open, None, closed.strftime("%Y-%m-%d")),
+            "close_value": np.where(is_open, None, value.astype(str)),
+            "product": "P",
+        }
+    )
     frame["sales_agent"], frame["account"] = "Ann", "K"
     return frame
 
@@ -279,11 +329,16 @@ def _campaign_export(seed: int, months: int = 18, per_month: float = 360.0, cv: 
     won = rng.random(n) < 0.3
     is_open = closed > start + pd.DateOffset(months=months) - pd.Timedelta(days=1)
     value = np.where(won, np.round(rng.lognormal(np.log(2000), 0.4, n)), 0.0)
-    frame = pd.DataFrame({"opportunity_id": [f"d{i}" for i in range(n)],
-                          "deal_stage": np.where(is_open, "Engaging", np.where(won, "Won", "Lost")),
-                          "engage_date": created.strftime("%Y-%m-%d"),
-                          "close_date": np.where(is_open, None, closed.strftime("%Y-%m-%d")),
-                          "close_value": np.where(is_open, None, value.astype(str)), "product": "P"})
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": [f"d{i}" for i in range(n)],
+            "deal_stage": np.where(is_open, "Engaging", np.where(won, "Won", "Lost")),
+            "engage_date": created.strftime("%Y-%m-%d"),
+            "close_date": np.where(is_open, None, closed.strftime("%Y-%m-%d")),
+            "close_value": np.where(is_open, None, value.astype(str)),
+            "product": "P",
+        }
+    )
     frame["sales_agent"], frame["account"] = "Ann", "K"
     return frame
 
@@ -297,8 +352,9 @@ def test_the_simulation_beats_the_run_rate_on_a_stationary_process_it_can_see(se
     sim_errors, naive_errors = [], []
     for process in (seed, seed + 1000):
         crm = read_opportunities(_campaign_export(process), "maven")
-        table = backtest(crm, pd.date_range("2023-07-31", "2024-04-30", freq="ME"), period_days=30,
-                         replications=100, seed=process)
+        table = backtest(
+            crm, pd.date_range("2023-07-31", "2024-04-30", freq="ME"), period_days=30, replications=100, seed=process
+        )
         sim_errors += table["abs_pct_error"].tolist()
         naive_errors += table["naive_abs_pct_error"].tolist()
     assert np.mean(sim_errors) < np.mean(naive_errors)

@@ -33,19 +33,60 @@ pandas) plus headroom, far below what the original failures took (gigabytes for 
 BASES = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in [W1, *PLAYBOOKS]]
 
 VALUES = st.one_of(
-    st.integers(-10**45, 10**45), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
+    st.integers(-(10**45), 10**45),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
     st.text(max_size=12),
-    st.sampled_from(["", " ", "12", "1e9", "-1", "nan", "=HYPERLINK(1)", "\x07bell", "线索", "exponential", "A",
-                     "2026-02-30", "999999999999"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "12",
+            "1e9",
+            "-1",
+            "nan",
+            "=HYPERLINK(1)",
+            "\x07bell",
+            "线索",
+            "exponential",
+            "A",
+            "2026-02-30",
+            "999999999999",
+        ]
+    ),
     st.lists(st.one_of(st.integers(-3, 10**6), st.floats(-1, 2)), max_size=14),
-    st.dictionaries(st.sampled_from(["", "A", "B", "dist", "mean", "value", "x"]),
-                    st.one_of(st.integers(-2, 10**9), st.floats(-1, 2), st.sampled_from(["fixed", "gamma"])),
-                    max_size=4),
+    st.dictionaries(
+        st.sampled_from(["", "A", "B", "dist", "mean", "value", "x"]),
+        st.one_of(st.integers(-2, 10**9), st.floats(-1, 2), st.sampled_from(["fixed", "gamma"])),
+        max_size=4,
+    ),
 )
 
-SPLICES = ["&a ", "*a", "*nowhere", "[", "]", "{", "}", ": ", "- ", "\t", "!!python/object/apply:os.system ['x']",
-           "<<: *a", "9" * 60, "? [k]\n: v\n", "\n" + "  " * 60 + "deep: 1\n", "'", '"', "%YAML 1.1\n", "---\n",
-           "a: &a [*a]\n", "\x00", "\ufeff"]
+SPLICES = [
+    "&a ",
+    "*a",
+    "*nowhere",
+    "[",
+    "]",
+    "{",
+    "}",
+    ": ",
+    "- ",
+    "\t",
+    "!!python/object/apply:os.system ['x']",
+    "<<: *a",
+    "9" * 60,
+    "? [k]\n: v\n",
+    "\n" + "  " * 60 + "deep: 1\n",
+    "'",
+    '"',
+    "%YAML 1.1\n",
+    "---\n",
+    "a: &a [*a]\n",
+    "\x00",
+    "\ufeff",
+]
 
 
 def _paths(node, path=()):
@@ -120,8 +161,10 @@ def _check(text: str, directory) -> None:
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 < RSS_CAP_BYTES
 
 
-_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                       HealthCheck.function_scoped_fixture])
+_SETTINGS = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 
 @settings(max_examples=300, **_SETTINGS)

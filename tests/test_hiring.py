@@ -28,8 +28,9 @@ def test_hire_writes_a_plan_that_reaches_its_target_at_a_stated_cost(tmp_path, c
     plan = json.loads((out / "hiring.json").read_text())
     assert (out / "headcount.png").read_bytes().startswith(b"\x89PNG")
     costs = plan["costs"]
-    assert costs["total"]["mean"] == pytest.approx(sum(costs[p]["mean"] for p in
-                                                       ("marketing", "staff", "hiring", "commission")), rel=1e-12)
+    assert costs["total"]["mean"] == pytest.approx(
+        sum(costs[p]["mean"] for p in ("marketing", "staff", "hiring", "commission")), rel=1e-12
+    )
     assert plan["profit"]["mean"] == pytest.approx(plan["revenue"]["mean"] - costs["total"]["mean"], rel=1e-9)
     assert plan["p_target_on_search"] >= 0.8
     scenario = sim.load(out / "scenario.yaml")
@@ -38,8 +39,9 @@ def test_hire_writes_a_plan_that_reaches_its_target_at_a_stated_cost(tmp_path, c
         added = sum(h.count for h in team.hires) - sum(h.count for h in original.team(team.name).hires)
         assert added == sum(h["count"] for h in plan["hires"][team.name])
     assert plan["hires_total"] == sum(h["count"] for hires in plan["hires"].values() for h in hires)
-    revenue = sim.simulate(scenario, replications=40, seed=4242, engine="fast", detail=False,
-                           progress=False).replications.revenue
+    revenue = sim.simulate(
+        scenario, replications=40, seed=4242, engine="fast", detail=False, progress=False
+    ).replications.revenue
     assert revenue.mean() >= 36_000_000
 
 
@@ -101,7 +103,8 @@ def _evaluation(p_target: float, revenue: float):
 
 def test_hires_cost_counts_the_fee_and_the_salary_from_the_start():
     assert hires_cost(TWO_TEAMS, {"callers": [(0, 2), (265, 1)], "closers": [(365, 4)]}) == pytest.approx(
-        3 * 1000 + 2 * 36500 + 100 * 100)  # a closer starting after the year costs nothing in it
+        3 * 1000 + 2 * 36500 + 100 * 100
+    )  # a closer starting after the year costs nothing in it
 
 
 def test_a_budget_cuts_the_hires_that_lose_least_chance_for_the_money():
@@ -128,14 +131,18 @@ def test_hire_within_a_budget_on_the_playbook(tmp_path, capsys):
     """The lagged plan for 30M asks for hires costing more than the budget: they are cut to fit it, and the
     scenario written holds exactly the hires whose cost hiring.json states."""
     out = tmp_path / "hire"
-    assert main(["hire", str(B2B), "--target", "30000000", "--budget", "2500000", "--replications", "4",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["hire", str(B2B), "--target", "30000000", "--budget", "2500000", "--replications", "4", "--out", str(out)]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     plan = json.loads((out / "hiring.json").read_text())
     assert plan["mode"] == "budget" and plan["budget"] == 2500000 and plan["hires_taken_away"] > 0
     assert 0 < plan["hires_cost"] <= 2500000 and "costing at most 2,500,000" in printed
     scenario, original = sim.load(out / "scenario.yaml"), sim.load(B2B)
-    added = {t.name: [(h.day, h.count) for h in t.hires][len(original.team(t.name).hires):] for t in scenario.teams}
+    added = {t.name: [(h.day, h.count) for h in t.hires][len(original.team(t.name).hires) :] for t in scenario.teams}
     assert hires_cost(original, added) == pytest.approx(plan["hires_cost"])
     assert "the hires cost" in printed and "P(target) on fresh replications" in printed
 

@@ -14,8 +14,19 @@ import sim
 import sim.scenario
 import sim.targets
 from sim.errors import ScenarioError
-from sim.incentives import (COMPONENTS, Commission, IncentivePlan, commission, gini, load_plan, loads_plan,
-                            payouts, plan_summary, rep_periods, won_deals)
+from sim.incentives import (
+    COMPONENTS,
+    Commission,
+    IncentivePlan,
+    commission,
+    gini,
+    load_plan,
+    loads_plan,
+    payouts,
+    plan_summary,
+    rep_periods,
+    won_deals,
+)
 from sim.incentives import responded_deals
 from sim.model.behaviour import Behaviour, effort
 from sim.timing import load_closes, quarter_end_share, simulated_wins, win_rate_by_month_of_quarter
@@ -67,8 +78,10 @@ def _loop_commission(revenue: float, quota: float, terms: Commission) -> float:
         rate = [t.rate for i, t in enumerate(terms.tiers) if starts[i] <= attainment][-1]
         paid = rate * revenue
     else:
-        paid = sum(t.rate * max(0.0, min(revenue, starts[i + 1] * quota) - starts[i] * quota)
-                   for i, t in enumerate(terms.tiers))
+        paid = sum(
+            t.rate * max(0.0, min(revenue, starts[i + 1] * quota) - starts[i] * quota)
+            for i, t in enumerate(terms.tiers)
+        )
     if attainment < terms.threshold:
         paid = 0.0
     return min(paid, terms.cap) if terms.cap is not None else paid
@@ -82,10 +95,12 @@ def commissions(draw, retroactive=None, increasing=False):
     rates = draw(st.lists(st.floats(0, 0.3), min_size=n, max_size=n))
     if increasing:
         rates = sorted(rates)
-    return Commission(tiers=[{"from_attainment": float(a), "rate": r} for a, r in zip(starts, rates)],
-                      retroactive=draw(st.booleans()) if retroactive is None else retroactive,
-                      threshold=draw(st.sampled_from([0.0, 0.5, 0.8])),
-                      cap=draw(st.one_of(st.none(), st.floats(100, 50_000))))
+    return Commission(
+        tiers=[{"from_attainment": float(a), "rate": r} for a, r in zip(starts, rates)],
+        retroactive=draw(st.booleans()) if retroactive is None else retroactive,
+        threshold=draw(st.sampled_from([0.0, 0.5, 0.8])),
+        cap=draw(st.one_of(st.none(), st.floats(100, 50_000))),
+    )
 
 
 revenues = st.floats(0, 500_000)
@@ -147,10 +162,15 @@ def test_payouts_are_the_hand_computed_ones(tiny):
 
 
 def test_components_sum_to_the_total_and_the_tidy_table_matches(tiny):
-    p = plan(commission=tiers((0, 0.05), (1.0, 0.1)) | {"cap": 2500, "threshold": 0.3}, base_salary=1000,
-             kickers={"new_product": {"A": 0.02}}, process_bonus={"min_activities": 2, "amount": 50},
-             team_bonus={"amount": 400}, large_deal_bonus={"min_value": 2000, "amount": 100},
-             clawback={"days": 30})
+    p = plan(
+        commission=tiers((0, 0.05), (1.0, 0.1)) | {"cap": 2500, "threshold": 0.3},
+        base_salary=1000,
+        kickers={"new_product": {"A": 0.02}},
+        process_bonus={"min_activities": 2, "amount": 50},
+        team_bonus={"amount": 400},
+        large_deal_bonus={"min_value": 2000, "amount": 100},
+        clawback={"days": 30},
+    )
     table = rep_periods(tiny, p)
     assert table[list(COMPONENTS)].sum(axis=1).to_numpy() == pytest.approx(table.total.to_numpy())
     assert (table.commission <= 2500 + 1e-9).all()
@@ -166,24 +186,32 @@ def test_deal_size_rates_pay_each_deal_its_band(tiny):
     bands = [{"from_value": 0, "rate": 0.03}, {"from_value": 1500, "rate": 0.05}]
     table = rep_periods(tiny, plan(deal_size_rates=bands)).set_index(["replication", "rep", "period"])
     deals = won_deals(tiny, plan())
-    won = deals[deals.won].assign(period=(pd.Timestamp("2027-01-01") + pd.to_timedelta(deals[deals.won].day,
-                                                                                         unit="D")).dt.month - 1)
+    won = deals[deals.won].assign(
+        period=(pd.Timestamp("2027-01-01") + pd.to_timedelta(deals[deals.won].day, unit="D")).dt.month - 1
+    )
     counts = won.groupby(["replication", "rep", "period", "tier"]).size().unstack(fill_value=0)
     expected = 0.05 * 2000 * counts.get("A", 0) + 0.03 * 1000 * counts.get("B", 0)
     assert table.deal_size.to_numpy() == pytest.approx(expected.reindex(table.index, fill_value=0).to_numpy())
     assert (table.commission == 0).all()  # no tiers by attainment: the bands are the whole commission
     from sim.incentives import DealBand, deal_size_pay
+
     # a deal below the first band earns nothing; the band's rate is on the whole deal, not above the edge
     only_large = (DealBand(from_value=100_000, rate=0.03), DealBand(from_value=200_000, rate=0.05))
     assert deal_size_pay([99_999, 100_000, 199_999, 200_000, np.nan], only_large).tolist() == pytest.approx(
-        [0, 3_000, 0.03 * 199_999, 10_000, 0])
+        [0, 3_000, 0.03 * 199_999, 10_000, 0]
+    )
 
 
 def test_repeat_order_kicker_pays_the_deals_of_its_channel():
     """Two channels, one of them existing customers' reorders: only its deals earn the repeat-order rate."""
-    scenario = sim.load(TINY).replace({"channels": [
-        {"name": "web", "leads_per_day": 2, "tiers": {"A": 0.4, "B": 0.6}},
-        {"name": "reorders", "leads_per_day": 1, "tiers": {"A": 0.4, "B": 0.6}}]})
+    scenario = sim.load(TINY).replace(
+        {
+            "channels": [
+                {"name": "web", "leads_per_day": 2, "tiers": {"A": 0.4, "B": 0.6}},
+                {"name": "reorders", "leads_per_day": 1, "tiers": {"A": 0.4, "B": 0.6}},
+            ]
+        }
+    )
     run = sim.simulate(scenario, replications=2, seed=4, progress=False)
     p = plan(kickers={"repeat_order": {"reorders": 0.01}, "new_product": {"A": 0.02}})
     table = rep_periods(run, p)
@@ -196,8 +224,9 @@ def test_repeat_order_kicker_pays_the_deals_of_its_channel():
 
 def test_clawback_takes_back_the_per_deal_pay_too(tiny):
     """With only per-deal parts, what a clawback takes is exactly the pay of the deals left unpaid."""
-    p = plan(deal_size_rates=[{"from_value": 0, "rate": 0.03}], kickers={"new_product": {"A": 0.02}},
-             clawback={"days": 30})
+    p = plan(
+        deal_size_rates=[{"from_value": 0, "rate": 0.03}], kickers={"new_product": {"A": 0.02}}, clawback={"days": 30}
+    )
     table = rep_periods(tiny, p)
     deals = won_deals(tiny, p)
     won = deals[deals.won & (deals.day < 181)]
@@ -215,15 +244,22 @@ def plans(draw):
         quota=draw(st.sampled_from(["from_targets", 15_000.0, 60_000.0])),
         base_salary=draw(st.sampled_from([0.0, 2_500.0])),
         commission=draw(commissions()),
-        kickers=draw(st.sampled_from([{}, {"new_product": {"A": 0.03}},
-                                      {"new_product": {"B": 0.01}, "repeat_order": {"web": 0.01}}])),
-        deal_size_rates=draw(st.sampled_from([[], [{"from_value": 0, "rate": 0.01},
-                                                   {"from_value": 1500, "rate": 0.03}]])),
+        kickers=draw(
+            st.sampled_from(
+                [{}, {"new_product": {"A": 0.03}}, {"new_product": {"B": 0.01}, "repeat_order": {"web": 0.01}}]
+            )
+        ),
+        deal_size_rates=draw(
+            st.sampled_from([[], [{"from_value": 0, "rate": 0.01}, {"from_value": 1500, "rate": 0.03}]])
+        ),
         process_bonus=optional(st.builds(dict, min_activities=st.integers(1, 4), amount=st.floats(0, 300))),
         team_bonus=optional(st.builds(dict, amount=st.floats(0, 1000), attainment=st.floats(0.5, 1.5))),
-        large_deal_bonus=optional(st.builds(dict, min_value=st.sampled_from([1500.0, 2000.0]), amount=st.floats(0, 500))),
+        large_deal_bonus=optional(
+            st.builds(dict, min_value=st.sampled_from([1500.0, 2000.0]), amount=st.floats(0, 500))
+        ),
         clawback=optional(st.builds(dict, days=st.floats(5, 60))),
-        behaviour={"elasticity": draw(st.sampled_from([0.0, 0.5, 2.0]))})
+        behaviour={"elasticity": draw(st.sampled_from([0.0, 0.5, 2.0]))},
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -235,26 +271,33 @@ def test_any_plan_components_sum_to_the_total_and_caps_hold(tiny, p):
         assert (table.commission <= p.commission.cap + 1e-6).all()
     assert (table[[c for c in COMPONENTS if c != "clawback"]] >= 0).all().all() and (table.clawback <= 0).all()
     earned = table[["commission", "deal_size", "new_product", "repeat_order"]].sum(axis=1)
-    assert (-table.clawback.groupby([table.replication, table.rep]).transform("sum")
-            <= earned.groupby([table.replication, table.rep]).transform("sum") + 1e-6).all()
+    assert (
+        -table.clawback.groupby([table.replication, table.rep]).transform("sum")
+        <= earned.groupby([table.replication, table.rep]).transform("sum") + 1e-6
+    ).all()
     pay = payouts(tiny, p)
     assert pay.amount.sum() == pytest.approx(table.total.sum())
 
 
 def test_bonuses_and_kickers_hand_computed(tiny):
-    p = plan(kickers={"new_product": {"A": 0.02}}, large_deal_bonus={"min_value": 2000, "amount": 100},
-             team_bonus={"amount": 400, "attainment": 0.8}, process_bonus={"min_activities": 3, "amount": 50})
+    p = plan(
+        kickers={"new_product": {"A": 0.02}},
+        large_deal_bonus={"min_value": 2000, "amount": 100},
+        team_bonus={"amount": 400, "attainment": 0.8},
+        process_bonus={"min_activities": 3, "amount": 50},
+    )
     table = rep_periods(tiny, p).set_index(["replication", "rep", "period"])
     deals = won_deals(tiny, p)
-    won = deals[deals.won].assign(period=(pd.Timestamp("2027-01-01") + pd.to_timedelta(deals[deals.won].day,
-                                                                                         unit="D")).dt.month - 1)
+    won = deals[deals.won].assign(
+        period=(pd.Timestamp("2027-01-01") + pd.to_timedelta(deals[deals.won].day, unit="D")).dt.month - 1
+    )
     a_deals = won[won.tier == "A"].groupby(["replication", "rep", "period"]).size()
     for key, row in table.iterrows():
         n_a = a_deals.get(key, 0)
         assert row.new_product == pytest.approx(0.02 * 2000 * n_a)  # A deals are worth 2,000
         assert row.large_deal_bonus == pytest.approx(100 * n_a)
     team = table.groupby(["replication", "period"])[["revenue", "quota"]].sum()
-    made = (team.revenue >= 0.8 * team.quota)
+    made = team.revenue >= 0.8 * team.quota
     for key, row in table.iterrows():
         assert row.team_bonus == (400 if made[(key[0], key[2])] else 0)
     times = tiny.stage_times[(tiny.stage_times.stage == "close") & (tiny.stage_times.rep >= 0)]
@@ -262,8 +305,7 @@ def test_bonuses_and_kickers_hand_computed(tiny):
     busy = busy[busy >= 3].reset_index()
     busy["period"] = (pd.Timestamp("2027-01-01") + pd.to_timedelta(busy.day, unit="D")).dt.month - 1
     days = busy.groupby(["replication", "rep", "period"]).size()
-    assert table.process_bonus.to_numpy() == pytest.approx(
-        [50 * days.get(key, 0) for key in table.index])
+    assert table.process_bonus.to_numpy() == pytest.approx([50 * days.get(key, 0) for key in table.index])
 
 
 def test_clawback_takes_back_the_effective_rate_on_late_deals(tiny):
@@ -397,31 +439,46 @@ def test_shipped_plans_load_and_run_on_the_playbook_of_their_team():
         p = load_plan(file)
         team = p.team or "account_execs"  # a plan without a team is written for b2b_saas's closers
         playbook = next(s for s in playbooks if team in [t.name for t in s.teams])
-        run = sim.simulate(playbook.replace({"horizon_days": 120, "incentives": {}}), seed=1, engine="fast",
-                           progress=False)
+        run = sim.simulate(
+            playbook.replace({"horizon_days": 120, "incentives": {}}), seed=1, engine="fast", progress=False
+        )
         assert (rep_periods(run, p).total > 0).all(), file.name
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name: x\ncommission:\n  tiers:\n    - {from_attainment: 0, rate: 0.1}\n    - {from_attainment: 0, rate: 0.2}\n",
-     "<p>:5: commission.tiers[1].from_attainment: 0 is not above the previous tier's 0 (tiers must be in "
-     "increasing order, without overlap)"),
-    ("name: x\ncommission:\n  tiers: [{from_attainment: 0.2, rate: 0.1}]\n",
-     "<p>:3: commission.tiers[0].from_attainment: 0.2: the first tier must start at 0"),
-    ("name: x\nperiod: week\n", "<p>:2: period: Input should be 'month', 'quarter' or 'year'"),
-    ("name: x\ncomission: {}\n", "<p>:2: comission: unknown field (did you mean 'commission'?)"),
-    ("name: x\nquota: -5\n", "<p>:2: quota"),
-    ("name: x\nquota_split: evenly\n", "<p>:2: quota_split: split method 'evenly' does not exist (did you mean 'even'?)"),
-    ("name: x\ncommission: {tiers: [{from_attainment: 0, rate: 0.1}], cap: -1}\n", "<p>:2: commission.cap"),
-    ("name: x\nbehaviour: {elasticity: 1, window_days: 40}\n", "<p>:2: behaviour.window_days"),
-    ("name: x\ndeal_size_rates:\n  - {from_value: 0, rate: 0.03}\n  - {from_value: 0, rate: 0.05}\n",
-     "<p>:4: deal_size_rates[1].from_value: 0 is not above the previous band's 0 (bands must be in increasing "
-     "order, without overlap)"),
-    ("name: x\ndeal_size_rates: [{from_value: 0, rate: -0.03}]\n", "<p>:2: deal_size_rates[0].rate"),
-    ("name: x\nkickers:\n  new_product: {A: -0.1}\n", "<p>:3: kickers.new_product.A"),
-    ("name: x\nkickers:\n  repeat_orders: {web: 0.1}\n",
-     "<p>:3: kickers.repeat_orders: unknown field (did you mean 'repeat_order'?)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "name: x\ncommission:\n  tiers:\n    - {from_attainment: 0, rate: 0.1}\n    - {from_attainment: 0, rate: 0.2}\n",
+            "<p>:5: commission.tiers[1].from_attainment: 0 is not above the previous tier's 0 (tiers must be in "
+            "increasing order, without overlap)",
+        ),
+        (
+            "name: x\ncommission:\n  tiers: [{from_attainment: 0.2, rate: 0.1}]\n",
+            "<p>:3: commission.tiers[0].from_attainment: 0.2: the first tier must start at 0",
+        ),
+        ("name: x\nperiod: week\n", "<p>:2: period: Input should be 'month', 'quarter' or 'year'"),
+        ("name: x\ncomission: {}\n", "<p>:2: comission: unknown field (did you mean 'commission'?)"),
+        ("name: x\nquota: -5\n", "<p>:2: quota"),
+        (
+            "name: x\nquota_split: evenly\n",
+            "<p>:2: quota_split: split method 'evenly' does not exist (did you mean 'even'?)",
+        ),
+        ("name: x\ncommission: {tiers: [{from_attainment: 0, rate: 0.1}], cap: -1}\n", "<p>:2: commission.cap"),
+        ("name: x\nbehaviour: {elasticity: 1, window_days: 40}\n", "<p>:2: behaviour.window_days"),
+        (
+            "name: x\ndeal_size_rates:\n  - {from_value: 0, rate: 0.03}\n  - {from_value: 0, rate: 0.05}\n",
+            "<p>:4: deal_size_rates[1].from_value: 0 is not above the previous band's 0 (bands must be in increasing "
+            "order, without overlap)",
+        ),
+        ("name: x\ndeal_size_rates: [{from_value: 0, rate: -0.03}]\n", "<p>:2: deal_size_rates[0].rate"),
+        ("name: x\nkickers:\n  new_product: {A: -0.1}\n", "<p>:3: kickers.new_product.A"),
+        (
+            "name: x\nkickers:\n  repeat_orders: {web: 0.1}\n",
+            "<p>:3: kickers.repeat_orders: unknown field (did you mean 'repeat_order'?)",
+        ),
+    ],
+)
 def test_bad_plans_are_rejected_with_file_line_and_field(text, message):
     with pytest.raises(ScenarioError) as info:
         loads_plan(text, file="<p>")
@@ -433,8 +490,9 @@ def test_plan_checked_against_the_scenario(tiny):
         rep_periods(tiny, plan(team="closer"))
     with pytest.raises(ScenarioError, match="kickers.new_product.Z: tier 'Z' does not exist"):
         rep_periods(tiny, plan(kickers={"new_product": {"Z": 0.1}}))
-    with pytest.raises(ScenarioError, match="kickers.repeat_order.wbe: channel 'wbe' does not exist "
-                                            "\\(did you mean 'web'\\?\\)"):
+    with pytest.raises(
+        ScenarioError, match="kickers.repeat_order.wbe: channel 'wbe' does not exist \\(did you mean 'web'\\?\\)"
+    ):
         rep_periods(tiny, plan(kickers={"repeat_order": {"wbe": 0.1}}))
     no_targets = sim.simulate(sim.load(TINY).model_copy(update={"targets": None}), seed=1, progress=False)
     with pytest.raises(ScenarioError, match="from_targets needs targets.annual_revenue"):
@@ -452,14 +510,18 @@ def test_a_missing_plan_file_is_one_line(tmp_path):
 def test_effort_follows_marginal_pay_within_bounds():
     b = Behaviour(elasticity=1.0, reference_rate=0.08, max_effort_change=0.3)
     assert effort({"A": 0.08, "B": 0.1, "C": 0.5, "D": 0.0}, b) == pytest.approx(
-        {"A": 1.0, "B": 1.25, "C": 1.3, "D": 0.7})
+        {"A": 1.0, "B": 1.25, "C": 1.3, "D": 0.7}
+    )
     assert effort({"A": 0.5}, Behaviour()) == {"A": 1.0}
 
 
 def test_zero_elasticity_changes_nothing_but_cost(tiny):
     flat = plan(commission=tiers((0, 0.08)))
-    steep = plan(commission=tiers((0, 0.02), (1.0, 0.2)) | {"threshold": 0.5, "retroactive": True},
-                 kickers={"new_product": {"A": 0.05}}, period="quarter")
+    steep = plan(
+        commission=tiers((0, 0.02), (1.0, 0.2)) | {"threshold": 0.5, "retroactive": True},
+        kickers={"new_product": {"A": 0.05}},
+        period="quarter",
+    )
     a, b = rep_periods(tiny, flat), rep_periods(tiny, steep)
     assert a.revenue.sum() == b.revenue.sum()
     assert a.total.sum() != pytest.approx(b.total.sum())
@@ -485,8 +547,9 @@ def test_quarterly_nonlinear_plan_bunches_wins_at_quarter_end_and_a_flat_plan_do
     always up; the flat plan by exactly nothing. Over 12 replications the sds halve: 0.03 is 8 sd, and the
     move is 6.7 sd above 0.005 (5 and 6 at those sds' upper 95% bounds). False failures below 1e-6."""
     respond = {"elasticity": 1.0}
-    nonlinear = IncentivePlan(name="q", period="quarter", behaviour=respond,
-                              commission=tiers((0, 0.04), (1.0, 0.14)) | {"threshold": 0.5})
+    nonlinear = IncentivePlan(
+        name="q", period="quarter", behaviour=respond, commission=tiers((0, 0.04), (1.0, 0.14)) | {"threshold": 0.5}
+    )
     flat = IncentivePlan(name="f", period="quarter", behaviour=respond, commission=tiers((0, 0.08)))
     still = nonlinear.model_copy(update={"behaviour": Behaviour()})
     before = _last_month_share(year, still)
@@ -502,8 +565,9 @@ def test_a_cap_costs_revenue_and_makes_capped_reps_hold_deals_back(year):
     (about 8), half of them then lost, 71% or more by reps at the cap: one seed held back a single deal and
     lost none. Over 12 replications about 32 deals are held back: none lost, or half or fewer by capped reps,
     have probabilities below 1e-8."""
-    capped = IncentivePlan(name="c", period="quarter", behaviour={"elasticity": 1.0},
-                           commission=tiers((0, 0.08)) | {"cap": 40_000})
+    capped = IncentivePlan(
+        name="c", period="quarter", behaviour={"elasticity": 1.0}, commission=tiers((0, 0.08)) | {"cap": 40_000}
+    )
     uncapped = capped.model_copy(update={"commission": Commission(**tiers((0, 0.08)))})
     assert plan_summary(year, capped)["revenue"]["mean"] < plan_summary(year, uncapped)["revenue"]["mean"]
     before, after = won_deals(year, capped), responded_deals(year, capped)
@@ -542,9 +606,12 @@ def test_the_crm_data_shows_the_quarter_end_pattern():
 
 def test_skipped_crm_rows_are_reported_by_row_number(tmp_path):
     file = tmp_path / "pipeline.csv"
-    file.write_text("opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
-                    "a,x,GTX Basic,,Won,2017-02-01,2017-03-01,10\n"
-                    "b,x,GTX Basic,,Won,2017-02-01,03/01/2017,10\n", encoding="utf-8")
+    file.write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "a,x,GTX Basic,,Won,2017-02-01,2017-03-01,10\n"
+        "b,x,GTX Basic,,Won,2017-02-01,03/01/2017,10\n",
+        encoding="utf-8",
+    )
     closes, report = load_closes(file)
     assert len(closes) == 1
     assert report.skipped.row.tolist() == [3]
@@ -554,8 +621,10 @@ def test_charts_draw_every_plan(tiny):
     from sim.incentives import compare_plans
     from sim.plots.incentives import cost_vs_revenue, pay_distribution, payout_curve, quarter_end_chart
 
-    plans = [load_plan(PLANS / f"{name}.yaml").model_copy(update={"team": None})
-             for name in ("flat", "tiered", "accelerator_capped")]
+    plans = [
+        load_plan(PLANS / f"{name}.yaml").model_copy(update={"team": None})
+        for name in ("flat", "tiered", "accelerator_capped")
+    ]
     curve = payout_curve(plans)
     lines = curve.axes[0].get_lines()
     assert [line.get_label() for line in lines[:3]] == ["flat", "tiered", "accelerator_capped"]
@@ -572,7 +641,8 @@ def test_plan_reference_is_up_to_date():
 
     assert (PLANS / "README.md").read_text(encoding="utf-8") == plan_reference_markdown(), (
         "playbooks/incentives/README.md is out of date: run `python -m sim.reference --plans "
-        "playbooks/incentives/README.md`")
+        "playbooks/incentives/README.md`"
+    )
 
 
 def test_a_yearly_plan_pays_once_on_the_horizon(tiny):
@@ -582,7 +652,8 @@ def test_a_yearly_plan_pays_once_on_the_horizon(tiny):
     assert table.days.tolist() == [181] * len(table)
     assert table.quota.to_numpy() == pytest.approx(100_000 * 181 / 365)  # a partial year, prorated
     assert table.commission.to_numpy() == pytest.approx(
-        [0.05 * min(r, q) + 0.1 * max(0, r - q) for r, q in zip(table.revenue, table.quota)])
+        [0.05 * min(r, q) + 0.1 * max(0, r - q) for r, q in zip(table.revenue, table.quota)]
+    )
 
 
 def test_a_plan_for_another_team_credits_the_rep_who_worked_the_lead_there(tiny):
@@ -590,8 +661,9 @@ def test_a_plan_for_another_team_credits_the_rep_who_worked_the_lead_there(tiny)
     assert set(table.rep) == {0}  # the one SDR
     assert table.groupby("replication").revenue.sum().to_numpy() == pytest.approx(tiny.replications.revenue)
     qualify = tiny.stage_times[tiny.stage_times.stage == "qualify"]
-    credited = won_deals(tiny, plan(team="sdr")).merge(qualify[["replication", "lead", "rep"]],
-                                                      on=["replication", "lead"], suffixes=("", "_qualify"))
+    credited = won_deals(tiny, plan(team="sdr")).merge(
+        qualify[["replication", "lead", "rep"]], on=["replication", "lead"], suffixes=("", "_qualify")
+    )
     assert (credited.rep == credited.rep_qualify).all()
 
 

@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from sim.lessons import load_lesson
-from sim.lessons.coaching import (TEAM_RATE, case_exceptions, case_table, credibility_curve, experiment_panel,
-                                  simulated_team)
+from sim.lessons.coaching import (
+    TEAM_RATE,
+    case_exceptions,
+    case_table,
+    credibility_curve,
+    experiment_panel,
+    simulated_team,
+)
 
 
 def test_answers_are_the_hand_worked_ones():

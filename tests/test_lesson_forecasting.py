@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.lessons import load_lesson
-from sim.lessons.forecasting import (actual_revenue, backtest_table, experiment_panel, experiment_view, maven,
-                                     won_within)
+from sim.lessons.forecasting import actual_revenue, backtest_table, experiment_panel, experiment_view, maven, won_within
 
 
 def test_answers_are_the_hand_worked_ones():

@@ -105,9 +105,22 @@ def test_exercise_widget_checks_and_switches_language():
     assert "正确！" in feedback.value and "0.84" in feedback.value
 
 
-@pytest.mark.parametrize("text, value", [("1,090,909", 1_090_909), ("1.090.909", 1_090_909), ("1 090 909", 1_090_909),
-                                         ("1,090,909.5", 1_090_909.5), ("1.090.909,5", 1_090_909.5), ("0,35", 0.35),
-                                         ("0,350", 0.35), ("12,5", 12.5), ("75%", 0.75), ("1.500", 1.5), ("-3", -3)])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1,090,909", 1_090_909),
+        ("1.090.909", 1_090_909),
+        ("1 090 909", 1_090_909),
+        ("1,090,909.5", 1_090_909.5),
+        ("1.090.909,5", 1_090_909.5),
+        ("0,35", 0.35),
+        ("0,350", 0.35),
+        ("12,5", 12.5),
+        ("75%", 0.75),
+        ("1.500", 1.5),
+        ("-3", -3),
+    ],
+)
 def test_answers_read_thousands_separators_and_decimal_commas(text, value):
     from sim.lessons.lesson import read_number
 

@@ -43,13 +43,20 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("backend", [pytest.param(POOL, id="process pool"),
-                                     pytest.param(DASK, id="dask local", marks=pytest.mark.xdist_group("dask"))])
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param(POOL, id="process pool"), pytest.param(DASK, id="dask local", marks=pytest.mark.xdist_group("dask"))],
+)
 def test_workers_end_when_their_parent_is_killed(backend, tmp_path):
     script = tmp_path / "parent.py"  # a file, so that Dask's spawned workers can import the parent's main module
     script.write_text(backend)
-    parent = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         workers = [int(p) for p in parent.stdout.readline().split()]
         assert workers and all(_alive(pid) for pid in workers)

@@ -32,14 +32,28 @@ def no_simulation(monkeypatch):
     monkeypatch.setattr(sim.cli, "simulate", refuse)
 
 
-@pytest.mark.parametrize("change, field", [
-    (("leads_per_day: 200", "leads_per_day: 1.0e+9"), "s.yaml:11: channels[0].leads_per_day: "),
-    (("horizon_days: 365", "horizon_days: 100000"), "s.yaml: --replications: "),  # one replication would fit
-    (("{name: qualifiers, headcount: 20}", "{name: qualifiers, headcount: 20, hires: [{day: 1, count: 1000000000}]}"),
-     "s.yaml:18: teams: "),
-    (("{name: qualifiers, headcount: 20}", "{name: qualifiers, headcount: 20, attrition: {annual_rate: 1.0e+9}}"),
-     "s.yaml:18: teams: "),
-], ids=["leads_per_day", "horizon_days", "hires", "attrition"])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (("leads_per_day: 200", "leads_per_day: 1.0e+9"), "s.yaml:11: channels[0].leads_per_day: "),
+        (("horizon_days: 365", "horizon_days: 100000"), "s.yaml: --replications: "),  # one replication would fit
+        (
+            (
+                "{name: qualifiers, headcount: 20}",
+                "{name: qualifiers, headcount: 20, hires: [{day: 1, count: 1000000000}]}",
+            ),
+            "s.yaml:18: teams: ",
+        ),
+        (
+            (
+                "{name: qualifiers, headcount: 20}",
+                "{name: qualifiers, headcount: 20, attrition: {annual_rate: 1.0e+9}}",
+            ),
+            "s.yaml:18: teams: ",
+        ),
+    ],
+    ids=["leads_per_day", "horizon_days", "hires", "attrition"],
+)
 def test_a_run_beyond_the_machine_is_refused_with_its_estimate(tmp_path, capsys, no_simulation, change, field):
     """The original failures: MemoryError or hours of work, after validation had said the file was fine.
 
@@ -57,7 +71,9 @@ def test_many_replications_point_at_the_replications_option(tmp_path, capsys, no
 
 def test_no_limits_lets_a_big_run_start(tmp_path, capsys, monkeypatch):
     started = []
-    monkeypatch.setattr(sim.cli, "simulate", lambda *a, **k: started.append(k) or (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(
+        sim.cli, "simulate", lambda *a, **k: started.append(k) or (_ for _ in ()).throw(KeyboardInterrupt)
+    )
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, capsys, W1_TEXT.replace("leads_per_day: 200", "leads_per_day: 1.0e+9"), "--no-limits")
     assert started
@@ -71,10 +87,13 @@ def test_the_estimate_follows_the_workload():
     assert estimate(sim.load(W1), 10, "fast", detail=True).memory > 10 * size.memory
 
 
-@pytest.mark.parametrize("text, message", [
-    ("horizon_days: true", "s.yaml:9: horizon_days: true is not a whole number"),
-    ('horizon_days: "12"', "s.yaml:9: horizon_days: '12' is text, not a whole number (write it without quotes)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("horizon_days: true", "s.yaml:9: horizon_days: true is not a whole number"),
+        ('horizon_days: "12"', "s.yaml:9: horizon_days: '12' is text, not a whole number (write it without quotes)"),
+    ],
+)
 def test_true_and_quoted_numbers_are_refused(tmp_path, capsys, text, message):
     """The original failure: `horizon_days: true` ran as 1 day, `"12"` as 12."""
     path = tmp_path / "s.yaml"
@@ -86,11 +105,13 @@ def test_true_and_quoted_numbers_are_refused(tmp_path, capsys, text, message):
 def test_a_tier_without_a_name_is_refused(tmp_path, capsys):
     """The original failure: a tier named "" validated, then a KeyError in the run."""
     path = tmp_path / "s.yaml"
-    path.write_text(W1_TEXT.replace("{name: inbound, leads_per_day: 200}",
-                                    '{name: inbound, leads_per_day: 200, tiers: {"": 1.0}}'))
+    path.write_text(
+        W1_TEXT.replace("{name: inbound, leads_per_day: 200}", '{name: inbound, leads_per_day: 200, tiers: {"": 1.0}}')
+    )
     assert main(["validate", str(path)]) == 2
     assert capsys.readouterr().err.replace(str(path), "s.yaml").strip() == (
-        "s.yaml:11: channels[0].tiers: every tier needs a name (one is empty)")
+        "s.yaml:11: channels[0].tiers: every tier needs a name (one is empty)"
+    )
 
 
 @pytest.mark.parametrize("design", ["grid", "lhs"])
@@ -101,9 +122,12 @@ def test_a_huge_sweep_design_is_refused_before_it_is_built(tmp_path, capsys, des
     which other work on a loaded machine does not inflate.
     """
     values = "[" + ", ".join(str(v) for v in range(1000)) + "]"
-    text = (f"scenario: {W1}\nparameters:\n  channels.inbound.leads_per_day: {values}\n"
-            f"  teams.qualifiers.headcount: {values}\n" if design == "grid" else
-            f"scenario: {W1}\ndesign: lhs\npoints: 100000000\nparameters:\n  teams.qualifiers.headcount: [1, 40]\n")
+    text = (
+        f"scenario: {W1}\nparameters:\n  channels.inbound.leads_per_day: {values}\n"
+        f"  teams.qualifiers.headcount: {values}\n"
+        if design == "grid"
+        else f"scenario: {W1}\ndesign: lhs\npoints: 100000000\nparameters:\n  teams.qualifiers.headcount: [1, 40]\n"
+    )
     path = tmp_path / "sweep.yaml"
     path.write_text(text)
     tracemalloc.start()
@@ -113,8 +137,11 @@ def test_a_huge_sweep_design_is_refused_before_it_is_built(tmp_path, capsys, des
     tracemalloc.stop()
     err = capsys.readouterr().err.replace(str(path), "sweep.yaml")
     assert status == 2
-    expected = "sweep.yaml:2: parameters: the sweep would have 1e+06 points" if design == "grid" else \
-        "sweep.yaml:3: points: the sweep would have 1e+08 points"
+    expected = (
+        "sweep.yaml:2: parameters: the sweep would have 1e+06 points"
+        if design == "grid"
+        else "sweep.yaml:3: points: the sweep would have 1e+08 points"
+    )
     assert err.startswith(expected) and f"at most {MAX_POINTS:,}" in err
     assert peak < 50 * 2**20 and elapsed < 10
     assert not (tmp_path / "out").exists()

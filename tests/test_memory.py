@@ -21,7 +21,9 @@ def _reallocation_faults(setup: str) -> int:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="tunes glibc's allocator")
 def test_simulating_keeps_freed_arrays_for_the_next_replication():
     untuned = _reallocation_faults("")
-    tuned = _reallocation_faults("import sim\nsim.simulate(sim.load('benchmarks/w1.yaml').model_copy("
-                                 "update={'horizon_days': 2}), engine='fast', detail=False)")
+    tuned = _reallocation_faults(
+        "import sim\nsim.simulate(sim.load('benchmarks/w1.yaml').model_copy("
+        "update={'horizon_days': 2}), engine='fast', detail=False)"
+    )
     assert untuned > 10 * ONE_ROUND  # glibc gives the memory back each round ...
     assert tuned < 2 * ONE_ROUND  # ... unless simulate has tuned it

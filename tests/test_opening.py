@@ -12,21 +12,40 @@ from sim.model.opening import warmup_days
 
 def _long_cycle(opening: dict | None = None) -> sim.Scenario:
     """A stationary funnel whose deals take about 55 days from lead to win, teams with room to spare."""
-    return sim.Scenario.model_validate({
-        "name": "long cycle", "horizon_days": 365, "start_date": "2027-01-01",
-        "channels": [{"name": "web", "leads_per_day": 10}],
-        "stages": [
-            {"name": "qualify", "team": "sdr", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.05},
-             "wait_days": {"dist": "gamma", "mean": 10, "sd": 4}},
-            {"name": "propose", "team": "ae", "conversion": 0.6, "work_days": {"dist": "exponential", "mean": 0.2},
-             "wait_days": {"dist": "lognormal", "median": 20, "sigma": 0.5}},
-            {"name": "close", "team": "ae", "conversion": 0.5, "work_days": {"dist": "exponential", "mean": 0.3},
-             "wait_days": {"dist": "gamma", "mean": 20, "sd": 8}},
-        ],
-        "teams": [{"name": "sdr", "headcount": 2}, {"name": "ae", "headcount": 4}],
-        "deal_value": {"dist": "fixed", "value": 1000},
-        **({"opening": opening} if opening is not None else {}),
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": "long cycle",
+            "horizon_days": 365,
+            "start_date": "2027-01-01",
+            "channels": [{"name": "web", "leads_per_day": 10}],
+            "stages": [
+                {
+                    "name": "qualify",
+                    "team": "sdr",
+                    "conversion": 0.5,
+                    "work_days": {"dist": "exponential", "mean": 0.05},
+                    "wait_days": {"dist": "gamma", "mean": 10, "sd": 4},
+                },
+                {
+                    "name": "propose",
+                    "team": "ae",
+                    "conversion": 0.6,
+                    "work_days": {"dist": "exponential", "mean": 0.2},
+                    "wait_days": {"dist": "lognormal", "median": 20, "sigma": 0.5},
+                },
+                {
+                    "name": "close",
+                    "team": "ae",
+                    "conversion": 0.5,
+                    "work_days": {"dist": "exponential", "mean": 0.3},
+                    "wait_days": {"dist": "gamma", "mean": 20, "sd": 8},
+                },
+            ],
+            "teams": [{"name": "sdr", "headcount": 2}, {"name": "ae", "headcount": 4}],
+            "deal_value": {"dist": "fixed", "value": 1000},
+            **({"opening": opening} if opening is not None else {}),
+        }
+    )
 
 
 def _january_over_steady(scenario: sim.Scenario) -> float:
@@ -57,7 +76,7 @@ def test_warm_up_leads_do_not_change_the_years_own_draws():
     # the warm-up draws from streams of its own: the year's leads and their fates are the same whatever its length
     short, long = (draw_fates(_long_cycle({"warmup_days": days}), 5, 0) for days in (10, 60))
     a, b = short.arrivals, long.arrivals
-    np.testing.assert_array_equal(a.time[a.warmup:], b.time[b.warmup:])
+    np.testing.assert_array_equal(a.time[a.warmup :], b.time[b.warmup :])
     year_a = short.entrants[2] >= a.warmup
     year_b = long.entrants[2] >= b.warmup
     np.testing.assert_array_equal(short.work[2][year_a], long.work[2][year_b])
@@ -84,10 +103,12 @@ def _with_pipeline(pipeline: list[dict], leads_per_day: float = 10) -> sim.Scena
     return sim.Scenario.model_validate(data)
 
 
-_PIPELINE = [{"stage": "close", "count": 40, "age_days": 15, "tier": "A", "value": 8000},
-             {"stage": "close", "count": 25, "age_days": 60, "tier": "B"},
-             {"stage": "propose", "count": 30, "age_days": 3, "tier": "B"},
-             {"stage": "qualify", "count": 12, "tier": "A"}]
+_PIPELINE = [
+    {"stage": "close", "count": 40, "age_days": 15, "tier": "A", "value": 8000},
+    {"stage": "close", "count": 25, "age_days": 60, "tier": "B"},
+    {"stage": "propose", "count": 30, "age_days": 3, "tier": "B"},
+    {"stage": "qualify", "count": 12, "tier": "A"},
+]
 
 
 def test_a_pipeline_replaces_the_warm_up():
@@ -96,9 +117,9 @@ def test_a_pipeline_replaces_the_warm_up():
     fates = draw_fates(scenario, 1, 0)
     assert fates.arrivals.warmup == 0 and fates.arrivals.opening == 107
     # every deal is an entrant of each stage up to its own: 107 at qualify, 95 at propose, 65 at close at least
-    assert (fates.held_all[fates.offsets[0]:fates.offsets[1]] > 0).sum() == 107
-    assert (fates.held_all[fates.offsets[1]:fates.offsets[2]] > 0).sum() == 95
-    assert (fates.held_all[fates.offsets[2]:fates.offsets[3]] == 2).sum() == 65
+    assert (fates.held_all[fates.offsets[0] : fates.offsets[1]] > 0).sum() == 107
+    assert (fates.held_all[fates.offsets[1] : fates.offsets[2]] > 0).sum() == 95
+    assert (fates.held_all[fates.offsets[2] : fates.offsets[3]] == 2).sum() == 65
 
 
 def test_bad_pipeline_rows_are_named_by_file_line_and_field():
@@ -117,12 +138,14 @@ opening:
 """
     with pytest.raises(sim.ScenarioError) as caught:
         sim.loads(text, file="pipe.yaml")
-    assert sorted(str(caught.value).splitlines()) == sorted([
-        "pipe.yaml:8: opening.warmup_days: a warm-up and an explicit pipeline both fill the funnel: give one",
-        "pipe.yaml:10: opening.pipeline[0].stage: stage 'propse' does not exist (did you mean 'propose'?)",
-        "pipe.yaml:11: opening.pipeline[1].tier: tier 'Z' does not exist (known: A, B)",
-        "pipe.yaml:12: opening.pipeline[2].tier: missing: the channels give a tier mix, so every deal needs one",
-    ])
+    assert sorted(str(caught.value).splitlines()) == sorted(
+        [
+            "pipe.yaml:8: opening.warmup_days: a warm-up and an explicit pipeline both fill the funnel: give one",
+            "pipe.yaml:10: opening.pipeline[0].stage: stage 'propse' does not exist (did you mean 'propose'?)",
+            "pipe.yaml:11: opening.pipeline[1].tier: tier 'Z' does not exist (known: A, B)",
+            "pipe.yaml:12: opening.pipeline[2].tier: missing: the channels give a tier mix, so every deal needs one",
+        ]
+    )
 
 
 @pytest.mark.parametrize("engine", ["fast", "des"])
@@ -143,8 +166,9 @@ def test_every_opening_deal_ends_won_lost_or_open_once_and_money_adds_up(engine)
     times = results.stage_times
     entered = results.stage_stats.groupby(["replication", "stage"]).entered.sum()
     year_rows = times[times.arrive > 0].groupby(["replication", times.stage.astype(str)]).size()
-    assert {(int(r), s): int(n) for (r, s), n in entered.items() if n} == \
-        {(int(r), s): int(n) for (r, s), n in year_rows.items()}
+    assert {(int(r), s): int(n) for (r, s), n in entered.items() if n} == {
+        (int(r), s): int(n) for (r, s), n in year_rows.items()
+    }
 
 
 def test_fast_and_des_agree_lead_for_lead_with_an_opening_pipeline():
@@ -162,13 +186,30 @@ def test_fast_and_des_agree_lead_for_lead_with_an_opening_pipeline():
 def test_an_aged_deal_keeps_what_is_left_of_its_customer_side_time():
     # Exact: fixed times, conversion certain, no new leads, idle reps. A deal aged 5 days in a stage of
     # 0.5 days' work and 20 days' customer-side time is won at 0.5 + (20 - 5) = 15.5.
-    scenario = sim.Scenario.model_validate({
-        "name": "aged", "horizon_days": 60, "channels": [{"name": "web", "leads_per_day": 0}],
-        "stages": [{"name": "close", "team": "ae", "conversion": 1, "work_days": {"dist": "fixed", "value": 0.5},
-                    "wait_days": {"dist": "fixed", "value": 20}}],
-        "teams": [{"name": "ae", "headcount": 2}], "deal_value": {"dist": "fixed", "value": 100},
-        "opening": {"pipeline": [{"stage": "close", "count": 3, "age_days": 5},
-                                 {"stage": "close", "count": 1, "age_days": 30}]}})
+    scenario = sim.Scenario.model_validate(
+        {
+            "name": "aged",
+            "horizon_days": 60,
+            "channels": [{"name": "web", "leads_per_day": 0}],
+            "stages": [
+                {
+                    "name": "close",
+                    "team": "ae",
+                    "conversion": 1,
+                    "work_days": {"dist": "fixed", "value": 0.5},
+                    "wait_days": {"dist": "fixed", "value": 20},
+                }
+            ],
+            "teams": [{"name": "ae", "headcount": 2}],
+            "deal_value": {"dist": "fixed", "value": 100},
+            "opening": {
+                "pipeline": [
+                    {"stage": "close", "count": 3, "age_days": 5},
+                    {"stage": "close", "count": 1, "age_days": 30},
+                ]
+            },
+        }
+    )
     leads = sim.simulate(scenario, replications=1, seed=1, engine="des", progress=False).leads
     # two reps: the first two deals start at 0, the next two at 0.5 (end of work 1.0); the deal aged
     # beyond its stage's time has no customer-side time left

@@ -22,8 +22,23 @@ PLAN = str(ROOT / "playbooks" / "incentives" / "flat.yaml")
 SWEEP = "scenario: {scenario}\nparameters: {{teams.sdr.headcount: [4, 5]}}\nreplications: 2\n"
 
 
-COMMANDS = ["run", "plan", "allocate", "hire", "compare", "sweep", "calibrate", "calibrate --report", "backtest", "forecast",
-            "track", "diagnose", "tiers", "incentives", "report"]
+COMMANDS = [
+    "run",
+    "plan",
+    "allocate",
+    "hire",
+    "compare",
+    "sweep",
+    "calibrate",
+    "calibrate --report",
+    "backtest",
+    "forecast",
+    "track",
+    "diagnose",
+    "tiers",
+    "incentives",
+    "report",
+]
 
 
 def _commands(tmp_path, out: str) -> dict[str, list[str]]:
@@ -51,15 +66,20 @@ def _commands(tmp_path, out: str) -> dict[str, list[str]]:
 @pytest.fixture
 def no_work(monkeypatch):
     """Any simulation or CRM read fails the test: a bad --out must be refused before any work."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("work started before the output path was checked")
 
     for name in ("simulate", "_read_crm"):
         monkeypatch.setattr(sim.cli, name, refuse)
-    for module, name in (("sim.crm", "read_opportunities"), ("sim.execution", "replicate"),
-                         ("sim.feasibility", "feasibility"), ("sim.allocation", "optimise"),
-                         ("sim.hiring", "hiring_plan"),
-                         ("sim.report", "build_report")):
+    for module, name in (
+        ("sim.crm", "read_opportunities"),
+        ("sim.execution", "replicate"),
+        ("sim.feasibility", "feasibility"),
+        ("sim.allocation", "optimise"),
+        ("sim.hiring", "hiring_plan"),
+        ("sim.report", "build_report"),
+    ):
         monkeypatch.setattr(importlib.import_module(module), name, refuse)
 
 
@@ -120,8 +140,9 @@ def test_a_report_that_fails_half_way_keeps_the_good_workbook(tmp_path, capsys):
     """The original failure: a strategy named with a control character replaced a good x.xlsx with a truncated one."""
     base = sim.load(SCENARIO).model_copy(update={"horizon_days": 30})
     bad = sim.experiments.Strategy.from_overrides("bad\x07name", base, {"teams.sdr.headcount": 5})
-    sim.experiments.compare([sim.experiments.Strategy("base", base), bad], replications=2, out=tmp_path / "cmp",
-                            progress=False)
+    sim.experiments.compare(
+        [sim.experiments.Strategy("base", base), bad], replications=2, out=tmp_path / "cmp", progress=False
+    )
     report = tmp_path / "x.xlsx"
     report.write_bytes(b"the good report")
     status = main(["report", str(tmp_path / "cmp"), "--out", str(report)])
@@ -137,10 +158,32 @@ def test_a_summary_only_run_removes_the_earlier_runs_per_lead_tables_and_nothing
     assert main(["run", str(W1), "--replications", "1", "--engine", "fast", "--out", str(out), "--quiet"]) == 0
     assert (out / "leads.parquet").exists()
     (out / "notes.txt").write_text("mine")
-    assert main(["run", str(W1), "--replications", "1", "--engine", "fast", "--seed", "3", "--out", str(out),
-                 "--quiet", "--summary-only"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["monthly.parquet", "notes.txt", "replications.parquet",
-                                                      "stage_stats.parquet", "summary.json"]
+    assert (
+        main(
+            [
+                "run",
+                str(W1),
+                "--replications",
+                "1",
+                "--engine",
+                "fast",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+                "--summary-only",
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "monthly.parquet",
+        "notes.txt",
+        "replications.parquet",
+        "stage_stats.parquet",
+        "summary.json",
+    ]
 
 
 def test_remove_stale_removes_only_named_files(tmp_path):
@@ -161,11 +204,29 @@ def _strict(text: str):
 def test_deal_values_that_overflow_give_strict_json_with_a_reason(tmp_path):
     """The original failure: `Infinity` in summary.json, which is not JSON."""
     huge = tmp_path / "huge.yaml"
-    huge.write_text(W1.read_text().replace("deal_value: {dist: lognormal, median: 20000, sigma: 0.8}",
-                                            "deal_value: {dist: fixed, value: 1.0e+308}"))
+    huge.write_text(
+        W1.read_text().replace(
+            "deal_value: {dist: lognormal, median: 20000, sigma: 0.8}", "deal_value: {dist: fixed, value: 1.0e+308}"
+        )
+    )
     out = tmp_path / "out"
-    assert main(["run", str(huge), "--replications", "2", "--engine", "fast", "--out", str(out), "--quiet",
-                 "--summary-only"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(huge),
+                "--replications",
+                "2",
+                "--engine",
+                "fast",
+                "--out",
+                str(out),
+                "--quiet",
+                "--summary-only",
+            ]
+        )
+        == 0
+    )
     summary = _strict((out / "summary.json").read_text())
     assert summary["revenue"]["mean"] is None
     assert summary["null_because"]["revenue.mean"] == "infinite (too large to represent)"
@@ -187,8 +248,10 @@ def test_odd_file_paths_are_refused_before_any_work(tmp_path, capsys, monkeypatc
     monkeypatch.chdir(tmp_path)
     os.mkfifo("pipe.yaml")
     long = "x" * 300 + ".yaml"
-    for out, message in [("pipe.yaml", "--out: 'pipe.yaml' exists and is not a regular file"),
-                         (long, f"--out: cannot write '{long}' (File name too long)")]:
+    for out, message in [
+        ("pipe.yaml", "--out: 'pipe.yaml' exists and is not a regular file"),
+        (long, f"--out: cannot write '{long}' (File name too long)"),
+    ]:
         assert main(["calibrate", str(MAVEN), "--out", out]) == 2
         assert capsys.readouterr().err.strip() == message
 

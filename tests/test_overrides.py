@@ -34,13 +34,17 @@ def test_unknown_names_fields_and_bad_values_read_like_scenario_errors():
     overrides = {"teams.nosuch.headcount": 3, "teams.sdr.headcout": 3}
     with pytest.raises(ScenarioError) as exc:
         apply_overrides(B2B, overrides, file="sweep.yaml", lines={"teams.nosuch.headcount": 7}, prefix="parameters.")
-    assert str(exc.value) == ("sweep.yaml:7: parameters.teams.nosuch.headcount: team 'nosuch' does not exist "
-                              "(known: sdr, account_execs, solutions)")
+    assert str(exc.value) == (
+        "sweep.yaml:7: parameters.teams.nosuch.headcount: team 'nosuch' does not exist "
+        "(known: sdr, account_execs, solutions)"
+    )
     with pytest.raises(ScenarioError) as exc:
         apply_overrides(B2B, {"teams.sdr.headcout": 3}, file="s.yaml", lines={"teams.sdr.headcout": 4})
     assert str(exc.value) == "s.yaml:4: teams.sdr.headcout: unknown field (did you mean 'headcount'?)"
     with pytest.raises(ScenarioError) as exc:
-        apply_overrides(B2B, {"stages.proposal.conversion": 1.3}, file="s.yaml", lines={"stages.proposal.conversion": 2})
+        apply_overrides(
+            B2B, {"stages.proposal.conversion": 1.3}, file="s.yaml", lines={"stages.proposal.conversion": 2}
+        )
     assert str(exc.value) == "s.yaml:2: stages.proposal.conversion: 1.3 is not a probability (0 to 1)"
     with pytest.raises(ScenarioError, match="did you mean 'solutions'"):
         apply_overrides(B2B, {"teams.solution.headcount": 3})
@@ -64,11 +68,14 @@ def test_cross_field_problems_are_reported():
         resolve_path(B2B.model_dump(mode="json"), "horizon_days.x")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("teams.sdr.headcount=6", ("teams.sdr.headcount", 6)),
-    ("bad_debt=0.05", ("bad_debt", 0.05)),
-    ("collection_days={dist: fixed, value: 3}", ("collection_days", {"dist": "fixed", "value": 3})),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("teams.sdr.headcount=6", ("teams.sdr.headcount", 6)),
+        ("bad_debt=0.05", ("bad_debt", 0.05)),
+        ("collection_days={dist: fixed, value: 3}", ("collection_days", {"dist": "fixed", "value": 3})),
+    ],
+)
 def test_parse_override(text, expected):
     assert parse_override(text) == expected
 

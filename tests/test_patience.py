@@ -14,15 +14,25 @@ REPS, WORK, PATIENCE = 10, 1.0, 3.0
 
 def _impatient(leads_per_day: float, horizon_days: int = 300) -> sim.Scenario:
     """One stage of ten reps, exponential work of a day, exponential patience of three days."""
-    return sim.Scenario.model_validate({
-        "name": "Erlang A", "horizon_days": horizon_days, "opening": {"warmup_days": 30},
-        "channels": [{"name": "all", "leads_per_day": leads_per_day}],
-        "stages": [{"name": "serve", "team": "reps", "conversion": 1.0,
+    return sim.Scenario.model_validate(
+        {
+            "name": "Erlang A",
+            "horizon_days": horizon_days,
+            "opening": {"warmup_days": 30},
+            "channels": [{"name": "all", "leads_per_day": leads_per_day}],
+            "stages": [
+                {
+                    "name": "serve",
+                    "team": "reps",
+                    "conversion": 1.0,
                     "work_days": {"dist": "exponential", "mean": WORK},
-                    "patience_days": {"dist": "exponential", "mean": PATIENCE}}],
-        "teams": [{"name": "reps", "headcount": REPS}],
-        "deal_value": {"dist": "fixed", "value": 1.0},
-    })
+                    "patience_days": {"dist": "exponential", "mean": PATIENCE},
+                }
+            ],
+            "teams": [{"name": "reps", "headcount": REPS}],
+            "deal_value": {"dist": "fixed", "value": 1.0},
+        }
+    )
 
 
 def _close(values: np.ndarray, exact: float, what: str) -> None:
@@ -38,15 +48,22 @@ def _close(values: np.ndarray, exact: float, what: str) -> None:
 @pytest.mark.parametrize("engine", ["fast", "des"])
 def test_abandonment_and_utilisation_are_erlang_as(engine, leads_per_day):
     replications, horizon = (40, 300) if engine == "fast" else (40, 60)
-    results = sim.simulate(_impatient(leads_per_day, horizon), replications=replications, seed=8, engine=engine,
-                           detail=False, progress=False)
+    results = sim.simulate(
+        _impatient(leads_per_day, horizon),
+        replications=replications,
+        seed=8,
+        engine=engine,
+        detail=False,
+        progress=False,
+    )
     exact = erlang_a(leads_per_day, WORK, REPS, PATIENCE)
     stages = results.stage_stats
     _close((stages.abandoned / stages.entered).to_numpy(), exact.p_abandon, "abandon rate")
     # a job started before the horizon counts its busy time up to the horizon: utilisation is the team's
     _close((stages.team_busy_days / stages.team_rep_days).to_numpy(), exact.utilisation, "utilisation")
     assert results.summary()["stages"][0]["abandon_rate"] == pytest.approx(
-        stages.abandoned.sum() / stages.entered.sum())
+        stages.abandoned.sum() / stages.entered.sum()
+    )
 
 
 def test_erlang_a_identities():

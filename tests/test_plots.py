@@ -13,18 +13,36 @@ from tests.conftest import ROOT
 
 
 def _chinese_scenario() -> sim.Scenario:
-    return sim.Scenario.model_validate({
-        "name": "中文漏斗", "horizon_days": 20,
-        "channels": [{"name": "线上", "leads_per_day": 20}],
-        "stages": [
-            {"name": "线索获取", "team": "销售一组", "work_days": {"dist": "exponential", "mean": 0.05}, "conversion": 0.5},
-            {"name": "意向确认", "team": "销售一组", "work_days": {"dist": "exponential", "mean": 0.1}, "conversion": 0.5},
-            {"name": "谈判签约", "team": "销售一组", "work_days": {"dist": "exponential", "mean": 0.2}, "conversion": 0.5},
-        ],
-        "teams": [{"name": "销售一组", "headcount": 3}],
-        "deal_value": {"dist": "fixed", "value": 1000},
-        "targets": {"annual_revenue": 10000},
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": "中文漏斗",
+            "horizon_days": 20,
+            "channels": [{"name": "线上", "leads_per_day": 20}],
+            "stages": [
+                {
+                    "name": "线索获取",
+                    "team": "销售一组",
+                    "work_days": {"dist": "exponential", "mean": 0.05},
+                    "conversion": 0.5,
+                },
+                {
+                    "name": "意向确认",
+                    "team": "销售一组",
+                    "work_days": {"dist": "exponential", "mean": 0.1},
+                    "conversion": 0.5,
+                },
+                {
+                    "name": "谈判签约",
+                    "team": "销售一组",
+                    "work_days": {"dist": "exponential", "mean": 0.2},
+                    "conversion": 0.5,
+                },
+            ],
+            "teams": [{"name": "销售一组", "headcount": 3}],
+            "deal_value": {"dist": "fixed", "value": 1000},
+            "targets": {"annual_revenue": 10000},
+        }
+    )
 
 
 def test_chinese_labels_render_without_missing_glyphs():
@@ -56,12 +74,23 @@ def test_money_axes_read_in_k_and_m_without_offsets():
     from sim.plots.incentives import cost_vs_revenue
     from sim.plots.plan import plan_chart
 
-    months = [{"period": f"2027-{m:02d}", "target": 1_900_000 + m, "p10": 1_500_000, "p50": 1_800_000,
-               "p90": 2_100_000, "p_hit": 0.4} for m in range(1, 13)]
+    months = [
+        {
+            "period": f"2027-{m:02d}",
+            "target": 1_900_000 + m,
+            "p10": 1_500_000,
+            "p50": 1_800_000,
+            "p90": 2_100_000,
+            "p_hit": 0.4,
+        }
+        for m in range(1, 13)
+    ]
     spread = {"mean": 19_200_000, "p10": 19_000_000, "p90": 19_400_000}
     cost = {"mean": 2_300_000, "p10": 2_250_000, "p90": 2_350_000}
-    summaries = [{"plan": "current", "revenue": spread, "comp_cost": cost, "cost_of_sales": {"mean": 0.12}},
-                 {"plan": "edited", "revenue": spread, "comp_cost": cost, "cost_of_sales": {"mean": 0.122}}]
+    summaries = [
+        {"plan": "current", "revenue": spread, "comp_cost": cost, "cost_of_sales": {"mean": 0.12}},
+        {"plan": "edited", "revenue": spread, "comp_cost": cost, "cost_of_sales": {"mean": 0.122}},
+    ]
     for fig in (plan_chart(months), cost_vs_revenue(summaries)):
         labels = [t for t in _tick_labels(fig) if t]
         assert labels and not any(re.search(r"\de[+-]?\d|\d{5,}", t) for t in labels), labels

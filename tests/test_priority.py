@@ -33,6 +33,7 @@ def _violations(timeline, scenario: sim.Scenario) -> list[str]:
     team_of = fates.team_all  # the stage's team, or the one the lead's tier is routed to
     problems = []
     for team in range(len(scenario.teams)):
+
         def clock(times, team=team):
             return np.array([to_work(t, team, *fates.calendar_arrays) for t in times])
 
@@ -97,14 +98,17 @@ def test_priority_changes_who_waits_not_how_much_work_is_done():
     """Common random numbers: the same leads and work; only the order of service moves. The mean wait does not
     move either (work-conserving, the same work for both tiers): over 30 seeds the relative gap's sd was 0.011,
     so 15% is 13 sd (false failures below 1e-12)."""
-    first = sim.simulate(_two_tiers([]).model_copy(update={"horizon_days": 400}), replications=3, seed=2,
-                         engine="fast", detail=False)
-    focus = sim.simulate(_two_tiers(["A"]).model_copy(update={"horizon_days": 400}), replications=3, seed=2,
-                         engine="fast", detail=False)
+    first = sim.simulate(
+        _two_tiers([]).model_copy(update={"horizon_days": 400}), replications=3, seed=2, engine="fast", detail=False
+    )
+    focus = sim.simulate(
+        _two_tiers(["A"]).model_copy(update={"horizon_days": 400}), replications=3, seed=2, engine="fast", detail=False
+    )
     assert (first.replications.leads == focus.replications.leads).all()
     a, b = first.stage_stats, focus.stage_stats
     assert focus.summary()["stages"][0]["mean_wait_days"] == pytest.approx(
-        first.summary()["stages"][0]["mean_wait_days"], rel=0.15)
+        first.summary()["stages"][0]["mean_wait_days"], rel=0.15
+    )
     assert (a.entered == b.entered).all()
 
 

@@ -45,7 +45,9 @@ def test_time_varying_queue_settles_to_the_stationary_queue(c, rho, work, scv):
     rate = rho * c / work
     days = int(60 * work / (1 - rho) ** 2) + 10  # many relaxation times of the queue
     ahead, busy, waits = time_varying_queue(np.full(days, rate), work, scv, c)
-    assert busy[-1] == pytest.approx(rho, rel=1e-3) and waits[-1] == pytest.approx(erlang_c(rate, work, c), rel=1e-2, abs=1e-4)
+    assert busy[-1] == pytest.approx(rho, rel=1e-3) and waits[-1] == pytest.approx(
+        erlang_c(rate, work, c), rel=1e-2, abs=1e-4
+    )
     # the wait of an arriving lead: the reps work off the leads ahead of it
     assert ahead[-1] * work / c == pytest.approx(float(allen_cunneen_wait(rate, work, scv, c)), rel=0.02, abs=1e-6)
 

@@ -26,12 +26,23 @@ TARGET = 12_000_000
 
 
 def _company(targets) -> pd.DataFrame:
-    return pd.DataFrame({"level": "company", "unit": "all", "period": MONTHS, "revenue_target": list(targets),
-                         "deals": 1.0, "leads": 2.0})
+    return pd.DataFrame(
+        {
+            "level": "company",
+            "unit": "all",
+            "period": MONTHS,
+            "revenue_target": list(targets),
+            "deals": 1.0,
+            "leads": 2.0,
+        }
+    )
 
 
-@given(targets=st.lists(st.integers(0, 2_000_000), min_size=12, max_size=12).filter(lambda t: sum(t) > 0),
-       share=st.floats(0, 1), day=st.integers(0, 363))  # on day 364, the plan's last, nothing is left to plan
+@given(
+    targets=st.lists(st.integers(0, 2_000_000), min_size=12, max_size=12).filter(lambda t: sum(t) > 0),
+    share=st.floats(0, 1),
+    day=st.integers(0, 363),
+)  # on day 364, the plan's last, nothing is left to plan
 def test_achieved_and_the_remainder_make_the_annual_target_to_the_unit(targets, share, day):
     annual = sum(targets)
     achieved = int(annual * share)
@@ -74,8 +85,9 @@ def test_nothing_left_after_the_plan_is_refused():
 def test_rest_of_year_moves_the_start_and_the_hires():
     base = sim.load(W1)
     team = base.teams[0].name
-    scenario = apply_overrides(base, {"start_date": "2027-01-01",
-                                      f"teams.{team}.hires": [{"day": 10, "count": 2}, {"day": 200, "count": 3}]})
+    scenario = apply_overrides(
+        base, {"start_date": "2027-01-01", f"teams.{team}.hires": [{"day": 10, "count": 2}, {"day": 200, "count": 3}]}
+    )
     moved = rest_of_year(scenario, "2027-03-31", "2027-12-31")
     assert str(moved.start_date) == "2027-04-01" and moved.horizon_days == 275
     moved_team = moved.team(team)
@@ -110,8 +122,24 @@ def _won(start: str, end: str) -> int:
 @pytest.mark.parametrize("as_of", ["2017-09-20", "2017-09-30"])
 def test_plan_from_track_keeps_what_is_won(plan_dir, tmp_path, as_of, capsys, schedule_solves):
     tracked, replanned = tmp_path / "track", tmp_path / "replan"
-    assert main(["track", str(plan_dir), str(MAVEN), "--as-of", as_of, "--replications", "5", "--checkpoints", "end",
-                 "--out", str(tracked)]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(plan_dir),
+                str(MAVEN),
+                "--as-of",
+                as_of,
+                "--replications",
+                "5",
+                "--checkpoints",
+                "end",
+                "--out",
+                str(tracked),
+            ]
+        )
+        == 0
+    )
     schedule_solves.clear()
     assert main(["plan", "--from-track", str(tracked), "--replications", "2", "--out", str(replanned)]) == 0
     assert len(schedule_solves) == 1  # the plan table and its feasibility check share one solve
@@ -130,8 +158,22 @@ def test_plan_from_track_keeps_what_is_won(plan_dir, tmp_path, as_of, capsys, sc
     assert "keeping" in capsys.readouterr().out
     # the replan is a plan like any other: it can be tracked in turn, from its own first day
     day = {"2017-09-20": "2017-09-30", "2017-09-30": "2017-12-31"}[as_of]
-    assert main(["track", str(replanned), str(MAVEN), "--as-of", day, "--replications", "5",
-                 "--out", str(tmp_path / "again")]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(replanned),
+                str(MAVEN),
+                "--as-of",
+                day,
+                "--replications",
+                "5",
+                "--out",
+                str(tmp_path / "again"),
+            ]
+        )
+        == 0
+    )
     again = json.loads((tmp_path / "again" / "tracking.json").read_text())
     assert again["plan"] == {"start": kept["start"], "end": "2018-06-30"}
     company_again = {r["horizon"]: r for r in again["status"] if r["level"] == "company"}
@@ -154,7 +196,8 @@ def test_plan_needs_a_scenario_or_a_tracking(capsys):
 
 def test_a_tracking_of_won_deals_cannot_be_replanned(tmp_path):
     status = [{"level": "company", "horizon": "year", "actual_to_date": 12}]
-    (tmp_path / "tracking.json").write_text(json.dumps({"as_of": "2017-09-30", "plan_dir": str(tmp_path),
-                                                        "status": status, "measure": "deals"}))
+    (tmp_path / "tracking.json").write_text(
+        json.dumps({"as_of": "2017-09-30", "plan_dir": str(tmp_path), "status": status, "measure": "deals"})
+    )
     with pytest.raises(sim.ScenarioError, match="measure: 'deals': a replan keeps revenue won"):
         read_tracking(tmp_path)

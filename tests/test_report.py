@@ -20,7 +20,7 @@ from .conftest import ROOT
 B2B = sim.load(ROOT / "playbooks" / "b2b_saas.yaml").model_copy(update={"horizon_days": 45})
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+A1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+A1", "-2+3", "@SUM(A1)", "\tx", "\r=1"])
 def test_text_that_looks_like_a_formula_is_escaped(text):
     assert escape_cell(text) == "'" + text
 
@@ -39,7 +39,7 @@ def test_escape_frame_covers_cells_and_column_names():
 @pytest.fixture(scope="module")
 def comparison_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp")
-    evil = Strategy.from_overrides("=HYPERLINK(\"http://evil\")", B2B, {"teams.sdr.headcount": 6})
+    evil = Strategy.from_overrides('=HYPERLINK("http://evil")', B2B, {"teams.sdr.headcount": 6})
     compare([Strategy("base", B2B), evil], replications=3, seed=1, progress=False).save(out)
     return out
 
@@ -48,9 +48,13 @@ def test_excel_report_of_a_comparison_escapes_strategy_names(comparison_dir, tmp
     path = write_report(comparison_dir, tmp_path / "report.xlsx")
     book = openpyxl.load_workbook(path)
     cells = [c.value for row in book["strategies"].iter_rows() for c in row]
-    assert "'=HYPERLINK(\"http://evil\")" in cells
-    assert not any(isinstance(v, str) and v.startswith("=") for ws in book for row in ws.iter_rows() for v in
-                   (c.value for c in row))
+    assert '\'=HYPERLINK("http://evil")' in cells
+    assert not any(
+        isinstance(v, str) and v.startswith("=")
+        for ws in book
+        for row in ws.iter_rows()
+        for v in (c.value for c in row)
+    )
     assert "differences" in book.sheetnames
 
 
@@ -58,7 +62,9 @@ def test_html_report_of_a_comparison_embeds_its_charts(comparison_dir, tmp_path)
     assert main(["report", str(comparison_dir), "--out", str(tmp_path / "r.html")]) == 0
     text = (tmp_path / "r.html").read_text()
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
-    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)  # profit, revenue, difference
+    assert len(images) == 3 and all(
+        base64.b64decode(i).startswith(b"\x89PNG") for i in images
+    )  # profit, revenue, difference
     assert '=HYPERLINK("http://evil")' in text  # shown as text: HTML runs no formulas
 
 
@@ -71,9 +77,11 @@ def test_html_escapes_markup_in_names():
 
 def test_reports_of_a_sweep_and_of_a_run(tmp_path):
     spec = tmp_path / "s.yaml"
-    spec.write_text(f"scenario: {ROOT / 'playbooks' / 'b2b_saas.yaml'}\n"
-                    "parameters: {teams.solutions.headcount: [9, 13], channels.inbound.leads_per_day: [20, 40]}\n"
-                    "replications: 2\noverrides: {horizon_days: 45}\n")
+    spec.write_text(
+        f"scenario: {ROOT / 'playbooks' / 'b2b_saas.yaml'}\n"
+        "parameters: {teams.solutions.headcount: [9, 13], channels.inbound.leads_per_day: [20, 40]}\n"
+        "replications: 2\noverrides: {horizon_days: 45}\n"
+    )
     sweep(load_sweep(spec), tmp_path / "sw", progress=False)
     text = write_report(tmp_path / "sw", tmp_path / "sw.html").read_text()
     assert "tornado" in text and text.count("data:image/png") == 2

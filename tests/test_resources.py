@@ -78,12 +78,31 @@ def installed(tmp_path_factory):
         shutil.copytree(ROOT / folder, source / folder, symlinks=True, ignore=ignore)
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels),
-                            str(source)], capture_output=True, text=True, cwd=base)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(source)],
+        capture_output=True,
+        text=True,
+        cwd=base,
+    )
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("salesplay-*.whl")
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                              "--target", str(site), str(wheel)], capture_output=True, text=True, cwd=base)
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=base,
+    )
     assert install.returncode == 0, install.stderr
     return site
 
@@ -113,8 +132,14 @@ def test_the_lessons_run_from_the_wheel_outside_the_checkout(installed):
 
 @ON_THE_WHEEL
 def test_the_wheel_ships_every_playbook(installed):
-    shipped = {path.relative_to(installed / "sim" / "data").as_posix()
-               for path in (installed / "sim" / "data").rglob("*") if path.is_file()}
-    top_level = {f"playbooks/{path.relative_to(ROOT / 'playbooks').as_posix()}"
-                 for path in (ROOT / "playbooks").rglob("*") if path.suffix in {".yaml", ".md"}}
+    shipped = {
+        path.relative_to(installed / "sim" / "data").as_posix()
+        for path in (installed / "sim" / "data").rglob("*")
+        if path.is_file()
+    }
+    top_level = {
+        f"playbooks/{path.relative_to(ROOT / 'playbooks').as_posix()}"
+        for path in (ROOT / "playbooks").rglob("*")
+        if path.suffix in {".yaml", ".md"}
+    }
     assert top_level <= shipped and MAVEN_PIPELINE in shipped

@@ -20,8 +20,9 @@ def crm():
 
 
 def _plan(revenue: float, deals: float, leads: float) -> pd.DataFrame:
-    return pd.DataFrame({"level": "company", "unit": "all", "period": MONTHS, "revenue_target": revenue,
-                         "deals": deals, "leads": leads})
+    return pd.DataFrame(
+        {"level": "company", "unit": "all", "period": MONTHS, "revenue_target": revenue, "deals": deals, "leads": leads}
+    )
 
 
 def _sheet(crm, plan, day="2017-09-30"):
@@ -35,8 +36,11 @@ def test_every_shortfall_of_the_company_is_a_line_with_its_own_amount(crm):
     assert list(sheet.columns) == list(COLUMNS) and sheet["rank"].tolist() == list(range(1, len(sheet) + 1))
     gap = tracked.gaps.iloc[0]
     company = sheet[(sheet["level"] == "company") & (sheet["cause"] != "the year")]
-    expected = {"too few leads": gap["volume"], "conversion at Engaging": gap["conversion:Engaging"],
-                "deals closing later than planned": gap["timing"]}
+    expected = {
+        "too few leads": gap["volume"],
+        "conversion at Engaging": gap["conversion:Engaging"],
+        "deals closing later than planned": gap["timing"],
+    }
     for cause, amount in expected.items():
         assert amount < 0
         assert company.loc[company["cause"] == cause, "amount"].tolist() == [amount]

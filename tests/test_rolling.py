@@ -18,19 +18,25 @@ PIPELINE = MAVEN / "sales_pipeline.csv"
 
 
 def test_cutoff_ranges_step_by_month_ends_or_weeks():
-    assert cutoff_range("2017-05-31:2017-09-30:monthly") == list(pd.to_datetime(
-        ["2017-05-31", "2017-06-30", "2017-07-31", "2017-08-31", "2017-09-30"]))
+    assert cutoff_range("2017-05-31:2017-09-30:monthly") == list(
+        pd.to_datetime(["2017-05-31", "2017-06-30", "2017-07-31", "2017-08-31", "2017-09-30"])
+    )
     assert cutoff_range("2017-05-15:2017-07-14:monthly") == list(pd.to_datetime(["2017-05-15", "2017-06-15"]))
-    assert cutoff_range("2017-06-01:2017-06-15:weekly") == list(pd.to_datetime(["2017-06-01", "2017-06-08", "2017-06-15"]))
+    assert cutoff_range("2017-06-01:2017-06-15:weekly") == list(
+        pd.to_datetime(["2017-06-01", "2017-06-08", "2017-06-15"])
+    )
     assert cutoff_range("2017-06-01:2017-06-01:Weekly") == [pd.Timestamp("2017-06-01")]
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("2017-05-31:2017-09-30", "is not START:END:STEP"),
-    ("2017-05-31:2017-13-30:monthly", "'2017-13-30' is not a date"),
-    ("2017-05-31:2017-09-30:daily", "'daily' is not a step (monthly, weekly)"),
-    ("2017-09-30:2017-05-31:monthly", "the range ends (2017-05-31) before it starts (2017-09-30)"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("2017-05-31:2017-09-30", "is not START:END:STEP"),
+        ("2017-05-31:2017-13-30:monthly", "'2017-13-30' is not a date"),
+        ("2017-05-31:2017-09-30:daily", "'daily' is not a step (monthly, weekly)"),
+        ("2017-09-30:2017-05-31:monthly", "the range ends (2017-05-31) before it starts (2017-09-30)"),
+    ],
+)
 def test_a_bad_cutoff_range_is_one_message(spec, message):
     with pytest.raises(ValueError) as error:
         cutoff_range(spec)
@@ -79,8 +85,9 @@ def maven():
 def test_maven_backtest_meets_the_targets_and_the_docs_show_it(maven):
     """Fixed seed and replications (those of the documented table): the figures are exact, so the
     test also fails when the documented table is stale."""
-    result = rolling_backtest(maven, cutoff_range("2017-05-31:2017-09-30:monthly"), period_days=91,
-                              replications=REPLICATIONS, seed=SEED)
+    result = rolling_backtest(
+        maven, cutoff_range("2017-05-31:2017-09-30:monthly"), period_days=91, replications=REPLICATIONS, seed=SEED
+    )
     methods = result.methods()
     chosen = methods[result.chosen]
     assert set(methods) == {"run_rate", "weighted_pipeline", "simulation", "combination"}  # no year of history
@@ -98,8 +105,9 @@ def test_olist_backtest_is_documented():
     at, more than the run-rate's 90-day window allows in this young export. Fixed seed: the figures
     are exact, so the test also fails when the documented table is stale."""
     crm = read_opportunities(OLIST, "olist")
-    result = rolling_backtest(crm, cutoff_range("2018-03-31:2018-04-28:weekly"), period_days=30,
-                              replications=REPLICATIONS, seed=SEED)
+    result = rolling_backtest(
+        crm, cutoff_range("2018-03-31:2018-04-28:weekly"), period_days=30, replications=REPLICATIONS, seed=SEED
+    )
     methods = result.methods()
     assert result.measure == "won"
     assert methods[result.chosen]["mean_abs_pct_error"] <= methods["run_rate"]["mean_abs_pct_error"]
@@ -116,8 +124,9 @@ def test_a_cutoff_uses_nothing_after_it(maven):
     the export goes on past the period: only outcomes known by the cut-off calibrate it."""
     cutoff, days = pd.Timestamp("2017-08-31"), 91
     full = rolling_backtest(maven, [cutoff], period_days=days, replications=20, seed=3)
-    known = rolling_backtest(maven.as_known_on(cutoff + pd.Timedelta(days=days)), [cutoff], period_days=days,
-                             replications=20, seed=3)
+    known = rolling_backtest(
+        maven.as_known_on(cutoff + pd.Timedelta(days=days)), [cutoff], period_days=days, replications=20, seed=3
+    )
     assert full.scores["earlier_cutoffs"].iloc[0] > 0
     pd.testing.assert_frame_equal(full.scores, known.scores)
     assert full.table.loc[0, "zombie_share_young"] == known.table.loc[0, "zombie_share_young"]
@@ -132,8 +141,25 @@ def test_zombie_share_discounts_only_a_shortfall_beyond_chance():
 
 
 def test_cli_backtest_compares_the_methods_and_forecast_says_which_and_why(tmp_path, capsys):
-    assert main(["backtest", str(PIPELINE), "--cutoffs", "2017-08-31:2017-09-30:monthly", "--period-days", "91",
-                 "--replications", "20", "--seed", "4", "--out", str(tmp_path / "b")]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                str(PIPELINE),
+                "--cutoffs",
+                "2017-08-31:2017-09-30:monthly",
+                "--period-days",
+                "91",
+                "--replications",
+                "20",
+                "--seed",
+                "4",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "b" / "backtest.json").read_text())
     assert [b["cutoff"] for b in result["backtests"]] == ["2017-08-31", "2017-09-30"]
     assert "coverage" in result and "naive_mean_abs_pct_error" in result  # the earlier fields stay
@@ -144,14 +170,44 @@ def test_cli_backtest_compares_the_methods_and_forecast_says_which_and_why(tmp_p
     out = capsys.readouterr().out
     assert f"chosen: {result['chosen']}" in out and "no seasonal naive forecast at 2017-08-31, 2017-09-30" in out
 
-    assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--replications", "20", "--seed", "4",
-                 "--out", str(tmp_path / "f")]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(PIPELINE),
+                "--as-of",
+                "2017-11-15",
+                "--replications",
+                "20",
+                "--seed",
+                "4",
+                "--out",
+                str(tmp_path / "f"),
+            ]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "f" / "forecast.json").read_text())
     out = capsys.readouterr().out
     assert result["method"] in result["methods"] and f"method: {result['method']} (lowest mean absolute error" in out
     assert out.count("such ranges held the actual in") == len(result["methods"])
-    assert main(["forecast", str(PIPELINE), "--as-of", "2017-11-15", "--replications", "20", "--method", "simulation",
-                 "--out", str(tmp_path / "g")]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(PIPELINE),
+                "--as-of",
+                "2017-11-15",
+                "--replications",
+                "20",
+                "--method",
+                "simulation",
+                "--out",
+                str(tmp_path / "g"),
+            ]
+        )
+        == 0
+    )
     assert "method: simulation (asked for)" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         main(["forecast", str(PIPELINE), "--method", "guess", "--out", str(tmp_path / "h")])

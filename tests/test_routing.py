@@ -15,15 +15,24 @@ from sim.targets import reverse_funnel
 
 def _routed(route: bool = True, senior_skill: float = 1.5) -> sim.Scenario:
     """One stage; A leads (a quarter) go to three seniors who convert 1.5 times as often."""
-    return sim.Scenario.model_validate({
-        "name": "routed", "horizon_days": 300,
-        "channels": [{"name": "all", "leads_per_day": 8, "tiers": {"A": 0.25, "B": 0.75}}],
-        "stages": [{"name": "close", "team": "reps", "conversion": 0.4,
+    return sim.Scenario.model_validate(
+        {
+            "name": "routed",
+            "horizon_days": 300,
+            "channels": [{"name": "all", "leads_per_day": 8, "tiers": {"A": 0.25, "B": 0.75}}],
+            "stages": [
+                {
+                    "name": "close",
+                    "team": "reps",
+                    "conversion": 0.4,
                     "work_days": {"dist": "exponential", "mean": 0.5},
-                    **({"routes": {"A": "seniors"}} if route else {})}],
-        "teams": [{"name": "reps", "headcount": 6}, {"name": "seniors", "headcount": 3, "skill": senior_skill}],
-        "deal_value": {"A": {"dist": "fixed", "value": 10_000}, "B": {"dist": "fixed", "value": 1_000}},
-    })
+                    **({"routes": {"A": "seniors"}} if route else {}),
+                }
+            ],
+            "teams": [{"name": "reps", "headcount": 6}, {"name": "seniors", "headcount": 3, "skill": senior_skill}],
+            "deal_value": {"A": {"dist": "fixed", "value": 10_000}, "B": {"dist": "fixed", "value": 1_000}},
+        }
+    )
 
 
 def test_routes_and_skill_are_validated():
@@ -79,8 +88,9 @@ def test_routing_high_value_leads_to_seniors_beats_pooling_them():
     """Over 30 seeds the gain was 450,000 (sd 21,000), its interval's half-width at most 70,000: the low end is
     above zero but for noise of 18 sd."""
     scenario = _routed(route=False).model_copy(update={"horizon_days": 200})
-    scenario = sim.Scenario.model_validate({**scenario.model_dump(by_alias=True),
-                                            "teams": [{"name": "reps", "headcount": 9}]})
+    scenario = sim.Scenario.model_validate(
+        {**scenario.model_dump(by_alias=True), "teams": [{"name": "reps", "headcount": 9}]}
+    )
     table = routing_rules(scenario, "close", ["A"], seniors=3, senior_skill=1.5, replications=12, seed=1)
     assert list(table.index) == ["pooled (any rep, any lead)", "A to 3 seniors"]
     routed = table.loc["A to 3 seniors"]

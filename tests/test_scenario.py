@@ -61,13 +61,18 @@ def test_yaml_is_loaded_safely():
 
 def test_python_construction_reports_cross_field_problems():
     with pytest.raises(sim.ScenarioError) as err:
-        sim.Scenario.model_validate({
-            "name": "x", "horizon_days": 10,
-            "channels": [{"name": "c", "leads_per_day": 1}],
-            "stages": [{"name": "s", "team": "nobody", "work_days": {"dist": "fixed", "value": 1}, "conversion": 1}],
-            "teams": [{"name": "t", "headcount": 1}],
-            "deal_value": {"dist": "fixed", "value": 1},
-        })
+        sim.Scenario.model_validate(
+            {
+                "name": "x",
+                "horizon_days": 10,
+                "channels": [{"name": "c", "leads_per_day": 1}],
+                "stages": [
+                    {"name": "s", "team": "nobody", "work_days": {"dist": "fixed", "value": 1}, "conversion": 1}
+                ],
+                "teams": [{"name": "t", "headcount": 1}],
+                "deal_value": {"dist": "fixed", "value": 1},
+            }
+        )
     assert [str(p) for p in err.value.problems] == ["stages[0].team: team 'nobody' does not exist (known: t)"]
 
 
@@ -80,4 +85,5 @@ def test_playbook_reference_is_up_to_date():
     from sim.reference import reference_markdown
 
     assert (ROOT / "playbooks" / "README.md").read_text(encoding="utf-8") == reference_markdown(), (
-        "playbooks/README.md is out of date: run `python -m sim.reference playbooks/README.md`")
+        "playbooks/README.md is out of date: run `python -m sim.reference playbooks/README.md`"
+    )

@@ -89,8 +89,12 @@ def test_the_planned_scenario_opens_with_the_pipeline_as_it_stands():
     target = split_months(2 * 7_000_000, scenario, "even")
     planned = planned_scenario(scenario, schedule(scenario, target))
     assert planned.channels[0].leads_per_day > 1.5 * scenario.channels[0].leads_per_day
-    as_is = sim.simulate(scenario, replications=20, seed=2, engine="fast", detail=False, progress=False).replications.opening
-    then = sim.simulate(planned, replications=20, seed=2, engine="fast", detail=False, progress=False).replications.opening
+    as_is = sim.simulate(
+        scenario, replications=20, seed=2, engine="fast", detail=False, progress=False
+    ).replications.opening
+    then = sim.simulate(
+        planned, replications=20, seed=2, engine="fast", detail=False, progress=False
+    ).replications.opening
     assert then.tolist() == as_is.tolist()
 
 
@@ -102,8 +106,10 @@ def test_a_team_short_of_reps_is_hired_for_in_time():
     assert sum(n for _, n in hires) >= 10
     assert all(day >= 0 for day, _ in hires)
     assert any("ramp-up in time" in p for p in plan.problems)  # January's extra reps cannot be ramped by then
-    assert np.all(plan.required_reps["ae"] * 0.85 <= plan.available_reps["ae"] + 0.05 * plan.required_reps["ae"]
-                  + sum(n for _, n in hires))
+    assert np.all(
+        plan.required_reps["ae"] * 0.85
+        <= plan.available_reps["ae"] + 0.05 * plan.required_reps["ae"] + sum(n for _, n in hires)
+    )
 
 
 def test_without_lag_or_opening_the_schedule_is_the_reverse_funnel():
@@ -133,8 +139,12 @@ def test_plan_writes_the_scenario_that_carries_it_out(tmp_path, capsys):
     source = tmp_path / "steady.yaml"
     source.write_text(sim.scenario.dump(_stationary()))
     out = tmp_path / "plan"
-    assert main(["plan", str(source), "--target", "6935000", "--method", "even", "--replications", "20",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["plan", str(source), "--target", "6935000", "--method", "even", "--replications", "20", "--out", str(out)]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "as planned" in printed and "scenario.yaml" in printed
     report = json.loads((out / "feasibility.json").read_text())
@@ -179,7 +189,7 @@ def test_a_listed_opening_pipeline_brings_the_revenue_the_engines_give_it_month_
     quiet = maven_june.replace({f"channels.{c.name}.leads_per_day": 1e-6 for c in maven_june.channels})
     planned = schedule(quiet, split_months(1_000_000, quiet, "even")).opening_revenue
     results = sim.simulate(quiet, replications=100, seed=1, engine="fast", detail=False, progress=False, workers=1)
-    simulated = results.monthly.groupby("month").revenue.mean().to_numpy()[:len(planned)]
+    simulated = results.monthly.groupby("month").revenue.mean().to_numpy()[: len(planned)]
     np.testing.assert_allclose(planned[:3], simulated[:3], rtol=0.05)
     np.testing.assert_allclose(planned[3], simulated[3], rtol=0.10)
     assert planned.sum() == pytest.approx(simulated.sum(), rel=0.02)

@@ -36,8 +36,9 @@ def test_attrition_matches_the_annual_rate(seed):
 
 def test_daily_rep_days_count_part_days_and_ramp_up_at_mid_day():
     # A seasoned rep all along; a hire from day 1.5 ramping from half speed over two days.
-    roster = Roster(start=[0.0, 1.5], end=[np.inf, np.inf], seasoned=[True, False], ramp_days=2.0,
-                    initial_productivity=0.5)
+    roster = Roster(
+        start=[0.0, 1.5], end=[np.inf, np.inf], seasoned=[True, False], ramp_days=2.0, initial_productivity=0.5
+    )
     on_hand, seasoned = roster.daily(3)
     np.testing.assert_allclose(on_hand, [1.0, 1.5, 2.0])
     # day 1: half a day at 0.5 + 0.5 x (1.75 - 1.5) / 2; day 2: a full day at 0.5 + 0.5 x (2.5 - 1.5) / 2

@@ -78,8 +78,11 @@ def test_a_damaged_chunk_is_named_with_the_way_to_recover(store, damage):
 def test_a_chunk_holding_another_points_data_is_refused(store):
     """The original failure: a valid chunk copied over another was assembled (duplicate and missing rows)."""
     (store.chunks / "00001.parquet").write_bytes((store.chunks / "00003.parquet").read_bytes())
-    with pytest.raises(ScenarioError, match=r"00001.parquet: chunk is not what this run wrote: it is not marked as "
-                                            r"this chunk; it holds rows of another point than 1; delete"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"00001.parquet: chunk is not what this run wrote: it is not marked as "
+        r"this chunk; it holds rows of another point than 1; delete",
+    ):
         store.assemble(range(4))
 
 
@@ -100,8 +103,10 @@ def test_the_cli_names_a_damaged_chunk_and_recovers_once_it_is_deleted(tmp_path,
     from tests.conftest import W1
 
     spec = tmp_path / "sweep.yaml"
-    spec.write_text(f"scenario: {W1}\nparameters: {{teams.qualifiers.headcount: [20, 21, 22]}}\nreplications: 2\n"
-                    f"engine: fast\noverrides: {{horizon_days: 3}}\n")
+    spec.write_text(
+        f"scenario: {W1}\nparameters: {{teams.qualifiers.headcount: [20, 21, 22]}}\nreplications: 2\n"
+        f"engine: fast\noverrides: {{horizon_days: 3}}\n"
+    )
     out = tmp_path / "out"
     args = ["sweep", str(spec), "--out", str(out), "--workers", "1", "--quiet"]
     assert main(args) == 0

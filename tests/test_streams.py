@@ -16,8 +16,7 @@ def _numpy_child(seed: int, replication: int, purpose: int, index: int) -> np.ra
 
 
 @settings(deadline=None)  # the first call may compile
-@given(seed=st.one_of(st.integers(0, 2**32 - 1), st.integers(0, 2**63 - 1)), replication=keys, purpose=keys,
-       index=keys)
+@given(seed=st.one_of(st.integers(0, 2**32 - 1), st.integers(0, 2**63 - 1)), replication=keys, purpose=keys, index=keys)
 def test_the_compiled_seed_hash_gives_numpy_s_state(seed, replication, purpose, index):
     mine, numpy_s = generator(seed, replication, purpose, index), _numpy_child(seed, replication, purpose, index)
     assert mine.bit_generator.state == numpy_s.bit_generator.state
@@ -27,8 +26,10 @@ def test_the_compiled_seed_hash_gives_numpy_s_state(seed, replication, purpose, 
 @settings(deadline=None)  # the first call may compile
 @given(seed=st.one_of(st.integers(2**63, 2**130), st.integers(0, 9)), replication=st.integers(2**32, 2**70))
 def test_seeds_and_keys_beyond_the_compiled_range_still_give_numpy_s_state(seed, replication):
-    assert generator(seed, replication, WORK, 2).bit_generator.state == _numpy_child(
-        seed, replication, WORK, 2).bit_generator.state
+    assert (
+        generator(seed, replication, WORK, 2).bit_generator.state
+        == _numpy_child(seed, replication, WORK, 2).bit_generator.state
+    )
 
 
 def test_the_streams_of_one_seed_differ_by_replication_purpose_and_index():

@@ -35,12 +35,19 @@ def test_allocate_by_hand():
     assert allocate(100, [1, 1, 1]).tolist() == [34, 33, 33]  # the leftover unit to the first largest remainder
     assert allocate(10, [0.6, 0.3, 0.1]).tolist() == [6, 3, 1]
     assert split(1_000_000, {"high value": 60, "potential": 30, "new": 10}) == {
-        "high value": 600_000, "potential": 300_000, "new": 100_000}  # practice: 60/30/10
+        "high value": 600_000,
+        "potential": 300_000,
+        "new": 100_000,
+    }  # practice: 60/30/10
 
 
 @settings(max_examples=50, deadline=None)
-@given(total=st.integers(0, 10**10), method=st.sampled_from(["even", "seasonal", "reserve", "front_loaded"]),
-       month=st.integers(1, 12), share=st.floats(0, 0.5))
+@given(
+    total=st.integers(0, 10**10),
+    method=st.sampled_from(["even", "seasonal", "reserve", "front_loaded"]),
+    month=st.integers(1, 12),
+    share=st.floats(0, 0.5),
+)
 def test_months_add_up_to_the_annual_target(total, method, month, share):
     scenario = sim.load(B2B)
     options = {"reserve_month": month, "reserve_share": share} if method == "reserve" else {}
@@ -64,7 +71,9 @@ def test_month_methods_by_hand():
 def test_working_days():
     weekdays = sim.scenario.Calendar()
     assert working_days(pd.Period("2027-02", "M"), weekdays) == 20
-    assert working_days(pd.Period("2027-01", "M"), weekdays.model_copy(update={"holidays": (dt.date(2027, 1, 1),)})) == 20
+    assert (
+        working_days(pd.Period("2027-01", "M"), weekdays.model_copy(update={"holidays": (dt.date(2027, 1, 1),)})) == 20
+    )
     assert working_days(pd.Period("2027-02", "M")) == 28  # no calendar: reps work every day, as in the engines
     china = sim.scenario.Calendar(holidays=sim.scenario.Holidays(country="CN"))
     assert working_days(pd.Period("2025-10", "M"), china) < working_days(pd.Period("2025-10", "M"), weekdays)
@@ -109,8 +118,18 @@ def test_feasibility_figures_agree_with_direct_simulation(tmp_path):
     assert main(["plan", str(B2B), "--replications", "40", "--seed", "3", "--out", str(out)]) == 0
     report = json.loads((out / "feasibility.json").read_text())
     plan = pd.read_csv(out / "plan.csv")
-    assert {"level", "unit", "period", "revenue_target", "deals", "proposals", "qualified", "leads", "activities",
-            "budget"} <= set(plan.columns)
+    assert {
+        "level",
+        "unit",
+        "period",
+        "revenue_target",
+        "deals",
+        "proposals",
+        "qualified",
+        "leads",
+        "activities",
+        "budget",
+    } <= set(plan.columns)
     scenario = sim.load(B2B)
     results = sim.simulate(scenario, replications=40, seed=3, engine="fast", detail=False)
     assert report["p_hit_annual"] == pytest.approx((results.replications.revenue >= 24_000_000).mean())
@@ -151,8 +170,13 @@ def test_staffing_gap_is_named_when_a_team_is_short():
     from sim.feasibility import staffing, staffing_gaps
 
     scenario = sim.load(B2B)
-    short = scenario.model_copy(update={"teams": tuple(
-        t.model_copy(update={"headcount": 6}) if t.name == "solutions" else t for t in scenario.teams)})
+    short = scenario.model_copy(
+        update={
+            "teams": tuple(
+                t.model_copy(update={"headcount": 6}) if t.name == "solutions" else t for t in scenario.teams
+            )
+        }
+    )
     gaps = staffing_gaps(staffing(short, plan_table(short, method="even")))
     assert gaps and all(g.startswith("solutions team needs ") for g in gaps)
     assert math.isclose(float(gaps[0].split("has ")[1]), 6.0)
@@ -187,7 +211,9 @@ def test_reps_with_nothing_on_the_basis_are_planned_as_one_seat_each_not_left_ou
     assert len(seats) == 3 and np.allclose(weights[seats], 1 / 30)
     pipeline = weighted_pipeline(crm).merge(crm.opportunities[["opportunity_id", "rep"]]).groupby("rep").weighted.sum()
     rest = weights.drop(seats)
-    np.testing.assert_allclose(rest.to_numpy(), (pipeline[rest.index] / pipeline.sum() * 27 / 30).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        rest.to_numpy(), (pipeline[rest.index] / pipeline.sum() * 27 / 30).to_numpy(), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("basis", ["history", "pipeline"])
@@ -195,8 +221,27 @@ def test_plan_by_named_reps_adds_up_to_the_company_in_every_month(tmp_path, caps
     from tests.conftest import MAVEN
 
     out = tmp_path / "plan"
-    assert main(["plan", str(B2B), "--target", "24000000", "--rep-basis", basis, "--export", str(MAVEN),
-                 "--as-of", "2017-06-30", "--replications", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                str(B2B),
+                "--target",
+                "24000000",
+                "--rep-basis",
+                basis,
+                "--export",
+                str(MAVEN),
+                "--as-of",
+                "2017-06-30",
+                "--replications",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     plan = pd.read_csv(out / "plan.csv")
     reps = plan[plan.level == "rep"]
     company = plan[plan.level == "company"].set_index("period").revenue_target

@@ -37,8 +37,23 @@ def plan_dir(scenario_file, tmp_path_factory):
     """The folder ``salesplay plan --method even --out`` writes (plan.csv, feasibility.json, scenario.yaml):
     the lagged plan, written through the formula-safe writer, is what ``track`` reads."""
     folder = tmp_path_factory.mktemp("plan")
-    assert main(["plan", str(scenario_file), "--target", str(TARGET), "--method", "even", "--replications", "2",
-                 "--out", str(folder)]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                str(scenario_file),
+                "--target",
+                str(TARGET),
+                "--method",
+                "even",
+                "--replications",
+                "2",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
     return folder
 
 
@@ -48,8 +63,26 @@ def tracked(plan_dir, tmp_path_factory):
     outputs = {}
     for day in CHECKPOINT_DAYS:
         out = tmp_path_factory.mktemp(f"track-{day}")
-        assert main(["track", str(plan_dir), str(MAVEN), "--mapping", "maven", "--as-of", day,
-                     "--replications", "50", "--seed", "3", "--out", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "track",
+                    str(plan_dir),
+                    str(MAVEN),
+                    "--mapping",
+                    "maven",
+                    "--as-of",
+                    day,
+                    "--replications",
+                    "50",
+                    "--seed",
+                    "3",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         outputs[day] = out
     return outputs
 
@@ -78,7 +111,10 @@ def test_maven_checkpoints_hold_actuals_against_the_plan(tracked, day):
     assert company["month"]["target_to_date"] == round(TARGET / 12 * worked / 21)
     assert company["year"]["target"] == TARGET and company["quarter"]["target"] == TARGET // 4
     for row in company.values():
-        assert 0 <= row["p_make_low"] <= row["p_make"] <= row["p_make_high"] <= 1 and row["p10"] <= row["p50"] <= row["p90"]
+        assert (
+            0 <= row["p_make_low"] <= row["p_make"] <= row["p_make_high"] <= 1
+            and row["p10"] <= row["p50"] <= row["p90"]
+        )
         assert row["p_make_high"] - row["p_make_low"] > 0.05  # 50 futures cannot pin a chance down
         assert row["p10"] >= row["actual_to_date"]  # what is won stays won
     today = summary["checkpoints"][-1]  # the as-of day's line and the month's status tell the same story
@@ -124,8 +160,12 @@ def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
     sheet = pd.read_csv(tracked[day] / "review.csv")
     assert sheet["rank"].tolist() == list(range(1, len(sheet) + 1)) and (sheet["amount"] < 0).all()
     rows = sheet[sheet["level"] == "company"].set_index("cause")["amount"].drop("the year", errors="ignore")
-    parts = {"too few leads": "volume", "smaller deals": "deal_size", "deals closing later than planned": "timing",
-             **{f"conversion at {key.split(':', 1)[1]}": key for key in company if key.startswith("conversion:")}}
+    parts = {
+        "too few leads": "volume",
+        "smaller deals": "deal_size",
+        "deals closing later than planned": "timing",
+        **{f"conversion at {key.split(':', 1)[1]}": key for key in company if key.startswith("conversion:")},
+    }
     shortfalls = {cause: company[part] for cause, part in parts.items() if company[part] <= -0.01 * company["target"]}
     assert shortfalls and rows.to_dict() == shortfalls  # every material shortfall of the gap, by its own amount
     page = (tracked[day] / "review.md").read_text()
@@ -137,8 +177,9 @@ def test_maven_review_sheet_acts_on_the_gaps_own_parts(tracked, day):
     for moved in moves.itertuples():
         source = moved.action.split(" from ")[1].split(" to ")[0]
         assert tiers[moved.unit]["volume"] == moved.amount < 0 and tiers[moved.unit]["gap"] < 0
-        assert per_lead[moved.unit] == max(per_lead[u] for u in per_lead
-                                           if tiers[u]["volume"] < 0 and tiers[u]["gap"] < 0)
+        assert per_lead[moved.unit] == max(
+            per_lead[u] for u in per_lead if tiers[u]["volume"] < 0 and tiers[u]["gap"] < 0
+        )
         assert per_lead[source] == min(per_lead.values()) < per_lead[moved.unit]
 
 
@@ -157,13 +198,36 @@ def test_unit_names_that_look_like_formulas_are_escaped(tmp_path):
     export.mkdir()
     raw.to_csv(export / "sales_pipeline.csv", index=False)
     months = pd.period_range("2017-07", periods=12, freq="M").astype(str)
-    plan = pd.DataFrame({"level": ["company"] * 12 + ["tier"] * 12, "unit": ["all"] * 12 + ["=HYPERLINK(1)"] * 12,
-                         "period": list(months) * 2, "revenue_target": [1000] * 12 + [100] * 12,
-                         "deals": 1.0, "leads": 2.0})
+    plan = pd.DataFrame(
+        {
+            "level": ["company"] * 12 + ["tier"] * 12,
+            "unit": ["all"] * 12 + ["=HYPERLINK(1)"] * 12,
+            "period": list(months) * 2,
+            "revenue_target": [1000] * 12 + [100] * 12,
+            "deals": 1.0,
+            "leads": 2.0,
+        }
+    )
     (tmp_path / "plan").mkdir()
     write_csv(tmp_path / "plan" / "plan.csv", plan)  # as `plan --out` writes it: the unit escaped, and read back
-    assert main(["track", str(tmp_path / "plan"), str(export), "--as-of", "2017-08-31", "--replications", "5",
-                 "--checkpoints", "end", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(tmp_path / "plan"),
+                str(export),
+                "--as-of",
+                "2017-08-31",
+                "--replications",
+                "5",
+                "--checkpoints",
+                "end",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     text = (tmp_path / "out" / "tracking.csv").read_text()
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
 
@@ -187,7 +251,10 @@ def test_parts_add_up_to_the_gap_exactly(pair):
     parts = decompose(plan, actual, stages)
     assert parts["gap"] == round(actual.revenue) - round(plan.revenue)
     assert parts["volume"] + sum(parts["conversion"].values()) + parts["deal_size"] + parts["timing"] == parts["gap"]
-    assert all(isinstance(v, int) for v in (parts["volume"], parts["deal_size"], parts["timing"], *parts["conversion"].values()))
+    assert all(
+        isinstance(v, int)
+        for v in (parts["volume"], parts["deal_size"], parts["timing"], *parts["conversion"].values())
+    )
 
 
 @given(st.integers(1, 5).flatmap(lambda k: st.tuples(_drivers(k), _drivers(k))))
@@ -216,6 +283,7 @@ def test_only_the_factor_that_moved_carries_the_gap():
 
 # ----------------------------------------------------------------------------- bad input
 
+
 def test_missing_plan_exits_2(tmp_path, capsys):
     assert main(["track", str(tmp_path), str(MAVEN), "--as-of", "2017-09-10", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
@@ -235,13 +303,15 @@ def test_as_of_before_the_plan_exits_2(plan_dir, tmp_path, capsys):
 
 
 def test_bad_plan_cells_are_named_by_line_and_field(tmp_path, capsys):
-    (tmp_path / "plan.csv").write_text("level,unit,period,revenue_target,deals,leads\n"
-                                       "company,all,2017-07,1000,1,2\n"
-                                       "region,all,2017-08,-5,1,2\n")
+    (tmp_path / "plan.csv").write_text(
+        "level,unit,period,revenue_target,deals,leads\ncompany,all,2017-07,1000,1,2\nregion,all,2017-08,-5,1,2\n"
+    )
     assert main(["track", str(tmp_path), str(MAVEN), "--as-of", "2017-09-10", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"{tmp_path / 'plan.csv'}:3: level: 'region' is not a plan level (company, tier, channel, team, rep)",
-                   f"{tmp_path / 'plan.csv'}:3: revenue_target: '-5' is not a number of zero or more"]
+    assert err == [
+        f"{tmp_path / 'plan.csv'}:3: level: 'region' is not a plan level (company, tier, channel, team, rep)",
+        f"{tmp_path / 'plan.csv'}:3: revenue_target: '-5' is not a number of zero or more",
+    ]
 
 
 def test_read_plan_needs_the_plan_columns(tmp_path):
@@ -252,14 +322,26 @@ def test_read_plan_needs_the_plan_columns(tmp_path):
 
 def test_checkpoints_option_is_checked(plan_dir, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        main(["track", str(plan_dir), str(MAVEN), "--as-of", "2017-09-10", "--checkpoints", "10,32",
-              "--out", str(tmp_path)])
+        main(
+            [
+                "track",
+                str(plan_dir),
+                str(MAVEN),
+                "--as-of",
+                "2017-09-10",
+                "--checkpoints",
+                "10,32",
+                "--out",
+                str(tmp_path),
+            ]
+        )
     assert exit_.value.code == 2 and "'32' is not a day of the month" in capsys.readouterr().err
 
 
 def test_track_api_keeps_what_was_won(plan_dir):
-    t = track(read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(),
-              replications=20, seed=1)
+    t = track(
+        read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(), replications=20, seed=1
+    )
     curve = t.curve
     assert curve.loc["2017-09-20", "actual"] == curve.loc["2017-09-20", "p50"] == _won("2017-07-01", "2017-09-20")
     assert math.isnan(curve.loc["2017-09-21", "actual"]) and curve["p10"].dropna().is_monotonic_increasing
@@ -269,11 +351,14 @@ def test_track_api_keeps_what_was_won(plan_dir):
 def test_chart_shows_the_fan_and_each_periods_chance_with_its_interval(plan_dir):
     from sim.plots.tracking import plan_vs_actual_chart
 
-    t = track(read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(),
-              replications=40, seed=1)
+    t = track(
+        read_opportunities(MAVEN, "maven"), read_plan(plan_dir), "2017-09-20", checkpoints=(), replications=40, seed=1
+    )
     fig = plan_vs_actual_chart(t)
     chart, table = fig.axes
-    assert {"plan", "actual", "projection P10-P90", "projection P50"} <= {t.get_text() for t in chart.get_legend().get_texts()}
+    assert {"plan", "actual", "projection P10-P90", "projection P50"} <= {
+        t.get_text() for t in chart.get_legend().get_texts()
+    }
     texts = [c.get_text().get_text() for c in table.tables[0].get_celld().values()]
     year = t.status[(t.status.level == "company") & (t.status.horizon == "year")].iloc[0]
     assert f"{year.p_make:.0%} ({year.p_make_low:.0%} to {year.p_make_high:.0%})" in texts
@@ -282,14 +367,33 @@ def test_chart_shows_the_fan_and_each_periods_chance_with_its_interval(plan_dir)
 
 # ----------------------------------------------------------------------------- won deals instead of revenue
 
+
 def _won_count(crm, start: str, end: str) -> int:
     ops = crm.opportunities
     return int(((ops.status == "won") & ops.closed.between(start, end)).sum())
 
 
 def test_deals_measure_counts_won_deals_against_the_plans_deals(plan_dir, tmp_path):
-    assert main(["track", str(plan_dir), str(MAVEN), "--as-of", "2017-09-20", "--measure", "deals",
-                 "--replications", "30", "--checkpoints", "end", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(plan_dir),
+                str(MAVEN),
+                "--as-of",
+                "2017-09-20",
+                "--measure",
+                "deals",
+                "--replications",
+                "30",
+                "--checkpoints",
+                "end",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "tracking.json").read_text())
     assert summary["measure"] == "deals"
     company = {r["horizon"]: r for r in summary["status"] if r["level"] == "company"}
@@ -312,13 +416,43 @@ def test_olist_won_deals_tracked_by_channel(tmp_path):
     """Olist records no deal values: its won deals are tracked against a plan of deals, by lead origin."""
     crm = read_opportunities(OLIST, "olist")
     months = pd.period_range("2018-01", periods=12, freq="M").astype(str)
-    rows = [{"level": "company", "unit": "all", "period": m, "revenue_target": 0, "deals": 100.0, "leads": 800.0}
-            for m in months]
-    rows += [{"level": "channel", "unit": origin, "period": m, "revenue_target": 0, "deals": share * 100,
-              "leads": share * 800} for origin, share in (("organic_search", 0.6), ("paid_search", 0.4)) for m in months]
+    rows = [
+        {"level": "company", "unit": "all", "period": m, "revenue_target": 0, "deals": 100.0, "leads": 800.0}
+        for m in months
+    ]
+    rows += [
+        {
+            "level": "channel",
+            "unit": origin,
+            "period": m,
+            "revenue_target": 0,
+            "deals": share * 100,
+            "leads": share * 800,
+        }
+        for origin, share in (("organic_search", 0.6), ("paid_search", 0.4))
+        for m in months
+    ]
     write_csv(tmp_path / "plan.csv", pd.DataFrame(rows))
-    assert main(["track", str(tmp_path), str(OLIST), "--mapping", "olist", "--as-of", "2018-03-31", "--measure", "deals",
-                 "--replications", "30", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(tmp_path),
+                str(OLIST),
+                "--mapping",
+                "olist",
+                "--as-of",
+                "2018-03-31",
+                "--measure",
+                "deals",
+                "--replications",
+                "30",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "out" / "tracking.json").read_text())
     company = {r["horizon"]: r for r in summary["status"] if r["level"] == "company"}
     known = crm.as_known_on("2018-03-31")
@@ -338,10 +472,19 @@ def test_deals_closed_later_on_the_as_of_day_count(tmp_path):
     (tmp_path / "export").mkdir()
     raw.to_csv(tmp_path / "export" / "sales_pipeline.csv", index=False)
     months = pd.period_range("2017-07", periods=12, freq="M")
-    plan = pd.DataFrame({"level": "company", "unit": "all", "period": months, "revenue_target": 1_000_000,
-                         "deals": 400.0, "leads": 700.0})
-    t = track(read_opportunities(tmp_path / "export", "maven"), plan, "2017-09-30", checkpoints=("end",),
-              replications=5)
+    plan = pd.DataFrame(
+        {
+            "level": "company",
+            "unit": "all",
+            "period": months,
+            "revenue_target": 1_000_000,
+            "deals": 400.0,
+            "leads": 700.0,
+        }
+    )
+    t = track(
+        read_opportunities(tmp_path / "export", "maven"), plan, "2017-09-30", checkpoints=("end",), replications=5
+    )
     month = t.status[(t.status.level == "company") & (t.status.horizon == "month")].iloc[0]
     assert month["actual_to_date"] == round(_won("2017-09-01", "2017-09-30")) == t.checkpoints[0]["actual"]
     assert t.gaps.iloc[0]["actual"] == round(_won("2017-07-01", "2017-09-30"))

@@ -112,14 +112,17 @@ def test_each_lever_edits_its_scenario_path_and_nothing_else():
     _every_control_moved(panel)
     edited = panel.edited()
     assert {t: d.mean for t, d in edited.deal_value.items()} == pytest.approx(
-        {t: 1.2 * d.mean for t, d in base.deal_value.items()})
+        {t: 1.2 * d.mean for t, d in base.deal_value.items()}
+    )
     assert [s.wait_days.mean for s in edited.stages] == pytest.approx([0.8 * s.wait_days.mean for s in base.stages])
     assert edited.stages[0].patience_days.mean == pytest.approx(5.0)
     assert edited.stages[0].patience_days.sigma == base.stages[0].patience_days.sigma  # the shape kept
     assert edited.team("sdr").hires == (sim.scenario.Hire(day=120, count=3),)  # 1 May of the plan year
     assert edited.team("account_execs").hires == base.team("account_execs").hires
     assert edited.team("account_execs").attrition.annual_rate == 0.25
-    assert edited.team("account_execs").attrition.replacement_days == base.team("account_execs").attrition.replacement_days
+    assert (
+        edited.team("account_execs").attrition.replacement_days == base.team("account_execs").attrition.replacement_days
+    )
     assert edited.stages[2].conversion == pytest.approx(0.6)
     assert edited.targets.model_dump() == {"annual_revenue": 20_000_000, "split": "reserve", "reserve_month": 6}
 
@@ -232,8 +235,9 @@ def test_the_page_shows_the_same_answer_as_the_plan_command():
     panel = PlanPanel(sim.load(B2B), policy=Answer(seed=0, quick=2, replications=6))
     panel.refiner.wait()
     scenario = panel.edited()
-    expected = odds(scenario, plan_table(scenario, method="reserve", reserve_month=12), policy.replications,
-                    policy.seed)
+    expected = odds(
+        scenario, plan_table(scenario, method="reserve", reserve_month=12), policy.replications, policy.seed
+    )
     assert panel.odds.trials == 6 and panel.odds.p == expected["p_hit_annual"]
     assert [m["p50"] for m in panel.months] == [m["p50"] for m in expected["months"]]
     assert "final" in panel.status.value
@@ -337,7 +341,9 @@ def test_the_plan_command_keeps_a_saved_plans_split_and_prints_odds_with_their_i
     assert main(["plan", str(tmp_path / "plan.yaml"), "--replications", "3"]) == 0
     out = capsys.readouterr().out
     assert "plan by month (seasonal)" in out
-    assert re.search(r"annual target: \d+% \([\d.]+–[\d.]+%\) as it stands, \d+% \([\d.]+–[\d.]+%\) as planned", out), out
+    assert re.search(r"annual target: \d+% \([\d.]+–[\d.]+%\) as it stands, \d+% \([\d.]+–[\d.]+%\) as planned", out), (
+        out
+    )
 
 
 def test_a_newer_change_cancels_the_older_refinement():
@@ -350,8 +356,10 @@ def test_a_newer_change_cancels_the_older_refinement():
     refiner = Refiner(Answer(seed=0, quick=1, replications=6), growth=2)
     refiner.start(scenario, lambda results, final: drawn.append(("old", len(results.replications), final)))
     older = refiner._thread
-    refiner.start(scenario.model_copy(update={"horizon_days": 20}),
-                  lambda results, final: drawn.append(("new", len(results.replications), final)))
+    refiner.start(
+        scenario.model_copy(update={"horizon_days": 20}),
+        lambda results, final: drawn.append(("new", len(results.replications), final)),
+    )
     older.join()
     refiner.wait()
     first_new = next(i for i, d in enumerate(drawn) if d[0] == "new")
@@ -381,8 +389,13 @@ def test_as_planned_simulates_the_scenario_that_carries_the_plan_out_the_same_as
     panel.version.value = "planned"
     panel.refiner.wait()
     scenario = panel.edited()
-    report = feasibility(scenario, plan_table(scenario, method="reserve", reserve_month=12), policy.replications,
-                         policy.seed, planned=True)
+    report = feasibility(
+        scenario,
+        plan_table(scenario, method="reserve", reserve_month=12),
+        policy.replications,
+        policy.seed,
+        planned=True,
+    )
     assert "as planned" in panel.figures.value and panel.odds.p == report["planned"]["p_hit_annual"]
     assert [m["p50"] for m in panel.months] == [m["p50"] for m in report["planned"]["months"]]
 
@@ -396,8 +409,9 @@ def _any_value(widget) -> st.SearchStrategy:
         return st.integers(0, steps).map(lambda i: round(widget.min + i * widget.step, 10))
     if isinstance(widget, widgets.Checkbox):
         return st.booleans()
-    return st.sampled_from([value for _, value in widget.options] if isinstance(widget.options[0], tuple)
-                           else list(widget.options))
+    return st.sampled_from(
+        [value for _, value in widget.options] if isinstance(widget.options[0], tuple) else list(widget.options)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -405,8 +419,13 @@ def robust_panel():
     return PlanPanel(sim.load(B2B), policy=TINY, source=B2B)
 
 
-@settings(max_examples=30, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_any_control_values_give_figures_or_a_clear_message(robust_panel, data):
     """Whatever the controls say, the panel shows either the plan's figures or a sentence in their place

@@ -45,9 +45,23 @@ def _one_rep_week(arrive: list[float], work: list[float]) -> Fates:
     n = len(arrive)
     arrivals = Arrivals(np.array(arrive), np.zeros(n, np.int32), np.zeros(n, np.int32), np.array([n]))
     calendar = WorkCalendar.of(Calendar(), MONDAY, 0, 30)
-    return Fates(0, arrivals, np.array([0, n]), np.arange(n), np.ones(n, bool), np.array(work), np.zeros(n),
-                 np.ones(n), np.zeros(n), [Roster([0.0], [np.inf], [True], 0.0, 1.0)], np.array([0]),
-                 np.array([[0]]), np.array([[0]]), np.array([1]), calendars=[calendar])
+    return Fates(
+        0,
+        arrivals,
+        np.array([0, n]),
+        np.arange(n),
+        np.ones(n, bool),
+        np.array(work),
+        np.zeros(n),
+        np.ones(n),
+        np.zeros(n),
+        [Roster([0.0], [np.inf], [True], 0.0, 1.0)],
+        np.array([0]),
+        np.array([[0]]),
+        np.array([[0]]),
+        np.array([1]),
+        calendars=[calendar],
+    )
 
 
 @pytest.mark.parametrize("engine", [fast, des], ids=["fast", "des"])

@@ -75,13 +75,22 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     Workers are spawned, not forked: a fork copies the locks of whatever threads the caller runs
     (Jupyter, pytest-xdist, tqdm) and can hang.
     """
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
+    )
 
 
-def simulate(scenario: Scenario, replications: int = 1, seed: int = 0, engine: str = "des", detail: bool = True,
-             progress: bool | None = None, workers: int | None = None, block: int | None = None,
-             start: int = 0) -> Results:
+def simulate(
+    scenario: Scenario,
+    replications: int = 1,
+    seed: int = 0,
+    engine: str = "des",
+    detail: bool = True,
+    progress: bool | None = None,
+    workers: int | None = None,
+    block: int | None = None,
+    start: int = 0,
+) -> Results:
     """Run ``replications`` replications of ``scenario`` and gather the results.
 
     Parameters

@@ -113,18 +113,38 @@ class _Record:
 
     def stages(self, fates: Fates, stores: list) -> list[tuple]:
         """Per stage, everything the hot loop touches, as one tuple (see ``_lead``)."""
-        pools = [(stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t], _Clock(t, self.calendars))
-                 for t in range(len(stores))]
+        pools = [
+            (stores[t], fates.rosters[t], self.ramps[t], self.rep_end[t], _Clock(t, self.calendars))
+            for t in range(len(stores))
+        ]
         return [
-            (pools[t], pools, self.team_of[k], self.arrive[k], self.start[k], self.end_work[k], self.end[k],
-             self.rep[k], self.work[k], self.wait[k], self.converts[k], self.next_index[k], self.levels[k],
-             self.patience[k], self.slack[k], self.half_life[k], self.passing[k])
+            (
+                pools[t],
+                pools,
+                self.team_of[k],
+                self.arrive[k],
+                self.start[k],
+                self.end_work[k],
+                self.end[k],
+                self.rep[k],
+                self.work[k],
+                self.wait[k],
+                self.converts[k],
+                self.next_index[k],
+                self.levels[k],
+                self.patience[k],
+                self.slack[k],
+                self.half_life[k],
+                self.passing[k],
+            )
             for k, t in enumerate(self.team)
         ]
 
     def timeline(self, fates: Fates, horizon: float) -> Timeline:
-        flat = [np.fromiter((t for stage in field for t in stage), dtype=float, count=int(fates.offsets[-1]))
-                for field in (self.arrive, self.start, self.end_work, self.end)]
+        flat = [
+            np.fromiter((t for stage in field for t in stage), dtype=float, count=int(fates.offsets[-1]))
+            for field in (self.arrive, self.start, self.end_work, self.end)
+        ]
         reps = np.fromiter((r for stage in self.rep for r in stage), dtype=np.int32, count=int(fates.offsets[-1]))
         return Timeline(fates, horizon, *flat, reps)
 
@@ -154,8 +174,10 @@ def _give_back(store: simpy.Store, rep: int) -> None:
 
 def _staffing(env: simpy.Environment, store: simpy.Store, roster: Roster):
     """Reps join the pool on their start day and, if idle, leave it on their end day."""
-    events = sorted([(s, 1, rep) for rep, s in enumerate(roster.start)]
-                    + [(e, 0, rep) for rep, e in enumerate(roster.end) if np.isfinite(e)])
+    events = sorted(
+        [(s, 1, rep) for rep, s in enumerate(roster.start)]
+        + [(e, 0, rep) for rep, e in enumerate(roster.end) if np.isfinite(e)]
+    )
     for time, joins, rep in events:
         if time > env.now:
             yield env.timeout(time - env.now)
@@ -176,8 +198,25 @@ def _source(env: simpy.Environment, fates: Fates, stores: list, record: _Record)
 def _lead(env: simpy.Environment, j: int, stages: list[tuple]):
     """One lead's way through the funnel; ``j`` is its position among the stage's entrants."""
     inf = float("inf")
-    for (pool, pools, team_of, arrive, start, end_work, end, reps, work, wait, converts, next_index,
-         levels, patience, slack, half_life, passing) in stages:
+    for (
+        pool,
+        pools,
+        team_of,
+        arrive,
+        start,
+        end_work,
+        end,
+        reps,
+        work,
+        wait,
+        converts,
+        next_index,
+        levels,
+        patience,
+        slack,
+        half_life,
+        passing,
+    ) in stages:
         if passing[j]:  # an opening deal passing a stage before its own: at once, no rep
             arrive[j] = start[j] = end_work[j] = end[j] = env.now
             j = next_index[j]

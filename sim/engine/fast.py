@@ -86,6 +86,7 @@ class Times(NamedTuple):
     end: np.ndarray
     rep: np.ndarray  # the rep's number in its team; -1 none
 
+
 _WORK_DONE, _WAIT_DONE, _REP_JOINS, _REP_LEAVES = 0, 1, 2, 3
 
 # In the stage-by-stage path, a team of at most this many reps keeps its pool in a sorted array,
@@ -117,14 +118,25 @@ def simulate_fates(fates: Fates, horizon: float, reps: bool = True) -> Timeline:
     named reps.
     """
     rosters = fates.rosters
-    stages = Stages(fates.offsets, fates.work_all, fates.wait_all, fates.converts_all, fates.patience_all,
-                    fates.slack_all, fates.held_all, fates.team_of_stage, fates.half_life)
-    staff = Staff(np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64),
-                  np.concatenate([r.start for r in rosters]),
-                  np.concatenate([r.end for r in rosters]),
-                  np.concatenate([r.seasoned for r in rosters]),
-                  np.array([r.ramp_days for r in rosters], dtype=np.float64),
-                  np.array([r.initial_productivity for r in rosters], dtype=np.float64))
+    stages = Stages(
+        fates.offsets,
+        fates.work_all,
+        fates.wait_all,
+        fates.converts_all,
+        fates.patience_all,
+        fates.slack_all,
+        fates.held_all,
+        fates.team_of_stage,
+        fates.half_life,
+    )
+    staff = Staff(
+        np.r_[0, np.cumsum([len(r) for r in rosters])].astype(np.int64),
+        np.concatenate([r.start for r in rosters]),
+        np.concatenate([r.end for r in rosters]),
+        np.concatenate([r.seasoned for r in rosters]),
+        np.array([r.ramp_days for r in rosters], dtype=np.float64),
+        np.array([r.initial_productivity for r in rosters], dtype=np.float64),
+    )
     calendars = fates.calendar_arrays
     alone = _leading_stages_alone(fates)
     times, order = _by_stage(fates, stages, staff, calendars, reps, horizon, alone)
@@ -150,8 +162,9 @@ def _leading_stages_alone(fates: Fates) -> int:
 # ----------------------------------------------------------------------------- one stage at a time
 
 
-def _by_stage(fates: Fates, stages: Stages, staff: Staff, calendars: tuple, reps: bool, horizon: float,
-              alone: int) -> tuple[Times, np.ndarray]:
+def _by_stage(
+    fates: Fates, stages: Stages, staff: Staff, calendars: tuple, reps: bool, horizon: float, alone: int
+) -> tuple[Times, np.ndarray]:
     """Serve the first ``stages`` stages, each worked by a team of its own, one after the other: each
     is a FIFO queue served by the longest-idle free rep.
 
@@ -173,7 +186,7 @@ def _by_stage(fates: Fates, stages: Stages, staff: Staff, calendars: tuple, reps
         times[rest:] = np.nan
     rep_of[rest:] = -1
     times = Times(arrive, start, end_work, end, rep_of)
-    arrive[offsets[0]:offsets[1]] = fates.arrivals.time
+    arrive[offsets[0] : offsets[1]] = fates.arrivals.time
     order = fates.entrants[0]  # every lead, numbered in order of arrival
     patience = by_stage(fates.patience_all, offsets)
     impatient = [bool(np.isfinite(p).any()) for p in patience]
@@ -183,8 +196,14 @@ def _by_stage(fates: Fates, stages: Stages, staff: Staff, calendars: tuple, reps
             before = slice(offsets[k - 1], first)
             leaving = end[before]
             if impatient[k - 1] or np.isfinite(fates.half_life[k - 1]):  # only those a wait left in the running
-                moved_on = converted(np.array([0, first - offsets[k - 1]]), converts[before],
-                                     fates.slack_all[before], fates.half_life[k - 1:k], arrive[before], start[before])
+                moved_on = converted(
+                    np.array([0, first - offsets[k - 1]]),
+                    converts[before],
+                    fates.slack_all[before],
+                    fates.half_life[k - 1 : k],
+                    arrive[before],
+                    start[before],
+                )
                 leaving = np.where(moved_on, leaving, np.inf)
             arrive[first:stop] = compress(leaving, converts[before])
             order = arrival_order(arrive[first:stop])
@@ -200,8 +219,9 @@ def _by_stage(fates: Fates, stages: Stages, staff: Staff, calendars: tuple, reps
     return times, order
 
 
-def _serve_alone(k: int, order: np.ndarray, times: Times, stages: Stages, staff: Staff, calendars: tuple, reps: bool,
-                 horizon: float) -> None:
+def _serve_alone(
+    k: int, order: np.ndarray, times: Times, stages: Stages, staff: Staff, calendars: tuple, reps: bool, horizon: float
+) -> None:
     """Serve stage ``k``, worked by a team of its own, to the leads in ``order`` of arrival (see
     :func:`_by_stage`)."""
     first, stop = stages.offsets[k], stages.offsets[k + 1]
@@ -209,8 +229,9 @@ def _serve_alone(k: int, order: np.ndarray, times: Times, stages: Stages, staff:
     team = stages.team_of_stage[k]
     roster = slice(staff.offsets[team], staff.offsets[team + 1])
     small = roster.stop - roster.start <= _SORTED_UP_TO
-    interchangeable = ((staff.ramp_days[team] <= 0 or staff.seasoned[roster].all())
-                       and (staff.end[roster] >= horizon).all())
+    interchangeable = (staff.ramp_days[team] <= 0 or staff.seasoned[roster].all()) and (
+        staff.end[roster] >= horizon
+    ).all()
     if small and not reps and interchangeable and impatient:
         free = np.append(np.sort(_to_working_time(staff.start[roster], team, calendars)), np.inf)
         _serve_impatient_by_free_times(k, order, times, stages, free, team, calendars)
@@ -257,7 +278,7 @@ def _serve_stage(k, order, times, stages, staff, calendars, sorted_pool):
     for r in range(n_reps):
         joined[r] = to_work(rep_start[base + r], team, first_day, working, before, days, always)
         leaves[r] = to_work(rep_end[base + r], team, first_day, working, before, days, always)
-    reps[:n_reps] = np.argsort(rep_start[base:base + n_reps], kind="mergesort")
+    reps[:n_reps] = np.argsort(rep_start[base : base + n_reps], kind="mergesort")
     free[:n_reps] = joined[reps[:n_reps]]
     free[n_reps], reps[n_reps] = np.inf, n_reps
     ramping = ramp_days[team] > 0.0
@@ -490,8 +511,9 @@ def _pop(h_time, h_seq, h_load, size):
     child = 1
     while child < size:
         right = child + 1
-        if right < size and (h_time[right] < h_time[child] or
-                             (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])):
+        if right < size and (
+            h_time[right] < h_time[child] or (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])
+        ):
             child = right
         h_time[i], h_seq[i], h_load[i] = h_time[child], h_seq[child], h_load[child]
         i = child
@@ -524,7 +546,7 @@ def _simulate(first_stage, order, times, stages, staff, queues, horizon, origin,
     n_reps = rep_offsets[-1]
     rep_team = np.empty(n_reps, dtype=np.int64)
     for team in range(n_teams):
-        rep_team[rep_offsets[team]:rep_offsets[team + 1]] = team
+        rep_team[rep_offsets[team] : rep_offsets[team + 1]] = team
     leaves = np.empty(n_reps)  # each rep's end day on their team's working clock
     for r in range(n_reps):
         leaves[r] = to_work(rep_end[r], rep_team[r], first_day, working, before, days, always)
@@ -609,8 +631,9 @@ def _simulate(first_stage, order, times, stages, staff, queues, horizon, origin,
             for q in range(idle_count[team]):  # an idle rep leaves the pool at once
                 if idle[base + (idle_head[team] - base + q) % slots] == r:
                     for s in range(q, idle_count[team] - 1):
-                        idle[base + (idle_head[team] - base + s) % slots] = \
-                            idle[base + (idle_head[team] - base + s + 1) % slots]
+                        idle[base + (idle_head[team] - base + s) % slots] = idle[
+                            base + (idle_head[team] - base + s + 1) % slots
+                        ]
                     idle_count[team] -= 1
                     break
 
@@ -645,14 +668,28 @@ def _simulate(first_stage, order, times, stages, staff, queues, horizon, origin,
                     idle_count[team] -= 1
                     start[i] = begin
                     rep_of[i] = r2 - rep_offsets[team]
-                    done = _finish(at, begin, work[i], rep_start[r2], seasoned[r2], team, ramp_days[team],
-                                   initial_productivity[team], first_day, working, before, days, always)
+                    done = _finish(
+                        at,
+                        begin,
+                        work[i],
+                        rep_start[r2],
+                        seasoned[r2],
+                        team,
+                        ramp_days[team],
+                        initial_productivity[team],
+                        first_day,
+                        working,
+                        before,
+                        days,
+                        always,
+                    )
                     size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k, r2, arriving))
                     seq += 1
             else:
                 lane = lane_of[i]
-                queue[_wrap(queue_head[lane] + queue_count[lane], lane_offsets[lane], lane_offsets[lane + 1])] = \
-                    (k << 32) | arriving
+                queue[_wrap(queue_head[lane] + queue_count[lane], lane_offsets[lane], lane_offsets[lane + 1])] = (
+                    k << 32
+                ) | arriving
                 queue_count[lane] += 1
                 waiting[team] += 1
 
@@ -679,8 +716,21 @@ def _simulate(first_stage, order, times, stages, staff, queues, horizon, origin,
                     continue
                 start[i] = begin
                 rep_of[i] = freed - rep_offsets[team]
-                done = _finish(at, begin, work[i], rep_start[freed], seasoned[freed], team, ramp_days[team],
-                               initial_productivity[team], first_day, working, before, days, always)
+                done = _finish(
+                    at,
+                    begin,
+                    work[i],
+                    rep_start[freed],
+                    seasoned[freed],
+                    team,
+                    ramp_days[team],
+                    initial_productivity[team],
+                    first_day,
+                    working,
+                    before,
+                    days,
+                    always,
+                )
                 size = _push(h_time, h_seq, h_load, size, done, seq, _pack(_WORK_DONE, k2, freed, j2))
                 seq += 1
                 taken = True
@@ -703,15 +753,17 @@ def _wrap(slot, first, stop):
 
 
 @numba.njit(cache=True, inline="always")
-def _finish(at, begin, work, joined, seasoned, team, ramp_days, initial_productivity, first_day, working, before,
-            days, always):
+def _finish(
+    at, begin, work, joined, seasoned, team, ramp_days, initial_productivity, first_day, working, before, days, always
+):
     """When work of ``work`` days, started at working time ``at`` (calendar time ``begin``), ends: at
     the rep's pace -- 1 when seasoned, else rising linearly from ``initial_productivity`` on the day
     they joined to 1 after ``ramp_days`` of working time."""
     pace = 1.0
     if not seasoned:
-        pace = ramp_productivity(at - to_work(joined, team, first_day, working, before, days, always), ramp_days,
-                                 initial_productivity)
+        pace = ramp_productivity(
+            at - to_work(joined, team, first_day, working, before, days, always), ramp_days, initial_productivity
+        )
     return max(end_at(at + work / pace, team, first_day, working, before, days, always), begin)
 
 

@@ -104,9 +104,11 @@ from sim.streams import FLOW, generator
 
 __all__ = ["run_block", "APPROXIMATION", "simplified"]
 
-APPROXIMATION = ("flow: counts drawn per arrival day and tier; waits from a time-varying M/G/c queue (pointwise "
-                 "stationary fluid flow, Allen-Cunneen when stationary); waits approximate near full load, on short "
-                 "horizons and for leads handed straight on to the same team")
+APPROXIMATION = (
+    "flow: counts drawn per arrival day and tier; waits from a time-varying M/G/c queue (pointwise "
+    "stationary fluid flow, Allen-Cunneen when stationary); waits approximate near full load, on short "
+    "horizons and for leads handed straight on to the same team"
+)
 _ROUNDS = 4  # fixed-point rounds between waits and arrival rates
 _REFERENCE_ROSTERS = 64  # rosters (the run's first replications') mixed for the shared flows when reps leave
 _BEHIND = 0.98  # a team this busy on some day has fallen behind: its reps work without pause
@@ -118,9 +120,9 @@ class _Gamma:
 
     def __init__(self, mean: np.ndarray, var: np.ndarray):
         mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
-        var = np.maximum(np.asarray(var, dtype=float), 1e-6 * mean ** 2 + 1e-12)
+        var = np.maximum(np.asarray(var, dtype=float), 1e-6 * mean**2 + 1e-12)
         self.mean, self.var = mean, var
-        self.shape, self.scale = mean ** 2 / var, var / mean
+        self.shape, self.scale = mean**2 / var, var / mean
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         return gammainc(self.shape, np.maximum(x, 0.0) / self.scale)
@@ -154,7 +156,7 @@ class _Plan:
         self.lane_first = np.r_[0, np.cumsum(self.levels)]
         self.lane_of = self.lane_first[self.team_of] + self.level_of
         work_mean = np.array([st.work_days.mean for st in s.stages])
-        work_m2 = np.array([st.work_days.var + st.work_days.mean ** 2 for st in s.stages])
+        work_m2 = np.array([st.work_days.var + st.work_days.mean**2 for st in s.stages])
         cust_mean = np.array([st.wait_days.mean if st.wait_days else 0.0 for st in s.stages])
         cust_var = np.array([st.wait_days.var if st.wait_days else 0.0 for st in s.stages])
         self.work_mean, self.work_m2, self.cust_mean, self.cust_var = work_mean, work_m2, cust_mean, cust_var
@@ -201,12 +203,13 @@ class _Plan:
             # Work in the year of the leads that reached the stage before day 0: all of it for those starting in the
             # year, what is left for those in work at day 0 (a length-biased residual, E[T^2] / 2 E[T]).
             started_in_year = np.maximum(np.minimum(by_day_0[0], points[1]) - by_day_0[1], 0.0)
-            residual = (work.var + work.mean ** 2) / (2 * work.mean)
+            residual = (work.var + work.mean**2) / (2 * work.mean)
             in_work = np.maximum(by_day_0[1] - by_day_0[2], 0.0)
             reached_early = by_day_0[0].mean(axis=0)
             work_in_year = (started_in_year * busy_per_start + in_work * residual).mean(axis=0)
-            self.busy_per_early.append(np.where(reached_early > 0, work_in_year / np.maximum(reached_early, 1e-300),
-                                                0.0))
+            self.busy_per_early.append(
+                np.where(reached_early > 0, work_in_year / np.maximum(reached_early, 1e-300), 0.0)
+            )
             per_worked = np.where(finished > 0, done / np.maximum(finished, 1e-300), work.mean)
             self.work_per_worked.append(_mixed(per_worked, points[2]))
             # Days in stage of the leads that end it before the horizon: fewer than the stage's mean time.
@@ -245,8 +248,9 @@ class _Plan:
         # wins crowd towards its end, where less time is left to be paid).
         won_per_day = self.arrivals.copy()
         for k in range(n_stages):
-            won_per_day *= self.conv[k] * np.where(self.reached[k] > 0,
-                                                   self.ended[k] / np.maximum(self.reached[k], 1e-300), 0.0)
+            won_per_day *= self.conv[k] * np.where(
+                self.reached[k] > 0, self.ended[k] / np.maximum(self.reached[k], 1e-300), 0.0
+            )
         # Won deals' day of winning, per arrival day: the share of the year's wins falling in each calendar month,
         # and (``won_before``) the warm-up's wins by day; per tier, the share of a month's wins paid in each month.
         self.won_month = np.zeros((n_tiers, g, n_months))
@@ -272,7 +276,7 @@ class _Plan:
         # Deals won in the warm-up, per arrival day: the share paid in each month of the year (last: not in it).
         paid_before = np.zeros((warm, n_months + 1))
         for d in range(warm):  # won on day d - warm: paid on day j of the year after a lag of warm - d + j
-            paid_before[d, :n_months] = np.bincount(month_of, lag_pmf[warm - d: warm - d + h], minlength=n_months)
+            paid_before[d, :n_months] = np.bincount(month_of, lag_pmf[warm - d : warm - d + h], minlength=n_months)
         paid_before[:, :n_months] *= 1 - s.bad_debt
         paid_before[:, n_months] = np.clip(1 - paid_before[:, :n_months].sum(axis=1), 0, 1)
         self.paid_before = won_before @ paid_before  # (tiers, arrival days, months paid + never)
@@ -285,8 +289,13 @@ class _Plan:
         capacity = np.zeros_like(on_hand)
         for r, team_rosters in enumerate(rosters):
             for t, roster in enumerate(team_rosters):
-                on_grid = Roster(roster.start + warm, roster.end + warm, roster.seasoned, roster.ramp_days,
-                                 roster.initial_productivity)  # day -warm at 0
+                on_grid = Roster(
+                    roster.start + warm,
+                    roster.end + warm,
+                    roster.seasoned,
+                    roster.ramp_days,
+                    roster.initial_productivity,
+                )  # day -warm at 0
                 on_hand[r, t], capacity[r, t] = on_grid.daily(self.grid)
         rep_days = np.array([[ro.available_days(h) for ro in team_rosters] for team_rosters in rosters])
         return on_hand, capacity, rep_days
@@ -325,9 +334,12 @@ class _Plan:
                     starts = _shift(reaching, wait[:, lane])
                     weight = reaching / np.maximum(reaching.sum(axis=1, keepdims=True), 1e-12)
                     sl = (slow[:, t] * weight).sum(axis=1, keepdims=True)
-                    spread = _Gamma(self.work_mean[k] * sl + self.cust_mean[k],
-                                    (self.work_m2[k] - self.work_mean[k] ** 2) * sl * sl + self.cust_var[k]
-                                    + (wait_var[:, lane] * weight).sum(axis=1, keepdims=True))
+                    spread = _Gamma(
+                        self.work_mean[k] * sl + self.cust_mean[k],
+                        (self.work_m2[k] - self.work_mean[k] ** 2) * sl * sl
+                        + self.cust_var[k]
+                        + (wait_var[:, lane] * weight).sum(axis=1, keepdims=True),
+                    )
                     kernel = np.diff(spread.cdf(lags), axis=1)
                     leaving = fftconvolve(starts, kernel, axes=1)[:, :h]
                     flow[:, k + 1, :, i] = np.maximum(leaving, 0.0) * self.conv[k, i]
@@ -394,8 +406,11 @@ class _Plan:
                 share = np.einsum("rkdi,ki,k->rd", flow, mine & (self.level_of <= level), work_mean)
                 fraction = np.where(work > 0, share / np.maximum(work, 1e-300), 1.0)
                 upto = used * fraction
-                factor = np.where(fraction < 1, (1 - used) / np.maximum((1 - above) * (1 - upto), 1e-12),
-                                  1 / np.maximum(1 - above, 1e-12))  # the last lane: 1 / (1 - u s_(l-1))
+                factor = np.where(
+                    fraction < 1,
+                    (1 - used) / np.maximum((1 - above) * (1 - upto), 1e-12),
+                    1 / np.maximum(1 - above, 1e-12),
+                )  # the last lane: 1 / (1 - u s_(l-1))
                 lane = self.lane_first[t] + level
                 wait[:, lane] = np.minimum(no_reps + queueing * factor, _NEVER * h)
                 var[:, lane] = wait[:, lane] ** 2 * spread
@@ -433,8 +448,12 @@ def _work_of_last(leads: np.ndarray, rate: np.ndarray, work_rate: np.ndarray) ->
         now = arrived[:-1] + 0.5 * rate[f]
         mean_work = np.where(rate[f] > 0, work_rate[f] / np.maximum(rate[f], 1e-300), 0.0)
         since = now - leads[r]
-        out[r] = (worked[:-1] + 0.5 * work_rate[f] - np.interp(np.maximum(since, 0.0), arrived, worked)
-                  + np.maximum(-since, 0.0) * mean_work)
+        out[r] = (
+            worked[:-1]
+            + 0.5 * work_rate[f]
+            - np.interp(np.maximum(since, 0.0), arrived, worked)
+            + np.maximum(-since, 0.0) * mean_work
+        )
     return out
 
 
@@ -447,7 +466,7 @@ def _mixed(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def _moments(mean: np.ndarray, var: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the mixture over rosters (axis 0) of times with these means and variances."""
     mixed_mean = _mixed(mean, weights)
-    return mixed_mean, np.maximum(_mixed(var + mean ** 2, weights) - mixed_mean ** 2, 0.0)
+    return mixed_mean, np.maximum(_mixed(var + mean**2, weights) - mixed_mean**2, 0.0)
 
 
 _NODES = ndtri((np.arange(8) + 0.5) / 8)  # standard normal quantiles: a grid over the time to reach a stage
@@ -487,13 +506,17 @@ def unsupported(scenario: Scenario) -> list[str]:
         if stage.patience_days is not None:
             problems.append(f"stages[{i}].patience_days: leads going cold are modelled by the exact engines only")
         if stage.decay_half_life_days is not None:
-            problems.append(f"stages[{i}].decay_half_life_days: conversion decaying with the wait is modelled by the "
-                            "exact engines only")
+            problems.append(
+                f"stages[{i}].decay_half_life_days: conversion decaying with the wait is modelled by the "
+                "exact engines only"
+            )
     if scenario.calendar is not None or any(t.calendar for t in scenario.teams):
         problems.append("calendar: working calendars are modelled by the exact engines only")
     if scenario.opening is not None and scenario.opening.pipeline:
-        problems.append("opening.pipeline: an explicit opening pipeline is modelled by the exact engines only "
-                        "(without it, flow opens the year with its warm-up's steady state)")
+        problems.append(
+            "opening.pipeline: an explicit opening pipeline is modelled by the exact engines only "
+            "(without it, flow opens the year with its warm-up's steady state)"
+        )
     return problems
 
 
@@ -523,13 +546,14 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
     """Replications ``first`` to ``stop - 1`` of a run seeded ``seed``, as summary-only results."""
     problems = unsupported(scenario)
     if problems:
-        raise ValueError("the flow engine cannot run this scenario (use engine 'fast', or drop these fields with "
-                         "sim.engine.flow.simplified): " + "; ".join(problems))
+        raise ValueError(
+            "the flow engine cannot run this scenario (use engine 'fast', or drop these fields with "
+            "sim.engine.flow.simplified): " + "; ".join(problems)
+        )
     rngs = [generator(seed, r, FLOW) for r in range(first, stop)]
     random_rosters = any(t.attrition and t.attrition.annual_rate > 0 for t in scenario.teams)
     plan = _plan(scenario, seed if random_rosters else None)
-    rosters = ([draw_rosters(scenario, seed, r) for r in range(first, stop)] if random_rosters
-               else [plan.rosters])
+    rosters = [draw_rosters(scenario, seed, r) for r in range(first, stop)] if random_rosters else [plan.rosters]
     s = scenario
     n, n_stages, n_tiers = stop - first, len(s.stages), len(s.tiers)
     n_months = len(plan.months)
@@ -547,18 +571,26 @@ def run_block(scenario: Scenario, seed: int, first: int, stop: int) -> Results:
         # Of the leads that reached the stage before day 0: those that left it before day 0, and of the rest those
         # that leave it in the year. A lead both in the stage at day 0 and still in it at the horizon is neglected
         # (the stage's times taken as comonotone), so P(A < 0, E < h) = min(P(A < 0), P(E < h)).
-        cond_before.append((np.where(f0 > 0, e0 / np.maximum(f0, 1e-300), 0.0),
-                            np.where(f0 > e0, (np.minimum(f0, en) - e0) / np.maximum(f0 - e0, 1e-300), 0.0)))
+        cond_before.append(
+            (
+                np.where(f0 > 0, e0 / np.maximum(f0, 1e-300), 0.0),
+                np.where(f0 > e0, (np.minimum(f0, en) - e0) / np.maximum(f0 - e0, 1e-300), 0.0),
+            )
+        )
         # Those that reach it in the year: P(0 <= A < h, X < h) = P(X < h) - P(A < 0, X < h), alike.
         f, st, wk, en = f - f0, *(np.maximum(x - f0, 0.0) for x in (st, wk, en))
-        cond.append((np.where(f > 0, en / np.maximum(f, 1e-300), 0.0),
-                     np.where(f > en, (st - en) / np.maximum(f - en, 1e-300), 0.0),
-                     np.where(st > en, (wk - en) / np.maximum(st - en, 1e-300), 0.0)))
+        cond.append(
+            (
+                np.where(f > 0, en / np.maximum(f, 1e-300), 0.0),
+                np.where(f > en, (st - en) / np.maximum(f - en, 1e-300), 0.0),
+                np.where(st > en, (wk - en) / np.maximum(st - en, 1e-300), 0.0),
+            )
+        )
     value_dists = [s.deal_value_for(t) for t in s.tiers]
     in_year = (np.arange(plan.grid) >= plan.warmup)[:, None]
     for j, rng in enumerate(rngs):
         per_channel = rng.poisson(plan.rates)  # (channels, grid days)
-        leads[j] = per_channel[:, plan.warmup:].sum(axis=1)
+        leads[j] = per_channel[:, plan.warmup :].sum(axis=1)
         arrived = sum(rng.multinomial(per_channel[c], plan.mix[c]) for c in range(len(s.channels)))  # (days, tiers)
         entered = arrived * in_year  # leads reaching the stage in the year
         before = arrived - entered  # leads reaching the stage before day 0
@@ -638,16 +670,29 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     won = money[:, 3].astype(np.int64)
     lost = (counts[:, 3] - counts[:, 4]).sum(axis=(1, 2)) + pipeline[:, 1]
     opening = pipeline[:, 0]
-    costs = np.array([replication_costs(s, rosters[j] if len(rosters) == n else rosters[0], by_tier)
-                      for j, by_tier in enumerate(_revenue_by_tier(s, counts, money[:, 0]))]).reshape(n, 3)
-    replications = pd.DataFrame({
-        "replication": reps_index, "leads": leads.sum(axis=1), "opening": opening, "won": won,
-        "lost": lost,
-        "open": leads.sum(axis=1) + opening - won - lost, "revenue": money[:, 0], "collected": money[:, 1],
-        "marketing_cost": leads @ np.array([c.cost_per_lead for c in s.channels], dtype=float),
-        "staff_cost": costs[:, 0], "hiring_cost": costs[:, 1], "commission_cost": costs[:, 2],
-        "win_days_total": money[:, 2],
-    })
+    costs = np.array(
+        [
+            replication_costs(s, rosters[j] if len(rosters) == n else rosters[0], by_tier)
+            for j, by_tier in enumerate(_revenue_by_tier(s, counts, money[:, 0]))
+        ]
+    ).reshape(n, 3)
+    replications = pd.DataFrame(
+        {
+            "replication": reps_index,
+            "leads": leads.sum(axis=1),
+            "opening": opening,
+            "won": won,
+            "lost": lost,
+            "open": leads.sum(axis=1) + opening - won - lost,
+            "revenue": money[:, 0],
+            "collected": money[:, 1],
+            "marketing_cost": leads @ np.array([c.cost_per_lead for c in s.channels], dtype=float),
+            "staff_cost": costs[:, 0],
+            "hiring_cost": costs[:, 1],
+            "commission_cost": costs[:, 2],
+            "win_days_total": money[:, 2],
+        }
+    )
     # Per stage, tier and replication: mean wait and work in this replication's capacity.
     pick = (lambda a: a) if len(rosters) == n else (lambda a: np.broadcast_to(a, (n,) + a.shape[1:]))
     flows, wait, slow, rep_days, busy_fluid = (pick(a) for a in plan.teams(rosters))
@@ -656,8 +701,20 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
-    rows = {name: [] for name in ("entered", "started", "converted", "lost", "abandoned", "wait_total", "work_total",
-                                   "worked", "in_stage_total")}
+    rows = {
+        name: []
+        for name in (
+            "entered",
+            "started",
+            "converted",
+            "lost",
+            "abandoned",
+            "wait_total",
+            "work_total",
+            "worked",
+            "in_stage_total",
+        )
+    }
     per_slot = {slot: np.zeros((n, len(rows))) for slot in slots}
     work_mean, cust_mean = plan.work_mean, plan.cust_mean
     for k in range(len(s.stages)):
@@ -671,31 +728,57 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
             sl = work_mean[k] * (slow[:, t] * weight).sum(axis=1)
             entered, started, worked, ended, converted = counts[:, :, k, i].T
             acc = per_slot[(k, t)]
-            acc += np.column_stack([entered, started, converted, ended - converted, np.zeros(n), started * w,
-                                    work[:, 0, k, i], worked, ended * (w + sl + cust_mean[k]) + work[:, 2, k, i]])
+            acc += np.column_stack(
+                [
+                    entered,
+                    started,
+                    converted,
+                    ended - converted,
+                    np.zeros(n),
+                    started * w,
+                    work[:, 0, k, i],
+                    worked,
+                    ended * (w + sl + cust_mean[k]) + work[:, 2, k, i],
+                ]
+            )
             busy[:, t] += work[:, 1, k, i]
     # Reps are busy with the work counted here, or all the time while a backlog lasts (the fluid model).
     busy = np.minimum(np.maximum(busy, busy_fluid), rep_days)
     names = [t.name for t in s.teams]
     frames = []
     for (k, t), acc in per_slot.items():
-        frames.append(pd.DataFrame({
-            "replication": reps_index, "stage": s.stages[k].name, "team": names[t],
-            **{name: (acc[:, c].astype(np.int64) if name in ("entered", "started", "converted", "lost", "abandoned",
-                                                             "worked")
-                      else acc[:, c]) for c, name in enumerate(rows)},
-            "team_busy_days": busy[:, t], "team_rep_days": rep_days[:, t],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "replication": reps_index,
+                    "stage": s.stages[k].name,
+                    "team": names[t],
+                    **{
+                        name: (
+                            acc[:, c].astype(np.int64)
+                            if name in ("entered", "started", "converted", "lost", "abandoned", "worked")
+                            else acc[:, c]
+                        )
+                        for c, name in enumerate(rows)
+                    },
+                    "team_busy_days": busy[:, t],
+                    "team_rep_days": rep_days[:, t],
+                }
+            )
+        )
     order = {slot: i for i, slot in enumerate(slots)}
     stage_stats = pd.concat([frames[i] for i in np.argsort([order[x] for x in per_slot])], ignore_index=True)
     stage_stats = stage_stats.sort_values(["replication"], kind="stable", ignore_index=True)
     n_months = len(plan.months)
-    month_table = pd.DataFrame({
-        "replication": np.repeat(reps_index, n_months).astype(np.int32),
-        "month": np.tile(plan.months, n),
-        "won": monthly[:, 0].ravel().astype(np.int64),
-        "revenue": monthly[:, 1].ravel(),
-        "collected": monthly[:, 2].ravel(),
-    })
-    return Results(scenario, "flow", seed, replications, stage_stats, month_table, None,
-                   {"approximation": APPROXIMATION})
+    month_table = pd.DataFrame(
+        {
+            "replication": np.repeat(reps_index, n_months).astype(np.int32),
+            "month": np.tile(plan.months, n),
+            "won": monthly[:, 0].ravel().astype(np.int64),
+            "revenue": monthly[:, 1].ravel(),
+            "collected": monthly[:, 2].ravel(),
+        }
+    )
+    return Results(
+        scenario, "flow", seed, replications, stage_stats, month_table, None, {"approximation": APPROXIMATION}
+    )

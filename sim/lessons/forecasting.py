@@ -29,8 +29,19 @@ from sim.lessons.lesson import Exercise
 from sim.resources import MAVEN_PIPELINE, resource
 from sim.widgets import show
 
-__all__ = ["DATA", "CUTOFFS", "exercises", "weighted_value", "won_within", "maven", "actual_revenue", "backtest_table",
-           "backtest_view", "experiment_view", "experiment_panel"]
+__all__ = [
+    "DATA",
+    "CUTOFFS",
+    "exercises",
+    "weighted_value",
+    "won_within",
+    "maven",
+    "actual_revenue",
+    "backtest_table",
+    "backtest_view",
+    "experiment_view",
+    "experiment_panel",
+]
 
 DATA = resource(MAVEN_PIPELINE)
 CUTOFFS = ("2017-08-15", "2017-09-15", "2017-11-15", "2017-12-01")  # mid-quarter days to stand on
@@ -61,9 +72,18 @@ def exercises() -> dict[str, Exercise]:
     fresh = len(_WON) / (len(_WON) + len(_LOST))
     return {
         "weighted": Exercise("weighted", {"deals": deals}, weighted_value(probs, values), tolerance=0.01),
-        "aging": Exercise("aging", {"won_days": ", ".join(map(str, _WON)), "lost_days": ", ".join(map(str, _LOST)),
-                                    "age": 25, "left": 30, "fresh": fresh},
-                          won_within(_WON, _LOST, age=25, days_left=30), tolerance=0.03),
+        "aging": Exercise(
+            "aging",
+            {
+                "won_days": ", ".join(map(str, _WON)),
+                "lost_days": ", ".join(map(str, _LOST)),
+                "age": 25,
+                "left": 30,
+                "fresh": fresh,
+            },
+            won_within(_WON, _LOST, age=25, days_left=30),
+            tolerance=0.03,
+        ),
         "coverage": Exercise("coverage", {"quarters": 10}, (0.9 - 0.1) * 10, tolerance=0.01),
     }
 
@@ -84,14 +104,37 @@ def actual_revenue(crm: CrmImport, start: pd.Timestamp, end: pd.Timestamp) -> pd
 
 def backtest_table(replications: int, seed: int = 1) -> pd.DataFrame:
     """The forecast from several past month-ends to the quarter's end, against the actual and the run-rate."""
-    table = backtest(maven(), ["2017-06-30", "2017-07-31", "2017-08-31", "2017-09-30"], period_days=91,
-                     replications=replications, seed=seed)
-    return table[["cutoff", "predicted_revenue_p10", "predicted_revenue_p50", "predicted_revenue_p90", "actual_revenue",
-                  "naive_revenue", "weighted_pipeline", "abs_pct_error", "naive_abs_pct_error", "covered"]]
+    table = backtest(
+        maven(),
+        ["2017-06-30", "2017-07-31", "2017-08-31", "2017-09-30"],
+        period_days=91,
+        replications=replications,
+        seed=seed,
+    )
+    return table[
+        [
+            "cutoff",
+            "predicted_revenue_p10",
+            "predicted_revenue_p50",
+            "predicted_revenue_p90",
+            "actual_revenue",
+            "naive_revenue",
+            "weighted_pipeline",
+            "abs_pct_error",
+            "naive_abs_pct_error",
+            "covered",
+        ]
+    ]
 
 
-_MONEY = ("predicted_revenue_p10", "predicted_revenue_p50", "predicted_revenue_p90", "actual_revenue",
-          "naive_revenue", "weighted_pipeline")
+_MONEY = (
+    "predicted_revenue_p10",
+    "predicted_revenue_p50",
+    "predicted_revenue_p90",
+    "actual_revenue",
+    "naive_revenue",
+    "weighted_pipeline",
+)
 _ERRORS = ("abs_pct_error", "naive_abs_pct_error")
 
 
@@ -107,10 +150,15 @@ def backtest_view(lesson, table: pd.DataFrame):
     True
     """
     inside = {True: lesson.text("labels.inside"), False: lesson.text("labels.outside")}
-    shown = table.assign(cutoff=pd.to_datetime(table["cutoff"]).dt.strftime("%Y-%m-%d"), covered=table["covered"].map(inside))
+    shown = table.assign(
+        cutoff=pd.to_datetime(table["cutoff"]).dt.strftime("%Y-%m-%d"), covered=table["covered"].map(inside)
+    )
     names = {column: lesson.text(f"labels.backtest.{column}") for column in shown.columns}
-    return styled(shown.rename(columns=names), money_columns=[names[c] for c in _MONEY],
-                  percent_columns=[names[c] for c in _ERRORS]).hide(axis="index")
+    return styled(
+        shown.rename(columns=names),
+        money_columns=[names[c] for c in _MONEY],
+        percent_columns=[names[c] for c in _ERRORS],
+    ).hide(axis="index")
 
 
 def experiment_view(lesson, cutoff: str, target: float, replications: int, seed: int = 1):
@@ -122,10 +170,19 @@ def experiment_view(lesson, cutoff: str, target: float, replications: int, seed:
     outlook = forecast(maven().as_known_on(day), end, replications=replications, seed=seed)
     actual = actual_revenue(maven(), day + pd.Timedelta(days=1), end)
     q = outlook.revenue_quantiles()
-    text = lesson.text("figures", p10=q["p10"], p50=q["p50"], p90=q["p90"], weighted=outlook.weighted,
-                       p_hit=outlook.p_hit(target), actual=float(actual.iloc[-1]))
+    text = lesson.text(
+        "figures",
+        p10=q["p10"],
+        p50=q["p50"],
+        p90=q["p90"],
+        weighted=outlook.weighted,
+        p_hit=outlook.p_hit(target),
+        actual=float(actual.iloc[-1]),
+    )
     labels = {key: lesson.text(f"labels.fan.{key}") for key in FAN_LABELS}
-    return text, fan_chart(outlook, target=target, actual=actual, title=lesson.text("labels.chart_title"), labels=labels)
+    return text, fan_chart(
+        outlook, target=target, actual=actual, title=lesson.text("labels.chart_title"), labels=labels
+    )
 
 
 def experiment_panel(lesson, replications: int, seed: int = 1):
@@ -134,8 +191,15 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
     from IPython.display import Markdown
 
     cutoff = widgets.Dropdown(options=CUTOFFS, value=CUTOFFS[2], description="")
-    target = widgets.IntSlider(value=1_500_000, min=500_000, max=3_500_000, step=100_000, description="",
-                               readout_format=",d", continuous_update=False)
+    target = widgets.IntSlider(
+        value=1_500_000,
+        min=500_000,
+        max=3_500_000,
+        step=100_000,
+        description="",
+        readout_format=",d",
+        continuous_update=False,
+    )
     labels = [widgets.Label(), widgets.Label()]
     out = widgets.Output()
 

@@ -28,8 +28,16 @@ from sim.overrides import with_conversion_change
 from sim.resources import B2B_PLAYBOOK, resource
 from sim.widgets import show
 
-__all__ = ["PLAYBOOK", "BENCHMARK", "exercises", "funnel_wins", "gain_from_points", "with_conversion_change",
-           "stage_review", "experiment_panel"]
+__all__ = [
+    "PLAYBOOK",
+    "BENCHMARK",
+    "exercises",
+    "funnel_wins",
+    "gain_from_points",
+    "with_conversion_change",
+    "stage_review",
+    "experiment_panel",
+]
 
 PLAYBOOK = resource(B2B_PLAYBOOK)
 # Benchmarks a manager compares with (practice: proposal-to-signing benchmark of 50%).
@@ -53,24 +61,40 @@ def exercises() -> dict[str, Exercise]:
     """The lesson's exercises; every answer computed, none typed in."""
     gains = [gain_from_points(1000, _RATES, k, 0.05) for k in range(len(_RATES))]
     return {
-        "wins": Exercise("wins", {"leads": 1000, "rates": ", ".join(f"{r:.0%}" for r in _RATES)},
-                         funnel_wins(1000, _RATES), tolerance=0.01),
-        "benchmark": Exercise("benchmark", {"now": 0.3, "bench": 0.5, "more": 0.5 / 0.3 - 1}, 0.5 / 0.3, tolerance=0.02),
-        "fix_first": Exercise("fix_first", {"rates": ", ".join(f"{r:.0%}" for r in _RATES), "gains": gains,
-                                            "best_gain": max(gains), "worst_gain": min(gains)},
-                              1 + max(range(len(gains)), key=gains.__getitem__), tolerance=0),
+        "wins": Exercise(
+            "wins",
+            {"leads": 1000, "rates": ", ".join(f"{r:.0%}" for r in _RATES)},
+            funnel_wins(1000, _RATES),
+            tolerance=0.01,
+        ),
+        "benchmark": Exercise(
+            "benchmark", {"now": 0.3, "bench": 0.5, "more": 0.5 / 0.3 - 1}, 0.5 / 0.3, tolerance=0.02
+        ),
+        "fix_first": Exercise(
+            "fix_first",
+            {
+                "rates": ", ".join(f"{r:.0%}" for r in _RATES),
+                "gains": gains,
+                "best_gain": max(gains),
+                "worst_gain": min(gains),
+            },
+            1 + max(range(len(gains)), key=gains.__getitem__),
+            tolerance=0,
+        ),
     }
 
 
 def stage_review(results: sim.Results, benchmark: dict[str, float]) -> pd.DataFrame:
     """Per stage: conversion against the benchmark, the gap, and the team's utilisation (over 0.9 = bottleneck)."""
     table = pd.DataFrame(results.summary()["stages"]).set_index("name")
-    review = pd.DataFrame({
-        "conversion": table.conversion_rate,
-        "benchmark": pd.Series(benchmark),
-        "team": table.team,
-        "utilisation": table.utilisation,
-    })
+    review = pd.DataFrame(
+        {
+            "conversion": table.conversion_rate,
+            "benchmark": pd.Series(benchmark),
+            "team": table.team,
+            "utilisation": table.utilisation,
+        }
+    )
     review["gap"] = review.conversion - review.benchmark
     review["bottleneck"] = review.utilisation > 0.9
     return review[["conversion", "benchmark", "gap", "team", "utilisation", "bottleneck"]]
@@ -82,25 +106,37 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
     from IPython.display import Markdown
 
     scenario = sim.load(PLAYBOOK)
-    sliders = {s.name: widgets.FloatSlider(value=0, min=-0.2, max=0.2, step=0.05, description=s.name,
-                                           readout_format="+.0%", continuous_update=False,
-                                           style={"description_width": "initial"}) for s in scenario.stages}
+    sliders = {
+        s.name: widgets.FloatSlider(
+            value=0,
+            min=-0.2,
+            max=0.2,
+            step=0.05,
+            description=s.name,
+            readout_format="+.0%",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        for s in scenario.stages
+    }
     out = widgets.Output()
 
     def render(*_) -> None:
         for name, slider in sliders.items():
             slider.description = lesson.term(name)
         changed = with_conversion_change(scenario, {name: s.value for name, s in sliders.items()})
-        results = sim.simulate(changed, replications=replications, seed=seed, engine="fast", detail=False,
-                               progress=False)
+        results = sim.simulate(
+            changed, replications=replications, seed=seed, engine="fast", detail=False, progress=False
+        )
         summary = results.summary()
         review = stage_review(results, BENCHMARK)
         review.columns = [lesson.text(f"labels.{c}") for c in review.columns]
         review.index = [lesson.term(stage) for stage in review.index]
         review[lesson.text("labels.team")] = [lesson.term(team) for team in review[lesson.text("labels.team")]]
         hits = Odds.of(results.replications.revenue >= changed.targets.annual_revenue)
-        figures = Markdown(lesson.text("figures", won=summary["won"]["mean"], revenue=summary["revenue"]["p50"],
-                                       p_hit=hits.text()))
+        figures = Markdown(
+            lesson.text("figures", won=summary["won"]["mean"], revenue=summary["revenue"]["p50"], p_hit=hits.text())
+        )
         shares = [lesson.text(f"labels.{c}") for c in ("conversion", "benchmark", "gap", "utilisation")]
         show(out, figures, styled(review, percent_columns=shares))
 

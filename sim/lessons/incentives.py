@@ -51,16 +51,30 @@ def exercises() -> dict[str, Exercise]:
 
     cap_revenue = brentq(lambda r: pay(r, marginal) - 30_000, 0, 2 * _QUOTA)
     return {
-        "tiered": Exercise("tiered", {"quota": _QUOTA, "revenue": revenue, "below": 1.2 * _QUOTA,
-                                      "above": revenue - 1.2 * _QUOTA}, pay(revenue, marginal), tolerance=0.005),
-        "retroactive": Exercise("retroactive", {"quota": _QUOTA, "revenue": revenue,
-                                                "extra": pay(revenue, retro) - pay(revenue, marginal)},
-                                pay(revenue, retro), tolerance=0.005),
-        "cap": Exercise("cap", {"quota": _QUOTA, "cap": 30_000, "at_tier": pay(1.2 * _QUOTA, marginal),
-                                "tier_start": 1.2 * _QUOTA}, cap_revenue, tolerance=0.005),
-        "pull_in": Exercise("pull_in", {"quota": _QUOTA, "now": now, "deal": deal, "line": 0.5 * _QUOTA,
-                                        "next_pay": 0.08 * deal},
-                            pay(now + deal, threshold) - pay(now, threshold), tolerance=0.005),
+        "tiered": Exercise(
+            "tiered",
+            {"quota": _QUOTA, "revenue": revenue, "below": 1.2 * _QUOTA, "above": revenue - 1.2 * _QUOTA},
+            pay(revenue, marginal),
+            tolerance=0.005,
+        ),
+        "retroactive": Exercise(
+            "retroactive",
+            {"quota": _QUOTA, "revenue": revenue, "extra": pay(revenue, retro) - pay(revenue, marginal)},
+            pay(revenue, retro),
+            tolerance=0.005,
+        ),
+        "cap": Exercise(
+            "cap",
+            {"quota": _QUOTA, "cap": 30_000, "at_tier": pay(1.2 * _QUOTA, marginal), "tier_start": 1.2 * _QUOTA},
+            cap_revenue,
+            tolerance=0.005,
+        ),
+        "pull_in": Exercise(
+            "pull_in",
+            {"quota": _QUOTA, "now": now, "deal": deal, "line": 0.5 * _QUOTA, "next_pay": 0.08 * deal},
+            pay(now + deal, threshold) - pay(now, threshold),
+            tolerance=0.005,
+        ),
     }
 
 
@@ -68,15 +82,23 @@ def lesson_plan(top_rate: float, cap: float, threshold: float, elasticity: float
     """The experiment's plan: the flat plan's base and quota, 8% rising to ``top_rate`` at 120%, a threshold and
     cap; the reps respond with ``elasticity`` (0: not at all)."""
     flat = load_plan(FLAT)
-    return IncentivePlan.model_validate({
-        **flat.model_dump(), "name": "edited",
-        "commission": {"tiers": [_TIERS[0], {**_TIERS[1], "rate": top_rate}], "threshold": threshold,
-                       "cap": cap or None},
-        "behaviour": {"elasticity": elasticity}})
+    return IncentivePlan.model_validate(
+        {
+            **flat.model_dump(),
+            "name": "edited",
+            "commission": {
+                "tiers": [_TIERS[0], {**_TIERS[1], "rate": top_rate}],
+                "threshold": threshold,
+                "cap": cap or None,
+            },
+            "behaviour": {"elasticity": elasticity},
+        }
+    )
 
 
-def response_band(results: sim.Results, edited: IncentivePlan,
-                  elasticities: tuple[float, ...] = ELASTICITIES) -> pd.DataFrame:
+def response_band(
+    results: sim.Results, edited: IncentivePlan, elasticities: tuple[float, ...] = ELASTICITIES
+) -> pd.DataFrame:
     """The edited plan against the flat one on the same run, for each assumed strength of the reps' response.
 
     One row per elasticity: ``extra_revenue`` and ``extra_cost`` against the flat plan (means over
@@ -90,13 +112,24 @@ def response_band(results: sim.Results, edited: IncentivePlan,
     rows = []
     for elasticity in elasticities:
         flat = IncentivePlan.model_validate({**load_plan(FLAT).model_dump(), "behaviour": {"elasticity": elasticity}})
-        plan = IncentivePlan.model_validate({**edited.model_dump(), "name": "edited",
-                                             "behaviour": {**edited.behaviour.model_dump(), "elasticity": elasticity}})
+        plan = IncentivePlan.model_validate(
+            {
+                **edited.model_dump(),
+                "name": "edited",
+                "behaviour": {**edited.behaviour.model_dump(), "elasticity": elasticity},
+            }
+        )
         _, summary = compare_plans(results, [flat, plan])
         shares = plans_quarter_end_share(results, [flat, plan])
-        rows.append({"elasticity": elasticity, "extra_revenue": summary["plans"][1]["extra_revenue"]["mean"],
-                     "extra_cost": summary["plans"][1]["extra_cost"]["mean"], "quarter_end": shares["edited"],
-                     "flat_quarter_end": shares["flat"]})
+        rows.append(
+            {
+                "elasticity": elasticity,
+                "extra_revenue": summary["plans"][1]["extra_revenue"]["mean"],
+                "extra_cost": summary["plans"][1]["extra_cost"]["mean"],
+                "quarter_end": shares["edited"],
+                "flat_quarter_end": shares["flat"],
+            }
+        )
     return pd.DataFrame(rows).set_index("elasticity")
 
 
@@ -112,12 +145,15 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
     results = sim.simulate(sim.load(PLAYBOOK), replications=replications, seed=seed, engine="fast", progress=False)
     crm = crm_quarter_end_share()
     style = {"description_width": "initial"}  # the label as wide as its text, in either language
-    top = widgets.FloatSlider(value=0.12, min=0.0, max=0.3, step=0.01, readout_format=".0%", continuous_update=False,
-                              style=style)
-    cap = widgets.IntSlider(value=0, min=0, max=80_000, step=5_000, readout_format=",d", continuous_update=False,
-                            style=style)
-    threshold = widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, readout_format=".0%", continuous_update=False,
-                                    style=style)
+    top = widgets.FloatSlider(
+        value=0.12, min=0.0, max=0.3, step=0.01, readout_format=".0%", continuous_update=False, style=style
+    )
+    cap = widgets.IntSlider(
+        value=0, min=0, max=80_000, step=5_000, readout_format=",d", continuous_update=False, style=style
+    )
+    threshold = widgets.FloatSlider(
+        value=0.5, min=0, max=1, step=0.05, readout_format=".0%", continuous_update=False, style=style
+    )
     out = widgets.Output()
     computed: dict[tuple, tuple] = {}  # by slider values: a language switch redraws without paying the year again
 
@@ -133,19 +169,40 @@ def experiment_panel(lesson, replications: int, seed: int = 1):
         for slider, name in ((top, "top_rate"), (cap, "cap"), (threshold, "threshold")):
             slider.description = lesson.text(f"labels.{name}")
         edited, flat, (base, new), band = figures((top.value, cap.value, threshold.value))
-        still = Markdown(lesson.text(
-            "figures", cost=new["comp_cost"]["mean"], flat_cost=base["comp_cost"]["mean"],
-            cos=new["cost_of_sales"]["mean"], flat_cos=base["cost_of_sales"]["mean"],
-            gini=new["gini"]["mean"], flat_gini=base["gini"]["mean"]))
-        rows = "\n".join(lesson.text("band.row", elasticity=e, revenue=row.extra_revenue, cost=row.extra_cost,
-                                      share=row.quarter_end, flat_share=row.flat_quarter_end)
-                          for e, row in band.iterrows())
-        shares = {lesson.text("labels.crm"): crm, lesson.text("labels.flat"): band["flat_quarter_end"].iloc[0],
-                  **{lesson.text("labels.at_response", elasticity=e): row.quarter_end
-                     for e, row in band.iterrows()}}
-        show(out, still, payout_curve([flat, edited]),
-             Markdown(lesson.text("band.intro") + "\n\n" + lesson.text("band.header") + "\n" + rows),
-             quarter_end_chart(shares))
+        still = Markdown(
+            lesson.text(
+                "figures",
+                cost=new["comp_cost"]["mean"],
+                flat_cost=base["comp_cost"]["mean"],
+                cos=new["cost_of_sales"]["mean"],
+                flat_cos=base["cost_of_sales"]["mean"],
+                gini=new["gini"]["mean"],
+                flat_gini=base["gini"]["mean"],
+            )
+        )
+        rows = "\n".join(
+            lesson.text(
+                "band.row",
+                elasticity=e,
+                revenue=row.extra_revenue,
+                cost=row.extra_cost,
+                share=row.quarter_end,
+                flat_share=row.flat_quarter_end,
+            )
+            for e, row in band.iterrows()
+        )
+        shares = {
+            lesson.text("labels.crm"): crm,
+            lesson.text("labels.flat"): band["flat_quarter_end"].iloc[0],
+            **{lesson.text("labels.at_response", elasticity=e): row.quarter_end for e, row in band.iterrows()},
+        }
+        show(
+            out,
+            still,
+            payout_curve([flat, edited]),
+            Markdown(lesson.text("band.intro") + "\n\n" + lesson.text("band.header") + "\n" + rows),
+            quarter_end_chart(shares),
+        )
 
     for slider in (top, cap, threshold):
         slider.observe(render, names="value")

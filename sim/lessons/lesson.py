@@ -46,7 +46,9 @@ class AmbiguousNumber(ValueError):
 
 # Thousands groups: by commas (a decimal point may follow); by dots only when there are two groups or a decimal
 # comma follows, since a single dot is read as a decimal point (1.500 is one and a half).
-_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d+)?|[1-9]\d{0,2}(?:\.\d{3})+,\d+")
+_GROUPED = re.compile(
+    r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|[1-9]\d{0,2}(?:\.\d{3}){2,}(?:,\d+)?|[1-9]\d{0,2}(?:\.\d{3})+,\d+"
+)
 
 
 def read_number(text: str) -> float:
@@ -170,8 +172,9 @@ class Lesson:
         """Toggle buttons for the lesson's language; put it at the top of the notebook."""
         import ipywidgets as widgets
 
-        switch = widgets.ToggleButtons(options=[(label, code) for code, label in LANGUAGES.items()],
-                                       value=self.language, description="")
+        switch = widgets.ToggleButtons(
+            options=[(label, code) for code, label in LANGUAGES.items()], value=self.language, description=""
+        )
         switch.observe(lambda change: self.set_language(change["new"]), names="value")
         return switch
 
@@ -222,12 +225,15 @@ class Lesson:
                 feedback.value = f"<span style='color:#9a6700'>{self.text('ui.not_a_number')}</span>"
             elif isinstance(result, AmbiguousNumber):
                 whole, fraction = str(result).replace(",", ""), str(result).replace(",", ".")
-                feedback.value = ("<span style='color:#9a6700'>"
-                                  + self.text("ui.ambiguous", text=str(result), whole=whole, fraction=fraction)
-                                  + "</span>")
+                feedback.value = (
+                    "<span style='color:#9a6700'>"
+                    + self.text("ui.ambiguous", text=str(result), whole=whole, fraction=fraction)
+                    + "</span>"
+                )
             elif result.correct:
-                feedback.value = (f"<b style='color:#1a7f37'>{self.text('ui.correct')}</b> "
-                                  + self.text(f"exercises.{key}.explanation", **params))
+                feedback.value = f"<b style='color:#1a7f37'>{self.text('ui.correct')}</b> " + self.text(
+                    f"exercises.{key}.explanation", **params
+                )
             else:
                 parts = [self.text(f"ui.too_{result.direction}")] if result.direction else []
                 if result.hint is not None:

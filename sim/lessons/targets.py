@@ -31,14 +31,19 @@ PLAYBOOK = resource(B2B_PLAYBOOK)
 def small_funnel(deal_value: float = 40_000, rates: tuple[float, float, float] = (0.3, 0.5, 0.5)) -> sim.Scenario:
     """Lead → qualified → proposal → deal, with one deal value: the exercises' funnel."""
     names = ("qualify", "propose", "close")
-    return sim.Scenario.model_validate({
-        "name": "exercise funnel", "horizon_days": 365,
-        "channels": [{"name": "leads", "leads_per_day": 1}],
-        "stages": [{"name": n, "team": "reps", "conversion": p, "work_days": {"dist": "fixed", "value": 0.1}}
-                   for n, p in zip(names, rates)],
-        "teams": [{"name": "reps", "headcount": 4}],
-        "deal_value": {"dist": "fixed", "value": deal_value},
-    })
+    return sim.Scenario.model_validate(
+        {
+            "name": "exercise funnel",
+            "horizon_days": 365,
+            "channels": [{"name": "leads", "leads_per_day": 1}],
+            "stages": [
+                {"name": n, "team": "reps", "conversion": p, "work_days": {"dist": "fixed", "value": 0.1}}
+                for n, p in zip(names, rates)
+            ],
+            "teams": [{"name": "reps", "headcount": 4}],
+            "deal_value": {"dist": "fixed", "value": deal_value},
+        }
+    )
 
 
 def exercises() -> dict[str, Exercise]:
@@ -50,11 +55,19 @@ def exercises() -> dict[str, Exercise]:
     per_rep_day = challenged.leads / 4 / 21
     return {
         "monthly": Exercise("monthly", {"annual": annual}, monthly, tolerance=0.001),
-        "leads": Exercise("leads", {"target": 2_000_000, "deal": 40_000, "deals": funnel.deals,
-                                    "proposals": funnel.entering["close"], "qualified": funnel.entering["propose"]},
-                          funnel.leads, tolerance=0.01),
-        "per_rep": Exercise("per_rep", {"leads": challenged.leads, "reps": 4, "days": 21}, per_rep_day,
-                            tolerance=0.02),
+        "leads": Exercise(
+            "leads",
+            {
+                "target": 2_000_000,
+                "deal": 40_000,
+                "deals": funnel.deals,
+                "proposals": funnel.entering["close"],
+                "qualified": funnel.entering["propose"],
+            },
+            funnel.leads,
+            tolerance=0.01,
+        ),
+        "per_rep": Exercise("per_rep", {"leads": challenged.leads, "reps": 4, "days": 21}, per_rep_day, tolerance=0.02),
     }
 
 
@@ -77,15 +90,28 @@ def daily_actions(scenario: sim.Scenario, plan: pd.DataFrame, month: str) -> pd.
     rows = {}
     for i, team in enumerate(scenario.teams):
         calendar = scenario.calendar_of(i)
-        per_day = row.revenue_target * worked[team.name] / max(team.headcount, 1) / working_days(
-            pd.Period(month, "M"), calendar)
-        rows[team.name] = {"reps": team.headcount, "per rep per working day": round(per_day, 1),
-                           "per rep per week": round(per_day * days_per_week(calendar), 1)}
+        per_day = (
+            row.revenue_target
+            * worked[team.name]
+            / max(team.headcount, 1)
+            / working_days(pd.Period(month, "M"), calendar)
+        )
+        rows[team.name] = {
+            "reps": team.headcount,
+            "per rep per working day": round(per_day, 1),
+            "per rep per week": round(per_day * days_per_week(calendar), 1),
+        }
     return pd.DataFrame(rows).T
 
 
-_LAG_LABELS = {"title": "lag_title", "opening": "opening", "bought": "bought", "target": "target_mark",
-               "revenue": "revenue_month", "leads": "leads_to_buy"}
+_LAG_LABELS = {
+    "title": "lag_title",
+    "opening": "opening",
+    "bought": "bought",
+    "target": "target_mark",
+    "revenue": "revenue_month",
+    "leads": "leads_to_buy",
+}
 
 
 def opening_share(timed: Schedule, steady: float = 0.1) -> dict[str, object]:
@@ -100,8 +126,11 @@ def opening_share(timed: Schedule, steady: float = 0.1) -> dict[str, object]:
     """
     share = np.asarray(timed.opening_revenue, dtype=float) / np.maximum(np.asarray(timed.revenue, dtype=float), 1e-9)
     later = np.flatnonzero(share < steady)
-    return {"first": str(timed.months[0]), "opening": float(share[0]),
-            "steady": str(timed.months[later[0]]) if len(later) else str(timed.months[-1])}
+    return {
+        "first": str(timed.months[0]),
+        "opening": float(share[0]),
+        "steady": str(timed.months[later[0]]) if len(later) else str(timed.months[-1]),
+    }
 
 
 def experiment_panel(lesson):
@@ -110,8 +139,9 @@ def experiment_panel(lesson):
     from IPython.display import Markdown
 
     scenario = sim.load(PLAYBOOK)
-    target = widgets.IntSlider(value=24_000_000, min=12_000_000, max=36_000_000, step=1_000_000,
-                               readout_format=".3s", continuous_update=False)
+    target = widgets.IntSlider(
+        value=24_000_000, min=12_000_000, max=36_000_000, step=1_000_000, readout_format=".3s", continuous_update=False
+    )
     style = {"description_width": "initial"}
     target.style = style
     method = widgets.Dropdown(options=METHODS, value="reserve", style=style)
@@ -142,11 +172,14 @@ def experiment_panel(lesson):
         table = daily_actions(scenario, plan, busiest)
         table.columns = [lesson.text("labels.reps"), lesson.text("labels.per_day"), lesson.text("labels.per_week")]
         table.index = [lesson.term(team) for team in table.index]
-        show(out, month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")),
-             Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))),
-             table,
-             lag_chart(timed, {key: lesson.text(f"labels.{name}") for key, name in _LAG_LABELS.items()}),
-             Markdown(lesson.text("lag", **opening_share(timed))))
+        show(
+            out,
+            month_chart(company, lesson.text("labels.chart_title"), lesson.text("labels.revenue")),
+            Markdown(lesson.text("busiest", month=busiest, target=int(company[busiest]))),
+            table,
+            lag_chart(timed, {key: lesson.text(f"labels.{name}") for key, name in _LAG_LABELS.items()}),
+            Markdown(lesson.text("lag", **opening_share(timed))),
+        )
 
     for control in (target, method, reserve):
         control.observe(render, names="value")

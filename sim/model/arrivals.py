@@ -148,8 +148,15 @@ class Arrivals:
 
     __slots__ = ("time", "channel", "tier", "per_channel", "warmup", "opening")
 
-    def __init__(self, time: np.ndarray, channel: np.ndarray, tier: np.ndarray, per_channel: np.ndarray,
-                 warmup: int = 0, opening: int = 0):
+    def __init__(
+        self,
+        time: np.ndarray,
+        channel: np.ndarray,
+        tier: np.ndarray,
+        per_channel: np.ndarray,
+        warmup: int = 0,
+        opening: int = 0,
+    ):
         self.time, self.channel, self.tier, self.per_channel = time, channel, tier, per_channel
         self.warmup, self.opening = warmup, opening
 
@@ -168,8 +175,12 @@ def draw_arrivals(scenario: Scenario, seed: int, replication: int) -> Arrivals:
         before = _open_deals(scenario)
     else:
         return year
-    return Arrivals(*(np.concatenate([getattr(before, name), getattr(year, name)]) for name in ("time", "channel", "tier")),
-                    year.per_channel, len(before) if days > 0 else 0, 0 if days > 0 else len(before))
+    return Arrivals(
+        *(np.concatenate([getattr(before, name), getattr(year, name)]) for name in ("time", "channel", "tier")),
+        year.per_channel,
+        len(before) if days > 0 else 0,
+        0 if days > 0 else len(before),
+    )
 
 
 def _open_deals(scenario: Scenario) -> Arrivals:
@@ -177,8 +188,12 @@ def _open_deals(scenario: Scenario) -> Arrivals:
     deals = scenario.opening.pipeline
     counts = [deal.count for deal in deals]
     tier = np.repeat([scenario.tiers.index(deal.tier or "") for deal in deals], counts).astype(np.int32)
-    return Arrivals(np.zeros(len(tier)), np.full(len(tier), -1, dtype=np.int32), tier,
-                    np.zeros(len(scenario.channels), dtype=np.int64))
+    return Arrivals(
+        np.zeros(len(tier)),
+        np.full(len(tier), -1, dtype=np.int32),
+        tier,
+        np.zeros(len(scenario.channels), dtype=np.int64),
+    )
 
 
 def _draw(scenario: Scenario, seed: int, replication: int, first_day: int) -> Arrivals:

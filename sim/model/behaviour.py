@@ -72,24 +72,36 @@ class Behaviour(BaseModel):
 
     elasticity: NonNegativeFloat = Field(0.0, description="Response of effort and timing to pay; 0 = none.")
     reference_rate: PositiveFloat = Field(
-        0.08, description="Marginal pay rate of the status-quo plan the scenario's conversions were observed under.")
+        0.08, description="Marginal pay rate of the status-quo plan the scenario's conversions were observed under."
+    )
     max_effort_change: Probability = Field(0.15, description="Largest relative change of effort (0.15 = ±15%).")
     window_days: float = Field(14.0, gt=0, le=28, description="Days either side of a period end a deal may move.")
     push_risk: Probability = Field(
-        0.5, description="Chance that a deal held back to the next period is lost (the customer does not wait).")
+        0.5, description="Chance that a deal held back to the next period is lost (the customer does not wait)."
+    )
 
 
 def effort(marginal_rates: dict[str, float], behaviour: Behaviour) -> dict[str, float]:
     """Effort on each customer tier relative to the status quo, from the plan's marginal pay on it."""
     bound = behaviour.max_effort_change
     # A negative marginal rate (a decelerator, a clawback) earns the least effort, as a zero one does.
-    return {tier: float(np.clip((max(rate, 0.0) / behaviour.reference_rate) ** behaviour.elasticity, 1 - bound, 1 + bound))
-            for tier, rate in marginal_rates.items()}
+    return {
+        tier: float(np.clip((max(rate, 0.0) / behaviour.reference_rate) ** behaviour.elasticity, 1 - bound, 1 + bound))
+        for tier, rate in marginal_rates.items()
+    }
 
 
-def respond(deals: pd.DataFrame, scenario: Scenario, behaviour: Behaviour, seed: int,
-            pay: Callable[[float, float], float], kickers: dict[str, float], expected_rate: pd.Series,
-            period_starts: np.ndarray, quota: np.ndarray) -> pd.DataFrame:
+def respond(
+    deals: pd.DataFrame,
+    scenario: Scenario,
+    behaviour: Behaviour,
+    seed: int,
+    pay: Callable[[float, float], float],
+    kickers: dict[str, float],
+    expected_rate: pd.Series,
+    period_starts: np.ndarray,
+    quota: np.ndarray,
+) -> pd.DataFrame:
     """The last-stage decisions after the reps' response (a new table; ``deals`` is left alone).
 
     ``deals`` is :func:`sim.incentives.won_deals`' table; ``pay(revenue, quota)`` the plan's
@@ -114,8 +126,17 @@ def respond(deals: pd.DataFrame, scenario: Scenario, behaviour: Behaviour, seed:
     return pd.concat(parts, ignore_index=True)
 
 
-def _effort(group: pd.DataFrame, u: np.ndarray, lift: dict[str, float], conversion: dict[str, float],
-            scenario: Scenario, seed: int, replication: int, n: int, horizon: float) -> pd.DataFrame:
+def _effort(
+    group: pd.DataFrame,
+    u: np.ndarray,
+    lift: dict[str, float],
+    conversion: dict[str, float],
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    n: int,
+    horizon: float,
+) -> pd.DataFrame:
     """Wins kept with probability ``effort`` (< 1), or losses turned to wins so that P(win) = p × effort."""
     e = group["tier"].map(lift).to_numpy(dtype=float)
     p = group["tier"].map(conversion).to_numpy(dtype=float)
@@ -132,8 +153,11 @@ def _effort(group: pd.DataFrame, u: np.ndarray, lift: dict[str, float], conversi
             if mask.any():
                 drawn = scenario.deal_value_for(tier).sample(generator(seed, replication, BEHAVIOUR, _VALUE + i), n)
                 group.loc[mask, "value"] = drawn[leads[mask]]
-        delay = (scenario.collection_days.sample(generator(seed, replication, BEHAVIOUR, _COLLECTION), n)
-                 if scenario.collection_days is not None else np.zeros(n))
+        delay = (
+            scenario.collection_days.sample(generator(seed, replication, BEHAVIOUR, _COLLECTION), n)
+            if scenario.collection_days is not None
+            else np.zeros(n)
+        )
         paid = group["day"].to_numpy() + delay[leads]
         group.loc[gained, "paid_day"] = np.where(paid < horizon, paid, np.nan)[gained]
     group.loc[dropped, ["value", "paid_day"]] = np.nan
@@ -141,9 +165,17 @@ def _effort(group: pd.DataFrame, u: np.ndarray, lift: dict[str, float], conversi
     return group
 
 
-def _timing(group: pd.DataFrame, u: np.ndarray, keep: np.ndarray, behaviour: Behaviour,
-            pay: Callable[[float, float], float], starts: np.ndarray, quota: np.ndarray, next_rate: float,
-            horizon: float) -> pd.DataFrame:
+def _timing(
+    group: pd.DataFrame,
+    u: np.ndarray,
+    keep: np.ndarray,
+    behaviour: Behaviour,
+    pay: Callable[[float, float], float],
+    starts: np.ndarray,
+    quota: np.ndarray,
+    next_rate: float,
+    horizon: float,
+) -> pd.DataFrame:
     """Deals pulled into or pushed out of each period end, rep by rep, period end by period end.
 
     A pushed deal is worth ``1 - push_risk`` of its next-period pay to the rep, and is lost

@@ -49,14 +49,61 @@ class Fates:
     (``offsets[k]:offsets[k+1]`` is stage ``k``), which the compiled engines take whole.
     """
 
-    __slots__ = ("replication", "arrivals", "offsets", "entrants_all", "converts_all", "work_all", "wait_all",
-                 "entrants", "converts", "work", "wait", "value", "collection", "rosters", "team_of_stage",
-                 "team_of_tier", "level_of_tier", "team_levels", "routed", "_team_all", "_levels_all", "_next_index",
-                 "patience_all", "slack_all", "half_life", "calendars", "first_day", "_calendar_arrays", "held_all")
+    __slots__ = (
+        "replication",
+        "arrivals",
+        "offsets",
+        "entrants_all",
+        "converts_all",
+        "work_all",
+        "wait_all",
+        "entrants",
+        "converts",
+        "work",
+        "wait",
+        "value",
+        "collection",
+        "rosters",
+        "team_of_stage",
+        "team_of_tier",
+        "level_of_tier",
+        "team_levels",
+        "routed",
+        "_team_all",
+        "_levels_all",
+        "_next_index",
+        "patience_all",
+        "slack_all",
+        "half_life",
+        "calendars",
+        "first_day",
+        "_calendar_arrays",
+        "held_all",
+    )
 
-    def __init__(self, replication, arrivals, offsets, entrants_all, converts_all, work_all, wait_all, value,
-                 collection, rosters, team_of_stage, team_of_tier, level_of_tier, team_levels,
-                 patience_all=None, slack_all=None, half_life=None, calendars=None, first_day=0, held_all=None):
+    def __init__(
+        self,
+        replication,
+        arrivals,
+        offsets,
+        entrants_all,
+        converts_all,
+        work_all,
+        wait_all,
+        value,
+        collection,
+        rosters,
+        team_of_stage,
+        team_of_tier,
+        level_of_tier,
+        team_levels,
+        patience_all=None,
+        slack_all=None,
+        half_life=None,
+        calendars=None,
+        first_day=0,
+        held_all=None,
+    ):
         self.replication: int = replication
         self.arrivals: Arrivals = arrivals
         self.offsets: np.ndarray = offsets
@@ -133,7 +180,7 @@ class Fates:
         out = np.empty(self.offsets[-1], dtype=np.int64)
         for k, ids in enumerate(self.entrants):
             row = of_tier[k]
-            part = out[self.offsets[k]:self.offsets[k + 1]]
+            part = out[self.offsets[k] : self.offsets[k + 1]]
             part[:] = row[0] if (row == row[0]).all() else row[self.arrivals.tier[ids]]
         return out
 
@@ -192,8 +239,15 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
             if stage.patience_days is not None:
                 stage.patience_days.fill(generator(seed, replication, offset + PATIENCE, k), patience[part])
             if offset == OPENING:
-                opening.hold(entrants_all[part], held_all[part], k, work[part], wait[part], patience[part],
-                             generator(seed, replication, offset + WAIT, k))
+                opening.hold(
+                    entrants_all[part],
+                    held_all[part],
+                    k,
+                    work[part],
+                    wait[part],
+                    patience[part],
+                    generator(seed, replication, offset + WAIT, k),
+                )
             first += sizes[k][b]
 
     value = np.full(len(arrivals), np.nan)
@@ -216,10 +270,28 @@ def draw_fates(scenario: Scenario, seed: int, replication: int) -> Fates:
     calendars = team_calendars(scenario, first_day, scenario.horizon_days)
     half_life = np.array([s.decay_half_life_days or np.inf for s in stages])
     team_of_stage, team_of_tier, level_of_tier, team_levels = routes_and_levels(scenario)
-    return Fates(replication, arrivals, offsets, entrants_all, np.concatenate(converts), work, wait,
-                 value, collection, draw_rosters(scenario, seed, replication, calendars), team_of_stage, team_of_tier,
-                 level_of_tier, team_levels, patience, np.concatenate(slack), half_life, calendars, first_day,
-                 held_all if arrivals.opening else None)
+    return Fates(
+        replication,
+        arrivals,
+        offsets,
+        entrants_all,
+        np.concatenate(converts),
+        work,
+        wait,
+        value,
+        collection,
+        draw_rosters(scenario, seed, replication, calendars),
+        team_of_stage,
+        team_of_tier,
+        level_of_tier,
+        team_levels,
+        patience,
+        np.concatenate(slack),
+        half_life,
+        calendars,
+        first_day,
+        held_all if arrivals.opening else None,
+    )
 
 
 _PASSING, _AT_ITS_STAGE = 1, 2  # an opening deal at a stage before its own, at its own (Fates.held_all)
@@ -279,10 +351,16 @@ def routes_and_levels(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.nd
     team_of_stage = np.array([names.index(s.team) for s in scenario.stages], dtype=np.int64)
     team_levels = np.array([len(t.priority) + 1 if t.priority else 1 for t in scenario.teams], dtype=np.int64)
     # rank[team, tier]: the level of a lead of that tier in that team's queue
-    rank = np.array([[t.priority.index(tier) if tier in t.priority else len(t.priority) for tier in scenario.tiers]
-                     for t in scenario.teams], dtype=np.int64)
-    team_of_tier = np.array([[names.index(stage.team_for(tier)) for tier in scenario.tiers]
-                             for stage in scenario.stages], dtype=np.int64)
+    rank = np.array(
+        [
+            [t.priority.index(tier) if tier in t.priority else len(t.priority) for tier in scenario.tiers]
+            for t in scenario.teams
+        ],
+        dtype=np.int64,
+    )
+    team_of_tier = np.array(
+        [[names.index(stage.team_for(tier)) for tier in scenario.tiers] for stage in scenario.stages], dtype=np.int64
+    )
     level_of_tier = rank[team_of_tier, np.arange(len(scenario.tiers))]
     return team_of_stage, team_of_tier, level_of_tier, team_levels
 

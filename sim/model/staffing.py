@@ -91,8 +91,9 @@ class Roster:
         if self.ramp_days > 0:
             with np.errstate(over="ignore"):  # a split-second ramp: the quotient overflows to inf, the result is 1
                 # at mid-day; before the rep starts (nothing on hand) the tenure is 0, not negative
-                ramped = ramp_productivity(np.maximum((lo + hi) / 2 - start, 0.0), self.ramp_days,
-                                           self.initial_productivity)
+                ramped = ramp_productivity(
+                    np.maximum((lo + hi) / 2 - start, 0.0), self.ramp_days, self.initial_productivity
+                )
             productivity = np.where(self.seasoned[:, None], 1.0, ramped)
         else:
             productivity = 1.0
@@ -101,8 +102,9 @@ class Roster:
     def headcount(self, days: np.ndarray) -> np.ndarray:
         """Number of reps on the team at each of ``days``."""
         days = np.asarray(days, dtype=float)
-        return (np.searchsorted(np.sort(self.start), days, side="right")
-                - np.searchsorted(np.sort(self.end), days, side="right"))
+        return np.searchsorted(np.sort(self.start), days, side="right") - np.searchsorted(
+            np.sort(self.end), days, side="right"
+        )
 
 
 def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None, first_day: float = 0.0) -> Roster:
@@ -136,19 +138,28 @@ def draw_roster(team: Team, horizon_days: float, rng: np.random.Generator | None
     )
 
 
-def draw_rosters(scenario: Scenario, seed: int, replication: int,
-                 calendars: list[WorkCalendar] | None = None) -> list[Roster]:
+def draw_rosters(
+    scenario: Scenario, seed: int, replication: int, calendars: list[WorkCalendar] | None = None
+) -> list[Roster]:
     """Every team's roster in replication ``replication`` of a run seeded ``seed`` (team ``i`` from stream
     ``(STAFFING, i)``): the same staff in every engine. ``calendars``: the teams' working calendars
     (:func:`sim.worktime.team_calendars` from the warm-up's first day), worked out when not given."""
     first_day = -warmup_days(scenario)
     if calendars is None:
         calendars = team_calendars(scenario, first_day, scenario.horizon_days)
-    return [on_working_days(draw_roster(team, scenario.horizon_days,
-                                        # only attrition is random: a team without it needs no generator
-                                        generator(seed, replication, STAFFING, i) if team.attrition else None,
-                                        first_day), calendar)
-            for i, (team, calendar) in enumerate(zip(scenario.teams, calendars))]
+    return [
+        on_working_days(
+            draw_roster(
+                team,
+                scenario.horizon_days,
+                # only attrition is random: a team without it needs no generator
+                generator(seed, replication, STAFFING, i) if team.attrition else None,
+                first_day,
+            ),
+            calendar,
+        )
+        for i, (team, calendar) in enumerate(zip(scenario.teams, calendars))
+    ]
 
 
 def on_working_days(roster: Roster, calendar: WorkCalendar) -> Roster:

@@ -34,26 +34,56 @@ __all__ = ["Timeline"]
 class Timeline:
     """Stage times of every lead of one replication (see the module docs)."""
 
-    __slots__ = ("fates", "horizon", "offsets", "arrive_all", "start_all", "end_work_all", "end_all", "rep_all",
-                 "arrive", "start", "end_work", "end", "rep", "converted_all", "converted")
+    __slots__ = (
+        "fates",
+        "horizon",
+        "offsets",
+        "arrive_all",
+        "start_all",
+        "end_work_all",
+        "end_all",
+        "rep_all",
+        "arrive",
+        "start",
+        "end_work",
+        "end",
+        "rep",
+        "converted_all",
+        "converted",
+    )
 
-    def __init__(self, fates: Fates, horizon: float, arrive: np.ndarray, start: np.ndarray, end_work: np.ndarray,
-                 end: np.ndarray, rep: np.ndarray | None):
+    def __init__(
+        self,
+        fates: Fates,
+        horizon: float,
+        arrive: np.ndarray,
+        start: np.ndarray,
+        end_work: np.ndarray,
+        end: np.ndarray,
+        rep: np.ndarray | None,
+    ):
         self.fates = fates
         self.horizon = float(horizon)
         self.offsets = fates.offsets
         _censor(arrive, start, end_work, end, self.horizon)
         if rep is not None:
             rep[np.isnan(start)] = -1
-        self.arrive_all, self.start_all, self.end_work_all, self.end_all, self.rep_all = arrive, start, end_work, end, rep
+        self.arrive_all, self.start_all, self.end_work_all, self.end_all, self.rep_all = (
+            arrive,
+            start,
+            end_work,
+            end,
+            rep,
+        )
         self.arrive: list[np.ndarray] = by_stage(arrive, self.offsets)
         self.start: list[np.ndarray] = by_stage(start, self.offsets)
         self.end_work: list[np.ndarray] = by_stage(end_work, self.offsets)
         self.end: list[np.ndarray] = by_stage(end, self.offsets)
         self.rep: list[np.ndarray] | None = None if rep is None else by_stage(rep, self.offsets)
         if fates.waiting_matters:
-            self.converted_all = converted(fates.offsets, fates.converts_all, fates.slack_all, fates.half_life,
-                                           arrive, start)
+            self.converted_all = converted(
+                fates.offsets, fates.converts_all, fates.slack_all, fates.half_life, arrive, start
+            )
         else:
             self.converted_all = fates.converts_all
         self.converted: list[np.ndarray] = by_stage(self.converted_all, self.offsets)

@@ -32,15 +32,18 @@ def curves_chart(result: dict, figure: str | None = None) -> Figure:
     for ax, kind, x in ((by_budget, "channels", "budget"), (by_reps, "teams", "headcount")):
         for name, curve in result["curves"][kind].items():
             frame = pd.DataFrame(curve)
-            line, = ax.plot(frame[x], frame[figure], label=name)
+            (line,) = ax.plot(frame[x], frame[figure], label=name)
             kept = frame.get("keeps_service_levels", pd.Series(True, index=frame.index)).astype(bool)
             ax.plot(frame[x][kept], frame[figure][kept], "o", color=line.get_color())
             ax.plot(frame[x][~kept], frame[figure][~kept], "o", mfc="white", color=line.get_color())
             if kind == "channels":
                 ax.axvline(result["chosen"]["budget"][name], color=line.get_color(), ls=":", lw=1)
         ax.legend(fontsize=8)
-    by_budget.set(title=f"Mean {figure} by channel budget (others as chosen)", xlabel="budget over the horizon",
-                  ylabel=f"mean {figure}")
+    by_budget.set(
+        title=f"Mean {figure} by channel budget (others as chosen)",
+        xlabel="budget over the horizon",
+        ylabel=f"mean {figure}",
+    )
     by_reps.set(title=f"Mean {figure} by team headcount (others as chosen)", xlabel="reps")
     money_axis(by_budget, "x")
     money_axis(by_budget, "y")
@@ -53,11 +56,18 @@ def comparison_table(result: dict) -> pd.DataFrame:
     rows = {}
     for name in ("current", "chosen"):
         part = result[name]
-        rows[name] = {**{f"budget: {k}": v for k, v in part["budget"].items()},
-                      **{f"reps: {k}": v for k, v in part["headcount"].items()},
-                      "revenue P10": part["revenue"]["p10"], "revenue mean": part["revenue"]["mean"],
-                      "revenue P90": part["revenue"]["p90"], "P(reach target)": part["revenue"]["p_hit_target"]}
+        rows[name] = {
+            **{f"budget: {k}": v for k, v in part["budget"].items()},
+            **{f"reps: {k}": v for k, v in part["headcount"].items()},
+            "revenue P10": part["revenue"]["p10"],
+            "revenue mean": part["revenue"]["mean"],
+            "revenue P90": part["revenue"]["p90"],
+            "P(reach target)": part["revenue"]["p_hit_target"],
+        }
         if "profit" in part:
-            rows[name] |= {"cost mean": part["costs"]["total"], "profit mean": part["profit"]["mean"],
-                           "keeps the service levels": float(part["feasible"])}
+            rows[name] |= {
+                "cost mean": part["costs"]["total"],
+                "profit mean": part["profit"]["mean"],
+                "keeps the service levels": float(part["feasible"]),
+            }
     return pd.DataFrame(rows)

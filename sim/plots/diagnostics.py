@@ -23,8 +23,12 @@ __all__ = ["funnel_benchmark_chart", "rep_exceptions_chart", "aging_chart"]
 _FLAGGED, _CLEAR, _UNTESTED = "tab:red", "tab:blue", "0.6"
 
 
-def funnel_benchmark_chart(review: pd.DataFrame, title: str = "Conversion by stage against the benchmark",
-                           conversion_label: str = "conversion", benchmark_label: str = "benchmark") -> Figure:
+def funnel_benchmark_chart(
+    review: pd.DataFrame,
+    title: str = "Conversion by stage against the benchmark",
+    conversion_label: str = "conversion",
+    benchmark_label: str = "benchmark",
+) -> Figure:
     """A bar per stage for its conversion, a black tick for its benchmark; stages below it in red."""
     style()
     fig = Figure(figsize=(8, 0.6 * len(review) + 1.5), layout="constrained")
@@ -45,9 +49,13 @@ def funnel_benchmark_chart(review: pd.DataFrame, title: str = "Conversion by sta
     return fig
 
 
-def rep_exceptions_chart(exceptions: pd.DataFrame, title: str = "Win rate by rep (95% interval)",
-                         flagged: str = "credibly below the team", clear: str = "within the team's range",
-                         untested: str = "too few deals to judge") -> Figure:
+def rep_exceptions_chart(
+    exceptions: pd.DataFrame,
+    title: str = "Win rate by rep (95% interval)",
+    flagged: str = "credibly below the team",
+    clear: str = "within the team's range",
+    untested: str = "too few deals to judge",
+) -> Figure:
     """Each rep's win rate with its exact 95% interval and the rest of the team's rate (black tick)."""
     style()
     reps = exceptions.sort_values("win_rate").reset_index(drop=True)
@@ -58,8 +66,16 @@ def rep_exceptions_chart(exceptions: pd.DataFrame, title: str = "Win rate by rep
         part = reps[kind == name]
         if part.empty:
             continue
-        ax.errorbar(part.win_rate, part.index, xerr=[part.win_rate - part.ci_low, part.ci_high - part.win_rate],
-                    fmt="o", color=colour, ecolor=colour, capsize=2, label=f"{name} ({len(part)})")
+        ax.errorbar(
+            part.win_rate,
+            part.index,
+            xerr=[part.win_rate - part.ci_low, part.ci_high - part.win_rate],
+            fmt="o",
+            color=colour,
+            ecolor=colour,
+            capsize=2,
+            label=f"{name} ({len(part)})",
+        )
     ax.scatter(reps.team_rate, reps.index, marker="|", s=120, color="k", zorder=3)
     ax.set_yticks(reps.index, [f"{r} ({n})" for r, n in zip(reps.rep, reps.deals)])
     ax.set(title=title, xlim=(0, 1), xlabel="", ylabel="")

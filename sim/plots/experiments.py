@@ -33,14 +33,23 @@ def strategies_chart(replications: pd.DataFrame, figure: str = "revenue") -> Fig
     fig, ax = plt.subplots(figsize=(7, 0.6 * replications["strategy"].nunique() + 1.6))
     names = list(dict.fromkeys(replications["strategy"]))
     groups = replications.groupby("strategy", sort=False)[figure]
-    boxes = ax.boxplot([groups.get_group(n).to_numpy(float) for n in names], orientation="horizontal",
-                       tick_labels=names, showmeans=True, patch_artist=True, widths=0.6)
+    boxes = ax.boxplot(
+        [groups.get_group(n).to_numpy(float) for n in names],
+        orientation="horizontal",
+        tick_labels=names,
+        showmeans=True,
+        patch_artist=True,
+        widths=0.6,
+    )
     for box in boxes["boxes"]:
         box.set_facecolor("#9ecae1")
     ax.invert_yaxis()  # the baseline on top
     unit_axis(ax, figure, "x")
     best = max(names, key=lambda n: groups.get_group(n).mean())
-    ax.set(xlabel=f"{figure} (box: middle half of replications)", title=f"{figure} per replication: {best} highest on average")
+    ax.set(
+        xlabel=f"{figure} (box: middle half of replications)",
+        title=f"{figure} per replication: {best} highest on average",
+    )
     fig.tight_layout()
     return fig
 
@@ -50,15 +59,22 @@ def differences_chart(differences: pd.DataFrame, figure: str = "revenue", baseli
     style()
     fig, ax = plt.subplots(figsize=(7, 0.6 * len(differences) + 1.6))
     y = np.arange(len(differences))
-    ax.errorbar(differences["mean"], y, xerr=[differences["mean"] - differences["ci_low"],
-                                             differences["ci_high"] - differences["mean"]],
-                fmt="o", capsize=4, color="#08519c")
+    ax.errorbar(
+        differences["mean"],
+        y,
+        xerr=[differences["mean"] - differences["ci_low"], differences["ci_high"] - differences["mean"]],
+        fmt="o",
+        capsize=4,
+        color="#08519c",
+    )
     ax.axvline(0, color="grey", lw=1)
     ax.set_yticks(y, differences["strategy"])
     unit_axis(ax, figure, "x")
     better = int((differences["ci_low"] > 0).sum())
-    ax.set(xlabel=f"{figure} minus {baseline} (paired, 95% interval)",
-           title=f"Difference from {baseline}: {better} of {len(differences)} credibly better")
+    ax.set(
+        xlabel=f"{figure} minus {baseline} (paired, 95% interval)",
+        title=f"Difference from {baseline}: {better} of {len(differences)} credibly better",
+    )
     fig.tight_layout()
     return fig
 
@@ -79,7 +95,10 @@ def tornado(sensitivity: pd.DataFrame, figure: str, centre: float | None = None)
     ax.scatter(table["high"], y, marker="o", color="#08306b", label="at high value", zorder=3)
     if centre is not None:
         ax.axvline(centre, color="grey", lw=1)
-    labels = [f"{p} ({_short(lo)} → {_short(hi)})" for p, lo, hi in zip(table["parameter"], table["low_value"], table["high_value"])]
+    labels = [
+        f"{p} ({_short(lo)} → {_short(hi)})"
+        for p, lo, hi in zip(table["parameter"], table["low_value"], table["high_value"])
+    ]
     ax.set_yticks(y, labels)
     unit_axis(ax, figure, "x")
     ax.set(xlabel=figure, title=f"Sensitivity of {figure}: {table['parameter'].iloc[-1]} moves it most")

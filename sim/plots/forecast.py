@@ -24,14 +24,24 @@ from sim.plots import style
 __all__ = ["fan_chart", "backtest_chart", "FAN_LABELS"]
 
 
-FAN_LABELS = {"band": "P10-P90 (simulation)", "p50": "P50 (simulation)",
-              "weighted": "weighted pipeline (stage × value)", "target": "target (P = {p:.0%})",
-              "actual": "actual", "revenue": "cumulative revenue"}
+FAN_LABELS = {
+    "band": "P10-P90 (simulation)",
+    "p50": "P50 (simulation)",
+    "weighted": "weighted pipeline (stage × value)",
+    "target": "target (P = {p:.0%})",
+    "actual": "actual",
+    "revenue": "cumulative revenue",
+}
 """The fan chart's legend and axis words, in English; a lesson passes its own language's (``labels``)."""
 
 
-def fan_chart(outlook: Outlook, target: float | None = None, actual: pd.Series | None = None,
-              title: str | None = None, labels: Mapping[str, str] | None = None) -> Figure:
+def fan_chart(
+    outlook: Outlook,
+    target: float | None = None,
+    actual: pd.Series | None = None,
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
     """Cumulative revenue by day: the P10-P90 band, the P50 line, the weighted pipeline, a target,
     and (in a backtest) the actual cumulative revenue by day; ``labels`` replaces any of :data:`FAN_LABELS`."""
     words = {**FAN_LABELS, **(labels or {})}

@@ -66,8 +66,13 @@ def pay_distribution(payouts: pd.DataFrame) -> Figure:
     plans = list(dict.fromkeys(per_rep.index.get_level_values("plan")))
     fig = Figure(figsize=(7, 1.2 + 0.6 * len(plans)), layout="constrained")
     ax = fig.subplots()
-    ax.boxplot([per_rep[plan].to_numpy() for plan in plans], orientation="horizontal", tick_labels=plans,
-               whis=(5, 95), showfliers=False)
+    ax.boxplot(
+        [per_rep[plan].to_numpy() for plan in plans],
+        orientation="horizontal",
+        tick_labels=plans,
+        whis=(5, 95),
+        showfliers=False,
+    )
     ax.invert_yaxis()
     money_axis(ax, "x")
     medians = ", ".join(f"{plan} {money(float(per_rep[plan].median()))}" for plan in plans)
@@ -83,9 +88,16 @@ def cost_vs_revenue(summaries: Sequence[dict]) -> Figure:
     ax = fig.subplots()
     for i, s in enumerate(summaries):
         r, c = s["revenue"], s["comp_cost"]
-        ax.errorbar(r["mean"], c["mean"], xerr=[[r["mean"] - r["p10"]], [r["p90"] - r["mean"]]],
-                    yerr=[[c["mean"] - c["p10"]], [c["p90"] - c["mean"]]], fmt="o", capsize=3,
-                    color=_colour(s["plan"], i), label=f"{s['plan']} ({percent(s['cost_of_sales']['mean'], 1)} of revenue)")
+        ax.errorbar(
+            r["mean"],
+            c["mean"],
+            xerr=[[r["mean"] - r["p10"]], [r["p90"] - r["mean"]]],
+            yerr=[[c["mean"] - c["p10"]], [c["p90"] - c["mean"]]],
+            fmt="o",
+            capsize=3,
+            color=_colour(s["plan"], i),
+            label=f"{s['plan']} ({percent(s['cost_of_sales']['mean'], 1)} of revenue)",
+        )
     cheapest = min(summaries, key=lambda s: s["cost_of_sales"]["mean"])
     ax.set_title(f"Compensation against revenue: {cheapest['plan']} costs least per unit of revenue", fontsize=10)
     ax.set(xlabel="revenue (mean, bars P10 to P90)", ylabel="compensation cost")

@@ -43,18 +43,26 @@ def plan_chart(months: list[dict], title: str | None = None, saved: list[dict] |
     ax.fill_between(x, frame.p10, frame.p90, color=COLOURS["simulated"], alpha=0.2, label="simulated P10–P90")
     ax.plot(x, frame.p50, color=COLOURS["simulated"], marker="o", label="simulated median")
     if saved is not None:
-        ax.plot(x, pd.DataFrame(saved).p50, color=COLOURS["current"], linestyle="--", marker=".",
-                label="saved plan median")
+        ax.plot(
+            x, pd.DataFrame(saved).p50, color=COLOURS["current"], linestyle="--", marker=".", label="saved plan median"
+        )
     top = max(frame.target.max(), frame.p90.max(), *(m["p50"] for m in saved or []))
     for i, p in zip(x, frame.p_hit):
-        ax.annotate(f"{p:.0%}", (i, max(frame.target[i], frame.p90[i])), xytext=(0, 3),
-                    textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate(
+            f"{p:.0%}",
+            (i, max(frame.target[i], frame.p90[i])),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
     ax.set_ylim(0, top * 1.15)  # room for the percentages under the title
     labels = [pd.Period(p, "M").strftime("%b") if len(frame) <= 12 else str(p) for p in frame.period]
     ax.set_xticks(list(x), labels)
     ax.set_title(title or _finding(frame), fontsize=11)
     ax.set_ylabel("revenue per month")
     money_axis(ax)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8, ncols=4 if saved else 3,
-              frameon=False)  # under the months
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8, ncols=4 if saved else 3, frameon=False
+    )  # under the months
     return fig

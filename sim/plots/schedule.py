@@ -52,8 +52,9 @@ def lag_chart(timed: Schedule, labels: Mapping[str, str] | None = None) -> Figur
     bought = np.asarray(timed.revenue, dtype=float) - opening
     revenue_ax.bar(x, opening, color=COLOURS["current"], label=words["opening"])
     revenue_ax.bar(x, bought, bottom=opening, color=COLOURS["simulated"], label=words["bought"])
-    revenue_ax.plot(x, timed.target, ls="none", marker="_", markersize=18, mew=2.5, color=COLOURS["target"],
-                    label=words["target"])
+    revenue_ax.plot(
+        x, timed.target, ls="none", marker="_", markersize=18, mew=2.5, color=COLOURS["target"], label=words["target"]
+    )
     revenue_ax.set_ylabel(words["revenue"])
     revenue_ax.set_ylim(0, max(float(np.max(timed.revenue)), float(np.max(timed.target))) * 1.3)
     revenue_ax.legend(loc="upper left", fontsize=8, ncols=3)

@@ -47,12 +47,17 @@ def plan_vs_actual_chart(tracking: Tracking) -> Figure:
         label.set(rotation=30, horizontalalignment="right")
     table.axis("off")
     rows = tracking.status[tracking.status["level"] == "company"]
-    cells = [[r.horizon, r.period, f"{r.target:,.0f}", f"{r.actual_to_date:,.0f}", _projection(r), _chance(r)]
-             for r in rows.itertuples()]
+    cells = [
+        [r.horizon, r.period, f"{r.target:,.0f}", f"{r.actual_to_date:,.0f}", _projection(r), _chance(r)]
+        for r in rows.itertuples()
+    ]
     if cells:
-        shown = table.table(cellText=cells, colLabels=["", "period", "target", "won to date",
-                                                       "projection P50 (P10 to P90)", "chance of the target"],
-                            loc="center", cellLoc="center")
+        shown = table.table(
+            cellText=cells,
+            colLabels=["", "period", "target", "won to date", "projection P50 (P10 to P90)", "chance of the target"],
+            loc="center",
+            cellLoc="center",
+        )
         shown.auto_set_font_size(False)
         shown.set_fontsize(8)
         shown.auto_set_column_width(list(range(6)))

@@ -45,7 +45,10 @@ def show(output, *objects) -> None:
             png = io.BytesIO()
             obj.savefig(png, format="png")
             plt.close(obj)
-            data, metadata = {"image/png": base64.b64encode(png.getvalue()).decode("ascii"), "text/plain": repr(obj)}, {}
+            data, metadata = (
+                {"image/png": base64.b64encode(png.getvalue()).decode("ascii"), "text/plain": repr(obj)},
+                {},
+            )
         else:
             data, metadata = shell.display_formatter.format(obj)
         outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})

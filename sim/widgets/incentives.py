@@ -52,22 +52,40 @@ from sim.widgets.refine import Refiner
 
 __all__ = ["IncentivePanel"]
 
-_FIGURES = {"revenue": "revenue (mean)", "comp_cost": "compensation cost (mean)",
-            "cost_of_sales": "cost of sales (compensation / revenue)", "share_at_quota": "reps at quota",
-            "gini": "inequality of pay (Gini, 0 = equal)", "p_hit_target": "probability of reaching the target"}
+_FIGURES = {
+    "revenue": "revenue (mean)",
+    "comp_cost": "compensation cost (mean)",
+    "cost_of_sales": "cost of sales (compensation / revenue)",
+    "share_at_quota": "reps at quota",
+    "gini": "inequality of pay (Gini, 0 = equal)",
+    "p_hit_target": "probability of reaching the target",
+}
 
 
 class IncentivePanel:
     """Sliders for the edited plan's rates, accelerator, threshold, cap, kicker, period and elasticity."""
 
-    def __init__(self, scenario: Scenario, current: IncentivePlan, replications: int = 20, seed: int = SEED,
-                 engine: str = "fast", refine_to: int | None = None, workers: int = 1):
+    def __init__(
+        self,
+        scenario: Scenario,
+        current: IncentivePlan,
+        replications: int = 20,
+        seed: int = SEED,
+        engine: str = "fast",
+        refine_to: int | None = None,
+        workers: int = 1,
+    ):
         self.scenario = scenario
         self.current = current
         self.seed = seed
         self.refine_to = max(refine_to or replications, replications)
-        self.refiner = Refiner(Answer(seed=seed, quick=replications, replications=self.refine_to), workers=workers,
-                               engine=engine, on_error=self._stopped, detail=True)
+        self.refiner = Refiner(
+            Answer(seed=seed, quick=replications, replications=self.refine_to),
+            workers=workers,
+            engine=engine,
+            on_error=self._stopped,
+            detail=True,
+        )
         self.first: Results | None = None  # the years a move is answered from at once
         self.results: Results | None = None  # every year simulated so far
         self._lock = threading.Lock()  # orders the drawing: only the latest move's figures are shown
@@ -78,28 +96,52 @@ class IncentivePanel:
         style, layout = {"description_width": "initial"}, widgets.Layout(width="100%")
 
         def slider(description, value, low, high, step, fmt=".0%"):
-            return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                                       readout_format=fmt, continuous_update=False, style=style, layout=layout)
+            return widgets.FloatSlider(
+                value=value,
+                min=low,
+                max=high,
+                step=step,
+                description=description,
+                readout_format=fmt,
+                continuous_update=False,
+                style=style,
+                layout=layout,
+            )
 
         self.base_rate = slider("rate up to the accelerator", base, 0.0, 0.2, 0.005, ".1%")
-        self.accelerator = slider("accelerator from attainment", tiers[1].from_attainment if len(tiers) > 1 else 1.2,
-                                  0.5, 2.0, 0.05)
+        self.accelerator = slider(
+            "accelerator from attainment", tiers[1].from_attainment if len(tiers) > 1 else 1.2, 0.5, 2.0, 0.05
+        )
         self.top_rate = slider("rate above it", tiers[1].rate if len(tiers) > 1 else base, 0.0, 0.3, 0.005, ".1%")
-        self.threshold = slider("nothing below attainment",
-                                current.commission.threshold if current.commission else 0.0, 0.0, 1.0, 0.05)
+        self.threshold = slider(
+            "nothing below attainment", current.commission.threshold if current.commission else 0.0, 0.0, 1.0, 0.05
+        )
         cap = current.commission.cap if current.commission and current.commission.cap else 0.0
         fits = widgets.Layout(width="auto")  # a text box or dropdown at 100% pushes its margins past the column
         self.cap = widgets.FloatText(value=cap, description="cap per period (0 = none)", style=style, layout=fits)
-        self.retroactive = widgets.Checkbox(value=bool(current.commission and current.commission.retroactive),
-                                            description="retroactive tiers", style=style)
+        self.retroactive = widgets.Checkbox(
+            value=bool(current.commission and current.commission.retroactive),
+            description="retroactive tiers",
+            style=style,
+        )
         first_tier = next((t for t in scenario.tiers if t), None)
         self.kicker_tier = first_tier
-        self.kicker = slider(f"new-product kicker on tier {first_tier}" if first_tier else "kicker (no tiers)",
-                             current.kickers.new_product.get(first_tier, 0.0) if first_tier else 0.0, 0.0, 0.1, 0.005,
-                             ".1%")
+        self.kicker = slider(
+            f"new-product kicker on tier {first_tier}" if first_tier else "kicker (no tiers)",
+            current.kickers.new_product.get(first_tier, 0.0) if first_tier else 0.0,
+            0.0,
+            0.1,
+            0.005,
+            ".1%",
+        )
         self.kicker.disabled = first_tier is None
-        self.period = widgets.Dropdown(options=["month", "quarter", "year"], value=current.period,
-                                       description="payout period", style=style, layout=fits)
+        self.period = widgets.Dropdown(
+            options=["month", "quarter", "year"],
+            value=current.period,
+            description="payout period",
+            style=style,
+            layout=fits,
+        )
         self.elasticity = slider("reps' response (elasticity)", current.behaviour.elasticity, 0.0, 2.0, 0.1, ".1f")
         self.summary = widgets.HTML()
         self.status = widgets.HTML()
@@ -131,23 +173,42 @@ class IncentivePanel:
 
     def controls(self) -> list:
         """The editing widgets, in display order."""
-        return [self.base_rate, self.accelerator, self.top_rate, self.threshold, self.cap, self.retroactive,
-                self.kicker, self.period, self.elasticity]
+        return [
+            self.base_rate,
+            self.accelerator,
+            self.top_rate,
+            self.threshold,
+            self.cap,
+            self.retroactive,
+            self.kicker,
+            self.period,
+            self.elasticity,
+        ]
 
     def edited(self) -> IncentivePlan:
         """The current plan with the sliders' terms."""
         tiers = [{"from_attainment": 0.0, "rate": self.base_rate.value}]
         if self.top_rate.value != self.base_rate.value:
             tiers.append({"from_attainment": self.accelerator.value, "rate": self.top_rate.value})
-        terms = {"tiers": tiers, "retroactive": self.retroactive.value, "threshold": self.threshold.value,
-                 "cap": self.cap.value if self.cap.value > 0 else None}
+        terms = {
+            "tiers": tiers,
+            "retroactive": self.retroactive.value,
+            "threshold": self.threshold.value,
+            "cap": self.cap.value if self.cap.value > 0 else None,
+        }
         kickers = self.current.kickers.model_dump()
         if self.kicker_tier is not None:
             kickers["new_product"][self.kicker_tier] = self.kicker.value
-        return IncentivePlan.model_validate({
-            **self.current.model_dump(), "name": "edited", "commission": terms, "kickers": kickers,
-            "period": self.period.value,
-            "behaviour": {**self.current.behaviour.model_dump(), "elasticity": self.elasticity.value}})
+        return IncentivePlan.model_validate(
+            {
+                **self.current.model_dump(),
+                "name": "edited",
+                "commission": terms,
+                "kickers": kickers,
+                "period": self.period.value,
+                "behaviour": {**self.current.behaviour.model_dump(), "elasticity": self.elasticity.value},
+            }
+        )
 
     def plans(self) -> list[IncentivePlan]:
         """The current plan (named ``current``) and the edited one; the same reps respond alike to both."""
@@ -161,6 +222,7 @@ class IncentivePanel:
 
     def _table(self, summaries: list[dict]) -> str:
         """The figures of both plans with their units; the probability with its interval."""
+
         def cell(key: str, s: dict) -> str:
             value = s[key]["mean"]
             if key == "p_hit_target":
@@ -169,11 +231,15 @@ class IncentivePanel:
                 return money(value)
             return f"{value:.2f}" if key == "gini" else percent(value, 1)
 
-        rows = "".join(f"<tr><th style='text-align:left'>{label}</th>"
-                       + "".join(f"<td style='text-align:right;padding:0 1em'>{cell(k, s)}</td>" for s in summaries)
-                       + "</tr>" for k, label in _FIGURES.items())
-        head = "".join(f"<th style='text-align:right;padding:0 1em'>{html.escape(s['plan'])} plan</th>"
-                       for s in summaries)
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{label}</th>"
+            + "".join(f"<td style='text-align:right;padding:0 1em'>{cell(k, s)}</td>" for s in summaries)
+            + "</tr>"
+            for k, label in _FIGURES.items()
+        )
+        head = "".join(
+            f"<th style='text-align:right;padding:0 1em'>{html.escape(s['plan'])} plan</th>" for s in summaries
+        )
         return f"<table class='sp-incentive-figures'><tr><th></th>{head}</tr>{rows}</table>"
 
     def _update(self, *_) -> None:
@@ -203,24 +269,38 @@ class IncentivePanel:
             return
         current, edited = summary["plans"]
         extra_revenue, extra_cost = edited["extra_revenue"]["mean"], edited["extra_cost"]["mean"]
-        shares = {"CRM data (Apr-Dec 2017)": self.crm_share,
-                  **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(results, plans).items()}}
+        shares = {
+            "CRM data (Apr-Dec 2017)": self.crm_share,
+            **{f"simulated, {k} plan": v for k, v in plans_quarter_end_share(results, plans).items()},
+        }
         self.summary.value = (
             self._table(summary["plans"])
             + f"<p class='sp-incentive-difference'>On the same {current['replications']} simulated years, the edited plan "
-              + (f"costs <b>{money(extra_cost)}</b> more" if extra_cost >= 0 else f"saves <b>{money(-extra_cost)}</b>")
-              + (f" and brings <b>{money(extra_revenue)}</b> more revenue" if extra_revenue >= 0
-                 else f" and loses <b>{money(-extra_revenue)}</b> of revenue")
-              + f": cost of sales {percent(current['cost_of_sales']['mean'], 1)} → "
-                f"{percent(edited['cost_of_sales']['mean'], 1)}.</p>")
+            + (f"costs <b>{money(extra_cost)}</b> more" if extra_cost >= 0 else f"saves <b>{money(-extra_cost)}</b>")
+            + (
+                f" and brings <b>{money(extra_revenue)}</b> more revenue"
+                if extra_revenue >= 0
+                else f" and loses <b>{money(-extra_revenue)}</b> of revenue"
+            )
+            + f": cost of sales {percent(current['cost_of_sales']['mean'], 1)} → "
+            f"{percent(edited['cost_of_sales']['mean'], 1)}.</p>"
+        )
         count = current["replications"]
         self.status.value = refinement_status(count, self.refine_to, self.seed, "simulated years")
-        show(self.charts, payout_curve(plans), pay_distribution(table), cost_vs_revenue(summary["plans"]),
-             quarter_end_chart(shares))
+        show(
+            self.charts,
+            payout_curve(plans),
+            pay_distribution(table),
+            cost_vs_revenue(summary["plans"]),
+            quarter_end_chart(shares),
+        )
 
     def widget(self) -> widgets.Widget:
         """The panel: controls on the left, figures and charts beside them."""
-        return widgets.AppLayout(left_sidebar=widgets.VBox(self.controls()),
-                                 center=widgets.VBox([self.summary, self.status, self.charts]),
-                                 pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
-                                 grid_gap="1em")
+        return widgets.AppLayout(
+            left_sidebar=widgets.VBox(self.controls()),
+            center=widgets.VBox([self.summary, self.status, self.charts]),
+            pane_widths=["340px", "1fr", "0fr"],
+            pane_heights=["0px", "1fr", "0px"],
+            grid_gap="1em",
+        )

@@ -83,9 +83,15 @@ _STYLE = {"description_width": "initial"}
 
 # The parameters of each distribution that carry its scale: multiplying them all by f multiplies
 # every draw by f (its mean by f, its shape unchanged).
-_SCALE = {"fixed": ("value",), "exponential": ("mean",), "lognormal": ("median", "mean", "sd"),
-          "gamma": ("mean", "sd"), "triangular": ("low", "mode", "high"), "uniform": ("low", "high"),
-          "empirical": ("values",)}
+_SCALE = {
+    "fixed": ("value",),
+    "exponential": ("mean",),
+    "lognormal": ("median", "mean", "sd"),
+    "gamma": ("mean", "sd"),
+    "triangular": ("low", "mode", "high"),
+    "uniform": ("low", "high"),
+    "empirical": ("values",),
+}
 
 
 def _scaled(distribution: Any, factor: float) -> dict:
@@ -98,8 +104,14 @@ def _scaled(distribution: Any, factor: float) -> dict:
 
 
 def _slider(kind: type, value: Any, description: str, **options) -> widgets.ValueWidget:
-    return kind(value=value, description=description, continuous_update=False, style=_STYLE,
-                layout=widgets.Layout(width="100%"), **options)
+    return kind(
+        value=value,
+        description=description,
+        continuous_update=False,
+        style=_STYLE,
+        layout=widgets.Layout(width="100%"),
+        **options,
+    )
 
 
 @dataclass(frozen=True)
@@ -146,10 +158,20 @@ def _reason(error: Exception) -> str:
 
 def _first(results: Results, count: int) -> Results:
     """The first ``count`` replications of ``results``."""
+
     def kept(table: pd.DataFrame) -> pd.DataFrame:
         return table[table.replication < count].reset_index(drop=True)
-    return Results(results.scenario, results.engine, results.seed, kept(results.replications),
-                   kept(results.stage_stats), kept(results.monthly), {}, results.notes)
+
+    return Results(
+        results.scenario,
+        results.engine,
+        results.seed,
+        kept(results.replications),
+        kept(results.stage_stats),
+        kept(results.monthly),
+        {},
+        results.notes,
+    )
 
 
 def _months(scenario: Scenario) -> int:
@@ -206,55 +228,98 @@ class PlanPanel:
     (win rate per stage, deal size, customer-side time, first-contact patience), declared as data:
     :attr:`paths` maps each dotted scenario path to its :class:`Control`."""
 
-    def __init__(self, scenario: Scenario, policy: Answer | None = None, source: str | Path | None = None,
-                 workers: int = 1):
+    def __init__(
+        self, scenario: Scenario, policy: Answer | None = None, source: str | Path | None = None, workers: int = 1
+    ):
         self.base = scenario
         self.saved = scenario  # the plan as loaded or last saved: what "compare with the saved plan" compares with
         self.source = Path(source) if source else None
         self.refiner = Refiner(policy, workers=workers, on_error=self._show_error)
         target = scenario.targets.annual_revenue if scenario.targets else 1_000_000
-        self.target = _slider(widgets.IntSlider, round(target), "annual target", min=round(target * 0.5),
-                              max=round(target * 1.5), step=max(1, round(target / 100)), readout_format=".3s")
+        self.target = _slider(
+            widgets.IntSlider,
+            round(target),
+            "annual target",
+            min=round(target * 0.5),
+            max=round(target * 1.5),
+            step=max(1, round(target / 100)),
+            readout_format=".3s",
+        )
         # width auto, not 100%: the dropdown and its margins stay inside the controls' column
-        self.method = widgets.Dropdown(options=METHODS, value="reserve", description="split over months",
-                                       style=_STYLE, layout=widgets.Layout(width="auto"))
+        self.method = widgets.Dropdown(
+            options=METHODS,
+            value="reserve",
+            description="split over months",
+            style=_STYLE,
+            layout=widgets.Layout(width="auto"),
+        )
         self.reserve_month = _slider(widgets.IntSlider, 12, "reserve month", min=1, max=12)
         months = _months(scenario)
         self.headcount, self.hire_month, self.hire_count, self.attrition = {}, {}, {}, {}
         for t in scenario.teams:
-            self.headcount[t.name] = _slider(widgets.IntSlider, t.headcount, f"{t.name} reps", min=0,
-                                             max=max(10, 2 * t.headcount))
+            self.headcount[t.name] = _slider(
+                widgets.IntSlider, t.headcount, f"{t.name} reps", min=0, max=max(10, 2 * t.headcount)
+            )
             month, count = _hire_month(scenario, t.name)
-            self.hire_month[t.name] = _slider(widgets.IntSlider, month, f"{t.name} hires start in month", min=1,
-                                              max=months)
-            self.hire_count[t.name] = _slider(widgets.IntSlider, count, f"{t.name} hires", min=0,
-                                              max=max(10, 2 * count))
-            self.attrition[t.name] = _slider(widgets.FloatSlider, t.attrition.annual_rate if t.attrition else 0.0,
-                                             f"{t.name} attrition per year", min=0.0, max=1.0, step=0.01,
-                                             readout_format=".0%")
+            self.hire_month[t.name] = _slider(
+                widgets.IntSlider, month, f"{t.name} hires start in month", min=1, max=months
+            )
+            self.hire_count[t.name] = _slider(
+                widgets.IntSlider, count, f"{t.name} hires", min=0, max=max(10, 2 * count)
+            )
+            self.attrition[t.name] = _slider(
+                widgets.FloatSlider,
+                t.attrition.annual_rate if t.attrition else 0.0,
+                f"{t.name} attrition per year",
+                min=0.0,
+                max=1.0,
+                step=0.01,
+                readout_format=".0%",
+            )
         self.budget = {}
         for name in buyable(scenario):  # money cannot buy a fixed_volume channel (referrals): no slider for it
             budget = _monthly_budget(scenario, name)
-            self.budget[name] = _slider(widgets.IntSlider, round(budget), f"{name} budget per month",
-                                        min=0, max=max(1, round(budget * 2)), step=max(1, round(budget / 50)),
-                                        readout_format=",d")
-        self.win_rate = {s.name: _slider(widgets.FloatSlider, 0.0, f"{s.name} win rate", min=-0.2, max=0.2,
-                                         step=0.01, readout_format="+.0%") for s in scenario.stages}
-        self.deal_size = _slider(widgets.FloatSlider, 1.0, "deal size ×", min=0.5, max=2.0, step=0.05,
-                                 readout_format=".2f")
-        self.cycle = _slider(widgets.FloatSlider, 1.0, "customer-side time ×", min=0.5, max=2.0, step=0.05,
-                             readout_format=".2f")
+            self.budget[name] = _slider(
+                widgets.IntSlider,
+                round(budget),
+                f"{name} budget per month",
+                min=0,
+                max=max(1, round(budget * 2)),
+                step=max(1, round(budget / 50)),
+                readout_format=",d",
+            )
+        self.win_rate = {
+            s.name: _slider(
+                widgets.FloatSlider, 0.0, f"{s.name} win rate", min=-0.2, max=0.2, step=0.01, readout_format="+.0%"
+            )
+            for s in scenario.stages
+        }
+        self.deal_size = _slider(
+            widgets.FloatSlider, 1.0, "deal size ×", min=0.5, max=2.0, step=0.05, readout_format=".2f"
+        )
+        self.cycle = _slider(
+            widgets.FloatSlider, 1.0, "customer-side time ×", min=0.5, max=2.0, step=0.05, readout_format=".2f"
+        )
         self.patience = {}
         for s in scenario.stages:
             if s.patience_days is not None:
                 mean = round(s.patience_days.mean, 1)
-                self.patience[s.name] = _slider(widgets.FloatSlider, mean, f"{s.name}: leads stay warm (days)",
-                                                min=max(0.1, round(mean / 4, 1)), max=round(mean * 4, 1), step=0.1,
-                                                readout_format=".1f")
-        self.version = widgets.ToggleButtons(options=[("as is", "as_is"), ("as planned", "planned")], value="as_is",
-                                             description="simulate the plan", style=_STYLE,
-                                             tooltips=["the controls' budgets and headcounts",
-                                                       "leads bought month by month and hires as the plan asks"])
+                self.patience[s.name] = _slider(
+                    widgets.FloatSlider,
+                    mean,
+                    f"{s.name}: leads stay warm (days)",
+                    min=max(0.1, round(mean / 4, 1)),
+                    max=round(mean * 4, 1),
+                    step=0.1,
+                    readout_format=".1f",
+                )
+        self.version = widgets.ToggleButtons(
+            options=[("as is", "as_is"), ("as planned", "planned")],
+            value="as_is",
+            description="simulate the plan",
+            style=_STYLE,
+            tooltips=["the controls' budgets and headcounts", "leads bought month by month and hires as the plan asks"],
+        )
         self.compare = widgets.Checkbox(value=False, description="compare with the saved plan", style=_STYLE)
         self.paths = self._declare(scenario)
         self._apply_saved_choices(scenario)
@@ -265,8 +330,9 @@ class PlanPanel:
         self.lag = widgets.Output()
         self.caption = widgets.HTML(f"<p style='font-size:0.9em;color:#555'>{band_caption()}</p>")
         self.details = widgets.Output()
-        self.save_name = widgets.Text(value=self._default_save_name(), description="file", style=_STYLE,
-                                      layout=widgets.Layout(width="32em"))
+        self.save_name = widgets.Text(
+            value=self._default_save_name(), description="file", style=_STYLE, layout=widgets.Layout(width="32em")
+        )
         self.overwrite = widgets.Checkbox(value=False, description="overwrite if the file exists", style=_STYLE)
         self.save_button = widgets.Button(description="save plan", button_style="success")
         self.load_button = widgets.Button(description="load plan")
@@ -291,37 +357,56 @@ class PlanPanel:
         paths = {
             "targets.annual_revenue": Control((self.target,), lambda base, v: float(v), always=True),
             "targets.split": Control((self.method,), always=True),
-            "targets.reserve_month": Control((self.reserve_month, self.method), always=True,
-                                             value=lambda base, month, method: month if method == "reserve" else None),
+            "targets.reserve_month": Control(
+                (self.reserve_month, self.method),
+                always=True,
+                value=lambda base, month, method: month if method == "reserve" else None,
+            ),
         }
         for t in scenario.teams:
             paths[f"teams.{t.name}.headcount"] = Control(
-                (self.headcount[t.name],), shows=lambda s, name=t.name: (s.team(name).headcount,))
+                (self.headcount[t.name],), shows=lambda s, name=t.name: (s.team(name).headcount,)
+            )
             paths[f"teams.{t.name}.hires"] = Control(
-                (self.hire_month[t.name], self.hire_count[t.name]), _hires, shows=partial(_hire_month, name=t.name))
+                (self.hire_month[t.name], self.hire_count[t.name]), _hires, shows=partial(_hire_month, name=t.name)
+            )
             paths[f"teams.{t.name}.attrition.annual_rate"] = Control(
-                (self.attrition[t.name],), shows=lambda s, name=t.name: (
-                    s.team(name).attrition.annual_rate if s.team(name).attrition else 0.0,))
+                (self.attrition[t.name],),
+                shows=lambda s, name=t.name: (s.team(name).attrition.annual_rate if s.team(name).attrition else 0.0,),
+            )
         for name, slider in self.budget.items():
             paths[f"channels.{name}.leads_per_day"] = Control(
-                (slider,), partial(_leads_per_day, name=name),
-                shows=lambda s, name=name: (round(_monthly_budget(s, name)),))
+                (slider,),
+                partial(_leads_per_day, name=name),
+                shows=lambda s, name=name: (round(_monthly_budget(s, name)),),
+            )
         for s in scenario.stages:
             paths[f"stages.{s.name}.conversion"] = Control(
-                (self.win_rate[s.name],), lambda base, v, name=s.name: moved_conversion(_stage(base, name).conversion, v),
-                neutral=(0.0,))
+                (self.win_rate[s.name],),
+                lambda base, v, name=s.name: moved_conversion(_stage(base, name).conversion, v),
+                neutral=(0.0,),
+            )
             if s.wait_days is not None:
                 paths[f"stages.{s.name}.wait_days"] = Control(
-                    (self.cycle,), lambda base, v, name=s.name: _scaled(_stage(base, name).wait_days, v),
-                    neutral=(1.0,))
+                    (self.cycle,), lambda base, v, name=s.name: _scaled(_stage(base, name).wait_days, v), neutral=(1.0,)
+                )
             if s.name in self.patience:
                 paths[f"stages.{s.name}.patience_days"] = Control(
-                    (self.patience[s.name],), shows=lambda sc, name=s.name: (round(_stage(sc, name).patience_days.mean, 1),),
-                    value=lambda base, v, name=s.name: _scaled(_stage(base, name).patience_days,
-                                                               v / _stage(base, name).patience_days.mean))
-        paths["deal_value"] = Control((self.deal_size,), neutral=(1.0,), value=lambda base, v: (
-            {tier: _scaled(d, v) for tier, d in base.deal_value.items()} if isinstance(base.deal_value, dict)
-            else _scaled(base.deal_value, v)))
+                    (self.patience[s.name],),
+                    shows=lambda sc, name=s.name: (round(_stage(sc, name).patience_days.mean, 1),),
+                    value=lambda base, v, name=s.name: _scaled(
+                        _stage(base, name).patience_days, v / _stage(base, name).patience_days.mean
+                    ),
+                )
+        paths["deal_value"] = Control(
+            (self.deal_size,),
+            neutral=(1.0,),
+            value=lambda base, v: (
+                {tier: _scaled(d, v) for tier, d in base.deal_value.items()}
+                if isinstance(base.deal_value, dict)
+                else _scaled(base.deal_value, v)
+            ),
+        )
         return paths
 
     def sections(self) -> dict[str, list[widgets.Widget]]:
@@ -329,9 +414,10 @@ class PlanPanel:
         return {
             "Target": [self.target, self.method, self.reserve_month],
             "Resources": [*self.headcount.values(), *self.budget.values()],
-            "Hires and attrition": [*[w for name in self.hire_count for w in (self.hire_count[name],
-                                                                               self.hire_month[name])],
-                                    *self.attrition.values()],
+            "Hires and attrition": [
+                *[w for name in self.hire_count for w in (self.hire_count[name], self.hire_month[name])],
+                *self.attrition.values(),
+            ],
             "Levers": [*self.win_rate.values(), self.deal_size, self.cycle, *self.patience.values()],
             "Simulate": [self.version, self.compare],
         }
@@ -398,11 +484,17 @@ class PlanPanel:
         planned = self.version.value == "planned"
         gaps = staffing_gaps(staffing(scenario, plan, timed=timed))
         empty = [t.name for t in scenario.teams if t.headcount == 0]
-        notes = [f"The {name} team has no reps: every lead it should work waits, and no deal passes it."
-                 for name in empty] + ([] if planned else gaps) + [f"The plan cannot: {p}" for p in timed.problems]
+        notes = (
+            [f"The {name} team has no reps: every lead it should work waits, and no deal passes it." for name in empty]
+            + ([] if planned else gaps)
+            + [f"The plan cannot: {p}" for p in timed.problems]
+        )
         if planned:
-            notes += [f"Planned hires, {team}: " + ", ".join(f"{count} on day {day}" for day, count in hires)
-                      for team, hires in timed.hires.items() if hires]
+            notes += [
+                f"Planned hires, {team}: " + ", ".join(f"{count} on day {day}" for day, count in hires)
+                for team, hires in timed.hires.items()
+                if hires
+            ]
         notes_html = WARN.format("<br>".join(html.escape(n) for n in notes)) if notes else "<p>No staffing gap.</p>"
         self.status.value = "<p class='sp-status'><i>Simulating…</i></p>"
         self.comparison.value = ""
@@ -411,8 +503,15 @@ class PlanPanel:
         self.refiner.start(simulated, lambda results, _: self._draw(results, plan, notes_html, label, simulated))
         # the odds first, then what does not depend on the simulation
         show(self.lag, lag_chart(timed))
-        show(self.details, styled(self.activity_targets(scenario, plan), money_columns=["revenue target"],
-                                  count_columns=["leads"], decimals_columns=[*self._activity_columns(scenario), "deals"]))
+        show(
+            self.details,
+            styled(
+                self.activity_targets(scenario, plan),
+                money_columns=["revenue target"],
+                count_columns=["leads"],
+                decimals_columns=[*self._activity_columns(scenario), "deals"],
+            ),
+        )
 
     def _draw(self, results: Results, plan: pd.DataFrame, notes: str, label: str, simulated: Scenario) -> None:
         figures = chances(results, plan)
@@ -424,7 +523,8 @@ class PlanPanel:
         self.figures.value = (
             f"<p class='sp-figures'>Probability of reaching the annual target {label}: <b>{self.odds}</b>"
             f" · simulated revenue P10 <b>{money(annual['p10'])}</b> · P50 <b>{money(annual['p50'])}</b>"
-            f" · P90 <b>{money(annual['p90'])}</b></p>" + notes)
+            f" · P90 <b>{money(annual['p90'])}</b></p>" + notes
+        )
         self.status.value = refinement_status(len(revenue), self.refiner.policy.replications, self.refiner.policy.seed)
         self.difference, saved_months = None, None
         if self.compare.value:
@@ -450,9 +550,18 @@ class PlanPanel:
             return reference, None
         done = sum(len(p.replications) for p in parts)
         if done < count:
-            parts.append(simulate(reference, replications=count - done, seed=self.refiner.policy.seed,
-                                  engine=self.refiner.engine, detail=False, progress=False,
-                                  workers=self.refiner.workers, start=done))
+            parts.append(
+                simulate(
+                    reference,
+                    replications=count - done,
+                    seed=self.refiner.policy.seed,
+                    engine=self.refiner.engine,
+                    detail=False,
+                    progress=False,
+                    workers=self.refiner.workers,
+                    start=done,
+                )
+            )
         results = Results.concat(parts) if len(parts) > 1 else parts[0]
         return reference, results
 
@@ -468,10 +577,18 @@ class PlanPanel:
         if len(saved.replications) > count:  # the saved plan ran further for an earlier change
             saved = _first(saved, count)
         saved_rows = saved.replications
-        frame = pd.concat([rows.assign(strategy=name, hit_target=(rows.revenue >= target).astype(float))
-                           for name, rows in (("saved", saved_rows), ("edited", results.replications))])
-        comparison = Comparison([Strategy("saved", reference), Strategy("edited", simulated)], frame,
-                                self.refiner.policy.seed, self.refiner.engine)
+        frame = pd.concat(
+            [
+                rows.assign(strategy=name, hit_target=(rows.revenue >= target).astype(float))
+                for name, rows in (("saved", saved_rows), ("edited", results.replications))
+            ]
+        )
+        comparison = Comparison(
+            [Strategy("saved", reference), Strategy("edited", simulated)],
+            frame,
+            self.refiner.policy.seed,
+            self.refiner.engine,
+        )
         revenue, hit = (comparison.differences(f).iloc[0] for f in ("revenue", "hit_target"))
         self.difference = pd.DataFrame([revenue, hit], index=["revenue", "hit_target"])
         saved_odds = Odds.of(saved_rows.revenue >= target)
@@ -482,11 +599,13 @@ class PlanPanel:
         def points(value: float) -> str:
             return f"{value * 100:+.0f}".replace("-", "−")
 
-        return (f"<p class='sp-comparison'>Against the saved plan, on the same {count:,} simulated years: revenue "
-                f"<b>{signed(revenue['mean'])}</b> (95% interval {signed(revenue.ci_low)} to {signed(revenue.ci_high)})"
-                f" · probability of reaching the target <b>{points(hit['mean'])} points</b> (95% interval "
-                f"{points(hit.ci_low)} to {points(hit.ci_high)}): {self.odds} against {saved_odds} saved.</p>",
-                chances(saved, plan)["months"])
+        return (
+            f"<p class='sp-comparison'>Against the saved plan, on the same {count:,} simulated years: revenue "
+            f"<b>{signed(revenue['mean'])}</b> (95% interval {signed(revenue.ci_low)} to {signed(revenue.ci_high)})"
+            f" · probability of reaching the target <b>{points(hit['mean'])} points</b> (95% interval "
+            f"{points(hit.ci_low)} to {points(hit.ci_high)}): {self.odds} against {saved_odds} saved.</p>",
+            chances(saved, plan)["months"],
+        )
 
     def _clear(self, message: str) -> None:
         """Say ``message`` in place of the figures; clear the chart and table so nothing stale stays."""
@@ -510,8 +629,9 @@ class PlanPanel:
         calls, meetings, visits) per rep per working day and per week (blank for a team without reps)."""
         company = plan[plan.level == "company"].set_index("period")
         per_revenue = reverse_funnel(scenario, 1.0).worked
-        table = pd.DataFrame({"revenue target": company.revenue_target, "deals": company.deals.round(1),
-                              "leads": company.leads.round(0)})
+        table = pd.DataFrame(
+            {"revenue target": company.revenue_target, "deals": company.deals.round(1), "leads": company.leads.round(0)}
+        )
         for i, team in enumerate(scenario.teams):
             calendar = scenario.calendar_of(i)
             days = [working_days(pd.Period(p, "M"), calendar) for p in company.index]
@@ -537,7 +657,9 @@ class PlanPanel:
         try:
             scenario = self.edited()
         except ScenarioError as error:
-            self.save_message.value = WARN.format(html.escape(f"Nothing saved: this plan cannot be made: {_reason(error)}"))
+            self.save_message.value = WARN.format(
+                html.escape(f"Nothing saved: this plan cannot be made: {_reason(error)}")
+            )
             return None
         dump(scenario, path)
         self.saved = scenario
@@ -550,10 +672,14 @@ class PlanPanel:
     def _shape(scenario: Scenario) -> tuple:
         """What the page's controls are made for: teams, bought channels, stages, and the stages with
         customer-side time and with patience."""
-        return ([t.name for t in scenario.teams], sorted(buyable(scenario)),
-                [s.name for s in scenario.stages], [s.name for s in scenario.stages if s.wait_days is not None],
-                [s.name for s in scenario.stages if s.patience_days is not None],
-                _months(scenario))
+        return (
+            [t.name for t in scenario.teams],
+            sorted(buyable(scenario)),
+            [s.name for s in scenario.stages],
+            [s.name for s in scenario.stages if s.wait_days is not None],
+            [s.name for s in scenario.stages if s.patience_days is not None],
+            _months(scenario),
+        )
 
     def load(self) -> Scenario | None:
         """Set every control from the plan saved at the file name (a scenario of the same teams, channels
@@ -567,8 +693,11 @@ class PlanPanel:
             self.save_message.value = WARN.format(html.escape(f"Cannot load {path}: {error}"))
             return None
         if self._shape(scenario) != self._shape(self.base):
-            self.save_message.value = WARN.format(html.escape(
-                f"{path} has other teams, channels or stages than this page's plan: open it on a page of its own."))
+            self.save_message.value = WARN.format(
+                html.escape(
+                    f"{path} has other teams, channels or stages than this page's plan: open it on a page of its own."
+                )
+            )
             return None
         with self.holding():  # one re-simulation for the whole plan, not one per control
             self.base = self.saved = scenario
@@ -597,26 +726,48 @@ class PlanPanel:
         if not self._writable(path):
             return None
         odds = pd.DataFrame(self.months)
-        sheets = {"plan": self.plan.assign(period=self.plan.period.astype(str)),
-                  "odds by month": odds.assign(period=odds.period.astype(str)),
-                  "activities": self.activity_targets(self.edited(), self.plan).reset_index()
-                  .assign(month=lambda t: t.month.astype(str))}
+        sheets = {
+            "plan": self.plan.assign(period=self.plan.period.astype(str)),
+            "odds by month": odds.assign(period=odds.period.astype(str)),
+            "activities": self.activity_targets(self.edited(), self.plan)
+            .reset_index()
+            .assign(month=lambda t: t.month.astype(str)),
+        }
         if self.difference is not None:
-            sheets["against saved plan"] = (self.difference.drop(columns="strategy").rename_axis("figure")
-                                            .rename(index={"hit_target": "reaches the target"}).reset_index())
+            sheets["against saved plan"] = (
+                self.difference.drop(columns="strategy")
+                .rename_axis("figure")
+                .rename(index={"hit_target": "reaches the target"})
+                .reset_index()
+            )
         write_xlsx(path, sheets)
         self.save_message.value = f"Exported <code>{html.escape(str(path))}</code>."
         return path
 
     def widget(self) -> widgets.Widget:
         """The whole panel: controls on the left, figures, chart and table beside them, saving below."""
-        saving = widgets.VBox([widgets.HBox([self.save_name, self.save_button, self.load_button, self.export_button]),
-                               self.overwrite, self.save_message])
-        results = widgets.VBox([self.figures, self.comparison, self.status, self.chart, self.caption, self.lag,
-                                self.details])
-        sidebar = widgets.VBox([w for heading, section in self.sections().items()
-                                for w in (widgets.HTML(f"<b>{heading}</b>"), *section)])
-        return widgets.VBox([widgets.AppLayout(left_sidebar=sidebar, center=results,
-                                               pane_widths=["340px", "1fr", "0fr"], pane_heights=["0px", "1fr", "0px"],
-                                               grid_gap="1em"), saving])
-
+        saving = widgets.VBox(
+            [
+                widgets.HBox([self.save_name, self.save_button, self.load_button, self.export_button]),
+                self.overwrite,
+                self.save_message,
+            ]
+        )
+        results = widgets.VBox(
+            [self.figures, self.comparison, self.status, self.chart, self.caption, self.lag, self.details]
+        )
+        sidebar = widgets.VBox(
+            [w for heading, section in self.sections().items() for w in (widgets.HTML(f"<b>{heading}</b>"), *section)]
+        )
+        return widgets.VBox(
+            [
+                widgets.AppLayout(
+                    left_sidebar=sidebar,
+                    center=results,
+                    pane_widths=["340px", "1fr", "0fr"],
+                    pane_heights=["0px", "1fr", "0px"],
+                    grid_gap="1em",
+                ),
+                saving,
+            ]
+        )

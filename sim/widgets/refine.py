@@ -50,8 +50,15 @@ class Refiner:
     tables (a page that pays reps from them).
     """
 
-    def __init__(self, policy: Answer | None = None, growth: int = 4, workers: int | None = 1,
-                 engine: str = "fast", on_error: Callable[[Exception], None] | None = None, detail: bool = False):
+    def __init__(
+        self,
+        policy: Answer | None = None,
+        growth: int = 4,
+        workers: int | None = 1,
+        engine: str = "fast",
+        on_error: Callable[[Exception], None] | None = None,
+        detail: bool = False,
+    ):
         if growth < 2:
             raise ValueError(f"growth must be at least 2 (each batch multiplies the count), got {growth}")
         self.policy = policy or answer()
@@ -65,8 +72,16 @@ class Refiner:
         self._thread: threading.Thread | None = None
 
     def _simulate(self, scenario: Scenario, replications: int, start: int, workers: int | None) -> Results:
-        return simulate(scenario, replications=replications, seed=self.policy.seed, engine=self.engine,
-                        detail=self.detail, progress=False, workers=workers, start=start)
+        return simulate(
+            scenario,
+            replications=replications,
+            seed=self.policy.seed,
+            engine=self.engine,
+            detail=self.detail,
+            progress=False,
+            workers=workers,
+            start=start,
+        )
 
     def start(self, scenario: Scenario, draw: Draw) -> None:
         """Answer ``scenario`` now from the quick batch; refine it in the background (cancelling older work)."""
@@ -80,8 +95,9 @@ class Refiner:
                 return
             draw(results, final)
         if not final:
-            self._thread = threading.Thread(target=self._refine, args=(generation, scenario, results, draw),
-                                            name="salesplay-refine", daemon=True)
+            self._thread = threading.Thread(
+                target=self._refine, args=(generation, scenario, results, draw), name="salesplay-refine", daemon=True
+            )
             self._thread.start()
 
     def cancel(self) -> None:
@@ -101,7 +117,9 @@ class Refiner:
 
     def _refine(self, generation: int, scenario: Scenario, first: Results, draw: Draw) -> None:
         parts, done, full = [first], self.policy.quick, self.policy.replications
-        ahead = ThreadPoolExecutor(1, thread_name_prefix="salesplay-batch")  # simulates the next batch while one is drawn
+        ahead = ThreadPoolExecutor(
+            1, thread_name_prefix="salesplay-batch"
+        )  # simulates the next batch while one is drawn
         try:
             batch, count = self._next_batch(ahead, generation, scenario, done)
             while batch is not None:
@@ -120,8 +138,9 @@ class Refiner:
         finally:
             ahead.shutdown(wait=False, cancel_futures=True)
 
-    def _next_batch(self, ahead: ThreadPoolExecutor, generation: int, scenario: Scenario,
-                    done: int) -> tuple[Future | None, int]:
+    def _next_batch(
+        self, ahead: ThreadPoolExecutor, generation: int, scenario: Scenario, done: int
+    ) -> tuple[Future | None, int]:
         """The next batch from replication ``done``, started (and its size); none once the full count is
         reached or a newer change has come."""
         count = min(done * (self.growth - 1), self.policy.replications - done)

@@ -20,10 +20,18 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SALESPLAY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 # Only this machine answers: any other host fails at once instead of waiting on DNS.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    # Only this machine answers: any other host fails at once instead of waiting on DNS.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
 SCREENSHOTS = ROOT / "out" / "screenshots"
 SERVER_LOGS = ROOT / "out" / "servers"
 VOILA_CONFIG = ROOT / "dashboard"  # voila.py: the template, kernels shut down and culled (as `make dashboard`)
@@ -70,9 +78,16 @@ def serve(command: list[str], port: int, url: str, new_session: bool = False) ->
     SERVER_LOGS.mkdir(parents=True, exist_ok=True)
     log = server_log(url)
     with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output, stderr=subprocess.STDOUT,
-                                   text=True, start_new_session=new_session,
-                                   preexec_fn=_ctrl_c_as_in_a_terminal if new_session else None)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=new_session,
+            preexec_fn=_ctrl_c_as_in_a_terminal if new_session else None,
+        )
     try:
         _wait_for(port, process, log)
         yield url
@@ -105,8 +120,19 @@ def voila(notebook: str, *options: str, new_session: bool = False) -> contextlib
     The log is at debug level: it shows each cell's execution, so a hang names its cell.
     """
     port = free_port()
-    command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               f"--Voila.config_file_paths={VOILA_CONFIG}", "--show_tracebacks=True", "--debug", *options]
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        notebook,
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        f"--Voila.config_file_paths={VOILA_CONFIG}",
+        "--show_tracebacks=True",
+        "--debug",
+        *options,
+    ]
     return serve(command, port, f"http://127.0.0.1:{port}/", new_session)
 
 
@@ -142,8 +168,10 @@ def open_dashboard(page, notebook: str, timeout_ms: float = 120_000, attempts: i
                 if attempt == attempts:
                     raise
                 log = server_log(url)
-                sys.stderr.write(f"{notebook}: no page within {timeout_ms / 1000:.0f} s; trying a new server. "
-                                 f"The first one's log:\n{log.read_text()[-5_000:]}\n")
+                sys.stderr.write(
+                    f"{notebook}: no page within {timeout_ms / 1000:.0f} s; trying a new server. "
+                    f"The first one's log:\n{log.read_text()[-5_000:]}\n"
+                )
                 continue
             yield url
             return
@@ -155,9 +183,20 @@ def jupyterlab(notebook: Path) -> contextlib.AbstractContextManager[str]:
     Pass a copy: JupyterLab saves outputs into the file it runs.
     """
     port = free_port()
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-               "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-               f"--ServerApp.root_dir={notebook.parent}", "--allow-root"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",
+        f"--ServerApp.root_dir={notebook.parent}",
+        "--allow-root",
+    ]
     return serve(command, port, f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
 
 
@@ -213,5 +252,6 @@ def clipped_labels(page) -> list[str]:
 def python_reprs(page) -> list[str]:
     """Tracebacks and Python reprs (a dict, ``nan``, ``inf``) shown on the page."""
     text = page.locator("body").inner_text()
-    return [pattern for pattern in (r"Traceback", r"\{'", r"\bnan\b", r"\binf\b", r"\w+Error:")
-            if re.search(pattern, text)]
+    return [
+        pattern for pattern in (r"Traceback", r"\{'", r"\bnan\b", r"\binf\b", r"\w+Error:") if re.search(pattern, text)
+    ]

@@ -20,9 +20,11 @@ TIMEOUT = 120_000
 
 def _difference(top_rate_steps: int) -> str:
     """The sentence comparing the edited plan with the current one after moving 'rate above it', as shown."""
-    panel = IncentivePanel(sim.load(ROOT / "playbooks" / "b2b_saas.yaml"),
-                           current=load_plan(ROOT / "playbooks" / "incentives" / "flat.yaml"),
-                           replications=int(os.environ.get("SALESPLAY_REPLICATIONS", "4")))
+    panel = IncentivePanel(
+        sim.load(ROOT / "playbooks" / "b2b_saas.yaml"),
+        current=load_plan(ROOT / "playbooks" / "incentives" / "flat.yaml"),
+        replications=int(os.environ.get("SALESPLAY_REPLICATIONS", "4")),
+    )
     panel.top_rate.value = round(panel.top_rate.value + top_rate_steps * panel.top_rate.step, 3)
     sentence = panel.summary.value.split("sp-incentive-difference'>")[1].split("</p>")[0]
     return re.sub(r"<[^>]+>", "", sentence)

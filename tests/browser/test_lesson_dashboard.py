@@ -22,8 +22,9 @@ TIMEOUT = 120_000  # ms: the first render starts a kernel and simulates
 def _figures_line(leads: float, reps: int) -> str:
     lesson = load_lesson("capacity")
     result = run_experiment(leads, reps, int(os.environ.get("SALESPLAY_REPLICATIONS", "4")), seed=1)
-    markdown = lesson.text("figures", utilisation=result["utilisation"], erlang=result["erlang_wait"],
-                           simulated=result["simulated_wait"])
+    markdown = lesson.text(
+        "figures", utilisation=result["utilisation"], erlang=result["erlang_wait"], simulated=result["simulated_wait"]
+    )
     return markdown.replace("**", "")
 
 

@@ -30,8 +30,10 @@ def _page_texts(solutions_reps: int, compare: bool = False) -> tuple[str, str]:
         panel.headcount["solutions"].value = solutions_reps
         panel.compare.value = compare
     panel.refiner.wait()  # the final answer, which the page shows once refined
-    return (re.sub(r"<[^>]+>", "", panel.figures.value.split("</p>")[0]),
-            re.sub(r"<[^>]+>", "", panel.comparison.value))
+    return (
+        re.sub(r"<[^>]+>", "", panel.figures.value.split("</p>")[0]),
+        re.sub(r"<[^>]+>", "", panel.comparison.value),
+    )
 
 
 def test_headcount_change_resimulates_and_compares_with_the_saved_plan(page, screenshots):
@@ -45,12 +47,14 @@ def test_headcount_change_resimulates_and_compares_with_the_saved_plan(page, scr
         slider.press("ArrowLeft")  # one solution consultant fewer
         expected, _ = _page_texts(reps - 1)
         assert expected != _page_texts(reps)[0]
-        page.wait_for_function("text => document.querySelector('.sp-figures').innerText === text", arg=expected,
-                               timeout=TIMEOUT)
+        page.wait_for_function(
+            "text => document.querySelector('.sp-figures').innerText === text", arg=expected, timeout=TIMEOUT
+        )
         page.locator(".widget-checkbox", has_text="compare with the saved plan").locator("input").check()
         _, compared = _page_texts(reps - 1, compare=True)
         assert compared.startswith("Against the saved plan")
-        page.wait_for_function("text => document.querySelector('.sp-comparison')?.innerText === text", arg=compared,
-                               timeout=TIMEOUT)
+        page.wait_for_function(
+            "text => document.querySelector('.sp-comparison')?.innerText === text", arg=compared, timeout=TIMEOUT
+        )
         page.screenshot(path=screenshots / "annual_plan_one_consultant_fewer.png", full_page=True)
         assert clipped_labels(page) == [] and python_reprs(page) == []

@@ -13,7 +13,9 @@ from tests.browser.harness import clipped_labels, open_dashboard, python_reprs
 pytestmark = pytest.mark.xdist_group("browser")
 
 NOTEBOOK = "notebooks/director/plan_vs_actual.ipynb"
-TIMEOUT = 600_000  # a hang guard: Voila runs the whole notebook (calibration, plan, three trackings) before the page exists
+TIMEOUT = (
+    600_000  # a hang guard: Voila runs the whole notebook (calibration, plan, three trackings) before the page exists
+)
 
 
 # the review sheet's first line: nothing short, or one of the playbook's actions (sim.review)

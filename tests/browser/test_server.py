@@ -67,8 +67,7 @@ def test_pages_closed_leave_no_kernel_or_worker_and_memory_where_it_was(browser)
 
 def test_kernels_of_pages_gone_without_a_word_are_culled(browser):
     # A browser that crashed sends no shutdown request: the server culls the kernel once idle.
-    with voila(NOTEBOOK, "--MappingKernelManager.cull_idle_timeout=2",
-               "--MappingKernelManager.cull_interval=1") as url:
+    with voila(NOTEBOOK, "--MappingKernelManager.cull_idle_timeout=2", "--MappingKernelManager.cull_interval=1") as url:
         page = _open(browser, url)
         processes = kernel_processes(page, url)
         page.context.close()  # no beforeunload: nothing is asked of the server
