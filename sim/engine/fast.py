@@ -17,7 +17,7 @@ Examples
 >>> import numpy as np
 >>> from sim.scenario import load
 >>> from sim.engine import des
->>> scenario = load("benchmarks/w1.yaml").model_copy(update={"horizon_days": 5})
+>>> scenario = load("benchmarks/w1.yaml").replace({"horizon_days": 5})
 >>> a, b = run_replication(scenario, 1, 0), des.run_replication(scenario, 1, 0)
 >>> bool(np.allclose(a.end_all, b.end_all, rtol=1e-12, equal_nan=True))
 True
