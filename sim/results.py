@@ -206,7 +206,7 @@ class Aggregator:
         if self.plan_inputs:
             paid = plan_commission(scenario, self.plan_inputs)
             replications["commission_cost"] += paid.reindex(replications["replication"], fill_value=0.0).to_numpy()
-        sums = np.concatenate(self.by_slot) if self.by_slot else np.zeros((0, len(_STAGE_SUMS)))
+        sums = np.concatenate(self.by_slot) if self.by_slot else np.zeros((0, len(STAGE_SUMS)))
         teams = self.slot_team
         stage_stats = pd.DataFrame(
             {
@@ -215,7 +215,7 @@ class Aggregator:
                 "team": np.tile([scenario.teams[t].name for t in teams], len(self.rows)),
                 **{
                     name: sums[:, i].astype(np.int64) if name in _COUNTS else sums[:, i]
-                    for i, name in enumerate(_STAGE_SUMS)
+                    for i, name in enumerate(STAGE_SUMS)
                 },
                 "team_busy_days": np.concatenate([b[teams] for b in self.busy]) if self.busy else np.zeros(0),
                 "team_rep_days": np.concatenate([d[teams] for d in self.rep_days]) if self.rep_days else np.zeros(0),
@@ -269,7 +269,7 @@ def stage_slots(scenario: Scenario) -> list[tuple[int, int]]:
 
 
 _NO_ROUTES = np.empty(0, dtype=np.int64)  # every lead worked by its stage's team: no per-lead teams needed
-_STAGE_SUMS = (
+STAGE_SUMS = (
     "entered",
     "started",
     "converted",
@@ -280,8 +280,9 @@ _STAGE_SUMS = (
     "worked",
     "in_stage_total",
 )
+"""The sums per replication and stage every engine reports, in the order of their columns."""
 _COUNTS = {"entered", "started", "converted", "lost", "abandoned", "worked"}
-_N_SUMS = len(_STAGE_SUMS)
+_N_SUMS = len(STAGE_SUMS)
 
 
 @numba.njit(cache=True)
@@ -393,7 +394,7 @@ def _slot_sums(
     days,
     always,
 ):
-    """The ``_STAGE_SUMS`` of leads ``first`` to ``stop - 1`` (those of them that ``team`` works,
+    """The ``STAGE_SUMS`` of leads ``first`` to ``stop - 1`` (those of them that ``team`` works,
     if ``teams`` gives each lead's team) that reached the stage in the year; the working days
     ``team`` spent on them within the year (on any lead, the warm-up's too); and how many of
     them were lost in the year, and lost at all (by the horizon). The opening pipeline's deals (``held``)

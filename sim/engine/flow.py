@@ -98,7 +98,7 @@ from sim.model.fates import routes_and_levels
 from sim.model.opening import warmup_days
 from sim.model.staffing import Roster, draw_rosters
 from sim.queueing import time_varying_queue
-from sim.results import Results, stage_slots
+from sim.results import STAGE_SUMS, Results, stage_slots
 from sim.scenario import Scenario
 from sim.streams import FLOW, generator
 
@@ -701,20 +701,7 @@ def _results(scenario, seed, first, plan, rosters, counts, work, leads, money, m
     n_teams = len(s.teams)
     busy = np.zeros((n, n_teams))
     slots = stage_slots(s)
-    rows = {
-        name: []
-        for name in (
-            "entered",
-            "started",
-            "converted",
-            "lost",
-            "abandoned",
-            "wait_total",
-            "work_total",
-            "worked",
-            "in_stage_total",
-        )
-    }
+    rows = {name: [] for name in STAGE_SUMS}
     per_slot = {slot: np.zeros((n, len(rows))) for slot in slots}
     work_mean, cust_mean = plan.work_mean, plan.cust_mean
     for k in range(len(s.stages)):
